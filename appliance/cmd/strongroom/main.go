@@ -1,0 +1,74 @@
+// Command strongroom is the single binary of the Strongroom backup appliance.
+// Each role (agent, warden, console, vault tooling, the local tenant
+// simulator) is a subcommand.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, documented in README.md.
+const (
+	exitOK       = 0
+	exitFailure  = 1
+	exitUsage    = 2
+	exitDegraded = 3
+)
+
+func main() {
+	root := newRootCmd()
+	err := root.Execute()
+	os.Exit(exitCode(err))
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "strongroom",
+		Short:         "Immutable on-premises backup appliance for Microsoft 365",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		newVaultCmd(),
+		newWardenCmd(),
+		newBenchCmd(),
+		newVersionCmd(),
+	)
+	return root
+}
+
+// usageError marks an error caused by bad command-line input.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(os.Stderr, "strongroom:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of this binary",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "strongroom", version)
+		},
+	}
+}
