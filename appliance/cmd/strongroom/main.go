@@ -32,14 +32,19 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(
-		newVaultCmd(),
-		newWardenCmd(),
-		newBenchCmd(),
-		newVersionCmd(),
-	)
+	root.AddCommand(newVersionCmd())
+	for _, mk := range subcommands {
+		root.AddCommand(mk())
+	}
 	return root
 }
+
+// subcommands holds the constructors of every top-level subcommand; each
+// command's file adds its own with register in an init function, so the
+// files of different roles do not edit one shared list.
+var subcommands []func() *cobra.Command
+
+func register(mk func() *cobra.Command) { subcommands = append(subcommands, mk) }
 
 // usageError marks an error caused by bad command-line input.
 type usageError struct{ err error }
