@@ -1,0 +1,138 @@
+package segment
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+)
+
+// CorruptError reports a shard whose bytes cannot be trusted. Repair code
+// finds the shard to rebuild with errors.As.
+type CorruptError struct {
+	Path    string
+	Segment uint64
+	Shard   int
+	Block   int   // -1 for the header or the whole file
+	Offset  int64 // byte offset in the file where the damage was found
+	Reason  string
+}
+
+func (e *CorruptError) Error() string {
+	if e.Block < 0 {
+		return fmt.Sprintf("segment %d shard %d (%s): %s", e.Segment, e.Shard, e.Path, e.Reason)
+	}
+	return fmt.Sprintf("segment %d shard %d (%s) block %d at offset %d: %s", e.Segment, e.Shard, e.Path, e.Block, e.Offset, e.Reason)
+}
+
+// WriteShard writes one complete shard file: to path+".tmp" first, then
+// fsync and rename. The caller syncs the directory once for all shards it
+// wrote there.
+func WriteShard(path string, h Header, data []byte) (err error) {
+	if uint64(len(data)) != h.ShardLen {
+		return fmt.Errorf("write shard %s: %d bytes of data, header says %d", path, len(data), h.ShardLen)
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_EXCL, 0o444)
+	if err != nil {
+		return fmt.Errorf("write shard: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	w := bufio.NewWriterSize(f, 1<<20)
+	if _, err = w.Write(h.Marshal()); err != nil {
+		return fmt.Errorf("write shard %s: %w", tmp, err)
+	}
+	var sum [sumSize]byte
+	for b := 0; b < h.Blocks(); b++ {
+		start := b * BlockSize
+		blk := data[start : start+h.blockLen(b)]
+		binary.LittleEndian.PutUint32(sum[:], crc32.Checksum(blk, castagnoli))
+		if _, err = w.Write(blk); err != nil {
+			return fmt.Errorf("write shard %s: %w", tmp, err)
+		}
+		if _, err = w.Write(sum[:]); err != nil {
+			return fmt.Errorf("write shard %s: %w", tmp, err)
+		}
+	}
+	if err = w.Flush(); err != nil {
+		return fmt.Errorf("write shard %s: %w", tmp, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("sync shard %s: %w", tmp, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("close shard %s: %w", tmp, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write shard: %w", err)
+	}
+	return nil
+}
+
+// Shard is one open shard file. It is safe for concurrent reads.
+type Shard struct {
+	Path   string
+	Header Header
+	f      *os.File
+	size   int64
+}
+
+// OpenShard opens a shard file and checks its header. A damaged header is
+// reported as a *CorruptError.
+func OpenShard(path string) (*Shard, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	buf := make([]byte, HeaderSize)
+	if _, err := io.ReadFull(f, buf); err != nil {
+		f.Close()
+		return nil, &CorruptError{Path: path, Block: -1, Reason: "truncated header: " + err.Error()}
+	}
+	h, err := ParseHeader(buf)
+	if err != nil {
+		f.Close()
+		return nil, &CorruptError{Path: path, Block: -1, Reason: err.Error()}
+	}
+	return &Shard{Path: path, Header: h, f: f, size: st.Size()}, nil
+}
+
+// Close closes the file.
+func (s *Shard) Close() error { return s.f.Close() }
+
+// Truncated reports whether the file is shorter than its header promises.
+func (s *Shard) Truncated() bool { return s.size < s.Header.FileSize() }
+
+// ReadBlock reads block b into buf (which must hold BlockSize+4 bytes) and
+// returns the verified block data, a sub-slice of buf.
+func (s *Shard) ReadBlock(b int, buf []byte) ([]byte, error) {
+	h := s.Header
+	n := h.blockLen(b)
+	off := h.blockOffset(b)
+	if _, err := s.f.ReadAt(buf[:n+sumSize], off); err != nil {
+		reason := "read: " + err.Error()
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			reason = "truncated: file ends before this block"
+		}
+		return nil, &CorruptError{Path: s.Path, Segment: h.Segment, Shard: int(h.Index), Block: b, Offset: off, Reason: reason}
+	}
+	want := binary.LittleEndian.Uint32(buf[n:])
+	if got := crc32.Checksum(buf[:n], castagnoli); got != want {
+		return nil, &CorruptError{Path: s.Path, Segment: h.Segment, Shard: int(h.Index), Block: b, Offset: off,
+			Reason: fmt.Sprintf("checksum mismatch (crc32c %08x, stored %08x)", got, want)}
+	}
+	return buf[:n], nil
+}
