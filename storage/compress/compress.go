@@ -1,0 +1,136 @@
+package compress
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Probe settings; see the package documentation.
+const (
+	// ProbeThreshold is the input size from which Compress probes a sample
+	// before compressing.
+	ProbeThreshold = 64 << 10
+	// ProbeSize is the size of the sample Compress probes.
+	ProbeSize = 16 << 10
+	// MinSaving is the fraction of the sample, in percent, that compression
+	// must save for Compress to compress the whole input.
+	MinSaving = 5
+)
+
+// minDecoderLimit is the smallest decompressed-size limit a decoder is built
+// with; smaller limits share its decoder and are enforced after decoding.
+const minDecoderLimit = 64 << 10
+
+var encoder = newEncoder()
+
+func newEncoder() *zstd.Encoder {
+	e, err := zstd.NewWriter(nil,
+		zstd.WithEncoderLevel(zstd.SpeedFastest),
+		zstd.WithEncoderConcurrency(1),
+		zstd.WithLowerEncoderMem(true),
+	)
+	if err != nil {
+		panic("compress: creating zstd encoder: " + err.Error())
+	}
+	return e
+}
+
+// probeBufs holds scratch buffers for compressing the probe sample.
+var probeBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, ProbeSize+ProbeSize/8)
+	return &b
+}}
+
+// Compress appends src to dst, zstd-compressed when that makes it smaller,
+// and reports whether it compressed. When compressed is false the appended
+// bytes are exactly src. Compress is safe for concurrent use. dst and src must
+// not overlap.
+func Compress(dst, src []byte) (out []byte, compressed bool) {
+	if len(src) == 0 {
+		return dst, false
+	}
+	if len(src) >= ProbeThreshold && !probe(src) {
+		return append(dst, src...), false
+	}
+	out = encoder.EncodeAll(src, dst)
+	if len(out)-len(dst) >= len(src) {
+		return append(dst, src...), false
+	}
+	return out, true
+}
+
+// probe reports whether a sample from the middle of src compresses by at
+// least MinSaving percent.
+func probe(src []byte) bool {
+	mid := len(src)/2 - ProbeSize/2
+	sample := src[mid : mid+ProbeSize]
+	bp := probeBufs.Get().(*[]byte)
+	defer probeBufs.Put(bp)
+	*bp = encoder.EncodeAll(sample, (*bp)[:0])
+	return len(*bp) <= len(sample)*(100-MinSaving)/100
+}
+
+// decoders caches one decoder per decompressed-size limit, rounded up to a
+// power of two, so a corrupt frame cannot make the decoder allocate much more
+// than maxSize.
+var decoders sync.Map // uint64 -> *zstd.Decoder
+
+func decoderFor(maxSize int) (*zstd.Decoder, error) {
+	limit := uint64(max(maxSize, minDecoderLimit))
+	limit = 1 << bits.Len64(limit-1)
+	if d, ok := decoders.Load(limit); ok {
+		return d.(*zstd.Decoder), nil
+	}
+	d, err := zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(0),
+		zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxMemory(limit),
+	)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := decoders.LoadOrStore(limit, d); loaded {
+		d.Close()
+		return prev.(*zstd.Decoder), nil
+	}
+	return d, nil
+}
+
+// ErrTooLarge is wrapped by the error Decompress returns when the data
+// decompresses to more than maxSize bytes.
+var ErrTooLarge = errors.New("decompressed data exceeds the size limit")
+
+// Decompress appends the decompression of src, a frame made by Compress, to
+// dst. It fails if the result would exceed maxSize bytes. Errors start with
+// "decompress: ". Decompress is safe for concurrent use.
+func Decompress(dst, src []byte, maxSize int) ([]byte, error) {
+	if maxSize <= 0 {
+		return dst, fmt.Errorf("decompress: size limit %d is not positive", maxSize)
+	}
+	d, err := decoderFor(maxSize)
+	if err != nil {
+		return dst, fmt.Errorf("decompress: %w", err)
+	}
+	// Decode into the spare capacity of dst rather than appending to dst:
+	// the decoder counts bytes already in its destination against its size
+	// limit, so a non-empty dst would lower the limit.
+	tail, err := d.DecodeAll(src, dst[len(dst):])
+	switch {
+	case errors.Is(err, zstd.ErrDecoderSizeExceeded):
+		return dst, fmt.Errorf("decompress: %w (%d bytes)", ErrTooLarge, maxSize)
+	case err != nil:
+		return dst, fmt.Errorf("decompress: %w", err)
+	case len(tail) > maxSize:
+		return dst, fmt.Errorf("decompress: %w (%d bytes)", ErrTooLarge, maxSize)
+	case len(tail) == 0:
+		return dst, nil
+	case cap(dst)-len(dst) >= len(tail) && &dst[:len(dst)+1][len(dst)] == &tail[0]:
+		// Decoded in place.
+		return dst[:len(dst)+len(tail)], nil
+	}
+	return append(dst, tail...), nil
+}
