@@ -1,0 +1,296 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/strongroom/strongroom/storage/immutable"
+	"github.com/strongroom/strongroom/storage/segment"
+)
+
+// ShardProblem is one damaged or missing shard found by a scrub.
+type ShardProblem struct {
+	Segment  uint64 `json:"segment"`
+	Shard    int    `json:"shard"`
+	Disk     string `json:"disk"`
+	Problem  string `json:"problem"`
+	Repaired bool   `json:"repaired"`
+}
+
+// ScrubReport is the outcome of a scrub.
+type ScrubReport struct {
+	Segments         int            `json:"segments"`
+	ShardsChecked    int            `json:"shards_checked"`
+	BytesRead        int64          `json:"bytes_read"`
+	Problems         []ShardProblem `json:"problems"`
+	Repaired         int            `json:"repaired"`
+	Unrecoverable    []uint64       `json:"unrecoverable"`
+	ManifestsCopied  int            `json:"manifests_copied"`
+	Seconds          float64        `json:"seconds"`
+	Healthy          bool           `json:"healthy"` // no problems left after this run
+	MissingDiskSlots []int          `json:"missing_disk_slots,omitempty"`
+}
+
+// Scrub reads and checks every shard of every segment. With repair, it
+// rebuilds missing or corrupt shards from the others and writes them back
+// (replacing an immutable damaged file needs the warden's privilege), and
+// copies snapshot manifests to disks that lack them.
+func (v *Vault) Scrub(repair bool) (ScrubReport, error) {
+	start := time.Now()
+	var rep ScrubReport
+	ids := v.allSegments()
+	rep.Segments = len(ids)
+	for n, id := range ids {
+		v.forgetSet(id)
+		set, err := segment.OpenSet(id, v.shardPaths(id))
+		if err != nil {
+			rep.Unrecoverable = append(rep.Unrecoverable, id)
+			rep.Problems = append(rep.Problems, ShardProblem{Segment: id, Shard: -1, Problem: err.Error()})
+			continue
+		}
+		var targets []int
+		for _, st := range set.Verify() {
+			rep.ShardsChecked++
+			if st.Err == nil {
+				rep.BytesRead += set.Header.FileSize()
+				continue
+			}
+			disk := st.Path
+			if d := v.disks[st.Index]; d != nil {
+				disk = d.Path
+			} else if p, ok := v.missingPath[st.Index]; ok {
+				disk = p + " (missing)"
+			}
+			rep.Problems = append(rep.Problems, ShardProblem{Segment: id, Shard: st.Index, Disk: disk, Problem: problemText(st.Err)})
+			if v.disks[st.Index] != nil {
+				targets = append(targets, st.Index)
+			}
+		}
+		if repair && len(targets) > 0 {
+			err := set.Rebuild(targets, func(i int, h segment.Header, data []byte) error {
+				return v.disks[i].replaceShard(h, data)
+			})
+			if err != nil {
+				if errors.Is(err, segment.ErrUnrecoverable) {
+					rep.Unrecoverable = append(rep.Unrecoverable, id)
+				}
+				set.Close()
+				return rep, fmt.Errorf("repair segment %d: %w", id, err)
+			}
+			for i := range rep.Problems {
+				p := &rep.Problems[i]
+				if p.Segment == id && containsInt(targets, p.Shard) {
+					p.Repaired = true
+					rep.Repaired++
+				}
+			}
+			v.mu.Lock()
+			v.shards[id] = v.layout.Disks() - v.missingCount()
+			v.mu.Unlock()
+		}
+		set.Close()
+		if (n+1)%16 == 0 || n+1 == len(ids) {
+			v.progress("scrub: %d/%d segments, %d problems", n+1, len(ids), len(rep.Problems))
+		}
+	}
+	copied, err := v.syncManifests(repair)
+	if err != nil {
+		return rep, err
+	}
+	rep.ManifestsCopied = copied
+	for i, d := range v.disks {
+		if d == nil {
+			rep.MissingDiskSlots = append(rep.MissingDiskSlots, i)
+		}
+	}
+	rep.Healthy = len(rep.MissingDiskSlots) == 0
+	for _, p := range rep.Problems {
+		if !p.Repaired {
+			rep.Healthy = false
+		}
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	return rep, nil
+}
+
+func problemText(err error) string {
+	var ce *segment.CorruptError
+	if errors.As(err, &ce) {
+		if ce.Block >= 0 {
+			return fmt.Sprintf("block %d at offset %d: %s", ce.Block, ce.Offset, ce.Reason)
+		}
+		return ce.Reason
+	}
+	if os.IsNotExist(errors.Unwrap(err)) || os.IsNotExist(err) {
+		return "shard file missing"
+	}
+	return err.Error()
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// allSegments lists every segment known from the index or from the disks.
+func (v *Vault) allSegments() []uint64 {
+	seen := map[uint64]bool{}
+	if segs, err := v.index.Segments(); err == nil {
+		for _, s := range segs {
+			seen[s.ID] = true
+		}
+	}
+	v.mu.Lock()
+	for id := range v.shards {
+		seen[id] = true
+	}
+	v.mu.Unlock()
+	ids := make([]uint64, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// replaceShard writes a rebuilt shard over a damaged or missing one. A
+// damaged file that was sealed immutable is unsealed first and the new one
+// sealed again; that needs CAP_LINUX_IMMUTABLE, which the warden and the
+// console's repair action hold and the agent does not.
+func (d *disk) replaceShard(h segment.Header, data []byte) error {
+	path := d.segmentPath(h.Segment)
+	wasSealed, _ := immutable.IsSet(path)
+	if wasSealed {
+		if err := immutable.Clear(path); err != nil {
+			return fmt.Errorf("unseal damaged shard %s: %w", path, err)
+		}
+	}
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if err := d.writeShard(h, data); err != nil {
+		return err
+	}
+	if wasSealed {
+		return immutable.Set(path)
+	}
+	return nil
+}
+
+// syncManifests makes sure every disk holds every snapshot manifest and
+// retention record; with repair it copies missing ones over.
+func (v *Vault) syncManifests(repair bool) (int, error) {
+	names := map[string]string{} // file name -> a path holding it
+	has := map[string]map[int]bool{}
+	for _, d := range v.present() {
+		ents, err := os.ReadDir(d.snapshotDir())
+		if err != nil && !os.IsNotExist(err) {
+			return 0, err
+		}
+		for _, e := range ents {
+			if filepath.Ext(e.Name()) == ".tmp" {
+				continue
+			}
+			names[e.Name()] = filepath.Join(d.snapshotDir(), e.Name())
+			if has[e.Name()] == nil {
+				has[e.Name()] = map[int]bool{}
+			}
+			has[e.Name()][d.Index] = true
+		}
+	}
+	copied := 0
+	for name, src := range names {
+		for _, d := range v.present() {
+			if has[name][d.Index] {
+				continue
+			}
+			if !repair {
+				copied++
+				continue
+			}
+			b, err := os.ReadFile(src)
+			if err != nil {
+				return copied, err
+			}
+			if err := os.MkdirAll(d.snapshotDir(), 0o750); err != nil {
+				return copied, err
+			}
+			if err := writeFileDurable(filepath.Join(d.snapshotDir(), name), b, 0o444); err != nil {
+				return copied, &DiskError{Path: d.Path, Kind: diskErrKind(err), Err: err}
+			}
+			copied++
+		}
+	}
+	return copied, nil
+}
+
+// ReplaceDisk puts an empty directory in the place of a lost disk and
+// rebuilds every shard onto it. old is the path the lost disk had (as given
+// to Open) or its slot number; newDir must be empty.
+func (v *Vault) ReplaceDisk(old, newDir string) (ScrubReport, error) {
+	slot := -1
+	for i, p := range v.missingPath {
+		if p == old {
+			slot = i
+		}
+	}
+	for _, d := range v.present() {
+		if d.Path == old {
+			return ScrubReport{}, fmt.Errorf("disk %s is still present and readable; to retire a working disk, remove it from --disk first, then replace it", old)
+		}
+	}
+	if slot < 0 {
+		return ScrubReport{}, fmt.Errorf("%s is not one of the missing disks of this vault (missing: %v); name it as a --disk as well", old, v.missing)
+	}
+	if err := checkUsable(newDir); err != nil {
+		return ScrubReport{}, err
+	}
+	if ents, _ := os.ReadDir(newDir); len(ents) > 0 {
+		if _, err := readLabel(newDir); err == nil {
+			return ScrubReport{}, &DiskError{Path: newDir, Kind: ErrForeignDisk, Err: errors.New("it already holds a vault"), Fix: "use an empty disk as the replacement"}
+		}
+	}
+	ref := v.present()[0]
+	l := ref.label
+	l.Index = slot
+	for _, sub := range []string{segmentsDir, snapshotsDir} {
+		if err := os.MkdirAll(filepath.Join(newDir, sub), 0o750); err != nil {
+			return ScrubReport{}, err
+		}
+	}
+	key, err := os.ReadFile(filepath.Join(ref.Path, keyFile))
+	if err != nil {
+		return ScrubReport{}, err
+	}
+	if err := writeFileDurable(filepath.Join(newDir, keyFile), key, 0o400); err != nil {
+		return ScrubReport{}, err
+	}
+	if err := writeLabel(newDir, l); err != nil {
+		return ScrubReport{}, err
+	}
+	lock, err := lockDisk(newDir, true)
+	if err != nil {
+		return ScrubReport{}, err
+	}
+	v.mu.Lock()
+	v.disks[slot] = &disk{Path: newDir, Index: slot, label: l, lock: lock}
+	delete(v.missingPath, slot)
+	var still []string
+	for _, p := range v.missing {
+		if p != old {
+			still = append(still, p)
+		}
+	}
+	v.missing = still
+	v.mu.Unlock()
+	v.progress("disk %s takes slot %d; rebuilding its shards", newDir, slot)
+	return v.Scrub(true)
+}

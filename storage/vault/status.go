@@ -1,0 +1,123 @@
+package vault
+
+import (
+	"os"
+	"time"
+
+	"github.com/strongroom/strongroom/storage/clock"
+)
+
+// DiskStatus describes one disk slot of the layout.
+type DiskStatus struct {
+	Index      int    `json:"index"`
+	Path       string `json:"path"`
+	Present    bool   `json:"present"`
+	TotalBytes uint64 `json:"total_bytes"`
+	FreeBytes  uint64 `json:"free_bytes"`
+	UsedBytes  uint64 `json:"used_bytes"` // shard files on this disk
+	Shards     int    `json:"shards"`
+}
+
+// Status is a summary of the vault for operators and metrics.
+type Status struct {
+	VaultID          string       `json:"vault_id"`
+	Layout           string       `json:"layout"`
+	K                int          `json:"k"`
+	M                int          `json:"m"`
+	Disks            []DiskStatus `json:"disks"`
+	Degraded         bool         `json:"degraded"`
+	CapacityBytes    uint64       `json:"capacity_bytes"`      // usable: raw capacity times K/(K+M)
+	UsedBytes        uint64       `json:"used_bytes"`          // raw bytes of shard files
+	StoredBytes      uint64       `json:"stored_bytes"`        // payload bytes (compressed, encrypted) before parity
+	UniqueBytes      uint64       `json:"unique_bytes"`        // plaintext bytes of distinct chunks
+	LogicalBytes     uint64       `json:"logical_bytes"`       // sum of item sizes over all snapshots
+	DedupRatio       float64      `json:"dedup_ratio"`         // logical / unique
+	Segments         int          `json:"segments"`            //
+	DegradedSegments int          `json:"degraded_segments"`   // segments with a shard file missing
+	Snapshots        int          `json:"snapshots"`           //
+	LockedSnapshots  int          `json:"locked_snapshots"`    // retain-until in the future
+	LockedUntil      time.Time    `json:"locked_until"`        // latest retain-until
+	DegradedReads    int64        `json:"degraded_reads"`      // reads that needed parity since open
+	Clock            clock.Status `json:"clock"`               //
+	LatestSnapshot   *Snapshot    `json:"latest_snapshot,omitempty"`
+}
+
+// Status gathers the vault's state. It reads directory listings and
+// manifests, not segment data.
+func (v *Vault) Status() (Status, error) {
+	st := Status{VaultID: v.id, Layout: v.layout.String(), K: v.layout.K, M: v.layout.M, Degraded: v.Degraded(), Clock: v.clock.Status(),
+		DegradedReads: degradedReads.Load()}
+	var minTotal uint64
+	for i, d := range v.disks {
+		ds := DiskStatus{Index: i}
+		if d == nil {
+			ds.Path = "(missing)"
+			if p, ok := v.missingPath[i]; ok {
+				ds.Path = p
+			}
+			st.Disks = append(st.Disks, ds)
+			continue
+		}
+		ds.Path, ds.Present = d.Path, true
+		ds.FreeBytes, ds.TotalBytes, _ = freeBytes(d.Path)
+		ids, err := d.listSegments(false)
+		if err != nil {
+			return st, err
+		}
+		ds.Shards = len(ids)
+		for _, id := range ids {
+			if fi, err := os.Stat(d.segmentPath(id)); err == nil {
+				ds.UsedBytes += uint64(fi.Size())
+			}
+		}
+		st.UsedBytes += ds.UsedBytes
+		if minTotal == 0 || ds.TotalBytes < minTotal {
+			minTotal = ds.TotalBytes
+		}
+		st.Disks = append(st.Disks, ds)
+	}
+	st.CapacityBytes = minTotal * uint64(v.layout.K)
+	segs, err := v.index.Segments()
+	if err != nil {
+		return st, err
+	}
+	st.Segments = len(segs)
+	for _, s := range segs {
+		st.StoredBytes += s.PayloadLen
+		st.UniqueBytes += s.RawBytes
+	}
+	v.mu.Lock()
+	for _, n := range v.shards {
+		if n < v.layout.Disks() {
+			st.DegradedSegments++
+		}
+	}
+	v.mu.Unlock()
+	if st.DegradedSegments > 0 {
+		st.Degraded = true
+	}
+	snaps, err := v.Snapshots()
+	if err != nil {
+		return st, err
+	}
+	now := v.clock.Now()
+	st.Snapshots = len(snaps)
+	for i, s := range snaps {
+		st.LogicalBytes += uint64(s.Bytes)
+		if s.RetainUntil.After(now) {
+			st.LockedSnapshots++
+		}
+		if s.RetainUntil.After(st.LockedUntil) {
+			st.LockedUntil = s.RetainUntil
+		}
+		if i == len(snaps)-1 {
+			latest := s
+			latest.ItemList, latest.Segments = nil, nil
+			st.LatestSnapshot = &latest
+		}
+	}
+	if st.UniqueBytes > 0 {
+		st.DedupRatio = float64(st.LogicalBytes) / float64(st.UniqueBytes)
+	}
+	return st, nil
+}

@@ -1,0 +1,526 @@
+package vault
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/strongroom/strongroom/storage/chunk"
+	"github.com/strongroom/strongroom/storage/clock"
+	"github.com/strongroom/strongroom/storage/index"
+	"github.com/strongroom/strongroom/storage/keys"
+	"github.com/strongroom/strongroom/storage/segment"
+)
+
+// DefaultSegmentSize is the payload size at which a segment is sealed.
+const DefaultSegmentSize = 64 << 20
+
+// Options says which disks make up a vault and how to open it.
+type Options struct {
+	// Disks are the disk directories, in any order; each disk's label
+	// says which shard it holds.
+	Disks []string
+	// Key is the recovery key that unwraps the vault's master key.
+	Key keys.RecoveryKey
+	// StateDir holds derived state: the chunk index and the trusted
+	// clock. Default: "state" on the first disk present.
+	StateDir string
+	// Clock replaces the wall clock (tests only).
+	Clock clock.Source
+	// SegmentSize is the payload size at which a segment is sealed.
+	SegmentSize int
+	// Chunking sets content-defined chunking sizes.
+	Chunking chunk.Params
+	// Progress, when set, receives human-readable progress lines of long
+	// operations (scrub, repair, rebuild).
+	Progress func(string)
+}
+
+func (o *Options) defaults() {
+	if o.SegmentSize <= 0 {
+		o.SegmentSize = DefaultSegmentSize
+	}
+	if o.Chunking == (chunk.Params{}) {
+		o.Chunking = chunk.Default
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Wall
+	}
+}
+
+// Vault is an open vault. Its methods are safe for concurrent use; only one
+// process may have a vault open at a time.
+type Vault struct {
+	opts    Options
+	id      string
+	idBytes [16]byte
+	layout  Layout
+	disks   []*disk  // by shard index; nil when missing
+	missing []string // paths given that are missing or unreadable
+	// missingPath maps an empty disk slot to the path that was given for
+	// it, when that can be told (paths that did not open, in order).
+	missingPath map[int]string
+	master  *keys.Master
+	index   *index.Index
+	clock   *clock.Clock
+
+	mu       sync.Mutex
+	nextSeg  uint64
+	shards   map[uint64]int // segment -> shard files present
+	sets     map[uint64]*segment.Set
+	setOrder []uint64
+	writing  bool
+}
+
+// InitResult is what Init created.
+type InitResult struct {
+	VaultID     string
+	Layout      Layout
+	Warning     string
+	RecoveryKey keys.RecoveryKey
+}
+
+// Init creates a new vault across the given empty disk directories and
+// returns its recovery key, which is shown to the operator once.
+func Init(disks []string) (InitResult, error) {
+	var res InitResult
+	layout, warning, err := ChooseLayout(len(disks))
+	if err != nil {
+		return res, err
+	}
+	seen := map[string]bool{}
+	for _, d := range disks {
+		abs, _ := filepath.Abs(d)
+		if seen[abs] {
+			return res, fmt.Errorf("disk %s is given twice: every shard needs its own disk", d)
+		}
+		seen[abs] = true
+		if err := checkUsable(d); err != nil {
+			return res, err
+		}
+		if l, err := readLabel(d); err == nil {
+			return res, &DiskError{Path: d, Kind: ErrForeignDisk, Err: fmt.Errorf("already holds vault %s", l.VaultID),
+				Fix: "pick an empty disk; to reuse this one, wipe it first (this destroys its backups)"}
+		}
+	}
+	rk, err := keys.NewRecoveryKey()
+	if err != nil {
+		return res, err
+	}
+	master, err := keys.NewMaster()
+	if err != nil {
+		return res, err
+	}
+	var idb [16]byte
+	if _, err := rand.Read(idb[:]); err != nil {
+		return res, err
+	}
+	id := hex.EncodeToString(idb[:])
+	wrapped, err := keys.Wrap(master, rk, id)
+	if err != nil {
+		return res, err
+	}
+	created := clock.Wall().Unix()
+	for i, d := range disks {
+		for _, sub := range []string{segmentsDir, snapshotsDir} {
+			if err := os.MkdirAll(filepath.Join(d, sub), 0o750); err != nil {
+				return res, &DiskError{Path: d, Kind: ErrDiskReadOnly, Err: err}
+			}
+		}
+		if err := writeFileDurable(filepath.Join(d, keyFile), wrapped, 0o400); err != nil {
+			return res, &DiskError{Path: d, Kind: ErrDiskReadOnly, Err: err}
+		}
+		l := label{Format: formatMajor, VaultID: id, Index: i, K: layout.K, M: layout.M, Created: created}
+		if err := writeLabel(d, l); err != nil {
+			return res, err
+		}
+	}
+	return InitResult{VaultID: id, Layout: layout, Warning: warning, RecoveryKey: rk}, nil
+}
+
+func writeLabel(dir string, l label) error {
+	b, _ := jsonIndent(l)
+	if err := writeFileDurable(filepath.Join(dir, labelFile), b, 0o444); err != nil {
+		return &DiskError{Path: dir, Kind: ErrDiskReadOnly, Err: err}
+	}
+	return nil
+}
+
+// Open opens a vault from its disks. Up to M disks may be missing; the
+// vault then reads in degraded mode and refuses new backups.
+func Open(opts Options) (*Vault, error) {
+	opts.defaults()
+	if len(opts.Disks) == 0 {
+		return nil, errors.New("no disks given: name every vault disk with --disk (or use the agent's --config)")
+	}
+	labels := map[string]label{}
+	votes := map[string]int{}
+	var missing []string
+	for _, d := range opts.Disks {
+		l, err := readLabel(d)
+		if err != nil {
+			if _, serr := os.Stat(d); serr == nil && os.IsNotExist(err) {
+				return nil, &DiskError{Path: d, Kind: ErrNotVault, Err: err,
+					Fix: "this directory holds no vault; if it is a new disk replacing a failed one, run 'strongroom vault replace-disk OLD " + d + "'"}
+			}
+			if os.IsNotExist(err) {
+				missing = append(missing, d)
+				continue
+			}
+			return nil, &DiskError{Path: d, Kind: ErrNotVault, Err: err, Fix: "check the disk at " + d + "; if it is damaged, replace it with 'strongroom vault replace-disk'"}
+		}
+		labels[d] = l
+		votes[l.VaultID]++
+	}
+	if len(labels) == 0 {
+		return nil, fmt.Errorf("none of the %d disks holds a vault (missing: %v): check the mounts, or create one with 'strongroom vault init'", len(opts.Disks), missing)
+	}
+	var vid string
+	for id, n := range votes {
+		if n > votes[vid] || (n == votes[vid] && id < vid) {
+			vid = id
+		}
+	}
+	v := &Vault{opts: opts, id: vid, missing: missing, shards: map[uint64]int{}, sets: map[uint64]*segment.Set{}}
+	for d, l := range labels {
+		if l.VaultID != vid {
+			return nil, &DiskError{Path: d, Kind: ErrForeignDisk, Err: fmt.Errorf("it holds vault %s, the others hold %s", l.VaultID, vid),
+				Fix: "remove " + d + " from the --disk list (or the configuration); it is another vault's disk"}
+		}
+		if v.disks == nil {
+			v.layout = Layout{K: l.K, M: l.M}
+			v.disks = make([]*disk, l.K+l.M)
+		}
+		if l.Index < 0 || l.Index >= len(v.disks) || (l.K != v.layout.K || l.M != v.layout.M) {
+			return nil, &DiskError{Path: d, Kind: ErrNotVault, Err: fmt.Errorf("label says disk %d of layout %d+%d", l.Index, l.K, l.M)}
+		}
+		if other := v.disks[l.Index]; other != nil {
+			return nil, fmt.Errorf("disks %s and %s both claim to be disk %d of vault %s: remove the stale copy from --disk", other.Path, d, l.Index, vid)
+		}
+		v.disks[l.Index] = &disk{Path: d, Index: l.Index, label: l}
+	}
+	v.missingPath = map[int]string{}
+	for i, j := 0, 0; i < len(v.disks) && j < len(missing); i++ {
+		if v.disks[i] == nil {
+			v.missingPath[i] = missing[j]
+			j++
+		}
+	}
+	if lost := v.missingCount(); lost > v.layout.M {
+		return nil, fmt.Errorf("vault %s: %d of %d disks are missing (%v) and layout %s survives only %d: find and mount the missing disks; no data can be read until then",
+			vid, lost, v.layout.Disks(), missing, v.layout, v.layout.M)
+	}
+	hex.Decode(v.idBytes[:], []byte(vid))
+	if err := v.unlock(); err != nil {
+		return nil, err
+	}
+	if err := v.lockDisks(); err != nil {
+		return nil, err
+	}
+	if err := v.openState(); err != nil {
+		v.Close()
+		return nil, err
+	}
+	if err := v.recover(); err != nil {
+		v.Close()
+		return nil, err
+	}
+	return v, nil
+}
+
+func (v *Vault) missingCount() int {
+	n := 0
+	for _, d := range v.disks {
+		if d == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// unlock reads the wrapped master key from the first disk that has one.
+func (v *Vault) unlock() error {
+	var lastErr error
+	for _, d := range v.present() {
+		blob, err := os.ReadFile(filepath.Join(d.Path, keyFile))
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		m, err := keys.Unwrap(blob, v.opts.Key, v.id)
+		if errors.Is(err, keys.ErrWrongKey) {
+			return fmt.Errorf("vault %s: %w: give the recovery key printed by 'strongroom vault init' (--key-file or STRONGROOM_KEY_FILE)", v.id, err)
+		}
+		if err != nil {
+			lastErr = fmt.Errorf("keyfile on %s: %w", d.Path, err)
+			continue
+		}
+		v.master = m
+		return nil
+	}
+	return fmt.Errorf("vault %s: no readable keyfile on any disk: %v", v.id, lastErr)
+}
+
+func (v *Vault) present() []*disk {
+	var out []*disk
+	for _, d := range v.disks {
+		if d != nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func (v *Vault) lockDisks() error {
+	for _, d := range v.present() {
+		f, err := lockDisk(d.Path, true)
+		if err != nil {
+			v.unlockDisks()
+			return err
+		}
+		d.lock = f
+	}
+	return nil
+}
+
+func (v *Vault) unlockDisks() {
+	for _, d := range v.present() {
+		if d.lock != nil {
+			d.lock.Close()
+			d.lock = nil
+		}
+	}
+}
+
+// openState opens the trusted clock and the index, rebuilding the index
+// from the segments when it cannot be opened.
+func (v *Vault) openState() error {
+	if v.opts.StateDir == "" {
+		v.opts.StateDir = filepath.Join(v.present()[0].Path, "state")
+	}
+	if err := os.MkdirAll(v.opts.StateDir, 0o750); err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	c, err := clock.Open(filepath.Join(v.opts.StateDir, "clock.json"), v.opts.Clock)
+	if err != nil {
+		return fmt.Errorf("trusted clock: %w", err)
+	}
+	v.clock = c
+	ixDir := filepath.Join(v.opts.StateDir, "index")
+	ix, err := index.Open(ixDir)
+	if err != nil {
+		v.progress("index at %s cannot be opened (%v); rebuilding it from the segments", ixDir, err)
+		aside := ixDir + ".broken-" + time.Now().UTC().Format("20060102T150405")
+		if rerr := os.Rename(ixDir, aside); rerr != nil {
+			return fmt.Errorf("%w; moving it aside: %v", err, rerr)
+		}
+		if ix, err = index.Open(ixDir); err != nil {
+			return err
+		}
+	}
+	v.index = ix
+	return nil
+}
+
+func (v *Vault) progress(format string, args ...any) {
+	if v.opts.Progress != nil {
+		v.opts.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// recover reconciles the index with the segments on disk after a crash:
+// complete segments the index does not know are indexed; leftovers of an
+// interrupted write that no snapshot references are removed.
+func (v *Vault) recover() error {
+	for _, d := range v.present() {
+		ids, err := d.listSegments(true)
+		if err != nil {
+			return fmt.Errorf("list segments on %s: %w", d.Path, err)
+		}
+		for _, id := range ids {
+			v.shards[id]++
+		}
+	}
+	indexed, err := v.index.Segments()
+	if err != nil {
+		return err
+	}
+	known := map[uint64]bool{}
+	for _, s := range indexed {
+		known[s.ID] = true
+	}
+	var referenced map[uint64]bool
+	var unknown []uint64
+	for id := range v.shards {
+		if !known[id] {
+			unknown = append(unknown, id)
+		}
+	}
+	sort.Slice(unknown, func(i, j int) bool { return unknown[i] < unknown[j] })
+	for _, id := range unknown {
+		if referenced == nil {
+			referenced = map[uint64]bool{}
+			snaps, err := v.Snapshots()
+			if err != nil {
+				return err
+			}
+			for _, s := range snaps {
+				for _, sid := range s.Segments {
+					referenced[sid] = true
+				}
+			}
+		}
+		err := v.indexSegment(id)
+		if err == nil && (v.shards[id] == v.layout.Disks() || referenced[id]) {
+			continue
+		}
+		if referenced[id] {
+			return fmt.Errorf("segment %d is needed by a snapshot but cannot be indexed: %w", id, err)
+		}
+		v.progress("removing segment %d left over by an interrupted backup", id)
+		for _, d := range v.present() {
+			if rerr := os.Remove(d.segmentPath(id)); rerr != nil && !os.IsNotExist(rerr) {
+				// A leftover the warden already sealed stays; it is harmless
+				// and the warden's expiry removes it.
+				v.progress("leftover segment %d on %s stays: %v", id, d.Path, rerr)
+			}
+		}
+		if err == nil {
+			entries, _ := v.segmentTable(id)
+			v.index.RemoveSegment(id, entries)
+		}
+		delete(v.shards, id)
+	}
+	v.nextSeg = v.index.HighWater() + 1
+	for id := range v.shards {
+		if id >= v.nextSeg {
+			v.nextSeg = id + 1
+		}
+	}
+	return nil
+}
+
+// indexSegment reads a segment's table and adds it to the index.
+func (v *Vault) indexSegment(id uint64) error {
+	set, err := v.openSet(id)
+	if err != nil {
+		return err
+	}
+	entries, err := set.ReadTable(v.tableOpener(id))
+	if err != nil {
+		return err
+	}
+	var raw uint64
+	for _, e := range entries {
+		raw += uint64(e.RawLen)
+	}
+	info := index.SegmentInfo{ID: id, PayloadLen: set.Header.PayloadLen, Chunks: uint32(len(entries)), RawBytes: raw, Created: set.Header.Created}
+	return v.index.AddSegment(info, entries)
+}
+
+func (v *Vault) segmentTable(id uint64) ([]segment.Entry, error) {
+	set, err := v.openSet(id)
+	if err != nil {
+		return nil, err
+	}
+	return set.ReadTable(v.tableOpener(id))
+}
+
+func tableAD(id uint64) []byte { return fmt.Appendf(nil, "strongroom table %d", id) }
+
+func (v *Vault) tableOpener(id uint64) func([]byte) ([]byte, error) {
+	aead := v.master.SegmentCipher(id)
+	return func(sealed []byte) ([]byte, error) { return keys.Open(aead, nil, sealed, tableAD(id)) }
+}
+
+// shardPaths lists where each shard of a segment lives ("" when its disk
+// is missing).
+func (v *Vault) shardPaths(id uint64) []string {
+	paths := make([]string, len(v.disks))
+	for i, d := range v.disks {
+		if d != nil {
+			paths[i] = d.segmentPath(id)
+		}
+	}
+	return paths
+}
+
+const maxOpenSets = 64
+
+// openSet returns a cached open segment.
+func (v *Vault) openSet(id uint64) (*segment.Set, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s := v.sets[id]; s != nil {
+		return s, nil
+	}
+	s, err := segment.OpenSet(id, v.shardPaths(id))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if len(v.setOrder) >= maxOpenSets {
+		old := v.setOrder[0]
+		v.setOrder = v.setOrder[1:]
+		v.sets[old].Close()
+		delete(v.sets, old)
+	}
+	v.sets[id] = s
+	v.setOrder = append(v.setOrder, id)
+	return s, nil
+}
+
+// forgetSet drops a cached segment (after its files changed).
+func (v *Vault) forgetSet(id uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s := v.sets[id]; s != nil {
+		s.Close()
+		delete(v.sets, id)
+		for i, o := range v.setOrder {
+			if o == id {
+				v.setOrder = append(v.setOrder[:i], v.setOrder[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+// ID is the vault's identifier.
+func (v *Vault) ID() string { return v.id }
+
+// Layout is the vault's erasure-coding layout.
+func (v *Vault) Layout() Layout { return v.layout }
+
+// Clock is the vault's trusted compliance clock.
+func (v *Vault) Clock() *clock.Clock { return v.clock }
+
+// Degraded reports whether any disk is missing.
+func (v *Vault) Degraded() bool { return v.missingCount() > 0 }
+
+// Close releases the vault.
+func (v *Vault) Close() error {
+	v.mu.Lock()
+	for _, s := range v.sets {
+		s.Close()
+	}
+	v.sets = map[uint64]*segment.Set{}
+	v.setOrder = nil
+	v.mu.Unlock()
+	var err error
+	if v.index != nil {
+		err = v.index.Close()
+		v.index = nil
+	}
+	if v.clock != nil {
+		v.clock.Close()
+		v.clock = nil
+	}
+	v.unlockDisks()
+	return err
+}
