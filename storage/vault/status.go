@@ -26,19 +26,19 @@ type Status struct {
 	M                int          `json:"m"`
 	Disks            []DiskStatus `json:"disks"`
 	Degraded         bool         `json:"degraded"`
-	CapacityBytes    uint64       `json:"capacity_bytes"`      // usable: raw capacity times K/(K+M)
-	UsedBytes        uint64       `json:"used_bytes"`          // raw bytes of shard files
-	StoredBytes      uint64       `json:"stored_bytes"`        // payload bytes (compressed, encrypted) before parity
-	UniqueBytes      uint64       `json:"unique_bytes"`        // plaintext bytes of distinct chunks
-	LogicalBytes     uint64       `json:"logical_bytes"`       // sum of item sizes over all snapshots
-	DedupRatio       float64      `json:"dedup_ratio"`         // logical / unique
-	Segments         int          `json:"segments"`            //
-	DegradedSegments int          `json:"degraded_segments"`   // segments with a shard file missing
-	Snapshots        int          `json:"snapshots"`           //
-	LockedSnapshots  int          `json:"locked_snapshots"`    // retain-until in the future
-	LockedUntil      time.Time    `json:"locked_until"`        // latest retain-until
-	DegradedReads    int64        `json:"degraded_reads"`      // reads that needed parity since open
-	Clock            clock.Status `json:"clock"`               //
+	CapacityBytes    uint64       `json:"capacity_bytes"`    // usable: raw capacity times K/(K+M)
+	UsedBytes        uint64       `json:"used_bytes"`        // raw bytes of shard files
+	StoredBytes      uint64       `json:"stored_bytes"`      // payload bytes (compressed, encrypted) before parity
+	UniqueBytes      uint64       `json:"unique_bytes"`      // plaintext bytes of distinct chunks
+	LogicalBytes     uint64       `json:"logical_bytes"`     // sum of item sizes over all snapshots
+	DedupRatio       float64      `json:"dedup_ratio"`       // logical / unique
+	Segments         int          `json:"segments"`          //
+	DegradedSegments int          `json:"degraded_segments"` // segments with a shard file missing
+	Snapshots        int          `json:"snapshots"`         //
+	LockedSnapshots  int          `json:"locked_snapshots"`  // retain-until in the future
+	LockedUntil      time.Time    `json:"locked_until"`      // latest retain-until
+	DegradedReads    int64        `json:"degraded_reads"`    // reads that needed parity since open
+	Clock            clock.Status `json:"clock"`             //
 	LatestSnapshot   *Snapshot    `json:"latest_snapshot,omitempty"`
 }
 

@@ -66,9 +66,9 @@ type Vault struct {
 	// missingPath maps an empty disk slot to the path that was given for
 	// it, when that can be told (paths that did not open, in order).
 	missingPath map[int]string
-	master  *keys.Master
-	index   *index.Index
-	clock   *clock.Clock
+	master      *keys.Master
+	index       *index.Index
+	clock       *clock.Clock
 
 	mu       sync.Mutex
 	nextSeg  uint64
