@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -30,7 +31,9 @@ var encoder = newEncoder()
 func newEncoder() *zstd.Encoder {
 	e, err := zstd.NewWriter(nil,
 		zstd.WithEncoderLevel(zstd.SpeedFastest),
-		zstd.WithEncoderConcurrency(1),
+		// One encoder per core: EncodeAll callers on different
+		// goroutines then compress in parallel instead of queueing.
+		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
 		zstd.WithLowerEncoderMem(true),
 	)
 	if err != nil {

@@ -230,7 +230,7 @@ func BenchmarkCompress(b *testing.B) {
 }
 
 // BenchmarkCompressParallel shows the throughput of concurrent callers, which
-// share the single internal encoder.
+// get one internal encoder per core.
 func BenchmarkCompressParallel(b *testing.B) {
 	data := jsonLike(1 << 20)
 	b.SetBytes(int64(len(data)))

@@ -24,8 +24,6 @@
 // corrupt or hostile data.
 //
 // Encoding uses one package-level zstd encoder at the SpeedFastest level with
-// a single internal encoder (WithEncoderConcurrency(1)) and low-memory
-// settings. EncodeAll is safe for concurrent use, but concurrent calls take
-// turns on that single internal encoder, so compression uses at most one core
-// at a time.
+// one internal encoder per core (WithEncoderConcurrency(GOMAXPROCS)) and
+// low-memory settings, so concurrent EncodeAll callers compress in parallel.
 package compress
