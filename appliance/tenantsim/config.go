@@ -1,0 +1,210 @@
+package tenantsim
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config describes the tenant a Sim generates and how it behaves. The zero
+// value is usable: New fills every unset field from DefaultProfile, with
+// throttling off and no faults.
+type Config struct {
+	// Users is the number of user accounts generated. Default 5.
+	Users int
+	// Seed makes generation deterministic: the same Seed, Users and Profile
+	// give byte-identical mailboxes, ids and MIME.
+	Seed int64
+	// TenantID overrides the generated tenant id (a GUID).
+	TenantID string
+	// Profile sets item counts and sizes.
+	Profile Profile
+	// Throttle sets the per-mailbox limits.
+	Throttle Throttle
+	// Faults sets the injected failures. They can be changed later with
+	// SetFaults or POST /_sim/faults.
+	Faults Faults
+	// TokenLifetime is how long an issued access token stays valid.
+	// Default one hour.
+	TokenLifetime time.Duration
+	// Now is the clock used for token expiry and throttle windows; default
+	// time.Now. Generated content never reads it: timestamps in the tenant
+	// derive from the seed.
+	Now func() time.Time
+}
+
+// Profile sets how much content each generated mailbox holds. Counts are
+// per licensed user; sizes are in bytes.
+type Profile struct {
+	// MessagesPerUser is the number of mails spread over the folders.
+	MessagesPerUser int
+	// ExtraFolders is the number of user-made folders besides the
+	// well-known ones and "Signed Contracts"; they nest up to FolderDepth.
+	ExtraFolders int
+	// FolderDepth is the deepest nesting of user-made folders.
+	FolderDepth int
+	// AttachmentRatio is the fraction of mails that carry attachments.
+	AttachmentRatio float64
+	// LargeAttachmentBytes caps the largest attachment; a few mails carry
+	// one between a quarter of this and this size.
+	LargeAttachmentBytes int
+	// ContactsPerUser is the number of contacts, spread over the default
+	// contact folder and one extra folder.
+	ContactsPerUser int
+	// EventsPerUser is the number of events in the default calendar; about
+	// one in five is a weekly recurring series.
+	EventsPerUser int
+}
+
+// DefaultProfile is small enough for unit tests and still exercises paging,
+// nesting and attachments.
+var DefaultProfile = Profile{
+	MessagesPerUser:      40,
+	ExtraFolders:         4,
+	FolderDepth:          3,
+	AttachmentRatio:      0.3,
+	LargeAttachmentBytes: 1 << 20,
+	ContactsPerUser:      12,
+	EventsPerUser:        10,
+}
+
+// ThrottleMode names a throttling profile.
+type ThrottleMode string
+
+// Throttle modes. Off serves everything; Realistic follows the published
+// Exchange limits (4 concurrent requests and 10,000 requests per 10
+// minutes per mailbox); Strict is far tighter so that tests can provoke 429
+// cheaply.
+const (
+	ThrottleOff       ThrottleMode = "off"
+	ThrottleRealistic ThrottleMode = "realistic"
+	ThrottleStrict    ThrottleMode = "strict"
+)
+
+// Throttle sets per-mailbox limits. A non-zero field overrides the value
+// the Mode implies.
+type Throttle struct {
+	Mode ThrottleMode
+	// Concurrent is the most requests one mailbox may have in flight.
+	Concurrent int
+	// Requests is the most requests one mailbox may make per Window.
+	Requests int
+	// Window is the length of the request-count window.
+	Window time.Duration
+	// RetryAfter is the value sent in the Retry-After header, rounded up
+	// to whole seconds. Default one second.
+	RetryAfter time.Duration
+}
+
+// resolve returns the effective limits; zero limits mean unlimited.
+func (t Throttle) resolve() (Throttle, error) {
+	r := t
+	switch t.Mode {
+	case "", ThrottleOff:
+		r.Mode = ThrottleOff
+		return r, nil
+	case ThrottleRealistic:
+		r.Concurrent, r.Requests, r.Window = 4, 10000, 10*time.Minute
+	case ThrottleStrict:
+		r.Concurrent, r.Requests, r.Window = 2, 50, time.Minute
+	default:
+		return r, fmt.Errorf("throttle mode %q: want off, realistic or strict", t.Mode)
+	}
+	if t.Concurrent > 0 {
+		r.Concurrent = t.Concurrent
+	}
+	if t.Requests > 0 {
+		r.Requests = t.Requests
+	}
+	if t.Window > 0 {
+		r.Window = t.Window
+	}
+	if r.RetryAfter <= 0 {
+		r.RetryAfter = time.Second
+	}
+	return r, nil
+}
+
+// Faults switches injected failures on. Every rate is a probability per
+// Graph request in [0,1], drawn from a generator seeded by Config.Seed, so
+// a run with the same requests in the same order sees the same faults.
+// Identity endpoints and /_sim/ are never faulted.
+type Faults struct {
+	// ServerErrorRate starts a burst of 503/504 answers.
+	ServerErrorRate float64 `json:"server_error_rate,omitempty"`
+	// ServerErrorBurst is how many consecutive requests a burst fails.
+	// Default 3.
+	ServerErrorBurst int `json:"server_error_burst,omitempty"`
+	// SlowRate delays a response by SlowDelay.
+	SlowRate  float64       `json:"slow_rate,omitempty"`
+	SlowDelay time.Duration `json:"slow_delay,omitempty"`
+	// TruncateRate sends a full Content-Length and then only half of the
+	// body before dropping the connection.
+	TruncateRate float64 `json:"truncate_rate,omitempty"`
+	// ResetRate drops the connection with a TCP reset before answering.
+	ResetRate float64 `json:"reset_rate,omitempty"`
+	// ExpireTokens, when true, makes every token issued before this
+	// moment invalid (401), as if it had expired mid-run. It is a one-shot
+	// action: SetFaults applies it and does not keep it set.
+	ExpireTokens bool `json:"expire_tokens,omitempty"`
+}
+
+func (f Faults) validate() error {
+	for name, r := range map[string]float64{
+		"server_error_rate": f.ServerErrorRate, "slow_rate": f.SlowRate,
+		"truncate_rate": f.TruncateRate, "reset_rate": f.ResetRate,
+	} {
+		if r < 0 || r > 1 {
+			return fmt.Errorf("fault %s %v: want a probability between 0 and 1", name, r)
+		}
+	}
+	if f.ServerErrorBurst < 0 || f.SlowDelay < 0 {
+		return fmt.Errorf("fault burst and delay must not be negative")
+	}
+	return nil
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Users <= 0 {
+		c.Users = 5
+	}
+	p, d := &c.Profile, DefaultProfile
+	if p.MessagesPerUser <= 0 {
+		p.MessagesPerUser = d.MessagesPerUser
+	}
+	if p.ExtraFolders <= 0 {
+		p.ExtraFolders = d.ExtraFolders
+	}
+	if p.FolderDepth <= 0 {
+		p.FolderDepth = d.FolderDepth
+	}
+	if p.AttachmentRatio <= 0 {
+		p.AttachmentRatio = d.AttachmentRatio
+	}
+	if p.LargeAttachmentBytes <= 0 {
+		p.LargeAttachmentBytes = d.LargeAttachmentBytes
+	}
+	if p.ContactsPerUser <= 0 {
+		p.ContactsPerUser = d.ContactsPerUser
+	}
+	if p.EventsPerUser <= 0 {
+		p.EventsPerUser = d.EventsPerUser
+	}
+	if c.TokenLifetime <= 0 {
+		c.TokenLifetime = time.Hour
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Faults.ServerErrorBurst == 0 {
+		c.Faults.ServerErrorBurst = 3
+	}
+	if err := c.Faults.validate(); err != nil {
+		return c, err
+	}
+	t, err := c.Throttle.resolve()
+	if err != nil {
+		return c, err
+	}
+	c.Throttle = t
+	return c, nil
+}

@@ -1,0 +1,51 @@
+package tenantsim
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// serveControl answers the /_sim/ endpoints: ground truth and control for
+// tests and drills. They need no token; the simulator listens on loopback.
+func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request, segs []string) {
+	switch {
+	case r.Method == http.MethodGet && len(segs) == 1 && segs[0] == "counters":
+		writeJSON(w, http.StatusOK, s.Counters())
+	case len(segs) == 1 && segs[0] == "faults":
+		if r.Method == http.MethodPost {
+			var f Faults
+			if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
+				writeError(w, r, errBadJSON)
+				return
+			}
+			if err := s.SetFaults(f); err != nil {
+				writeError(w, r, errf(http.StatusBadRequest, "BadRequest", err.Error()))
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, s.Faults())
+	case r.Method == http.MethodPost && len(segs) == 1 && segs[0] == "scenario":
+		var sc Scenario
+		if err := json.NewDecoder(r.Body).Decode(&sc); err != nil {
+			writeError(w, r, errBadJSON)
+			return
+		}
+		res, err := s.Apply(sc)
+		if err != nil {
+			writeError(w, r, errf(http.StatusBadRequest, "BadRequest", err.Error()))
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	case r.Method == http.MethodGet && len(segs) == 3 && segs[0] == "dump" && segs[1] == "mailbox":
+		d, err := s.DumpMailbox(segs[2])
+		if err != nil {
+			writeError(w, r, errf(http.StatusNotFound, "Request_ResourceNotFound", err.Error()))
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
+	case r.Method == http.MethodGet && len(segs) == 1 && segs[0] == "info":
+		writeJSON(w, http.StatusOK, s.Info())
+	default:
+		writeError(w, r, errNoRoute)
+	}
+}

@@ -1,0 +1,118 @@
+package tenantsim
+
+import (
+	"bufio"
+	"maps"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+)
+
+// Counters is a snapshot of what the simulator has served since New.
+type Counters struct {
+	// Requests counts requests by endpoint class ("mail.delta",
+	// "identity", ...) and then by HTTP status.
+	Requests map[string]map[int]int64 `json:"requests"`
+	// Throttled counts 429 answers from the throttle.
+	Throttled int64 `json:"throttled"`
+	// Faulted counts requests answered by fault injection.
+	Faulted int64 `json:"faulted"`
+	// BytesServed counts response body bytes written.
+	BytesServed int64 `json:"bytes_served"`
+}
+
+// Total is the number of requests of class with status; status 0 means
+// any status.
+func (c Counters) Total(class string, status int) int64 {
+	var n int64
+	for cl, byStatus := range c.Requests {
+		if class != "" && cl != class {
+			continue
+		}
+		for st, v := range byStatus {
+			if status == 0 || st == status {
+				n += v
+			}
+		}
+	}
+	return n
+}
+
+type counters struct {
+	mu        sync.Mutex
+	requests  map[string]map[int]int64
+	throttled atomic.Int64
+	faulted   atomic.Int64
+	bytes     atomic.Int64
+}
+
+func (c *counters) record(class string, status int, n int64) {
+	c.bytes.Add(n)
+	c.mu.Lock()
+	if c.requests == nil {
+		c.requests = map[string]map[int]int64{}
+	}
+	m := c.requests[class]
+	if m == nil {
+		m = map[int]int64{}
+		c.requests[class] = m
+	}
+	m[status]++
+	c.mu.Unlock()
+}
+
+// Counters returns a snapshot of the counters.
+func (s *Sim) Counters() Counters {
+	c := &s.counters
+	c.mu.Lock()
+	req := make(map[string]map[int]int64, len(c.requests))
+	for k, v := range c.requests {
+		req[k] = maps.Clone(v)
+	}
+	c.mu.Unlock()
+	return Counters{Requests: req, Throttled: c.throttled.Load(), Faulted: c.faulted.Load(), BytesServed: c.bytes.Load()}
+}
+
+// countingWriter records the status and body bytes of a response.
+type countingWriter struct {
+	http.ResponseWriter
+	code  int
+	n     int64
+	wrote bool
+}
+
+func (w *countingWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.n += int64(n)
+	return n, err
+}
+
+func (w *countingWriter) status() int {
+	if !w.wrote {
+		return 0 // connection dropped before any answer
+	}
+	return w.code
+}
+
+func (w *countingWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *countingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,124 @@
+package tenantsim
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// lookupUser resolves a path's user segment (id or UPN) to a live user.
+// The read or write lock must be held.
+func (s *Sim) lookupUser(key string) (*user, *graphError) {
+	u := s.byID[key]
+	if u == nil {
+		u = s.byID[strings.ToLower(key)]
+	}
+	if u == nil || u.deleted {
+		return nil, errUserNotFound
+	}
+	return u, nil
+}
+
+// mailboxUser resolves the {uid} of q to a user with a mailbox.
+func (q *request) mailboxUser() (*user, *graphError) {
+	u, gerr := q.sim.lookupUser(q.param("uid"))
+	if gerr != nil {
+		return nil, gerr
+	}
+	if !u.hasMailbox() {
+		return nil, errMailboxAbsent
+	}
+	return u, nil
+}
+
+// read runs f under the read lock and writes its result as JSON.
+func (q *request) read(f func() (any, *graphError)) *graphError {
+	q.sim.mu.RLock()
+	body, gerr := f()
+	q.sim.mu.RUnlock()
+	if gerr != nil {
+		return gerr
+	}
+	writeJSON(q.w, http.StatusOK, body)
+	return nil
+}
+
+// write runs f under the write lock and answers 201 with its result, or
+// 204 when it returns nil.
+func (q *request) write(f func() (any, *graphError)) *graphError {
+	q.sim.mu.Lock()
+	body, gerr := f()
+	q.sim.mu.Unlock()
+	if gerr != nil {
+		return gerr
+	}
+	if body == nil {
+		q.w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	writeJSON(q.w, http.StatusCreated, body)
+	return nil
+}
+
+func handleListUsers(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		sel := selectFields(q.r)
+		if sel == nil {
+			sel = defaultUserFields
+		}
+		var all []map[string]any
+		for _, u := range q.sim.users {
+			if !u.deleted {
+				all = append(all, project(userJSON(u), sel))
+			}
+		}
+		size, gerr := pageSize(q.r, 100, 999)
+		if gerr != nil {
+			return nil, gerr
+		}
+		// Graph pages users with an opaque $skiptoken; here it is an offset.
+		skip, _ := strconv.Atoi(q.r.URL.Query().Get("$skiptoken"))
+		skip = min(max(skip, 0), len(all))
+		end := min(skip+size, len(all))
+		body := map[string]any{
+			"@odata.context": q.sim.baseURL + "/$metadata#users",
+			"value":          all[skip:end],
+		}
+		if end < len(all) {
+			v := q.r.URL.Query()
+			v.Del("$top")
+			v.Set("$top", strconv.Itoa(size))
+			v.Set("$skiptoken", strconv.Itoa(end))
+			body["@odata.nextLink"] = q.sim.baseURL + "/users?" + v.Encode()
+		}
+		return body, nil
+	})
+}
+
+func handleGetUser(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.sim.lookupUser(q.param("uid"))
+		if gerr != nil {
+			return nil, gerr
+		}
+		sel := selectFields(q.r)
+		if sel == nil {
+			sel = defaultUserFields
+		}
+		body := project(userJSON(u), sel)
+		body["@odata.context"] = q.sim.baseURL + "/$metadata#users/$entity"
+		return body, nil
+	})
+}
+
+func handleDeletedUsers(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		var all []map[string]any
+		for _, u := range q.sim.users {
+			if u.deleted {
+				all = append(all, project(userJSON(u), selectFields(q.r)))
+			}
+		}
+		return q.listPage("directory/deletedItems/microsoft.graph.user", all, 100, 999)
+	})
+}

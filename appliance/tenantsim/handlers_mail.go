@@ -1,0 +1,411 @@
+package tenantsim
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func (q *request) folder(u *user) (*collection, *graphError) {
+	c := u.collection(q.param("fid"), kindMessage)
+	if c == nil {
+		return nil, errItemNotFound
+	}
+	return c, nil
+}
+
+// message resolves {mid}, and {fid} when the path names a folder.
+func (q *request) message(u *user) (*item, *graphError) {
+	it := u.items[q.param("mid")]
+	if it == nil || it.kind != kindMessage {
+		return nil, errItemNotFound
+	}
+	if fid := q.param("fid"); fid != "" {
+		if c := u.collection(fid, kindMessage); c != it.coll {
+			return nil, errItemNotFound
+		}
+	}
+	return it, nil
+}
+
+func handleListFolders(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		parent := u.mailRoot
+		if q.param("fid") != "" {
+			if parent, gerr = q.folder(u); gerr != nil {
+				return nil, gerr
+			}
+		}
+		sel := selectFields(q.r)
+		var all []map[string]any
+		for _, id := range parent.children {
+			all = append(all, project(folderJSON(u, u.colls[id]), sel))
+		}
+		return q.listPage("users('"+u.id+"')/mailFolders", all, 10, 999)
+	})
+}
+
+func handleGetFolder(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		c, gerr := q.folder(u)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return project(folderJSON(u, c), selectFields(q.r)), nil
+	})
+}
+
+// decodeJSON reads the request body into v, answering Graph's error for
+// malformed JSON.
+func (q *request) decodeJSON(v any) *graphError {
+	b, err := io.ReadAll(q.r.Body)
+	if err != nil {
+		return errf(http.StatusBadRequest, "BadRequest", "Unable to read the request body.")
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return errBadJSON
+	}
+	return nil
+}
+
+func handleCreateFolder(q *request) *graphError {
+	var in struct {
+		DisplayName string `json:"displayName"`
+	}
+	if gerr := q.decodeJSON(&in); gerr != nil {
+		return gerr
+	}
+	if strings.TrimSpace(in.DisplayName) == "" {
+		return errf(http.StatusBadRequest, "ErrorInvalidRequest", "The folder displayName must not be empty.")
+	}
+	return q.write(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		parent := u.mailRoot
+		if q.param("fid") != "" {
+			if parent, gerr = q.folder(u); gerr != nil {
+				return nil, gerr
+			}
+		}
+		for _, id := range parent.children {
+			if strings.EqualFold(u.colls[id].name, in.DisplayName) {
+				return nil, errf(http.StatusConflict, "ErrorFolderExists", "A folder with the specified name already exists.")
+			}
+		}
+		c := &collection{id: itemID("AAMkF", q.sim.cfg.Seed, u.id, "new", q.sim.nextSeq()), parentID: parent.id, name: in.DisplayName, kind: kindMessage}
+		q.sim.addCollection(u, c)
+		return folderJSON(u, c), nil
+	})
+}
+
+func handleDeleteFolder(q *request) *graphError {
+	return q.write(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		c, gerr := q.folder(u)
+		if gerr != nil {
+			return nil, gerr
+		}
+		if c.wellKnown != "" {
+			return nil, errf(http.StatusForbidden, "ErrorDeleteDistinguishedFolder", "Distinguished folders cannot be deleted.")
+		}
+		q.sim.deleteCollection(c)
+		return nil, nil
+	})
+}
+
+func handleListMessages(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		var colls []*collection
+		if q.param("fid") != "" {
+			c, gerr := q.folder(u)
+			if gerr != nil {
+				return nil, gerr
+			}
+			colls = append(colls, c)
+		} else {
+			colls = u.mailCollections()
+		}
+		sel := selectFields(q.r)
+		var all []map[string]any
+		for _, c := range colls {
+			for _, m := range c.order {
+				all = append(all, project(messageJSON(u.items[m.id]), sel))
+			}
+		}
+		return q.listPage("users('"+u.id+"')/messages", all, 10, 1000)
+	})
+}
+
+// mailCollections lists the mail folders depth-first from the root.
+func (u *user) mailCollections() []*collection {
+	var out []*collection
+	var walk func(c *collection)
+	walk = func(c *collection) {
+		out = append(out, c)
+		for _, id := range c.children {
+			walk(u.colls[id])
+		}
+	}
+	walk(u.mailRoot)
+	return out
+}
+
+func handleGetMessage(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		it, gerr := q.message(u)
+		if gerr != nil {
+			return nil, gerr
+		}
+		body := project(messageJSON(it), selectFields(q.r))
+		if strings.Contains(q.r.URL.Query().Get("$expand"), "attachments") {
+			var atts []any
+			for _, a := range it.msg.attachments {
+				atts = append(atts, attachmentJSON(it, a, true))
+			}
+			body["attachments"] = atts
+		}
+		return body, nil
+	})
+}
+
+func handleMessageMIME(q *request) *graphError {
+	q.sim.mu.RLock()
+	u, gerr := q.mailboxUser()
+	var it *item
+	if gerr == nil {
+		it, gerr = q.message(u)
+	}
+	var msg *message
+	if gerr == nil {
+		msg = it.msg
+	}
+	q.sim.mu.RUnlock()
+	if gerr != nil {
+		return gerr
+	}
+	// A message's parts never change after creation, so rendering outside
+	// the lock is safe.
+	b := msg.mimeBytes()
+	h := q.w.Header()
+	h.Set("Content-Type", "text/plain")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	q.w.WriteHeader(http.StatusOK)
+	_, _ = q.w.Write(b)
+	return nil
+}
+
+func handleListAttachments(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		it, gerr := q.message(u)
+		if gerr != nil {
+			return nil, gerr
+		}
+		sel := selectFields(q.r)
+		all := []map[string]any{}
+		for _, a := range it.msg.attachments {
+			all = append(all, project(attachmentJSON(it, a, sel == nil || sel["contentbytes"]), sel))
+		}
+		return q.listPage("users('"+u.id+"')/messages('"+it.id+"')/attachments", all, 100, 1000)
+	})
+}
+
+func (q *request) attachment() (*item, *attachment, *graphError) {
+	u, gerr := q.mailboxUser()
+	if gerr != nil {
+		return nil, nil, gerr
+	}
+	it, gerr := q.message(u)
+	if gerr != nil {
+		return nil, nil, gerr
+	}
+	for _, a := range it.msg.attachments {
+		if a.id == q.param("aid") {
+			return it, a, nil
+		}
+	}
+	return nil, nil, errItemNotFound
+}
+
+func handleGetAttachment(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		it, a, gerr := q.attachment()
+		if gerr != nil {
+			return nil, gerr
+		}
+		return attachmentJSON(it, a, true), nil
+	})
+}
+
+func handleAttachmentValue(q *request) *graphError {
+	q.sim.mu.RLock()
+	_, a, gerr := q.attachment()
+	q.sim.mu.RUnlock()
+	if gerr != nil {
+		return gerr
+	}
+	b := a.content()
+	q.w.Header().Set("Content-Type", a.contentType)
+	q.w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	_, _ = q.w.Write(b)
+	return nil
+}
+
+func handleMessagesDelta(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		c, gerr := q.folder(u)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return q.serveDelta(c, "#microsoft.graph.message", messageJSON)
+	})
+}
+
+func handleDeleteMessage(q *request) *graphError {
+	return q.write(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		it, gerr := q.message(u)
+		if gerr != nil {
+			return nil, gerr
+		}
+		q.sim.removeItem(it)
+		return nil, nil
+	})
+}
+
+func handleMoveMessage(q *request) *graphError {
+	var in struct {
+		DestinationID string `json:"destinationId"`
+	}
+	if gerr := q.decodeJSON(&in); gerr != nil {
+		return gerr
+	}
+	return q.write(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		it, gerr := q.message(u)
+		if gerr != nil {
+			return nil, gerr
+		}
+		to := u.collection(in.DestinationID, kindMessage)
+		if to == nil {
+			return nil, errf(http.StatusBadRequest, "ErrorInvalidIdMalformed", "The destination folder id is malformed or does not exist.")
+		}
+		q.sim.moveItem(it, to)
+		return messageJSON(it), nil
+	})
+}
+
+// handleCreateMessage stores a message. A text/plain body is base64 MIME,
+// kept byte for byte (the restore path); a JSON body is a message
+// resource, from which MIME is rendered. Without a folder in the path the
+// message lands in Drafts, as in Graph.
+func handleCreateMessage(q *request) *graphError {
+	raw, err := io.ReadAll(q.r.Body)
+	if err != nil {
+		return errf(http.StatusRequestEntityTooLarge, "ErrorMessageSizeExceeded", "The message exceeds the maximum supported size.")
+	}
+	var msg *message
+	if strings.HasPrefix(strings.ToLower(q.r.Header.Get("Content-Type")), "text/plain") {
+		mimeBytes, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(raw)))
+		if err != nil {
+			return errf(http.StatusBadRequest, "ErrorMimeContentInvalidBase64String", "Invalid base64 string for MIME content.")
+		}
+		if msg, err = parseMIME(mimeBytes); err != nil {
+			return errf(http.StatusBadRequest, "ErrorMimeContentInvalid", "The MIME content is invalid: "+err.Error())
+		}
+	} else {
+		var in struct {
+			Subject string `json:"subject"`
+			Body    struct {
+				Content string `json:"content"`
+			} `json:"body"`
+		}
+		if json.Unmarshal(raw, &in) != nil {
+			return errBadJSON
+		}
+		msg = &message{subject: in.Subject, body: in.Body.Content, importance: "normal", isDraft: true}
+	}
+	return q.write(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		c := u.wellKnown["drafts"]
+		if q.param("fid") != "" {
+			if c, gerr = q.folder(u); gerr != nil {
+				return nil, gerr
+			}
+		}
+		seq := q.sim.nextSeq()
+		it := &item{id: itemID("AAMkAGI", q.sim.cfg.Seed, u.id, "new", seq), kind: kindMessage, msg: msg}
+		it.created, it.modified = q.sim.logicalNow(seq), q.sim.logicalNow(seq)
+		if msg.raw == nil {
+			msg.from = mailAddress(u)
+			msg.date = it.created
+			msg.messageID = "<" + shortHash(it.id, 1) + "@" + tenantDomain + ">"
+		}
+		if msg.date.IsZero() {
+			msg.date = it.created
+		}
+		for i, a := range msg.attachments {
+			a.id = itemID("AAMkAtt", it.id, i)
+		}
+		q.sim.addItem(c, it)
+		return messageJSON(it), nil
+	})
+}
+
+// newRand gives mutations a generator derived from the seed and the
+// change sequence, so the same operations give the same content.
+func (s *Sim) newRand(seq uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(s.cfg.Seed), seq^0x9e3779b97f4a7c15))
+}
+
+func mailAddress(u *user) mail.Address { return mail.Address{Name: u.displayName, Address: u.mail} }
+
+// logicalNow is the timestamp of the change with sequence number seq: a
+// clock that advances one second per change after the generated content,
+// so that mutations are as deterministic as generation.
+func (s *Sim) logicalNow(seq uint64) time.Time {
+	return genEpoch.Add(400*24*time.Hour + time.Duration(seq)*time.Second)
+}

@@ -1,0 +1,228 @@
+package tenantsim
+
+import (
+	"net/http"
+	"strings"
+)
+
+func handleListContactFolders(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		var all []map[string]any
+		for _, id := range u.contactFolderIDs {
+			c := u.colls[id]
+			all = append(all, project(map[string]any{"id": c.id, "displayName": c.name, "parentFolderId": c.parentID}, selectFields(q.r)))
+		}
+		return q.listPage("users('"+u.id+"')/contactFolders", all, 10, 999)
+	})
+}
+
+func handleCreateContactFolder(q *request) *graphError {
+	var in struct {
+		DisplayName string `json:"displayName"`
+	}
+	if gerr := q.decodeJSON(&in); gerr != nil {
+		return gerr
+	}
+	if strings.TrimSpace(in.DisplayName) == "" {
+		return errf(http.StatusBadRequest, "ErrorInvalidRequest", "The folder displayName must not be empty.")
+	}
+	return q.write(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		c := &collection{id: itemID("AAMkF", q.sim.cfg.Seed, u.id, "newcf", q.sim.nextSeq()), parentID: u.contactsRoot.id, name: in.DisplayName, kind: kindContact}
+		q.sim.addCollection(u, c)
+		u.contactFolderIDs = append(u.contactFolderIDs, c.id)
+		return map[string]any{"id": c.id, "displayName": c.name, "parentFolderId": c.parentID}, nil
+	})
+}
+
+// contactFolder resolves {cfid}, or the default contacts folder when the
+// path has none.
+func (q *request) contactFolder(u *user) (*collection, *graphError) {
+	if q.param("cfid") == "" {
+		return u.contactsRoot, nil
+	}
+	c := u.collection(q.param("cfid"), kindContact)
+	if c == nil {
+		return nil, errItemNotFound
+	}
+	return c, nil
+}
+
+func handleListContacts(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		c, gerr := q.contactFolder(u)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return q.listPage("users('"+u.id+"')/contacts", listItems(c, contactJSON, selectFields(q.r)), 10, 1000)
+	})
+}
+
+func listItems(c *collection, render func(*item) map[string]any, sel map[string]bool) []map[string]any {
+	all := make([]map[string]any, 0, len(c.order))
+	for _, m := range c.order {
+		all = append(all, project(render(c.user.items[m.id]), sel))
+	}
+	return all
+}
+
+func handleGetContact(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		it := u.items[q.param("cid")]
+		if it == nil || it.kind != kindContact {
+			return nil, errItemNotFound
+		}
+		return project(contactJSON(it), selectFields(q.r)), nil
+	})
+}
+
+func handleContactsDelta(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		c, gerr := q.contactFolder(u)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return q.serveDelta(c, "#microsoft.graph.contact", contactJSON)
+	})
+}
+
+// readProps reads a contact or event body: any JSON object, kept as given
+// minus the server-owned properties.
+func (q *request) readProps() (map[string]any, *graphError) {
+	var props map[string]any
+	if gerr := q.decodeJSON(&props); gerr != nil {
+		return nil, gerr
+	}
+	if props == nil {
+		return nil, errBadJSON
+	}
+	for _, k := range []string{"id", "@odata.etag", "changeKey", "createdDateTime", "lastModifiedDateTime", "parentFolderId", "@odata.context"} {
+		delete(props, k)
+	}
+	return props, nil
+}
+
+func (q *request) createProps(kind itemKind, coll func(*user) (*collection, *graphError), render func(*item) map[string]any) *graphError {
+	props, gerr := q.readProps()
+	if gerr != nil {
+		return gerr
+	}
+	return q.write(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		c, gerr := coll(u)
+		if gerr != nil {
+			return nil, gerr
+		}
+		seq := q.sim.nextSeq()
+		it := &item{id: itemID("AAMkNew", q.sim.cfg.Seed, u.id, kind, seq), kind: kind, props: props}
+		it.created, it.modified = q.sim.logicalNow(seq), q.sim.logicalNow(seq)
+		q.sim.addItem(c, it)
+		return render(it), nil
+	})
+}
+
+func handleCreateContact(q *request) *graphError {
+	return q.createProps(kindContact, q.contactFolder, contactJSON)
+}
+
+func handleListCalendars(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		var all []map[string]any
+		for _, id := range u.calendarIDs {
+			c := u.colls[id]
+			all = append(all, project(map[string]any{
+				"id": c.id, "name": c.name, "canEdit": true, "canShare": true,
+				"isDefaultCalendar": c == u.calendar, "isRemovable": c != u.calendar,
+				"owner": map[string]any{"name": u.displayName, "address": u.mail},
+			}, selectFields(q.r)))
+		}
+		return q.listPage("users('"+u.id+"')/calendars", all, 10, 999)
+	})
+}
+
+func (q *request) calendar(u *user) (*collection, *graphError) {
+	if q.param("calid") == "" {
+		return u.calendar, nil
+	}
+	c := u.collection(q.param("calid"), kindEvent)
+	if c == nil {
+		return nil, errItemNotFound
+	}
+	return c, nil
+}
+
+func handleListEvents(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		c, gerr := q.calendar(u)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return q.listPage("users('"+u.id+"')/events", listItems(c, eventJSON, selectFields(q.r)), 10, 1000)
+	})
+}
+
+func handleGetEvent(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		it := u.items[q.param("eid")]
+		if it == nil || it.kind != kindEvent {
+			return nil, errItemNotFound
+		}
+		return project(eventJSON(it), selectFields(q.r)), nil
+	})
+}
+
+// handleEventsDelta serves events/delta and calendarView/delta on the
+// default calendar, and calendars/{id}/events/delta. calendarView's
+// startDateTime and endDateTime are accepted and not applied: every event
+// of the calendar is in the window.
+func handleEventsDelta(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		c, gerr := q.calendar(u)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return q.serveDelta(c, "#microsoft.graph.event", eventJSON)
+	})
+}
+
+func handleCreateEvent(q *request) *graphError {
+	return q.createProps(kindEvent, q.calendar, eventJSON)
+}

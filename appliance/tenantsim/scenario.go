@@ -1,0 +1,253 @@
+package tenantsim
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Scenario is a named change to the tenant, as a user, an admin or an
+// attacker would make it. Apply runs one; so does POST /_sim/scenario with
+// the same JSON.
+type Scenario struct {
+	// Name is one of ScenarioNames.
+	Name string `json:"name"`
+	// User is an id or UPN. mail-burst with no User sends to every
+	// mailbox.
+	User string `json:"user,omitempty"`
+	// Folder is a folder path ("Inbox/Signed Contracts") or, when no path
+	// matches, the first folder with that display name.
+	Folder string `json:"folder,omitempty"`
+	// To is the destination folder of move-messages, named like Folder.
+	To string `json:"to,omitempty"`
+	// Count is how many mails mail-burst sends per mailbox, or how many
+	// messages delete-messages and move-messages touch (default 1).
+	Count int `json:"count,omitempty"`
+}
+
+// ScenarioNames lists the scenarios Apply knows.
+var ScenarioNames = []string{"delete-folder", "mail-burst", "deprovision-user", "delete-messages", "move-messages", "expire-delta-tokens", "expire-tokens"}
+
+// ScenarioResult says what a scenario changed.
+type ScenarioResult struct {
+	Scenario       string   `json:"scenario"`
+	Users          []string `json:"users,omitempty"`
+	FoldersDeleted int      `json:"folders_deleted,omitempty"`
+	ItemsCreated   int      `json:"items_created,omitempty"`
+	ItemsDeleted   int      `json:"items_deleted,omitempty"`
+	ItemsMoved     int      `json:"items_moved,omitempty"`
+	// IDs are the ids of the items created, deleted or moved.
+	IDs []string `json:"ids,omitempty"`
+}
+
+// ErrUnknownScenario is returned for a scenario name Apply does not know.
+var ErrUnknownScenario = errors.New("unknown scenario")
+
+// Apply runs sc against the tenant.
+func (s *Sim) Apply(sc Scenario) (ScenarioResult, error) {
+	res := ScenarioResult{Scenario: sc.Name}
+	switch sc.Name {
+	case "expire-tokens":
+		s.ExpireTokens()
+		return res, nil
+	case "expire-delta-tokens":
+		s.ExpireDeltaTokens()
+		return res, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var users []*user
+	if sc.User == "" && sc.Name == "mail-burst" {
+		for _, u := range s.users {
+			if u.hasMailbox() {
+				users = append(users, u)
+			}
+		}
+	} else {
+		u, gerr := s.lookupUser(sc.User)
+		if gerr != nil {
+			return res, fmt.Errorf("scenario %s: user %q not found", sc.Name, sc.User)
+		}
+		if !u.hasMailbox() && sc.Name != "deprovision-user" {
+			return res, fmt.Errorf("scenario %s: user %s has no mailbox", sc.Name, u.upn)
+		}
+		users = []*user{u}
+	}
+	count := max(sc.Count, 1)
+	for _, u := range users {
+		res.Users = append(res.Users, u.upn)
+		switch sc.Name {
+		case "delete-folder":
+			c := u.findFolder(sc.Folder)
+			if c == nil || c.wellKnown != "" {
+				return res, fmt.Errorf("scenario delete-folder: user %s has no deletable folder %q", u.upn, sc.Folder)
+			}
+			for _, cc := range u.mailCollections() {
+				if cc == c || strings.HasPrefix(u.folderPath(cc), u.folderPath(c)+"/") {
+					res.FoldersDeleted++
+					for _, m := range cc.order {
+						res.IDs = append(res.IDs, m.id)
+					}
+				}
+			}
+			res.ItemsDeleted += s.deleteCollection(c)
+		case "mail-burst":
+			inbox := u.wellKnown["inbox"]
+			for range count {
+				seq := s.seq + 1
+				it := s.newMessageItem(u, false, s.newRand(seq), fmt.Sprint("burst", seq))
+				it.created, it.modified = s.logicalNow(seq), s.logicalNow(seq)
+				it.msg.date, it.msg.isRead = it.created, false
+				s.addItem(inbox, it)
+				res.ItemsCreated++
+				res.IDs = append(res.IDs, it.id)
+			}
+		case "deprovision-user":
+			u.deleted, u.deletedAt = true, s.logicalNow(s.nextSeq())
+		case "delete-messages", "move-messages":
+			from := u.findFolder(firstNonEmpty(sc.Folder, "Inbox"))
+			if from == nil {
+				return res, fmt.Errorf("scenario %s: user %s has no folder %q", sc.Name, u.upn, sc.Folder)
+			}
+			var to *collection
+			if sc.Name == "move-messages" {
+				if to = u.findFolder(sc.To); to == nil || to == from {
+					return res, fmt.Errorf("scenario move-messages: user %s has no destination folder %q", u.upn, sc.To)
+				}
+			}
+			for n := 0; n < count && len(from.order) > 0; n++ {
+				it := u.items[from.order[0].id]
+				res.IDs = append(res.IDs, it.id)
+				if to != nil {
+					s.moveItem(it, to)
+					res.ItemsMoved++
+				} else {
+					s.removeItem(it)
+					res.ItemsDeleted++
+				}
+			}
+		default:
+			return res, fmt.Errorf("%w %q: want one of %s", ErrUnknownScenario, sc.Name, strings.Join(ScenarioNames, ", "))
+		}
+	}
+	return res, nil
+}
+
+// findFolder finds a mail folder by path, else by display name,
+// case-insensitively.
+func (u *user) findFolder(name string) *collection {
+	if name == "" {
+		return nil
+	}
+	all := u.mailCollections()
+	for _, c := range all {
+		if strings.EqualFold(u.folderPath(c), name) {
+			return c
+		}
+	}
+	for _, c := range all {
+		if strings.EqualFold(c.name, name) || strings.EqualFold(c.wellKnown, name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// MailboxDump is the exact current content of a mailbox.
+type MailboxDump struct {
+	UserID   string        `json:"user_id"`
+	UPN      string        `json:"upn"`
+	Folders  []FolderDump  `json:"folders"`
+	Messages []MessageDump `json:"messages"`
+}
+
+// FolderDump is one mail folder of a MailboxDump.
+type FolderDump struct {
+	ID       string `json:"id"`
+	ParentID string `json:"parent_id"`
+	Path     string `json:"path"`
+}
+
+// MessageDump is one message of a MailboxDump; MIME is exactly what
+// GET .../messages/{id}/$value serves (base64 in JSON).
+type MessageDump struct {
+	ID         string `json:"id"`
+	FolderID   string `json:"folder_id"`
+	FolderPath string `json:"folder_path"`
+	Subject    string `json:"subject"`
+	MIME       []byte `json:"mime"`
+}
+
+// DumpMailbox returns the mailbox of user (id or UPN), folders
+// depth-first and messages in folder order.
+func (s *Sim) DumpMailbox(userKey string) (MailboxDump, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, gerr := s.lookupUser(userKey)
+	if gerr != nil {
+		return MailboxDump{}, fmt.Errorf("dump mailbox: user %q not found", userKey)
+	}
+	if !u.hasMailbox() {
+		return MailboxDump{}, fmt.Errorf("dump mailbox: user %s has no mailbox", u.upn)
+	}
+	d := MailboxDump{UserID: u.id, UPN: u.upn, Folders: []FolderDump{}, Messages: []MessageDump{}}
+	for _, c := range u.mailCollections() {
+		if c == u.mailRoot {
+			continue
+		}
+		p := u.folderPath(c)
+		d.Folders = append(d.Folders, FolderDump{ID: c.id, ParentID: c.parentID, Path: p})
+		for _, m := range c.order {
+			it := u.items[m.id]
+			d.Messages = append(d.Messages, MessageDump{ID: it.id, FolderID: c.id, FolderPath: p, Subject: it.msg.subject, MIME: it.msg.mimeBytes()})
+		}
+	}
+	return d, nil
+}
+
+// UserInfo describes a generated account.
+type UserInfo struct {
+	ID       string `json:"id"`
+	UPN      string `json:"upn"`
+	Name     string `json:"display_name"`
+	Licensed bool   `json:"licensed"`
+	Enabled  bool   `json:"enabled"`
+	Deleted  bool   `json:"deleted"`
+}
+
+// Users lists every account, deleted ones included, in generation order.
+func (s *Sim) Users() []UserInfo {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]UserInfo, len(s.users))
+	for i, u := range s.users {
+		out[i] = UserInfo{ID: u.id, UPN: u.upn, Name: u.displayName, Licensed: u.licensed, Enabled: u.enabled, Deleted: u.deleted}
+	}
+	return out
+}
+
+// Info is what a client needs to connect, and the accounts.
+type Info struct {
+	TenantID      string     `json:"tenant_id"`
+	GraphBaseURL  string     `json:"graph_base_url"`
+	AuthorityHost string     `json:"authority_host"`
+	BackupApp     AppInfo    `json:"backup_app"`
+	RestoreApp    AppInfo    `json:"restore_app"`
+	Users         []UserInfo `json:"users"`
+}
+
+// AppInfo is an application's credentials.
+type AppInfo struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
+// Info returns the connection details and the accounts.
+func (s *Sim) Info() Info {
+	return Info{
+		TenantID: s.tenantID, GraphBaseURL: s.baseURL, AuthorityHost: s.authority,
+		BackupApp:  AppInfo{s.backup.ClientID, s.backup.ClientSecret},
+		RestoreApp: AppInfo{s.restore.ClientID, s.restore.ClientSecret},
+		Users:      s.Users(),
+	}
+}

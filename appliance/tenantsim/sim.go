@@ -1,0 +1,261 @@
+package tenantsim
+
+import (
+	"compress/gzip"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Sim is a simulated Microsoft 365 tenant serving Graph over HTTPS.
+//
+// A Sim is safe for concurrent use: its HTTP handlers and Go methods share
+// one lock over the tenant content. It serves from Start until Close.
+type Sim struct {
+	cfg      Config
+	tenantID string
+	backup   App
+	restore  App
+	ca       *authority
+
+	tokenKey        []byte
+	tokenCache      sync.Map // raw token -> *tokenClaims
+	tokensValidFrom atomic.Int64
+	nonce           atomic.Uint64
+
+	mu         sync.RWMutex
+	seq        uint64 // last change sequence number
+	deltaEpoch uint64 // delta tokens of another epoch answer 410
+	users      []*user
+	byID       map[string]*user // by id and by lower-case UPN
+	pool       []*attachment
+
+	routes   router
+	counters counters
+	throttle *throttler
+	faults   *faultInjector
+
+	srv       *http.Server
+	baseURL   string
+	authority string
+}
+
+// New generates the tenant described by cfg. It does not listen; call
+// Start.
+func New(cfg Config) (*Sim, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("tenant simulator config: %w", err)
+	}
+	ca, err := newAuthority(cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	s := &Sim{
+		cfg:      cfg,
+		tenantID: cfg.TenantID,
+		ca:       ca,
+		tokenKey: randomBytes(32),
+		byID:     map[string]*user{},
+	}
+	if s.tenantID == "" {
+		s.tenantID = guid(cfg.Seed, "tenant")
+	}
+	s.backup = App{Name: "Strongroom Backup", ClientID: guid(cfg.Seed, "backup-app"), ClientSecret: secret(), Roles: backupRoles}
+	s.restore = App{Name: "Strongroom Restore", ClientID: guid(cfg.Seed, "restore-app"), ClientSecret: secret(), Roles: restoreRoles}
+	s.throttle = newThrottler(cfg.Throttle, cfg.Now)
+	s.faults = newFaultInjector(cfg.Seed, cfg.Faults)
+	s.generate()
+	s.registerRoutes()
+	return s, nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// secret makes a client secret in the shape Entra uses (40 characters).
+func secret() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789~._-"
+	b := randomBytes(40)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// Start listens on addr ("127.0.0.1:0" when empty) and serves HTTPS in
+// the background until Close.
+func (s *Sim) Start(addr string) error {
+	if s.srv != nil {
+		return errors.New("tenant simulator already started")
+	}
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	s.authority = fmt.Sprintf("https://127.0.0.1:%d/", port)
+	s.baseURL = s.authority + "v1.0"
+	tlsLn := tls.NewListener(ln, &tls.Config{
+		Certificates: []tls.Certificate{s.ca.server},
+		MinVersion:   tls.VersionTLS12,
+		NextProtos:   []string{"http/1.1"},
+	})
+	s.srv = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		// HTTP/1.1 only: fault injection drops connections, which HTTP/2
+		// would hide behind stream resets.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ErrorLog:     nil,
+	}
+	go func() { _ = s.srv.Serve(tlsLn) }()
+	return nil
+}
+
+// Close stops serving and drops open connections.
+func (s *Sim) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Close()
+}
+
+// TenantID is the directory (tenant) id clients authenticate against.
+func (s *Sim) TenantID() string { return s.tenantID }
+
+// BaseURL is the Graph root, e.g. https://127.0.0.1:PORT/v1.0. Empty
+// before Start.
+func (s *Sim) BaseURL() string { return s.baseURL }
+
+// AuthorityHost is the identity endpoint root, e.g. https://127.0.0.1:PORT/,
+// for azidentity's Cloud.ActiveDirectoryAuthorityHost.
+func (s *Sim) AuthorityHost() string { return s.authority }
+
+func (s *Sim) authorityHost() string { return s.authority }
+
+// CAPEM is the PEM certificate of the authority that signed the server
+// certificate; clients must trust it.
+func (s *Sim) CAPEM() []byte { return s.ca.caPEM }
+
+// BackupApp is the read-only application registration.
+func (s *Sim) BackupApp() App { return s.backup }
+
+// RestoreApp is the application registration allowed to write.
+func (s *Sim) RestoreApp() App { return s.restore }
+
+// ServeHTTP dispatches to the identity, Graph and /_sim/ handlers.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cw := &countingWriter{ResponseWriter: w}
+	class := "unknown"
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				s.counters.record(class, cw.status(), cw.n)
+				panic(v)
+			}
+			if !cw.wrote {
+				writeError(cw, r, errf(http.StatusInternalServerError, "InternalServerError", fmt.Sprint("tenant simulator: ", v)))
+			}
+		}
+		s.counters.record(class, cw.status(), cw.n)
+	}()
+	path := r.URL.Path
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case strings.HasPrefix(path, "/_sim/"):
+		class = "sim"
+		s.serveControl(cw, r, segs[1:])
+	case len(segs) == 4 && segs[1] == "v2.0" && segs[2] == ".well-known" && segs[3] == "openid-configuration":
+		class = "identity"
+		s.handleOpenID(cw, r, segs[0])
+	case len(segs) == 4 && segs[1] == "oauth2" && segs[2] == "v2.0" && segs[3] == "token":
+		class = "identity"
+		s.handleToken(cw, r, segs[0])
+	case len(segs) > 1 && segs[0] == "v1.0":
+		class = s.serveGraph(cw, r, segs[1:])
+	default:
+		writeError(cw, r, errNoRoute)
+	}
+}
+
+func (s *Sim) serveGraph(w *countingWriter, r *http.Request, segs []string) string {
+	rte, params, pathOK := s.routes.match(r.Method, segs)
+	class := "unknown"
+	if rte != nil {
+		class = rte.class
+	}
+	caller, gerr := s.verifyToken(r)
+	if gerr != nil {
+		writeError(w, r, gerr)
+		return class
+	}
+	if rte == nil {
+		if pathOK {
+			writeError(w, r, errf(http.StatusMethodNotAllowed, "Request_BadRequest", "The HTTP method '"+r.Method+"' is not allowed on this resource."))
+		} else {
+			writeError(w, r, errNoRoute)
+		}
+		return class
+	}
+	if !caller.has(rte.perm) {
+		writeError(w, r, errf(http.StatusForbidden, "ErrorAccessDenied", "Access is denied. Check credentials and try again."))
+		return class
+	}
+	if uid := params["uid"]; uid != "" {
+		release, retry := s.throttle.acquire(strings.ToLower(uid))
+		if release == nil {
+			s.counters.throttled.Add(1)
+			e := *errf(http.StatusTooManyRequests, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
+			e.retryAfter = retry
+			writeError(w, r, &e)
+			return class
+		}
+		defer release()
+	}
+	if !s.faultsApply(w, r) {
+		return class
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, 160<<20)
+		if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+			zr, err := gzip.NewReader(r.Body)
+			if err != nil {
+				writeError(w, r, errf(http.StatusBadRequest, "BadRequest", "The request body is not valid gzip."))
+				return class
+			}
+			r.Body = zr
+		}
+	}
+	if gerr := rte.h(&request{w: w, r: r, params: params, caller: caller, sim: s}); gerr != nil {
+		writeError(w, r, gerr)
+	}
+	return class
+}
+
+// ExpireTokens makes every access token issued so far invalid, as if they
+// had all expired mid-run. Clients must fetch a new one.
+func (s *Sim) ExpireTokens() {
+	s.tokensValidFrom.Store(s.cfg.Now().UnixNano() + 1)
+}
+
+// ExpireDeltaTokens makes every delta and skip token issued so far answer
+// 410 Gone, forcing a full resync.
+func (s *Sim) ExpireDeltaTokens() {
+	s.mu.Lock()
+	s.deltaEpoch++
+	s.mu.Unlock()
+}

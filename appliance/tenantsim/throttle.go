@@ -1,0 +1,59 @@
+package tenantsim
+
+import (
+	"sync"
+	"time"
+)
+
+// throttler enforces per-mailbox limits: requests in flight and requests
+// per fixed window. A mailbox is keyed by the user segment of the path as
+// the client wrote it (id or UPN), lower-cased.
+type throttler struct {
+	cfg   Throttle
+	now   func() time.Time
+	mu    sync.Mutex
+	boxes map[string]*boxState
+}
+
+type boxState struct {
+	inflight    int
+	windowStart time.Time
+	count       int
+}
+
+func newThrottler(cfg Throttle, now func() time.Time) *throttler {
+	return &throttler{cfg: cfg, now: now, boxes: map[string]*boxState{}}
+}
+
+// acquire admits a request for mailbox key. It returns a release func, or
+// nil and the Retry-After seconds when the request must get 429.
+func (t *throttler) acquire(key string) (release func(), retryAfter int) {
+	if t.cfg.Mode == ThrottleOff {
+		return func() {}, 0
+	}
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.boxes[key]
+	if b == nil {
+		b = &boxState{windowStart: now}
+		t.boxes[key] = b
+	}
+	if now.Sub(b.windowStart) >= t.cfg.Window {
+		b.windowStart, b.count = now, 0
+	}
+	if t.cfg.Requests > 0 && b.count >= t.cfg.Requests {
+		left := b.windowStart.Add(t.cfg.Window).Sub(now)
+		return nil, max(1, int((left+time.Second-1)/time.Second))
+	}
+	if t.cfg.Concurrent > 0 && b.inflight >= t.cfg.Concurrent {
+		return nil, max(1, int((t.cfg.RetryAfter+time.Second-1)/time.Second))
+	}
+	b.count++
+	b.inflight++
+	return func() {
+		t.mu.Lock()
+		b.inflight--
+		t.mu.Unlock()
+	}, 0
+}
