@@ -1,0 +1,277 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Observer receives what the governor sees; the agent's metrics implement
+// it. Methods must be safe for concurrent use and fast.
+type Observer interface {
+	// Request is called once per HTTP response (including retried ones).
+	Request(workload string, status int)
+	// Throttled is called for every 429/503/504 with the wait it caused.
+	Throttled(workload string, wait time.Duration)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Request(string, int)              {}
+func (nopObserver) Throttled(string, time.Duration) {}
+
+// GovernorOptions tunes the governor.
+type GovernorOptions struct {
+	// PerResource is the most concurrent requests per mailbox, drive or
+	// site (default 4, Exchange's limit).
+	PerResource int
+	// MaxRetries bounds retries of one request (default 8).
+	MaxRetries int
+	// MaxWait caps a single wait, whatever Retry-After says (default 5m).
+	MaxWait time.Duration
+	// BaseBackoff is the first backoff without a Retry-After (default 1s).
+	BaseBackoff time.Duration
+	Observer    Observer
+}
+
+// Governor is an http.RoundTripper shared by all workers of a tenant.
+type Governor struct {
+	next http.RoundTripper
+	opts GovernorOptions
+
+	mu         sync.Mutex
+	sems       map[string]chan struct{}
+	pauseUntil time.Time
+	stats      Stats
+}
+
+// Stats are the governor's running totals.
+type Stats struct {
+	Requests  int64         `json:"requests"`
+	Throttled int64         `json:"throttled"`
+	Retries   int64         `json:"retries"`
+	Paused    time.Duration `json:"paused_ns"`
+}
+
+// NewGovernor wraps next.
+func NewGovernor(next http.RoundTripper, o GovernorOptions) *Governor {
+	if o.PerResource <= 0 {
+		o.PerResource = 4
+	}
+	if o.MaxRetries <= 0 {
+		o.MaxRetries = 8
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = 5 * time.Minute
+	}
+	if o.BaseBackoff <= 0 {
+		o.BaseBackoff = time.Second
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
+	}
+	return &Governor{next: next, opts: o, sems: map[string]chan struct{}{}}
+}
+
+// Stats returns a copy of the running totals.
+func (g *Governor) Stats() Stats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.stats
+}
+
+// resourceOf returns the throttling key and workload of a Graph path such
+// as /v1.0/users/{id}/mailFolders/... .
+func resourceOf(path string) (key, workload string) {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if len(parts) > 0 && (parts[0] == "v1.0" || parts[0] == "beta") {
+		parts = parts[1:]
+	}
+	if len(parts) < 2 {
+		return "", "directory"
+	}
+	key = parts[0] + "/" + parts[1]
+	switch parts[0] {
+	case "users", "me":
+		workload = "exchange"
+		if len(parts) > 2 && (parts[2] == "drive" || parts[2] == "drives") {
+			workload = "onedrive"
+		}
+		if len(parts) == 2 {
+			workload = "directory"
+		}
+	case "drives":
+		workload = "onedrive"
+	case "sites":
+		workload = "sharepoint"
+	case "teams", "groups", "chats":
+		workload = "teams"
+	default:
+		workload = "directory"
+	}
+	return key, workload
+}
+
+func (g *Governor) sem(key string) chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := g.sems[key]
+	if s == nil {
+		s = make(chan struct{}, g.opts.PerResource)
+		g.sems[key] = s
+	}
+	return s
+}
+
+// RoundTrip sends req under the resource's concurrency limit, waiting out
+// any tenant-wide pause, and retries throttled or failed attempts.
+func (g *Governor) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	key, workload := resourceOf(req.URL.Path)
+	if key != "" {
+		s := g.sem(key)
+		select {
+		case s <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { <-s }()
+	}
+	for attempt := 0; ; attempt++ {
+		if err := g.waitPause(ctx); err != nil {
+			return nil, err
+		}
+		if attempt > 0 {
+			if req.Body != nil && req.GetBody == nil {
+				return nil, errors.New("graph: request body cannot be re-sent for a retry")
+			}
+			if req.GetBody != nil {
+				body, err := req.GetBody()
+				if err != nil {
+					return nil, err
+				}
+				req.Body = body
+			}
+		}
+		resp, err := g.next.RoundTrip(req)
+		g.mu.Lock()
+		g.stats.Requests++
+		g.mu.Unlock()
+		if err != nil {
+			if ctx.Err() != nil || !retryableNetErr(err) || attempt >= g.opts.MaxRetries {
+				return nil, err
+			}
+			g.retryAfter(ctx, workload, g.backoff(attempt), false)
+			continue
+		}
+		g.opts.Observer.Request(workload, resp.StatusCode)
+		switch resp.StatusCode {
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		default:
+			return resp, nil
+		}
+		if attempt >= g.opts.MaxRetries {
+			return resp, nil
+		}
+		wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"))
+		if !ok {
+			wait = g.backoff(attempt)
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		g.opts.Observer.Throttled(workload, wait)
+		g.mu.Lock()
+		g.stats.Throttled++
+		g.mu.Unlock()
+		// 429 and 503 pause the whole tenant: Microsoft counts the app's
+		// requests across workers, so one worker's throttle is everyone's.
+		tenantWide := resp.StatusCode != http.StatusGatewayTimeout
+		if err := g.retryAfter(ctx, workload, wait, tenantWide); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// retryAfter waits d (capped, with jitter), either as a tenant-wide pause
+// or for this request alone.
+func (g *Governor) retryAfter(ctx context.Context, workload string, d time.Duration, tenantWide bool) error {
+	if d > g.opts.MaxWait {
+		d = g.opts.MaxWait
+	}
+	d += time.Duration(rand.Int64N(int64(d)/10 + 1))
+	g.mu.Lock()
+	g.stats.Retries++
+	if tenantWide {
+		if until := time.Now().Add(d); until.After(g.pauseUntil) {
+			g.pauseUntil = until
+		}
+		g.mu.Unlock()
+		return g.waitPause(ctx)
+	}
+	g.mu.Unlock()
+	return sleepCtx(ctx, d)
+}
+
+func (g *Governor) waitPause(ctx context.Context) error {
+	g.mu.Lock()
+	d := time.Until(g.pauseUntil)
+	if d > 0 {
+		g.stats.Paused += d
+	}
+	g.mu.Unlock()
+	if d <= 0 {
+		return nil
+	}
+	return sleepCtx(ctx, d)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// backoff is exponential from BaseBackoff, capped at MaxWait.
+func (g *Governor) backoff(attempt int) time.Duration {
+	d := g.opts.BaseBackoff << min(attempt, 10)
+	if d > g.opts.MaxWait {
+		d = g.opts.MaxWait
+	}
+	return d
+}
+
+// parseRetryAfter reads seconds or an HTTP date.
+func parseRetryAfter(v string) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
+}
+
+func retryableNetErr(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "broken pipe")
+}

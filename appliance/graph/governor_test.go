@@ -1,0 +1,115 @@
+package graph
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type countingObserver struct {
+	mu        sync.Mutex
+	statuses  map[int]int
+	throttled int
+}
+
+func (o *countingObserver) Request(_ string, status int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.statuses[status]++
+}
+
+func (o *countingObserver) Throttled(string, time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.throttled++
+}
+
+// TestGovernorLimitsAndRetries guards the throttle contract: never more
+// than PerResource concurrent requests against one mailbox, a 429 with
+// Retry-After pauses and is retried until it succeeds, and every response
+// is observed.
+func TestGovernorLimitsAndRetries(t *testing.T) {
+	var inFlight, peak, calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		if calls.Add(1)%5 == 0 {
+			w.Header().Set("Retry-After", "0.05")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	obs := &countingObserver{statuses: map[int]int{}}
+	g := NewGovernor(http.DefaultTransport, GovernorOptions{PerResource: 4, BaseBackoff: 10 * time.Millisecond, Observer: obs})
+	hc := &http.Client{Transport: g}
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := hc.Get(srv.URL + "/v1.0/users/u1/mailFolders/inbox/messages")
+			if err != nil {
+				errs <- err
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				errs <- &statusErr{resp.StatusCode}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if p := peak.Load(); p > 4 {
+		t.Fatalf("peak concurrency against one mailbox = %d, want <= 4", p)
+	}
+	if obs.throttled == 0 || obs.statuses[429] != obs.throttled || obs.statuses[200] != 40 {
+		t.Fatalf("observer saw %v and %d throttles; want 40 successes and every 429 counted", obs.statuses, obs.throttled)
+	}
+}
+
+type statusErr struct{ code int }
+
+func (e *statusErr) Error() string { return http.StatusText(e.code) }
+
+func TestResourceOf(t *testing.T) {
+	cases := []struct{ path, key, workload string }{
+		{"/v1.0/users/abc/mailFolders/x/messages/delta()", "users/abc", "exchange"},
+		{"/v1.0/users/abc/drive/root/delta()", "users/abc", "onedrive"},
+		{"/v1.0/drives/d1/items/i", "drives/d1", "onedrive"},
+		{"/v1.0/sites/s1/lists", "sites/s1", "sharepoint"},
+		{"/v1.0/users", "", "directory"},
+		{"/v1.0/users/abc", "users/abc", "directory"},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			k, w := resourceOf(c.path)
+			if k != c.key || w != c.workload {
+				t.Fatalf("resourceOf(%q) = %q, %q; want %q, %q", c.path, k, w, c.key, c.workload)
+			}
+		})
+	}
+}
+
+func TestMissingRoles(t *testing.T) {
+	got := Missing([]string{"Mail.ReadWrite", "User.Read.All"}, BackupRoles)
+	if len(got) != 2 || got[0] != "Contacts.Read" || got[1] != "Calendars.Read" {
+		t.Fatalf("Missing = %v, want [Contacts.Read Calendars.Read]", got)
+	}
+}
