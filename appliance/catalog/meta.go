@@ -1,0 +1,33 @@
+package catalog
+
+// Item metadata keys that workloads set on every vault item (vault.Item.Meta)
+// and that the catalog indexes for ls and find. Values are plain strings;
+// times are RFC 3339 in UTC.
+const (
+	MetaKind      = "kind"       // one of the Kind constants
+	MetaWorkload  = "workload"   // exchange, onedrive, sharepoint, teams
+	MetaUserID    = "user_id"    // Graph id of the mailbox owner
+	MetaUser      = "user"       // userPrincipalName at backup time
+	MetaFolderID  = "folder_id"  // Graph id of the containing folder
+	MetaFolder    = "folder"     // display path of the folder, "/"-separated ("Inbox/Signed Contracts")
+	MetaSubject   = "subject"    // message subject, event subject, contact display name
+	MetaFrom      = "from"       // sender address
+	MetaTo        = "to"         // recipients, comma-separated
+	MetaDate      = "date"       // received (mail), start (events), modified (contacts)
+	MetaItemID    = "item_id"    // Graph id of the item
+	MetaMessageID = "message_id" // RFC 5322 Message-ID
+	MetaName      = "name"       // display name of a folder, calendar or contact folder
+	MetaParentID  = "parent_id"  // parent folder id (folders only)
+)
+
+// Kinds of items.
+const (
+	KindMessage       = "message"
+	KindMailFolder    = "mail-folder"
+	KindContact       = "contact"
+	KindContactFolder = "contact-folder"
+	KindEvent         = "event"
+	KindCalendar      = "calendar"
+	KindState         = "state" // delta links and other per-mailbox state, not user data
+	KindUser          = "user"  // the mailbox owner's directory record
+)
