@@ -3,6 +3,7 @@ package tenantsim
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -46,6 +47,9 @@ var ErrUnknownScenario = errors.New("unknown scenario")
 // Apply runs sc against the tenant.
 func (s *Sim) Apply(sc Scenario) (ScenarioResult, error) {
 	res := ScenarioResult{Scenario: sc.Name}
+	if !slices.Contains(ScenarioNames, sc.Name) {
+		return res, fmt.Errorf("%w %q: want one of %s", ErrUnknownScenario, sc.Name, strings.Join(ScenarioNames, ", "))
+	}
 	switch sc.Name {
 	case "expire-tokens":
 		s.ExpireTokens()

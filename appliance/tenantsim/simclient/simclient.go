@@ -4,13 +4,9 @@
 package simclient
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -18,6 +14,7 @@ import (
 	kauth "github.com/microsoft/kiota-authentication-azure-go"
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	"github.com/strongroom/strongroom/appliance/tenantsim"
 )
 
 // Options says where the simulator is and which app to sign in as.
@@ -33,23 +30,8 @@ type Options struct {
 	Retry bool
 }
 
-// HTTPClient returns a client that trusts only the simulator's CA, with
-// connection reuse sized for load tests.
-func HTTPClient(caPEM []byte) (*http.Client, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
-		return nil, errors.New("simulator CA PEM holds no certificate")
-	}
-	return &http.Client{
-		Timeout: 2 * time.Minute,
-		Transport: &http.Transport{
-			TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
-			MaxIdleConns:        512,
-			MaxIdleConnsPerHost: 512,
-			IdleConnTimeout:     30 * time.Second,
-		},
-	}, nil
-}
+// HTTPClient returns a client that trusts only the simulator's CA.
+func HTTPClient(caPEM []byte) (*http.Client, error) { return tenantsim.TrustingClient(caPEM) }
 
 // New signs in with azidentity's ClientSecretCredential against the
 // simulator's authority and returns a Graph client on its base URL.
