@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/strongroom/strongroom/storage/vault"
 )
 
 // Exit codes, documented in README.md.
@@ -57,9 +59,16 @@ func exitCode(err error) int {
 		return exitOK
 	}
 	fmt.Fprintln(os.Stderr, "strongroom:", err)
+	if fix := vault.Remedy(err); fix != "" {
+		fmt.Fprintln(os.Stderr, "  what to do:", fix)
+	}
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage
+	}
+	var ce interface{ exitCode() int } // e.g. exitDegraded
+	if errors.As(err, &ce) {
+		return ce.exitCode()
 	}
 	return exitFailure
 }
