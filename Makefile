@@ -1,0 +1,51 @@
+# Strongroom: make demo, make test, make bench (GNU make).
+
+GO       ?= go
+BIN      := bin/strongroom
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+PKG      := ./appliance/cmd/strongroom
+
+# Debian packages the tests and the benchmark need: chattr/lsattr (e2fsprogs)
+# for the immutable-flag tests, findmnt/lsblk (util-linux) for disk checks.
+# Later issues add promtool (monitoring), tmux (console tests) and
+# qemu-system-x86 (appliance image) here.
+DEB_PACKAGES := e2fsprogs util-linux
+
+.PHONY: all build deps test demo bench clean
+
+all: build
+
+build:
+	@mkdir -p bin
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) $(PKG)
+
+# Idempotent: installs only what dpkg says is missing, and runs apt-get
+# update only when something has to be installed.
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+test: deps
+	@unformatted=$$(gofmt -l .); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -timeout 20m ./...
+
+demo:
+	bash scripts/demo.sh
+
+# CORPUS overrides where the benchmark corpus is generated (kept outside the
+# repository); CORPUS_SCRIPT where the generator is.
+bench: build
+	bash scripts/bench.sh
+
+clean:
+	rm -rf bin
