@@ -59,7 +59,11 @@ func recipients(as []mail.Address) []any {
 }
 
 func preview(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 2048 {
+		// Only the first 255 characters are kept; do not scan a long body.
+		s = s[:2048]
+	}
+	s = strings.ToValidUTF8(strings.Join(strings.Fields(s), " "), "")
 	if utf8.RuneCountInString(s) <= 255 {
 		return s
 	}
