@@ -1,0 +1,264 @@
+// Package config reads and checks the agent's configuration file (YAML).
+//
+// The file the tenant simulator writes with --config-out is a valid
+// configuration as it is; a vault section and schedule are added for a real
+// box by the console's setup wizard. Relative paths are taken relative to
+// the file's directory. Secrets are never printed: String and the JSON form
+// redact them.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/strongroom/strongroom/appliance/graph"
+)
+
+// Config is the whole configuration file.
+//
+//	tenant_id: 00000000-0000-0000-0000-000000000000
+//	graph_base_url: https://graph.microsoft.com/v1.0   # default
+//	authority_host: https://login.microsoftonline.com/ # default
+//	ca_file: ""                                          # extra CA (the simulator's)
+//	backup_app: {client_id: ..., client_secret: ...}     # or certificate_file
+//	restore_app: {client_id: ..., client_secret: ...}    # optional
+//	vault: {disks: [/srv/disk1, ...], key_file: /etc/strongroom/recovery.key, state_dir: /var/lib/strongroom}
+//	schedule: {interval: 4h, restore_test_interval: 24h, scrub_interval: 168h}
+//	retention: {rollback: 30d, audit: 7y}
+//	workers: 8
+//	users: []            # empty: every mailbox of the tenant
+//	metrics_listen: 127.0.0.1:9464
+//	api_socket: /run/strongroom/agent.sock
+type Config struct {
+	TenantID      string     `yaml:"tenant_id"`
+	GraphBaseURL  string     `yaml:"graph_base_url,omitempty"`
+	AuthorityHost string     `yaml:"authority_host,omitempty"`
+	CAFile        string     `yaml:"ca_file,omitempty"`
+	BackupApp     graph.App  `yaml:"backup_app"`
+	RestoreApp    *graph.App `yaml:"restore_app,omitempty"`
+	Vault         Vault      `yaml:"vault"`
+	Schedule      Schedule   `yaml:"schedule"`
+	Retention     Retention  `yaml:"retention"`
+	Workers       int        `yaml:"workers,omitempty"`
+	Users         []string   `yaml:"users,omitempty"`
+	MetricsListen string     `yaml:"metrics_listen,omitempty"`
+	APISocket     string     `yaml:"api_socket,omitempty"`
+
+	path string
+}
+
+// Vault says where the vault's disks and key are.
+type Vault struct {
+	Disks    []string `yaml:"disks"`
+	KeyFile  string   `yaml:"key_file"`
+	StateDir string   `yaml:"state_dir,omitempty"`
+}
+
+// Schedule says how often the agent works.
+type Schedule struct {
+	Interval            Duration `yaml:"interval,omitempty"`
+	RestoreTestInterval Duration `yaml:"restore_test_interval,omitempty"`
+	ScrubInterval       Duration `yaml:"scrub_interval,omitempty"`
+}
+
+// Retention is the two windows of the brief: every restore point is kept
+// for Rollback; the first restore point of each calendar month is kept for
+// Audit. Both are retention locks: nobody can shorten them afterwards.
+type Retention struct {
+	Rollback Duration `yaml:"rollback,omitempty"`
+	Audit    Duration `yaml:"audit,omitempty"`
+}
+
+// Duration is a time.Duration that also reads days ("30d") and years
+// ("7y" = 7×365 days) in YAML.
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// ParseDuration reads Go durations plus the d and y suffixes.
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "y": 365 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			f, err := strconv.ParseFloat(n, 64)
+			if err != nil || f < 0 {
+				return 0, fmt.Errorf("duration %q: want a number before %q", s, suffix)
+			}
+			return time.Duration(f * float64(unit)), nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: use forms like 90m, 4h, 30d or 7y", s)
+	}
+	return d, nil
+}
+
+// UnmarshalYAML reads a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the Go form.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// Defaults.
+const (
+	DefaultInterval    = 4 * time.Hour
+	DefaultRestoreTest = 24 * time.Hour
+	DefaultScrub       = 7 * 24 * time.Hour
+	DefaultRollback    = 30 * 24 * time.Hour
+	DefaultAudit       = 7 * 365 * 24 * time.Hour
+	DefaultWorkers     = 8
+	DefaultMetrics     = "127.0.0.1:9464"
+	DefaultSocket      = "/run/strongroom/agent.sock"
+)
+
+// Load reads, defaults and checks a configuration file.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	var c Config
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("configuration %s: %w (see the example in README.md)", path, err)
+	}
+	c.path = path
+	c.resolve(filepath.Dir(path))
+	c.defaults()
+	if err := c.Check(); err != nil {
+		return nil, fmt.Errorf("configuration %s: %w", path, err)
+	}
+	return &c, nil
+}
+
+func (c *Config) resolve(base string) {
+	rel := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	c.CAFile = rel(c.CAFile)
+	c.BackupApp.CertificateFile = rel(c.BackupApp.CertificateFile)
+	if c.RestoreApp != nil {
+		c.RestoreApp.CertificateFile = rel(c.RestoreApp.CertificateFile)
+	}
+	for i, d := range c.Vault.Disks {
+		c.Vault.Disks[i] = rel(d)
+	}
+	c.Vault.KeyFile = rel(c.Vault.KeyFile)
+	c.Vault.StateDir = rel(c.Vault.StateDir)
+	if c.APISocket != "" {
+		c.APISocket = rel(c.APISocket)
+	}
+}
+
+func (c *Config) defaults() {
+	if c.Schedule.Interval == 0 {
+		c.Schedule.Interval = Duration(DefaultInterval)
+	}
+	if c.Schedule.RestoreTestInterval == 0 {
+		c.Schedule.RestoreTestInterval = Duration(DefaultRestoreTest)
+	}
+	if c.Schedule.ScrubInterval == 0 {
+		c.Schedule.ScrubInterval = Duration(DefaultScrub)
+	}
+	if c.Retention.Rollback == 0 {
+		c.Retention.Rollback = Duration(DefaultRollback)
+	}
+	if c.Retention.Audit == 0 {
+		c.Retention.Audit = Duration(DefaultAudit)
+	}
+	if c.Workers <= 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.MetricsListen == "" {
+		c.MetricsListen = DefaultMetrics
+	}
+	if c.APISocket == "" {
+		c.APISocket = DefaultSocket
+	}
+}
+
+// Check reports the first problem that would stop the agent, naming the
+// setting to change.
+func (c *Config) Check() error {
+	var errs []string
+	if c.TenantID == "" {
+		errs = append(errs, "tenant_id is missing (the Directory (tenant) ID of your Microsoft 365 tenant)")
+	}
+	if c.BackupApp.ClientID == "" {
+		errs = append(errs, "backup_app.client_id is missing (the Application (client) ID of the backup app registration)")
+	}
+	if c.BackupApp.ClientSecret == "" && c.BackupApp.CertificateFile == "" {
+		errs = append(errs, "backup_app needs client_secret or certificate_file")
+	}
+	if c.Retention.Audit < c.Retention.Rollback {
+		errs = append(errs, "retention.audit must be at least retention.rollback")
+	}
+	if c.Schedule.Interval.D() < time.Minute {
+		errs = append(errs, "schedule.interval must be at least 1m")
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Path is the file the configuration was loaded from.
+func (c *Config) Path() string { return c.path }
+
+// GraphConfig returns the Graph client settings for the backup app, or for
+// the restore app when restore is true and one is configured.
+func (c *Config) GraphConfig(restore bool) graph.Config {
+	app := c.BackupApp
+	if restore && c.RestoreApp != nil {
+		app = *c.RestoreApp
+	}
+	return graph.Config{TenantID: c.TenantID, BaseURL: c.GraphBaseURL, AuthorityHost: c.AuthorityHost, CAFile: c.CAFile, App: app}
+}
+
+// Save writes the configuration atomically with mode 0600 (it holds
+// secrets).
+func (c *Config) Save(path string) error {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	f, err := os.Open(tmp)
+	if err == nil {
+		f.Sync()
+		f.Close()
+	}
+	return os.Rename(tmp, path)
+}
+
+// RetainUntil is when a restore point created at t, which is the first of
+// its calendar month when firstOfMonth, may expire.
+func (r Retention) RetainUntil(t time.Time, firstOfMonth bool) time.Time {
+	if firstOfMonth {
+		return t.Add(r.Audit.D())
+	}
+	return t.Add(r.Rollback.D())
+}
