@@ -1,0 +1,80 @@
+package catalog_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+func msg(user, folder, subject, from, date string) vault.Item {
+	return vault.Item{Path: "exchange/" + user + "/mail/" + folder + "/" + subject + ".eml", Size: 100, Meta: map[string]string{
+		catalog.MetaKind: catalog.KindMessage, catalog.MetaUser: user, catalog.MetaFolder: folder,
+		catalog.MetaSubject: subject, catalog.MetaFrom: from, catalog.MetaDate: date, catalog.MetaItemID: "id-" + subject,
+	}}
+}
+
+// TestCatalogListAndFind guards browsing by display path and searching by
+// user, sender, subject and date.
+func TestCatalogListAndFind(t *testing.T) {
+	c, err := catalog.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	items := []vault.Item{
+		msg("alice@contoso.com", "Inbox", "Quarterly numbers", "bob@contoso.com", "2026-10-01T09:00:00Z"),
+		msg("alice@contoso.com", "Inbox/Signed Contracts", "Contract 7", "legal@contoso.com", "2026-09-01T09:00:00Z"),
+		msg("alice@contoso.com", "Inbox/Signed Contracts", "Contract 8", "legal@contoso.com", "2026-11-01T09:00:00Z"),
+		msg("carol@contoso.com", "Inbox", "Lunch", "bob@contoso.com", "2026-11-02T09:00:00Z"),
+		{Path: "exchange/alice/_state/mail/x.delta", Meta: map[string]string{catalog.MetaKind: catalog.KindState, catalog.MetaUser: "alice@contoso.com"}},
+	}
+	if c.Indexed("s1") {
+		t.Fatal("empty catalog claims s1 is indexed")
+	}
+	err = c.Add("s1", func(fn func(vault.Item) error) error {
+		for _, it := range items {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := c.List("s1", "")
+	if err != nil || len(top) != 2 || top[0].Name != "alice@contoso.com" || top[0].Items != 3 {
+		t.Fatalf("top level = %+v, %v; want alice (3 items, state hidden) and carol", top, err)
+	}
+	inbox, _ := c.List("s1", "alice@contoso.com/Mail/Inbox")
+	if len(inbox) != 2 || inbox[0].Name != "Quarterly numbers [id-Quarter].eml" && inbox[1].Name != "Signed Contracts" {
+		t.Fatalf("inbox listing = %+v", inbox)
+	}
+	cases := []struct {
+		name string
+		q    catalog.Query
+		want int
+	}{
+		{"by user", catalog.Query{User: "alice@contoso.com"}, 3},
+		{"by sender", catalog.Query{From: "LEGAL@"}, 2},
+		{"by folder", catalog.Query{Folder: "Inbox/Signed"}, 2},
+		{"by subject and date", catalog.Query{Subject: "contract", After: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)}, 1},
+		{"nothing", catalog.Query{Subject: "nope"}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := 0
+			if err := c.Find("s1", tc.q, func(catalog.Entry) error { n++; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if n != tc.want {
+				t.Fatalf("found %d, want %d", n, tc.want)
+			}
+		})
+	}
+	if err := c.Drop("s1"); err != nil || c.Indexed("s1") {
+		t.Fatalf("Drop: %v, still indexed %v", err, c.Indexed("s1"))
+	}
+}
