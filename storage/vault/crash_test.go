@@ -265,9 +265,13 @@ func TestCrashSafety(t *testing.T) {
 		}
 		for n, s := range run.begun {
 			begun[n] = s
-			if !ackedSeeds[s] {
-				inFlight[n] = true
+			if ackedSeeds[s] {
+				continue
 			}
+			if n != run.last {
+				t.Fatalf("child (kill %d) began snapshot %d, then %d, without acknowledging %d", kill, n, run.last, n)
+			}
+			inFlight[n] = true
 		}
 		if run.last >= next {
 			next = run.last + 1
