@@ -285,7 +285,7 @@ func (d *disk) writeShard(h segment.Header, data []byte) error {
 	path := d.segmentPath(h.Segment)
 	dir := filepath.Dir(path)
 	if free, _, err := freeBytes(d.Path); err == nil && free < uint64(h.FileSize())+(16<<20) {
-		return &DiskError{Path: d.Path, Kind: ErrDiskFull, Err: fmt.Errorf("%d MiB free, segment %d needs %d MiB", free>>20, h.Segment, h.FileSize()>>20),
+		return &DiskError{Path: d.Path, Kind: ErrDiskFull, Err: fmt.Errorf("%d KiB free; segment %d needs %d KiB on it plus 16 MiB kept in reserve", free>>10, h.Segment, h.FileSize()>>10),
 			Fix: "add disks or larger disks, or shorten retention of future backups; nothing stored so far is affected"}
 	}
 	created := false
