@@ -159,7 +159,9 @@ func TestFaults(t *testing.T) {
 				// 20 MiB of incompressible data puts 10 MiB of shards on
 				// each disk of a 2+2 layout; the 24 MiB disk runs out.
 				_, err := tryPutAll(v, fixture{"huge.bin": incompressible(21, 20<<20)}, time.Time{})
-				wantErr(t, err, vault.ErrDiskFull, full)
+				// The numbers must add up for the operator: what is free,
+				// what the segment needs and the reserve that is kept.
+				wantErr(t, err, vault.ErrDiskFull, full, "KiB free", "needs", "reserve")
 				wantRemedy(t, err, "add disks")
 				// The failed backup released the writer: the next one only
 				// fails for lack of space, not because one is "in progress".
