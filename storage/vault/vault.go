@@ -524,3 +524,7 @@ func (v *Vault) Close() error {
 	v.unlockDisks()
 	return err
 }
+
+// StateDir is where the vault keeps derived state (index, clock); other
+// derived data of the agent (the catalog) lives beside it.
+func (v *Vault) StateDir() string { return v.opts.StateDir }
