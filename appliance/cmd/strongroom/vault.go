@@ -43,7 +43,7 @@ recovery key printed by 'strongroom vault init': give the file holding it with
 --key-file FILE or the environment variable STRONGROOM_KEY_FILE.
 
 Exit codes: 0 ok, 1 failure, 2 bad command line, 3 vault degraded or unhealthy.`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newVaultInitCmd(), newVaultSnapshotsCmd(), newVaultLsCmd(), newVaultRestoreCmd(),

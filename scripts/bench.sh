@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# make bench: strongroom bench ingest on the shared M365-like corpus, next to
+# restic backup and borg create (zstd) of the same directory in the same run,
+# then scrub and repair against cat/cp of the same shard bytes.
+#
+#   CORPUS         where the corpus is (generated there if missing);
+#                  default /tmp/strongroom-corpus, outside the repository
+#   CORPUS_SCRIPT  the generator; default ../shared/corpus/m365corpus.py
+#   CORPUS_SCALE   default 0.3;  CORPUS_SEED  default 7
+#   BENCH_DIR      where vault and repositories go; default a new /tmp dir
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$PATH"
+
+CORPUS=${CORPUS:-/tmp/strongroom-corpus}
+CORPUS_SCRIPT=${CORPUS_SCRIPT:-../shared/corpus/m365corpus.py}
+CORPUS_SCALE=${CORPUS_SCALE:-0.3}
+CORPUS_SEED=${CORPUS_SEED:-7}
+
+now() { date +%s.%N; }
+secs() { python3 -c "import sys;print(f'{float(sys.argv[2])-float(sys.argv[1]):.2f}')" "$1" "$2"; }
+mbps() { python3 -c "import sys;print(f'{float(sys.argv[1])/1e6/float(sys.argv[2]):.0f}')" "$1" "$2"; }
+jget() { python3 -c "import json,sys;print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+dropcache() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null && echo cold || echo warm; }
+
+missing=""
+for p in restic borgbackup; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+	echo "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q && apt-get install -y -q --no-install-recommends $missing
+fi
+
+if [ ! -d "$CORPUS" ]; then
+	if [ ! -f "$CORPUS_SCRIPT" ]; then
+		echo "bench: no corpus at $CORPUS and no generator at $CORPUS_SCRIPT; set CORPUS or CORPUS_SCRIPT" >&2
+		exit 1
+	fi
+	echo "generating corpus: python3 $CORPUS_SCRIPT $CORPUS $CORPUS_SCALE $CORPUS_SEED"
+	python3 "$CORPUS_SCRIPT" "$CORPUS.tmp" "$CORPUS_SCALE" "$CORPUS_SEED"
+	mv "$CORPUS.tmp" "$CORPUS"
+fi
+files=$(find "$CORPUS" -type f | wc -l)
+bytes=$(find "$CORPUS" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
+echo "corpus: $CORPUS, $files files, $bytes bytes"
+
+make -s build
+SR="$PWD/bin/strongroom"
+W=${BENCH_DIR:-$(mktemp -d /tmp/strongroom-bench.XXXXXX)}
+cleanup() {
+	chattr -R -i "$W" 2>/dev/null || true
+	[ -n "${BENCH_DIR:-}" ] || rm -rf "$W"
+}
+trap cleanup EXIT
+mkdir -p "$W"/d1 "$W"/d2 "$W"/d3 "$W"/d4
+D=(--disk "$W/d1" --disk "$W/d2" --disk "$W/d3" --disk "$W/d4")
+
+# Every tool starts from the same page-cache state: cold when this process
+# may drop caches (root), otherwise warm for all.
+cat_corpus() { find "$CORPUS" -type f -print0 | xargs -0 cat >/dev/null; }
+
+echo; echo "== strongroom bench ingest (4 disks)"
+cache=$(dropcache)
+[ "$cache" = warm ] && cat_corpus
+sr_json=$("$SR" bench ingest "${D[@]}" --key-file "$W/key" "$CORPUS")
+echo "$sr_json"
+
+echo; echo "== restic backup"
+export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR="$W/restic-cache"
+restic init -q --repo "$W/restic"
+dropcache >/dev/null || true
+[ "$cache" = warm ] && cat_corpus
+t0=$(now); restic backup -q --repo "$W/restic" "$CORPUS"; t1=$(now)
+restic backup -q --repo "$W/restic" "$CORPUS"; t2=$(now)
+restic_first=$(secs "$t0" "$t1"); restic_second=$(secs "$t1" "$t2")
+restic_size=$(du -sb "$W/restic" | cut -f1)
+echo "first ${restic_first}s, unchanged ${restic_second}s, repo $restic_size bytes"
+
+echo; echo "== borg create --compression zstd"
+export BORG_PASSPHRASE=bench BORG_BASE_DIR="$W/borg-base" BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes
+borg init -e repokey "$W/borg" 2>/dev/null
+dropcache >/dev/null || true
+[ "$cache" = warm ] && cat_corpus
+t0=$(now); borg create --compression zstd "$W/borg::first" "$CORPUS"; t1=$(now)
+borg create --compression zstd "$W/borg::second" "$CORPUS"; t2=$(now)
+borg_first=$(secs "$t0" "$t1"); borg_second=$(secs "$t1" "$t2")
+borg_size=$(du -sb "$W/borg" | cut -f1)
+echo "first ${borg_first}s, unchanged ${borg_second}s, repo $borg_size bytes"
+
+echo; echo "== scrub vs cat of the same shard bytes"
+shard_bytes=$(find "$W"/d? -path '*/segments/*' -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
+dropcache >/dev/null || true
+t0=$(now); find "$W"/d? -path '*/segments/*' -type f -print0 | xargs -0 cat >/dev/null; t1=$(now)
+cat_s=$(secs "$t0" "$t1")
+dropcache >/dev/null || true
+scrub_json=$("$SR" bench scrub "${D[@]}" --key-file "$W/key")
+echo "$scrub_json"
+scrub_s=$(jget "$scrub_json" seconds)
+echo "cat: $shard_bytes bytes in ${cat_s}s ($(mbps "$shard_bytes" "$cat_s") MB/s); scrub: $(jget "$scrub_json" bytes_read) bytes in ${scrub_s}s ($(jget "$scrub_json" mbps | cut -d. -f1) MB/s)"
+
+echo; echo "== repair (replace-disk) vs cp of one disk's shards"
+disk_bytes=$(find "$W/d2" -path '*/segments/*' -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
+dropcache >/dev/null || true
+t0=$(now); cp -r "$W/d2/segments" "$W/cp-copy"; sync; t1=$(now)
+cp_s=$(secs "$t0" "$t1")
+rm -rf "$W/cp-copy" "$W/d2"
+mkdir "$W/d5"
+dropcache >/dev/null || true
+t0=$(now); "$SR" vault replace-disk "${D[@]}" --key-file "$W/key" "$W/d2" "$W/d5" >/dev/null 2>&1; sync; t1=$(now)
+repair_s=$(secs "$t0" "$t1")
+echo "cp: $disk_bytes bytes in ${cp_s}s ($(mbps "$disk_bytes" "$cp_s") MB/s); replace-disk: ${repair_s}s ($(mbps "$disk_bytes" "$repair_s") MB/s written)"
+
+sr_first=$(jget "$sr_json" first_seconds)
+cat <<SUMMARY
+
+== Summary ($(date -u +%Y-%m-%dT%H:%MZ), page cache: $cache, corpus $files files, $bytes bytes)
+strongroom first pass   $(printf '%.2f' "$sr_first")s  $(jget "$sr_json" first_mbps | cut -d. -f1) MB/s
+strongroom second pass  $(printf '%.2f' "$(jget "$sr_json" second_seconds)")s  $(jget "$sr_json" second_mbps | cut -d. -f1) MB/s (unchanged tree)
+strongroom peak RSS     $(( $(jget "$sr_json" peak_rss_bytes) / 1048576 )) MiB
+strongroom on disk      $(find "$W"/d? -path '*/segments/*' -type f -printf '%s\n' | awk '{s+=$1} END {print s}') bytes of shards (2+2, with parity)
+restic first / second   ${restic_first}s / ${restic_second}s, repo $restic_size bytes
+borg first / second     ${borg_first}s / ${borg_second}s, repo $borg_size bytes
+first pass vs restic    $(python3 -c "import sys;print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}x faster')" "$restic_first" "$sr_first")
+scrub vs cat            ${scrub_s}s vs ${cat_s}s  ($(python3 -c "import sys;print(f'{100*float(sys.argv[1])/float(sys.argv[2]):.0f}%')" "$cat_s" "$scrub_s") of cat's speed)
+repair vs cp            ${repair_s}s vs ${cp_s}s  ($(python3 -c "import sys;print(f'{100*float(sys.argv[1])/float(sys.argv[2]):.0f}%')" "$cp_s" "$repair_s") of cp's speed)
+SUMMARY
