@@ -59,6 +59,13 @@ func MaxForwardJump(d time.Duration) Option {
 	}
 }
 
+// Floor returns an Option for when the state file is missing (lost with
+// the disk that held it, or deleted): the trusted time then starts from t,
+// the newest time the caller knows was once trusted, instead of from the
+// wall time, so a wall time more than the maximum forward jump ahead of t
+// is a forward jump awaiting confirmation. A zero t changes nothing.
+func Floor(t time.Time) Option { return func(c *Clock) { c.floor = t.Round(0).UTC() } }
+
 // Status is a snapshot of a Clock, for operators and for the status API.
 type Status struct {
 	// Trusted is the trusted time, as Now would return it.
@@ -80,6 +87,7 @@ type Clock struct {
 	path    string
 	src     Source
 	maxJump time.Duration
+	floor   time.Time // see Floor
 	lock    *os.File
 
 	mu        sync.Mutex
@@ -132,6 +140,12 @@ func (c *Clock) load() error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		c.trusted = wallNow(c.src)
+		if !c.floor.IsZero() && (c.trusted.Before(c.floor) || c.trusted.Sub(c.floor) > c.maxJump) {
+			// Start from the floor: a wall time behind it waits, one far
+			// ahead of it is a forward jump awaiting confirmation.
+			c.trusted = c.floor
+			c.observe(wallNow(c.src))
+		}
 	case err != nil:
 		return fmt.Errorf("clock: read state file %s: %w", c.path, err)
 	default:

@@ -307,7 +307,23 @@ func (v *Vault) openState() error {
 	if err := os.MkdirAll(v.opts.StateDir, 0o750); err != nil {
 		return fmt.Errorf("state directory: %w", err)
 	}
-	c, err := clock.Open(filepath.Join(v.opts.StateDir, "clock.json"), v.opts.Clock)
+	clockPath := filepath.Join(v.opts.StateDir, "clock.json")
+	var floor time.Time
+	if _, err := os.Stat(clockPath); os.IsNotExist(err) {
+		// The clock's state is gone (new state directory, or lost with its
+		// disk): the newest snapshot bounds the time once trusted, so a
+		// wall clock set far ahead cannot expire anything unconfirmed.
+		snaps, err := v.Snapshots()
+		if err != nil {
+			return fmt.Errorf("trusted clock: %w", err)
+		}
+		for _, s := range snaps {
+			if s.Created.After(floor) {
+				floor = s.Created
+			}
+		}
+	}
+	c, err := clock.Open(clockPath, v.opts.Clock, clock.Floor(floor))
 	if err != nil {
 		return fmt.Errorf("trusted clock: %w", err)
 	}
