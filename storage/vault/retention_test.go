@@ -244,3 +244,63 @@ func TestRetentionAndImmutability(t *testing.T) {
 		t.Fatalf("after every snapshot expired the vault lists %d (%v)", len(snaps), err)
 	}
 }
+
+// TestClockStateLossKeepsLocks guards that losing the trusted clock's state
+// (its directory deleted, or the disk that held it lost) does not let a
+// wall clock set far ahead expire locked snapshots: the clock restarts from
+// the newest snapshot and freezes expiry until an operator confirms.
+func TestClockStateLossKeepsLocks(t *testing.T) {
+	cases := []struct {
+		name string
+		// lose removes the clock's state; the wall then jumps ahead by
+		// jump before the vault is reopened.
+		lose       func(t *testing.T, disks []string)
+		jump       time.Duration
+		wantFrozen bool
+	}{
+		{name: "state directory deleted, wall 60 days ahead", jump: 60 * 24 * time.Hour, wantFrozen: true,
+			lose: func(t *testing.T, disks []string) { os.RemoveAll(filepath.Join(disks[0], "state")) }},
+		{name: "disk holding the state lost, wall 60 days ahead", jump: 60 * 24 * time.Hour, wantFrozen: true,
+			lose: func(t *testing.T, disks []string) { os.RemoveAll(disks[0]) }},
+		{name: "state directory deleted, wall 2 hours ahead", jump: 2 * time.Hour,
+			lose: func(t *testing.T, disks []string) { os.RemoveAll(filepath.Join(disks[0], "state")) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t0 := time.Date(2031, 3, 1, 12, 0, 0, 0, time.UTC)
+			wall := &fakeWall{now: t0}
+			disks := testDisks(t, 4)
+			res, err := vault.Init(disks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := smallOptions(disks, res)
+			opts.Clock = wall.Now
+			v := openVault(t, opts)
+			f := fixture{"mail/locked.eml": randomBytes(61, 50000)}
+			s := putAll(t, v, f, t0.Add(30*24*time.Hour))
+			closeVault(t, v)
+
+			tc.lose(t, disks)
+			wall.Add(tc.jump)
+			v = openVault(t, opts)
+			rep, err := v.Expire()
+			switch {
+			case tc.wantFrozen && (err == nil || !strings.Contains(err.Error(), "expiry is frozen")):
+				t.Fatalf("clock state lost and wall %s ahead: expire gave %+v, %v; want it frozen", tc.jump, rep, err)
+			case !tc.wantFrozen && (err != nil || len(rep.Snapshots) != 0):
+				t.Fatalf("clock state lost and wall %s ahead: expire gave %+v, %v; want it allowed and nothing removed", tc.jump, rep, err)
+			}
+			wantErr(t, v.DeleteSnapshot(s.ID), vault.ErrRetentionLocked, s.ID)
+			checkSnapshot(t, v, s, f)
+			if tc.wantFrozen {
+				if err := v.Clock().Confirm(); err != nil {
+					t.Fatalf("confirm the clock: %v", err)
+				}
+				if rep, err := v.Expire(); err != nil || !slices.Equal(rep.Snapshots, []string{s.ID}) {
+					t.Fatalf("expire after confirming a time past retain-until: %+v, %v; want %s removed", rep, err, s.ID)
+				}
+			}
+		})
+	}
+}
