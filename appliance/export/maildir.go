@@ -1,0 +1,219 @@
+package export
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf16"
+)
+
+// MaildirWriter delivers messages into one Maildir folder. It is safe for
+// concurrent use.
+type MaildirWriter struct {
+	dir string
+	mu  sync.Mutex
+	seq uint64
+}
+
+// NewMaildir creates dir with its cur, new and tmp subdirectories (when
+// they do not exist yet) and returns a writer into it.
+func NewMaildir(dir string) (*MaildirWriter, error) {
+	if dir == "" {
+		return nil, errors.New("export: empty maildir path")
+	}
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, fmt.Errorf("export: maildir: %w", err)
+		}
+	}
+	return &MaildirWriter{dir: dir}, nil
+}
+
+// Dir returns the folder's directory.
+func (m *MaildirWriter) Dir() string { return m.dir }
+
+// Add stores one message in cur/ with the given Maildir flags (such as "S"
+// for seen, "FS" for flagged and seen; letters are sorted and deduplicated)
+// and returns nothing but an error. The message is written to tmp/ first,
+// synced and then linked into cur/, so a reader never sees a partial file.
+// Line endings become LF. The file's modification time is set to date,
+// which Maildir readers take as the received date.
+func (m *MaildirWriter) Add(mime []byte, flags string, date time.Time) error {
+	_, err := m.add(mime, flags, date)
+	return err
+}
+
+func (m *MaildirWriter) add(mime []byte, flags string, date time.Time) (string, error) {
+	if len(mime) == 0 {
+		return "", errors.New("export: empty message")
+	}
+	fl, err := normalizeFlags(flags)
+	if err != nil {
+		return "", err
+	}
+	if date.IsZero() {
+		date = time.Now()
+	}
+	data := bytes.ReplaceAll(mime, []byte("\r\n"), []byte("\n"))
+
+	for attempt := 0; ; attempt++ {
+		m.mu.Lock()
+		m.seq++
+		seq := m.seq
+		m.mu.Unlock()
+		var rnd [6]byte
+		if _, err := rand.Read(rnd[:]); err != nil {
+			return "", err
+		}
+		base := strconv.FormatInt(date.Unix(), 10) + "." + strconv.FormatUint(seq, 10) +
+			"_" + hex.EncodeToString(rnd[:]) + ".strongroom"
+		tmp := filepath.Join(m.dir, "tmp", base)
+		final := filepath.Join(m.dir, "cur", base+":2,"+fl)
+
+		if err := writeSynced(tmp, data); err != nil {
+			if errors.Is(err, os.ErrExist) && attempt < 5 {
+				continue
+			}
+			return "", fmt.Errorf("export: maildir: %w", err)
+		}
+		if err := os.Chtimes(tmp, date, date); err != nil {
+			os.Remove(tmp)
+			return "", fmt.Errorf("export: maildir: %w", err)
+		}
+		// A hard link never replaces an existing file; fall back to
+		// rename where the file system has no links.
+		err := os.Link(tmp, final)
+		if err == nil {
+			os.Remove(tmp)
+			return final, nil
+		}
+		if errors.Is(err, os.ErrExist) && attempt < 5 {
+			os.Remove(tmp)
+			continue
+		}
+		if _, statErr := os.Lstat(final); statErr == nil {
+			os.Remove(tmp)
+			return "", fmt.Errorf("export: maildir: %s exists", final)
+		}
+		if err := os.Rename(tmp, final); err != nil {
+			os.Remove(tmp)
+			return "", fmt.Errorf("export: maildir: %w", err)
+		}
+		return final, nil
+	}
+}
+
+func writeSynced(name string, data []byte) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(name)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(name)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(name)
+		return err
+	}
+	return nil
+}
+
+// normalizeFlags sorts and deduplicates Maildir info flags. Upper-case
+// letters are the standard flags (D, F, P, R, S, T); lower-case letters are
+// keywords some servers define.
+func normalizeFlags(flags string) (string, error) {
+	var fl []byte
+	for i := 0; i < len(flags); i++ {
+		c := flags[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return "", fmt.Errorf("export: invalid maildir flag %q", c)
+		}
+		if bytes.IndexByte(fl, c) < 0 {
+			fl = append(fl, c)
+		}
+	}
+	sort.Slice(fl, func(i, j int) bool { return fl[i] < fl[j] })
+	return string(fl), nil
+}
+
+// FolderDir returns the Maildir++ directory of an Exchange folder path
+// ("/"-separated, as in the catalog's folder metadata) below root. The
+// root is the mailbox's INBOX, so "Inbox" (in any case) and "" map onto
+// root itself; every other folder is a dot-directory holding its full path
+// joined with dots: "Inbox/Signed Contracts" is root/".Inbox.Signed
+// Contracts" and "Archive/2024" is root/".Archive.2024". Each name is
+// encoded in modified UTF-7 (RFC 3501) as Courier and Dovecot store them;
+// a dot or slash inside a name is encoded too, so it cannot be taken for a
+// hierarchy separator.
+func FolderDir(root, folderPath string) string {
+	var parts []string
+	for _, p := range strings.Split(folderPath, "/") {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 0 || len(parts) == 1 && strings.EqualFold(parts[0], "inbox") {
+		return root
+	}
+	enc := make([]string, len(parts))
+	for i, p := range parts {
+		enc[i] = encodeMUTF7(p)
+	}
+	return filepath.Join(root, "."+strings.Join(enc, "."))
+}
+
+var mutf7Encoding = base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,").WithPadding(base64.NoPadding)
+
+// encodeMUTF7 encodes a folder name in IMAP's modified UTF-7. Besides the
+// characters outside printable ASCII, '.' and '/' are shifted into base64
+// because they separate levels of a Maildir++ hierarchy.
+func encodeMUTF7(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	var pending []rune
+	flush := func() {
+		if len(pending) == 0 {
+			return
+		}
+		u := utf16.Encode(pending)
+		raw := make([]byte, 0, 2*len(u))
+		for _, c := range u {
+			raw = append(raw, byte(c>>8), byte(c))
+		}
+		b.WriteByte('&')
+		b.WriteString(mutf7Encoding.EncodeToString(raw))
+		b.WriteByte('-')
+		pending = pending[:0]
+	}
+	for _, r := range s {
+		switch {
+		case r == '&':
+			flush()
+			b.WriteString("&-")
+		case r >= 0x20 && r <= 0x7e && r != '.' && r != '/':
+			flush()
+			b.WriteRune(r)
+		default:
+			pending = append(pending, r)
+		}
+	}
+	flush()
+	return b.String()
+}
