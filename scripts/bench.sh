@@ -43,6 +43,7 @@ fi
 files=$(find "$CORPUS" -type f | wc -l)
 bytes=$(find "$CORPUS" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
 echo "corpus: $CORPUS, $files files, $bytes bytes"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 make -s build
 SR="$PWD/bin/strongroom"
@@ -114,6 +115,7 @@ sr_first=$(jget "$sr_json" first_seconds)
 cat <<SUMMARY
 
 == Summary ($(date -u +%Y-%m-%dT%H:%MZ), page cache: $cache, corpus $files files, $bytes bytes)
+load average            before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the times)
 strongroom first pass   $(printf '%.2f' "$sr_first")s  $(jget "$sr_json" first_mbps | cut -d. -f1) MB/s
 strongroom second pass  $(printf '%.2f' "$(jget "$sr_json" second_seconds)")s  $(jget "$sr_json" second_mbps | cut -d. -f1) MB/s (unchanged tree)
 strongroom peak RSS     $(( $(jget "$sr_json" peak_rss_bytes) / 1048576 )) MiB

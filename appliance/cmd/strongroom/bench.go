@@ -49,6 +49,7 @@ type ingestResult struct {
 func newBenchIngestCmd() *cobra.Command {
 	var f vaultFlags
 	var parentPass bool
+	var workers int
 	cmd := &cobra.Command{
 		Use:   "ingest --disk DIR ... SRC [--parent-pass] [--key-file F]",
 		Short: "Store every file under SRC as an item of one snapshot, twice, and print the speed",
@@ -64,7 +65,10 @@ vault is opened with that key. Prints one JSON line: bytes, items, seconds and
 MB/s of each pass, peak RSS, the snapshot IDs and the key file.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := benchIngest(&f, args[0], parentPass)
+			if workers <= 0 {
+				workers = runtime.GOMAXPROCS(0)
+			}
+			res, err := benchIngest(&f, args[0], parentPass, workers)
 			if err != nil {
 				return err
 			}
@@ -78,6 +82,7 @@ MB/s of each pass, peak RSS, the snapshot IDs and the key file.`,
 	}
 	f.register(cmd, true)
 	cmd.Flags().BoolVar(&parentPass, "parent-pass", true, "run the second, unchanged pass that reuses the first snapshot's items")
+	cmd.Flags().IntVar(&workers, "workers", 0, "writer goroutines (default: GOMAXPROCS)")
 	return cmd
 }
 
@@ -252,7 +257,7 @@ func peakRSS() int64 {
 	return ru.Maxrss * 1024 // kilobytes on Linux
 }
 
-func benchIngest(f *vaultFlags, src string, parentPass bool) (ingestResult, error) {
+func benchIngest(f *vaultFlags, src string, parentPass bool, workers int) (ingestResult, error) {
 	var res ingestResult
 	if fi, err := os.Stat(src); err != nil {
 		return res, usageError{fmt.Errorf("source %s: %w", src, err)}
@@ -273,7 +278,7 @@ func benchIngest(f *vaultFlags, src string, parentPass bool) (ingestResult, erro
 		return res, err
 	}
 	defer v.Close()
-	res.Workers = runtime.GOMAXPROCS(0)
+	res.Workers = workers
 
 	start := time.Now()
 	s1, _, err := ingestPass(v, src, "bench "+src, nil, res.Workers)
