@@ -80,6 +80,17 @@ func (v *Vault) NewWriter(name string, meta map[string]string) (*Writer, error) 
 		sealSem: make(chan struct{}, 2)}, nil
 }
 
+// SetMeta sets a metadata field of the snapshot being written, such as the
+// outcome of the run, which is known only at the end.
+func (w *Writer) SetMeta(key, value string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.meta == nil {
+		w.meta = map[string]string{}
+	}
+	w.meta[key] = value
+}
+
 // Put stores an item's content read from r and records the item in the
 // snapshot. Size, Chunks and Hash are filled in from the content.
 func (w *Writer) Put(it Item, r io.Reader) (Item, error) {
