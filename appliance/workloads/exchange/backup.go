@@ -1,0 +1,637 @@
+package exchange
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"path"
+	"strconv"
+	"sync"
+	"time"
+
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	khttp "github.com/microsoft/kiota-http-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
+	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// downloadWorkers is how many downloads of one mailbox run at once;
+// Exchange allows 4 concurrent requests per mailbox and the governor
+// enforces it, so more would only queue.
+const downloadWorkers = 4
+
+// messageFields are the message properties a delta query selects: enough
+// for the catalog and for telling versions apart.
+var messageFields = []string{"id", "changeKey", "lastModifiedDateTime", "subject", "from", "toRecipients",
+	"receivedDateTime", "internetMessageId", "parentFolderId"}
+
+// collection is one mail folder, contact folder or calendar being synced.
+type collection struct {
+	kind       string // kindMail, kindContacts, kindCalendars
+	itemKind   string // catalog kind of its members
+	recordKind string // catalog kind of the collection itself
+	id         string
+	name       string
+	parentID   string
+	path       string // display path, "Inbox/Signed Contracts"
+	ext        string // of member items
+	// first builds the first request of a full delta enumeration.
+	first func(ctx context.Context) (*abstractions.RequestInformation, error)
+	// list builds a plain listing, for collections whose delta Graph
+	// does not serve; nil when there is none.
+	list func(ctx context.Context) (*abstractions.RequestInformation, error)
+}
+
+func (c *collection) label() string { return c.kind + "/" + c.path }
+
+// listing is the outcome of enumerating one collection.
+type listing struct {
+	entries   []entry // by id, the last report of each
+	full      bool    // every member is listed (no token, or a resync)
+	deltaLink string
+}
+
+type backup struct {
+	c    *caller
+	sink Sink
+	prev Previous
+	u    User
+	o    Options
+
+	mu      sync.Mutex
+	res     Result
+	sinkErr error
+}
+
+// BackupMailbox writes the mailbox of u into sink as of now, carrying
+// unchanged items of prev over and downloading only what changed since.
+//
+// It returns an error wrapping ErrMailboxGone when the user or mailbox no
+// longer exists, and any other error when the mailbox could not be
+// enumerated at all; in both cases nothing has been written to sink, and
+// the agent may carry the previous items over itself. Failures of single
+// items or collections are not errors: they are counted in Result.Failed
+// and named in Result.Errors. An error from sink (the vault) ends the
+// backup and is returned; the snapshot must then be aborted.
+func BackupMailbox(ctx context.Context, g *graph.Client, sink Sink, prev Previous, u User, o Options) (Result, error) {
+	b := &backup{c: &caller{g: g}, sink: sink, prev: prev, u: u, o: o.withDefaults(), res: Result{User: u}}
+	if b.prev == nil {
+		b.prev = emptyPrevious{}
+	}
+	res, err := b.run(ctx)
+	res.Requests = b.c.requests.Load()
+	return res, err
+}
+
+func (b *backup) run(ctx context.Context) (Result, error) {
+	userJSON, err := b.userRecord(ctx)
+	if err != nil {
+		return b.res, b.fatal("read user", err)
+	}
+	folders, err := b.mailFolders(ctx)
+	if err != nil {
+		return b.res, b.fatal("list mail folders", err)
+	}
+	// Nothing has been written so far; from here on failures are per
+	// collection or item.
+	b.put(vault.Item{Path: PathPrefix(b.u.ID) + userRecord, Meta: b.baseMeta(catalog.KindUser, nil)}, userJSON)
+	for _, c := range folders {
+		b.sync(ctx, c)
+	}
+	if b.o.IncludeContacts {
+		if cs, err := b.contactFolders(ctx); err != nil {
+			b.carryKind(kindContacts, "list contact folders", err)
+		} else {
+			for _, c := range cs {
+				b.sync(ctx, c)
+			}
+		}
+	}
+	if b.o.IncludeCalendars {
+		if cs, err := b.calendars(ctx); err != nil {
+			b.carryKind(kindCalendars, "list calendars", err)
+		} else {
+			for _, c := range cs {
+				b.sync(ctx, c)
+			}
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sinkErr != nil {
+		return b.res, fmt.Errorf("back up mailbox %s: store: %w", b.u.UPN, b.sinkErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return b.res, fmt.Errorf("back up mailbox %s: %w", b.u.UPN, err)
+	}
+	return b.res, nil
+}
+
+func (b *backup) fatal(op string, err error) error {
+	if isNotFound(err) {
+		return fmt.Errorf("back up mailbox %s: %s: %w (%s)", b.u.UPN, op, ErrMailboxGone, describe(err))
+	}
+	return fmt.Errorf("back up mailbox %s: %s: %s", b.u.UPN, op, describe(err))
+}
+
+func (b *backup) pageSize(limit int) *int32 {
+	n := int32(min(b.o.PageSize, limit))
+	return &n
+}
+
+func (b *backup) preferHeaders() *abstractions.RequestHeaders {
+	h := abstractions.NewRequestHeaders()
+	preferPageSize(h, b.o.PageSize)
+	return h
+}
+
+func (b *backup) userRecord(ctx context.Context) ([]byte, error) {
+	ri, err := b.c.g.SDK.Users().ByUserId(b.u.ID).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: []string{
+			"id", "userPrincipalName", "displayName", "mail", "accountEnabled", "assignedLicenses",
+			"givenName", "surname", "jobTitle", "department", "officeLocation", "preferredLanguage", "usageLocation", "userType"}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.c.send(ctx, ri)
+}
+
+// mailFolders lists every mail folder, hidden ones included, depth first.
+// Folders without children cost no childFolders request.
+func (b *backup) mailFolders(ctx context.Context) ([]*collection, error) {
+	hidden := "true"
+	mb := b.c.g.SDK.Users().ByUserId(b.u.ID).MailFolders()
+	ri, err := mb.ToGetRequestInformation(ctx, &users.ItemMailFoldersRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemMailFoldersRequestBuilderGetQueryParameters{IncludeHiddenFolders: &hidden, Top: b.pageSize(999)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []*collection
+	var walk func(ri *abstractions.RequestInformation, parentPath string) error
+	walk = func(ri *abstractions.RequestInformation, parentPath string) error {
+		type folder struct {
+			ID               string `json:"id"`
+			DisplayName      string `json:"displayName"`
+			ParentFolderID   string `json:"parentFolderId"`
+			ChildFolderCount int    `json:"childFolderCount"`
+		}
+		var level []folder
+		if _, err := b.c.pages(ctx, ri, 0, func(raw json.RawMessage) error {
+			var f folder
+			if err := json.Unmarshal(raw, &f); err != nil {
+				return fmt.Errorf("decode mail folder: %w", err)
+			}
+			level = append(level, f)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, f := range level {
+			p := f.DisplayName
+			if parentPath != "" {
+				p = parentPath + "/" + f.DisplayName
+			}
+			out = append(out, b.mailCollection(f.ID, f.DisplayName, f.ParentFolderID, p))
+			if f.ChildFolderCount == 0 {
+				continue
+			}
+			cri, err := mb.ByMailFolderId(f.ID).ChildFolders().ToGetRequestInformation(ctx, &users.ItemMailFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{
+				QueryParameters: &users.ItemMailFoldersItemChildFoldersRequestBuilderGetQueryParameters{IncludeHiddenFolders: &hidden, Top: b.pageSize(999)},
+			})
+			if err != nil {
+				return err
+			}
+			if err := walk(cri, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return out, walk(ri, "")
+}
+
+func (b *backup) mailCollection(id, name, parentID, p string) *collection {
+	return &collection{
+		kind: kindMail, itemKind: catalog.KindMessage, recordKind: catalog.KindMailFolder,
+		id: id, name: name, parentID: parentID, path: p, ext: ".eml",
+		first: func(ctx context.Context) (*abstractions.RequestInformation, error) {
+			return b.c.g.SDK.Users().ByUserId(b.u.ID).MailFolders().ByMailFolderId(id).Messages().Delta().ToGetRequestInformation(ctx,
+				&users.ItemMailFoldersItemMessagesDeltaRequestBuilderGetRequestConfiguration{
+					Headers:         b.preferHeaders(),
+					QueryParameters: &users.ItemMailFoldersItemMessagesDeltaRequestBuilderGetQueryParameters{Select: messageFields},
+				})
+		},
+	}
+}
+
+// contactFolders is the default contacts folder (id "contacts") and every
+// contact folder Graph lists.
+func (b *backup) contactFolders(ctx context.Context) ([]*collection, error) {
+	ub := b.c.g.SDK.Users().ByUserId(b.u.ID)
+	def := &collection{kind: kindContacts, itemKind: catalog.KindContact, recordKind: catalog.KindContactFolder,
+		id: "contacts", name: "Contacts", path: "Contacts", ext: ".json",
+		first: func(ctx context.Context) (*abstractions.RequestInformation, error) {
+			return ub.Contacts().Delta().ToGetRequestInformation(ctx, &users.ItemContactsDeltaRequestBuilderGetRequestConfiguration{Headers: b.preferHeaders()})
+		},
+	}
+	out := []*collection{def}
+	ri, err := ub.ContactFolders().ToGetRequestInformation(ctx, &users.ItemContactFoldersRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemContactFoldersRequestBuilderGetQueryParameters{Top: b.pageSize(999)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	_, err = b.c.pages(ctx, ri, 0, func(raw json.RawMessage) error {
+		var f struct {
+			ID, DisplayName, ParentFolderID string
+		}
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return fmt.Errorf("decode contact folder: %w", err)
+		}
+		id := f.ID
+		out = append(out, &collection{kind: kindContacts, itemKind: catalog.KindContact, recordKind: catalog.KindContactFolder,
+			id: id, name: f.DisplayName, parentID: f.ParentFolderID, path: "Contacts/" + f.DisplayName, ext: ".json",
+			first: func(ctx context.Context) (*abstractions.RequestInformation, error) {
+				return ub.ContactFolders().ByContactFolderId(id).Contacts().Delta().ToGetRequestInformation(ctx,
+					&users.ItemContactFoldersItemContactsDeltaRequestBuilderGetRequestConfiguration{Headers: b.preferHeaders()})
+			},
+		})
+		return nil
+	})
+	return out, err
+}
+
+// calendars lists the calendars; events come from each calendar's delta,
+// or from a plain listing where Graph does not serve that delta.
+func (b *backup) calendars(ctx context.Context) ([]*collection, error) {
+	ub := b.c.g.SDK.Users().ByUserId(b.u.ID)
+	ri, err := ub.Calendars().ToGetRequestInformation(ctx, &users.ItemCalendarsRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemCalendarsRequestBuilderGetQueryParameters{Top: b.pageSize(999)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []*collection
+	_, err = b.c.pages(ctx, ri, 0, func(raw json.RawMessage) error {
+		var f struct{ ID, Name string }
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return fmt.Errorf("decode calendar: %w", err)
+		}
+		id := f.ID
+		cb := ub.Calendars().ByCalendarId(id)
+		out = append(out, &collection{kind: kindCalendars, itemKind: catalog.KindEvent, recordKind: catalog.KindCalendar,
+			id: id, name: f.Name, path: f.Name, ext: ".json",
+			first: func(ctx context.Context) (*abstractions.RequestInformation, error) {
+				return cb.Events().Delta().ToGetRequestInformation(ctx, &users.ItemCalendarsItemEventsDeltaRequestBuilderGetRequestConfiguration{Headers: b.preferHeaders()})
+			},
+			list: func(ctx context.Context) (*abstractions.RequestInformation, error) {
+				return cb.Events().ToGetRequestInformation(ctx, &users.ItemCalendarsItemEventsRequestBuilderGetRequestConfiguration{
+					QueryParameters: &users.ItemCalendarsItemEventsRequestBuilderGetQueryParameters{Top: b.pageSize(1000)},
+				})
+			},
+		})
+		return nil
+	})
+	return out, err
+}
+
+// sync writes one collection: its record, its members (carried over or
+// downloaded) and its new delta state.
+func (b *backup) sync(ctx context.Context, c *collection) {
+	if ctx.Err() != nil || b.stopped() {
+		return
+	}
+	prefix := collectionPrefix(b.u.ID, c.kind, c.id)
+	sp := statePath(b.u.ID, c.kind, c.id)
+	prevState, hasState := b.prev.Get(sp)
+	l, err := b.enumerate(ctx, c, prevState, hasState)
+	if err != nil {
+		if isNotFound(err) {
+			// Deleted since it was listed: it is not part of this
+			// point in time.
+			return
+		}
+		// Nothing is known about what changed: keep the previous
+		// items and state so the next run tries again.
+		b.failf("%s: enumerate: %s", c.label(), describe(err))
+		b.putRecord(c)
+		_ = b.prev.Each(prefix, func(it vault.Item) error {
+			if path.Base(it.Path) != folderRecord {
+				b.carry(c, it)
+			}
+			return nil
+		})
+		if hasState {
+			b.add(prevState)
+		}
+		return
+	}
+	b.mu.Lock()
+	b.res.Folders++
+	b.mu.Unlock()
+	b.putRecord(c)
+
+	seen := make(map[string]bool, len(l.entries))
+	for _, e := range l.entries {
+		seen[e.ID] = true
+	}
+	removed := 0
+	// A delta reports only changes: every previous member it does not
+	// mention is unchanged. A full listing names every member: previous
+	// ones it lacks are gone.
+	_ = b.prev.Each(prefix, func(it vault.Item) error {
+		if path.Base(it.Path) == folderRecord || seen[it.Meta[catalog.MetaItemID]] {
+			return nil
+		}
+		if l.full {
+			removed++
+		} else {
+			b.carry(c, it)
+		}
+		return nil
+	})
+	var todo []*entry
+	for i := range l.entries {
+		e := &l.entries[i]
+		pit, had := b.prev.Get(prefix + EscapeID(e.ID) + c.ext)
+		switch {
+		case e.removed():
+			if had {
+				removed++
+			}
+		case had && e.sameVersion(pit.Meta):
+			b.carry(c, pit)
+		default:
+			todo = append(todo, e)
+		}
+	}
+	b.mu.Lock()
+	b.res.RemovedItems += removed
+	b.mu.Unlock()
+
+	failed := b.download(ctx, c, prefix, todo)
+	switch {
+	case failed > 0 || ctx.Err() != nil:
+		// The state must not move past items this snapshot lacks.
+		if hasState {
+			b.add(prevState)
+		}
+	case l.deltaLink != "":
+		b.put(vault.Item{Path: sp, Meta: b.baseMeta(catalog.KindState, c)}, []byte(l.deltaLink))
+	}
+}
+
+// enumerate lists a collection: from the previous delta link when there
+// is one, in full otherwise or when Graph refuses the link.
+func (b *backup) enumerate(ctx context.Context, c *collection, prevState vault.Item, hasState bool) (listing, error) {
+	if hasState {
+		link, err := b.prev.Read(prevState)
+		if err == nil && len(link) > 0 {
+			ri, err := linkRequest(string(link), b.o.PageSize)
+			if err == nil {
+				l, err := b.collect(ctx, ri, false)
+				if err == nil || !isResync(err) {
+					return l, err
+				}
+			}
+		}
+		b.mu.Lock()
+		b.res.Resynced = append(b.res.Resynced, c.label())
+		b.mu.Unlock()
+	}
+	ri, err := c.first(ctx)
+	if err != nil {
+		return listing{}, err
+	}
+	l, err := b.collect(ctx, ri, true)
+	if err != nil && c.list != nil && isUnsupported(err) {
+		if ri, err = c.list(ctx); err != nil {
+			return listing{}, err
+		}
+		l, err = b.collect(ctx, ri, true)
+		l.deltaLink = ""
+	}
+	return l, err
+}
+
+func (b *backup) collect(ctx context.Context, ri *abstractions.RequestInformation, full bool) (listing, error) {
+	l := listing{full: full}
+	at := map[string]int{}
+	link, err := b.c.pages(ctx, ri, b.o.PageSize, func(raw json.RawMessage) error {
+		e, err := parseEntry(raw)
+		if err != nil {
+			return fmt.Errorf("decode item: %w", err)
+		}
+		if e.ID == "" {
+			return nil
+		}
+		if i, ok := at[e.ID]; ok {
+			l.entries[i] = e
+			return nil
+		}
+		at[e.ID] = len(l.entries)
+		l.entries = append(l.entries, e)
+		return nil
+	})
+	l.deltaLink = link
+	return l, err
+}
+
+// download fetches and stores todo, downloadWorkers at a time, and
+// returns how many could not be stored.
+func (b *backup) download(ctx context.Context, c *collection, prefix string, todo []*entry) int {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	failed := 0
+	sem := make(chan struct{}, downloadWorkers)
+	for _, e := range todo {
+		if ctx.Err() != nil || b.stopped() {
+			mu.Lock()
+			failed++
+			mu.Unlock()
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(e *entry) {
+			defer func() { <-sem; wg.Done() }()
+			if !b.store(ctx, c, prefix, e) {
+				mu.Lock()
+				failed++
+				mu.Unlock()
+			}
+		}(e)
+	}
+	wg.Wait()
+	return failed
+}
+
+// store downloads one item with retries and puts it. A failed item is
+// reported; when the previous snapshot holds an older version, that
+// version is kept rather than losing the item.
+func (b *backup) store(ctx context.Context, c *collection, prefix string, e *entry) bool {
+	p := prefix + EscapeID(e.ID) + c.ext
+	var content []byte
+	var err error
+	for attempt := 0; attempt <= b.o.ItemRetries; attempt++ {
+		content, err = b.fetch(ctx, c, e)
+		if err == nil || isNotFound(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	if isNotFound(err) {
+		return true // deleted since it was listed
+	}
+	if err != nil {
+		b.failf("%s: item %s: %s", c.label(), e.ID, describe(err))
+		if pit, ok := b.prev.Get(p); ok {
+			b.carry(c, pit)
+		}
+		return false
+	}
+	it := vault.Item{Path: p, Meta: itemMeta(b.u, c, e)}
+	if t, err := time.Parse(time.RFC3339Nano, e.Modified); err == nil {
+		it.ModTime = t.UnixNano()
+	}
+	if !b.put(it, content) {
+		return false
+	}
+	b.mu.Lock()
+	b.res.Items++
+	b.res.NewItems++
+	b.res.Bytes += int64(len(content))
+	b.mu.Unlock()
+	return true
+}
+
+// fetch returns an item's content: a message's MIME, or the JSON of a
+// contact or event as the listing returned it.
+func (b *backup) fetch(ctx context.Context, c *collection, e *entry) ([]byte, error) {
+	if c.kind != kindMail {
+		return e.Raw, nil
+	}
+	hi := khttp.NewHeadersInspectionOptions()
+	hi.InspectResponseHeaders = true
+	b.c.requests.Add(1)
+	data, err := b.c.g.SDK.Users().ByUserId(b.u.ID).Messages().ByMessageId(e.ID).Content().Get(ctx,
+		&users.ItemMessagesItemValueContentRequestBuilderGetRequestConfiguration{Options: []abstractions.RequestOption{hi}})
+	if err != nil {
+		return nil, err
+	}
+	if cl := hi.GetResponseHeaders().Get("Content-Length"); len(cl) > 0 {
+		if n, perr := strconv.Atoi(cl[0]); perr == nil && n != len(data) {
+			return nil, fmt.Errorf("truncated MIME: %d of %d bytes", len(data), n)
+		}
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("empty MIME")
+	}
+	return data, nil
+}
+
+// carryKind keeps every previous item and state of a kind (contacts or
+// calendars) when its collections could not even be listed.
+func (b *backup) carryKind(kind, op string, err error) {
+	b.failf("%s: %s: %s", kind, op, describe(err))
+	for _, prefix := range []string{PathPrefix(b.u.ID) + kind + "/", PathPrefix(b.u.ID) + stateDir + "/" + kind + "/"} {
+		_ = b.prev.Each(prefix, func(it vault.Item) error {
+			if it.Meta[catalog.MetaKind] == catalog.KindContact || it.Meta[catalog.MetaKind] == catalog.KindEvent {
+				b.mu.Lock()
+				b.res.Items++
+				b.res.CarriedItems++
+				b.mu.Unlock()
+			}
+			b.add(it)
+			return nil
+		})
+	}
+}
+
+// carry records a previous item again, with the folder path and user
+// name as they are now (a folder may have been renamed or moved).
+func (b *backup) carry(c *collection, it vault.Item) {
+	meta := maps.Clone(it.Meta)
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	meta[catalog.MetaFolder] = c.path
+	meta[catalog.MetaUser] = b.u.UPN
+	it.Meta = meta
+	if b.add(it) {
+		b.mu.Lock()
+		b.res.Items++
+		b.res.CarriedItems++
+		b.mu.Unlock()
+	}
+}
+
+func (b *backup) putRecord(c *collection) {
+	rec, _ := json.Marshal(map[string]string{"id": c.id, "displayName": c.name, "parentFolderId": c.parentID, "path": c.path})
+	meta := b.baseMeta(c.recordKind, c)
+	meta[catalog.MetaName] = c.name
+	if c.parentID != "" {
+		meta[catalog.MetaParentID] = c.parentID
+	}
+	b.put(vault.Item{Path: collectionPrefix(b.u.ID, c.kind, c.id) + folderRecord, Meta: meta}, rec)
+}
+
+func (b *backup) baseMeta(kind string, c *collection) map[string]string {
+	m := map[string]string{
+		catalog.MetaKind: kind, catalog.MetaWorkload: "exchange",
+		catalog.MetaUserID: b.u.ID, catalog.MetaUser: b.u.UPN,
+	}
+	if c != nil {
+		m[catalog.MetaFolderID] = c.id
+		m[catalog.MetaFolder] = c.path
+	}
+	return m
+}
+
+func (b *backup) put(it vault.Item, content []byte) bool {
+	if b.stopped() {
+		return false
+	}
+	if _, err := b.sink.Put(it, bytes.NewReader(content)); err != nil {
+		b.mu.Lock()
+		if b.sinkErr == nil {
+			b.sinkErr = fmt.Errorf("put %s: %w", it.Path, err)
+		}
+		b.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+func (b *backup) add(it vault.Item) bool {
+	if b.stopped() {
+		return false
+	}
+	if err := b.sink.Add(it); err != nil {
+		b.mu.Lock()
+		if b.sinkErr == nil {
+			b.sinkErr = fmt.Errorf("add %s: %w", it.Path, err)
+		}
+		b.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+func (b *backup) stopped() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sinkErr != nil
+}
+
+func (b *backup) failf(format string, args ...any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.res.Failed++
+	b.res.Errors = append(b.res.Errors, fmt.Sprintf(format, args...))
+}
