@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -50,6 +51,7 @@ func newBenchIngestCmd() *cobra.Command {
 	var f vaultFlags
 	var parentPass bool
 	var workers int
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "ingest --disk DIR ... SRC [--parent-pass] [--key-file F]",
 		Short: "Store every file under SRC as an item of one snapshot, twice, and print the speed",
@@ -68,6 +70,17 @@ MB/s of each pass, peak RSS, the snapshot IDs and the key file.`,
 			if workers <= 0 {
 				workers = runtime.GOMAXPROCS(0)
 			}
+			if cpuProfile != "" {
+				pf, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer pf.Close()
+				if err := pprof.StartCPUProfile(pf); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			res, err := benchIngest(&f, args[0], parentPass, workers)
 			if err != nil {
 				return err
@@ -83,6 +96,7 @@ MB/s of each pass, peak RSS, the snapshot IDs and the key file.`,
 	f.register(cmd, true)
 	cmd.Flags().BoolVar(&parentPass, "parent-pass", true, "run the second, unchanged pass that reuses the first snapshot's items")
 	cmd.Flags().IntVar(&workers, "workers", 0, "writer goroutines (default: GOMAXPROCS)")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to this file")
 	return cmd
 }
 
