@@ -1,0 +1,196 @@
+package exchange_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/tenantsim"
+	"github.com/strongroom/strongroom/appliance/workloads/exchange"
+	"github.com/strongroom/strongroom/storage/chunk"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// env is a simulated tenant and a vault on temporary disks.
+type env struct {
+	t       *testing.T
+	sim     *tenantsim.Sim
+	backup  *graph.Client
+	restore *graph.Client
+	v       *vault.Vault
+	user    exchange.User
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	s := tenantsim.NewTest(t, tenantsim.Config{Users: 3, Seed: 7})
+	e := &env{t: t, sim: s}
+	e.backup = graphClient(t, s, s.BackupApp())
+	e.restore = graphClient(t, s, s.RestoreApp())
+	root := t.TempDir()
+	var disks []string
+	for _, n := range []string{"a", "b", "c"} {
+		d := filepath.Join(root, "disk"+n)
+		if err := os.Mkdir(d, 0o750); err != nil {
+			t.Fatal(err)
+		}
+		disks = append(disks, d)
+	}
+	res, err := vault.Init(disks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := vault.Open(vault.Options{Disks: disks, Key: res.RecoveryKey, SegmentSize: 4 << 20,
+		Chunking: chunk.Params{Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	e.v = v
+	for _, u := range s.Users() {
+		if u.Licensed && !u.Deleted {
+			e.user = exchange.User{ID: u.ID, UPN: u.UPN, DisplayName: u.Name}
+			break
+		}
+	}
+	return e
+}
+
+func graphClient(t *testing.T, s *tenantsim.Sim, app tenantsim.App) *graph.Client {
+	t.Helper()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, s.CAPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, err := graph.New(graph.Config{TenantID: s.TenantID(), BaseURL: s.BaseURL(), AuthorityHost: s.AuthorityHost(), CAFile: ca,
+		App: graph.App{ClientID: app.ClientID, ClientSecret: app.ClientSecret}, Timeout: 30 * time.Second},
+		graph.GovernorOptions{BaseBackoff: 20 * time.Millisecond, MaxWait: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// read returns the stored content of an item.
+func (e *env) read(it vault.Item) ([]byte, error) {
+	var buf bytes.Buffer
+	err := e.v.WriteItem(&buf, it)
+	return buf.Bytes(), err
+}
+
+func (e *env) items(s *vault.Snapshot) []vault.Item {
+	e.t.Helper()
+	if s == nil {
+		return nil
+	}
+	items, err := e.v.Items(*s)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return items
+}
+
+// run backs up the env's user on top of prev (nil: first backup) and
+// commits the snapshot.
+func (e *env) run(prev *vault.Snapshot, o exchange.Options) (exchange.Result, vault.Snapshot) {
+	e.t.Helper()
+	res, s, err := e.try(prev, o)
+	if err != nil {
+		e.t.Fatalf("BackupMailbox: %v", err)
+	}
+	return res, s
+}
+
+func (e *env) try(prev *vault.Snapshot, o exchange.Options) (exchange.Result, vault.Snapshot, error) {
+	e.t.Helper()
+	w, err := e.v.NewWriter("exchange-test", nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	p := exchange.NewItemsPrevious(e.items(prev), e.read)
+	res, err := exchange.BackupMailbox(context.Background(), e.backup, w, p, e.user, o)
+	if err != nil {
+		w.Abort()
+		return res, vault.Snapshot{}, err
+	}
+	s, err := w.Commit(time.Time{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return res, s, nil
+}
+
+// stored maps message id -> stored MIME for the user's mail in s, and
+// fails on a message stored twice.
+func (e *env) stored(s vault.Snapshot) map[string]vault.Item {
+	e.t.Helper()
+	out := map[string]vault.Item{}
+	prefix := exchange.PathPrefix(e.user.ID) + "mail/"
+	for _, it := range e.items(&s) {
+		if !strings.HasPrefix(it.Path, prefix) || !strings.HasSuffix(it.Path, ".eml") {
+			continue
+		}
+		id := it.Meta["item_id"]
+		if _, dup := out[id]; dup {
+			e.t.Fatalf("message %s stored twice", id)
+		}
+		out[id] = it
+	}
+	return out
+}
+
+func (e *env) dump() tenantsim.MailboxDump {
+	e.t.Helper()
+	d, err := e.sim.DumpMailbox(e.user.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return d
+}
+
+// checkMail asserts that s holds exactly the sim's current mail, byte for
+// byte, each message under its current folder.
+func (e *env) checkMail(s vault.Snapshot) {
+	e.t.Helper()
+	d := e.dump()
+	got := e.stored(s)
+	for _, m := range d.Messages {
+		it, ok := got[m.ID]
+		if !ok {
+			e.t.Errorf("message %s (%s in %s) not in snapshot", m.ID, m.Subject, m.FolderPath)
+			continue
+		}
+		want := exchange.PathPrefix(e.user.ID) + "mail/" + exchange.EscapeID(m.FolderID) + "/" + exchange.EscapeID(m.ID) + ".eml"
+		if it.Path != want || it.Meta["folder"] != m.FolderPath {
+			e.t.Errorf("message %s stored at %s (folder %q), want %s (folder %q)", m.ID, it.Path, it.Meta["folder"], want, m.FolderPath)
+		}
+		b, err := e.read(it)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if !bytes.Equal(b, m.MIME) {
+			e.t.Errorf("message %s: stored MIME (%d bytes) differs from the mailbox (%d bytes)", m.ID, len(b), len(m.MIME))
+		}
+		delete(got, m.ID)
+	}
+	for id, it := range got {
+		e.t.Errorf("snapshot holds message %s at %s that the mailbox no longer has", id, it.Path)
+	}
+}
+
+// counters returns the sim's requests by endpoint class since base.
+func requestsSince(s *tenantsim.Sim, base tenantsim.Counters) map[string]int64 {
+	now := s.Counters()
+	out := map[string]int64{}
+	for class := range now.Requests {
+		if d := now.Total(class, 0) - base.Total(class, 0); d != 0 {
+			out[class] = d
+		}
+	}
+	return out
+}
