@@ -120,7 +120,7 @@ func uriValue(s string) string {
 var (
 	reDropBlocks = regexp.MustCompile(`(?is)<(script|style|head|title)\b[^>]*>.*?</(script|style|head|title)\s*>`)
 	reComments   = regexp.MustCompile(`(?s)<!--.*?-->`)
-	reBreaks     = regexp.MustCompile(`(?i)<br\s*/?>|</(p|div|tr|li|h[1-6]|table|blockquote)\s*>`)
+	reBreaks     = regexp.MustCompile(`(?i)<br\s*/?>|</(p|div|tr|ul|ol|h[1-6]|table|blockquote)\s*>`)
 	reItems      = regexp.MustCompile(`(?i)<li\b[^>]*>`)
 	reCells      = regexp.MustCompile(`(?i)</t[dh]\s*>`)
 	reTags       = regexp.MustCompile(`(?s)<[^>]*>`)
