@@ -1,0 +1,215 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/storage/keys"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// Observer receives what the agent does, for metrics. All methods must be
+// safe for concurrent use; a nil Observer in Options means none.
+type Observer interface {
+	graph.Observer
+	BackupStarted(workload string)
+	BackupFinished(workload, result string, dur time.Duration, items, bytes, failedItems int)
+	SetUsers(protected, unprotected, departed int)
+	ScrubFinished(problems, unrepaired int)
+	RestoreTest(ok bool, items int)
+	RetentionRefused()
+}
+
+// Options configure an Agent.
+type Options struct {
+	Config   *config.Config
+	Observer Observer
+	Log      *slog.Logger
+	// Now is the time used in reports and names (default: the vault's
+	// trusted clock).
+	Now func() time.Time
+}
+
+// Agent is an open agent: the vault and catalog are open and locked by
+// this process. Its methods are safe for concurrent use; jobs that write
+// (backup, scrub) run one at a time.
+type Agent struct {
+	cfg *config.Config
+	obs Observer
+	log *slog.Logger
+	v   *vault.Vault
+	cat *catalog.Catalog
+
+	graphOnce   sync.Mutex
+	backupG     *graph.Client
+	restoreG    *graph.Client
+	jobMu       sync.Mutex // held for the whole of a writing job
+	stateMu     sync.Mutex
+	job         *JobStatus
+	lastBackup  *BackupReport
+	lastScrub   *vault.ScrubReport
+	lastScrubAt time.Time
+	lastTest    *RestoreTestReport
+	users       UserCoverage
+}
+
+// New opens the vault and catalog named by the configuration.
+func New(o Options) (*Agent, error) {
+	cfg := o.Config
+	if cfg == nil {
+		return nil, errors.New("agent: no configuration")
+	}
+	if len(cfg.Vault.Disks) == 0 {
+		return nil, fmt.Errorf("configuration %s has no vault.disks: initialise a vault with 'strongroom vault init' and list its disks there", cfg.Path())
+	}
+	keyFile := cfg.Vault.KeyFile
+	if keyFile == "" {
+		keyFile = os.Getenv("STRONGROOM_KEY_FILE")
+	}
+	if keyFile == "" {
+		return nil, fmt.Errorf("configuration %s has no vault.key_file (nor is STRONGROOM_KEY_FILE set): name the file holding the recovery key", cfg.Path())
+	}
+	rk, err := keys.ReadRecoveryKeyFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	v, err := vault.Open(vault.Options{Disks: cfg.Vault.Disks, Key: rk, StateDir: cfg.Vault.StateDir})
+	if err != nil {
+		return nil, err
+	}
+	cat, err := catalog.Open(filepath.Join(v.StateDir(), "catalog"))
+	if err != nil {
+		v.Close()
+		return nil, err
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	obs := o.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	a := &Agent{cfg: cfg, obs: obs, log: log, v: v, cat: cat}
+	if err := a.syncCatalog(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close releases the vault and catalog.
+func (a *Agent) Close() error {
+	a.jobMu.Lock()
+	defer a.jobMu.Unlock()
+	var errs []error
+	if a.cat != nil {
+		errs = append(errs, a.cat.Close())
+	}
+	if a.v != nil {
+		errs = append(errs, a.v.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Vault gives direct access to the open vault (status, scrub).
+func (a *Agent) Vault() *vault.Vault { return a.v }
+
+// Config is the agent's configuration.
+func (a *Agent) Config() *config.Config { return a.cfg }
+
+// syncCatalog adds snapshots the catalog lacks (a rebuilt or lost
+// catalog comes back from the vault this way) and drops expired ones.
+func (a *Agent) syncCatalog() error {
+	snaps, err := a.v.Snapshots()
+	if err != nil {
+		return err
+	}
+	for _, s := range snaps {
+		if a.cat.Indexed(s.ID) {
+			continue
+		}
+		s := s
+		a.log.Info("cataloguing snapshot", "snapshot", s.ID, "items", s.Items)
+		if err := a.cat.Add(s.ID, func(fn func(vault.Item) error) error { return a.v.EachItem(s, fn) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// graphClient returns the backup app's client, or the restore app's.
+func (a *Agent) graphClient(restore bool) (*graph.Client, error) {
+	a.graphOnce.Lock()
+	defer a.graphOnce.Unlock()
+	target := &a.backupG
+	if restore && a.cfg.RestoreApp != nil {
+		target = &a.restoreG
+	}
+	if *target != nil {
+		return *target, nil
+	}
+	c, err := graph.New(a.cfg.GraphConfig(restore), graph.GovernorOptions{Observer: a.obs})
+	if err != nil {
+		return nil, err
+	}
+	*target = c
+	return c, nil
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Request(string, int)                                         {}
+func (nopObserver) Throttled(string, time.Duration)                             {}
+func (nopObserver) BackupStarted(string)                                        {}
+func (nopObserver) BackupFinished(string, string, time.Duration, int, int, int) {}
+func (nopObserver) SetUsers(int, int, int)                                      {}
+func (nopObserver) ScrubFinished(int, int)                                      {}
+func (nopObserver) RestoreTest(bool, int)                                       {}
+func (nopObserver) RetentionRefused()                                           {}
+
+// JobStatus is the progress of the running job.
+type JobStatus struct {
+	Kind      string    `json:"kind"` // backup, restore, scrub, restore-test
+	Started   time.Time `json:"started"`
+	UsersDone int       `json:"users_done"`
+	UsersAll  int       `json:"users_all"`
+	Items     int       `json:"items"`
+	Bytes     int64     `json:"bytes"`
+	Message   string    `json:"message,omitempty"`
+}
+
+// UserCoverage counts who is protected.
+type UserCoverage struct {
+	All         int      `json:"all"`
+	Protected   int      `json:"protected"`
+	Unprotected []string `json:"unprotected,omitempty"` // mailboxes not in the last snapshot
+	Departed    []string `json:"departed,omitempty"`
+}
+
+func (a *Agent) setJob(j *JobStatus) {
+	a.stateMu.Lock()
+	a.job = j
+	a.stateMu.Unlock()
+}
+
+func (a *Agent) updateJob(f func(j *JobStatus)) {
+	a.stateMu.Lock()
+	if a.job != nil {
+		f(a.job)
+	}
+	a.stateMu.Unlock()
+}
+
+// Context helper for long jobs: not cancelled by the caller going away
+// when the job must finish to stay consistent.
+func detached(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }

@@ -1,0 +1,83 @@
+package agent
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// previous is the last snapshot's items, sorted by path, for carry-over.
+type previous struct {
+	v     *vault.Vault
+	items []vault.Item
+	byKey map[string]int
+}
+
+func loadPrevious(v *vault.Vault, s *vault.Snapshot) (*previous, error) {
+	p := &previous{v: v, byKey: map[string]int{}}
+	if s == nil {
+		return p, nil
+	}
+	err := v.EachItem(*s, func(it vault.Item) error {
+		p.items = append(p.items, it)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(p.items, func(i, j int) bool { return p.items[i].Path < p.items[j].Path })
+	for i, it := range p.items {
+		p.byKey[it.Path] = i
+	}
+	return p, nil
+}
+
+// Get finds an item by path.
+func (p *previous) Get(path string) (vault.Item, bool) {
+	i, ok := p.byKey[path]
+	if !ok {
+		return vault.Item{}, false
+	}
+	return p.items[i], true
+}
+
+// Each visits items whose path starts with prefix, in path order.
+func (p *previous) Each(prefix string, fn func(vault.Item) error) error {
+	i := sort.Search(len(p.items), func(i int) bool { return p.items[i].Path >= prefix })
+	for ; i < len(p.items) && strings.HasPrefix(p.items[i].Path, prefix); i++ {
+		if err := fn(p.items[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Read returns an item's content.
+func (p *previous) Read(it vault.Item) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := p.v.WriteItem(&buf, it); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// userIDs lists the Exchange user IDs that have items, from paths
+// "exchange/<id>/...".
+func (p *previous) userIDs() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, it := range p.items {
+		rest, ok := strings.CutPrefix(it.Path, "exchange/")
+		if !ok {
+			continue
+		}
+		id, _, _ := strings.Cut(rest, "/")
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,250 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/workloads/exchange"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// Selection names items of one snapshot: a user's whole mailbox, a folder
+// (recursively), one kind of data, or single items by path.
+type Selection struct {
+	Snapshot string   `json:"snapshot"`         // id, unique prefix, or "latest"
+	User     string   `json:"user,omitempty"`   // source mailbox, UPN or id
+	Folder   string   `json:"folder,omitempty"` // display path, e.g. "Inbox/Signed Contracts"
+	Kind     string   `json:"kind,omitempty"`   // mail, contacts, calendar; empty: all
+	Paths    []string `json:"paths,omitempty"`  // exact vault item paths
+}
+
+var kindOf = map[string]string{"mail": catalog.KindMessage, "contacts": catalog.KindContact, "calendar": catalog.KindEvent}
+
+// match reports whether an item is selected.
+func (s Selection) match(it vault.Item) bool {
+	m := it.Meta
+	switch m[catalog.MetaKind] {
+	case catalog.KindMessage, catalog.KindContact, catalog.KindEvent:
+	default:
+		return false
+	}
+	if len(s.Paths) > 0 {
+		for _, p := range s.Paths {
+			if p == it.Path {
+				return true
+			}
+		}
+		return false
+	}
+	if s.User != "" && !strings.EqualFold(m[catalog.MetaUser], s.User) && m[catalog.MetaUserID] != s.User {
+		return false
+	}
+	if s.Kind != "" && m[catalog.MetaKind] != kindOf[s.Kind] {
+		return false
+	}
+	if f := strings.Trim(s.Folder, "/"); f != "" {
+		got := m[catalog.MetaFolder]
+		if !strings.EqualFold(got, f) && !strings.HasPrefix(strings.ToLower(got), strings.ToLower(f)+"/") {
+			return false
+		}
+	}
+	return true
+}
+
+// resolve finds the snapshot and the selected items.
+func (a *Agent) resolve(sel Selection) (vault.Snapshot, []vault.Item, error) {
+	if sel.Snapshot == "" {
+		sel.Snapshot = "latest"
+	}
+	if sel.Kind != "" && kindOf[sel.Kind] == "" {
+		return vault.Snapshot{}, nil, fmt.Errorf("kind %q: use mail, contacts or calendar", sel.Kind)
+	}
+	if sel.User == "" && len(sel.Paths) == 0 {
+		return vault.Snapshot{}, nil, fmt.Errorf("name the mailbox to restore from (--user) or the items (--item)")
+	}
+	snap, err := a.v.Snapshot(sel.Snapshot)
+	if err != nil {
+		return snap, nil, err
+	}
+	var items []vault.Item
+	err = a.v.EachItem(snap, func(it vault.Item) error {
+		if sel.match(it) {
+			items = append(items, it)
+		}
+		return nil
+	})
+	if err != nil {
+		return snap, nil, err
+	}
+	if len(items) == 0 {
+		return snap, nil, fmt.Errorf("snapshot %s holds nothing matching %s; browse it with 'strongroom ls %s'", snap.ID, sel.describe(), snap.ID)
+	}
+	return snap, items, nil
+}
+
+func (s Selection) describe() string {
+	var parts []string
+	if s.User != "" {
+		parts = append(parts, "user "+s.User)
+	}
+	if s.Folder != "" {
+		parts = append(parts, "folder "+s.Folder)
+	}
+	if s.Kind != "" {
+		parts = append(parts, "kind "+s.Kind)
+	}
+	if len(s.Paths) > 0 {
+		parts = append(parts, fmt.Sprintf("%d item paths", len(s.Paths)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// RestoreRequest restores a selection into a mailbox.
+type RestoreRequest struct {
+	Selection
+	TargetUser   string `json:"target_user,omitempty"`   // default: the source mailbox
+	TargetFolder string `json:"target_folder,omitempty"` // default: "Restored <snapshot time>"
+	Collision    string `json:"collision,omitempty"`     // skip (default), copy, replace
+}
+
+// RestoreReport is what a restore did.
+type RestoreReport struct {
+	exchange.RestoreResult
+	Snapshot     string  `json:"snapshot"`
+	Selected     int     `json:"selected"`
+	TargetUser   string  `json:"target_user"`
+	TargetFolder string  `json:"target_folder"`
+	Seconds      float64 `json:"seconds"`
+}
+
+// Restore writes items from a snapshot back into a mailbox, using the
+// restore app's credentials when configured.
+func (a *Agent) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport, error) {
+	start := time.Now()
+	switch req.Collision {
+	case "":
+		req.Collision = "skip"
+	case "skip", "copy", "replace":
+	default:
+		return nil, fmt.Errorf("collision policy %q: use skip, copy or replace", req.Collision)
+	}
+	snap, items, err := a.resolve(req.Selection)
+	if err != nil {
+		return nil, err
+	}
+	target := req.TargetUser
+	if target == "" {
+		target = items[0].Meta[catalog.MetaUserID]
+	}
+	g, err := a.graphClient(true)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(target, "@") {
+		// already an id
+	} else if users, err := g.Users(ctx); err == nil {
+		for _, u := range users {
+			if strings.EqualFold(u.UPN, target) {
+				target = u.ID
+			}
+		}
+	}
+	folder := req.TargetFolder
+	if folder == "" {
+		folder = "Restored " + snap.Created.UTC().Format("2006-01-02 15:04")
+	}
+	a.setJob(&JobStatus{Kind: "restore", Started: a.v.Clock().Now(), Message: fmt.Sprintf("restoring %d items", len(items))})
+	defer a.setJob(nil)
+	read := func(it vault.Item) ([]byte, error) {
+		var buf bytes.Buffer
+		err := a.v.WriteItem(&buf, it)
+		return buf.Bytes(), err
+	}
+	res, err := exchange.RestoreItems(ctx, g, read, items, exchange.RestoreOptions{TargetUserID: target, TargetFolder: folder, Collision: req.Collision})
+	rep := &RestoreReport{RestoreResult: res, Snapshot: snap.ID, Selected: len(items), TargetUser: target, TargetFolder: folder, Seconds: time.Since(start).Seconds()}
+	return rep, err
+}
+
+// RestoreTestReport is the result of a scheduled restore test.
+type RestoreTestReport struct {
+	Snapshot string    `json:"snapshot"`
+	At       time.Time `json:"at"`
+	Items    int       `json:"items"`
+	Bytes    int64     `json:"bytes"`
+	OK       bool      `json:"ok"`
+	Failures []string  `json:"failures,omitempty"`
+}
+
+// RestoreTest restores a random sample of items of the latest snapshot to
+// a scratch directory, checks each against the hash recorded at backup
+// time, and removes the scratch copies.
+func (a *Agent) RestoreTest(ctx context.Context, sample int) (*RestoreTestReport, error) {
+	if sample <= 0 {
+		sample = 50
+	}
+	snaps, err := a.v.Snapshots()
+	if err != nil {
+		return nil, err
+	}
+	latest := latestBackup(snaps)
+	if latest == nil {
+		return nil, fmt.Errorf("no backup to test yet: run 'strongroom backup' first")
+	}
+	var pool []vault.Item
+	err = a.v.EachItem(*latest, func(it vault.Item) error {
+		if it.Meta[catalog.MetaKind] != catalog.KindState {
+			pool = append(pool, it)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rand.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	if len(pool) > sample {
+		pool = pool[:sample]
+	}
+	scratch, err := os.MkdirTemp(a.v.StateDir(), "restore-test-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(scratch)
+	rep := &RestoreTestReport{Snapshot: latest.ID, At: a.v.Clock().Now(), OK: true}
+	for i, it := range pool {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		p := filepath.Join(scratch, fmt.Sprintf("%06d", i))
+		f, err := os.Create(p)
+		if err == nil {
+			err = a.v.WriteItem(f, it) // checks size and content hash
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err == nil {
+			if fi, serr := os.Stat(p); serr != nil || fi.Size() != it.Size {
+				err = fmt.Errorf("scratch copy has the wrong size")
+			}
+		}
+		if err != nil {
+			rep.OK = false
+			rep.Failures = append(rep.Failures, it.Path+": "+err.Error())
+			continue
+		}
+		rep.Items++
+		rep.Bytes += it.Size
+	}
+	a.obs.RestoreTest(rep.OK, rep.Items)
+	a.stateMu.Lock()
+	a.lastTest = rep
+	a.stateMu.Unlock()
+	return rep, nil
+}

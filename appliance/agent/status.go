@@ -1,0 +1,162 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// Status is everything the console's status screen and `strongroom
+// status` show.
+type Status struct {
+	Now             time.Time          `json:"now"`
+	Vault           vault.Status       `json:"vault"`
+	Job             *JobStatus         `json:"job,omitempty"`
+	LastBackup      *SnapshotSummary   `json:"last_backup,omitempty"`
+	LastSuccess     *SnapshotSummary   `json:"last_success,omitempty"`
+	LastRun         *BackupReport      `json:"last_run,omitempty"`
+	Users           UserCoverage       `json:"users"`
+	Throttle        graph.Stats        `json:"throttle"`
+	LastScrub       *vault.ScrubReport `json:"last_scrub,omitempty"`
+	LastScrubAt     time.Time          `json:"last_scrub_at,omitempty"`
+	LastRestoreTest *RestoreTestReport `json:"last_restore_test,omitempty"`
+	Interval        time.Duration      `json:"interval_ns"`
+	Alerts          []string           `json:"alerts,omitempty"`
+}
+
+// SnapshotSummary is a backup snapshot without its item list.
+type SnapshotSummary struct {
+	ID          string    `json:"id"`
+	Created     time.Time `json:"created"`
+	RetainUntil time.Time `json:"retain_until"`
+	Result      string    `json:"result"`
+	Items       int64     `json:"items"`
+	Bytes       int64     `json:"bytes"`
+	Mailboxes   string    `json:"mailboxes"`
+	Failed      string    `json:"failed_mailboxes"`
+	AgeSeconds  float64   `json:"age_seconds"`
+}
+
+func summarize(s vault.Snapshot, now time.Time) *SnapshotSummary {
+	return &SnapshotSummary{ID: s.ID, Created: s.Created, RetainUntil: s.RetainUntil, Result: s.Meta["result"], Items: s.Items, Bytes: s.Bytes,
+		Mailboxes: s.Meta["mailboxes"], Failed: s.Meta["failed_mailboxes"], AgeSeconds: now.Sub(s.Created).Seconds()}
+}
+
+// Status gathers the agent's state. It does not contact the tenant.
+func (a *Agent) Status(ctx context.Context) (*Status, error) {
+	vs, err := a.v.Status()
+	if err != nil {
+		return nil, err
+	}
+	now := a.v.Clock().Now()
+	st := &Status{Now: now, Vault: vs, Interval: a.cfg.Schedule.Interval.D()}
+	snaps, err := a.v.Snapshots()
+	if err != nil {
+		return nil, err
+	}
+	for i := len(snaps) - 1; i >= 0; i-- {
+		s := snaps[i]
+		if s.Meta["kind"] != "backup" {
+			continue
+		}
+		if st.LastBackup == nil {
+			st.LastBackup = summarize(s, now)
+		}
+		if s.Meta["result"] == "success" {
+			st.LastSuccess = summarize(s, now)
+			break
+		}
+	}
+	a.stateMu.Lock()
+	if a.job != nil {
+		j := *a.job
+		st.Job = &j
+	}
+	st.LastRun, st.Users, st.LastScrub, st.LastScrubAt, st.LastRestoreTest = a.lastBackup, a.users, a.lastScrub, a.lastScrubAt, a.lastTest
+	a.stateMu.Unlock()
+	if a.backupG != nil {
+		st.Throttle = a.backupG.Governor.Stats()
+	}
+	st.Alerts = alerts(st)
+	return st, nil
+}
+
+// alerts mirrors the Prometheus rules for the console.
+func alerts(st *Status) []string {
+	var out []string
+	if st.LastSuccess == nil {
+		out = append(out, "no successful backup yet: run one now")
+	} else if age := st.Now.Sub(st.LastSuccess.Created); age > 2*st.Interval {
+		out = append(out, fmt.Sprintf("last successful backup is %s old (schedule: every %s)", age.Round(time.Minute), st.Interval))
+	}
+	if st.LastRun != nil && st.LastRun.Result != "success" {
+		out = append(out, fmt.Sprintf("last backup run %s: %d mailboxes failed, %d items not completed", st.LastRun.Result, st.LastRun.Failed, st.LastRun.FailedItems))
+	}
+	if n := len(st.Users.Unprotected); n > 0 {
+		out = append(out, fmt.Sprintf("%d mailboxes unprotected", n))
+	}
+	for _, d := range st.Vault.Disks {
+		if !d.Present {
+			out = append(out, fmt.Sprintf("disk %d (%s) missing: replace it", d.Index, d.Path))
+		}
+	}
+	if st.Vault.DegradedSegments > 0 {
+		out = append(out, fmt.Sprintf("vault degraded: %d segments lack a shard; run a scrub with repair", st.Vault.DegradedSegments))
+	}
+	if st.Vault.CapacityBytes > 0 && float64(st.Vault.UsedBytes) > 0.85*float64(st.Vault.CapacityBytes*uint64(st.Vault.K+st.Vault.M))/float64(st.Vault.K) {
+		out = append(out, "vault over 85% full")
+	}
+	if st.LastScrub != nil && !st.LastScrub.Healthy {
+		out = append(out, fmt.Sprintf("last scrub found %d problems", len(st.LastScrub.Problems)))
+	}
+	if st.LastRestoreTest != nil && !st.LastRestoreTest.OK {
+		out = append(out, "last restore test failed")
+	}
+	if st.Vault.Clock.JumpPending {
+		out = append(out, "clock jumped forward: expiry frozen until the time is confirmed")
+	}
+	return out
+}
+
+// Scrub checks (and with repair, fixes) every shard.
+func (a *Agent) Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, error) {
+	a.jobMu.Lock()
+	defer a.jobMu.Unlock()
+	a.setJob(&JobStatus{Kind: "scrub", Started: a.v.Clock().Now()})
+	defer a.setJob(nil)
+	rep, err := a.v.Scrub(repair)
+	if err != nil {
+		return nil, err
+	}
+	unrepaired := 0
+	for _, p := range rep.Problems {
+		if !p.Repaired {
+			unrepaired++
+		}
+	}
+	a.obs.ScrubFinished(len(rep.Problems), unrepaired)
+	a.stateMu.Lock()
+	a.lastScrub, a.lastScrubAt = &rep, a.v.Clock().Now()
+	a.stateMu.Unlock()
+	return &rep, nil
+}
+
+// Snapshots lists backup snapshots without their item lists.
+func (a *Agent) Snapshots(ctx context.Context) ([]SnapshotSummary, error) {
+	snaps, err := a.v.Snapshots()
+	if err != nil {
+		return nil, err
+	}
+	now := a.v.Clock().Now()
+	out := make([]SnapshotSummary, 0, len(snaps))
+	for _, s := range snaps {
+		out = append(out, *summarize(s, now))
+	}
+	return out, nil
+}
+
+// ConfirmClock accepts the current wall time after a forward jump.
+func (a *Agent) ConfirmClock(ctx context.Context) error { return a.v.Clock().Confirm() }

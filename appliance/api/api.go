@@ -1,0 +1,29 @@
+// Package api is the one interface through which the CLI and the console
+// drive the agent: in-process (the *agent.Agent itself) or, when the agent
+// daemon runs, over HTTP on its unix socket (Remote). Both satisfy Service,
+// so every command behaves the same either way.
+package api
+
+import (
+	"context"
+
+	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// Service is what the agent offers operators.
+type Service interface {
+	Status(ctx context.Context) (*agent.Status, error)
+	Backup(ctx context.Context, req agent.BackupRequest) (*agent.BackupReport, error)
+	Snapshots(ctx context.Context) ([]agent.SnapshotSummary, error)
+	List(ctx context.Context, snapshot, dir string) (string, []catalog.Node, error)
+	Find(ctx context.Context, snapshot string, q catalog.Query, limit int) (string, []catalog.Entry, error)
+	Restore(ctx context.Context, req agent.RestoreRequest) (*agent.RestoreReport, error)
+	Export(ctx context.Context, req agent.ExportRequest) (*agent.ExportReport, error)
+	RestoreTest(ctx context.Context, sample int) (*agent.RestoreTestReport, error)
+	Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, error)
+	ConfirmClock(ctx context.Context) error
+}
+
+var _ Service = (*agent.Agent)(nil)

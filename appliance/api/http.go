@@ -1,0 +1,241 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// Handler serves a Service as JSON over HTTP: POST /v1/<method> with the
+// arguments as a JSON object, answering the result or {"error": "..."}.
+func Handler(s Service) http.Handler {
+	mux := http.NewServeMux()
+	handle := func(name string, fn func(ctx context.Context, body json.RawMessage) (any, error)) {
+		mux.HandleFunc("POST /v1/"+name, func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			var out any
+			if err == nil {
+				out, err = fn(r.Context(), body)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			if err != nil {
+				w.WriteHeader(http.StatusUnprocessableEntity)
+				json.NewEncoder(w).Encode(map[string]string{"error": err.Error(), "remedy": vault.Remedy(err)})
+				return
+			}
+			json.NewEncoder(w).Encode(out)
+		})
+	}
+	handle("status", func(ctx context.Context, _ json.RawMessage) (any, error) { return s.Status(ctx) })
+	handle("backup", func(ctx context.Context, b json.RawMessage) (any, error) {
+		var req agent.BackupRequest
+		if err := decode(b, &req); err != nil {
+			return nil, err
+		}
+		return s.Backup(ctx, req)
+	})
+	handle("snapshots", func(ctx context.Context, _ json.RawMessage) (any, error) { return s.Snapshots(ctx) })
+	handle("list", func(ctx context.Context, b json.RawMessage) (any, error) {
+		var req listArgs
+		if err := decode(b, &req); err != nil {
+			return nil, err
+		}
+		id, nodes, err := s.List(ctx, req.Snapshot, req.Dir)
+		return listResult{Snapshot: id, Nodes: nodes}, err
+	})
+	handle("find", func(ctx context.Context, b json.RawMessage) (any, error) {
+		var req findArgs
+		if err := decode(b, &req); err != nil {
+			return nil, err
+		}
+		id, entries, err := s.Find(ctx, req.Snapshot, req.Query, req.Limit)
+		return findResult{Snapshot: id, Entries: entries}, err
+	})
+	handle("restore", func(ctx context.Context, b json.RawMessage) (any, error) {
+		var req agent.RestoreRequest
+		if err := decode(b, &req); err != nil {
+			return nil, err
+		}
+		return s.Restore(ctx, req)
+	})
+	handle("export", func(ctx context.Context, b json.RawMessage) (any, error) {
+		var req agent.ExportRequest
+		if err := decode(b, &req); err != nil {
+			return nil, err
+		}
+		return s.Export(ctx, req)
+	})
+	handle("restore-test", func(ctx context.Context, b json.RawMessage) (any, error) {
+		var req struct{ Sample int }
+		if err := decode(b, &req); err != nil {
+			return nil, err
+		}
+		return s.RestoreTest(ctx, req.Sample)
+	})
+	handle("scrub", func(ctx context.Context, b json.RawMessage) (any, error) {
+		var req struct{ Repair bool }
+		if err := decode(b, &req); err != nil {
+			return nil, err
+		}
+		return s.Scrub(ctx, req.Repair)
+	})
+	handle("confirm-clock", func(ctx context.Context, _ json.RawMessage) (any, error) { return struct{}{}, s.ConfirmClock(ctx) })
+	return mux
+}
+
+type listArgs struct {
+	Snapshot string
+	Dir      string
+}
+type listResult struct {
+	Snapshot string
+	Nodes    []catalog.Node
+}
+type findArgs struct {
+	Snapshot string
+	Query    catalog.Query
+	Limit    int
+}
+type findResult struct {
+	Snapshot string
+	Entries  []catalog.Entry
+}
+
+func decode(b json.RawMessage, v any) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("bad request: %w", err)
+	}
+	return nil
+}
+
+// Remote is a Service reached over the agent's unix socket.
+type Remote struct {
+	hc *http.Client
+}
+
+// Dial returns a client of the agent listening on socket; it fails when
+// nothing answers there.
+func Dial(socket string) (*Remote, error) {
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", socket)
+	}}
+	r := &Remote{hc: &http.Client{Transport: tr}}
+	conn, err := net.DialTimeout("unix", socket, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	conn.Close()
+	return r, nil
+}
+
+// RemoteError is an error the agent reported.
+type RemoteError struct{ Msg, Remedy string }
+
+func (e *RemoteError) Error() string { return e.Msg }
+
+func (r *Remote) call(ctx context.Context, name string, in, out any) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://agent/v1/"+name, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	resp, err := r.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("agent socket: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Error, Remedy string }
+		if json.NewDecoder(resp.Body).Decode(&e) != nil || e.Error == "" {
+			return fmt.Errorf("agent answered HTTP %d", resp.StatusCode)
+		}
+		return &RemoteError{Msg: e.Error, Remedy: e.Remedy}
+	}
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// Status implements Service.
+func (r *Remote) Status(ctx context.Context) (*agent.Status, error) {
+	var out agent.Status
+	return &out, r.call(ctx, "status", nil, &out)
+}
+
+// Backup implements Service.
+func (r *Remote) Backup(ctx context.Context, req agent.BackupRequest) (*agent.BackupReport, error) {
+	var out agent.BackupReport
+	return &out, r.call(ctx, "backup", req, &out)
+}
+
+// Snapshots implements Service.
+func (r *Remote) Snapshots(ctx context.Context) ([]agent.SnapshotSummary, error) {
+	var out []agent.SnapshotSummary
+	return out, r.call(ctx, "snapshots", nil, &out)
+}
+
+// List implements Service.
+func (r *Remote) List(ctx context.Context, snapshot, dir string) (string, []catalog.Node, error) {
+	var out listResult
+	err := r.call(ctx, "list", listArgs{Snapshot: snapshot, Dir: dir}, &out)
+	return out.Snapshot, out.Nodes, err
+}
+
+// Find implements Service.
+func (r *Remote) Find(ctx context.Context, snapshot string, q catalog.Query, limit int) (string, []catalog.Entry, error) {
+	var out findResult
+	err := r.call(ctx, "find", findArgs{Snapshot: snapshot, Query: q, Limit: limit}, &out)
+	return out.Snapshot, out.Entries, err
+}
+
+// Restore implements Service.
+func (r *Remote) Restore(ctx context.Context, req agent.RestoreRequest) (*agent.RestoreReport, error) {
+	var out agent.RestoreReport
+	return &out, r.call(ctx, "restore", req, &out)
+}
+
+// Export implements Service.
+func (r *Remote) Export(ctx context.Context, req agent.ExportRequest) (*agent.ExportReport, error) {
+	var out agent.ExportReport
+	return &out, r.call(ctx, "export", req, &out)
+}
+
+// RestoreTest implements Service.
+func (r *Remote) RestoreTest(ctx context.Context, sample int) (*agent.RestoreTestReport, error) {
+	var out agent.RestoreTestReport
+	return &out, r.call(ctx, "restore-test", struct{ Sample int }{sample}, &out)
+}
+
+// Scrub implements Service.
+func (r *Remote) Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, error) {
+	var out vault.ScrubReport
+	return &out, r.call(ctx, "scrub", struct{ Repair bool }{repair}, &out)
+}
+
+// ConfirmClock implements Service.
+func (r *Remote) ConfirmClock(ctx context.Context) error {
+	return r.call(ctx, "confirm-clock", nil, nil)
+}
+
+// ErrNoAgent is returned by Connect when no daemon listens.
+var ErrNoAgent = errors.New("no agent daemon is listening")
+
+var _ Service = (*Remote)(nil)
