@@ -161,4 +161,6 @@ func TestAgentDeleteIncrementalRestore(t *testing.T) {
 	}
 }
 
-func sortBytes(b [][]byte) { sort.Slice(b, func(i, j int) bool { return bytes.Compare(b[i], b[j]) < 0 }) }
+func sortBytes(b [][]byte) {
+	sort.Slice(b, func(i, j int) bool { return bytes.Compare(b[i], b[j]) < 0 })
+}
