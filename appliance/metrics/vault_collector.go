@@ -1,0 +1,107 @@
+package metrics
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// StatusFunc returns the vault's current status; (*vault.Vault).Status has
+// this shape. It is called once per scrape and may be called from several
+// scrapes at the same time.
+type StatusFunc func() (vault.Status, error)
+
+// VaultCollector exports the vault's state, read through a StatusFunc when
+// Prometheus scrapes. Reading on scrape, instead of copying into gauges
+// when something changes, means the numbers cannot go stale while the agent
+// is busy or after a disk disappears without anyone writing.
+//
+// If the StatusFunc fails, only strongroom_vault_scrape_error (1) is
+// exported, so no alert acts on a number that was not read.
+type VaultCollector struct {
+	status StatusFunc
+}
+
+// NewVaultCollector returns a collector that calls status on every scrape.
+func NewVaultCollector(status StatusFunc) *VaultCollector {
+	return &VaultCollector{status: status}
+}
+
+func vaultDesc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "vault", name), help, labels, nil)
+}
+
+var (
+	descCapacity = vaultDesc("capacity_bytes", "Usable capacity of the vault: raw capacity of its disks times K/(K+M).")
+	descUsed     = vaultDesc("used_bytes", "Raw bytes of shard files on all disks, parity included.")
+	descStored   = vaultDesc("stored_bytes", "Payload bytes (compressed and encrypted) stored, before parity; compare with capacity_bytes.")
+	descUnique   = vaultDesc("unique_bytes", "Plaintext bytes of distinct chunks.")
+	descLogical  = vaultDesc("logical_bytes", "Sum of item sizes over all snapshots, before deduplication.")
+	descDedup    = vaultDesc("dedup_ratio", "logical_bytes divided by unique_bytes; 0 for an empty vault.")
+	descDisks    = vaultDesc("disks", "Disk slots of the layout by state (present, missing).", "state")
+	descDiskUp   = vaultDesc("disk_up", "1 if the disk of the slot is present and labelled for this vault, else 0.", "slot")
+	descDegraded = vaultDesc("degraded_segments", "Segments with a shard file missing; readable through parity, but with less redundancy.")
+	descSnaps    = vaultDesc("snapshots", "Snapshots in the vault.")
+	descLocked   = vaultDesc("locked_snapshots", "Snapshots whose retain-until lies in the future.")
+	descError    = vaultDesc("scrape_error", "1 if reading the vault status failed on this scrape, else 0.")
+	descJump     = prometheus.NewDesc(prometheus.BuildFQName(Namespace, "clock", "jump_pending"),
+		"1 if the compliance clock saw a forward jump of the wall time that awaits confirmation; expiry is paused meanwhile.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c *VaultCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		descCapacity, descUsed, descStored, descUnique, descLogical, descDedup,
+		descDisks, descDiskUp, descDegraded, descSnaps, descLocked, descError, descJump,
+	} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *VaultCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	st, err := c.status()
+	if err != nil {
+		gauge(descError, 1)
+		return
+	}
+	gauge(descError, 0)
+	gauge(descCapacity, float64(st.CapacityBytes))
+	gauge(descUsed, float64(st.UsedBytes))
+	gauge(descStored, float64(st.StoredBytes))
+	gauge(descUnique, float64(st.UniqueBytes))
+	gauge(descLogical, float64(st.LogicalBytes))
+	ratio := st.DedupRatio
+	if math.IsNaN(ratio) || math.IsInf(ratio, 0) {
+		ratio = 0
+	}
+	gauge(descDedup, ratio)
+
+	present, missing := 0, 0
+	for _, d := range st.Disks {
+		up := 0.0
+		if d.Present {
+			present++
+			up = 1
+		} else {
+			missing++
+		}
+		gauge(descDiskUp, up, strconv.Itoa(d.Index))
+	}
+	gauge(descDisks, float64(present), "present")
+	gauge(descDisks, float64(missing), "missing")
+	gauge(descDegraded, float64(st.DegradedSegments))
+	gauge(descSnaps, float64(st.Snapshots))
+	gauge(descLocked, float64(st.LockedSnapshots))
+	jump := 0.0
+	if st.Clock.JumpPending {
+		jump = 1
+	}
+	gauge(descJump, jump)
+}
