@@ -24,7 +24,7 @@ type Observer interface {
 
 type nopObserver struct{}
 
-func (nopObserver) Request(string, int)              {}
+func (nopObserver) Request(string, int)             {}
 func (nopObserver) Throttled(string, time.Duration) {}
 
 // GovernorOptions tunes the governor.
