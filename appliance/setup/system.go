@@ -1,0 +1,239 @@
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/storage/keys"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// Environment variables System reads.
+const (
+	// DiskDirsEnv holds glob patterns of directories offered as disks
+	// (tests and demos).
+	DiskDirsEnv = "STRONGROOM_DISK_DIRS"
+	// NetworkDirEnv overrides where the .network file is written.
+	NetworkDirEnv = "STRONGROOM_NETWORK_DIR"
+)
+
+// System is the Backend of a real machine.
+type System struct {
+	// NetworkDir receives the systemd-networkd file. Default
+	// /etc/systemd/network.
+	NetworkDir string
+	// SysNet is /sys/class/net; ResolvConf is /etc/resolv.conf.
+	SysNet     string
+	ResolvConf string
+	// DiskDirs are glob patterns of directories offered as disks, in
+	// addition to the block devices lsblk reports.
+	DiskDirs string
+	// NoBlockDevices leaves lsblk out (tests, demos).
+	NoBlockDevices bool
+	// Run runs a command and returns its standard output; default
+	// exec.CommandContext.
+	Run func(ctx context.Context, name string, args ...string) ([]byte, error)
+}
+
+// NewSystem returns a System configured from the environment.
+func NewSystem() *System {
+	s := &System{NetworkDir: "/etc/systemd/network", SysNet: "/sys/class/net", ResolvConf: "/etc/resolv.conf", DiskDirs: os.Getenv(DiskDirsEnv)}
+	if d := os.Getenv(NetworkDirEnv); d != "" {
+		s.NetworkDir = d
+	}
+	// Directory disks stand in for the machine's disks: offering both
+	// would let a demo initialise a vault on the host's real disks.
+	s.NoBlockDevices = s.DiskDirs != ""
+	return s
+}
+
+var _ Backend = (*System)(nil)
+
+func (s *System) run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	if s.Run != nil {
+		return s.Run(ctx, name, args...)
+	}
+	out, err := exec.CommandContext(ctx, name, args...).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && len(ee.Stderr) > 0 {
+			return nil, fmt.Errorf("%s: %w: %s", name, err, strings.TrimSpace(string(ee.Stderr)))
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return out, nil
+}
+
+// Network implements Backend.
+func (s *System) Network(ctx context.Context) (NetworkState, error) {
+	var st NetworkState
+	if out, err := s.run(ctx, "ip", "-j", "addr"); err == nil {
+		if st.Interfaces, err = parseIPAddr(out); err != nil {
+			return st, err
+		}
+	} else if st.Interfaces, err = sysInterfaces(s.SysNet); err != nil {
+		return st, fmt.Errorf("list network interfaces: %w", err)
+	}
+	if out, err := s.run(ctx, "ip", "-j", "route", "show", "default"); err == nil {
+		st.Gateway, st.GatewayDev, _ = parseDefaultRoute(out)
+	}
+	if b, err := os.ReadFile(s.ResolvConf); err == nil {
+		st.DNS = parseResolvConf(b)
+	}
+	return st, nil
+}
+
+// Disks implements Backend.
+func (s *System) Disks(ctx context.Context) ([]Disk, error) {
+	var out []Disk
+	if !s.NoBlockDevices {
+		b, err := s.run(ctx, "lsblk", "-J", "-b", "-o", "NAME,SIZE,MODEL,TYPE,MOUNTPOINTS")
+		if err != nil {
+			return nil, fmt.Errorf("list disks: %w", err)
+		}
+		if out, err = parseLsblk(b); err != nil {
+			return nil, err
+		}
+	}
+	dirs, err := dirDisks(s.DiskDirs)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, dirs...)
+	markUsed(out)
+	return out, nil
+}
+
+// PreviewLayout implements Backend.
+func (s *System) PreviewLayout(n int) (Preview, error) { return preview(n) }
+
+// TestTenant implements Backend.
+func (s *System) TestTenant(ctx context.Context, t Tenant) (TenantCheck, error) {
+	c, err := graph.New(graph.Config{TenantID: t.TenantID, BaseURL: t.GraphBaseURL, AuthorityHost: t.AuthorityHost, CAFile: t.CAFile,
+		App: graph.App{ClientID: t.ClientID, ClientSecret: t.ClientSecret}}, graph.GovernorOptions{})
+	if err != nil {
+		return TenantCheck{}, err
+	}
+	held, err := c.Roles(ctx)
+	if err != nil {
+		return TenantCheck{}, err
+	}
+	return TenantCheck{Held: held, Missing: graph.Missing(held, graph.BackupRoles)}, nil
+}
+
+// ImportConnection implements Backend.
+func (s *System) ImportConnection(path string) (Tenant, error) {
+	c, err := config.Load(path)
+	if err != nil {
+		return Tenant{}, err
+	}
+	return Tenant{TenantID: c.TenantID, ClientID: c.BackupApp.ClientID, ClientSecret: c.BackupApp.ClientSecret,
+		GraphBaseURL: c.GraphBaseURL, AuthorityHost: c.AuthorityHost, CAFile: c.CAFile}, nil
+}
+
+// InitVault implements Backend.
+func (s *System) InitVault(ctx context.Context, disks []string) (VaultInit, error) {
+	res, err := vault.Init(disks)
+	if err != nil {
+		return VaultInit{}, err
+	}
+	return VaultInit{VaultID: res.VaultID, Layout: res.Layout.String(), Warning: res.Warning, RecoveryKey: res.RecoveryKey.String()}, nil
+}
+
+// DiscardVault implements Backend.
+func (s *System) DiscardVault(vaultID string, disks []string) error { return discardVault(vaultID, disks) }
+
+// Commit implements Backend.
+func (s *System) Commit(ctx context.Context, p Plan) error {
+	return commit(s.NetworkDir, p)
+}
+
+// commit writes the plan's files in the order that makes the
+// configuration file the commit point: the key first (without it the
+// vault is lost), then the network file, then the configuration. A crash
+// before the last rename leaves no configuration, and the console runs
+// the wizard again.
+func commit(networkDir string, p Plan) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if _, err := keys.ParseRecoveryKey(p.RecoveryKey); err != nil {
+		return fmt.Errorf("recovery key to write: %w", err)
+	}
+	if _, err := os.Stat(p.ConfigPath); err == nil {
+		return fmt.Errorf("configuration %s already exists: setup writes a new one only", p.ConfigPath)
+	}
+	if err := os.MkdirAll(filepath.Dir(p.KeyFile), 0o700); err != nil {
+		return fmt.Errorf("key directory: %w", err)
+	}
+	if err := writeAtomic(p.KeyFile, []byte(p.RecoveryKey+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write recovery key file: %w", err)
+	}
+	if p.Network != nil {
+		if _, err := ApplyNetwork(networkDir, *p.Network); err != nil {
+			return fmt.Errorf("write network configuration: %w", err)
+		}
+	}
+	c := &config.Config{
+		TenantID: p.Tenant.TenantID, GraphBaseURL: p.Tenant.GraphBaseURL, AuthorityHost: p.Tenant.AuthorityHost, CAFile: p.Tenant.CAFile,
+		BackupApp: graph.App{ClientID: p.Tenant.ClientID, ClientSecret: p.Tenant.ClientSecret},
+		Vault:     config.Vault{Disks: p.Disks, KeyFile: p.KeyFile, StateDir: p.StateDir},
+		Schedule:  config.Schedule{Interval: config.Duration(p.Interval)},
+		Retention: config.Retention{Rollback: config.Duration(p.Rollback), Audit: config.Duration(p.Audit)},
+	}
+	if err := c.Check(); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p.ConfigPath), 0o755); err != nil {
+		return fmt.Errorf("configuration directory: %w", err)
+	}
+	if err := c.Save(p.ConfigPath); err != nil {
+		return fmt.Errorf("write configuration %s: %w", p.ConfigPath, err)
+	}
+	return syncDir(filepath.Dir(p.ConfigPath))
+}
+
+// writeAtomic writes data to a temporary file beside path, syncs it and
+// renames it into place, so that path holds either nothing or all of it.
+func writeAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
