@@ -148,7 +148,9 @@ func (s *System) InitVault(ctx context.Context, disks []string) (VaultInit, erro
 }
 
 // DiscardVault implements Backend.
-func (s *System) DiscardVault(vaultID string, disks []string) error { return discardVault(vaultID, disks) }
+func (s *System) DiscardVault(vaultID string, disks []string) error {
+	return discardVault(vaultID, disks)
+}
 
 // Commit implements Backend.
 func (s *System) Commit(ctx context.Context, p Plan) error {
