@@ -1,0 +1,85 @@
+#!/bin/bash
+# Checks the appliance's systemd units without booting anything:
+#   - systemd-analyze verify on every Strongroom unit, together with the mount
+#     units systemd-fstab-generator makes from image/rootfs/etc/fstab, in a
+#     throw-away root holding the host's systemd units (catches syntax errors,
+#     missing executables, missing dependencies and ordering cycles);
+#   - systemd-analyze security --offline: the agent and the warden must score
+#     at most 1.5 (--threshold=15), and the score of each is printed;
+#   - a few facts the design depends on (console replaces getty@tty1, the
+#     warden has no network and only CAP_LINUX_IMMUTABLE, the agent starts
+#     after the warden and the disks, and restarts on failure).
+# Needs systemd >= 252 (Debian 12). Exit status 0 when everything passes.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+units="$here/systemd"
+fstab="$here/image/rootfs/etc/fstab"
+max_score=${MAX_SCORE:-1.5}
+threshold=$(awk -v s="$max_score" 'BEGIN { printf "%d", s * 10 + 0.5 }')
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+
+# A root with the host's units, ours, a stand-in executable and the fstab
+# mounts, laid out as on the image.
+mkdir -p "$root/usr/lib/systemd" "$root/usr/bin" "$root/etc/systemd/system" "$root/etc/strongroom"
+cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/"
+cp "$units"/*.service "$units"/*.target "$units"/*.path "$root/usr/lib/systemd/system/"
+printf '#!/bin/sh\nexit 0\n' > "$root/usr/bin/strongroom"
+chmod 755 "$root/usr/bin/strongroom"
+gen="$root/gen"
+mkdir -p "$gen/normal" "$gen/early" "$gen/late"
+SYSTEMD_FSTAB="$fstab" SYSTEMD_PROC_CMDLINE="" \
+	/usr/lib/systemd/system-generators/systemd-fstab-generator "$gen/normal" "$gen/early" "$gen/late"
+cp -a "$gen/normal/." "$root/etc/systemd/system/"
+systemctl --root="$root" enable strongroom-agent.service strongroom-warden.service \
+	strongroom-console.service strongroom-config.path >/dev/null 2>&1
+
+echo "== systemd-analyze verify"
+cd "$root/usr/lib/systemd/system"
+mounts=$(cd "$root/etc/systemd/system" && ls ./*.mount)
+out=$(systemd-analyze verify --man=no --root="$root" \
+	strongroom-agent.service strongroom-warden.service strongroom-console.service \
+	strongroom-config.path strongroom-disks.target \
+	$(for m in $mounts; do echo "$root/etc/systemd/system/$m"; done) 2>&1) || bad "systemd-analyze verify exited non-zero"
+if [ -n "$out" ]; then
+	echo "$out"
+	echo "$out" | grep -qi "cycle" && bad "ordering cycle"
+	echo "$out" | grep -q "strongroom\|srv-strongroom\|var-lib-strongroom" && bad "verify complained about our units"
+fi
+echo "verify: done"
+
+echo "== systemd-analyze security --offline=yes --threshold=$threshold"
+for u in strongroom-agent.service strongroom-warden.service strongroom-console.service; do
+	rc=0
+	report=$(systemd-analyze security --offline=yes --root="$root" --threshold="$threshold" "$u" 2>&1) || rc=$?
+	score=$(echo "$report" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+	echo "$u: exposure $score (threshold exit status $rc)"
+	case $u in
+	strongroom-console.service) ;; # root on the local tty; reported, not gated
+	*)
+		if [ -z "$score" ]; then bad "$u: no score"; continue; fi
+		awk -v s="$score" -v m="$max_score" 'BEGIN { exit !(s <= m) }' || bad "$u: exposure $score > $max_score"
+		[ "$rc" = 0 ] || bad "$u: systemd-analyze security --threshold=$threshold exited $rc"
+		;;
+	esac
+done
+
+echo "== design facts"
+prop() { # unit key -> all values of key, space separated
+	sed -n "s/^$2=//p" "$units/$1" | tr '\n' ' ' | sed 's/ *$//'
+}
+[ "$(prop strongroom-warden.service CapabilityBoundingSet)" = "CAP_LINUX_IMMUTABLE" ] || bad "warden bounding set"
+[ "$(prop strongroom-warden.service PrivateNetwork)" = "yes" ] || bad "warden has network"
+[ "$(prop strongroom-warden.service RestrictAddressFamilies)" = "AF_UNIX" ] || bad "warden address families"
+[ -z "$(prop strongroom-agent.service CapabilityBoundingSet)" ] || bad "agent has capabilities"
+[ "$(prop strongroom-agent.service User)" = "strongroom" ] || bad "agent user"
+[ "$(prop strongroom-agent.service Restart)" = "on-failure" ] || bad "agent restart"
+prop strongroom-agent.service After | grep -q strongroom-warden.service || bad "agent not after warden"
+prop strongroom-agent.service After | grep -q strongroom-disks.target || bad "agent not after disks"
+prop strongroom-console.service Conflicts | grep -q getty@tty1.service || bad "console does not replace getty@tty1"
+[ "$(prop strongroom-console.service TTYPath)" = "/dev/tty1" ] || bad "console tty"
+if [ $fail = 0 ]; then echo "units_test: PASS"; else echo "units_test: FAIL"; exit 1; fi
