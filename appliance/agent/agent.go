@@ -25,7 +25,8 @@ type Observer interface {
 	BackupFinished(workload, result string, dur time.Duration, items, bytes, failedItems int)
 	SetUsers(protected, unprotected, departed int)
 	ScrubFinished(problems, unrepaired int)
-	RestoreTest(ok bool, items int)
+	RestoreTest(ok bool, verified, failed int)
+	JobRunning(delta int)
 	RetentionRefused()
 }
 
@@ -174,7 +175,8 @@ func (nopObserver) BackupStarted(string)                                        
 func (nopObserver) BackupFinished(string, string, time.Duration, int, int, int) {}
 func (nopObserver) SetUsers(int, int, int)                                      {}
 func (nopObserver) ScrubFinished(int, int)                                      {}
-func (nopObserver) RestoreTest(bool, int)                                       {}
+func (nopObserver) RestoreTest(bool, int, int)                                  {}
+func (nopObserver) JobRunning(int)                                              {}
 func (nopObserver) RetentionRefused()                                           {}
 
 // JobStatus is the progress of the running job.
@@ -198,6 +200,12 @@ type UserCoverage struct {
 
 func (a *Agent) setJob(j *JobStatus) {
 	a.stateMu.Lock()
+	switch {
+	case a.job == nil && j != nil:
+		a.obs.JobRunning(1)
+	case a.job != nil && j == nil:
+		a.obs.JobRunning(-1)
+	}
 	a.job = j
 	a.stateMu.Unlock()
 }

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
@@ -158,6 +162,36 @@ func TestAgentDeleteIncrementalRestore(t *testing.T) {
 	st, err := a.Status(ctx)
 	if err != nil || st.LastSuccess == nil || st.LastSuccess.ID != inc.Snapshot {
 		t.Fatalf("status: %v %+v", err, st)
+	}
+
+	// The same answers over the agent's unix socket, as the CLI and the
+	// console get them while the daemon runs.
+	sock := filepath.Join(dir, "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: api.Handler(a)}
+	go srv.Serve(l)
+	defer srv.Close()
+	remote, err := api.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps, err := remote.Snapshots(ctx)
+	if err != nil || len(snaps) != 2 || snaps[0].ID != full.Snapshot {
+		t.Fatalf("remote snapshots: %v %+v", err, snaps)
+	}
+	rep2, err := remote.Report(ctx, time.Time{})
+	if err != nil || len(rep2.Backups) != 2 || rep2.Successful != 2 || len(rep2.RestoreTests) != 1 || rep2.RestoreTestsOK != 1 {
+		t.Fatalf("remote report: %v %+v", err, rep2)
+	}
+	_, nodes, err := remote.List(ctx, full.Snapshot, victim.UPN+"/Mail/Inbox")
+	if err != nil || len(nodes) == 0 {
+		t.Fatalf("remote ls: %v %+v", err, nodes)
+	}
+	if _, err := remote.Restore(ctx, agent.RestoreRequest{Selection: agent.Selection{Snapshot: "nope"}}); err == nil {
+		t.Fatal("remote restore of a missing snapshot succeeded")
 	}
 }
 

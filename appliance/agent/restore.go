@@ -242,7 +242,8 @@ func (a *Agent) RestoreTest(ctx context.Context, sample int) (*RestoreTestReport
 		rep.Items++
 		rep.Bytes += it.Size
 	}
-	a.obs.RestoreTest(rep.OK, rep.Items)
+	a.obs.RestoreTest(rep.OK, rep.Items, len(rep.Failures))
+	a.recordRestoreTest(rep)
 	a.stateMu.Lock()
 	a.lastTest = rep
 	a.stateMu.Unlock()

@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"time"
 
 	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/catalog"
@@ -24,6 +25,7 @@ type Service interface {
 	RestoreTest(ctx context.Context, sample int) (*agent.RestoreTestReport, error)
 	Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, error)
 	ConfirmClock(ctx context.Context) error
+	Report(ctx context.Context, since time.Time) (*agent.Report, error)
 }
 
 var _ Service = (*agent.Agent)(nil)

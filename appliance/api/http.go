@@ -89,6 +89,13 @@ func Handler(s Service) http.Handler {
 		}
 		return s.Scrub(ctx, req.Repair)
 	})
+	handle("report", func(ctx context.Context, b json.RawMessage) (any, error) {
+		var req struct{ Since time.Time }
+		if err := decode(b, &req); err != nil {
+			return nil, err
+		}
+		return s.Report(ctx, req.Since)
+	})
 	handle("confirm-clock", func(ctx context.Context, _ json.RawMessage) (any, error) { return struct{}{}, s.ConfirmClock(ctx) })
 	return mux
 }
@@ -233,6 +240,12 @@ func (r *Remote) Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, er
 // ConfirmClock implements Service.
 func (r *Remote) ConfirmClock(ctx context.Context) error {
 	return r.call(ctx, "confirm-clock", nil, nil)
+}
+
+// Report implements Service.
+func (r *Remote) Report(ctx context.Context, since time.Time) (*agent.Report, error) {
+	var out agent.Report
+	return &out, r.call(ctx, "report", struct{ Since time.Time }{since}, &out)
 }
 
 // ErrNoAgent is returned by Connect when no daemon listens.
