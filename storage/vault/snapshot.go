@@ -19,7 +19,7 @@ const (
 	snapExt      = ".snap"
 	retainInfix  = ".retain-"
 	snapMagic    = "SRSNAP01"
-	snapshotIDTS = "20060102T150405Z"
+	snapshotIDTS = "20060102T150405.000000Z"
 )
 
 // Snapshot is a committed, visible restore point.
@@ -97,6 +97,24 @@ func (v *Vault) snapshotFiles() (ids map[string][]string, retain map[string]time
 		}
 	}
 	return ids, retain, nil
+}
+
+// nextSnapshotTime returns the time to name a new snapshot by: now, or
+// just after the newest existing snapshot, so that IDs sort in commit
+// order even when the trusted clock stands still (a pending jump) or two
+// commits fall in the same microsecond.
+func (v *Vault) nextSnapshotTime(now time.Time) time.Time {
+	ids, _, err := v.snapshotFiles()
+	if err != nil {
+		return now
+	}
+	for id := range ids {
+		ts, _, _ := strings.Cut(id, "-")
+		if t, err := time.Parse(snapshotIDTS, ts); err == nil && !now.After(t) {
+			now = t.Add(time.Microsecond)
+		}
+	}
+	return now
 }
 
 // Snapshots lists every visible snapshot, oldest first. RetainUntil includes

@@ -370,7 +370,7 @@ func (w *Writer) Commit(retainUntil time.Time) (Snapshot, error) {
 	var rnd [4]byte
 	rand.Read(rnd[:])
 	s := Snapshot{
-		ID: now.Format(snapshotIDTS) + "-" + hex.EncodeToString(rnd[:]), Name: w.name, Created: now,
+		ID: w.v.nextSnapshotTime(now).Format(snapshotIDTS) + "-" + hex.EncodeToString(rnd[:]), Name: w.name, Created: now,
 		RetainUntil: retainUntil.UTC().Truncate(time.Second), Meta: w.meta,
 		Items: int64(len(items)), Bytes: total, NewBytes: w.newBytes, ItemList: listIDs,
 	}
