@@ -95,6 +95,7 @@ func (w *Writer) SetMeta(key, value string) {
 // snapshot. Size, Chunks and Hash are filled in from the content.
 func (w *Writer) Put(it Item, r io.Reader) (Item, error) {
 	c := chunk.New(r, w.v.opts.Chunking)
+	defer c.Close()
 	h := w.v.master.IDHasher()
 	it.Chunks = it.Chunks[:0]
 	it.Size = 0
