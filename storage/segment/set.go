@@ -166,6 +166,9 @@ func (s *Set) stripe(b int, parity bool) ([][]byte, error) {
 		if sh == nil {
 			continue
 		}
+		if good == int(h.K) {
+			break // K good blocks are all the rebuild needs
+		}
 		buf := make([]byte, BlockSize+sumSize)
 		data, err := sh.ReadBlock(b, buf)
 		if err != nil {
