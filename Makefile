@@ -6,11 +6,11 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 PKG      := ./appliance/cmd/strongroom
 
-# Debian packages the tests and the benchmark need: chattr/lsattr (e2fsprogs)
-# for the immutable-flag tests, findmnt/lsblk (util-linux) for disk checks.
-# Later issues add promtool (monitoring), tmux (console tests) and
-# qemu-system-x86 (appliance image) here.
-DEB_PACKAGES := e2fsprogs util-linux
+# Debian packages the tests need: chattr/lsattr (e2fsprogs) for the
+# immutable-flag tests, findmnt/lsblk (util-linux) for disk checks, promtool
+# (prometheus) for the alert-rule tests, tmux for the console's end-to-end
+# test on a real terminal.
+DEB_PACKAGES := e2fsprogs util-linux prometheus tmux
 
 .PHONY: all build deps test demo bench clean
 
@@ -37,9 +37,13 @@ test: deps
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) test -timeout 20m ./...
+	STRONGROOM_REQUIRE_PROMTOOL=1 STRONGROOM_REQUIRE_TMUX=1 $(GO) test -timeout 30m ./...
 
-demo:
+# The main job end to end (simulated tenant, backup, deletion, restore,
+# byte-for-byte check), then the vault's fault drill (lost disk, scrub,
+# repair, retention lock).
+demo: build
+	$(BIN) demo
 	bash scripts/demo.sh
 
 # CORPUS overrides where the benchmark corpus is generated (kept outside the
