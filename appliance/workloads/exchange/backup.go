@@ -489,7 +489,7 @@ func (b *backup) store(ctx context.Context, c *collection, prefix string, e *ent
 		return true // deleted since it was listed
 	}
 	if err != nil {
-		b.failf("%s: item %s: %s", c.label(), e.ID, describe(err))
+		b.failf("%s: item %s: download: %s", c.label(), e.ID, describe(err))
 		if pit, ok := b.prev.Get(p); ok {
 			b.carry(c, pit)
 		}

@@ -260,7 +260,9 @@ func TestBackupMailboxGone(t *testing.T) {
 			}
 			return e.user
 		}},
-		{"never existed", func() exchange.User { return exchange.User{ID: "00000000-0000-4000-8000-000000000000", UPN: "ghost@example"} }},
+		{"never existed", func() exchange.User {
+			return exchange.User{ID: "00000000-0000-4000-8000-000000000000", UPN: "ghost@example"}
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
