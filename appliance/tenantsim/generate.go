@@ -143,6 +143,7 @@ func (s *Sim) generateMailbox(u *user, r *rand.Rand) {
 		return c
 	}
 	u.mailRoot = newColl(kindMessage, nil, "Top of Information Store", "msgfolderroot")
+	u.folderLog = &collection{id: itemID("AAMkFL", s.cfg.Seed, u.id), kind: kindMessage, user: u}
 	inbox := newColl(kindMessage, u.mailRoot, "Inbox", "inbox")
 	sent := newColl(kindMessage, u.mailRoot, "Sent Items", "sentitems")
 	newColl(kindMessage, u.mailRoot, "Drafts", "drafts")

@@ -281,6 +281,23 @@ func handleAttachmentValue(q *request) *graphError {
 	return nil
 }
 
+// handleFoldersDelta serves mailFolders/delta: every folder below the
+// root, flat, with removed folders as @removed entries.
+func handleFoldersDelta(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		return q.serveDelta(u.folderLog, "#microsoft.graph.mailFolder", func(id string) map[string]any {
+			if c := u.colls[id]; c != nil {
+				return folderJSON(u, c)
+			}
+			return nil
+		})
+	})
+}
+
 func handleMessagesDelta(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
 		u, gerr := q.mailboxUser()
@@ -291,7 +308,7 @@ func handleMessagesDelta(q *request) *graphError {
 		if gerr != nil {
 			return nil, gerr
 		}
-		return q.serveDelta(c, "#microsoft.graph.message", messageJSON)
+		return q.serveDelta(c, "#microsoft.graph.message", memberOf(c, messageJSON))
 	})
 }
 

@@ -101,7 +101,7 @@ func handleContactsDelta(q *request) *graphError {
 		if gerr != nil {
 			return nil, gerr
 		}
-		return q.serveDelta(c, "#microsoft.graph.contact", contactJSON)
+		return q.serveDelta(c, "#microsoft.graph.contact", memberOf(c, contactJSON))
 	})
 }
 
@@ -219,7 +219,7 @@ func handleEventsDelta(q *request) *graphError {
 		if gerr != nil {
 			return nil, gerr
 		}
-		return q.serveDelta(c, "#microsoft.graph.event", eventJSON)
+		return q.serveDelta(c, "#microsoft.graph.event", memberOf(c, eventJSON))
 	})
 }
 

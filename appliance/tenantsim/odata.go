@@ -145,10 +145,21 @@ func (s *Sim) decodeDelta(tok string) (deltaState, bool) {
 	return st, true
 }
 
+// memberOf renders the ids of c's items that are still in c; for others
+// it returns nil.
+func memberOf(c *collection, render func(*item) map[string]any) func(string) map[string]any {
+	return func(id string) map[string]any {
+		if it := c.user.items[id]; it != nil && it.coll == c {
+			return render(it)
+		}
+		return nil
+	}
+}
+
 // serveDelta answers a delta query on c. It must be called with the read
-// lock held. render gives an item's JSON; odataType names removed
-// entries.
-func (q *request) serveDelta(c *collection, odataType string, render func(*item) map[string]any) (map[string]any, *graphError) {
+// lock held. lookup gives a current member's JSON, or nil for an id that
+// is no longer a member; odataType names removed entries.
+func (q *request) serveDelta(c *collection, odataType string, lookup func(id string) map[string]any) (map[string]any, *graphError) {
 	s := q.sim
 	qv := q.r.URL.Query()
 	size, gerr := pageSize(q.r, 10, 1000)
@@ -187,8 +198,8 @@ func (q *request) serveDelta(c *collection, odataType string, render func(*item)
 	}
 	values := make([]map[string]any, 0, len(ids))
 	for _, id := range ids {
-		if it := c.user.items[id]; it != nil && it.coll == c {
-			values = append(values, project(render(it), sel))
+		if v := lookup(id); v != nil {
+			values = append(values, project(v, sel))
 			continue
 		}
 		values = append(values, map[string]any{

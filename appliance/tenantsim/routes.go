@@ -14,6 +14,7 @@ func (s *Sim) registerRoutes() {
 
 	rt.add(get, "users/{uid}/mailFolders", "mail.folders", permMailRead, handleListFolders)
 	rt.add(post, "users/{uid}/mailFolders", "mail.folders", permMailWrite, handleCreateFolder)
+	rt.add(get, "users/{uid}/mailFolders/delta()", "mail.delta", permMailRead, handleFoldersDelta)
 	rt.add(get, "users/{uid}/mailFolders/{fid}", "mail.folders", permMailRead, handleGetFolder)
 	rt.add(del, "users/{uid}/mailFolders/{fid}", "mail.folders", permMailWrite, handleDeleteFolder)
 	rt.add(get, "users/{uid}/mailFolders/{fid}/childFolders", "mail.folders", permMailRead, handleListFolders)

@@ -327,3 +327,61 @@ func TestSimSDKRestoreFolderAndContact(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestSimSDKMailFoldersDelta guards mailFolders/delta: the full round
+// lists every folder of the dump, and after delete-folder the next round
+// reports exactly the deleted folders as removed.
+func TestSimSDKMailFoldersDelta(t *testing.T) {
+	s := tenantsim.NewTest(t, testConfig())
+	c := sdkClient(t, s, s.BackupApp())
+	ctx := context.Background()
+	u := firstMailbox(t, s)
+	round := func(link string) (seen, removed []string, next string) {
+		b := c.Users().ByUserId(u.ID).MailFolders().Delta()
+		if link != "" {
+			b = b.WithUrl(link)
+		}
+		resp, err := b.GetAsDeltaGetResponse(ctx, nil)
+		if err != nil {
+			t.Fatalf("mailFolders delta: %v", err)
+		}
+		it, err := msgraphcore.NewPageIterator[models.MailFolderable](resp, c.GetAdapter(), users.CreateItemMailFoldersDeltaGetResponseFromDiscriminatorValue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := it.Iterate(ctx, func(f models.MailFolderable) bool {
+			if _, ok := f.GetAdditionalData()["@removed"]; ok {
+				removed = append(removed, *f.GetId())
+			} else {
+				seen = append(seen, *f.GetId())
+			}
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return seen, removed, *it.GetOdataDeltaLink()
+	}
+	dump, _ := s.DumpMailbox(u.ID)
+	var want, doomed []string
+	for _, f := range dump.Folders {
+		want = append(want, f.ID)
+		if f.Path == "Inbox/Signed Contracts" || f.Path == "Inbox/Signed Contracts/2025" {
+			doomed = append(doomed, f.ID)
+		}
+	}
+	seen, _, link := round("")
+	slices.Sort(seen)
+	slices.Sort(want)
+	if !slices.Equal(seen, want) {
+		t.Fatalf("full folder delta saw %d folders, dump has %d", len(seen), len(want))
+	}
+	if _, err := s.Apply(tenantsim.Scenario{Name: "delete-folder", User: u.ID, Folder: "Inbox/Signed Contracts"}); err != nil {
+		t.Fatal(err)
+	}
+	seen, removed, _ := round(link)
+	slices.Sort(removed)
+	slices.Sort(doomed)
+	if len(seen) != 0 || !slices.Equal(removed, doomed) {
+		t.Errorf("after delete-folder: seen %v removed %v, want removed %v", seen, removed, doomed)
+	}
+}

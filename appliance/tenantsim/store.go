@@ -70,8 +70,11 @@ type user struct {
 	wellKnown                       map[string]*collection
 	items                           map[string]*item
 	mailRoot                        *collection
-	contactsRoot                    *collection
-	calendar                        *collection
+	// folderLog has every mail folder but the root as a member; it backs
+	// mailFolders/delta.
+	folderLog    *collection
+	contactsRoot *collection
+	calendar     *collection
 	// contactFolderIDs and calendarIDs keep listing order stable.
 	contactFolderIDs, calendarIDs []string
 }
@@ -109,22 +112,36 @@ func (s *Sim) nextSeq() uint64 {
 	return s.seq
 }
 
-func (s *Sim) addItem(c *collection, it *item) {
+// logAdd makes id a member of c and logs the change.
+func (s *Sim) logAdd(c *collection, id string) {
 	seq := s.nextSeq()
+	c.order = append(c.order, member{pos: seq, id: id})
+	c.log = append(c.log, change{seq: seq, id: id})
+}
+
+// logRemove drops id from c's members and logs the change.
+func (s *Sim) logRemove(c *collection, id string) {
+	seq := s.nextSeq()
+	if i := slices.IndexFunc(c.order, func(m member) bool { return m.id == id }); i >= 0 {
+		c.order = slices.Delete(c.order, i, i+1)
+	}
+	c.log = append(c.log, change{seq: seq, id: id})
+}
+
+// logTouch logs a change to a member that stays.
+func (s *Sim) logTouch(c *collection, id string) {
+	c.log = append(c.log, change{seq: s.nextSeq(), id: id})
+}
+
+func (s *Sim) addItem(c *collection, it *item) {
 	it.coll = c
 	c.user.items[it.id] = it
-	c.order = append(c.order, member{pos: seq, id: it.id})
-	c.log = append(c.log, change{seq: seq, id: it.id})
+	s.logAdd(c, it.id)
 }
 
 func (s *Sim) removeItem(it *item) {
-	c := it.coll
-	seq := s.nextSeq()
-	if i := slices.IndexFunc(c.order, func(m member) bool { return m.id == it.id }); i >= 0 {
-		c.order = slices.Delete(c.order, i, i+1)
-	}
-	c.log = append(c.log, change{seq: seq, id: it.id})
-	delete(c.user.items, it.id)
+	s.logRemove(it.coll, it.id)
+	delete(it.coll.user.items, it.id)
 }
 
 func (s *Sim) moveItem(it *item, to *collection) {
@@ -138,6 +155,9 @@ func (s *Sim) addCollection(u *user, c *collection) {
 	u.colls[c.id] = c
 	if p := u.colls[c.parentID]; p != nil {
 		p.children = append(p.children, c.id)
+	}
+	if c.kind == kindMessage && u.folderLog != nil && c != u.mailRoot {
+		s.logAdd(u.folderLog, c.id)
 	}
 }
 
@@ -159,6 +179,9 @@ func (s *Sim) deleteCollection(c *collection) (items int) {
 		}
 	}
 	delete(u.colls, c.id)
+	if c.kind == kindMessage && u.folderLog != nil {
+		s.logRemove(u.folderLog, c.id)
+	}
 	if p := u.colls[c.parentID]; p != nil {
 		p.children = slices.DeleteFunc(p.children, func(id string) bool { return id == c.id })
 	}
