@@ -1,0 +1,306 @@
+package screens
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/tui/components"
+	"github.com/strongroom/strongroom/tui/keys"
+	"github.com/strongroom/strongroom/tui/styles"
+)
+
+// StatusOptions tune the status screen.
+type StatusOptions struct {
+	// Refresh is how often the status is read again; 0 reads it only on
+	// start and after actions (tests).
+	Refresh time.Duration
+	// Timeout bounds a status read; actions run without a deadline.
+	Timeout time.Duration
+}
+
+// Status is the screen shown after setup: the agent's state and the
+// operator's actions.
+type Status struct {
+	svc  Service
+	opts StatusOptions
+	st   styles.Styles
+
+	status  *agent.Status
+	err     error
+	running string // the action in progress, if any
+	msg     string
+	kind    components.MessageKind
+	browse  *Browser
+}
+
+// NewStatus returns the status screen for svc.
+func NewStatus(svc Service, opts StatusOptions, st styles.Styles) *Status {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	return &Status{svc: svc, opts: opts, st: st}
+}
+
+type statusMsg struct {
+	s   *agent.Status
+	err error
+}
+
+type tickMsg struct{}
+
+type actionMsg struct {
+	what, result string
+	err          error
+}
+
+// Init reads the status and starts the refresh timer.
+func (s *Status) Init() tea.Cmd { return tea.Batch(s.fetch(), s.tick()) }
+
+// Running is the action in progress, or "".
+func (s *Status) Running() string { return s.running }
+
+// Browsing reports whether the snapshot browser is open.
+func (s *Status) Browsing() bool { return s.browse != nil }
+
+func (s *Status) fetch() tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
+		defer cancel()
+		st, err := s.svc.Status(ctx)
+		return statusMsg{st, err}
+	}
+}
+
+func (s *Status) tick() tea.Cmd {
+	if s.opts.Refresh <= 0 {
+		return nil
+	}
+	return tea.Tick(s.opts.Refresh, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// Update handles one message. It returns tea.Quit for q.
+func (s *Status) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case statusMsg:
+		s.status, s.err = msg.s, msg.err
+		return nil
+	case tickMsg:
+		return tea.Batch(s.fetch(), s.tick())
+	case actionMsg:
+		s.running = ""
+		if msg.err != nil {
+			s.msg, s.kind = fmt.Sprintf("%s failed: %v", msg.what, msg.err), components.Problem
+		} else {
+			s.msg, s.kind = msg.result, components.Good
+		}
+		return s.fetch()
+	case listMsg:
+		if s.browse != nil {
+			s.browse.got(msg)
+		}
+		return nil
+	case tea.KeyMsg:
+		if s.browse != nil {
+			cmd, closed := s.browse.key(msg)
+			if closed {
+				s.browse = nil
+			}
+			return cmd
+		}
+		return s.key(msg)
+	}
+	return nil
+}
+
+func (s *Status) key(msg tea.KeyMsg) tea.Cmd {
+	start := func(what, busy string, run func(ctx context.Context) (string, error)) tea.Cmd {
+		if s.running != "" {
+			s.msg, s.kind = "Wait: "+s.running+" is still running.", components.Warning
+			return nil
+		}
+		s.running = what
+		s.msg, s.kind = busy, components.Info
+		return tea.Batch(func() tea.Msg {
+			res, err := run(context.Background())
+			return actionMsg{what, res, err}
+		}, s.fetch())
+	}
+	switch {
+	case key.Matches(msg, keys.Quit):
+		return tea.Quit
+	case key.Matches(msg, keys.Backup):
+		return start("backup", "Backup started...", func(ctx context.Context) (string, error) {
+			r, err := s.svc.Backup(ctx, agent.BackupRequest{})
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Backup %s: %d mailboxes, %d items, %d failed; snapshot %s.", r.Result, r.Mailboxes, r.Items, r.Failed, r.Snapshot), nil
+		})
+	case key.Matches(msg, keys.RestoreTest):
+		return start("restore test", "Restore test started...", func(ctx context.Context) (string, error) {
+			r, err := s.svc.RestoreTest(ctx, 0)
+			if err != nil {
+				return "", err
+			}
+			if !r.OK {
+				return "", fmt.Errorf("%d of %d items did not verify: %s", len(r.Failures), r.Items, strings.Join(r.Failures, "; "))
+			}
+			return fmt.Sprintf("Restore test passed: %d items restored and verified.", r.Items), nil
+		})
+	case key.Matches(msg, keys.Scrub):
+		return start("scrub", "Scrub started: reading and checking every shard...", func(ctx context.Context) (string, error) {
+			r, err := s.svc.Scrub(ctx, true)
+			if err != nil {
+				return "", err
+			}
+			if !r.Healthy {
+				return "", fmt.Errorf("%d problems, %d repaired, %d segments unrecoverable", len(r.Problems), r.Repaired, len(r.Unrecoverable))
+			}
+			return fmt.Sprintf("Scrub: %d segments healthy, %d shards repaired.", r.Segments, r.Repaired), nil
+		})
+	case key.Matches(msg, keys.Clock):
+		if s.status == nil || !s.status.Vault.Clock.JumpPending {
+			s.msg, s.kind = "No clock jump is waiting for confirmation.", components.Info
+			return nil
+		}
+		return start("clock confirmation", "Confirming the clock...", func(ctx context.Context) (string, error) {
+			return "The current time is accepted; retention expiry runs again.", s.svc.ConfirmClock(ctx)
+		})
+	case key.Matches(msg, keys.Browse):
+		s.browse = newBrowser(s.svc, s.st)
+		return s.browse.load("")
+	}
+	return nil
+}
+
+// View draws the status screen, or the browser when it is open.
+func (s *Status) View() string {
+	if s.browse != nil {
+		return s.browse.View(s.msg, s.kind)
+	}
+	help := []key.Binding{keys.Backup, keys.RestoreTest, keys.Scrub, keys.Browse}
+	if s.status != nil && s.status.Vault.Clock.JumpPending {
+		help = append(help, keys.Clock)
+	}
+	help = append(help, keys.Quit)
+	right := ""
+	if s.status != nil {
+		right = s.status.Now.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	return components.Frame{Title: "STRONGROOM status", Right: right, Body: s.body(), Message: s.msg, Kind: s.kind, Help: keys.Help(help...)}.Render(s.st)
+}
+
+func (s *Status) body() []string {
+	st := s.st
+	if s.status == nil {
+		if s.err != nil {
+			return components.Wrap("The agent did not answer: "+s.err.Error(), components.BodyWidth)
+		}
+		return []string{"Reading the agent's status..."}
+	}
+	x := s.status
+	var b []string
+	row := func(label, value string) { b = append(b, fmt.Sprintf("%-15s %s", label, value)) }
+	health := st.OK.Render("healthy")
+	if x.Vault.Degraded {
+		health = st.Error.Render("DEGRADED")
+	}
+	clock := st.OK.Render("clock ok")
+	if x.Vault.Clock.JumpPending {
+		clock = st.Error.Render("CLOCK JUMP PENDING (c to confirm)")
+	}
+	row("Vault", fmt.Sprintf("%s, layout %s   %s   %s", short(x.Vault.VaultID), x.Vault.Layout, health, clock))
+	if x.LastSuccess != nil {
+		age := x.Now.Sub(x.LastSuccess.Created)
+		line := fmt.Sprintf("%s (%s ago), %d items", x.LastSuccess.Created.UTC().Format("2006-01-02 15:04"), components.Age(age), x.LastSuccess.Items)
+		if x.Interval > 0 && age > 2*x.Interval {
+			line = st.Warn.Render(line)
+		}
+		row("Last success", line)
+	} else {
+		row("Last success", st.Warn.Render("never"))
+	}
+	if x.LastRun != nil {
+		row("Last run", fmt.Sprintf("%s, %d mailboxes, %d failed, %d new items", x.LastRun.Result, x.LastRun.Mailboxes, x.LastRun.Failed, x.LastRun.NewItems))
+	}
+	cov := fmt.Sprintf("%d of %d users protected", x.Users.Protected, x.Users.All)
+	if len(x.Users.Unprotected) > 0 {
+		cov = st.Warn.Render(cov)
+	}
+	row("Coverage", cov)
+	if n := len(x.Users.Unprotected); n > 0 {
+		list := strings.Join(x.Users.Unprotected, ", ")
+		row("  unprotected", components.Fit(list, components.BodyWidth-16))
+	}
+	if j := x.Job; j != nil {
+		line := fmt.Sprintf("%-12s %s %d/%d mailboxes, %d items", j.Kind, components.Bar(j.UsersDone, j.UsersAll, 16), j.UsersDone, j.UsersAll, j.Items)
+		row("Running", line)
+	} else if s.running != "" {
+		row("Running", s.running)
+	} else {
+		row("Running", "nothing")
+	}
+	thr := fmt.Sprintf("%d of %d requests throttled", x.Throttle.Throttled, x.Throttle.Requests)
+	if x.Throttle.Paused > 0 {
+		thr += ", paused " + components.Age(x.Throttle.Paused)
+	}
+	row("Throttling", thr)
+	row("Capacity", fmt.Sprintf("%s used of %s usable, %d snapshots, dedup %.1fx",
+		components.Bytes(x.Vault.UsedBytes), components.Bytes(x.Vault.CapacityBytes), x.Vault.Snapshots, x.Vault.DedupRatio))
+	deg := fmt.Sprintf("%d degraded segments of %d", x.Vault.DegradedSegments, x.Vault.Segments)
+	if x.Vault.DegradedSegments > 0 {
+		deg = st.Error.Render(deg)
+	}
+	row("Stripes", deg)
+	var disks []string
+	for _, d := range x.Vault.Disks {
+		state := "ok"
+		if !d.Present {
+			state = "MISSING"
+		}
+		disks = append(disks, fmt.Sprintf("%d:%s %s", d.Index, state, components.Bytes(d.FreeBytes)+" free"))
+	}
+	for i := 0; i < len(disks); i += 3 {
+		label := ""
+		if i == 0 {
+			label = "Disks"
+		}
+		row(label, strings.Join(disks[i:min(i+3, len(disks))], "   "))
+	}
+	if x.LastRestoreTest != nil {
+		res := st.OK.Render("passed")
+		if !x.LastRestoreTest.OK {
+			res = st.Error.Render("FAILED")
+		}
+		row("Restore test", fmt.Sprintf("%s, %d items, %s", res, x.LastRestoreTest.Items, x.LastRestoreTest.At.UTC().Format("2006-01-02 15:04")))
+	}
+	b = append(b, "")
+	if len(x.Alerts) == 0 {
+		b = append(b, st.OK.Render("No alerts."))
+	} else {
+		b = append(b, st.Heading.Render("Alerts"))
+		room := components.BodyLines - len(b)
+		for i, a := range x.Alerts {
+			if i == room-1 && len(x.Alerts) > room {
+				b = append(b, st.Warn.Render(fmt.Sprintf("%s and %d more", styles.Bullet, len(x.Alerts)-i)))
+				break
+			}
+			b = append(b, st.Warn.Render(styles.Bullet+" "+a))
+		}
+	}
+	return b
+}
+
+// short shortens a vault id for display.
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

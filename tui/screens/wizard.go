@@ -1,0 +1,237 @@
+package screens
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/strongroom/strongroom/appliance/setup"
+	"github.com/strongroom/strongroom/tui/components"
+	"github.com/strongroom/strongroom/tui/keys"
+	"github.com/strongroom/strongroom/tui/styles"
+)
+
+// Step is one screen of the setup wizard.
+type Step int
+
+// The wizard's steps, in order.
+const (
+	StepNetwork Step = iota
+	StepDisks
+	StepTenant
+	StepSchedule
+	StepSummary
+	StepKey
+	stepCount
+)
+
+var stepTitles = [...]string{"Network", "Data disks", "Microsoft 365 tenant", "Schedule and retention", "Summary", "Recovery key"}
+
+func (s Step) String() string { return stepTitles[s] }
+
+// WizardOptions say where the wizard's result goes.
+type WizardOptions struct {
+	ConfigPath string // the configuration file to create
+	KeyFile    string // the recovery key file to create
+	StateDir   string // the vault's state directory; empty for the default
+	// Timeout bounds each backend call (sign-in test, vault creation).
+	Timeout time.Duration
+}
+
+// SetupDoneMsg is sent when the configuration has been written.
+type SetupDoneMsg struct{ ConfigPath string }
+
+// Wizard is the first-boot setup. It holds every choice in memory; only
+// the final confirmation creates the vault and only the key confirmation
+// writes files.
+type Wizard struct {
+	be   setup.Backend
+	opts WizardOptions
+	st   styles.Styles
+
+	step Step
+	msg  string
+	kind components.MessageKind
+	busy string
+
+	net     netStep
+	disks   diskStep
+	tenant  tenantStep
+	sched   schedStep
+	created *setup.VaultInit // set once the vault exists
+	keyIn   components.Field
+	done    bool
+}
+
+// NewWizard returns the wizard at its first step.
+func NewWizard(be setup.Backend, opts WizardOptions, st styles.Styles) *Wizard {
+	if opts.Timeout <= 0 {
+		opts.Timeout = time.Minute
+	}
+	w := &Wizard{be: be, opts: opts, st: st}
+	w.net.init()
+	w.disks.chosen = map[string]bool{}
+	w.tenant.init()
+	w.sched.init()
+	w.keyIn = components.Field{Label: "Last group of the key", Width: 6, Max: 8}
+	return w
+}
+
+// Init starts reading the network state.
+func (w *Wizard) Init() tea.Cmd { return w.enter(StepNetwork) }
+
+// Step is the step shown.
+func (w *Wizard) Step() Step { return w.step }
+
+// Message is the message line and its kind.
+func (w *Wizard) Message() (string, components.MessageKind) { return w.msg, w.kind }
+
+// PendingVault returns the vault created at the final confirmation while
+// its key and configuration are not yet written, so that an interrupted
+// setup can remove it. It returns nil otherwise.
+func (w *Wizard) PendingVault() (*setup.VaultInit, []string) {
+	if w.created == nil || w.done {
+		return nil, nil
+	}
+	return w.created, w.disks.paths()
+}
+
+func (w *Wizard) say(kind components.MessageKind, format string, args ...any) {
+	w.msg, w.kind = fmt.Sprintf(format, args...), kind
+}
+
+func (w *Wizard) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), w.opts.Timeout)
+}
+
+// enter shows step s and starts what it needs to load.
+func (w *Wizard) enter(s Step) tea.Cmd {
+	w.step = s
+	switch s {
+	case StepNetwork:
+		return w.loadNetwork()
+	case StepDisks:
+		return w.loadDisks()
+	}
+	return nil
+}
+
+func (w *Wizard) next() tea.Cmd {
+	w.msg = ""
+	return w.enter(w.step + 1)
+}
+
+// Update handles one message.
+func (w *Wizard) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case networkMsg:
+		return w.gotNetwork(msg)
+	case disksMsg:
+		return w.gotDisks(msg)
+	case importMsg:
+		return w.gotImport(msg)
+	case tenantMsg:
+		return w.gotTenant(msg)
+	case vaultMsg:
+		return w.gotVault(msg)
+	case commitMsg:
+		return w.gotCommit(msg)
+	case tea.KeyMsg:
+		if w.busy != "" {
+			w.say(components.Info, "Please wait: %s", w.busy)
+			return nil
+		}
+		if key.Matches(msg, keys.Back) {
+			return w.back()
+		}
+		switch w.step {
+		case StepNetwork:
+			return w.networkKey(msg)
+		case StepDisks:
+			return w.diskKey(msg)
+		case StepTenant:
+			return w.tenantKey(msg)
+		case StepSchedule:
+			return w.schedKey(msg)
+		case StepSummary:
+			return w.summaryKey(msg)
+		case StepKey:
+			return w.keyKey(msg)
+		}
+	}
+	return nil
+}
+
+func (w *Wizard) back() tea.Cmd {
+	switch w.step {
+	case StepNetwork:
+		w.say(components.Info, "This is the first step.")
+		return nil
+	case StepKey:
+		w.say(components.Warning, "The vault is created: confirm its key to finish. Ctrl+C abandons setup and removes the new vault.")
+		return nil
+	}
+	w.msg = ""
+	w.step--
+	return nil
+}
+
+// View draws the current step.
+func (w *Wizard) View() string {
+	var body []string
+	help := ""
+	switch w.step {
+	case StepNetwork:
+		body, help = w.networkView()
+	case StepDisks:
+		body, help = w.diskView()
+	case StepTenant:
+		body, help = w.tenantView()
+	case StepSchedule:
+		body, help = w.schedView()
+	case StepSummary:
+		body, help = w.summaryView()
+	case StepKey:
+		body, help = w.keyView()
+	}
+	msg, kind := w.msg, w.kind
+	if w.busy != "" {
+		msg, kind = w.busy, components.Info
+	}
+	return components.Frame{
+		Title:   "STRONGROOM setup: " + w.step.String(),
+		Right:   fmt.Sprintf("step %d of %d", int(w.step)+1, int(stepCount)),
+		Body:    body,
+		Message: msg,
+		Kind:    kind,
+		Help:    help,
+	}.Render(w.st)
+}
+
+// focusMove handles up/down over n rows and reports whether the key was
+// one of them.
+func focusMove(msg tea.KeyMsg, focus *int, n int) bool {
+	switch {
+	case key.Matches(msg, keys.Up):
+		*focus = (*focus + n - 1) % n
+	case key.Matches(msg, keys.Down):
+		*focus = (*focus + 1) % n
+	default:
+		return false
+	}
+	return true
+}
+
+// button draws an action row.
+func (w *Wizard) button(label string, focused bool) string {
+	if focused {
+		return styles.Pointer + " " + w.st.Focus.Render("[ "+label+" ]")
+	}
+	return "  [ " + label + " ]"
+}
+
+// Done reports whether setup has written the configuration.
+func (w *Wizard) Done() bool { return w.done }

@@ -1,0 +1,180 @@
+package screens
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/strongroom/strongroom/appliance/setup"
+	"github.com/strongroom/strongroom/tui/components"
+	"github.com/strongroom/strongroom/tui/keys"
+)
+
+type vaultMsg struct {
+	v   setup.VaultInit
+	err error
+}
+
+type commitMsg struct{ err error }
+
+// plan assembles what Commit writes.
+func (w *Wizard) plan() setup.Plan {
+	p := setup.Plan{
+		ConfigPath: w.opts.ConfigPath, KeyFile: w.opts.KeyFile, StateDir: w.opts.StateDir,
+		Disks: w.disks.paths(), Tenant: w.tenant.value(),
+		Interval: w.sched.windows.Interval, Rollback: w.sched.windows.Rollback, Audit: w.sched.windows.Audit,
+	}
+	if np := w.net.plan(); np.Mode != setup.KeepNetwork {
+		p.Network = np
+	}
+	if w.created != nil {
+		p.RecoveryKey = w.created.RecoveryKey
+	}
+	return p
+}
+
+func (w *Wizard) summaryKey(msg tea.KeyMsg) tea.Cmd {
+	if !key.Matches(msg, keys.Enter) {
+		return nil
+	}
+	if err := w.plan().Validate(); err != nil {
+		w.say(components.Problem, "%v", err)
+		return nil
+	}
+	disks := w.disks.paths()
+	w.busy = "Creating the vault on " + fmt.Sprint(len(disks)) + " disks..."
+	return func() tea.Msg {
+		ctx, cancel := w.ctx()
+		defer cancel()
+		v, err := w.be.InitVault(ctx, disks)
+		return vaultMsg{v, err}
+	}
+}
+
+func (w *Wizard) gotVault(m vaultMsg) tea.Cmd {
+	w.busy = ""
+	if m.err != nil {
+		w.say(components.Problem, "The vault could not be created: %v", m.err)
+		return nil
+	}
+	w.created = &m.v
+	w.keyIn.Value = ""
+	w.msg = ""
+	return w.enter(StepKey)
+}
+
+// lastGroup is the part of the key the operator types back.
+func lastGroup(k string) string {
+	parts := strings.Split(k, "-")
+	return parts[len(parts)-1]
+}
+
+func (w *Wizard) keyKey(msg tea.KeyMsg) tea.Cmd {
+	if !key.Matches(msg, keys.Enter) {
+		if w.keyIn.Update(msg) {
+			w.msg = ""
+		}
+		return nil
+	}
+	if w.created == nil {
+		return nil
+	}
+	typed := strings.ToLower(strings.TrimSpace(w.keyIn.Value))
+	if typed != lastGroup(w.created.RecoveryKey) {
+		w.keyIn.Value = ""
+		w.say(components.Problem, "That is not the last group of the key. Check what you wrote down and type it again.")
+		return nil
+	}
+	p := w.plan()
+	w.busy = "Writing the recovery key file and the configuration..."
+	return func() tea.Msg {
+		ctx, cancel := w.ctx()
+		defer cancel()
+		return commitMsg{w.be.Commit(ctx, p)}
+	}
+}
+
+func (w *Wizard) gotCommit(m commitMsg) tea.Cmd {
+	w.busy = ""
+	if m.err != nil {
+		w.say(components.Problem, "Writing the configuration failed: %v. Fix it and press enter to try again.", m.err)
+		return nil
+	}
+	w.done = true
+	// The key has been shown and written: drop it from memory.
+	w.created.RecoveryKey = ""
+	path := w.opts.ConfigPath
+	return func() tea.Msg { return SetupDoneMsg{ConfigPath: path} }
+}
+
+func (w *Wizard) summaryView() ([]string, string) {
+	st := w.st
+	p := w.plan()
+	b := []string{st.Heading.Render("Check, then press enter to create the vault"), ""}
+	netLine := "keep current settings (nothing written)"
+	if p.Network != nil {
+		netLine = p.Network.Mode.String() + " on " + p.Network.Interface
+		if p.Network.Mode == setup.Static {
+			netLine += fmt.Sprintf(", %s via %s, DNS %s", p.Network.Address, p.Network.Gateway, strings.Join(p.Network.DNS, ","))
+		}
+	}
+	b = append(b, "Network     "+netLine)
+	sel := w.disks.selected()
+	var names []string
+	var sizes []uint64
+	for _, d := range sel {
+		names = append(names, d.Name)
+		sizes = append(sizes, d.SizeBytes)
+	}
+	layout := ""
+	if pv, err := w.be.PreviewLayout(len(sel)); err == nil {
+		layout = fmt.Sprintf("layout %s, %s usable, %s", pv.Layout, components.Bytes(pv.UsableBytes(sizes)), pv.Survives)
+	}
+	b = append(b, fmt.Sprintf("Disks       %d: %s", len(sel), strings.Join(names, ", ")))
+	b = append(b, "            "+layout)
+	b = append(b, "Tenant      "+p.Tenant.TenantID)
+	b = append(b, "Backup app  "+p.Tenant.ClientID+" (secret set, permissions checked)")
+	b = append(b, fmt.Sprintf("Schedule    back up every %s", components.Age(p.Interval)))
+	b = append(b, fmt.Sprintf("Retention   every point %s, monthly %s (locked: longer only)", days(p.Rollback), days(p.Audit)))
+	b = append(b, "Files       "+p.ConfigPath)
+	b = append(b, "            "+p.KeyFile+" (recovery key, mode 0600)")
+	b = append(b, "")
+	for _, l := range components.Wrap("Enter creates the vault on the disks above and shows its recovery key once. "+
+		"Nothing has been written so far; esc goes back.", components.BodyWidth) {
+		b = append(b, st.Warn.Render(l))
+	}
+	return b, keys.Help(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "create vault")), keys.Back, keys.Abort)
+}
+
+// days formats a retention window in days or years.
+func days(d time.Duration) string {
+	h := d.Hours()
+	if y := h / (365 * 24); y >= 1 && y == float64(int(y)) {
+		return fmt.Sprintf("%dy", int(y))
+	}
+	return fmt.Sprintf("%dd", int(h/24))
+}
+
+func (w *Wizard) keyView() ([]string, string) {
+	st := w.st
+	b := []string{st.Heading.Render("The vault's recovery key"), ""}
+	if w.created != nil {
+		b = append(b, fmt.Sprintf("Vault %s created, layout %s.", w.created.VaultID, w.created.Layout))
+		b = append(b, "")
+		b = append(b, "  "+st.Secret.Render(" "+w.created.RecoveryKey+" "))
+		b = append(b, "")
+		for _, l := range components.Wrap("Write this key down now and keep it away from this appliance. It is shown "+
+			"only this once. Every backup is encrypted: without this key nothing can be read or restored, "+
+			"for example after the system disk is lost.", components.BodyWidth) {
+			b = append(b, l)
+		}
+		b = append(b, "")
+		b = append(b, "To confirm you have it, type the last group of the key (after the last dash).")
+		b = append(b, "")
+		b = append(b, w.keyIn.View(st, 22, true))
+	}
+	return b, keys.Help(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm")), keys.Abort)
+}

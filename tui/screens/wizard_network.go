@@ -1,0 +1,217 @@
+package screens
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/strongroom/strongroom/appliance/setup"
+	"github.com/strongroom/strongroom/tui/components"
+	"github.com/strongroom/strongroom/tui/keys"
+)
+
+// netStep is the network screen's state.
+type netStep struct {
+	state  *setup.NetworkState
+	err    error
+	mode   setup.NetworkMode
+	iface  int // index into state.Physical()
+	fields [3]components.Field
+	focus  int // 0 mode, 1 interface, 2.. static fields
+}
+
+func (n *netStep) init() {
+	n.fields = [3]components.Field{
+		{Label: "Address/prefix", Width: 20, Max: 43},
+		{Label: "Gateway", Width: 20, Max: 39},
+		{Label: "DNS servers", Width: 40, Max: 100},
+	}
+}
+
+// rows is the number of focusable rows for the chosen mode.
+func (n *netStep) rows() int {
+	switch n.mode {
+	case setup.DHCP:
+		return 2
+	case setup.Static:
+		return 2 + len(n.fields)
+	}
+	return 1
+}
+
+func (n *netStep) plan() *setup.NetworkPlan {
+	p := &setup.NetworkPlan{Mode: n.mode}
+	if n.mode == setup.KeepNetwork {
+		return p
+	}
+	if n.state != nil {
+		if phys := n.state.Physical(); n.iface < len(phys) {
+			p.Interface = phys[n.iface].Name
+		}
+	}
+	if n.mode == setup.Static {
+		p.Address = strings.TrimSpace(n.fields[0].Value)
+		p.Gateway = strings.TrimSpace(n.fields[1].Value)
+		p.DNS = strings.FieldsFunc(n.fields[2].Value, func(r rune) bool { return r == ',' || r == ' ' })
+	}
+	return p
+}
+
+type networkMsg struct {
+	state setup.NetworkState
+	err   error
+}
+
+func (w *Wizard) loadNetwork() tea.Cmd {
+	w.busy = "Reading the network settings..."
+	return func() tea.Msg {
+		ctx, cancel := w.ctx()
+		defer cancel()
+		st, err := w.be.Network(ctx)
+		return networkMsg{st, err}
+	}
+}
+
+func (w *Wizard) gotNetwork(m networkMsg) tea.Cmd {
+	w.busy = ""
+	w.net.err = m.err
+	if m.err != nil {
+		w.say(components.Problem, "Could not read the network: %v", m.err)
+		return nil
+	}
+	w.net.state = &m.state
+	// Preselect the interface carrying the default route.
+	for i, f := range m.state.Physical() {
+		if f.Name == m.state.GatewayDev {
+			w.net.iface = i
+		}
+	}
+	return nil
+}
+
+func (w *Wizard) networkKey(msg tea.KeyMsg) tea.Cmd {
+	n := &w.net
+	if focusMove(msg, &n.focus, n.rows()) {
+		return nil
+	}
+	cycle := func(delta int) {
+		switch n.focus {
+		case 0:
+			n.mode = setup.NetworkMode((int(n.mode) + 3 + delta) % 3)
+		case 1:
+			if n.state != nil && len(n.state.Physical()) > 0 {
+				k := len(n.state.Physical())
+				n.iface = (n.iface + k + delta) % k
+			}
+		}
+	}
+	switch {
+	case key.Matches(msg, keys.Left) && n.focus < 2:
+		cycle(-1)
+		return nil
+	case (key.Matches(msg, keys.Right) || key.Matches(msg, keys.Toggle)) && n.focus < 2:
+		cycle(1)
+		return nil
+	case key.Matches(msg, keys.Enter):
+		if n.focus < n.rows()-1 {
+			n.focus++
+			return nil
+		}
+		if n.state == nil {
+			return w.loadNetwork()
+		}
+		if err := n.plan().Validate(); err != nil {
+			w.say(components.Problem, "%v", err)
+			return nil
+		}
+		return w.next()
+	}
+	if n.focus >= 2 {
+		if n.fields[n.focus-2].Update(msg) {
+			w.msg = ""
+		}
+	}
+	return nil
+}
+
+func (w *Wizard) networkView() ([]string, string) {
+	n := &w.net
+	st := w.st
+	var b []string
+	b = append(b, st.Heading.Render("Current network"))
+	if n.state == nil {
+		b = append(b, "  (not read yet)")
+	} else {
+		for _, i := range n.state.Physical() {
+			addrs := strings.Join(i.Addresses, " ")
+			if addrs == "" {
+				addrs = "no address"
+			}
+			b = append(b, fmt.Sprintf("  %-10s %-8s %-17s %s", i.Name, i.State, i.MAC, addrs))
+		}
+		if len(n.state.Physical()) == 0 {
+			b = append(b, "  no network interface found")
+		}
+		gw := "none"
+		if n.state.Gateway != "" {
+			gw = n.state.Gateway + " via " + n.state.GatewayDev
+		}
+		dns := "none"
+		if len(n.state.DNS) > 0 {
+			dns = strings.Join(n.state.DNS, ", ")
+		}
+		b = append(b, fmt.Sprintf("  Default route: %s   DNS: %s", gw, dns))
+		if probs := n.state.Problems(); len(probs) == 0 {
+			b = append(b, st.OK.Render("  Check: address, default route and DNS are present."))
+		} else {
+			for _, p := range probs {
+				b = append(b, st.Warn.Render("  ! "+p))
+			}
+		}
+	}
+	b = append(b, "")
+	b = append(b, st.Heading.Render("Configure"))
+	modes := []setup.NetworkMode{setup.KeepNetwork, setup.DHCP, setup.Static}
+	var opts []string
+	for _, m := range modes {
+		mark := "( )"
+		if m == n.mode {
+			mark = "(*)"
+		}
+		opts = append(opts, mark+" "+m.String())
+	}
+	b = append(b, w.row(n.focus == 0, "Mode          ", strings.Join(opts, "   ")))
+	if n.mode != setup.KeepNetwork {
+		name := "(none)"
+		if n.state != nil {
+			if phys := n.state.Physical(); n.iface < len(phys) {
+				name = phys[n.iface].Name
+			}
+		}
+		b = append(b, w.row(n.focus == 1, "Interface     ", "< "+name+" >"))
+	}
+	if n.mode == setup.Static {
+		for i, f := range n.fields {
+			b = append(b, f.View(st, 14, n.focus == i+2))
+		}
+		b = append(b, st.Dim.Render("  DNS servers: separate several with commas."))
+	}
+	b = append(b, "")
+	if n.mode == setup.KeepNetwork {
+		b = append(b, st.Dim.Render("  Nothing is written for the network; it stays as shown above."))
+	} else {
+		b = append(b, st.Dim.Render("  A systemd-networkd file is written at the end of setup; it applies at"))
+		b = append(b, st.Dim.Render("  the next boot or 'networkctl reload'."))
+	}
+	return b, keys.Help(keys.Up, keys.Left, keys.Enter, keys.Back, keys.Abort)
+}
+
+// row draws a labelled row that is changed with left/right.
+func (w *Wizard) row(focused bool, label, value string) string {
+	if focused {
+		return "> " + w.st.Heading.Render(label) + " " + w.st.Focus.Render(value)
+	}
+	return "  " + w.st.Text.Render(label) + " " + value
+}
