@@ -99,9 +99,13 @@ func New(cfg Config, gov GovernorOptions) (*Client, error) {
 		}
 		tr.TLSClientConfig.RootCAs = pool
 	}
-	cred, err := credential(cfg, &http.Client{Transport: tr, Timeout: cfg.Timeout})
+	inner, err := credential(cfg, &http.Client{Transport: tr, Timeout: cfg.Timeout})
 	if err != nil {
 		return nil, err
+	}
+	cred := &tokenSource{inner: inner}
+	if gov.Reauth == nil {
+		gov.Reauth = cred.refresh
 	}
 	auth, err := kauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred, []string{graphScope}, []string{base.Hostname()})
 	if err != nil {

@@ -39,6 +39,9 @@ type GovernorOptions struct {
 	// BaseBackoff is the first backoff without a Retry-After (default 1s).
 	BaseBackoff time.Duration
 	Observer    Observer
+	// Reauth, when set, gives a fresh access token after a 401 (the
+	// rejected token is passed in); the request is then retried once.
+	Reauth func(ctx context.Context, rejected string) (string, error)
 }
 
 // Governor is an http.RoundTripper shared by all workers of a tenant.
@@ -144,6 +147,7 @@ func (g *Governor) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		defer func() { <-s }()
 	}
+	reauthed := false
 	for attempt := 0; ; attempt++ {
 		if err := g.waitPause(ctx); err != nil {
 			return nil, err
@@ -172,6 +176,18 @@ func (g *Governor) RoundTrip(req *http.Request) (*http.Response, error) {
 			continue
 		}
 		g.opts.Observer.Request(workload, resp.StatusCode)
+		if resp.StatusCode == http.StatusUnauthorized && g.opts.Reauth != nil && !reauthed && req.Header.Get("Authorization") != "" {
+			reauthed = true
+			tok, err := g.opts.Reauth(ctx, bearer(req.Header.Get("Authorization")))
+			if err != nil {
+				return resp, nil
+			}
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			req.Header.Set("Authorization", "Bearer "+tok)
+			attempt--
+			continue
+		}
 		switch resp.StatusCode {
 		case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		default:

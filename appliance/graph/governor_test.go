@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -111,5 +112,44 @@ func TestMissingRoles(t *testing.T) {
 	got := Missing([]string{"Mail.ReadWrite", "User.Read.All"}, BackupRoles)
 	if len(got) != 2 || got[0] != "Contacts.Read" || got[1] != "Calendars.Read" {
 		t.Fatalf("Missing = %v, want [Contacts.Read Calendars.Read]", got)
+	}
+}
+
+// TestGovernorReauthOn401 guards recovery from a token revoked mid-run:
+// one 401 leads to one fresh token and a retry with it.
+func TestGovernorReauthOn401(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer fresh" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	var asked []string
+	g := NewGovernor(http.DefaultTransport, GovernorOptions{Reauth: func(_ context.Context, rejected string) (string, error) {
+		asked = append(asked, rejected)
+		return "fresh", nil
+	}})
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1.0/users/u1/messages", nil)
+	req.Header.Set("Authorization", "Bearer stale")
+	resp, err := g.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(asked) != 1 || asked[0] != "stale" {
+		t.Fatalf("status %d after reauth, reauth asked %v; want 200 after one reauth for the stale token", resp.StatusCode, asked)
+	}
+	req2, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1.0/users/u1/messages", nil)
+	req2.Header.Set("Authorization", "Bearer other-stale")
+	g.opts.Reauth = func(context.Context, string) (string, error) { return "still-bad", nil }
+	resp, err = g.RoundTrip(req2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a token the tenant keeps rejecting gave %d, want the 401 back after one retry", resp.StatusCode)
 	}
 }
