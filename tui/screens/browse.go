@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -55,7 +56,14 @@ func (b *Browser) got(m listMsg) {
 		return
 	}
 	b.err = nil
-	b.snapshot, b.dir, b.nodes, b.cursor = m.snapshot, m.dir, m.nodes, 0
+	b.snapshot, b.dir, b.nodes, b.cursor = m.snapshot, m.dir, nil, 0
+	for _, n := range m.nodes {
+		// Dot entries hold the backup's own state (delta links), not
+		// the user's data.
+		if !strings.HasPrefix(n.Name, ".") {
+			b.nodes = append(b.nodes, n)
+		}
+	}
 }
 
 // key handles a key; closed reports that the browser should close.
@@ -113,7 +121,7 @@ func (b *Browser) View(msg string, kind components.MessageKind) string {
 		if n.Leaf == nil || n.Items > 1 {
 			name += "/"
 		}
-		line := fmt.Sprintf("%-50.50s %7d items %10s", name, n.Items, components.Bytes(uint64(n.Bytes)))
+		line := fmt.Sprintf("%-46.46s %7d items %10s", name, n.Items, components.Bytes(uint64(n.Bytes)))
 		if i == b.cursor {
 			body = append(body, styles.Pointer+" "+st.Focus.Render(line))
 		} else {

@@ -239,7 +239,7 @@ func (s *Status) body() []string {
 		row("  unprotected", components.Fit(list, components.BodyWidth-16))
 	}
 	if j := x.Job; j != nil {
-		line := fmt.Sprintf("%-12s %s %d/%d mailboxes, %d items", j.Kind, components.Bar(j.UsersDone, j.UsersAll, 16), j.UsersDone, j.UsersAll, j.Items)
+		line := fmt.Sprintf("%-8s %s %d/%d mailboxes, %d items", j.Kind, components.Bar(j.UsersDone, j.UsersAll, 12), j.UsersDone, j.UsersAll, j.Items)
 		row("Running", line)
 	} else if s.running != "" {
 		row("Running", s.running)

@@ -115,6 +115,10 @@ func (w *Wizard) enter(s Step) tea.Cmd {
 		return w.loadNetwork()
 	case StepDisks:
 		return w.loadDisks()
+	case StepTenant:
+		if w.tenant.passed() {
+			w.tenant.focus = tenNext
+		}
 	}
 	return nil
 }
@@ -175,8 +179,7 @@ func (w *Wizard) back() tea.Cmd {
 		return nil
 	}
 	w.msg = ""
-	w.step--
-	return nil
+	return w.enter(w.step - 1)
 }
 
 // View draws the current step.

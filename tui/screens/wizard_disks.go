@@ -151,8 +151,8 @@ func (w *Wizard) diskView() ([]string, string) {
 		sizes = append(sizes, x.SizeBytes)
 		raw += x.SizeBytes
 	}
-	b = append(b, fmt.Sprintf("%d disks chosen: layout %s (%d data + %d parity shards), %s.", len(sel), p.Layout, p.K, p.M, p.Survives))
-	b = append(b, fmt.Sprintf("Usable capacity %s of %s raw.", components.Bytes(p.UsableBytes(sizes)), components.Bytes(raw)))
+	b = append(b, fmt.Sprintf("%d disks chosen: layout %s (%d data + %d parity shards per stripe).", len(sel), p.Layout, p.K, p.M))
+	b = append(b, fmt.Sprintf("Usable capacity %s of %s raw; %s.", components.Bytes(p.UsableBytes(sizes)), components.Bytes(raw), p.Survives))
 	if p.Warning != "" {
 		for _, l := range components.Wrap("Warning: "+p.Warning+".", components.BodyWidth) {
 			b = append(b, st.Warn.Render(l))

@@ -136,8 +136,8 @@ func (w *Wizard) summaryView() ([]string, string) {
 	b = append(b, fmt.Sprintf("Disks       %d: %s", len(sel), strings.Join(names, ", ")))
 	b = append(b, "            "+layout)
 	b = append(b, "Tenant      "+p.Tenant.TenantID)
-	b = append(b, "Backup app  "+p.Tenant.ClientID+" (secret set, permissions checked)")
-	b = append(b, fmt.Sprintf("Schedule    back up every %s", components.Age(p.Interval)))
+	b = append(b, "Backup app  "+p.Tenant.ClientID+" (secret set, sign-in tested)")
+	b = append(b, fmt.Sprintf("Schedule    back up every %s", shortDuration(p.Interval)))
 	b = append(b, fmt.Sprintf("Retention   every point %s, monthly %s (locked: longer only)", days(p.Rollback), days(p.Audit)))
 	b = append(b, "Files       "+p.ConfigPath)
 	b = append(b, "            "+p.KeyFile+" (recovery key, mode 0600)")
@@ -147,6 +147,18 @@ func (w *Wizard) summaryView() ([]string, string) {
 		b = append(b, st.Warn.Render(l))
 	}
 	return b, keys.Help(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "create vault")), keys.Back, keys.Abort)
+}
+
+// shortDuration drops zero minutes and seconds: 4h, 90m, 1h30m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // days formats a retention window in days or years.

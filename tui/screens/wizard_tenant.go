@@ -187,7 +187,7 @@ func (w *Wizard) tenantView() ([]string, string) {
 		if len(t.check.Held) > 0 {
 			held = strings.Join(t.check.Held, ", ")
 		}
-		b = append(b, "Permissions held: "+held)
+		b = append(b, components.Wrap("Permissions held: "+held, components.BodyWidth)...)
 		if len(t.check.Missing) == 0 {
 			b = append(b, st.OK.Render("Missing: none"))
 		} else {

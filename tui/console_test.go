@@ -1,0 +1,288 @@
+package tui_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+
+	"github.com/strongroom/strongroom/tui/screens"
+	"github.com/strongroom/strongroom/tui/styles"
+)
+
+// TestWizardEscGoesBackOneStep guards the console's only way back: Esc
+// leaves each step for the one before, keeping what was typed.
+func TestWizardEscGoesBackOneStep(t *testing.T) {
+	c := newConsole(t, false).toSummary()
+	for want := screens.StepSchedule; want >= screens.StepNetwork; want-- {
+		c.key("esc")
+		c.wantStep(want)
+	}
+	c.key("esc")
+	c.wantStep(screens.StepNetwork)
+	if !strings.Contains(c.message(), "first step") {
+		t.Errorf("esc on the first step says %q", c.message())
+	}
+	// Forward again: the disk choice and tenant are kept.
+	c.key("enter", "enter")
+	c.wantStep(screens.StepTenant)
+	c.key("enter")
+	c.wantStep(screens.StepSchedule)
+}
+
+func TestWizardRefusesInvalidInput(t *testing.T) {
+	t.Run("no disk chosen", func(t *testing.T) {
+		c := newConsole(t, false).key("enter", "enter")
+		c.wantStep(screens.StepDisks)
+		if !strings.Contains(c.message(), "Choose at least one disk") {
+			t.Errorf("message = %q", c.message())
+		}
+	})
+	t.Run("unmounted disk", func(t *testing.T) {
+		c := newConsole(t, false).key("enter", "down", "down", "down", "down", "space")
+		if !strings.Contains(c.message(), "sdf cannot be used: not mounted") {
+			t.Errorf("message = %q", c.message())
+		}
+	})
+	t.Run("tenant id not a GUID", func(t *testing.T) {
+		c := newConsole(t, false).key("enter", "space", "enter")
+		c.typ("contoso.onmicrosoft.com").key("enter").typ(goodClient).key("enter").typ("s").key("enter", "enter")
+		c.wantStep(screens.StepTenant)
+		if !strings.Contains(c.message(), "tenant id must be a GUID") {
+			t.Errorf("message = %q", c.message())
+		}
+	})
+	t.Run("next before a sign-in test", func(t *testing.T) {
+		c := newConsole(t, false).key("enter", "space", "enter")
+		c.typ(goodTenant).key("enter").typ(goodClient).key("enter").typ("s").key("down", "down", "enter")
+		c.wantStep(screens.StepTenant)
+		if !strings.Contains(c.message(), "Test the sign-in first") {
+			t.Errorf("message = %q", c.message())
+		}
+	})
+	t.Run("missing permissions", func(t *testing.T) {
+		c := newConsole(t, false)
+		c.be.missing = []string{"Mail.Read", "Calendars.Read"}
+		c.key("enter", "space", "enter")
+		c.typ(goodTenant).key("enter").typ(goodClient).key("enter").typ("s").key("enter", "enter")
+		if !strings.Contains(c.message(), "the app lacks: Mail.Read, Calendars.Read") || !strings.Contains(c.m.View(), "Missing: Mail.Read, Calendars.Read") {
+			t.Errorf("message = %q; screen:\n%s", c.message(), c.m.View())
+		}
+		c.key("enter")
+		c.wantStep(screens.StepTenant)
+	})
+	t.Run("audit shorter than rollback", func(t *testing.T) {
+		c := newConsole(t, false).toSummary().key("esc")
+		c.key("backspace", "backspace").typ("7d").key("enter")
+		c.wantStep(screens.StepSchedule)
+		if !strings.Contains(c.message(), "audit window must be at least as long") {
+			t.Errorf("message = %q", c.message())
+		}
+	})
+	t.Run("static address without prefix", func(t *testing.T) {
+		c := newConsole(t, false).key("right", "right", "enter", "enter").typ("192.168.10.30").key("enter").typ("192.168.10.1").key("enter").typ("192.168.10.1").key("enter")
+		c.wantStep(screens.StepNetwork)
+		if !strings.Contains(c.message(), "prefix length") {
+			t.Errorf("message = %q", c.message())
+		}
+	})
+	t.Run("wrong recovery key group", func(t *testing.T) {
+		c := newConsole(t, false).toSummary().key("enter")
+		c.wantStep(screens.StepKey)
+		c.typ("abcd").key("enter")
+		if !strings.Contains(c.message(), "not the last group") || len(c.be.commits) != 0 {
+			t.Errorf("message = %q, commits = %d", c.message(), len(c.be.commits))
+		}
+	})
+}
+
+// TestWizardWritesNothingBeforeConfirmation guards the promise on the
+// summary screen: the vault is created only by its enter, and files only
+// after the key is confirmed.
+func TestWizardWritesNothingBeforeConfirmation(t *testing.T) {
+	c := newConsole(t, false).toSummary()
+	if len(c.be.inits) != 0 || len(c.be.commits) != 0 {
+		t.Fatalf("before confirmation: %d vault inits, %d commits", len(c.be.inits), len(c.be.commits))
+	}
+	c.key("enter")
+	c.wantStep(screens.StepKey)
+	if len(c.be.inits) != 1 || len(c.be.commits) != 0 {
+		t.Fatalf("after confirmation: %d vault inits, %d commits; want 1, 0", len(c.be.inits), len(c.be.commits))
+	}
+	if !strings.Contains(c.m.View(), fakeKey) {
+		t.Fatal("the recovery key is not shown")
+	}
+	c.key("esc")
+	c.wantStep(screens.StepKey)
+	c.typ("WXYZ").key("enter")
+	if len(c.be.commits) != 1 {
+		t.Fatalf("%d commits after the key was confirmed, want 1", len(c.be.commits))
+	}
+	p := c.be.commits[0]
+	if p.RecoveryKey != fakeKey || len(p.Disks) != 4 || p.Tenant.TenantID != goodTenant || p.Network != nil || p.Audit.Hours() != 7*365*24 {
+		t.Errorf("committed plan = %+v", p)
+	}
+	if c.m.Status() == nil || !strings.Contains(c.m.View(), "STRONGROOM status") {
+		t.Fatalf("no status screen after setup:\n%s", c.m.View())
+	}
+	if strings.Contains(strings.Join(c.views[len(c.views)-1:], ""), fakeKey) {
+		t.Error("the recovery key is still on screen after setup")
+	}
+	if err := c.m.Close(); err != nil || len(c.be.discarded) != 0 {
+		t.Errorf("Close after a finished setup: %v, discarded %v", err, c.be.discarded)
+	}
+}
+
+// TestWizardInterruptedRemovesVault guards "an interrupted setup leaves
+// nothing": quitting between vault creation and key confirmation discards
+// the new vault.
+func TestWizardInterruptedRemovesVault(t *testing.T) {
+	c := newConsole(t, false).toSummary().key("enter", "ctrl+c")
+	if !c.quit {
+		t.Fatal("ctrl+c did not quit")
+	}
+	if err := c.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.be.discarded) != 1 || len(c.be.commits) != 0 {
+		t.Errorf("discarded %v, commits %d; want the vault discarded and nothing committed", c.be.discarded, len(c.be.commits))
+	}
+}
+
+func TestWizardImportsConnectionFile(t *testing.T) {
+	c := newConsole(t, false).key("enter", "space", "enter", "up").typ("/tmp/sim.yaml").key("enter")
+	if !strings.Contains(c.m.View(), goodTenant) || !strings.Contains(c.m.View(), "https://127.0.0.1:8443/v1.0") {
+		t.Fatalf("imported values not shown:\n%s", c.m.View())
+	}
+	c.key("enter", "enter")
+	c.wantStep(screens.StepSchedule)
+}
+
+func TestStatusActions(t *testing.T) {
+	c := newConsole(t, true)
+	if c.m.Status() == nil {
+		t.Fatal("a configured console does not open the status screen")
+	}
+	c.key("b", "r", "s")
+	if got := c.svc.Calls(); got != "backup,restore-test,scrub" {
+		t.Errorf("calls = %q", got)
+	}
+	c.key("c")
+	if strings.Contains(c.svc.Calls(), "confirm-clock") || !strings.Contains(c.m.View(), "No clock jump") {
+		t.Errorf("c without a pending jump: calls %q", c.svc.Calls())
+	}
+	c.svc.status.Vault.Clock.JumpPending = true
+	c.key("b") // any action refreshes the status
+	c.key("c")
+	if !strings.Contains(c.svc.Calls(), "confirm-clock") {
+		t.Errorf("c with a pending jump did not confirm: %q", c.svc.Calls())
+	}
+	c.key("l")
+	if !c.m.Status().Browsing() || !strings.Contains(c.m.View(), "anna@contoso.com/") {
+		t.Fatalf("browser:\n%s", c.m.View())
+	}
+	c.key("enter")
+	if !strings.Contains(c.m.View(), "Contacts/") {
+		t.Fatalf("enter did not descend:\n%s", c.m.View())
+	}
+	c.key("backspace")
+	if !strings.Contains(c.m.View(), "ben@contoso.com/") {
+		t.Fatalf("backspace did not go up:\n%s", c.m.View())
+	}
+	c.key("esc")
+	if c.m.Status().Browsing() {
+		t.Error("esc did not close the browser")
+	}
+	c.key("q")
+	if !c.quit {
+		t.Error("q did not quit")
+	}
+}
+
+// TestGoldenScreens compares each wizard step and the status screens with
+// testdata/<name>.golden at 80x25; go test -update rewrites them.
+func TestGoldenScreens(t *testing.T) {
+	screensByName := map[string]string{}
+	c := newConsole(t, false)
+	screensByName["wizard-1-network"] = c.m.View()
+	c.key("right", "right", "enter", "enter").typ("192.168.10.30/24").key("enter").typ("192.168.10.1")
+	screensByName["wizard-1-network-static"] = c.m.View()
+	c.key("up", "up", "up", "left", "left", "enter", "down", "space", "down", "space")
+	screensByName["wizard-2-disks"] = c.m.View()
+	c.key("enter")
+	c.typ(goodTenant).key("enter").typ(goodClient).key("enter").typ("s3cret").key("enter", "enter")
+	screensByName["wizard-3-tenant"] = c.m.View()
+	c.key("enter")
+	screensByName["wizard-4-schedule"] = c.m.View()
+	c.key("enter", "enter", "enter")
+	screensByName["wizard-5-summary"] = c.m.View()
+	c.key("enter")
+	screensByName["wizard-6-key"] = c.m.View()
+	c.typ("wxyz").key("enter")
+	screensByName["status"] = c.m.View()
+	c.key("l")
+	screensByName["status-browse"] = c.m.View()
+	for name, got := range screensByName {
+		t.Run(name, func(t *testing.T) {
+			checkScreen(t, got)
+			path := filepath.Join("testdata", name+".golden")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("screen differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
+			}
+		})
+	}
+}
+
+// checkScreen asserts a plain-text screen is exactly 80x25.
+func checkScreen(t *testing.T, s string) {
+	t.Helper()
+	lines := strings.Split(s, "\n")
+	if len(lines) != styles.Height {
+		t.Errorf("screen has %d lines, want %d", len(lines), styles.Height)
+	}
+	for i, l := range lines {
+		if w := ansi.StringWidth(l); w != styles.Width {
+			t.Errorf("line %d is %d columns wide, want %d: %q", i+1, w, styles.Width, l)
+		}
+	}
+}
+
+// TestEveryRuneIsConsoleSafe renders every screen the model tests reach,
+// in colour as on the console, and checks each rune after the colour
+// codes against the console font (printable ASCII and code page 437).
+func TestEveryRuneIsConsoleSafe(t *testing.T) {
+	var views []string
+	walk := func(c *console) {
+		c.key("right", "right", "enter", "enter").typ("192.168.10.30/24").key("enter").typ("192.168.10.1").key("enter").typ("x").key("enter")
+		c.key("up", "up", "up", "up", "left", "left", "enter", "down", "down", "down", "down", "space", "up", "space", "enter")
+		c.key("up").typ("/tmp/sim.yaml").key("enter", "enter", "enter", "esc", "enter")
+		c.key("backspace").typ("q").key("enter", "enter", "backspace", "enter", "enter", "enter", "esc", "enter", "enter", "enter")
+		c.typ("nope").key("enter").typ("wxyz").key("enter", "l", "enter", "backspace", "esc", "b", "c")
+		views = append(views, c.views...)
+	}
+	walk(newConsole(t, false))
+	walk(newConsoleIn(t, false, termenv.ANSI))
+	if len(views) < 50 {
+		t.Fatalf("only %d screens rendered", len(views))
+	}
+	for i, v := range views {
+		for _, r := range ansi.Strip(v) {
+			if r != '\n' && !styles.ConsoleSafe(r) {
+				t.Fatalf("screen %d has %q (U+%04X), which the console font lacks:\n%s", i, r, r, ansi.Strip(v))
+			}
+		}
+	}
+}

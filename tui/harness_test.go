@@ -1,0 +1,311 @@
+package tui_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
+
+	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/setup"
+	"github.com/strongroom/strongroom/storage/vault"
+	"github.com/strongroom/strongroom/tui"
+	"github.com/strongroom/strongroom/tui/screens"
+	"github.com/strongroom/strongroom/tui/styles"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden screens in testdata/")
+
+const (
+	goodTenant = "8c3f6a8e-1f0b-4a7e-9a55-3b2f1c9d0e11"
+	goodClient = "2b6e1d4c-7a9f-4e3b-8c1d-5f0a9e8b7c66"
+	fakeKey    = "abcd-efgh-ijkl-mnop-qrst-uvwx-yz23-4567-abcd-efgh-ijkl-mnop-qrst-wxyz"
+)
+
+// fakeBackend is a setup.Backend that records what the wizard asked for
+// and touches nothing.
+type fakeBackend struct {
+	mu        sync.Mutex
+	disks     []setup.Disk
+	missing   []string // roles TestTenant reports missing
+	inits     [][]string
+	commits   []setup.Plan
+	discarded []string
+}
+
+func newFakeBackend() *fakeBackend {
+	return &fakeBackend{disks: []setup.Disk{
+		{Name: "sdb", Device: "/dev/sdb", Path: "/srv/disk1", SizeBytes: 4000787030016, Model: "WDC WD40EFRX"},
+		{Name: "sdc", Device: "/dev/sdc", Path: "/srv/disk2", SizeBytes: 4000787030016, Model: "WDC WD40EFRX"},
+		{Name: "sdd", Device: "/dev/sdd", Path: "/srv/disk3", SizeBytes: 4000787030016, Model: "ST4000VN008"},
+		{Name: "sde", Device: "/dev/sde", Path: "/srv/disk4", SizeBytes: 4000787030016, Model: "ST4000VN008"},
+		{Name: "sdf", Device: "/dev/sdf", SizeBytes: 2000398934016, Model: "USB stick", Problem: "not mounted: format it and mount it"},
+	}}
+}
+
+func (f *fakeBackend) Network(context.Context) (setup.NetworkState, error) {
+	return setup.NetworkState{
+		Interfaces: []setup.Interface{
+			{Name: "lo", State: "unknown", Addresses: []string{"127.0.0.1/8"}, Loopback: true},
+			{Name: "eno1", State: "up", MAC: "52:54:00:12:34:56", Addresses: []string{"192.168.10.20/24"}},
+			{Name: "eno2", State: "down", MAC: "52:54:00:12:34:57"},
+		},
+		Gateway: "192.168.10.1", GatewayDev: "eno1", DNS: []string{"192.168.10.1"},
+	}, nil
+}
+
+func (f *fakeBackend) Disks(context.Context) ([]setup.Disk, error) { return f.disks, nil }
+
+func (f *fakeBackend) PreviewLayout(n int) (setup.Preview, error) {
+	l, w, err := vault.ChooseLayout(n)
+	if err != nil {
+		return setup.Preview{}, err
+	}
+	return setup.Preview{Layout: l.String(), K: l.K, M: l.M, Warning: w, Survives: fmt.Sprintf("survives the loss of any %d disk(s)", l.M)}, nil
+}
+
+func (f *fakeBackend) TestTenant(_ context.Context, t setup.Tenant) (setup.TenantCheck, error) {
+	if t.ClientSecret == "wrong" {
+		return setup.TenantCheck{}, errors.New("sign-in to the tenant failed: check tenant_id, client_id and the client secret")
+	}
+	return setup.TenantCheck{Held: []string{"Calendars.Read", "Contacts.Read", "Mail.Read", "User.Read.All"}, Missing: f.missing}, nil
+}
+
+func (f *fakeBackend) ImportConnection(path string) (setup.Tenant, error) {
+	return setup.Tenant{TenantID: goodTenant, ClientID: goodClient, ClientSecret: "imported", GraphBaseURL: "https://127.0.0.1:8443/v1.0"}, nil
+}
+
+func (f *fakeBackend) InitVault(_ context.Context, disks []string) (setup.VaultInit, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.inits = append(f.inits, disks)
+	return setup.VaultInit{VaultID: "0123456789abcdef0123456789abcdef", Layout: "2+2", RecoveryKey: fakeKey}, nil
+}
+
+func (f *fakeBackend) DiscardVault(id string, disks []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.discarded = append(f.discarded, id)
+	return nil
+}
+
+func (f *fakeBackend) Commit(_ context.Context, p setup.Plan) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.commits = append(f.commits, p)
+	return nil
+}
+
+// fakeService is the agent API with a fixed state.
+type fakeService struct {
+	mu      sync.Mutex
+	status  agent.Status
+	calls   []string
+	listing map[string][]catalog.Node
+}
+
+var fixedNow = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
+
+func newFakeService() *fakeService {
+	s := &fakeService{status: agent.Status{
+		Now:      fixedNow,
+		Interval: 4 * time.Hour,
+		Vault: vault.Status{VaultID: "0123456789abcdef0123456789abcdef", Layout: "2+2", K: 2, M: 2, CapacityBytes: 8001574060032, UsedBytes: 52428800000,
+			Snapshots: 42, Segments: 800, DedupRatio: 3.4,
+			Disks: []vault.DiskStatus{{Index: 0, Path: "/srv/disk1", Present: true, FreeBytes: 3900000000000}, {Index: 1, Path: "/srv/disk2", Present: true, FreeBytes: 3900000000000},
+				{Index: 2, Path: "/srv/disk3", Present: true, FreeBytes: 3900000000000}, {Index: 3, Path: "/srv/disk4", Present: true, FreeBytes: 3900000000000}}},
+		LastSuccess: &agent.SnapshotSummary{ID: "20260314T060000Z-ab12", Created: fixedNow.Add(-3*time.Hour - 30*time.Minute), Items: 182340},
+		LastRun:     &agent.BackupReport{Result: "success", Mailboxes: 48, NewItems: 1203},
+		Users:       agent.UserCoverage{All: 50, Protected: 48, Unprotected: []string{"new.hire@contoso.com", "temp.worker@contoso.com"}},
+		Job:         &agent.JobStatus{Kind: "backup", UsersDone: 12, UsersAll: 50, Items: 3120},
+		Alerts:      []string{"2 mailboxes unprotected"},
+	}}
+	s.status.Throttle.Requests, s.status.Throttle.Throttled = 51234, 17
+	s.listing = map[string][]catalog.Node{
+		"": {{Name: "anna@contoso.com", View: "anna@contoso.com", Items: 300, Bytes: 52000000}, {Name: "ben@contoso.com", View: "ben@contoso.com", Items: 120, Bytes: 8000000}},
+		"anna@contoso.com": {{Name: "Mail", View: "anna@contoso.com/Mail", Items: 280, Bytes: 51000000},
+			{Name: "Contacts", View: "anna@contoso.com/Contacts", Items: 20, Bytes: 1000000}},
+	}
+	return s
+}
+
+func (s *fakeService) record(c string) {
+	s.mu.Lock()
+	s.calls = append(s.calls, c)
+	s.mu.Unlock()
+}
+
+func (s *fakeService) Calls() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.calls, ",")
+}
+
+func (s *fakeService) Status(context.Context) (*agent.Status, error) {
+	st := s.status
+	return &st, nil
+}
+
+func (s *fakeService) Backup(context.Context, agent.BackupRequest) (*agent.BackupReport, error) {
+	s.record("backup")
+	return &agent.BackupReport{Snapshot: "20260314T093000Z-cd34", Result: "success", Mailboxes: 50, Items: 183000}, nil
+}
+
+func (s *fakeService) List(_ context.Context, snap, dir string) (string, []catalog.Node, error) {
+	s.record("list:" + dir)
+	return "20260314T060000Z-ab12", s.listing[dir], nil
+}
+
+func (s *fakeService) RestoreTest(context.Context, int) (*agent.RestoreTestReport, error) {
+	s.record("restore-test")
+	return &agent.RestoreTestReport{OK: true, Items: 50}, nil
+}
+
+func (s *fakeService) Scrub(context.Context, bool) (*vault.ScrubReport, error) {
+	s.record("scrub")
+	return &vault.ScrubReport{Segments: 800, Healthy: true}, nil
+}
+
+func (s *fakeService) ConfirmClock(context.Context) error {
+	s.record("confirm-clock")
+	return nil
+}
+
+var _ screens.Service = (*fakeService)(nil)
+
+// console is a model under test with its fakes. Views render with the
+// plain-text profile, so they compare with golden files byte for byte.
+type console struct {
+	t     *testing.T
+	m     *tui.Model
+	be    *fakeBackend
+	svc   *fakeService
+	quit  bool
+	views []string // every screen rendered, for the glyph test
+}
+
+func newConsole(t *testing.T, configExists bool) *console {
+	t.Helper()
+	return newConsoleIn(t, configExists, termenv.Ascii)
+}
+
+// newConsoleIn renders with the given colour profile.
+func newConsoleIn(t *testing.T, configExists bool, profile termenv.Profile) *console {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "strongroom.yaml")
+	if configExists {
+		os.WriteFile(cfg, []byte("tenant_id: x\n"), 0o600)
+	}
+	c := &console{t: t, be: newFakeBackend(), svc: newFakeService()}
+	st := styles.New(styles.NewRenderer(os.Stdout, profile))
+	c.m = tui.New(tui.Options{ConfigPath: cfg, KeyFile: filepath.Join(dir, "recovery.key"), Setup: c.be, Styles: st,
+		Open: func(string) (screens.Service, func() error, error) { return c.svc, func() error { return nil }, nil }})
+	c.run(c.m.Init())
+	return c
+}
+
+// run executes a command and feeds its messages back through Update,
+// until no command is left. Batches are expanded; quitting is recorded.
+func (c *console) run(cmd tea.Cmd) {
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		cmd, queue = queue[0], queue[1:]
+		if cmd == nil {
+			continue
+		}
+		switch msg := cmd().(type) {
+		case nil:
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		case tea.QuitMsg:
+			c.quit = true
+		default:
+			_, next := c.m.Update(msg)
+			queue = append(queue, next)
+		}
+	}
+	c.views = append(c.views, c.m.View())
+}
+
+// key sends keys by name ("enter", "esc", "down", " ") or, for anything
+// longer than one rune that is not a name, types the text.
+func (c *console) key(names ...string) *console {
+	for _, n := range names {
+		_, cmd := c.m.Update(keyMsg(n))
+		c.run(cmd)
+	}
+	return c
+}
+
+func (c *console) typ(text string) *console {
+	for _, r := range text {
+		_, cmd := c.m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		c.run(cmd)
+	}
+	return c
+}
+
+func keyMsg(name string) tea.KeyMsg {
+	switch name {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "left":
+		return tea.KeyMsg{Type: tea.KeyLeft}
+	case "right":
+		return tea.KeyMsg{Type: tea.KeyRight}
+	case "space":
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	case "backspace":
+		return tea.KeyMsg{Type: tea.KeyBackspace}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(name)}
+}
+
+func (c *console) step() screens.Step { return c.m.Wizard().Step() }
+
+func (c *console) message() string {
+	m, _ := c.m.Wizard().Message()
+	return m
+}
+
+func (c *console) wantStep(s screens.Step) {
+	c.t.Helper()
+	if c.m.Wizard().Step() != s {
+		c.t.Fatalf("at step %v, want %v; screen:\n%s", c.m.Wizard().Step(), s, c.m.View())
+	}
+}
+
+// toSummary drives the wizard from the start to the summary with valid
+// input: keep the network, choose four disks, type the tenant, test it,
+// keep the default windows.
+func (c *console) toSummary() *console {
+	c.t.Helper()
+	c.key("enter")
+	c.wantStep(screens.StepDisks)
+	c.key("space", "down", "space", "down", "space", "down", "space", "enter")
+	c.wantStep(screens.StepTenant)
+	c.typ(goodTenant).key("enter").typ(goodClient).key("enter").typ("s3cret").key("enter", "enter", "enter")
+	c.wantStep(screens.StepSchedule)
+	c.key("enter", "enter", "enter")
+	c.wantStep(screens.StepSummary)
+	return c
+}
