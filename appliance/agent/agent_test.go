@@ -23,9 +23,10 @@ import (
 
 // newAgent starts a simulated tenant, a vault on four real disk
 // directories, and an agent configured from a real configuration file.
-func newAgent(t *testing.T, users int) (*tenantsim.Sim, *agent.Agent, string) {
+func newAgent(t *testing.T, users int, simCfg tenantsim.Config) (*tenantsim.Sim, *agent.Agent, string) {
 	t.Helper()
-	sim := tenantsim.NewTest(t, tenantsim.Config{Users: users, Seed: 11})
+	simCfg.Users, simCfg.Seed = users, 11
+	sim := tenantsim.NewTest(t, simCfg)
 	dir := t.TempDir()
 	var disks []string
 	for i := 0; i < 4; i++ {
@@ -69,7 +70,7 @@ api_socket: agent.sock
 // restore point byte for byte, and an incremental run downloads only what
 // changed.
 func TestAgentDeleteIncrementalRestore(t *testing.T) {
-	sim, a, dir := newAgent(t, 4)
+	sim, a, dir := newAgent(t, 4, tenantsim.Config{})
 	ctx := context.Background()
 	full, err := a.Backup(ctx, agent.BackupRequest{})
 	if err != nil {
