@@ -202,7 +202,12 @@ func newConsole(t *testing.T, configExists bool) *console {
 // newConsoleIn renders with the given colour profile.
 func newConsoleIn(t *testing.T, configExists bool, profile termenv.Profile) *console {
 	t.Helper()
-	dir := t.TempDir()
+	// A path that never exists keeps golden screens stable; the fake
+	// backend writes nothing there.
+	dir := "/nonexistent/strongroom"
+	if configExists {
+		dir = t.TempDir()
+	}
 	cfg := filepath.Join(dir, "strongroom.yaml")
 	if configExists {
 		os.WriteFile(cfg, []byte("tenant_id: x\n"), 0o600)

@@ -136,11 +136,11 @@ func (w *Wizard) summaryView() ([]string, string) {
 	b = append(b, fmt.Sprintf("Disks       %d: %s", len(sel), strings.Join(names, ", ")))
 	b = append(b, "            "+layout)
 	b = append(b, "Tenant      "+p.Tenant.TenantID)
-	b = append(b, "Backup app  "+p.Tenant.ClientID+" (secret set, sign-in tested)")
+	b = append(b, "Backup app  "+p.Tenant.ClientID+" (sign-in tested)")
 	b = append(b, fmt.Sprintf("Schedule    back up every %s", shortDuration(p.Interval)))
 	b = append(b, fmt.Sprintf("Retention   every point %s, monthly %s (locked: longer only)", days(p.Rollback), days(p.Audit)))
 	b = append(b, "Files       "+p.ConfigPath)
-	b = append(b, "            "+p.KeyFile+" (recovery key, mode 0600)")
+	b = append(b, "            "+p.KeyFile+" (recovery key, 0600)")
 	b = append(b, "")
 	for _, l := range components.Wrap("Enter creates the vault on the disks above and shows its recovery key once. "+
 		"Nothing has been written so far; esc goes back.", components.BodyWidth) {
