@@ -53,6 +53,9 @@ type Profile struct {
 	// EventsPerUser is the number of events in the default calendar; about
 	// one in five is a weekly recurring series.
 	EventsPerUser int
+	// FilesPerUser is the number of files in each OneDrive and in each
+	// site's document library; Office files carry up to 12 versions.
+	FilesPerUser int
 }
 
 // DefaultProfile is small enough for unit tests and still exercises paging,
@@ -65,6 +68,7 @@ var DefaultProfile = Profile{
 	LargeAttachmentBytes: 1 << 20,
 	ContactsPerUser:      12,
 	EventsPerUser:        10,
+	FilesPerUser:         20,
 }
 
 // ThrottleMode names a throttling profile.
@@ -188,6 +192,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if p.EventsPerUser <= 0 {
 		p.EventsPerUser = d.EventsPerUser
+	}
+	if p.FilesPerUser <= 0 {
+		p.FilesPerUser = d.FilesPerUser
 	}
 	if c.TokenLifetime <= 0 {
 		c.TokenLifetime = time.Hour

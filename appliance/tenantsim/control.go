@@ -43,6 +43,13 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request, segs []string
 			return
 		}
 		writeJSON(w, http.StatusOK, d)
+	case r.Method == http.MethodGet && len(segs) == 3 && segs[0] == "dump" && segs[1] == "drive":
+		d, err := s.DumpDrive(segs[2])
+		if err != nil {
+			writeError(w, r, errf(http.StatusNotFound, "itemNotFound", err.Error()))
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
 	case r.Method == http.MethodGet && len(segs) == 1 && segs[0] == "info":
 		writeJSON(w, http.StatusOK, s.Info())
 	default:

@@ -35,9 +35,16 @@
 //   - Ground truth: DumpMailbox and GET /_sim/dump/mailbox/{user}, the
 //     exact current MIME of every message with its folder path, against
 //     which a restore is compared byte for byte.
+//   - Drive: a user's OneDrive or a site's document library; files keep
+//     every version, the last being the current content. Drive delta
+//     pages through the drive's change collection like mail delta.
+//     DumpDrive is the drive's ground truth.
 //   - Endpoint class: the counters' grouping of routes ("mail.delta",
 //     "mail.mime", "identity", ...); see Counters.
 //
-// Not served yet: OneDrive, SharePoint, Teams, groups, mailFolders/delta,
-// upload sessions, $filter and $orderby (ignored).
+// Not served yet: upload sessions (files and large attachments), site
+// pages, group conversations, hosted content of channel messages, the
+// recycle bin, deletion of single drive items, Teams and SharePoint
+// resource-unit throttling (drives share the per-mailbox limits), and
+// $filter, $orderby and $search (accepted and ignored).
 package tenantsim

@@ -121,6 +121,7 @@ func (s *Sim) generate() {
 			s.generateMailbox(u, rand.New(rand.NewPCG(uint64(cfg.Seed), 10_000+uint64(i))))
 		}
 	}
+	s.generateWorkloads()
 }
 
 // asciiFold drops diacritics crudely for mail aliases.

@@ -155,3 +155,10 @@ func TrustingClient(caPEM []byte) (*http.Client, error) {
 		},
 	}, nil
 }
+
+// DumpDrive reads a drive's ground truth (by drive id, or a user's
+// OneDrive by user id or UPN) from the remote simulator.
+func (r *Remote) DumpDrive(ctx context.Context, key string) (DriveDump, error) {
+	var d DriveDump
+	return d, r.do(ctx, http.MethodGet, "dump/drive/"+key, nil, &d)
+}

@@ -72,9 +72,19 @@ func matchSegs(pattern, segs []string) (map[string]string, bool) {
 			continue
 		}
 		if !strings.EqualFold(p, segs[i]) {
-			// Graph accepts both delta and delta() for the function.
-			if p == "delta()" && segs[i] == "delta" {
-				continue
+			// Graph accepts delta, delta() and delta(token='...') for the
+			// function; the token is captured as the "token" parameter.
+			if p == "delta()" {
+				if segs[i] == "delta" {
+					continue
+				}
+				if tok, ok := strings.CutPrefix(segs[i], "delta(token='"); ok && strings.HasSuffix(tok, "')") {
+					if params == nil {
+						params = make(map[string]string, 4)
+					}
+					params["token"] = strings.TrimSuffix(tok, "')")
+					continue
+				}
 			}
 			return nil, false
 		}

@@ -54,4 +54,5 @@ func (s *Sim) registerRoutes() {
 	rt.add(get, "users/{uid}/calendars/{calid}/events", "events", permCalRead, handleListEvents)
 	rt.add(post, "users/{uid}/calendars/{calid}/events", "events", permCalWrite, handleCreateEvent)
 	rt.add(get, "users/{uid}/events/{eid}", "events", permCalRead, handleGetEvent)
+	s.registerFileRoutes()
 }

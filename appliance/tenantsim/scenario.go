@@ -21,13 +21,16 @@ type Scenario struct {
 	Folder string `json:"folder,omitempty"`
 	// To is the destination folder of move-messages, named like Folder.
 	To string `json:"to,omitempty"`
+	// Site names the site (name, display name or id) of delete-library;
+	// Folder then names the library (default "Documents").
+	Site string `json:"site,omitempty"`
 	// Count is how many mails mail-burst sends per mailbox, or how many
 	// messages delete-messages and move-messages touch (default 1).
 	Count int `json:"count,omitempty"`
 }
 
 // ScenarioNames lists the scenarios Apply knows.
-var ScenarioNames = []string{"delete-folder", "mail-burst", "deprovision-user", "delete-messages", "move-messages", "expire-delta-tokens", "expire-tokens"}
+var ScenarioNames = []string{"delete-folder", "mail-burst", "deprovision-user", "delete-messages", "move-messages", "ransomware", "delete-library", "expire-delta-tokens", "expire-tokens"}
 
 // ScenarioResult says what a scenario changed.
 type ScenarioResult struct {
@@ -37,6 +40,7 @@ type ScenarioResult struct {
 	ItemsCreated   int      `json:"items_created,omitempty"`
 	ItemsDeleted   int      `json:"items_deleted,omitempty"`
 	ItemsMoved     int      `json:"items_moved,omitempty"`
+	ItemsModified  int      `json:"items_modified,omitempty"`
 	// IDs are the ids of the items created, deleted or moved.
 	IDs []string `json:"ids,omitempty"`
 }
@@ -60,6 +64,9 @@ func (s *Sim) Apply(sc Scenario) (ScenarioResult, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if sc.Name == "delete-library" {
+		return res, s.deleteLibrary(sc, &res)
+	}
 	var users []*user
 	if sc.User == "" && sc.Name == "mail-burst" {
 		for _, u := range s.users {
@@ -106,6 +113,11 @@ func (s *Sim) Apply(sc Scenario) (ScenarioResult, error) {
 				res.ItemsCreated++
 				res.IDs = append(res.IDs, it.id)
 			}
+		case "ransomware":
+			if u.drive == nil {
+				return res, fmt.Errorf("scenario ransomware: user %s has no OneDrive", u.upn)
+			}
+			s.ransomware(u.drive, &res)
 		case "deprovision-user":
 			u.deleted, u.deletedAt = true, s.logicalNow(s.nextSeq())
 		case "delete-messages", "move-messages":
@@ -254,4 +266,26 @@ func (s *Sim) Info() Info {
 		RestoreApp: AppInfo{s.restore.ClientID, s.restore.ClientSecret},
 		Users:      s.Users(),
 	}
+}
+
+// deleteLibrary deletes a site's document library, as a site owner
+// would; the drive then answers 404 and leaves the site's drive list.
+func (s *Sim) deleteLibrary(sc Scenario, res *ScenarioResult) error {
+	lib := firstNonEmpty(sc.Folder, "Documents")
+	for _, st := range s.sites {
+		if !strings.EqualFold(st.name, sc.Site) && !strings.EqualFold(st.displayName, sc.Site) && st.id != sc.Site {
+			continue
+		}
+		for _, d := range st.drives {
+			if strings.EqualFold(d.name, lib) && !d.deleted {
+				d.deleted = true
+				s.nextSeq()
+				res.ItemsDeleted = len(d.items) - 1
+				res.IDs = []string{d.id}
+				return nil
+			}
+		}
+		return fmt.Errorf("scenario delete-library: site %s has no library %q", st.displayName, lib)
+	}
+	return fmt.Errorf("scenario delete-library: no site %q", sc.Site)
 }

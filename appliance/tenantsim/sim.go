@@ -36,6 +36,9 @@ type Sim struct {
 	users      []*user
 	byID       map[string]*user // by id and by lower-case UPN
 	pool       []*attachment
+	drives     map[string]*drive
+	sites      []*site
+	groups     []*group
 
 	routes   router
 	counters counters
@@ -64,6 +67,7 @@ func New(cfg Config) (*Sim, error) {
 		ca:       ca,
 		tokenKey: randomBytes(32),
 		byID:     map[string]*user{},
+		drives:   map[string]*drive{},
 	}
 	if s.tenantID == "" {
 		s.tenantID = guid(cfg.Seed, "tenant")
@@ -215,7 +219,8 @@ func (s *Sim) serveGraph(w *countingWriter, r *http.Request, segs []string) stri
 		writeError(w, r, errf(http.StatusForbidden, "ErrorAccessDenied", "Access is denied. Check credentials and try again."))
 		return class
 	}
-	if uid := params["uid"]; uid != "" {
+	// The throttle unit is the mailbox, or the drive for file routes.
+	if uid := firstNonEmpty(params["uid"], params["did"]); uid != "" {
 		release, retry := s.throttle.acquire(strings.ToLower(uid))
 		if release == nil {
 			s.counters.throttled.Add(1)

@@ -73,6 +73,7 @@ type user struct {
 	// folderLog has every mail folder but the root as a member; it backs
 	// mailFolders/delta.
 	folderLog    *collection
+	drive        *drive
 	contactsRoot *collection
 	calendar     *collection
 	// contactFolderIDs and calendarIDs keep listing order stable.

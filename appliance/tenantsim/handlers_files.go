@@ -1,0 +1,575 @@
+package tenantsim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Permissions of the file, site, group and Teams routes.
+var (
+	permFilesRead   = permission{"Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All", "Sites.ReadWrite.All"}
+	permFilesWrite  = permission{"Files.ReadWrite.All", "Sites.ReadWrite.All"}
+	permSitesRead   = permission{"Sites.Read.All", "Sites.ReadWrite.All"}
+	permSitesWrite  = permission{"Sites.ReadWrite.All"}
+	permGroupRead   = permission{"Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"}
+	permChannelRead = permission{"ChannelMessage.Read.All"}
+)
+
+var errDriveItemNotFound = errf(http.StatusNotFound, "itemNotFound", "The resource could not be found.")
+
+func (s *Sim) registerFileRoutes() {
+	rt := &s.routes
+	const get, post, put = http.MethodGet, http.MethodPost, http.MethodPut
+	rt.add(get, "users/{uid}/drive", "files", permFilesRead, handleUserDrive)
+	rt.add(get, "users/{uid}/drives", "files", permFilesRead, handleUserDrive)
+	rt.add(get, "drives/{did}", "files", permFilesRead, handleGetDrive)
+	for _, item := range []string{"drives/{did}/root", "drives/{did}/items/{iid}"} {
+		rt.add(get, item+"/delta()", "files.delta", permFilesRead, handleDriveDelta)
+		rt.add(get, item, "files", permFilesRead, handleGetDriveItem)
+		rt.add(get, item+"/children", "files", permFilesRead, handleListChildren)
+		rt.add(post, item+"/children", "files", permFilesWrite, handleCreateDriveFolder)
+		rt.add(get, item+"/content", "files.content", permFilesRead, handleDriveContent)
+		rt.add(get, item+"/versions", "files", permFilesRead, handleListVersions)
+		rt.add(get, item+"/versions/{vid}/content", "files.content", permFilesRead, handleDriveContent)
+		rt.add(get, item+"/permissions", "files", permFilesRead, handleListPermissions)
+	}
+	rt.add(put, "drives/{did}/items/{pid}/{name}/content", "files.upload", permFilesWrite, handleUpload)
+
+	rt.add(get, "sites", "sites", permSitesRead, handleListSites)
+	rt.add(get, "sites/{sid}", "sites", permSitesRead, handleGetSite)
+	rt.add(get, "sites/{sid}/drives", "sites", permSitesRead, handleSiteDrives)
+	rt.add(get, "sites/{sid}/drive", "sites", permSitesRead, handleSiteDrives)
+	rt.add(get, "sites/{sid}/lists", "sites", permSitesRead, handleListLists)
+	rt.add(get, "sites/{sid}/lists/{lid}/items", "sites", permSitesRead, handleListListItems)
+	rt.add(post, "sites/{sid}/lists/{lid}/items", "sites", permSitesWrite, handleCreateListItem)
+
+	rt.add(get, "groups", "groups", permGroupRead, handleListGroups)
+	rt.add(get, "groups/{gid}/members", "groups", permGroupRead, handleGroupMembers)
+	rt.add(get, "teams/{gid}/channels", "teams", permChannelRead, handleListChannels)
+	rt.add(get, "teams/{gid}/channels/{chid}/messages", "teams", permChannelRead, handleChannelMessages)
+	rt.add(get, "teams/{gid}/channels/{chid}/messages/{cmid}/replies", "teams", permChannelRead, handleChannelMessages)
+}
+
+func driveJSON(d *drive) map[string]any {
+	used := 0
+	for _, it := range d.items {
+		if !it.folder {
+			used += it.current().size
+		}
+	}
+	j := map[string]any{
+		"id": d.id, "name": d.name, "driveType": d.driveType,
+		"createdDateTime": ts(d.created), "webUrl": "https://contoso-sim.sharepoint.com/" + d.id,
+		"quota": map[string]any{"total": int64(1) << 40, "used": used, "remaining": int64(1)<<40 - int64(used), "deleted": 0, "state": "normal"},
+	}
+	if d.owner != nil {
+		j["owner"] = map[string]any{"user": map[string]any{"id": d.owner.id, "displayName": d.owner.displayName, "email": d.owner.mail}}
+	}
+	return j
+}
+
+func (q *request) drive() (*drive, *graphError) {
+	d := q.sim.drives[q.param("did")]
+	if d == nil || d.deleted || (d.owner != nil && d.owner.deleted) {
+		return nil, errDriveItemNotFound
+	}
+	return d, nil
+}
+
+// driveItem resolves {iid}, or the root when the path says root.
+func (q *request) driveItem(d *drive) (*driveItem, *graphError) {
+	id := q.param("iid")
+	if id == "" || strings.EqualFold(id, "root") {
+		id = d.rootID
+	}
+	it := d.items[id]
+	if it == nil {
+		return nil, errDriveItemNotFound
+	}
+	return it, nil
+}
+
+func handleUserDrive(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.sim.lookupUser(q.param("uid"))
+		if gerr != nil {
+			return nil, gerr
+		}
+		if u.drive == nil {
+			return nil, errf(http.StatusNotFound, "ResourceNotFound", "User's mysite not found.")
+		}
+		if strings.HasSuffix(q.r.URL.Path, "/drives") {
+			return q.listPage("drives", []map[string]any{driveJSON(u.drive)}, 100, 999)
+		}
+		return driveJSON(u.drive), nil
+	})
+}
+
+func handleGetDrive(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		d, gerr := q.drive()
+		if gerr != nil {
+			return nil, gerr
+		}
+		return driveJSON(d), nil
+	})
+}
+
+func handleGetDriveItem(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		d, gerr := q.drive()
+		if gerr != nil {
+			return nil, gerr
+		}
+		it, gerr := q.driveItem(d)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return project(q.sim.driveItemJSON(d, it), selectFields(q.r)), nil
+	})
+}
+
+func handleListChildren(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		d, gerr := q.drive()
+		if gerr != nil {
+			return nil, gerr
+		}
+		it, gerr := q.driveItem(d)
+		if gerr != nil {
+			return nil, gerr
+		}
+		sel := selectFields(q.r)
+		all := []map[string]any{}
+		for _, c := range it.children {
+			all = append(all, project(q.sim.driveItemJSON(d, d.items[c]), sel))
+		}
+		return q.listPage("drives('"+d.id+"')/items", all, 200, 1000)
+	})
+}
+
+// handleDriveDelta serves delta on a drive's root: every item, the root
+// included; changed files come back whole. Graph marks deleted drive
+// items with a "deleted" facet rather than "@removed"; this simulator
+// never deletes drive items except with their whole drive.
+func handleDriveDelta(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		d, gerr := q.drive()
+		if gerr != nil {
+			return nil, gerr
+		}
+		if it, gerr := q.driveItem(d); gerr != nil || it.id != d.rootID {
+			return nil, errf(http.StatusBadRequest, "invalidRequest", "Delta is only supported on the root of a drive.")
+		}
+		if tok := q.param("token"); tok != "" {
+			// delta(token='...') carries the delta link's token in the path.
+			v := q.r.URL.Query()
+			v.Set("$deltatoken", tok)
+			q.r.URL.RawQuery = v.Encode()
+		}
+		return q.serveDelta(d.log, "#microsoft.graph.driveItem", func(id string) map[string]any {
+			if it := d.items[id]; it != nil {
+				return q.sim.driveItemJSON(d, it)
+			}
+			return map[string]any{"id": id, "deleted": map[string]any{"state": "deleted"}, "parentReference": map[string]any{"driveId": d.id}}
+		})
+	})
+}
+
+func handleDriveContent(q *request) *graphError {
+	q.sim.mu.RLock()
+	var v *fileVersion
+	d, gerr := q.drive()
+	var it *driveItem
+	if gerr == nil {
+		it, gerr = q.driveItem(d)
+	}
+	if gerr == nil {
+		if it.folder {
+			gerr = errf(http.StatusBadRequest, "invalidRequest", "A folder has no content.")
+		} else if vid := q.param("vid"); vid != "" {
+			i := slices.IndexFunc(it.versions, func(x *fileVersion) bool { return x.id == vid })
+			if i < 0 {
+				gerr = errDriveItemNotFound
+			} else {
+				v = it.versions[i]
+			}
+		} else {
+			v = it.current()
+		}
+	}
+	q.sim.mu.RUnlock()
+	if gerr != nil {
+		return gerr
+	}
+	b := v.content()
+	q.w.Header().Set("Content-Type", v.ct)
+	q.w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	_, _ = q.w.Write(b)
+	return nil
+}
+
+func handleListVersions(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		d, gerr := q.drive()
+		if gerr != nil {
+			return nil, gerr
+		}
+		it, gerr := q.driveItem(d)
+		if gerr != nil {
+			return nil, gerr
+		}
+		all := []map[string]any{}
+		for i := len(it.versions) - 1; i >= 0; i-- {
+			v := it.versions[i]
+			all = append(all, map[string]any{"id": v.id, "lastModifiedDateTime": ts(v.modified), "size": v.size})
+		}
+		return q.listPage("drives('"+d.id+"')/items('"+it.id+"')/versions", all, 100, 1000)
+	})
+}
+
+func handleListPermissions(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		d, gerr := q.drive()
+		if gerr != nil {
+			return nil, gerr
+		}
+		it, gerr := q.driveItem(d)
+		if gerr != nil {
+			return nil, gerr
+		}
+		all := []map[string]any{{"id": "owner-" + shortHash(it.id, 4), "roles": []any{"owner"}}}
+		if d.owner != nil {
+			all[0]["grantedToV2"] = map[string]any{"user": map[string]any{"id": d.owner.id, "displayName": d.owner.displayName}}
+		}
+		if it.shared {
+			all = append(all, map[string]any{
+				"id": "link-" + shortHash(it.id, 5), "roles": []any{"read"}, "shareId": "u!" + shortHash(it.id, 6),
+				"link": map[string]any{"type": "view", "scope": "organization", "webUrl": "https://contoso-sim.sharepoint.com/:w:/s/" + shortHash(it.id, 7)},
+			})
+		}
+		return q.listPage("permissions", all, 100, 1000)
+	})
+}
+
+// handleUpload is the simple upload, PUT /drives/{id}/items/{parent}:/{name}:/content.
+// An existing file of that name gets a new version.
+func handleUpload(q *request) *graphError {
+	pid, ok1 := strings.CutSuffix(q.param("pid"), ":")
+	name, ok2 := strings.CutSuffix(q.param("name"), ":")
+	if !ok1 || !ok2 || name == "" {
+		return errNoRoute
+	}
+	data, err := io.ReadAll(q.r.Body)
+	if err != nil {
+		return errf(http.StatusRequestEntityTooLarge, "requestTooLarge", "The upload is too large for a simple upload; use an upload session.")
+	}
+	ct := q.r.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	q.params["iid"] = pid
+	var status int
+	var body map[string]any
+	q.sim.mu.Lock()
+	d, gerr := q.drive()
+	var parent *driveItem
+	if gerr == nil {
+		parent, gerr = q.driveItem(d)
+	}
+	if gerr == nil && !parent.folder {
+		gerr = errf(http.StatusBadRequest, "invalidRequest", "The parent is not a folder.")
+	}
+	if gerr == nil {
+		s := q.sim
+		seq := s.nextSeq()
+		v := &fileVersion{size: len(data), data: data, ct: ct, modified: s.logicalNow(seq)}
+		var it *driveItem
+		for _, c := range parent.children {
+			if ci := d.items[c]; strings.EqualFold(ci.name, name) && !ci.folder {
+				it = ci
+			}
+		}
+		if it != nil {
+			v.id = fmt.Sprintf("%d.0", len(it.versions)+1)
+			it.versions = append(it.versions, v)
+			s.logTouch(d.log, it.id)
+			status = http.StatusOK
+		} else {
+			v.id = "1.0"
+			it = &driveItem{id: itemID("01NEW", d.id, seq), name: name, created: v.modified, versions: []*fileVersion{v}}
+			s.addDriveItem(d, parent, it)
+			status = http.StatusCreated
+		}
+		body = s.driveItemJSON(d, it)
+	}
+	q.sim.mu.Unlock()
+	if gerr != nil {
+		return gerr
+	}
+	writeJSON(q.w, status, body)
+	return nil
+}
+
+func handleCreateDriveFolder(q *request) *graphError {
+	var in struct {
+		Name   string          `json:"name"`
+		Folder json.RawMessage `json:"folder"`
+	}
+	if gerr := q.decodeJSON(&in); gerr != nil {
+		return gerr
+	}
+	if in.Name == "" || in.Folder == nil {
+		return errf(http.StatusBadRequest, "invalidRequest", "Only folders are created here: name and folder are required.")
+	}
+	return q.write(func() (any, *graphError) {
+		d, gerr := q.drive()
+		if gerr != nil {
+			return nil, gerr
+		}
+		parent, gerr := q.driveItem(d)
+		if gerr != nil {
+			return nil, gerr
+		}
+		for _, c := range parent.children {
+			if strings.EqualFold(d.items[c].name, in.Name) {
+				return nil, errf(http.StatusConflict, "nameAlreadyExists", "An item with the same name already exists under the parent.")
+			}
+		}
+		seq := q.sim.nextSeq()
+		it := &driveItem{id: itemID("01NEWF", d.id, seq), name: in.Name, folder: true, created: q.sim.logicalNow(seq)}
+		q.sim.addDriveItem(d, parent, it)
+		return q.sim.driveItemJSON(d, it), nil
+	})
+}
+
+func siteJSON(st *site) map[string]any {
+	return map[string]any{
+		"id": st.id, "name": st.name, "displayName": st.displayName,
+		"webUrl":          "https://contoso-sim.sharepoint.com/sites/" + st.name,
+		"createdDateTime": ts(genEpoch),
+	}
+}
+
+func (q *request) site() (*site, *graphError) {
+	for _, st := range q.sim.sites {
+		if st.id == q.param("sid") {
+			return st, nil
+		}
+	}
+	return nil, errf(http.StatusNotFound, "itemNotFound", "Requested site could not be found.")
+}
+
+func handleListSites(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		var all []map[string]any
+		for _, st := range q.sim.sites {
+			all = append(all, siteJSON(st))
+		}
+		return q.listPage("sites", all, 100, 999)
+	})
+}
+
+func handleGetSite(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		st, gerr := q.site()
+		if gerr != nil {
+			return nil, gerr
+		}
+		return siteJSON(st), nil
+	})
+}
+
+func handleSiteDrives(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		st, gerr := q.site()
+		if gerr != nil {
+			return nil, gerr
+		}
+		all := []map[string]any{}
+		for _, d := range st.drives {
+			if !d.deleted {
+				all = append(all, driveJSON(d))
+			}
+		}
+		if strings.HasSuffix(q.r.URL.Path, "/drive") {
+			if len(all) == 0 {
+				return nil, errDriveItemNotFound
+			}
+			return all[0], nil
+		}
+		return q.listPage("drives", all, 100, 999)
+	})
+}
+
+func (q *request) list() (*spList, *graphError) {
+	st, gerr := q.site()
+	if gerr != nil {
+		return nil, gerr
+	}
+	for _, l := range st.lists {
+		if l.id == q.param("lid") || strings.EqualFold(l.name, q.param("lid")) {
+			return l, nil
+		}
+	}
+	return nil, errf(http.StatusNotFound, "itemNotFound", "List not found.")
+}
+
+func handleListLists(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		st, gerr := q.site()
+		if gerr != nil {
+			return nil, gerr
+		}
+		var all []map[string]any
+		for _, l := range st.lists {
+			all = append(all, map[string]any{"id": l.id, "name": l.name, "displayName": l.displayName, "list": map[string]any{"template": "genericList", "hidden": false}, "createdDateTime": ts(genEpoch)})
+		}
+		return q.listPage("lists", all, 100, 999)
+	})
+}
+
+func listItemJSON(f map[string]any) map[string]any {
+	return map[string]any{"id": f["id"], "createdDateTime": ts(genEpoch), "lastModifiedDateTime": ts(genEpoch), "fields": f}
+}
+
+func handleListListItems(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		l, gerr := q.list()
+		if gerr != nil {
+			return nil, gerr
+		}
+		var all []map[string]any
+		for _, f := range l.items {
+			all = append(all, listItemJSON(f))
+		}
+		return q.listPage("listItems", all, 200, 999)
+	})
+}
+
+func handleCreateListItem(q *request) *graphError {
+	var in struct {
+		Fields map[string]any `json:"fields"`
+	}
+	if gerr := q.decodeJSON(&in); gerr != nil {
+		return gerr
+	}
+	if in.Fields == nil {
+		return errf(http.StatusBadRequest, "invalidRequest", "fields is required.")
+	}
+	return q.write(func() (any, *graphError) {
+		l, gerr := q.list()
+		if gerr != nil {
+			return nil, gerr
+		}
+		in.Fields["id"] = fmt.Sprint(len(l.items) + 1)
+		l.items = append(l.items, in.Fields)
+		q.sim.nextSeq()
+		return listItemJSON(in.Fields), nil
+	})
+}
+
+func (q *request) group() (*group, *graphError) {
+	for _, g := range q.sim.groups {
+		if g.id == q.param("gid") {
+			return g, nil
+		}
+	}
+	return nil, errf(http.StatusNotFound, "Request_ResourceNotFound", "Resource '"+q.param("gid")+"' does not exist.")
+}
+
+func handleListGroups(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		var all []map[string]any
+		for _, g := range q.sim.groups {
+			opts := []any{}
+			if len(g.channels) > 0 {
+				opts = append(opts, "Team")
+			}
+			all = append(all, map[string]any{"id": g.id, "displayName": g.displayName, "mail": g.mail, "mailEnabled": true, "securityEnabled": false, "groupTypes": []any{"Unified"}, "resourceProvisioningOptions": opts, "visibility": "Private"})
+		}
+		return q.listPage("groups", all, 100, 999)
+	})
+}
+
+func handleGroupMembers(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		g, gerr := q.group()
+		if gerr != nil {
+			return nil, gerr
+		}
+		var all []map[string]any
+		for _, u := range g.members {
+			m := project(userJSON(u), defaultUserFields)
+			m["@odata.type"] = "#microsoft.graph.user"
+			all = append(all, m)
+		}
+		return q.listPage("directoryObjects", all, 100, 999)
+	})
+}
+
+func handleListChannels(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		g, gerr := q.group()
+		if gerr != nil {
+			return nil, gerr
+		}
+		if len(g.channels) == 0 {
+			return nil, errf(http.StatusNotFound, "NotFound", "No team found with Group Id "+g.id)
+		}
+		var all []map[string]any
+		for _, ch := range g.channels {
+			all = append(all, map[string]any{"id": ch.id, "displayName": ch.displayName, "membershipType": "standard", "createdDateTime": ts(genEpoch)})
+		}
+		return q.listPage("channels", all, 100, 999)
+	})
+}
+
+func chatMessageJSON(g *group, ch *channel, m *chatMessage, replyTo string) map[string]any {
+	j := map[string]any{
+		"id": m.id, "messageType": "message", "createdDateTime": ts(m.created), "lastModifiedDateTime": ts(m.created),
+		"from":            map[string]any{"user": map[string]any{"id": m.from.id, "displayName": m.from.displayName, "userIdentityType": "aadUser"}},
+		"body":            map[string]any{"contentType": "text", "content": m.body},
+		"channelIdentity": map[string]any{"teamId": g.id, "channelId": ch.id},
+		"importance":      "normal",
+		"attachments":     []any{},
+		"mentions":        []any{},
+		"reactions":       []any{},
+	}
+	if replyTo != "" {
+		j["replyToId"] = replyTo
+	}
+	return j
+}
+
+func handleChannelMessages(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		g, gerr := q.group()
+		if gerr != nil {
+			return nil, gerr
+		}
+		i := slices.IndexFunc(g.channels, func(c *channel) bool { return c.id == q.param("chid") })
+		if i < 0 {
+			return nil, errf(http.StatusNotFound, "NotFound", "Channel not found.")
+		}
+		ch := g.channels[i]
+		msgs, replyTo := ch.messages, ""
+		if cmid := q.param("cmid"); cmid != "" {
+			j := slices.IndexFunc(ch.messages, func(m *chatMessage) bool { return m.id == cmid })
+			if j < 0 {
+				return nil, errf(http.StatusNotFound, "NotFound", "Message not found.")
+			}
+			msgs, replyTo = ch.messages[j].replies, cmid
+		}
+		all := []map[string]any{}
+		for _, m := range msgs {
+			all = append(all, chatMessageJSON(g, ch, m, replyTo))
+		}
+		return q.listPage("chatMessages", all, 20, 50)
+	})
+}
