@@ -3,6 +3,7 @@ package agent_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -193,6 +194,11 @@ func TestAgentDeleteIncrementalRestore(t *testing.T) {
 	}
 	if _, err := remote.Restore(ctx, agent.RestoreRequest{Selection: agent.Selection{Snapshot: "nope"}}); err == nil {
 		t.Fatal("remote restore of a missing snapshot succeeded")
+	}
+	err = remote.DeleteSnapshot(ctx, full.Snapshot)
+	var re *api.RemoteError
+	if !errors.As(err, &re) || !strings.Contains(re.Msg, "retention-locked until") || re.Remedy == "" {
+		t.Fatalf("deleting a locked snapshot over the socket: %v; want the retention-lock refusal with a remedy", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -160,3 +161,15 @@ func (a *Agent) Snapshots(ctx context.Context) ([]SnapshotSummary, error) {
 
 // ConfirmClock accepts the current wall time after a forward jump.
 func (a *Agent) ConfirmClock(ctx context.Context) error { return a.v.Clock().Confirm() }
+
+// DeleteSnapshot asks to delete a restore point. Before its retain-until
+// the vault refuses, whoever asks, and the refusal is counted; after it,
+// expiry is the warden's job and the answer says so.
+func (a *Agent) DeleteSnapshot(ctx context.Context, id string) error {
+	err := a.v.DeleteSnapshot(id)
+	if errors.Is(err, vault.ErrRetentionLocked) {
+		a.obs.RetentionRefused()
+		a.log.Warn("refused to delete a retention-locked snapshot", "snapshot", id)
+	}
+	return err
+}

@@ -26,6 +26,7 @@ type Service interface {
 	Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, error)
 	ConfirmClock(ctx context.Context) error
 	Report(ctx context.Context, since time.Time) (*agent.Report, error)
+	DeleteSnapshot(ctx context.Context, id string) error
 }
 
 var _ Service = (*agent.Agent)(nil)

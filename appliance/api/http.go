@@ -96,6 +96,13 @@ func Handler(s Service) http.Handler {
 		}
 		return s.Report(ctx, req.Since)
 	})
+	handle("delete-snapshot", func(ctx context.Context, b json.RawMessage) (any, error) {
+		var req struct{ ID string }
+		if err := decode(b, &req); err != nil {
+			return nil, err
+		}
+		return struct{}{}, s.DeleteSnapshot(ctx, req.ID)
+	})
 	handle("confirm-clock", func(ctx context.Context, _ json.RawMessage) (any, error) { return struct{}{}, s.ConfirmClock(ctx) })
 	return mux
 }
@@ -246,6 +253,11 @@ func (r *Remote) ConfirmClock(ctx context.Context) error {
 func (r *Remote) Report(ctx context.Context, since time.Time) (*agent.Report, error) {
 	var out agent.Report
 	return &out, r.call(ctx, "report", struct{ Since time.Time }{since}, &out)
+}
+
+// DeleteSnapshot implements Service.
+func (r *Remote) DeleteSnapshot(ctx context.Context, id string) error {
+	return r.call(ctx, "delete-snapshot", struct{ ID string }{id}, nil)
 }
 
 // ErrNoAgent is returned by Connect when no daemon listens.

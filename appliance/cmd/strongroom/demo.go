@@ -219,4 +219,6 @@ func runDemo(ctx context.Context, out io.Writer, users int, keep bool) error {
 	return nil
 }
 
-func sortMIME(b [][]byte) { sort.Slice(b, func(i, j int) bool { return bytes.Compare(b[i], b[j]) < 0 }) }
+func sortMIME(b [][]byte) {
+	sort.Slice(b, func(i, j int) bool { return bytes.Compare(b[i], b[j]) < 0 })
+}

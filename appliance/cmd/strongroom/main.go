@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strongroom/strongroom/appliance/api"
+
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -59,7 +61,12 @@ func exitCode(err error) int {
 		return exitOK
 	}
 	fmt.Fprintln(os.Stderr, "strongroom:", err)
-	if fix := vault.Remedy(err); fix != "" {
+	fix := vault.Remedy(err)
+	var re *api.RemoteError // an error the agent daemon reported over its socket
+	if errors.As(err, &re) && re.Remedy != "" {
+		fix = re.Remedy
+	}
+	if fix != "" {
 		fmt.Fprintln(os.Stderr, "  what to do:", fix)
 	}
 	var ue usageError

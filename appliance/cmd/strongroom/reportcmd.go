@@ -13,6 +13,32 @@ import (
 func init() {
 	register(newReportCmd)
 	register(newMetricsCmd)
+	register(newDeleteCmd)
+}
+
+func newDeleteCmd() *cobra.Command {
+	var f agentFlags
+	return withAgentFlags(&f, &cobra.Command{
+		Use:   "delete SNAPSHOT",
+		Short: "Ask to delete a restore point (refused while it is retention-locked)",
+		Long: `Deleting a restore point before its retain-until is refused, whoever asks,
+and the refusal is counted in strongroom_retention_refusals_total. After it,
+expiry is done by the warden (strongroom warden expire), never by the agent.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, done, err := f.service()
+			if err != nil {
+				return err
+			}
+			defer done()
+			return svc.DeleteSnapshot(cmd.Context(), args[0])
+		},
+	})
+}
+
+func withAgentFlags(f *agentFlags, cmd *cobra.Command) *cobra.Command {
+	f.register(cmd)
+	return cmd
 }
 
 func newReportCmd() *cobra.Command {
