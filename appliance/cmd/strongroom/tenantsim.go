@@ -25,16 +25,18 @@ func newTenantSimCmd() *cobra.Command {
 		Use:   "tenant-sim",
 		Short: "Run a local Microsoft 365 tenant that speaks Graph, for tests and demos",
 		Long: `tenant-sim serves a generated Microsoft 365 tenant over HTTPS: the identity
-endpoints, users, mail (with MIME), contacts, calendars and delta queries,
-as Microsoft Graph v1.0 does. The same --users and --seed always generate the
-same tenant. The TLS certificate is signed by a fresh CA written to a file;
+endpoints, users, mail (with MIME), contacts, calendars, OneDrive and
+SharePoint libraries (with versions), lists, groups, Teams channels and
+delta queries, as Microsoft Graph v1.0 does. The same --users and --seed
+always generate the same tenant. The TLS certificate is signed by a fresh CA written to a file;
 clients must trust it.
 
 It prints the tenant id, the backup and restore app credentials, the CA file
 and the Graph base URL, and with --config-out writes them as the YAML file
 the agent reads. It runs until interrupted.
 
-Drive a running simulator with the subcommands (scenario, counters, dump).`,
+Drive a running simulator with the subcommands (scenario, counters, dump,
+dump-drive); they find it through the --config-out file.`,
 		Example: `  strongroom tenant-sim --listen 127.0.0.1:8443 --users 50 --seed 7 --config-out sim.yaml
   strongroom tenant-sim scenario delete-folder --config sim.yaml --user anna.muller0@contoso-sim.onmicrosoft.com --folder "Signed Contracts"`,
 		Args: cobra.NoArgs,
@@ -104,7 +106,7 @@ Drive a running simulator with the subcommands (scenario, counters, dump).`,
 	f.StringVar(&configOut, "config-out", "", "write the agent connection file (YAML) here")
 	f.StringVar(&caOut, "ca-out", "", "write the CA certificate here (default: next to --config-out, else in the temp dir)")
 	f.StringVar(&throttle, "throttle", "off", "throttling profile: off, realistic or strict")
-	cmd.AddCommand(newTenantSimScenarioCmd(), newTenantSimReadCmd("counters"), newTenantSimReadCmd("dump"))
+	cmd.AddCommand(newTenantSimScenarioCmd(), newTenantSimReadCmd("counters"), newTenantSimReadCmd("dump"), newTenantSimReadCmd("dump-drive"))
 	return cmd
 }
 
@@ -115,7 +117,7 @@ func remoteFrom(path string) (*tenantsim.Remote, error) {
 	}
 	ac, err := tenantsim.ReadAgentConfig(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w\nremedy: start a simulator with: strongroom tenant-sim --config-out %s", err, path)
 	}
 	ca, err := os.ReadFile(ac.CAFile)
 	if err != nil {
@@ -143,7 +145,9 @@ func newTenantSimScenarioCmd() *cobra.Command {
 		Long: `scenario applies a named change to a running tenant simulator and prints what
 changed as JSON. Names: delete-folder (--user, --folder), mail-burst (--count,
 optional --user), deprovision-user (--user), delete-messages and
-move-messages (--user, --folder, --to, --count), expire-tokens,
+move-messages (--user, --folder, --to, --count), ransomware (--user: every
+OneDrive file gets a new version of random bytes), delete-library (--site,
+--folder for the library, default "Documents"), expire-tokens,
 expire-delta-tokens.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -164,6 +168,7 @@ expire-delta-tokens.`,
 	f.StringVar(&sc.User, "user", "", "user id or UPN")
 	f.StringVar(&sc.Folder, "folder", "", "folder path or name, e.g. \"Inbox/Signed Contracts\"")
 	f.StringVar(&sc.To, "to", "", "destination folder for move-messages")
+	f.StringVar(&sc.Site, "site", "", "site name or display name for delete-library")
 	f.IntVar(&sc.Count, "count", 0, "how many messages")
 	return cmd
 }
@@ -185,6 +190,22 @@ func newTenantSimReadCmd(what string) *cobra.Command {
 			}
 			return printSimJSON(cmd, c)
 		},
+	}
+	if what == "dump-drive" {
+		cmd.Use = "dump-drive DRIVE|USER"
+		cmd.Short = "Print a drive's exact content (every version, base64) as JSON"
+		cmd.Args = cobra.ExactArgs(1)
+		cmd.RunE = func(cmd *cobra.Command, args []string) error {
+			r, err := remoteFrom(config)
+			if err != nil {
+				return err
+			}
+			d, err := r.DumpDrive(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printSimJSON(cmd, d)
+		}
 	}
 	if what == "dump" {
 		cmd.Use = "dump USER"
