@@ -1,0 +1,69 @@
+// Package appliance_test checks the dependency directions of the whole
+// project: cmd → agent → workloads → graph, catalog, storage; storage
+// imports nothing of the appliance; the console reaches the agent only
+// through its API (and the setup package for first-boot actions).
+package appliance_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/strongroom/strongroom/"
+
+// rules: packages under the prefix must not import packages under any of
+// the forbidden prefixes.
+var rules = []struct {
+	pkg       string
+	forbidden []string
+}{
+	{"storage/", []string{"appliance/", "tui/"}},
+	{"appliance/graph", []string{"storage/", "appliance/agent", "appliance/workloads", "appliance/catalog", "appliance/api", "tui/"}},
+	{"appliance/workloads/", []string{"appliance/agent", "appliance/api", "appliance/cmd", "tui/"}},
+	{"appliance/catalog", []string{"appliance/agent", "appliance/api", "appliance/workloads", "tui/"}},
+	{"appliance/export", []string{"storage/", "appliance/agent", "appliance/api", "tui/"}},
+	{"appliance/agent", []string{"appliance/api", "appliance/cmd", "tui/"}},
+	{"appliance/metrics", []string{"appliance/agent", "appliance/api", "appliance/workloads", "tui/"}},
+	{"appliance/tenantsim", []string{"storage/", "appliance/agent", "appliance/workloads", "tui/"}},
+	// The console may use the vault's result types (the API returns them)
+	// but no storage machinery.
+	{"tui", []string{"storage/chunk", "storage/segment", "storage/index", "storage/keys", "storage/immutable", "storage/clock",
+		"appliance/workloads", "appliance/graph", "appliance/cmd"}},
+}
+
+// TestLayers fails on any import edge that goes against the layering.
+func TestLayers(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "../storage/...", "../appliance/...", "../tui/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, ok := strings.CutPrefix(fields[0], module)
+		if !ok {
+			continue
+		}
+		for _, r := range rules {
+			if !strings.HasPrefix(pkg+"/", strings.TrimSuffix(r.pkg, "/")+"/") {
+				continue
+			}
+			checked++
+			for _, imp := range fields[1:] {
+				dep, ok := strings.CutPrefix(imp, module)
+				if !ok {
+					continue
+				}
+				for _, f := range r.forbidden {
+					if strings.HasPrefix(dep+"/", strings.TrimSuffix(f, "/")+"/") {
+						t.Errorf("%s imports %s: %s must not depend on %s", pkg, dep, r.pkg, f)
+					}
+				}
+			}
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d packages matched a rule; the package list is wrong", checked)
+	}
+}
