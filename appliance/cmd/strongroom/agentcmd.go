@@ -142,12 +142,7 @@ carried over unchanged) and commits one snapshot. Prints what was done and
 what did not complete. Exit code 1 when the run failed, 3 when it completed
 only partly.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, done, err := f.service()
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service) error {
 			rep, err := svc.Backup(cmd.Context(), agent.BackupRequest{Users: users})
 			if rep != nil && (err == nil || rep.Snapshot != "") {
 				if f.json {
@@ -163,7 +158,7 @@ only partly.`,
 				return exitError{exitDegraded, fmt.Errorf("backup %s: %d mailboxes failed, %d items not completed; they are retried on the next run", rep.Result, rep.Failed, rep.FailedItems)}
 			}
 			return nil
-		},
+		}),
 	}
 	f.register(cmd)
 	cmd.Flags().StringSliceVar(&users, "user", nil, "back up only this mailbox (UPN or id; repeatable)")
@@ -199,12 +194,7 @@ func newSnapshotsCmd() *cobra.Command {
 		Use:   "snapshots",
 		Short: "List restore points",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, done, err := f.service()
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service) error {
 			snaps, err := svc.Snapshots(cmd.Context())
 			if err != nil {
 				return err
@@ -218,7 +208,7 @@ func newSnapshotsCmd() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Created.Format("2006-01-02 15:04"), s.Result, s.Items, human(s.Bytes), s.RetainUntil.Format("2006-01-02"))
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	f.register(cmd)
 	return cmd
@@ -234,12 +224,7 @@ func newLsCmd() *cobra.Command {
   strongroom ls latest alice@contoso.com/Mail/Inbox
 SNAPSHOT is an id, a unique prefix, or "latest".`,
 		Args: cobra.RangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, done, err := f.service()
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service) error {
 			dir := ""
 			if len(args) == 2 {
 				dir = args[1]
@@ -260,7 +245,7 @@ SNAPSHOT is an id, a unique prefix, or "latest".`,
 				}
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	f.register(cmd)
 	return cmd
@@ -275,7 +260,7 @@ func newFindCmd() *cobra.Command {
 		Use:   "find",
 		Short: "Search a restore point by user, folder, subject, sender and date",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service) error {
 			var err error
 			if q.After, err = parseDay(after); err != nil {
 				return usageError{fmt.Errorf("--after: %w", err)}
@@ -283,11 +268,6 @@ func newFindCmd() *cobra.Command {
 			if q.Before, err = parseDay(before); err != nil {
 				return usageError{fmt.Errorf("--before: %w", err)}
 			}
-			svc, done, err := f.service()
-			if err != nil {
-				return err
-			}
-			defer done()
 			id, entries, err := svc.Find(cmd.Context(), snapshot, q, limit)
 			if err != nil {
 				return err
@@ -303,7 +283,7 @@ func newFindCmd() *cobra.Command {
 			}
 			fmt.Fprintf(tw, "%d items in snapshot %s\n", len(entries), id)
 			return tw.Flush()
-		},
+		}),
 	}
 	f.register(cmd)
 	fl := cmd.Flags()
@@ -355,13 +335,8 @@ configuration has restore_app.
   strongroom restore latest --user alice@contoso.com --folder "Inbox/Signed Contracts"
   strongroom restore 20261126T0200 --user alice@contoso.com --target-user bob@contoso.com`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service) error {
 			req.Snapshot = args[0]
-			svc, done, err := f.service()
-			if err != nil {
-				return err
-			}
-			defer done()
 			rep, err := svc.Restore(cmd.Context(), req)
 			if err != nil && (rep == nil || rep.Selected == 0) {
 				return err
@@ -382,7 +357,7 @@ configuration has restore_app.
 				return exitError{exitDegraded, fmt.Errorf("%d items were not restored", rep.Failed)}
 			}
 			return nil
-		},
+		}),
 	}
 	f.register(cmd)
 	selectionFlags(cmd, &req.Selection)
@@ -399,13 +374,8 @@ func newExportCmd() *cobra.Command {
 		Use:   "export SNAPSHOT --format eml|mbox|maildir|vcf|ics --dest DIR",
 		Short: "Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service) error {
 			req.Snapshot = args[0]
-			svc, done, err := f.service()
-			if err != nil {
-				return err
-			}
-			defer done()
 			rep, err := svc.Export(cmd.Context(), req)
 			if err != nil {
 				return err
@@ -415,7 +385,7 @@ func newExportCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "exported %d items (%s) from %s as %s into %d files under %s\n", rep.Items, human(rep.Bytes), rep.Snapshot, rep.Format, len(rep.Files), req.Dest)
 			return nil
-		},
+		}),
 	}
 	f.register(cmd)
 	selectionFlags(cmd, &req.Selection)
@@ -431,12 +401,7 @@ func newRestoreTestCmd() *cobra.Command {
 		Use:   "restore-test",
 		Short: "Restore a random sample of the latest backup to scratch space and verify it",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, done, err := f.service()
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service) error {
 			rep, err := svc.RestoreTest(cmd.Context(), sample)
 			if err != nil {
 				return err
@@ -453,7 +418,7 @@ func newRestoreTestCmd() *cobra.Command {
 				return exitError{exitDegraded, errors.New("restore test failed: run 'strongroom vault scrub --repair' and check the disks")}
 			}
 			return nil
-		},
+		}),
 	}
 	f.register(cmd)
 	cmd.Flags().IntVar(&sample, "sample", 50, "number of random items to restore")
@@ -466,12 +431,7 @@ func newStatusCmd() *cobra.Command {
 		Use:   "status",
 		Short: "Show protection status: last backups, coverage, disks, alerts",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, done, err := f.service()
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service) error {
 			st, err := svc.Status(cmd.Context())
 			if err != nil {
 				return err
@@ -498,8 +458,21 @@ func newStatusCmd() *cobra.Command {
 				return exitError{exitDegraded, fmt.Errorf("%d alerts: %s", len(st.Alerts), strings.Join(st.Alerts, "; "))}
 			}
 			return nil
-		},
+		}),
 	}
 	f.register(cmd)
 	return cmd
+}
+
+// run wraps a command body that needs the agent: it connects (or opens the
+// agent in-process), runs fn and lets go of the agent afterwards.
+func (f *agentFlags) run(fn func(cmd *cobra.Command, args []string, svc api.Service) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		svc, done, err := f.service()
+		if err != nil {
+			return err
+		}
+		defer done()
+		return fn(cmd, args, svc)
+	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/metrics"
 )
@@ -25,14 +26,9 @@ func newDeleteCmd() *cobra.Command {
 and the refusal is counted in strongroom_retention_refusals_total. After it,
 expiry is done by the warden (strongroom warden expire), never by the agent.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, done, err := f.service()
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service) error {
 			return svc.DeleteSnapshot(cmd.Context(), args[0])
-		},
+		}),
 	})
 }
 
@@ -48,16 +44,11 @@ func newReportCmd() *cobra.Command {
 		Use:   "report",
 		Short: "Protection report for an auditor or customer: backups, failures, restore tests, retention",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service) error {
 			d, err := config.ParseDuration(since)
 			if err != nil {
 				return usageError{fmt.Errorf("--since: %w", err)}
 			}
-			svc, done, err := f.service()
-			if err != nil {
-				return err
-			}
-			defer done()
 			st, err := svc.Status(cmd.Context())
 			if err != nil {
 				return err
@@ -97,7 +88,7 @@ func newReportCmd() *cobra.Command {
 				}
 			}
 			return nil
-		},
+		}),
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&since, "since", "30d", "period to cover, e.g. 1d, 30d, 1y")
