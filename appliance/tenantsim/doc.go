@@ -42,8 +42,11 @@
 //   - Endpoint class: the counters' grouping of routes ("mail.delta",
 //     "mail.mime", "identity", ...); see Counters.
 //
-// Not served yet: upload sessions (files and large attachments), site
-// pages, group conversations, hosted content of channel messages, the
+//   - Upload session: a pre-authenticated URL under /_upload/ taking
+//     ordered chunks (Content-Range); drive chunks must be multiples of
+//     320 KiB, attachment chunks at most 4 MiB.
+//
+// Not served yet: site pages, group conversations, hosted content of channel messages, the
 // recycle bin, deletion of single drive items, Teams and SharePoint
 // resource-unit throttling (drives share the per-mailbox limits), and
 // $filter, $orderby and $search (accepted and ignored).

@@ -8,10 +8,10 @@ import (
 	"slices"
 	"testing"
 
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/drives"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
-	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 )
 

@@ -39,6 +39,10 @@ func (s *Sim) registerFileRoutes() {
 		rt.add(get, item+"/permissions", "files", permFilesRead, handleListPermissions)
 	}
 	rt.add(put, "drives/{did}/items/{pid}/{name}/content", "files.upload", permFilesWrite, handleUpload)
+	rt.add(post, "drives/{did}/items/{pid}/{name}/createUploadSession", "files.upload", permFilesWrite, handleCreateUploadSession)
+	for _, prefix := range []string{"users/{uid}/messages/{mid}", "users/{uid}/mailFolders/{fid}/messages/{mid}"} {
+		rt.add(post, prefix+"/attachments/createUploadSession", "mail.attachments", permMailWrite, handleCreateAttachmentUpload)
+	}
 
 	rt.add(get, "sites", "sites", permSitesRead, handleListSites)
 	rt.add(get, "sites/{sid}", "sites", permSitesRead, handleGetSite)
@@ -274,41 +278,20 @@ func handleUpload(q *request) *graphError {
 		ct = "application/octet-stream"
 	}
 	q.params["iid"] = pid
-	var status int
-	var body map[string]any
-	q.sim.mu.Lock()
+	q.sim.mu.RLock()
 	d, gerr := q.drive()
 	var parent *driveItem
 	if gerr == nil {
 		parent, gerr = q.driveItem(d)
 	}
-	if gerr == nil && !parent.folder {
-		gerr = errf(http.StatusBadRequest, "invalidRequest", "The parent is not a folder.")
+	q.sim.mu.RUnlock()
+	if gerr != nil {
+		return gerr
 	}
-	if gerr == nil {
-		s := q.sim
-		seq := s.nextSeq()
-		v := &fileVersion{size: len(data), data: data, ct: ct, modified: s.logicalNow(seq)}
-		var it *driveItem
-		for _, c := range parent.children {
-			if ci := d.items[c]; strings.EqualFold(ci.name, name) && !ci.folder {
-				it = ci
-			}
-		}
-		if it != nil {
-			v.id = fmt.Sprintf("%d.0", len(it.versions)+1)
-			it.versions = append(it.versions, v)
-			s.logTouch(d.log, it.id)
-			status = http.StatusOK
-		} else {
-			v.id = "1.0"
-			it = &driveItem{id: itemID("01NEW", d.id, seq), name: name, created: v.modified, versions: []*fileVersion{v}}
-			s.addDriveItem(d, parent, it)
-			status = http.StatusCreated
-		}
-		body = s.driveItemJSON(d, it)
+	if !parent.folder {
+		return errf(http.StatusBadRequest, "invalidRequest", "The parent is not a folder.")
 	}
-	q.sim.mu.Unlock()
+	status, body, gerr := q.sim.commitFile(d, parent.id, name, data, ct)
 	if gerr != nil {
 		return gerr
 	}

@@ -40,6 +40,10 @@ type Sim struct {
 	sites      []*site
 	groups     []*group
 
+	uploadsMu sync.Mutex
+	uploads   map[string]*uploadSession
+	uploadSeq atomic.Uint64
+
 	routes   router
 	counters counters
 	throttle *throttler
@@ -183,6 +187,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(path, "/_sim/"):
 		class = "sim"
 		s.serveControl(cw, r, segs[1:])
+	case len(segs) == 2 && segs[0] == "_upload":
+		class = "upload"
+		s.serveUpload(cw, r, segs[1])
 	case len(segs) == 4 && segs[1] == "v2.0" && segs[2] == ".well-known" && segs[3] == "openid-configuration":
 		class = "identity"
 		s.handleOpenID(cw, r, segs[0])
