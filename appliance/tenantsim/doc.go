@@ -9,36 +9,47 @@
 //     Config.Users. Generation never reads the clock or global randomness,
 //     so the same Config gives the same users, ids and MIME bytes.
 //     Only the TLS keys, client secrets and token key are fresh per Sim.
+//
 //   - App: an application registration. The backup app holds read roles
 //     (Mail.Read, ...); the restore app holds the ReadWrite roles. A
 //     route answers 403 when the caller's token lacks its permission.
+//
 //   - Access token: issued by the client-credentials grant at
 //     /{tenant}/oauth2/v2.0/token; an HMAC-signed claim set (app, roles,
 //     expiry), opaque to clients. ExpireTokens voids all issued tokens.
+//
 //   - Collection: a container with a change log — a mail folder, contact
 //     folder or calendar. Every change to a member (add, remove, move in
 //     or out) takes the next tenant-wide sequence number.
+//
 //   - Delta token: a signed position in one collection's change log.
 //     A delta query without a token pages through the members present at
 //     a snapshot; with a delta link it returns only items changed since
 //     its position, removed ones as "@removed" entries. Tokens from
 //     before ExpireDeltaTokens, for another folder, or tampered with get
 //     410 Gone (resyncRequired).
+//
 //   - Mailbox: the mail, contacts and calendars of a licensed, not
 //     deleted user; it is also the unit of throttling.
+//
 //   - Throttle: per-mailbox limits on requests in flight and requests per
 //     window, answered with 429 and Retry-After (ThrottleMode).
+//
 //   - Fault: an injected failure (503/504 burst, slow answer, truncated
 //     body, connection reset, expired tokens), see Faults.
+//
 //   - Scenario: a named mutation (delete-folder, mail-burst,
 //     deprovision-user, ...) applied with Apply or POST /_sim/scenario.
+//
 //   - Ground truth: DumpMailbox and GET /_sim/dump/mailbox/{user}, the
 //     exact current MIME of every message with its folder path, against
 //     which a restore is compared byte for byte.
+//
 //   - Drive: a user's OneDrive or a site's document library; files keep
 //     every version, the last being the current content. Drive delta
 //     pages through the drive's change collection like mail delta.
 //     DumpDrive is the drive's ground truth.
+//
 //   - Endpoint class: the counters' grouping of routes ("mail.delta",
 //     "mail.mime", "identity", ...); see Counters.
 //
