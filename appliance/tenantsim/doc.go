@@ -57,8 +57,9 @@
 //     ordered chunks (Content-Range); drive chunks must be multiples of
 //     320 KiB, attachment chunks at most 4 MiB.
 //
-// Not served yet: site pages, group conversations, hosted content of channel messages, the
-// recycle bin, deletion of single drive items, Teams and SharePoint
-// resource-unit throttling (drives share the per-mailbox limits), and
-// $filter, $orderby and $search (accepted and ignored).
+// Not served yet: site pages, group conversations, hosted content of
+// channel messages, channel message delta, the recycle bin, sharing-link
+// creation, Teams and SharePoint resource-unit throttling (drives share
+// the per-mailbox limits), and $filter, $orderby and $search (accepted
+// and ignored).
 package tenantsim

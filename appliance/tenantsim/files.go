@@ -342,3 +342,29 @@ func (s *Sim) ransomware(d *drive, res *ScenarioResult) {
 		res.IDs = append(res.IDs, it.id)
 	}
 }
+
+// deleteFiles removes up to n files from the folder at path (the root
+// when empty), in listing order. Their delta entries then carry the
+// "deleted" facet.
+func (s *Sim) deleteFiles(d *drive, path string, n int, res *ScenarioResult) {
+	folder := d.items[d.rootID]
+	for _, it := range d.items {
+		if it.folder && path != "" && strings.EqualFold(d.itemPath(it), path) {
+			folder = it
+		}
+	}
+	for _, id := range slices.Clone(folder.children) {
+		if res.ItemsDeleted == n {
+			return
+		}
+		it := d.items[id]
+		if it.folder {
+			continue
+		}
+		folder.children = slices.DeleteFunc(folder.children, func(c string) bool { return c == id })
+		delete(d.items, id)
+		s.logRemove(d.log, id)
+		res.ItemsDeleted++
+		res.IDs = append(res.IDs, id)
+	}
+}

@@ -205,3 +205,41 @@ func TestSimUploadFile(t *testing.T) {
 	}
 	t.Error("uploaded file not in drive dump")
 }
+
+// TestSimDriveDeltaDeletedFacet guards that files deleted by delete-files
+// come back from the next drive delta with the "deleted" facet.
+func TestSimDriveDeltaDeletedFacet(t *testing.T) {
+	s := tenantsim.NewTest(t, testConfig())
+	c := sdkClient(t, s, s.BackupApp())
+	ctx := context.Background()
+	u := firstMailbox(t, s)
+	d, _ := s.DumpDrive(u.ID)
+	resp, err := c.Drives().ByDriveId(d.DriveID).Items().ByDriveItemId("root").Delta().GetAsDeltaGetResponse(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, _ := msgraphcore.NewPageIterator[models.DriveItemable](resp, c.GetAdapter(), drives.CreateItemItemsItemDeltaGetResponseFromDiscriminatorValue)
+	if err := it.Iterate(ctx, func(models.DriveItemable) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Apply(tenantsim.Scenario{Name: "delete-files", User: u.ID, Count: 2})
+	if err != nil || res.ItemsDeleted == 0 {
+		t.Fatalf("delete-files: %+v %v", res, err)
+	}
+	next, err := c.Drives().ByDriveId(d.DriveID).Items().ByDriveItemId("root").Delta().WithUrl(*it.GetOdataDeltaLink()).GetAsDeltaGetResponse(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deleted []string
+	for _, di := range next.GetValue() {
+		if di.GetDeleted() != nil && *di.GetDeleted().GetState() == "deleted" {
+			deleted = append(deleted, *di.GetId())
+		}
+	}
+	if !slices.Equal(deleted, res.IDs) || len(next.GetValue()) != len(res.IDs) {
+		t.Errorf("delta after delete-files: %d items, deleted %v; want exactly %v", len(next.GetValue()), deleted, res.IDs)
+	}
+	if after, _ := s.DumpDrive(u.ID); len(after.Items) != len(d.Items)-len(res.IDs) {
+		t.Errorf("dump has %d items, want %d", len(after.Items), len(d.Items)-len(res.IDs))
+	}
+}

@@ -158,9 +158,8 @@ func handleListChildren(q *request) *graphError {
 }
 
 // handleDriveDelta serves delta on a drive's root: every item, the root
-// included; changed files come back whole. Graph marks deleted drive
-// items with a "deleted" facet rather than "@removed"; this simulator
-// never deletes drive items except with their whole drive.
+// included; changed files come back whole. Deleted items come back with
+// a "deleted" facet, as Graph marks them, rather than "@removed".
 func handleDriveDelta(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
 		d, gerr := q.drive()

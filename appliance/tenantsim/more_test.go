@@ -145,3 +145,55 @@ func TestSimAgentConfigFile(t *testing.T) {
 		t.Errorf("round trip = %+v, %v; want %+v", got, err, want)
 	}
 }
+
+// TestSimTokenLifetime guards expiry by the clock: with an injected clock,
+// a token past its lifetime gets 401.
+func TestSimTokenLifetime(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	cfg := testConfig()
+	cfg.TokenLifetime = 10 * time.Minute
+	cfg.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := tenantsim.NewTest(t, cfg)
+	hc := httpClient(t, s)
+	tok := accessToken(t, s, s.BackupApp())
+	cases := []struct {
+		name    string
+		advance time.Duration
+		want    int
+	}{
+		{"fresh", 0, 200},
+		{"just before expiry", 9*time.Minute + 59*time.Second, 200},
+		{"expired", time.Second, 401},
+	}
+	for _, tc := range cases {
+		mu.Lock()
+		now = now.Add(tc.advance)
+		mu.Unlock()
+		if status, _, _ := call(t, hc, "GET", s.BaseURL()+"/users", tok, "", ""); status != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, status, tc.want)
+		}
+	}
+}
+
+// TestSimCountersEndpoint guards GET /_sim/counters: requests by class and
+// status and bytes served, agreeing with the Go method.
+func TestSimCountersEndpoint(t *testing.T) {
+	s := tenantsim.NewTest(t, testConfig())
+	hc := httpClient(t, s)
+	tok := accessToken(t, s, s.BackupApp())
+	u := firstMailbox(t, s)
+	call(t, hc, "GET", s.BaseURL()+"/users/"+u.ID+"/mailFolders", tok, "", "")
+	call(t, hc, "GET", s.BaseURL()+"/users/"+u.ID+"/messages/nope/$value", tok, "", "")
+	r := &tenantsim.Remote{Root: s.AuthorityHost(), Client: hc}
+	c, err := r.Counters(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Requests["mail.folders"][200] != 1 || c.Requests["mail.mime"][404] != 1 || c.Requests["identity"][200] != 1 {
+		t.Errorf("requests %v", c.Requests)
+	}
+	if c.BytesServed == 0 || c.BytesServed > s.Counters().BytesServed {
+		t.Errorf("bytes served %d (Go method says %d)", c.BytesServed, s.Counters().BytesServed)
+	}
+}

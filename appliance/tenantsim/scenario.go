@@ -25,12 +25,13 @@ type Scenario struct {
 	// Folder then names the library (default "Documents").
 	Site string `json:"site,omitempty"`
 	// Count is how many mails mail-burst sends per mailbox, or how many
-	// messages delete-messages and move-messages touch (default 1).
+	// messages delete-messages and move-messages touch, or how many files
+	// delete-files removes from the OneDrive folder Folder (default 1).
 	Count int `json:"count,omitempty"`
 }
 
 // ScenarioNames lists the scenarios Apply knows.
-var ScenarioNames = []string{"delete-folder", "mail-burst", "deprovision-user", "delete-messages", "move-messages", "ransomware", "delete-library", "expire-delta-tokens", "expire-tokens"}
+var ScenarioNames = []string{"delete-folder", "mail-burst", "deprovision-user", "delete-messages", "move-messages", "ransomware", "delete-files", "delete-library", "expire-delta-tokens", "expire-tokens"}
 
 // ScenarioResult says what a scenario changed.
 type ScenarioResult struct {
@@ -118,6 +119,11 @@ func (s *Sim) Apply(sc Scenario) (ScenarioResult, error) {
 				return res, fmt.Errorf("scenario ransomware: user %s has no OneDrive", u.upn)
 			}
 			s.ransomware(u.drive, &res)
+		case "delete-files":
+			if u.drive == nil {
+				return res, fmt.Errorf("scenario delete-files: user %s has no OneDrive", u.upn)
+			}
+			s.deleteFiles(u.drive, sc.Folder, count, &res)
 		case "deprovision-user":
 			u.deleted, u.deletedAt = true, s.logicalNow(s.nextSeq())
 		case "delete-messages", "move-messages":

@@ -61,7 +61,9 @@ func New(cfg Config) (*Sim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tenant simulator config: %w", err)
 	}
-	ca, err := newAuthority(cfg.Now())
+	// Certificates are checked by clients against their real clock, not
+	// the simulator's (possibly fake) one.
+	ca, err := newAuthority(time.Now())
 	if err != nil {
 		return nil, err
 	}
