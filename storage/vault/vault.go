@@ -392,24 +392,28 @@ func (v *Vault) recover() error {
 				}
 			}
 		}
-		err := v.indexSegment(id)
-		if err == nil && (v.shards[id] == v.layout.Disks() || referenced[id]) {
-			continue
-		}
-		if referenced[id] {
-			return fmt.Errorf("segment %d is needed by a snapshot but cannot be indexed: %w", id, err)
+		// Only a complete segment, or one a snapshot needs, is indexed. An
+		// incomplete leftover is removed without ever entering the index:
+		// indexing it first would leave it there, degraded, if this
+		// recovery were itself interrupted.
+		complete := v.shards[id] == v.layout.Disks()
+		if complete || referenced[id] {
+			err := v.indexSegment(id)
+			if err == nil {
+				continue
+			}
+			if referenced[id] {
+				return fmt.Errorf("segment %d is needed by a snapshot but cannot be indexed: %w", id, err)
+			}
 		}
 		v.progress("removing segment %d left over by an interrupted backup", id)
+		v.forgetSet(id)
 		for _, d := range v.present() {
 			if rerr := os.Remove(d.segmentPath(id)); rerr != nil && !os.IsNotExist(rerr) {
 				// A leftover the warden already sealed stays; it is harmless
 				// and the warden's expiry removes it.
 				v.progress("leftover segment %d on %s stays: %v", id, d.Path, rerr)
 			}
-		}
-		if err == nil {
-			entries, _ := v.segmentTable(id)
-			v.index.RemoveSegment(id, entries)
 		}
 		delete(v.shards, id)
 	}
