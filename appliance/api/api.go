@@ -27,6 +27,8 @@ type Service interface {
 	ConfirmClock(ctx context.Context) error
 	Report(ctx context.Context, since time.Time) (*agent.Report, error)
 	DeleteSnapshot(ctx context.Context, id string) error
+	ReplaceDisk(ctx context.Context, oldDir, newDir string) (*vault.ScrubReport, error)
+	SetRetention(ctx context.Context, rollback, audit time.Duration) (*agent.RetentionChange, error)
 }
 
 var _ Service = (*agent.Agent)(nil)

@@ -103,6 +103,20 @@ func Handler(s Service) http.Handler {
 		}
 		return struct{}{}, s.DeleteSnapshot(ctx, req.ID)
 	})
+	handle("replace-disk", func(ctx context.Context, b json.RawMessage) (any, error) {
+		var req struct{ Old, New string }
+		if err := decode(b, &req); err != nil {
+			return nil, err
+		}
+		return s.ReplaceDisk(ctx, req.Old, req.New)
+	})
+	handle("set-retention", func(ctx context.Context, b json.RawMessage) (any, error) {
+		var req struct{ Rollback, Audit time.Duration }
+		if err := decode(b, &req); err != nil {
+			return nil, err
+		}
+		return s.SetRetention(ctx, req.Rollback, req.Audit)
+	})
 	handle("confirm-clock", func(ctx context.Context, _ json.RawMessage) (any, error) { return struct{}{}, s.ConfirmClock(ctx) })
 	return mux
 }
@@ -258,6 +272,18 @@ func (r *Remote) Report(ctx context.Context, since time.Time) (*agent.Report, er
 // DeleteSnapshot implements Service.
 func (r *Remote) DeleteSnapshot(ctx context.Context, id string) error {
 	return r.call(ctx, "delete-snapshot", struct{ ID string }{id}, nil)
+}
+
+// ReplaceDisk implements Service.
+func (r *Remote) ReplaceDisk(ctx context.Context, oldDir, newDir string) (*vault.ScrubReport, error) {
+	var out vault.ScrubReport
+	return &out, r.call(ctx, "replace-disk", struct{ Old, New string }{oldDir, newDir}, &out)
+}
+
+// SetRetention implements Service.
+func (r *Remote) SetRetention(ctx context.Context, rollback, audit time.Duration) (*agent.RetentionChange, error) {
+	var out agent.RetentionChange
+	return &out, r.call(ctx, "set-retention", struct{ Rollback, Audit time.Duration }{rollback, audit}, &out)
 }
 
 // ErrNoAgent is returned by Connect when no daemon listens.
