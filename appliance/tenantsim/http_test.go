@@ -321,11 +321,14 @@ func TestSimThrottle(t *testing.T) {
 	if status != 429 || h.Get("Retry-After") == "" || !strings.Contains(string(body), "ApplicationThrottled") {
 		t.Errorf("over budget: %d Retry-After %q %s, want 429", status, h.Get("Retry-After"), body)
 	}
+	if status, _, _ := call(t, hc, "GET", s.BaseURL()+"/users/"+users[0].UPN+"/mailFolders", tok, "", ""); status != 429 {
+		t.Errorf("same mailbox by UPN: %d, want 429", status)
+	}
 	if status, _, _ := call(t, hc, "GET", s.BaseURL()+"/users/"+users[1].ID+"/mailFolders", tok, "", ""); status != 200 {
 		t.Errorf("other mailbox: %d, want 200", status)
 	}
-	if c := s.Counters(); c.Throttled != 1 || c.Total("mail.folders", 429) != 1 {
-		t.Errorf("counters %+v: want one throttled mail.folders request", c)
+	if c := s.Counters(); c.Throttled != 2 || c.Total("mail.folders", 429) != 2 {
+		t.Errorf("counters %+v: want two throttled mail.folders requests", c)
 	}
 }
 

@@ -228,9 +228,17 @@ func (s *Sim) serveGraph(w *countingWriter, r *http.Request, segs []string) stri
 		writeError(w, r, errf(http.StatusForbidden, "ErrorAccessDenied", "Access is denied. Check credentials and try again."))
 		return class
 	}
-	// The throttle unit is the mailbox, or the drive for file routes.
-	if uid := firstNonEmpty(params["uid"], params["did"]); uid != "" {
-		release, retry := s.throttle.acquire(strings.ToLower(uid))
+	// The throttle unit is the mailbox, or the drive for file routes. A
+	// mailbox named by UPN and by id is one unit.
+	if key := firstNonEmpty(params["uid"], params["did"]); key != "" {
+		s.mu.RLock()
+		if u := s.byID[strings.ToLower(key)]; u != nil {
+			key = u.id
+		} else if u := s.byID[key]; u != nil {
+			key = u.id
+		}
+		s.mu.RUnlock()
+		release, retry := s.throttle.acquire(key)
 		if release == nil {
 			s.counters.throttled.Add(1)
 			e := *errf(http.StatusTooManyRequests, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")

@@ -6,8 +6,8 @@ import (
 )
 
 // throttler enforces per-mailbox limits: requests in flight and requests
-// per fixed window. A mailbox is keyed by the user segment of the path as
-// the client wrote it (id or UPN), lower-cased.
+// per fixed window. The key is the user id (or the drive id for file
+// routes).
 type throttler struct {
 	cfg   Throttle
 	now   func() time.Time

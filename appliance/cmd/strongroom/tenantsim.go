@@ -146,7 +146,8 @@ func newTenantSimScenarioCmd() *cobra.Command {
 changed as JSON. Names: delete-folder (--user, --folder), mail-burst (--count,
 optional --user), deprovision-user (--user), delete-messages and
 move-messages (--user, --folder, --to, --count), ransomware (--user: every
-OneDrive file gets a new version of random bytes), delete-library (--site,
+OneDrive file gets a new version of random bytes), delete-files (--user,
+--folder, --count: files removed from the OneDrive), delete-library (--site,
 --folder for the library, default "Documents"), expire-tokens,
 expire-delta-tokens.`,
 		Args: cobra.ExactArgs(1),
