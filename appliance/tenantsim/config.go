@@ -97,6 +97,14 @@ type Throttle struct {
 	// RetryAfter is the value sent in the Retry-After header, rounded up
 	// to whole seconds. Default one second.
 	RetryAfter time.Duration
+	// ResourceUnits is the most SharePoint and OneDrive resource units the
+	// tenant may spend per minute on file and site routes: 1 for a single
+	// item, its content or a delta page with a token, 2 for a listing, an
+	// initial delta or a write.
+	ResourceUnits int
+	// TeamsPerSecond is the most Teams requests the tenant may make per
+	// second.
+	TeamsPerSecond int
 }
 
 // resolve returns the effective limits; zero limits mean unlimited.
@@ -108,8 +116,10 @@ func (t Throttle) resolve() (Throttle, error) {
 		return r, nil
 	case ThrottleRealistic:
 		r.Concurrent, r.Requests, r.Window = 4, 10000, 10*time.Minute
+		r.ResourceUnits, r.TeamsPerSecond = 1250, 20
 	case ThrottleStrict:
 		r.Concurrent, r.Requests, r.Window = 2, 50, time.Minute
+		r.ResourceUnits, r.TeamsPerSecond = 100, 4
 	default:
 		return r, fmt.Errorf("throttle mode %q: want off, realistic or strict", t.Mode)
 	}
@@ -121,6 +131,12 @@ func (t Throttle) resolve() (Throttle, error) {
 	}
 	if t.Window > 0 {
 		r.Window = t.Window
+	}
+	if t.ResourceUnits > 0 {
+		r.ResourceUnits = t.ResourceUnits
+	}
+	if t.TeamsPerSecond > 0 {
+		r.TeamsPerSecond = t.TeamsPerSecond
 	}
 	if r.RetryAfter <= 0 {
 		r.RetryAfter = time.Second

@@ -32,8 +32,10 @@
 //   - Mailbox: the mail, contacts and calendars of a licensed, not
 //     deleted user; it is also the unit of throttling.
 //
-//   - Throttle: per-mailbox limits on requests in flight and requests per
-//     window, answered with 429 and Retry-After (ThrottleMode).
+//   - Throttle: per-mailbox (or per-drive) limits on requests in flight
+//     and requests per window, plus tenant-wide SharePoint/OneDrive
+//     resource units per minute and Teams requests per second, answered
+//     with 429 and Retry-After (ThrottleMode).
 //
 //   - Fault: an injected failure (503/504 burst, slow answer, truncated
 //     body, connection reset, expired tokens), see Faults.
@@ -59,7 +61,5 @@
 //
 // Not served yet: site pages, group conversations, hosted content of
 // channel messages, channel message delta, the recycle bin, sharing-link
-// creation, Teams and SharePoint resource-unit throttling (drives share
-// the per-mailbox limits), and $filter, $orderby and $search (accepted
-// and ignored).
+// creation, and $filter, $orderby and $search (accepted and ignored).
 package tenantsim

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -195,5 +197,61 @@ func TestSimCountersEndpoint(t *testing.T) {
 	}
 	if c.BytesServed == 0 || c.BytesServed > s.Counters().BytesServed {
 		t.Errorf("bytes served %d (Go method says %d)", c.BytesServed, s.Counters().BytesServed)
+	}
+}
+
+// TestSimTenantBudgets guards the tenant-wide limits: SharePoint/OneDrive
+// resource units per minute (listings cost 2, single items 1) and Teams
+// requests per second, each answered with 429 and Retry-After once spent
+// and refilled when the clock moves on.
+func TestSimTenantBudgets(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	cfg := testConfig()
+	cfg.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	cfg.Throttle = tenantsim.Throttle{Mode: tenantsim.ThrottleStrict, Requests: 1000, ResourceUnits: 5, TeamsPerSecond: 2}
+	s := tenantsim.NewTest(t, cfg)
+	hc := httpClient(t, s)
+	tok := accessToken(t, s, s.BackupApp())
+	u := firstMailbox(t, s)
+	d, _ := s.DumpDrive(u.ID)
+	var teamID, chanID string
+	{
+		_, _, b := call(t, hc, "GET", s.BaseURL()+"/groups", tok, "", "")
+		var gs struct{ Value []struct{ ID string } }
+		_ = json.Unmarshal(b, &gs)
+		teamID = gs.Value[0].ID
+		_, _, b = call(t, hc, "GET", s.BaseURL()+"/teams/"+teamID+"/channels", tok, "", "")
+		_ = json.Unmarshal(b, &gs)
+		chanID = gs.Value[0].ID
+	}
+	root := s.BaseURL() + "/drives/" + d.DriveID + "/root"
+	msgs := s.BaseURL() + "/teams/" + teamID + "/channels/" + chanID + "/messages"
+	steps := []struct {
+		name    string
+		advance time.Duration
+		url     string
+		want    int
+	}{
+		{"single item costs 1", 0, root, 200},
+		{"listing costs 2", 0, root + "/children", 200},
+		{"second listing reaches 5", 0, root + "/children", 200},
+		{"budget spent", 0, root, 429},
+		{"next minute refills", time.Minute, root, 200},
+		{"teams 1", 0, msgs, 200},
+		{"teams 2", 0, msgs, 200},
+		{"teams 3 in the same second", 0, msgs, 429},
+		{"teams next second", time.Second, msgs, 200},
+	}
+	for _, st := range steps {
+		advance(st.advance)
+		status, h, body := call(t, hc, "GET", st.url, tok, "", "")
+		if status != st.want {
+			t.Errorf("%s: %d %s, want %d", st.name, status, body, st.want)
+		}
+		if status == 429 && (h.Get("Retry-After") == "" || !strings.Contains(string(body), "activityLimitReached")) {
+			t.Errorf("%s: 429 without Retry-After or code: %s", st.name, body)
+		}
 	}
 }

@@ -248,6 +248,10 @@ func (s *Sim) serveGraph(w *countingWriter, r *http.Request, segs []string) stri
 		}
 		defer release()
 	}
+	if gerr := s.tenantBudget(r, class); gerr != nil {
+		writeError(w, r, gerr)
+		return class
+	}
 	if !s.faultsApply(w, r) {
 		return class
 	}
@@ -280,4 +284,27 @@ func (s *Sim) ExpireDeltaTokens() {
 	s.mu.Lock()
 	s.deltaEpoch++
 	s.mu.Unlock()
+}
+
+// tenantBudget applies the tenant-wide limits: SharePoint/OneDrive
+// resource units per minute and Teams requests per second.
+func (s *Sim) tenantBudget(r *http.Request, class string) *graphError {
+	t := s.throttle
+	var retry int
+	var msg string
+	switch {
+	case strings.HasPrefix(class, "files") || class == "sites":
+		retry = t.take("tenant:ru", t.cfg.ResourceUnits, time.Minute, resourceUnits(r, class))
+		msg = "The request has been throttled: the tenant exceeded its resource units per minute."
+	case class == "teams":
+		retry = t.take("tenant:teams", t.cfg.TeamsPerSecond, time.Second, 1)
+		msg = "The request has been throttled: too many Teams requests per second."
+	}
+	if retry == 0 {
+		return nil
+	}
+	s.counters.throttled.Add(1)
+	e := errf(http.StatusTooManyRequests, "activityLimitReached", msg)
+	e.retryAfter = retry
+	return e
 }

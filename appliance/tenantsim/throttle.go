@@ -1,6 +1,8 @@
 package tenantsim
 
 import (
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -56,4 +58,47 @@ func (t *throttler) acquire(key string) (release func(), retryAfter int) {
 		b.inflight--
 		t.mu.Unlock()
 	}, 0
+}
+
+// take spends cost from the tenant-wide budget key of limit per window.
+// It returns 0 when admitted, else the Retry-After seconds.
+func (t *throttler) take(key string, limit int, window time.Duration, cost int) (retryAfter int) {
+	if t.cfg.Mode == ThrottleOff || limit <= 0 {
+		return 0
+	}
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.boxes[key]
+	if b == nil || now.Sub(b.windowStart) >= window {
+		b = &boxState{windowStart: now}
+		t.boxes[key] = b
+	}
+	if b.count+cost > limit {
+		left := b.windowStart.Add(window).Sub(now)
+		return max(1, int((left+time.Second-1)/time.Second))
+	}
+	b.count += cost
+	return 0
+}
+
+// resourceUnits is what a file or site request costs.
+func resourceUnits(r *http.Request, class string) int {
+	switch {
+	case r.Method != http.MethodGet:
+		return 2
+	case class == "files.delta":
+		if r.URL.Query().Get("$deltatoken") != "" || strings.Contains(r.URL.Path, "(token=") {
+			return 1
+		}
+		return 2
+	case class == "files.content":
+		return 1
+	}
+	last := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+	switch last {
+	case "children", "drives", "lists", "items", "versions", "permissions", "sites":
+		return 2
+	}
+	return 1
 }
