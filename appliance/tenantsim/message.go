@@ -30,6 +30,9 @@ type message struct {
 	isRead      bool
 	isDraft     bool
 	raw         []byte
+	// bodyPreview is computed once, when the message enters the store:
+	// scanning a non-ASCII body for every listing dominated delta cost.
+	bodyPreview string
 }
 
 // attachment is a file attached to a message. Generated content is a

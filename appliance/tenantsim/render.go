@@ -85,7 +85,7 @@ func messageJSON(it *item) map[string]any {
 		"hasAttachments":             hasFileAttachments(m),
 		"internetMessageId":          m.messageID,
 		"subject":                    m.subject,
-		"bodyPreview":                preview(m.body),
+		"bodyPreview":                m.bodyPreview,
 		"importance":                 m.importance,
 		"parentFolderId":             it.coll.id,
 		"conversationId":             "AAQk" + shortHash(m.subject, 3),

@@ -135,6 +135,9 @@ func (s *Sim) logTouch(c *collection, id string) {
 }
 
 func (s *Sim) addItem(c *collection, it *item) {
+	if it.msg != nil && it.msg.bodyPreview == "" {
+		it.msg.bodyPreview = preview(it.msg.body)
+	}
 	it.coll = c
 	c.user.items[it.id] = it
 	s.logAdd(c, it.id)
