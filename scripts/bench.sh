@@ -126,3 +126,13 @@ first pass vs restic    $(python3 -c "import sys;print(f'{float(sys.argv[1])/flo
 scrub vs cat            ${scrub_s}s vs ${cat_s}s  ($(python3 -c "import sys;print(f'{100*float(sys.argv[1])/float(sys.argv[2]):.0f}%')" "$cat_s" "$scrub_s") of cat's speed)
 repair vs cp            ${repair_s}s vs ${cp_s}s  ($(python3 -c "import sys;print(f'{100*float(sys.argv[1])/float(sys.argv[2]):.0f}%')" "$cp_s" "$repair_s") of cp's speed)
 SUMMARY
+
+# Simulated tenant: full backup, unchanged incremental and an incremental
+# after a mail burst, against realistic throttling with every Graph request
+# delayed by TENANT_LATENCY; wall time against the ideal the limits allow
+# (see BENCHMARKS.md). TENANT_USERS, TENANT_LATENCY, TENANT_WORKERS override.
+TENANT_USERS=${TENANT_USERS:-50}
+TENANT_LATENCY=${TENANT_LATENCY:-30ms}
+TENANT_WORKERS=${TENANT_WORKERS:-16}
+echo; echo "== strongroom bench tenant ($(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg))"
+"$SR" bench tenant --users "$TENANT_USERS" --seed 7 --throttle realistic --latency "$TENANT_LATENCY" --workers "$TENANT_WORKERS"
