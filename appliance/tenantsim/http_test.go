@@ -394,3 +394,62 @@ func TestSimFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestSimDeltaPageSize guards delta paging: $top and the Prefer header
+// set the page size, and pages after a $top request keep it.
+func TestSimDeltaPageSize(t *testing.T) {
+	s := tenantsim.NewTest(t, testConfig())
+	hc := httpClient(t, s)
+	tok := accessToken(t, s, s.BackupApp())
+	u := firstMailbox(t, s)
+	d, _ := s.DumpMailbox(u.ID)
+	inbox := 0
+	for _, m := range d.Messages {
+		if m.FolderPath == "Inbox" {
+			inbox++
+		}
+	}
+	cases := []struct {
+		name, query, prefer string
+		want                int
+	}{
+		{"default page of 10", "", "", 10},
+		{"$top 3", "?$top=3", "", 3},
+		{"Prefer maxpagesize 4", "", "odata.maxpagesize=4", 4},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			next := s.BaseURL() + "/users/" + u.ID + "/mailFolders/inbox/messages/delta()" + tc.query
+			total := 0
+			for page := 0; next != ""; page++ {
+				req, _ := http.NewRequest("GET", next, nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				if tc.prefer != "" {
+					req.Header.Set("Prefer", tc.prefer)
+				}
+				resp, err := hc.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var body struct {
+					Value []json.RawMessage `json:"value"`
+					Next  string            `json:"@odata.nextLink"`
+					Delta string            `json:"@odata.deltaLink"`
+				}
+				_ = json.NewDecoder(resp.Body).Decode(&body)
+				resp.Body.Close()
+				if body.Next != "" && len(body.Value) != tc.want {
+					t.Fatalf("page %d has %d items, want %d", page, len(body.Value), tc.want)
+				}
+				if body.Next == "" && body.Delta == "" {
+					t.Fatalf("page %d has neither nextLink nor deltaLink", page)
+				}
+				total += len(body.Value)
+				next = body.Next
+			}
+			if total != inbox {
+				t.Errorf("pages held %d messages, Inbox has %d", total, inbox)
+			}
+		})
+	}
+}

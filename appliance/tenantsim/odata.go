@@ -116,6 +116,9 @@ type deltaState struct {
 	After  uint64 `json:"a"`
 	Upto   uint64 `json:"u"`
 	Select string `json:"s,omitempty"`
+	// Top is the $top of the first request, which later pages keep
+	// unless the request sets its own page size.
+	Top int `json:"t,omitempty"`
 }
 
 func (s *Sim) encodeDelta(st deltaState) string {
@@ -170,6 +173,9 @@ func (q *request) serveDelta(c *collection, odataType string, lookup func(id str
 	switch tok := firstNonEmpty(qv.Get("$skiptoken"), qv.Get("$deltatoken")); {
 	case tok == "":
 		st = deltaState{Coll: c.id, Epoch: s.deltaEpoch, Full: true, Upto: s.seq, Select: qv.Get("$select")}
+		if qv.Get("$top") != "" {
+			st.Top = size
+		}
 	default:
 		var ok bool
 		st, ok = s.decodeDelta(tok)
@@ -179,6 +185,9 @@ func (q *request) serveDelta(c *collection, odataType string, lookup func(id str
 		if qv.Get("$deltatoken") != "" {
 			// A delta link: changes since its position up to now.
 			st.Full, st.Upto = false, s.seq
+		}
+		if st.Top > 0 && qv.Get("$top") == "" && preferMaxPageSize(q.r) == 0 {
+			size = st.Top
 		}
 	}
 	var sel map[string]bool
@@ -217,7 +226,7 @@ func (q *request) serveDelta(c *collection, odataType string, lookup func(id str
 		st.After = next
 		body["@odata.nextLink"] = link + "?" + url.Values{"$skiptoken": {s.encodeDelta(st)}}.Encode()
 	} else {
-		end := deltaState{Coll: c.id, Epoch: st.Epoch, After: st.Upto, Select: st.Select}
+		end := deltaState{Coll: c.id, Epoch: st.Epoch, After: st.Upto, Select: st.Select, Top: st.Top}
 		body["@odata.deltaLink"] = link + "?" + url.Values{"$deltatoken": {s.encodeDelta(end)}}.Encode()
 	}
 	return body, nil
