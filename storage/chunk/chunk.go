@@ -146,25 +146,39 @@ func putBuf(b []byte) { poolFor(len(b)).Put(&b) }
 // fill moves the pending bytes to the front of the buffer and reads until the
 // buffer is full or the reader is drained.
 func (c *Chunker) fill() error {
+	full := 2 * c.p.Max
 	if c.buf == nil {
-		c.buf = getBuf(2 * c.p.Max)
+		// Start small: most items (mail, contacts) are far smaller than
+		// Max, and a 2×Max buffer per concurrent upload adds up. The
+		// buffer grows to 2×Max the first time the stream fills it.
+		c.buf = getBuf(min(full, smallBuf))
 	}
-	if c.start > 0 {
-		c.end = copy(c.buf, c.buf[c.start:c.end])
-		c.start = 0
-	}
-	n, err := io.ReadFull(c.r, c.buf[c.end:])
-	c.end += n
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		c.eof = true
-		return nil
-	default:
-		return fmt.Errorf("chunk: read: %w", err)
+	for {
+		if c.start > 0 {
+			c.end = copy(c.buf, c.buf[c.start:c.end])
+			c.start = 0
+		}
+		n, err := io.ReadFull(c.r, c.buf[c.end:])
+		c.end += n
+		switch {
+		case err == nil && len(c.buf) < full:
+			big := getBuf(full)
+			c.end = copy(big, c.buf[:c.end])
+			putBuf(c.buf)
+			c.buf = big
+		case err == nil:
+			return nil
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			c.eof = true
+			return nil
+		default:
+			return fmt.Errorf("chunk: read: %w", err)
+		}
 	}
 }
+
+// smallBuf is the first buffer a chunker reads into.
+const smallBuf = 64 << 10
 
 // cut returns the length of the chunk at the start of b, which holds either
 // at least Max bytes or the whole rest of the stream.
