@@ -99,27 +99,22 @@ func (b *backup) run(ctx context.Context) (Result, error) {
 	// Nothing has been written so far; from here on failures are per
 	// collection or item.
 	b.put(vault.Item{Path: PathPrefix(b.u.ID) + userRecord, Meta: b.baseMeta(catalog.KindUser, nil)}, userJSON)
-	for _, c := range folders {
-		b.sync(ctx, c)
-	}
+	all := folders
 	if b.o.IncludeContacts {
 		if cs, err := b.contactFolders(ctx); err != nil {
 			b.carryKind(kindContacts, "list contact folders", err)
 		} else {
-			for _, c := range cs {
-				b.sync(ctx, c)
-			}
+			all = append(all, cs...)
 		}
 	}
 	if b.o.IncludeCalendars {
 		if cs, err := b.calendars(ctx); err != nil {
 			b.carryKind(kindCalendars, "list calendars", err)
 		} else {
-			for _, c := range cs {
-				b.sync(ctx, c)
-			}
+			all = append(all, cs...)
 		}
 	}
+	b.syncAll(ctx, all)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.sinkErr != nil {
@@ -129,6 +124,27 @@ func (b *backup) run(ctx context.Context) (Result, error) {
 		return b.res, fmt.Errorf("back up mailbox %s: %w", b.u.UPN, err)
 	}
 	return b.res, nil
+}
+
+// folderWorkers is how many collections of one mailbox sync at once. A
+// folder's delta pages come one after another, so syncing folders side by
+// side is what lets a mailbox use the 4 concurrent requests Exchange
+// allows (the governor enforces that limit).
+const folderWorkers = 4
+
+// syncAll syncs collections, folderWorkers at a time.
+func (b *backup) syncAll(ctx context.Context, cs []*collection) {
+	sem := make(chan struct{}, folderWorkers)
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(c *collection) {
+			defer func() { <-sem; wg.Done() }()
+			b.sync(ctx, c)
+		}(c)
+	}
+	wg.Wait()
 }
 
 func (b *backup) fatal(op string, err error) error {
