@@ -135,18 +135,48 @@ func (g *Governor) sem(key string) chan struct{} {
 
 // RoundTrip sends req under the resource's concurrency limit, waiting out
 // any tenant-wide pause, and retries throttled or failed attempts.
+//
+// The resource's slot is held until the caller closes the response body,
+// not just until the headers arrive: Exchange counts a request as in flight
+// until its body has been sent, and releasing early lets a fifth request
+// start and draw a 429 that pauses the whole tenant.
 func (g *Governor) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	key, workload := resourceOf(req.URL.Path)
-	if key != "" {
-		s := g.sem(key)
-		select {
-		case s <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		defer func() { <-s }()
+	if key == "" {
+		return g.roundTrip(req, workload)
 	}
+	s := g.sem(key)
+	select {
+	case s <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { <-s }) }
+	resp, err := g.roundTrip(req, workload)
+	if err != nil || resp.Body == nil {
+		release()
+		return resp, err
+	}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	return resp, nil
+}
+
+// releasingBody frees the resource's slot when the body is closed.
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.release()
+	return err
+}
+
+func (g *Governor) roundTrip(req *http.Request, workload string) (*http.Response, error) {
+	ctx := req.Context()
 	reauthed := false
 	for attempt := 0; ; attempt++ {
 		if err := g.waitPause(ctx); err != nil {
