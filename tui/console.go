@@ -10,7 +10,9 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/setup"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
@@ -100,7 +102,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.err, m.closer = nil, msg.closer
-		m.status = screens.NewStatus(msg.svc, screens.StatusOptions{Refresh: m.opts.Refresh}, m.opts.Styles)
+		path := m.opts.ConfigPath
+		m.status = screens.NewStatus(msg.svc, screens.StatusOptions{Refresh: m.opts.Refresh,
+			Retention: func() (screens.Windows, error) { return readWindows(path) }}, m.opts.Styles)
 		return m, m.status.Init()
 	}
 	switch {
@@ -172,4 +176,28 @@ func Run(opts Options, in io.Reader, out io.Writer) error {
 		return nil
 	}
 	return err
+}
+
+// readWindows reads the retention windows from the configuration file,
+// with the agent's defaults for windows it leaves out. Only the retention
+// section is read, so the rest of the file need not be valid here.
+func readWindows(path string) (screens.Windows, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return screens.Windows{}, err
+	}
+	var c struct {
+		Retention config.Retention `yaml:"retention"`
+	}
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		return screens.Windows{}, fmt.Errorf("configuration %s: %w", path, err)
+	}
+	w := screens.Windows{Rollback: c.Retention.Rollback.D(), Audit: c.Retention.Audit.D()}
+	if w.Rollback == 0 {
+		w.Rollback = config.DefaultRollback
+	}
+	if w.Audit == 0 {
+		w.Audit = config.DefaultAudit
+	}
+	return w, nil
 }

@@ -181,8 +181,12 @@ func TestStatusActions(t *testing.T) {
 		t.Errorf("c with a pending jump did not confirm: %q", c.svc.Calls())
 	}
 	c.key("l")
-	if !c.m.Status().Browsing() || !strings.Contains(c.m.View(), "anna@contoso.com/") {
+	if !c.m.Status().Browsing() || !strings.Contains(c.m.View(), "Choose a restore point") {
 		t.Fatalf("browser:\n%s", c.m.View())
+	}
+	c.key("enter")
+	if !strings.Contains(c.m.View(), "anna@contoso.com/") {
+		t.Fatalf("enter did not open the latest restore point:\n%s", c.m.View())
 	}
 	c.key("enter")
 	if !strings.Contains(c.m.View(), "Contacts/") {
@@ -191,6 +195,10 @@ func TestStatusActions(t *testing.T) {
 	c.key("backspace")
 	if !strings.Contains(c.m.View(), "ben@contoso.com/") {
 		t.Fatalf("backspace did not go up:\n%s", c.m.View())
+	}
+	c.key("esc")
+	if !c.m.Status().Browsing() || !strings.Contains(c.m.View(), "Choose a restore point") {
+		t.Fatalf("esc in the listing did not go back to the restore points:\n%s", c.m.View())
 	}
 	c.key("esc")
 	if c.m.Status().Browsing() {
@@ -225,6 +233,11 @@ func TestGoldenScreens(t *testing.T) {
 	screensByName["status"] = c.m.View()
 	c.key("l")
 	screensByName["status-browse"] = c.m.View()
+	c.key("enter")
+	screensByName["status-browse-list"] = c.m.View()
+	for name, v := range formScreens(t) {
+		screensByName[name] = v
+	}
 	for name, got := range screensByName {
 		t.Run(name, func(t *testing.T) {
 			checkScreen(t, got)
@@ -273,10 +286,29 @@ func TestEveryRuneIsConsoleSafe(t *testing.T) {
 		c.typ("nope").key("enter").typ("wxyz").key("enter", "l", "enter", "backspace", "esc", "b", "c")
 		views = append(views, c.views...)
 	}
+	// The status screen and its action forms: browse, restore (a folder
+	// and an item), replace a disk, change retention, each with a
+	// refusal and a result.
+	walkStatus := func(c *console) {
+		c.key("l", "enter", "enter", "backspace", "esc", "esc", "b", "c")
+		walkForms(c)
+		views = append(views, c.views...)
+	}
 	walk(newConsole(t, false))
 	walk(newConsoleIn(t, false, termenv.ANSI))
+	walkStatus(newConsoleWith(t, true, termenv.Ascii, missingDisk2))
+	walkStatus(newConsoleWith(t, true, termenv.ANSI, missingDisk2))
 	if len(views) < 50 {
 		t.Fatalf("only %d screens rendered", len(views))
+	}
+	// The walk reached every form and each one's refusal and result.
+	all := ansi.Strip(strings.Join(views, "\n"))
+	for _, want := range []string{"Choose a restore point", "STRONGROOM restore", "Name the target mailbox", "Restore finished",
+		"STRONGROOM replace disk", "is not an absolute path", "Disk 2 was replaced", "Rebuilding the lost disk",
+		"STRONGROOM retention", `Keep every point: duration "x"`, "Retention set", "Budget 2026?Q1 ? ?? [AAMkAGI3TH]"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no rendered screen shows %q", want)
+		}
 	}
 	for i, v := range views {
 		for _, r := range ansi.Strip(v) {

@@ -112,6 +112,11 @@ type fakeService struct {
 	status  agent.Status
 	calls   []string
 	listing map[string][]catalog.Node
+	snaps   []agent.SnapshotSummary
+
+	restores  []agent.RestoreRequest
+	replaced  [][2]string
+	retention [][2]time.Duration
 }
 
 var fixedNow = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
@@ -136,6 +141,24 @@ func newFakeService() *fakeService {
 		"anna@contoso.com": {{Name: "Mail", View: "anna@contoso.com/Mail", Items: 280, Bytes: 51000000},
 			{Name: "Contacts", View: "anna@contoso.com/Contacts", Items: 20, Bytes: 1000000}},
 	}
+	s.listing["anna@contoso.com/Mail"] = []catalog.Node{{Name: "Inbox", View: "anna@contoso.com/Mail/Inbox", Items: 250, Bytes: 50000000}}
+	s.listing["anna@contoso.com/Mail/Inbox"] = []catalog.Node{
+		{Name: "Signed Contracts", View: "anna@contoso.com/Mail/Inbox/Signed Contracts", Items: 12, Bytes: 9000000},
+		{Name: "Quarterly figures [AAMkAGI2TG].eml", View: "anna@contoso.com/Mail/Inbox/Quarterly figures [AAMkAGI2TG].eml", Items: 1, Bytes: 48000,
+			Leaf: &catalog.Entry{Path: "users/u-anna/mail/m-AAMkAGI2TG", View: "anna@contoso.com/Mail/Inbox/Quarterly figures [AAMkAGI2TG].eml", Size: 48000}},
+		// A subject with a slash (the catalog shows it as U+2215) and
+		// characters the console font lacks.
+		{Name: "Budget 2026\u2215Q1 \u2602 \u65e5\u672c [AAMkAGI3TH].eml", View: "anna@contoso.com/Mail/Inbox/Budget 2026\u2215Q1 \u2602 \u65e5\u672c [AAMkAGI3TH].eml", Items: 1, Bytes: 2000,
+			Leaf: &catalog.Entry{Path: "users/u-anna/mail/m-AAMkAGI3TH", Size: 2000}},
+	}
+	// Listed oldest first, as the agent does; the browser shows the
+	// newest first.
+	for i := 3; i >= 0; i-- {
+		at := fixedNow.Add(-3*time.Hour - 30*time.Minute - time.Duration(i)*4*time.Hour)
+		s.snaps = append(s.snaps, agent.SnapshotSummary{ID: fmt.Sprintf("%s-%02d", at.Format("20060102T150405Z"), i), Created: at,
+			RetainUntil: at.Add(30 * 24 * time.Hour), Result: "success", Items: 182340 - int64(i)*100, Bytes: 52428800000})
+	}
+	s.snaps[0].Result = "partial"
 	return s
 }
 
@@ -161,9 +184,44 @@ func (s *fakeService) Backup(context.Context, agent.BackupRequest) (*agent.Backu
 	return &agent.BackupReport{Snapshot: "20260314T093000Z-cd34", Result: "success", Mailboxes: 50, Items: 183000}, nil
 }
 
+func (s *fakeService) Snapshots(context.Context) ([]agent.SnapshotSummary, error) {
+	s.record("snapshots")
+	return s.snaps, nil
+}
+
 func (s *fakeService) List(_ context.Context, snap, dir string) (string, []catalog.Node, error) {
 	s.record("list:" + dir)
-	return "20260314T060000Z-ab12", s.listing[dir], nil
+	if snap == "" {
+		snap = "20260314T060000Z-ab12"
+	}
+	return snap, s.listing[dir], nil
+}
+
+func (s *fakeService) Restore(_ context.Context, req agent.RestoreRequest) (*agent.RestoreReport, error) {
+	s.record("restore")
+	s.mu.Lock()
+	s.restores = append(s.restores, req)
+	s.mu.Unlock()
+	rep := &agent.RestoreReport{Snapshot: req.Snapshot, Selected: 12, TargetUser: req.TargetUser, TargetFolder: req.TargetFolder}
+	rep.Restored, rep.Skipped, rep.Failed = 9, 2, 1
+	rep.Errors = []string{"Quarterly figures: 413 request entity too large"}
+	return rep, nil
+}
+
+func (s *fakeService) ReplaceDisk(_ context.Context, oldDir, newDir string) (*vault.ScrubReport, error) {
+	s.record("replace-disk")
+	s.mu.Lock()
+	s.replaced = append(s.replaced, [2]string{oldDir, newDir})
+	s.mu.Unlock()
+	return &vault.ScrubReport{Segments: 800, Repaired: 800, Healthy: true}, nil
+}
+
+func (s *fakeService) SetRetention(_ context.Context, rollback, audit time.Duration) (*agent.RetentionChange, error) {
+	s.record("set-retention")
+	s.mu.Lock()
+	s.retention = append(s.retention, [2]time.Duration{rollback, audit})
+	s.mu.Unlock()
+	return &agent.RetentionChange{Rollback: rollback, Audit: audit, Extended: 37}, nil
 }
 
 func (s *fakeService) RestoreTest(context.Context, int) (*agent.RestoreTestReport, error) {
@@ -190,6 +248,7 @@ type console struct {
 	m     *tui.Model
 	be    *fakeBackend
 	svc   *fakeService
+	cfg   string // the configuration file's path
 	quit  bool
 	views []string // every screen rendered, for the glyph test
 }
@@ -202,6 +261,13 @@ func newConsole(t *testing.T, configExists bool) *console {
 // newConsoleIn renders with the given colour profile.
 func newConsoleIn(t *testing.T, configExists bool, profile termenv.Profile) *console {
 	t.Helper()
+	return newConsoleWith(t, configExists, profile, nil)
+}
+
+// newConsoleWith lets prep change the fake agent's state before the
+// console reads it.
+func newConsoleWith(t *testing.T, configExists bool, profile termenv.Profile, prep func(*fakeService)) *console {
+	t.Helper()
 	// A path that never exists keeps golden screens stable; the fake
 	// backend writes nothing there.
 	dir := "/nonexistent/strongroom"
@@ -212,7 +278,10 @@ func newConsoleIn(t *testing.T, configExists bool, profile termenv.Profile) *con
 	if configExists {
 		os.WriteFile(cfg, []byte("tenant_id: x\n"), 0o600)
 	}
-	c := &console{t: t, be: newFakeBackend(), svc: newFakeService()}
+	c := &console{t: t, be: newFakeBackend(), svc: newFakeService(), cfg: cfg}
+	if prep != nil {
+		prep(c.svc)
+	}
 	st := styles.New(styles.NewRenderer(os.Stdout, profile))
 	c.m = tui.New(tui.Options{ConfigPath: cfg, KeyFile: filepath.Join(dir, "recovery.key"), Setup: c.be, Styles: st,
 		Open: func(string) (screens.Service, func() error, error) { return c.svc, func() error { return nil }, nil }})
@@ -249,6 +318,33 @@ func (c *console) key(names ...string) *console {
 	for _, n := range names {
 		_, cmd := c.m.Update(keyMsg(n))
 		c.run(cmd)
+	}
+	return c
+}
+
+// keyHolding sends a key and runs its commands except the first of a
+// batch, which it returns unrun: an action the test lets "run" while it
+// looks at the screen. run(held) finishes it.
+func (c *console) keyHolding(name string) tea.Cmd {
+	c.t.Helper()
+	_, cmd := c.m.Update(keyMsg(name))
+	if cmd == nil {
+		c.t.Fatalf("%s started nothing; screen:\n%s", name, c.m.View())
+	}
+	batch, ok := cmd().(tea.BatchMsg)
+	if !ok || len(batch) < 2 {
+		c.t.Fatalf("%s did not start an action with a status refresh", name)
+	}
+	for _, rest := range batch[1:] {
+		c.run(rest)
+	}
+	return batch[0]
+}
+
+// erase sends n backspaces.
+func (c *console) erase(n int) *console {
+	for range n {
+		c.key("backspace")
 	}
 	return c
 }

@@ -57,3 +57,30 @@ func Bar(done, all, width int) string {
 	full := done * width / all
 	return strings.Repeat(styles.BarFull, full) + strings.Repeat(styles.BarEmpty, width-full) + fmt.Sprintf(" %3d%%", done*100/all)
 }
+
+// Span formats a retention window as operators type it: whole years as
+// "7y", whole days as "30d", anything else in Go's form ("36h0m0s").
+func Span(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d > 0 && d%(365*day) == 0:
+		return fmt.Sprintf("%dy", d/(365*day))
+	case d > 0 && d%day == 0:
+		return fmt.Sprintf("%dd", d/day)
+	}
+	return d.String()
+}
+
+// Safe replaces every rune the console font lacks with '?', for text
+// that comes from outside (mailbox folder names, subjects, errors).
+func Safe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' {
+			return ' '
+		}
+		if !styles.ConsoleSafe(r) {
+			return '?'
+		}
+		return r
+	}, s)
+}

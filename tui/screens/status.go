@@ -22,6 +22,9 @@ type StatusOptions struct {
 	Refresh time.Duration
 	// Timeout bounds a status read; actions run without a deadline.
 	Timeout time.Duration
+	// Retention reads the current retention windows for the retention
+	// form (the agent's status does not carry them); nil: unknown.
+	Retention func() (Windows, error)
 }
 
 // Status is the screen shown after setup: the agent's state and the
@@ -37,6 +40,10 @@ type Status struct {
 	msg     string
 	kind    components.MessageKind
 	browse  *Browser
+	restore *restoreForm // over the browser
+	disk    *diskForm
+	ret     *retentionForm
+	windows *Windows // set by a retention change made here
 }
 
 // NewStatus returns the status screen for svc.
@@ -100,36 +107,95 @@ func (s *Status) Update(msg tea.Msg) tea.Cmd {
 			s.msg, s.kind = msg.result, components.Good
 		}
 		return s.fetch()
+	case restoreMsg:
+		s.running = ""
+		s.gotRestore(msg)
+		return s.fetch()
+	case replaceMsg:
+		s.running = ""
+		s.gotReplace(msg)
+		return s.fetch()
+	case retentionMsg:
+		s.running = ""
+		s.gotRetention(msg)
+		return s.fetch()
+	case snapshotsMsg:
+		if s.browse != nil {
+			s.browse.gotSnapshots(msg)
+		}
+		return nil
 	case listMsg:
 		if s.browse != nil {
 			s.browse.got(msg)
 		}
 		return nil
 	case tea.KeyMsg:
-		if s.browse != nil {
+		switch {
+		case s.restore != nil:
+			return s.restoreKey(msg)
+		case s.browse != nil:
+			if key.Matches(msg, keys.Restore) {
+				s.openRestore()
+				return nil
+			}
 			cmd, closed := s.browse.key(msg)
 			if closed {
 				s.browse = nil
 			}
 			return cmd
+		case s.disk != nil:
+			return s.diskKey(msg)
+		case s.ret != nil:
+			return s.retentionKey(msg)
 		}
 		return s.key(msg)
 	}
 	return nil
 }
 
+func (s *Status) say(kind components.MessageKind, format string, args ...any) {
+	s.msg, s.kind = fmt.Sprintf(format, args...), kind
+}
+
+// launch runs an action of a form unless another is running; its
+// command's message reports the result. It returns nil, with a message,
+// when another action is still running.
+func (s *Status) launch(what, busy string, run func(ctx context.Context) tea.Msg) tea.Cmd {
+	if s.running != "" {
+		s.say(components.Warning, "Wait: %s is still running.", s.running)
+		return nil
+	}
+	s.running = what
+	s.say(components.Info, "%s", busy)
+	return tea.Batch(func() tea.Msg { return run(context.Background()) }, s.fetch())
+}
+
+// job describes the agent's running job of the given kind from the last
+// status read, or "".
+func (s *Status) job(kind string) string {
+	if s.status == nil || s.status.Job == nil || s.status.Job.Kind != kind {
+		return ""
+	}
+	j := s.status.Job
+	line := "Agent: " + j.Kind
+	if j.Message != "" {
+		line += ", " + j.Message
+	}
+	if !j.Started.IsZero() {
+		line += ", running for " + components.Age(s.status.Now.Sub(j.Started))
+	}
+	if j.UsersAll > 0 {
+		line += " " + components.Bar(j.UsersDone, j.UsersAll, 12)
+	}
+	return components.Fit(components.Safe(line), components.BodyWidth)
+}
+
 func (s *Status) key(msg tea.KeyMsg) tea.Cmd {
 	start := func(what, busy string, run func(ctx context.Context) (string, error)) tea.Cmd {
-		if s.running != "" {
-			s.msg, s.kind = "Wait: "+s.running+" is still running.", components.Warning
-			return nil
-		}
-		s.running = what
-		s.msg, s.kind = busy, components.Info
-		return tea.Batch(func() tea.Msg {
-			res, err := run(context.Background())
+		return s.launch(what, busy, func(ctx context.Context) tea.Msg {
+			res, err := run(ctx)
 			return actionMsg{what, res, err}
-		}, s.fetch())
+		})
 	}
 	switch {
 	case key.Matches(msg, keys.Quit):
@@ -174,21 +240,37 @@ func (s *Status) key(msg tea.KeyMsg) tea.Cmd {
 		})
 	case key.Matches(msg, keys.Browse):
 		s.browse = newBrowser(s.svc, s.st)
-		return s.browse.load("")
+		s.msg = ""
+		return s.browse.loadSnapshots()
+	case key.Matches(msg, keys.ReplaceDisk):
+		s.openDisk()
+		return nil
+	case key.Matches(msg, keys.Retention):
+		s.openRetention()
+		return nil
 	}
 	return nil
 }
 
 // View draws the status screen, or the browser when it is open.
 func (s *Status) View() string {
-	if s.browse != nil {
+	switch {
+	case s.restore != nil:
+		return s.restoreView()
+	case s.browse != nil:
 		return s.browse.View(s.msg, s.kind)
+	case s.disk != nil:
+		return s.diskView()
+	case s.ret != nil:
+		return s.retentionView()
 	}
-	help := []key.Binding{keys.Backup, keys.RestoreTest, keys.Scrub, keys.Browse}
+	help := []key.Binding{keys.Backup, keys.RestoreTest, keys.Scrub, keys.Browse, keys.ReplaceDisk, keys.Retention}
 	if s.status != nil && s.status.Vault.Clock.JumpPending {
+		// No room for both on 80 columns; q still quits.
 		help = append(help, keys.Clock)
+	} else {
+		help = append(help, keys.Quit)
 	}
-	help = append(help, keys.Quit)
 	right := ""
 	if s.status != nil {
 		right = s.status.Now.UTC().Format("2006-01-02 15:04 UTC")

@@ -1,0 +1,241 @@
+package screens
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/tui/components"
+	"github.com/strongroom/strongroom/tui/keys"
+)
+
+// Windows are the two retention windows: every restore point is kept
+// for Rollback, the first of each month for Audit.
+type Windows struct {
+	Rollback, Audit time.Duration
+}
+
+// retentionForm changes the retention windows.
+type retentionForm struct {
+	current *Windows // nil when they could not be read
+	readErr error
+	fields  [2]components.Field // rollback, audit
+	focus   int
+	parsed  Windows
+	phase   phase
+	change  *agent.RetentionChange
+	err     error
+}
+
+type retentionMsg struct {
+	ch  *agent.RetentionChange
+	err error
+}
+
+// ChangingRetention reports whether the retention form is open.
+func (s *Status) ChangingRetention() bool { return s.ret != nil }
+
+const extendOnly = "Existing restore points are only ever extended, never shortened: a longer window " +
+	"extends the lock of every restore point it covers; a shorter one applies only to restore points made from now on."
+
+func (s *Status) openRetention() {
+	f := &retentionForm{fields: [2]components.Field{
+		{Label: "Keep every point", Width: 10, Max: 10},
+		{Label: "Keep monthly", Width: 10, Max: 10},
+	}}
+	switch {
+	case s.windows != nil:
+		w := *s.windows
+		f.current = &w
+	case s.opts.Retention != nil:
+		w, err := s.opts.Retention()
+		if err != nil {
+			f.readErr = err
+		} else {
+			f.current = &w
+		}
+	}
+	if f.current != nil {
+		f.fields[0].Value, f.fields[1].Value = components.Span(f.current.Rollback), components.Span(f.current.Audit)
+	}
+	s.ret = f
+	s.msg = ""
+}
+
+func (s *Status) retentionKey(msg tea.KeyMsg) tea.Cmd {
+	f := s.ret
+	back := key.Matches(msg, keys.Back)
+	switch f.phase {
+	case phaseEdit:
+		if back {
+			s.ret = nil
+			s.say(components.Info, "Retention unchanged.")
+			return nil
+		}
+		if focusMove(msg, &f.focus, len(f.fields)) {
+			return nil
+		}
+		if key.Matches(msg, keys.Enter) {
+			if f.focus < len(f.fields)-1 {
+				f.focus++
+				return nil
+			}
+			w, problem := f.check()
+			if problem != "" {
+				s.say(components.Problem, "%s", problem)
+				return nil
+			}
+			f.parsed, f.phase = w, phaseConfirm
+			s.say(components.Warning, "Check the new windows, then press enter to set them.")
+			return nil
+		}
+		if f.fields[f.focus].Update(msg) {
+			s.msg = ""
+		}
+	case phaseConfirm:
+		switch {
+		case back:
+			f.phase = phaseEdit
+			s.msg = ""
+		case key.Matches(msg, keys.Confirm):
+			w := f.parsed
+			cmd := s.launch("retention change", "Setting the retention windows...", func(ctx context.Context) tea.Msg {
+				ch, err := s.svc.SetRetention(ctx, w.Rollback, w.Audit)
+				return retentionMsg{ch, err}
+			})
+			if cmd != nil {
+				f.phase = phaseRunning
+			}
+			return cmd
+		}
+	case phaseRunning:
+		if back {
+			s.ret = nil
+			return nil
+		}
+		s.say(components.Info, "Wait: the retention windows are being set.")
+	case phaseDone:
+		if back || key.Matches(msg, keys.Enter) {
+			s.ret = nil
+		}
+	}
+	return nil
+}
+
+// check parses the fields; problem says why they cannot be set.
+func (f *retentionForm) check() (w Windows, problem string) {
+	var err error
+	if w.Rollback, err = config.ParseDuration(f.fields[0].Value); err != nil {
+		return w, "Keep every point: " + components.Safe(err.Error())
+	}
+	if w.Audit, err = config.ParseDuration(f.fields[1].Value); err != nil {
+		return w, "Keep monthly: " + components.Safe(err.Error())
+	}
+	switch {
+	case w.Rollback <= 0:
+		return w, "Keep every point must be longer than zero."
+	case w.Audit < w.Rollback:
+		return w, "The monthly (audit) window must be at least as long as the rollback window."
+	case f.current != nil && w == *f.current:
+		return w, "These are the current windows: there is nothing to change."
+	}
+	return w, ""
+}
+
+func (s *Status) gotRetention(m retentionMsg) {
+	if m.ch != nil {
+		// SetRetention returns a change only after the windows are saved.
+		s.windows = &Windows{Rollback: m.ch.Rollback, Audit: m.ch.Audit}
+	}
+	if f := s.ret; f != nil && f.phase == phaseRunning {
+		f.phase, f.change, f.err = phaseDone, m.ch, m.err
+	}
+	switch {
+	case m.err != nil:
+		s.say(components.Problem, "Changing retention failed: %s", components.Safe(m.err.Error()))
+	case m.ch == nil:
+		s.say(components.Problem, "Changing retention: the agent gave no answer.")
+	default:
+		s.say(components.Good, "Retention set: every point %s, monthly %s; %d restore points extended.",
+			components.Span(m.ch.Rollback), components.Span(m.ch.Audit), m.ch.Extended)
+	}
+}
+
+// compare describes a window's change: "30d -> 60d (longer)".
+func compare(old *Windows, pick func(Windows) time.Duration, now time.Duration) string {
+	if old == nil {
+		return components.Span(now)
+	}
+	was := pick(*old)
+	switch {
+	case now > was:
+		return fmt.Sprintf("%s -> %s (longer)", components.Span(was), components.Span(now))
+	case now < was:
+		return fmt.Sprintf("%s -> %s (shorter: for new restore points only)", components.Span(was), components.Span(now))
+	}
+	return components.Span(now) + " (unchanged)"
+}
+
+func (s *Status) retentionView() string {
+	f := s.ret
+	st := s.st
+	b := []string{st.Heading.Render("Change retention"), ""}
+	if f.current != nil {
+		when := "Now"
+		if f.phase == phaseDone && f.err == nil {
+			when = "Before"
+		}
+		b = append(b, fmt.Sprintf("%s: every restore point is kept %s, the first of each month %s.",
+			when, components.Span(f.current.Rollback), components.Span(f.current.Audit)))
+	} else {
+		msg := "Now: the current windows could not be read"
+		if f.readErr != nil {
+			msg += ": " + f.readErr.Error()
+		}
+		b = append(b, components.Wrap(components.Safe(msg), components.BodyWidth)...)
+	}
+	b = append(b, "")
+	help := ""
+	switch f.phase {
+	case phaseEdit:
+		for i, fl := range f.fields {
+			b = append(b, fl.View(st, 18, f.focus == i))
+		}
+		b = append(b, "")
+		for _, l := range components.Wrap("\"Keep every point\" is the rollback window, for every restore point; "+
+			"\"Keep monthly\" the audit window, for the first restore point of each month.", components.BodyWidth) {
+			b = append(b, l)
+		}
+		b = append(b, st.Dim.Render("Forms: 90m, 4h, 30d, 7y."))
+		help = keys.Help(keys.Up, keys.Enter, keys.Erase, keys.Back)
+	case phaseConfirm:
+		b = append(b,
+			"Keep every point  "+compare(f.current, func(w Windows) time.Duration { return w.Rollback }, f.parsed.Rollback),
+			"Keep monthly      "+compare(f.current, func(w Windows) time.Duration { return w.Audit }, f.parsed.Audit))
+		help = keys.Help(keys.Confirm, keys.Back)
+	case phaseRunning:
+		b = append(b, "Setting the windows and extending the locks of existing restore points...")
+		help = keys.Help(keys.Leave)
+	case phaseDone:
+		if f.err != nil {
+			b = append(b, st.Error.Render("Retention was not changed:"))
+			b = append(b, components.Wrap(components.Safe(f.err.Error()), components.BodyWidth)...)
+		} else {
+			c := f.change
+			b = append(b, fmt.Sprintf("Keep every point  %s", components.Span(c.Rollback)),
+				fmt.Sprintf("Keep monthly      %s", components.Span(c.Audit)), "",
+				st.OK.Render(fmt.Sprintf("%d existing restore points were extended.", c.Extended)))
+		}
+		help = keys.Help(keys.Back)
+	}
+	b = append(b, "")
+	for _, l := range components.Wrap(extendOnly, components.BodyWidth) {
+		b = append(b, st.Warn.Render(l))
+	}
+	return components.Frame{Title: "STRONGROOM retention", Body: b, Message: s.msg, Kind: s.kind, Help: help}.Render(st)
+}
