@@ -92,7 +92,20 @@ func (b *backup) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return b.res, b.fatal("read user", err)
 	}
-	folders, err := b.mailFolders(ctx)
+	// The three kinds of collections are listed side by side.
+	var folders, contacts, cals []*collection
+	var contactsErr, calsErr error
+	var lists sync.WaitGroup
+	if b.o.IncludeContacts {
+		lists.Add(1)
+		go func() { defer lists.Done(); contacts, contactsErr = b.contactFolders(ctx) }()
+	}
+	if b.o.IncludeCalendars {
+		lists.Add(1)
+		go func() { defer lists.Done(); cals, calsErr = b.calendars(ctx) }()
+	}
+	folders, err = b.mailFolders(ctx)
+	lists.Wait()
 	if err != nil {
 		return b.res, b.fatal("list mail folders", err)
 	}
@@ -101,17 +114,17 @@ func (b *backup) run(ctx context.Context) (Result, error) {
 	b.put(vault.Item{Path: PathPrefix(b.u.ID) + userRecord, Meta: b.baseMeta(catalog.KindUser, nil)}, userJSON)
 	all := folders
 	if b.o.IncludeContacts {
-		if cs, err := b.contactFolders(ctx); err != nil {
-			b.carryKind(kindContacts, "list contact folders", err)
+		if contactsErr != nil {
+			b.carryKind(kindContacts, "list contact folders", contactsErr)
 		} else {
-			all = append(all, cs...)
+			all = append(all, contacts...)
 		}
 	}
 	if b.o.IncludeCalendars {
-		if cs, err := b.calendars(ctx); err != nil {
-			b.carryKind(kindCalendars, "list calendars", err)
+		if calsErr != nil {
+			b.carryKind(kindCalendars, "list calendars", calsErr)
 		} else {
-			all = append(all, cs...)
+			all = append(all, cals...)
 		}
 	}
 	b.syncAll(ctx, all)
@@ -188,9 +201,11 @@ func (b *backup) mailFolders(ctx context.Context) ([]*collection, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []*collection
-	var walk func(ri *abstractions.RequestInformation, parentPath string) error
-	walk = func(ri *abstractions.RequestInformation, parentPath string) error {
+	// The tree is walked level by level with the child listings of
+	// sibling folders fetched side by side (the governor keeps the mailbox
+	// at 4 requests in flight); the result keeps the tree's order.
+	var walk func(ri *abstractions.RequestInformation, parentPath string) ([]*collection, error)
+	walk = func(ri *abstractions.RequestInformation, parentPath string) ([]*collection, error) {
 		type folder struct {
 			ID               string `json:"id"`
 			DisplayName      string `json:"displayName"`
@@ -206,14 +221,17 @@ func (b *backup) mailFolders(ctx context.Context) ([]*collection, error) {
 			level = append(level, f)
 			return nil
 		}); err != nil {
-			return err
+			return nil, err
 		}
-		for _, f := range level {
-			p := f.DisplayName
+		paths := make([]string, len(level))
+		subs := make([][]*collection, len(level))
+		errs := make([]error, len(level))
+		var wg sync.WaitGroup
+		for i, f := range level {
+			paths[i] = f.DisplayName
 			if parentPath != "" {
-				p = parentPath + "/" + f.DisplayName
+				paths[i] = parentPath + "/" + f.DisplayName
 			}
-			out = append(out, b.mailCollection(f.ID, f.DisplayName, f.ParentFolderID, p))
 			if f.ChildFolderCount == 0 {
 				continue
 			}
@@ -221,15 +239,26 @@ func (b *backup) mailFolders(ctx context.Context) ([]*collection, error) {
 				QueryParameters: &users.ItemMailFoldersItemChildFoldersRequestBuilderGetQueryParameters{IncludeHiddenFolders: &hidden, Top: b.pageSize(999)},
 			})
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if err := walk(cri, p); err != nil {
-				return err
-			}
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				subs[i], errs[i] = walk(cri, paths[i])
+			}(i)
 		}
-		return nil
+		wg.Wait()
+		var out []*collection
+		for i, f := range level {
+			if errs[i] != nil {
+				return nil, errs[i]
+			}
+			out = append(out, b.mailCollection(f.ID, f.DisplayName, f.ParentFolderID, paths[i]))
+			out = append(out, subs[i]...)
+		}
+		return out, nil
 	}
-	return out, walk(ri, "")
+	return walk(ri, "")
 }
 
 func (b *backup) mailCollection(id, name, parentID, p string) *collection {
