@@ -94,41 +94,41 @@ if [ -f "$IMAGE_DIR/keys/db.crt" ]; then
 		fail "build: UKI signature does not verify against $IMAGE_DIR/keys/db.crt"
 	fi
 fi
-sbattach --remove "$W/built.efi" --output "$W/unsigned.efi" 2>/dev/null || cp "$W/built.efi" "$W/unsigned.efi"
+cp "$W/built.efi" "$W/unsigned.efi"
+sbattach --remove "$W/unsigned.efi" >/dev/null
 if sbverify --cert "$SNAKEOIL_CERT" "$W/built.efi" >/dev/null 2>&1; then
 	cp "$W/built.efi" "$W/signed.efi"
 else
 	sbsign --key "$W/snakeoil.key" --cert "$SNAKEOIL_CERT" --output "$W/signed.efi" "$W/unsigned.efi" 2>/dev/null
 	mcopy -o -i "$esp" "$W/signed.efi" ::/EFI/BOOT/BOOTX64.EFI
-	mcopy -o -i "$esp" "$W/signed.efi" ::/EFI/Linux/strongroom-a.efi
 	log "UKI re-signed with the snakeoil key in the test copy"
 fi
 
 # Tenant simulator on the host, its configuration, a vault on two disks.
 sim_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$W/state/config" "$W/state/state" "$W/d1" "$W/d2"
+mkdir -p "$W/state/config" "$W/state/state" "$W/d1" "$W/d2" "$W/d3" "$W/d4"
 "$BIN" tenant-sim --listen "127.0.0.1:$sim_port" --users 3 --config-out "$W/sim.yaml" \
 	--ca-out "$W/state/config/sim-ca.pem" >"$W/tenant-sim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do [ -s "$W/sim.yaml" ] && break; sleep 0.2; done
 [ -s "$W/sim.yaml" ] || { log "tenant-sim wrote no configuration"; cat "$W/tenant-sim.log"; exit 1; }
-"$BIN" vault init --disk "$W/d1" --disk "$W/d2" --key-out "$W/state/config/recovery.key" >"$W/vault-init.log" 2>&1 ||
+"$BIN" vault init --disk "$W/d1" --disk "$W/d2" --disk "$W/d3" --disk "$W/d4" --key-out "$W/state/config/recovery.key" >"$W/vault-init.log" 2>&1 ||
 	{ log "vault init failed"; cat "$W/vault-init.log"; exit 1; }
 {
 	grep -v -E '^(ca_file|metrics_listen|api_socket|vault):' "$W/sim.yaml"
 	echo "ca_file: /etc/strongroom/sim-ca.pem"
 	echo "metrics_listen: 0.0.0.0:9464"
 	echo "api_socket: /run/strongroom/agent.sock"
-	echo "vault: {disks: [/srv/strongroom/disk1, /srv/strongroom/disk2], key_file: /etc/strongroom/recovery.key, state_dir: /var/lib/strongroom/state}"
+	echo "vault: {disks: [/srv/strongroom/disk1, /srv/strongroom/disk2, /srv/strongroom/disk3, /srv/strongroom/disk4], key_file: /etc/strongroom/recovery.key, state_dir: /var/lib/strongroom/state}"
 } >"$W/state/config/strongroom.yaml"
-chown -R 800:800 "$W/state" "$W/d1" "$W/d2"
+chown -R 800:800 "$W/state" "$W/d1" "$W/d2" "$W/d3" "$W/d4"
 chown 0:800 "$W/state/config" "$W/state/config"/*
 chmod 0750 "$W/state/config"
 chmod 0640 "$W/state/config"/*
 chmod 0700 "$W/state/state"
 mke2fs -q -t ext4 -L sr-state -E root_owner=800:800 -d "$W/state" "$W/state.img" 64M
 dd if="$W/state.img" of="$base" bs=1M seek=$((STATE_OFFSET / 1048576)) conv=notrunc status=none
-for i in 1 2; do
+for i in 1 2 3 4; do
 	mke2fs -q -t ext4 -L "strongroom-data$i" -E root_owner=800:800 -d "$W/d$i" "$W/data$i.img" 256M
 done
 
@@ -184,7 +184,9 @@ if [[ " $TESTS " == *" good "* ]]; then
 	t0=$(date +%s.%N)
 	boot good "$disk" \
 		-drive if=none,id=d1,format=raw,file="$W/data1.img" -device virtio-blk-pci,drive=d1 \
-		-drive if=none,id=d2,format=raw,file="$W/data2.img" -device virtio-blk-pci,drive=d2
+		-drive if=none,id=d2,format=raw,file="$W/data2.img" -device virtio-blk-pci,drive=d2 \
+		-drive if=none,id=d3,format=raw,file="$W/data3.img" -device virtio-blk-pci,drive=d3 \
+		-drive if=none,id=d4,format=raw,file="$W/data4.img" -device virtio-blk-pci,drive=d4
 	ready=""
 	while :; do
 		now=$(date +%s.%N)
@@ -208,9 +210,9 @@ if [[ " $TESTS " == *" good "* ]]; then
 	grep -a -E 'Started|Finished|FAILED|Reached target' "$W/good-serial.log" >"$W/good-units.txt" || true
 	grep -a -q 'nftables' "$W/good-units.txt" && grep -a -q -i 'Finished.*nftables' "$W/good-units.txt" &&
 		pass "good: nftables ruleset loaded (serial)" || fail "good: no sign of nftables on the serial console"
-	grep -a -q 'Strongroom warden' "$W/good-units.txt" && pass "good: warden started (serial)" || fail "good: warden did not start"
-	if grep -a -q 'FAILED.*Strongroom' "$W/good-units.txt"; then
-		fail "good: a Strongroom unit failed: $(grep -a 'FAILED.*Strongroom' "$W/good-units.txt" | head -3 | tr -d '\r' | tr '\n' ' ')"
+	grep -a -q 'Started.*strongroom-warden' "$W/good-units.txt" && pass "good: warden started (serial)" || fail "good: warden did not start"
+	if grep -a -q 'FAILED.*strongroom' "$W/good-units.txt"; then
+		fail "good: a Strongroom unit failed: $(grep -a 'FAILED.*strongroom' "$W/good-units.txt" | head -3 | tr -d '\r' | tr '\n' ' ')"
 	fi
 	# Probe ports: nothing may answer.
 	i=0
@@ -256,7 +258,7 @@ EOF
 	else
 		fail "good: no screendump"
 	fi
-	grep -a -q 'Strongroom console' "$W/good-units.txt" && ! grep -a -q 'FAILED.*Strongroom console' "$W/good-units.txt" &&
+	grep -a -q 'Started.*strongroom-consol' "$W/good-units.txt" && ! grep -a -q 'FAILED.*strongroom-consol' "$W/good-units.txt" &&
 		pass "good: console service started on tty1 (serial)" || fail "good: console service did not start cleanly on tty1"
 	stop "$qemu_pid"
 fi
@@ -292,7 +294,6 @@ if [[ " $TESTS " == *" unsigned "* ]]; then
 	disk="$W/unsigned.img"
 	cp --sparse=always "$base" "$disk"
 	mcopy -o -i "$disk@@$ESP_OFFSET" "$W/unsigned.efi" ::/EFI/BOOT/BOOTX64.EFI
-	mcopy -o -i "$disk@@$ESP_OFFSET" "$W/unsigned.efi" ::/EFI/Linux/strongroom-a.efi
 	log "unsigned: booting an unsigned UKI (deadline ${FAIL_DEADLINE}s)"
 	t0=$(date +%s)
 	boot unsigned "$disk"

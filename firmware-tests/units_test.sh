@@ -29,6 +29,8 @@ mkdir -p "$root/usr/lib/systemd" "$root/usr/bin" "$root/etc/systemd/system" "$ro
 cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/"
 cp "$units"/*.service "$units"/*.target "$units"/*.path "$root/usr/lib/systemd/system/"
 printf '#!/bin/sh\nexit 0\n' > "$root/usr/bin/strongroom"
+mkdir -p "$root/bin"
+cp /bin/sh "$root/bin/sh"
 chmod 755 "$root/usr/bin/strongroom"
 gen="$root/gen"
 mkdir -p "$gen/normal" "$gen/early" "$gen/late"

@@ -46,6 +46,7 @@ STRONGROOM_BIN=${STRONGROOM_BIN:-$repo/bin/strongroom}
 # Partition sizes (MiB). A root slot holds the squashfs plus its hash tree.
 ESP_MB=128
 SLOT_MB=448
+HASH_MB=32 # per slot, for the dm-verity hash tree
 STATE_MB=64
 SECTOR=512
 
@@ -151,7 +152,7 @@ systemctl --root="$root" mask getty@tty1.service serial-getty@.service getty.tar
 systemctl --root="$root" set-default multi-user.target >/dev/null 2>&1
 
 log "removing the package manager, perl and the initramfs tools"
-for p in apt dpkg perl-base debconf dracut dracut-core; do
+for p in apt libapt-pkg6.0 dpkg perl-base debconf dracut dracut-core; do
 	list="$root/var/lib/dpkg/info/$p.list"
 	[ -f "$list" ] || list="$root/var/lib/dpkg/info/$p:amd64.list"
 	[ -f "$list" ] || continue
@@ -198,31 +199,34 @@ env -u SOURCE_DATE_EPOCH mksquashfs "$root" "$OUT/root.squashfs" -noappend -quie
 log "mksquashfs took $(($(date +%s) - t0)) s"
 
 sq_size=$(stat -c %s "$OUT/root.squashfs")
-# Pad to whole 4 KiB blocks; the hash tree starts right after.
+# The hash tree goes to its own partition: systemd 252's veritysetup cannot
+# take a hash offset inside the data partition (hash-offset= came in 254).
+# Data padded to whole 4 KiB blocks.
 data_size=$(((sq_size + 4095) / 4096 * 4096))
-cp "$OUT/root.squashfs" "$OUT/root.verity"
-truncate -s "$data_size" "$OUT/root.verity"
+truncate -s "$data_size" "$OUT/root.squashfs"
+[ "$data_size" -le $((SLOT_MB * 1024 * 1024)) ] || die "root ($data_size bytes) does not fit a ${SLOT_MB} MiB slot"
 digest=$(sha256sum "$OUT/root.squashfs" | cut -d' ' -f1)
 salt=$digest
 uuid=$(echo "$digest" | sed -E 's/^(.{8})(.{4}).(.{3}).(.{3})(.{12}).*/\1-\2-4\3-8\4-\5/')
-veritysetup format "$OUT/root.verity" "$OUT/root.verity" --hash-offset="$data_size" \
+rm -f "$OUT/root.hashtree"
+veritysetup format "$OUT/root.squashfs" "$OUT/root.hashtree" \
 	--data-block-size=4096 --hash-block-size=4096 --salt="$salt" --uuid="$uuid" \
 	>"$work/verity.txt"
 roothash=$(sed -n 's/^Root hash:[[:space:]]*//p' "$work/verity.txt")
 [ -n "$roothash" ] || die "no root hash from veritysetup"
 echo "$roothash" >"$OUT/roothash"
-verity_size=$(stat -c %s "$OUT/root.verity")
-[ "$verity_size" -le $((SLOT_MB * 1024 * 1024)) ] || die "root ($verity_size bytes) does not fit a ${SLOT_MB} MiB slot"
+verity_size=$(stat -c %s "$OUT/root.hashtree")
+[ "$verity_size" -le $((HASH_MB * 1024 * 1024)) ] || die "hash tree ($verity_size bytes) does not fit ${HASH_MB} MiB"
 log "root hash $roothash"
 
 # ------------------------------------------------------------------- UKI
-# The root slot is found by partition label; the hash tree is in the same
-# partition after the squashfs. panic-on-corruption: a root that does not
-# match the signed hash stops the machine instead of running it.
+# The root slot and its hash tree are found by partition label.
+# panic-on-corruption: a root that does not match the signed hash stops the
+# machine instead of running it.
 slot_cmdline() { # slot letter
 	echo "roothash=$roothash systemd.verity_root_data=/dev/disk/by-partlabel/sr-root-$1" \
-		"systemd.verity_root_hash=/dev/disk/by-partlabel/sr-root-$1" \
-		"systemd.verity_root_options=hash-offset=$data_size,panic-on-corruption" \
+		"systemd.verity_root_hash=/dev/disk/by-partlabel/sr-verity-$1" \
+		"systemd.verity_root_options=panic-on-corruption" \
 		"root=/dev/mapper/root rootfstype=squashfs ro systemd.gpt_auto=0 panic=10" \
 		"console=tty1 console=ttyS0,115200 loglevel=4 rd.systemd.show_status=auto"
 }
@@ -276,10 +280,9 @@ rm -f "$esp"
 mkfs.fat -C -F 32 -n STRONGROOM -i 5354524e --invariant "$esp" $((ESP_MB * 1024)) >/dev/null
 export MTOOLS_SKIP_CHECK=1
 mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/EFI/Linux
-# Slot A's UKI is the firmware's default boot path; the slot's copy is what
-# an update replaces and what a boot entry for slot A points at.
+# Slot A's UKI is the firmware's default boot path. (An update writes slot
+# B's UKI next to it and switches the boot entry; not implemented yet.)
 mcopy -i "$esp" "$OUT/strongroom.efi" ::/EFI/BOOT/BOOTX64.EFI
-mcopy -i "$esp" "$OUT/strongroom.efi" ::/EFI/Linux/strongroom-a.efi
 
 state="$work/state.img"
 statedir="$work/state"
@@ -295,36 +298,47 @@ E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mke2fs -q -t ext4 -L sr-state -U 5354524e
 img="$OUT/strongroom.img"
 rm -f "$img"
 # 1 MiB alignment; the backup GPT needs the last 33 sectors.
-total_mb=$((1 + ESP_MB + SLOT_MB + SLOT_MB + STATE_MB + 1))
+total_mb=$((1 + ESP_MB + 2 * (SLOT_MB + HASH_MB) + STATE_MB + 1))
 truncate -s "${total_mb}M" "$img"
 s() { echo $(($1 * 2048)); } # MiB -> sectors
+esp_at=1
+a_at=$((esp_at + ESP_MB))
+ah_at=$((a_at + SLOT_MB))
+b_at=$((ah_at + HASH_MB))
+bh_at=$((b_at + SLOT_MB))
+state_at=$((bh_at + HASH_MB))
 sfdisk -q --no-reread --no-tell-kernel "$img" <<EOF
 label: gpt
 label-id: 5354524E-0000-4000-8000-000000000000
 unit: sectors
 first-lba: 2048
 
-start=$(s 1), size=$(s $ESP_MB), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=5354524E-0000-4000-8000-0000000000E5, name="esp"
-start=$(s $((1 + ESP_MB))), size=$(s $SLOT_MB), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=5354524E-0000-4000-8000-00000000000A, name="sr-root-a"
-start=$(s $((1 + ESP_MB + SLOT_MB))), size=$(s $SLOT_MB), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=5354524E-0000-4000-8000-00000000000B, name="sr-root-b"
-start=$(s $((1 + ESP_MB + 2 * SLOT_MB))), size=$(s $STATE_MB), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=5354524E-0000-4000-8000-000000000005, name="sr-state"
+start=$(s $esp_at), size=$(s $ESP_MB), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=5354524E-0000-4000-8000-0000000000E5, name="esp"
+start=$(s $a_at), size=$(s $SLOT_MB), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=5354524E-0000-4000-8000-00000000000A, name="sr-root-a"
+start=$(s $ah_at), size=$(s $HASH_MB), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=5354524E-0000-4000-8000-0000000000AF, name="sr-verity-a"
+start=$(s $b_at), size=$(s $SLOT_MB), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=5354524E-0000-4000-8000-00000000000B, name="sr-root-b"
+start=$(s $bh_at), size=$(s $HASH_MB), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=5354524E-0000-4000-8000-0000000000BF, name="sr-verity-b"
+start=$(s $state_at), size=$(s $STATE_MB), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=5354524E-0000-4000-8000-000000000005, name="sr-state"
 EOF
-dd if="$esp" of="$img" bs=1M seek=1 conv=notrunc,sparse status=none
-dd if="$OUT/root.verity" of="$img" bs=1M seek=$((1 + ESP_MB)) conv=notrunc,sparse status=none
-dd if="$state" of="$img" bs=1M seek=$((1 + ESP_MB + 2 * SLOT_MB)) conv=notrunc,sparse status=none
-# Facts the firmware tests need: where slot A's squashfs starts in the disk.
+dd if="$esp" of="$img" bs=1M seek=$esp_at conv=notrunc,sparse status=none
+dd if="$OUT/root.squashfs" of="$img" bs=1M seek=$a_at conv=notrunc,sparse status=none
+dd if="$OUT/root.hashtree" of="$img" bs=1M seek=$ah_at conv=notrunc,sparse status=none
+dd if="$state" of="$img" bs=1M seek=$state_at conv=notrunc,sparse status=none
+# Facts the firmware tests (and a future update command) need.
 cat >"$OUT/layout.env" <<EOF
-SLOT_A_OFFSET=$(((1 + ESP_MB) * 1024 * 1024))
-SLOT_B_OFFSET=$(((1 + ESP_MB + SLOT_MB) * 1024 * 1024))
-ESP_OFFSET=$((1024 * 1024))
-STATE_OFFSET=$(((1 + ESP_MB + 2 * SLOT_MB) * 1024 * 1024))
+ESP_OFFSET=$((esp_at * 1048576))
+SLOT_A_OFFSET=$((a_at * 1048576))
+HASH_A_OFFSET=$((ah_at * 1048576))
+SLOT_B_OFFSET=$((b_at * 1048576))
+HASH_B_OFFSET=$((bh_at * 1048576))
+STATE_OFFSET=$((state_at * 1048576))
 SQUASHFS_SIZE=$sq_size
 VERITY_DATA_SIZE=$data_size
 ROOTHASH=$roothash
 EOF
 
 log "compressing"
-zstd -q -f -T0 -19 "$img" -o "$img.zst"
+zstd -q -f -T0 -12 --long=27 "$img" -o "$img.zst"
 
 end_t=$(date +%s)
 {
@@ -332,7 +346,7 @@ end_t=$(date +%s)
 	echo "SOURCE_DATE_EPOCH:  $SOURCE_DATE_EPOCH"
 	echo "kernel:             $kver"
 	echo "squashfs:           $sq_size bytes ($((sq_size / 1024 / 1024)) MiB)"
-	echo "squashfs + verity:  $verity_size bytes"
+	echo "verity hash tree:   $verity_size bytes"
 	echo "initramfs:          $(stat -c %s "$work/initrd") bytes"
 	echo "UKI (signed):       $(stat -c %s "$OUT/strongroom.efi") bytes ($(($(stat -c %s "$OUT/strongroom.efi") / 1024 / 1024)) MiB)"
 	echo "disk image (raw):   $(stat -c %s "$img") bytes"
