@@ -39,7 +39,9 @@ removes the vault it created.
 
 Afterwards it shows the agent's status (over the agent's socket, or with the
 agent opened in this process when no daemon runs) with actions: b backup
-now, r restore test, s scrub, c confirm a clock jump, l browse, q quit.
+now, r restore test, s scrub, l browse a restore point (R in it restores the
+selected user, folder or item into a mailbox), d replace a disk, t change
+retention (locks only grow), c confirm a clock jump, q quit.
 
 Environment: STRONGROOM_DISK_DIRS offers directories matching glob patterns
 as disks instead of the machine's block devices (tests and demos);
