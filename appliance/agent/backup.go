@@ -28,7 +28,7 @@ type BackupRequest struct {
 type UserReport struct {
 	exchange.Result
 	UPN   string `json:"upn"`
-	State string `json:"state"` // backed-up, failed, departed, carried
+	State string `json:"state"` // backed-up, failed, departed, carried (not selected), no-mailbox
 	Error string `json:"error,omitempty"`
 }
 
@@ -182,8 +182,14 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 					ur.State = "backed-up"
 					if err != nil {
 						if errors.Is(err, exchange.ErrMailboxGone) {
-							ur.State = "departed"
-							a.carryUser(prev, w, u.ID, nil)
+							// A user without a mailbox: departed when
+							// their mailbox was backed up before (its data
+							// is kept), otherwise nothing to protect.
+							ur.State = "no-mailbox"
+							if prev.has(exchange.PathPrefix(u.ID)) {
+								ur.State = "departed"
+								a.carryUser(prev, w, u.ID, rep)
+							}
 						} else {
 							ur.State, ur.Error = "failed", graph.Explain(err).Error()
 							a.carryUser(prev, w, u.ID, nil)
@@ -263,8 +269,14 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 	if err := a.cat.Add(snap.ID, func(fn func(vault.Item) error) error { return a.v.EachItem(snap, fn) }); err != nil {
 		rep.Errors = append(rep.Errors, "catalog: "+err.Error())
 	}
+	noMailbox := 0
+	for _, u := range rep.Users {
+		if u.State == "no-mailbox" {
+			noMailbox++
+		}
+	}
 	a.stateMu.Lock()
-	a.users = UserCoverage{All: len(mailboxes), Protected: rep.Mailboxes, Departed: rep.Departed}
+	a.users = UserCoverage{All: len(mailboxes) - noMailbox, Protected: rep.Mailboxes, Departed: rep.Departed}
 	for _, u := range rep.Users {
 		if u.State == "failed" {
 			a.users.Unprotected = append(a.users.Unprotected, u.UPN)

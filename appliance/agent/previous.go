@@ -63,6 +63,12 @@ func (p *previous) Read(it vault.Item) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// has reports whether any item's path starts with prefix.
+func (p *previous) has(prefix string) bool {
+	i := sort.Search(len(p.items), func(i int) bool { return p.items[i].Path >= prefix })
+	return i < len(p.items) && strings.HasPrefix(p.items[i].Path, prefix)
+}
+
 // userIDs lists the Exchange user IDs that have items, from paths
 // "exchange/<id>/...".
 func (p *previous) userIDs() []string {
