@@ -219,13 +219,21 @@ func (s *Set) Verify() []ShardState {
 		wg.Add(1)
 		go func(st *ShardState, sh *Shard) {
 			defer wg.Done()
-			buf := make([]byte, BlockSize+sumSize)
-			for b := 0; b < h.Blocks(); b++ {
-				if _, err := sh.ReadBlock(b, buf); err != nil {
-					if st.Err == nil {
-						st.Err = err
+			buf := make([]byte, runBlocks*(BlockSize+sumSize))
+			var scratch []byte
+			for b := 0; b < h.Blocks(); b += runBlocks {
+				n := min(runBlocks, h.Blocks()-b)
+				if _, err := sh.readRun(b, n, buf, scratch[:0]); err == nil {
+					continue
+				}
+				// Something in this run is bad: count the bad blocks.
+				for bb := b; bb < b+n; bb++ {
+					if _, err := sh.ReadBlock(bb, buf); err != nil {
+						if st.Err == nil {
+							st.Err = err
+						}
+						st.Bad++
 					}
-					st.Bad++
 				}
 			}
 			if st.Err == nil && sh.size != h.FileSize() {
@@ -239,6 +247,40 @@ func (s *Set) Verify() []ShardState {
 	return states
 }
 
+// runBlocks is how many blocks scrub and rebuild read per call (1 MiB).
+const runBlocks = 16
+
+// run reads blocks [b0, b0+n) of K shards that are not targets and whose
+// blocks in the run are all good, for a rebuild of the run in one
+// Reed-Solomon call; ok is false when fewer than K such shards exist.
+func (s *Set) run(b0, n int, buf []byte, targets []int) (shards [][]byte, ok bool) {
+	shards = make([][]byte, len(s.Shards))
+	good := 0
+	for i, sh := range s.Shards {
+		if sh == nil || containsIndex(targets, i) {
+			continue
+		}
+		data, err := sh.readRun(b0, n, buf, nil)
+		if err != nil {
+			continue
+		}
+		shards[i] = data
+		if good++; good == int(s.Header.K) {
+			return shards, true
+		}
+	}
+	return nil, false
+}
+
+func containsIndex(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
 // Rebuild recreates the shards listed in targets from the others and writes
 // each with write (usually WriteShard to the right disk). The whole shard is
 // assembled in memory: at most the segment size divided by K.
@@ -248,13 +290,29 @@ func (s *Set) Rebuild(targets []int, write func(index int, h Header, data []byte
 	for _, t := range targets {
 		out[t] = make([]byte, 0, h.ShardLen)
 	}
-	for b := 0; b < h.Blocks(); b++ {
-		blocks, err := s.stripe(b, true)
-		if err != nil {
-			return err
+	buf := make([]byte, runBlocks*(BlockSize+sumSize))
+	for b := 0; b < h.Blocks(); b += runBlocks {
+		n := min(runBlocks, h.Blocks()-b)
+		shards, ok := s.run(b, n, buf, targets)
+		if !ok {
+			// Damage inside the run: rebuild it block by block, which
+			// uses every good block of every shard.
+			for bb := b; bb < b+n; bb++ {
+				blocks, err := s.stripe(bb, true)
+				if err != nil {
+					return err
+				}
+				for _, t := range targets {
+					out[t] = append(out[t], blocks[t]...)
+				}
+			}
+			continue
+		}
+		if err := s.enc.Reconstruct(shards); err != nil {
+			return fmt.Errorf("segment %d blocks %d-%d: rebuild: %w", h.Segment, b, b+n-1, err)
 		}
 		for _, t := range targets {
-			out[t] = append(out[t], blocks[t]...)
+			out[t] = append(out[t], shards[t]...)
 		}
 	}
 	for _, t := range targets {

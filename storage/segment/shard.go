@@ -136,3 +136,36 @@ func (s *Shard) ReadBlock(b int, buf []byte) ([]byte, error) {
 	}
 	return buf[:n], nil
 }
+
+// readRun reads blocks [b0, b0+n) in one call into buf (which must hold
+// n×(BlockSize+4) bytes), checks each block, and appends the data of the
+// blocks to dst. It stops at the first bad block and reports it.
+func (s *Shard) readRun(b0, n int, buf, dst []byte) ([]byte, error) {
+	h := s.Header
+	start := h.blockOffset(b0)
+	end := h.blockOffset(b0+n-1) + int64(h.blockLen(b0+n-1)) + sumSize
+	buf = buf[:end-start]
+	if _, err := s.f.ReadAt(buf, start); err != nil {
+		// Find which block it was, block by block.
+		for b := b0; b < b0+n; b++ {
+			blk, err := s.ReadBlock(b, make([]byte, BlockSize+sumSize))
+			if err != nil {
+				return dst, err
+			}
+			dst = append(dst, blk...)
+		}
+		return dst, nil
+	}
+	for b := b0; b < b0+n; b++ {
+		off := h.blockOffset(b) - start
+		l := int64(h.blockLen(b))
+		data := buf[off : off+l]
+		want := binary.LittleEndian.Uint32(buf[off+l:])
+		if got := crc32.Checksum(data, castagnoli); got != want {
+			return dst, &CorruptError{Path: s.Path, Segment: h.Segment, Shard: int(h.Index), Block: b, Offset: h.blockOffset(b),
+				Reason: fmt.Sprintf("checksum mismatch (crc32c %08x, stored %08x)", got, want)}
+		}
+		dst = append(dst, data...)
+	}
+	return dst, nil
+}
