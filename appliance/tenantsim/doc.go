@@ -30,7 +30,15 @@
 //     410 Gone (resyncRequired).
 //
 //   - Mailbox: the mail, contacts and calendars of a licensed, not
-//     deleted user; it is also the unit of throttling.
+//     deleted user or of a shared mailbox; it is also the unit of
+//     throttling. An unlicensed user has none (404
+//     MailboxNotEnabledForRESTAPI on mail paths).
+//
+//   - Shared mailbox: one per ten users (at least one), "info@",
+//     "support@", ...: an account without a license and with sign-in
+//     blocked (accountEnabled false) that has a mailbox with mail, as
+//     Exchange Online creates them. It is listed in /users with mail set,
+//     after every other account, and has no OneDrive.
 //
 //   - Throttle: per-mailbox (or per-drive) limits on requests in flight
 //     and requests per window, plus tenant-wide SharePoint/OneDrive

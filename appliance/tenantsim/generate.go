@@ -122,6 +122,7 @@ func (s *Sim) generate() {
 		}
 	}
 	s.generateWorkloads()
+	s.generateAdditions()
 }
 
 // asciiFold drops diacritics crudely for mail aliases.

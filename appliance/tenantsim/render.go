@@ -26,16 +26,16 @@ func userJSON(u *user) map[string]any {
 		"id":                u.id,
 		"businessPhones":    []any{},
 		"displayName":       u.displayName,
-		"givenName":         u.givenName,
-		"surname":           u.surname,
-		"jobTitle":          u.jobTitle,
+		"givenName":         nullable(u.givenName),
+		"surname":           nullable(u.surname),
+		"jobTitle":          nullable(u.jobTitle),
 		"mail":              u.mail,
 		"mobilePhone":       nil,
-		"officeLocation":    u.office,
+		"officeLocation":    nullable(u.office),
 		"preferredLanguage": u.lang,
 		"userPrincipalName": u.upn,
 		"accountEnabled":    u.enabled,
-		"department":        u.department,
+		"department":        nullable(u.department),
 		"usageLocation":     "DE",
 		"assignedLicenses":  lic,
 		"userType":          "Member",
@@ -44,6 +44,15 @@ func userJSON(u *user) map[string]any {
 		m["deletedDateTime"] = ts(u.deletedAt)
 	}
 	return m
+}
+
+// nullable renders an empty string property as null, as Graph does for a
+// property that was never set.
+func nullable(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
 }
 
 func emailAddr(a mail.Address) map[string]any {

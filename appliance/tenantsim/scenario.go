@@ -235,15 +235,19 @@ type UserInfo struct {
 	Licensed bool   `json:"licensed"`
 	Enabled  bool   `json:"enabled"`
 	Deleted  bool   `json:"deleted"`
+	// Shared marks a shared mailbox: unlicensed and disabled, yet with a
+	// mailbox.
+	Shared bool `json:"shared,omitempty"`
 }
 
-// Users lists every account, deleted ones included, in generation order.
+// Users lists every account, deleted ones included, in generation order
+// (shared mailboxes last).
 func (s *Sim) Users() []UserInfo {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]UserInfo, len(s.users))
 	for i, u := range s.users {
-		out[i] = UserInfo{ID: u.id, UPN: u.upn, Name: u.displayName, Licensed: u.licensed, Enabled: u.enabled, Deleted: u.deleted}
+		out[i] = UserInfo{ID: u.id, UPN: u.upn, Name: u.displayName, Licensed: u.licensed, Enabled: u.enabled, Deleted: u.deleted, Shared: u.shared}
 	}
 	return out
 }

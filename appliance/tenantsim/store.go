@@ -65,11 +65,14 @@ type user struct {
 	jobTitle, department, office    string
 	lang                            string
 	enabled, licensed, deleted      bool
-	deletedAt                       time.Time
-	colls                           map[string]*collection
-	wellKnown                       map[string]*collection
-	items                           map[string]*item
-	mailRoot                        *collection
+	// shared marks a shared mailbox: an unlicensed account whose sign-in
+	// is blocked but which has a mailbox, as Exchange Online creates them.
+	shared    bool
+	deletedAt time.Time
+	colls     map[string]*collection
+	wellKnown map[string]*collection
+	items     map[string]*item
+	mailRoot  *collection
 	// folderLog has every mail folder but the root as a member; it backs
 	// mailFolders/delta.
 	folderLog    *collection
@@ -80,7 +83,9 @@ type user struct {
 	contactFolderIDs, calendarIDs []string
 }
 
-func (u *user) hasMailbox() bool { return u.licensed && !u.deleted }
+// hasMailbox says whether u has an Exchange mailbox: licensed users and
+// shared mailboxes do, unless deleted.
+func (u *user) hasMailbox() bool { return (u.licensed || u.shared) && !u.deleted }
 
 // folderPath names a mail folder by its display names from the top,
 // separated by "/", e.g. "Inbox/Signed Contracts/2025".

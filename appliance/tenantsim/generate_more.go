@@ -1,0 +1,50 @@
+package tenantsim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+)
+
+// generateAdditions makes what the tenant gained after its first
+// generator: shared mailboxes. It runs after everything else and draws
+// from its own random streams (derived from the seed and a label), so the
+// users, ids, MIME and order generated before it do not depend on it.
+func (s *Sim) generateAdditions() {
+	s.generateSharedMailboxes()
+}
+
+// sharedMailboxNames are the aliases of generated shared mailboxes, in
+// the order they are created.
+var sharedMailboxNames = []struct{ alias, name string }{
+	{"info", "Info – Contoso"}, {"support", "Support"}, {"buchhaltung", "Buchhaltung"},
+	{"empfang", "Empfang / Réception"}, {"bewerbungen", "Bewerbungen"}, {"ventes", "Ventes"},
+}
+
+// generateSharedMailboxes adds one shared mailbox per ten users (at least
+// one): unlicensed accounts with sign-in blocked that have a mailbox with
+// mail, contacts and calendars, and no OneDrive. They come after every
+// other account in listing order.
+func (s *Sim) generateSharedMailboxes() {
+	n := max(1, s.cfg.Users/10)
+	for i := range n {
+		sm := sharedMailboxNames[i%len(sharedMailboxNames)]
+		alias := sm.alias
+		if i >= len(sharedMailboxNames) {
+			alias = fmt.Sprint(alias, i/len(sharedMailboxNames)+1)
+		}
+		u := &user{
+			id:          guid(s.cfg.Seed, "shared-mailbox", i),
+			upn:         alias + "@" + tenantDomain,
+			displayName: sm.name, givenName: "", surname: "",
+			office: "", lang: "de-DE", department: "",
+			enabled: false, licensed: false, shared: true,
+			colls: map[string]*collection{}, wellKnown: map[string]*collection{}, items: map[string]*item{},
+		}
+		u.mail = u.upn
+		s.users = append(s.users, u)
+		s.byID[u.id] = u
+		s.byID[strings.ToLower(u.upn)] = u
+		s.generateMailbox(u, rand.New(rand.NewPCG(seedOf(s.cfg.Seed, "shared-mailbox-content"), uint64(i))))
+	}
+}
