@@ -76,6 +76,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # ------------------------------------------------------------ preparation
 # The Secure Boot signing key OVMF's snakeoil store trusts (its PEM key is
@@ -156,9 +157,14 @@ boot() {
 		"$@" >"$W/$name-qemu.log" 2>&1 &
 	qemu_pid=$!
 	pids+=("$qemu_pid")
+	sleep 2
+	if ! kill -0 "$qemu_pid" 2>/dev/null; then
+		log "$name: QEMU did not start: $(cat "$W/$name-qemu.log")"
+		return 1
+	fi
 }
 monitor() { # name command
-	python3 - "$W/$1-mon.sock" "$2" <<'EOF'
+	if python3 - "$W/$1-mon.sock" "$2" <<'EOF'
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
@@ -173,6 +179,7 @@ except socket.timeout:
     pass
 s.close()
 EOF
+	then :; else log "monitor command failed: $2"; fi
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
@@ -214,6 +221,7 @@ if [[ " $TESTS " == *" good "* ]]; then
 	if grep -a -q 'FAILED.*strongroom' "$W/good-units.txt"; then
 		fail "good: a Strongroom unit failed: $(grep -a 'FAILED.*strongroom' "$W/good-units.txt" | head -3 | tr -d '\r' | tr '\n' ' ')"
 	fi
+	kill -0 "$qemu_pid" 2>/dev/null || fail "good: QEMU is no longer running"
 	# Probe ports: nothing may answer.
 	i=0
 	spoke=""
