@@ -50,6 +50,9 @@
 //
 //   - Scenario: a named mutation (delete-folder, mail-burst,
 //     deprovision-user, ...) applied with Apply or POST /_sim/scenario.
+//     modify-messages changes messages in place (isRead, categories):
+//     same id, folder and MIME, a new changeKey and lastModifiedDateTime,
+//     and the next delta of the folder returns them as changed.
 //
 //   - Ground truth: DumpMailbox and GET /_sim/dump/mailbox/{user}, the
 //     exact current MIME of every message with its folder path, against

@@ -29,7 +29,10 @@ type message struct {
 	importance  string
 	isRead      bool
 	isDraft     bool
-	raw         []byte
+	// categories and isRead are the properties a user changes in place
+	// (modify-messages); they are not part of the MIME.
+	categories []string
+	raw        []byte
 	// bodyPreview is computed once, when the message enters the store:
 	// scanning a non-ASCII body for every listing dominated delta cost.
 	bodyPreview string

@@ -88,7 +88,7 @@ func messageJSON(it *item) map[string]any {
 		"createdDateTime":            ts(it.created),
 		"lastModifiedDateTime":       ts(it.modified),
 		"changeKey":                  ck,
-		"categories":                 []any{},
+		"categories":                 categoriesJSON(m.categories),
 		"receivedDateTime":           ts(m.date),
 		"sentDateTime":               ts(m.date),
 		"hasAttachments":             hasFileAttachments(m),
@@ -113,6 +113,14 @@ func messageJSON(it *item) map[string]any {
 		"replyTo":                    []any{},
 		"flag":                       map[string]any{"flagStatus": "notFlagged"},
 	}
+}
+
+func categoriesJSON(cs []string) []any {
+	out := make([]any, len(cs))
+	for i, c := range cs {
+		out[i] = c
+	}
+	return out
 }
 
 // hasFileAttachments mirrors Graph: inline images alone do not set

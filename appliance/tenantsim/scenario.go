@@ -25,13 +25,14 @@ type Scenario struct {
 	// Folder then names the library (default "Documents").
 	Site string `json:"site,omitempty"`
 	// Count is how many mails mail-burst sends per mailbox, or how many
-	// messages delete-messages and move-messages touch, or how many files
+	// messages delete-messages, move-messages and modify-messages touch
+	// (the first ones of Folder, default Inbox), or how many files
 	// delete-files removes from the OneDrive folder Folder (default 1).
 	Count int `json:"count,omitempty"`
 }
 
 // ScenarioNames lists the scenarios Apply knows.
-var ScenarioNames = []string{"delete-folder", "mail-burst", "deprovision-user", "delete-messages", "move-messages", "ransomware", "delete-files", "delete-library", "expire-delta-tokens", "expire-tokens"}
+var ScenarioNames = []string{"delete-folder", "mail-burst", "deprovision-user", "delete-messages", "move-messages", "modify-messages", "ransomware", "delete-files", "delete-library", "expire-delta-tokens", "expire-tokens"}
 
 // ScenarioResult says what a scenario changed.
 type ScenarioResult struct {
@@ -126,6 +127,16 @@ func (s *Sim) Apply(sc Scenario) (ScenarioResult, error) {
 			s.deleteFiles(u.drive, sc.Folder, count, &res)
 		case "deprovision-user":
 			u.deleted, u.deletedAt = true, s.logicalNow(s.nextSeq())
+		case "modify-messages":
+			c := u.findFolder(firstNonEmpty(sc.Folder, "Inbox"))
+			if c == nil {
+				return res, fmt.Errorf("scenario modify-messages: user %s has no folder %q", u.upn, sc.Folder)
+			}
+			for _, m := range c.order[:min(count, len(c.order))] {
+				s.modifyMessage(u.items[m.id])
+				res.ItemsModified++
+				res.IDs = append(res.IDs, m.id)
+			}
 		case "delete-messages", "move-messages":
 			from := u.findFolder(firstNonEmpty(sc.Folder, "Inbox"))
 			if from == nil {
@@ -298,4 +309,27 @@ func (s *Sim) deleteLibrary(sc Scenario, res *ScenarioResult) error {
 		return fmt.Errorf("scenario delete-library: site %s has no library %q", st.displayName, lib)
 	}
 	return fmt.Errorf("scenario delete-library: no site %q", sc.Site)
+}
+
+// messageCategories are the categories modify-messages assigns.
+var messageCategories = []string{"Wichtig ⚑", "Follow-up", "Kunde – Ü", "Red category"}
+
+// modifyMessage changes a message in place as a user reading and
+// triaging it would: it flips isRead and assigns a category (or clears
+// them when it has them all). The message keeps its id, folder and MIME;
+// its changeKey and lastModifiedDateTime move on and it is logged as
+// changed in its folder, so the next delta returns it whole.
+func (s *Sim) modifyMessage(it *item) {
+	seq := s.seq + 1
+	m := it.msg
+	m.isRead = !m.isRead
+	free := slices.DeleteFunc(slices.Clone(messageCategories), func(c string) bool { return slices.Contains(m.categories, c) })
+	if len(free) == 0 {
+		m.categories = nil
+	} else {
+		m.categories = append(slices.Clip(m.categories), free[s.newRand(seq).IntN(len(free))])
+	}
+	it.version++
+	it.modified = s.logicalNow(seq)
+	s.logTouch(it.coll, it.id)
 }
