@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -85,6 +86,7 @@ type Shard struct {
 	Header Header
 	f      *os.File
 	size   int64
+	dev    uint64 // device the file lives on
 }
 
 // OpenShard opens a shard file and checks its header. A damaged header is
@@ -112,7 +114,11 @@ func OpenShard(path string) (*Shard, error) {
 	// Shards are read front to back by scrub and rebuild: ask for the
 	// larger sequential readahead window.
 	unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_SEQUENTIAL)
-	return &Shard{Path: path, Header: h, f: f, size: st.Size()}, nil
+	var dev uint64
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		dev = uint64(sys.Dev)
+	}
+	return &Shard{Path: path, Header: h, f: f, size: st.Size(), dev: dev}, nil
 }
 
 // Close closes the file.
