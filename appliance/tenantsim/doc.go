@@ -61,7 +61,21 @@
 //   - Drive: a user's OneDrive or a site's document library; files keep
 //     every version, the last being the current content. Drive delta
 //     pages through the drive's change collection like mail delta.
-//     DumpDrive is the drive's ground truth.
+//     DumpDrive is the drive's ground truth. Deleted files are served as
+//     Graph v1.0 serves them to a backup: through drive delta, with the
+//     "deleted" facet; v1.0 has no recycle bin for drives, so none is
+//     served.
+//
+//   - Sharing link: a drive item's link permission. Generated shared
+//     items have an organization view link; POST .../createLink (restore
+//     app) makes one of a type (view, edit) and scope, or answers 200
+//     with the existing link of that type and scope. Permissions list
+//     both.
+//
+//   - Site page: a modern page of a site (/sites/{id}/pages, the
+//     graph.sitePage cast, a page, its canvasLayout and webParts): a home
+//     page and a few articles and news posts per site, whose canvas
+//     ($expand=canvasLayout) is sections of columns of text web parts.
 //
 //   - Endpoint class: the counters' grouping of routes ("mail.delta",
 //     "mail.mime", "identity", ...); see Counters.

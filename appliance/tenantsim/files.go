@@ -33,6 +33,8 @@ type driveItem struct {
 	versions           []*fileVersion
 	created            time.Time
 	shared             bool
+	// links are the sharing links made with createLink, oldest first.
+	links []*sharingLink
 }
 
 func (it *driveItem) current() *fileVersion { return it.versions[len(it.versions)-1] }
@@ -62,6 +64,7 @@ type site struct {
 	drives                []*drive
 	lists                 []*spList
 	group                 *group
+	pages                 []*sitePage
 }
 
 type spList struct {
@@ -263,6 +266,8 @@ func (s *Sim) driveItemJSON(d *drive, it *driveItem) map[string]any {
 	j["file"] = map[string]any{"mimeType": v.ct, "hashes": map[string]any{"sha256Hash": strings.ToUpper(fmt.Sprintf("%x", sum))}}
 	if it.shared {
 		j["shared"] = map[string]any{"scope": "organization"}
+	} else if len(it.links) > 0 {
+		j["shared"] = map[string]any{"scope": it.links[0].scope}
 	}
 	return j
 }

@@ -7,11 +7,12 @@ import (
 )
 
 // generateAdditions makes what the tenant gained after its first
-// generator: shared mailboxes. It runs after everything else and draws
+// generator: shared mailboxes and site pages. It runs after everything else and draws
 // from its own random streams (derived from the seed and a label), so the
 // users, ids, MIME and order generated before it do not depend on it.
 func (s *Sim) generateAdditions() {
 	s.generateSharedMailboxes()
+	s.generateSitePages()
 }
 
 // sharedMailboxNames are the aliases of generated shared mailboxes, in

@@ -37,6 +37,7 @@ func (s *Sim) registerFileRoutes() {
 		rt.add(get, item+"/versions", "files", permFilesRead, handleListVersions)
 		rt.add(get, item+"/versions/{vid}/content", "files.content", permFilesRead, handleDriveContent)
 		rt.add(get, item+"/permissions", "files", permFilesRead, handleListPermissions)
+		rt.add(post, item+"/createLink", "files", permFilesWrite, handleCreateLink)
 	}
 	rt.add(put, "drives/{did}/items/{pid}/{name}/content", "files.upload", permFilesWrite, handleUpload)
 	rt.add(post, "drives/{did}/items/{pid}/{name}/createUploadSession", "files.upload", permFilesWrite, handleCreateUploadSession)
@@ -48,6 +49,19 @@ func (s *Sim) registerFileRoutes() {
 	rt.add(get, "sites/{sid}", "sites", permSitesRead, handleGetSite)
 	rt.add(get, "sites/{sid}/drives", "sites", permSitesRead, handleSiteDrives)
 	rt.add(get, "sites/{sid}/drive", "sites", permSitesRead, handleSiteDrives)
+	rt.add(get, "sites/{sid}/pages", "sites", permSitesRead, handleListPages)
+	// Graph takes the type cast with its namespace or its alias; the SDK
+	// sends the alias.
+	for _, cast := range []string{"microsoft.graph.sitePage", "graph.sitePage"} {
+		rt.add(get, "sites/{sid}/pages/"+cast, "sites", permSitesRead, handleListPages)
+	}
+	rt.add(get, "sites/{sid}/pages/{pgid}", "sites", permSitesRead, handleGetPage)
+	for _, cast := range []string{"microsoft.graph.sitePage", "graph.sitePage"} {
+		page := "sites/{sid}/pages/{pgid}/" + cast
+		rt.add(get, page, "sites", permSitesRead, handleGetPage)
+		rt.add(get, page+"/canvasLayout", "sites", permSitesRead, handlePageCanvas)
+		rt.add(get, page+"/webParts", "sites", permSitesRead, handlePageWebParts)
+	}
 	rt.add(get, "sites/{sid}/lists", "sites", permSitesRead, handleListLists)
 	rt.add(get, "sites/{sid}/lists/{lid}/items", "sites", permSitesRead, handleListListItems)
 	rt.add(post, "sites/{sid}/lists/{lid}/items", "sites", permSitesWrite, handleCreateListItem)
@@ -250,11 +264,8 @@ func handleListPermissions(q *request) *graphError {
 		if d.owner != nil {
 			all[0]["grantedToV2"] = map[string]any{"user": map[string]any{"id": d.owner.id, "displayName": d.owner.displayName}}
 		}
-		if it.shared {
-			all = append(all, map[string]any{
-				"id": "link-" + shortHash(it.id, 5), "roles": []any{"read"}, "shareId": "u!" + shortHash(it.id, 6),
-				"link": map[string]any{"type": "view", "scope": "organization", "webUrl": "https://contoso-sim.sharepoint.com/:w:/s/" + shortHash(it.id, 7)},
-			})
+		for _, l := range it.sharingLinks() {
+			all = append(all, l.json())
 		}
 		return q.listPage("permissions", all, 100, 1000)
 	})
