@@ -154,7 +154,10 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 		if present[id] {
 			continue
 		}
-		upn := a.carryUser(prev, w, id, rep)
+		upn, err := a.carryUser(prev, w, id, true)
+		if err != nil {
+			return rep, err
+		}
 		rep.Departed = append(rep.Departed, upn)
 		rep.Users = append(rep.Users, UserReport{Result: exchange.Result{User: exchange.User{ID: id, UPN: upn, Deleted: true}}, UPN: upn, State: "departed"})
 	}
@@ -162,6 +165,16 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 	type job struct{ u graph.User }
 	jobs := make(chan job)
 	var mu sync.Mutex
+	var carryErr error
+	carry := func(id string, departed bool) {
+		if _, err := a.carryUser(prev, w, id, departed); err != nil {
+			mu.Lock()
+			if carryErr == nil {
+				carryErr = err
+			}
+			mu.Unlock()
+		}
+	}
 	var wg sync.WaitGroup
 	workers := a.cfg.Workers
 	opts := exchange.Options{IncludeContacts: true, IncludeCalendars: true}
@@ -174,7 +187,7 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 				eu := exchange.User{ID: u.ID, UPN: u.UPN, DisplayName: u.DisplayName, Disabled: !u.Enabled, Shared: !u.Licensed}
 				ur := UserReport{UPN: u.UPN}
 				if len(selected) > 0 && !selected[strings.ToLower(u.UPN)] && !selected[strings.ToLower(u.ID)] {
-					a.carryUser(prev, w, u.ID, nil)
+					carry(u.ID, false)
 					ur.State, ur.User = "carried", eu
 				} else {
 					res, err := exchange.BackupMailbox(ctx, g, w, prev, eu, opts)
@@ -188,11 +201,11 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 							ur.State = "no-mailbox"
 							if prev.has(exchange.PathPrefix(u.ID)) {
 								ur.State = "departed"
-								a.carryUser(prev, w, u.ID, rep)
+								carry(u.ID, true)
 							}
 						} else {
 							ur.State, ur.Error = "failed", graph.Explain(err).Error()
-							a.carryUser(prev, w, u.ID, nil)
+							carry(u.ID, false)
 						}
 					}
 				}
@@ -216,6 +229,11 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("backup cancelled: %w; nothing of this run was committed, the next run starts again", err)
+	}
+	if carryErr != nil {
+		// Committing now would make a restore point that silently lacks
+		// data the previous one had.
+		return rep, fmt.Errorf("%w; nothing of this run was committed", carryErr)
 	}
 	sort.Slice(rep.Users, func(i, j int) bool { return rep.Users[i].UPN < rep.Users[j].UPN })
 	for _, u := range rep.Users {
@@ -288,14 +306,15 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 }
 
 // carryUser adds every previous item of one user to the new snapshot and
-// returns the user's UPN as last recorded. A departed marker is added when
-// rep is given and the user has none yet.
-func (a *Agent) carryUser(prev *previous, w *vault.Writer, userID string, rep *BackupReport) string {
+// returns the user's UPN as last recorded. With departed, a departed
+// marker is added when the user has none yet. An error means the new
+// snapshot would lack some of the user's data: the run must not commit.
+func (a *Agent) carryUser(prev *previous, w *vault.Writer, userID string, departed bool) (string, error) {
 	upn := userID
 	prefix := exchange.PathPrefix(userID)
 	marker := prefix + "_departed.json"
 	hasMarker := false
-	prev.Each(prefix, func(it vault.Item) error {
+	err := prev.Each(prefix, func(it vault.Item) error {
 		if u := it.Meta[catalog.MetaUser]; u != "" {
 			upn = u
 		}
@@ -304,12 +323,18 @@ func (a *Agent) carryUser(prev *previous, w *vault.Writer, userID string, rep *B
 		}
 		return w.Add(it)
 	})
-	if rep != nil && !hasMarker {
-		body, _ := json.Marshal(map[string]string{"user_id": userID, "upn": upn, "departed_at": a.v.Clock().Now().UTC().Format(time.RFC3339)})
-		w.Put(vault.Item{Path: marker, Meta: map[string]string{catalog.MetaKind: catalog.KindUser, catalog.MetaUserID: userID, catalog.MetaUser: upn,
-			"departed": "true"}}, bytes.NewReader(body))
+	if err != nil {
+		return upn, fmt.Errorf("carry over the backed-up data of %s: %w", upn, err)
 	}
-	return upn
+	if departed && !hasMarker {
+		body, _ := json.Marshal(map[string]string{"user_id": userID, "upn": upn, "departed_at": a.v.Clock().Now().UTC().Format(time.RFC3339)})
+		_, err := w.Put(vault.Item{Path: marker, Meta: map[string]string{catalog.MetaKind: catalog.KindUser, catalog.MetaUserID: userID, catalog.MetaUser: upn,
+			"departed": "true"}}, bytes.NewReader(body))
+		if err != nil {
+			return upn, fmt.Errorf("mark %s as departed: %w", upn, err)
+		}
+	}
+	return upn, nil
 }
 
 func contains(xs []string, x string) bool {
