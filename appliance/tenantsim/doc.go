@@ -8,6 +8,10 @@
 //   - Tenant: the directory a Sim generates from Config.Seed and
 //     Config.Users. Generation never reads the clock or global randomness,
 //     so the same Config gives the same users, ids and MIME bytes.
+//     What was added to the generator later (shared mailboxes, site
+//     pages, hosted contents, group conversations) comes after the rest
+//     and draws from random streams of its own, so it leaves the ids,
+//     MIME and order of what was generated before unchanged.
 //     Only the TLS keys, client secrets and token key are fresh per Sim.
 //
 //   - App: an application registration. The backup app holds read roles
@@ -84,7 +88,20 @@
 //     ordered chunks (Content-Range); drive chunks must be multiples of
 //     320 KiB, attachment chunks at most 4 MiB.
 //
-// Not served yet: site pages, group conversations, hosted content of
-// channel messages, channel message delta, the recycle bin, sharing-link
-// creation, and $filter, $orderby and $search (accepted and ignored).
+//   - Teams: a team's channels and their messages with replies. Some
+//     messages have pasted images: an HTML body whose <img> points at
+//     .../messages/{id}/hostedContents/{id}/$value, listed under
+//     hostedContents. A channel's messages/delta pages through its
+//     top-level messages like mail delta (replies are read per message);
+//     post-channel-messages adds messages it then returns.
+//
+//   - Group conversation: a Microsoft 365 group's conversations, each
+//     with a thread of posts, under /groups/{id}/conversations (with
+//     their threads and posts) and /groups/{id}/threads.
+//
+// Served read-only: site pages, hosted contents, group conversations
+// (no create, update or reply paths). Not served: a drive or site
+// recycle bin (see Drive), hosted contents of replies, replies delta,
+// chats, deletion of channel messages, $filter, $orderby and $search
+// (accepted and ignored).
 package tenantsim

@@ -78,11 +78,15 @@ type group struct {
 	members               []*user
 	site                  *site
 	channels              []*channel
+	conversations         []*conversation
 }
 
 type channel struct {
 	id, displayName string
 	messages        []*chatMessage
+	// log has every top-level message as a member; it backs the
+	// channel's messages delta.
+	log *collection
 }
 
 type chatMessage struct {
@@ -91,6 +95,9 @@ type chatMessage struct {
 	body    string
 	created time.Time
 	replies []*chatMessage
+	// hosted are images pasted into the message; its body is then HTML
+	// that references them.
+	hosted []*hostedContent
 }
 
 var (

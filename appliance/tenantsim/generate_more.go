@@ -7,12 +7,14 @@ import (
 )
 
 // generateAdditions makes what the tenant gained after its first
-// generator: shared mailboxes and site pages. It runs after everything else and draws
+// generator: shared mailboxes, site pages, channel messages with hosted
+// content, channel change logs and group conversations. It runs after everything else and draws
 // from its own random streams (derived from the seed and a label), so the
 // users, ids, MIME and order generated before it do not depend on it.
 func (s *Sim) generateAdditions() {
 	s.generateSharedMailboxes()
 	s.generateSitePages()
+	s.generateTeamsAdditions()
 }
 
 // sharedMailboxNames are the aliases of generated shared mailboxes, in

@@ -71,6 +71,7 @@ func (s *Sim) registerFileRoutes() {
 	rt.add(get, "teams/{gid}/channels", "teams", permChannelRead, handleListChannels)
 	rt.add(get, "teams/{gid}/channels/{chid}/messages", "teams", permChannelRead, handleChannelMessages)
 	rt.add(get, "teams/{gid}/channels/{chid}/messages/{cmid}/replies", "teams", permChannelRead, handleChannelMessages)
+	s.registerTeamsRoutes()
 }
 
 func driveJSON(d *drive) map[string]any {
@@ -523,11 +524,15 @@ func handleListChannels(q *request) *graphError {
 	})
 }
 
-func chatMessageJSON(g *group, ch *channel, m *chatMessage, replyTo string) map[string]any {
+func chatMessageJSON(base string, g *group, ch *channel, m *chatMessage, replyTo string) map[string]any {
+	body := map[string]any{"contentType": "text", "content": m.body}
+	if len(m.hosted) > 0 {
+		body = map[string]any{"contentType": "html", "content": hostedBodyHTML(base, g, ch, m)}
+	}
 	j := map[string]any{
 		"id": m.id, "messageType": "message", "createdDateTime": ts(m.created), "lastModifiedDateTime": ts(m.created),
 		"from":            map[string]any{"user": map[string]any{"id": m.from.id, "displayName": m.from.displayName, "userIdentityType": "aadUser"}},
-		"body":            map[string]any{"contentType": "text", "content": m.body},
+		"body":            body,
 		"channelIdentity": map[string]any{"teamId": g.id, "channelId": ch.id},
 		"importance":      "normal",
 		"attachments":     []any{},
@@ -561,7 +566,7 @@ func handleChannelMessages(q *request) *graphError {
 		}
 		all := []map[string]any{}
 		for _, m := range msgs {
-			all = append(all, chatMessageJSON(g, ch, m, replyTo))
+			all = append(all, chatMessageJSON(q.sim.baseURL, g, ch, m, replyTo))
 		}
 		return q.listPage("chatMessages", all, 20, 50)
 	})

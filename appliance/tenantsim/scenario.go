@@ -22,7 +22,9 @@ type Scenario struct {
 	// To is the destination folder of move-messages, named like Folder.
 	To string `json:"to,omitempty"`
 	// Site names the site (name, display name or id) of delete-library;
-	// Folder then names the library (default "Documents").
+	// Folder then names the library (default "Documents"). For
+	// post-channel-messages Site names the team (display name or id,
+	// default the first team) and Folder the channel (default the first).
 	Site string `json:"site,omitempty"`
 	// Count is how many mails mail-burst sends per mailbox, or how many
 	// messages delete-messages, move-messages and modify-messages touch
@@ -32,7 +34,7 @@ type Scenario struct {
 }
 
 // ScenarioNames lists the scenarios Apply knows.
-var ScenarioNames = []string{"delete-folder", "mail-burst", "deprovision-user", "delete-messages", "move-messages", "modify-messages", "ransomware", "delete-files", "delete-library", "expire-delta-tokens", "expire-tokens"}
+var ScenarioNames = []string{"delete-folder", "mail-burst", "deprovision-user", "delete-messages", "move-messages", "modify-messages", "ransomware", "delete-files", "delete-library", "expire-delta-tokens", "expire-tokens", "post-channel-messages"}
 
 // ScenarioResult says what a scenario changed.
 type ScenarioResult struct {
@@ -68,6 +70,14 @@ func (s *Sim) Apply(sc Scenario) (ScenarioResult, error) {
 	defer s.mu.Unlock()
 	if sc.Name == "delete-library" {
 		return res, s.deleteLibrary(sc, &res)
+	}
+	if sc.Name == "post-channel-messages" {
+		for _, g := range s.groups {
+			if len(g.channels) > 0 && (sc.Site == "" || strings.EqualFold(g.displayName, sc.Site) || g.id == sc.Site) {
+				return res, s.postChannelMessages(g, sc.Folder, max(sc.Count, 1), &res)
+			}
+		}
+		return res, fmt.Errorf("scenario post-channel-messages: no team %q", sc.Site)
 	}
 	var users []*user
 	if sc.User == "" && sc.Name == "mail-burst" {
