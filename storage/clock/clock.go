@@ -93,6 +93,7 @@ type Clock struct {
 	mu        sync.Mutex
 	trusted   time.Time
 	pending   bool
+	ahead     bool      // the stored trusted time was far ahead of the wall clock at load
 	persisted time.Time // trusted time last written to the state file
 	closed    bool
 	lastErr   error // last persistence error from Now, nil after a success
@@ -158,6 +159,13 @@ func (c *Clock) load() error {
 		}
 		c.trusted = st.Trusted
 		c.pending = st.JumpPending
+		if wall := wallNow(c.src); c.trusted.Sub(wall) > c.maxJump {
+			// A trusted time far ahead of the wall clock was not reached
+			// by this clock's own small steps: the state file was written
+			// by someone else, to make retention expire early. Freeze
+			// expiry until an operator confirms the real time.
+			c.pending, c.ahead = true, true
+		}
 		c.observe(wallNow(c.src))
 	}
 	if err := c.persistLocked(c.trusted, c.pending); err != nil {
@@ -215,6 +223,11 @@ func (c *Clock) ExpiryAllowed() (bool, string) {
 	if !c.pending {
 		return true, ""
 	}
+	if c.ahead {
+		return false, fmt.Sprintf("the stored trusted time (%s) is %s ahead of the wall clock (%s): the clock state may have been tampered with; "+
+			"expiry is suspended until an operator checks the system time and confirms it",
+			c.trusted.Format(time.RFC3339), c.trusted.Sub(wall).Round(time.Second), wall.Format(time.RFC3339))
+	}
 	return false, fmt.Sprintf("the wall clock (%s) is %s ahead of the last trusted time (%s), more than the %s allowed; "+
 		"expiry is suspended until an operator checks the system time and confirms it",
 		wall.Format(time.RFC3339), wall.Sub(c.trusted).Round(time.Second), c.trusted.Format(time.RFC3339), c.maxJump)
@@ -253,13 +266,15 @@ func (c *Clock) Confirm() error {
 		return ErrNoJumpPending
 	}
 	next := c.trusted
-	if wall.After(next) {
+	if wall.After(next) || c.ahead {
+		// After a tampered-ahead state the operator confirms the wall
+		// time; stepping back is safe, it only keeps locks longer.
 		next = wall
 	}
 	if err := c.persistLocked(next, false); err != nil {
 		return err
 	}
-	c.trusted, c.pending = next, false
+	c.trusted, c.pending, c.ahead = next, false, false
 	return nil
 }
 

@@ -536,3 +536,30 @@ func FuzzDecodeState(f *testing.F) {
 		}
 	})
 }
+
+// TestClockStateWrittenAheadFreezesExpiry guards against a process that can
+// write the state file but not the system time: a trusted time far ahead
+// of the wall clock must not let retention expire early.
+func TestClockStateWrittenAheadFreezesExpiry(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "clock.json")
+	wall := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	src := func() time.Time { return wall }
+	os.WriteFile(path, []byte(`{"version":1,"trusted":"2045-01-01T00:00:00Z","jump_pending":false}`), 0o600)
+	c, err := Open(path, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if ok, why := c.ExpiryAllowed(); ok || !strings.Contains(why, "tampered") {
+		t.Fatalf("ExpiryAllowed = %v, %q; want expiry frozen with a reason naming tampering", ok, why)
+	}
+	if err := c.Confirm(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Now(); !got.Equal(wall) {
+		t.Fatalf("after confirming, Now = %s; want the confirmed wall time %s", got, wall)
+	}
+	if ok, _ := c.ExpiryAllowed(); !ok {
+		t.Fatal("expiry still frozen after the operator confirmed the time")
+	}
+}
