@@ -197,6 +197,46 @@ func (ix *Index) RemoveSegment(id uint64, entries []segment.Entry) error {
 	return ix.db.Sync()
 }
 
+// RemoveSegmentScan forgets a segment by scanning every chunk record, for
+// when the segment's own table can no longer be read.
+func (ix *Index) RemoveSegmentScan(id uint64) error {
+	var keys [][]byte
+	err := ix.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{'c'}, PrefetchValues: true, PrefetchSize: 256})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			err := item.Value(func(v []byte) error {
+				if loc, err := parseLocation(v); err == nil && loc.Segment == id {
+					keys = append(keys, item.KeyCopy(nil))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wb := ix.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, k := range keys {
+		if err := wb.Delete(k); err != nil {
+			return err
+		}
+	}
+	if err := wb.Delete(segKey(id)); err != nil {
+		return err
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("unindex segment %d: %w", id, err)
+	}
+	return ix.db.Sync()
+}
+
 // HighWater is the highest segment ID ever indexed (0 when none).
 func (ix *Index) HighWater() uint64 {
 	var hw uint64

@@ -86,3 +86,21 @@ func FuzzParseRecords(f *testing.F) {
 		}
 	})
 }
+
+func TestIndexRemoveSegmentScan(t *testing.T) {
+	ix, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	ix.AddSegment(SegmentInfo{ID: 1}, []segment.Entry{entry(1, 0)})
+	ix.AddSegment(SegmentInfo{ID: 2}, []segment.Entry{entry(2, 0), entry(3, 10)})
+	if err := ix.RemoveSegmentScan(2); err != nil {
+		t.Fatal(err)
+	}
+	for b, want := range map[byte]bool{1: true, 2: false, 3: false} {
+		if _, ok, _ := ix.Lookup(entry(b, 0).ID); ok != want {
+			t.Fatalf("chunk %d indexed = %v after removing segment 2 by scan, want %v", b, ok, want)
+		}
+	}
+}

@@ -30,10 +30,11 @@ func (v *Vault) ReadChunk(id keys.ID) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: chunk %s is not in the index; run 'strongroom vault rebuild-index'", ErrCorrupt, id)
 	}
-	set, err := v.openSet(loc.Segment)
+	set, release, err := v.openSet(loc.Segment)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	sealed := make([]byte, loc.Length)
 	degraded, err := set.ReadAt(sealed, int64(loc.Offset))
 	if err != nil {

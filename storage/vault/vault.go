@@ -73,9 +73,12 @@ type Vault struct {
 	mu       sync.Mutex
 	nextSeg  uint64
 	shards   map[uint64]int // segment -> shard files present
-	sets     map[uint64]*segment.Set
+	sets     map[uint64]*cachedSet
 	setOrder []uint64
 	writing  bool
+	// leftovers are segments of interrupted writes that could not be
+	// removed at open (already sealed); the warden's expiry removes them.
+	leftovers map[uint64]bool
 }
 
 // InitResult is what Init created.
@@ -187,7 +190,7 @@ func Open(opts Options) (*Vault, error) {
 			vid = id
 		}
 	}
-	v := &Vault{opts: opts, id: vid, missing: missing, shards: map[uint64]int{}, sets: map[uint64]*segment.Set{}}
+	v := &Vault{opts: opts, id: vid, missing: missing, shards: map[uint64]int{}, sets: map[uint64]*cachedSet{}, leftovers: map[uint64]bool{}}
 	for d, l := range labels {
 		if l.VaultID != vid {
 			return nil, &DiskError{Path: d, Kind: ErrForeignDisk, Err: fmt.Errorf("it holds vault %s, the others hold %s", l.VaultID, vid),
@@ -354,6 +357,7 @@ func (v *Vault) progress(format string, args ...any) {
 // complete segments the index does not know are indexed; leftovers of an
 // interrupted write that no snapshot references are removed.
 func (v *Vault) recover() error {
+	var maxSeen uint64
 	for _, d := range v.present() {
 		ids, err := d.listSegments(true)
 		if err != nil {
@@ -361,6 +365,7 @@ func (v *Vault) recover() error {
 		}
 		for _, id := range ids {
 			v.shards[id]++
+			maxSeen = max(maxSeen, id)
 		}
 	}
 	indexed, err := v.index.Segments()
@@ -403,7 +408,10 @@ func (v *Vault) recover() error {
 				continue
 			}
 			if referenced[id] {
-				return fmt.Errorf("segment %d is needed by a snapshot but cannot be indexed: %w", id, err)
+				// Opening must not fail for the whole vault: other
+				// snapshots stay readable, and scrub reports this one.
+				v.progress("segment %d is needed by a snapshot but cannot be indexed (%v); run 'strongroom vault scrub'", id, err)
+				continue
 			}
 		}
 		v.progress("removing segment %d left over by an interrupted backup", id)
@@ -412,26 +420,25 @@ func (v *Vault) recover() error {
 			if rerr := os.Remove(d.segmentPath(id)); rerr != nil && !os.IsNotExist(rerr) {
 				// A leftover the warden already sealed stays; it is harmless
 				// and the warden's expiry removes it.
-				v.progress("leftover segment %d on %s stays: %v", id, d.Path, rerr)
+				v.progress("leftover segment %d on %s stays until the warden's expiry: %v", id, d.Path, rerr)
+				v.leftovers[id] = true
 			}
 		}
 		delete(v.shards, id)
 	}
-	v.nextSeg = v.index.HighWater() + 1
-	for id := range v.shards {
-		if id >= v.nextSeg {
-			v.nextSeg = id + 1
-		}
-	}
+	// New segments take IDs above every ID ever seen, including leftovers
+	// that could not be removed: reusing one would collide with its files.
+	v.nextSeg = max(v.index.HighWater(), maxSeen) + 1
 	return nil
 }
 
 // indexSegment reads a segment's table and adds it to the index.
 func (v *Vault) indexSegment(id uint64) error {
-	set, err := v.openSet(id)
+	set, release, err := v.openSet(id)
 	if err != nil {
 		return err
 	}
+	defer release()
 	entries, err := set.ReadTable(v.tableOpener(id))
 	if err != nil {
 		return err
@@ -445,10 +452,11 @@ func (v *Vault) indexSegment(id uint64) error {
 }
 
 func (v *Vault) segmentTable(id uint64) ([]segment.Entry, error) {
-	set, err := v.openSet(id)
+	set, release, err := v.openSet(id)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	return set.ReadTable(v.tableOpener(id))
 }
 
@@ -473,42 +481,71 @@ func (v *Vault) shardPaths(id uint64) []string {
 
 const maxOpenSets = 64
 
-// openSet returns a cached open segment.
-func (v *Vault) openSet(id uint64) (*segment.Set, error) {
+// cachedSet is an open segment shared by readers. It is closed only when
+// it has left the cache and its last reader has released it, so eviction
+// or a scrub never closes files under a read in progress.
+type cachedSet struct {
+	set     *segment.Set
+	refs    int
+	dropped bool
+}
+
+// openSet returns an open segment and the function that releases it.
+func (v *Vault) openSet(id uint64) (*segment.Set, func(), error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if s := v.sets[id]; s != nil {
-		return s, nil
+	c := v.sets[id]
+	if c == nil {
+		s, err := segment.OpenSet(id, v.shardPaths(id))
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		if len(v.setOrder) >= maxOpenSets {
+			v.dropLocked(v.setOrder[0])
+		}
+		c = &cachedSet{set: s}
+		v.sets[id] = c
+		v.setOrder = append(v.setOrder, id)
 	}
-	s, err := segment.OpenSet(id, v.shardPaths(id))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	c.refs++
+	var once sync.Once
+	return c.set, func() {
+		once.Do(func() {
+			v.mu.Lock()
+			defer v.mu.Unlock()
+			c.refs--
+			if c.dropped && c.refs == 0 {
+				c.set.Close()
+			}
+		})
+	}, nil
+}
+
+// dropLocked takes a segment out of the cache, closing it now if nobody
+// reads it. v.mu is held.
+func (v *Vault) dropLocked(id uint64) {
+	c := v.sets[id]
+	if c == nil {
+		return
 	}
-	if len(v.setOrder) >= maxOpenSets {
-		old := v.setOrder[0]
-		v.setOrder = v.setOrder[1:]
-		v.sets[old].Close()
-		delete(v.sets, old)
+	delete(v.sets, id)
+	for i, o := range v.setOrder {
+		if o == id {
+			v.setOrder = append(v.setOrder[:i], v.setOrder[i+1:]...)
+			break
+		}
 	}
-	v.sets[id] = s
-	v.setOrder = append(v.setOrder, id)
-	return s, nil
+	c.dropped = true
+	if c.refs == 0 {
+		c.set.Close()
+	}
 }
 
 // forgetSet drops a cached segment (after its files changed).
 func (v *Vault) forgetSet(id uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if s := v.sets[id]; s != nil {
-		s.Close()
-		delete(v.sets, id)
-		for i, o := range v.setOrder {
-			if o == id {
-				v.setOrder = append(v.setOrder[:i], v.setOrder[i+1:]...)
-				break
-			}
-		}
-	}
+	v.dropLocked(id)
 }
 
 // ID is the vault's identifier.
@@ -526,11 +563,9 @@ func (v *Vault) Degraded() bool { return v.missingCount() > 0 }
 // Close releases the vault.
 func (v *Vault) Close() error {
 	v.mu.Lock()
-	for _, s := range v.sets {
-		s.Close()
+	for id := range v.sets {
+		v.dropLocked(id)
 	}
-	v.sets = map[uint64]*segment.Set{}
-	v.setOrder = nil
 	v.mu.Unlock()
 	var err error
 	if v.index != nil {

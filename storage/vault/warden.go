@@ -84,6 +84,12 @@ func (v *Vault) Expire() (ExpireReport, error) {
 	if ok, why := v.clock.ExpiryAllowed(); !ok {
 		return rep, fmt.Errorf("expiry is frozen: %s; confirm the time at the console or with 'strongroom vault clock confirm'", why)
 	}
+	if v.Degraded() {
+		// Expiring with a disk away would leave that disk's copies of the
+		// expired manifests behind; when it came back they would name
+		// segments that are gone.
+		return rep, fmt.Errorf("%w: expiry waits until every disk is present (missing: %v); replace or re-attach the disk first", ErrDegradedWrite, v.missing)
+	}
 	now := v.clock.Now()
 	snaps, err := v.Snapshots()
 	if err != nil {
@@ -110,17 +116,31 @@ func (v *Vault) Expire() (ExpireReport, error) {
 		}
 		rep.Snapshots = append(rep.Snapshots, s.ID)
 	}
+	for id := range v.leftovers {
+		for _, d := range v.present() {
+			if err := removeSealed(d.segmentPath(id)); err != nil {
+				return rep, err
+			}
+		}
+		delete(v.leftovers, id)
+		rep.Segments = append(rep.Segments, id)
+	}
 	for _, id := range v.allSegments() {
 		if live[id] {
 			continue
 		}
 		entries, err := v.segmentTable(id)
+		v.forgetSet(id)
+		if err != nil {
+			// The table is unreadable: find the chunks that point into
+			// this segment by scanning the whole index, so that no index
+			// entry is left naming a segment that is gone.
+			err = v.index.RemoveSegmentScan(id)
+		} else {
+			err = v.index.RemoveSegment(id, entries)
+		}
 		if err != nil {
 			return rep, fmt.Errorf("expire segment %d: %w", id, err)
-		}
-		v.forgetSet(id)
-		if err := v.index.RemoveSegment(id, entries); err != nil {
-			return rep, err
 		}
 		for _, d := range v.present() {
 			if err := removeSealed(d.segmentPath(id)); err != nil {
