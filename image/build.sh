@@ -24,6 +24,7 @@
 #                        (kept between builds).
 #   MIRROR               Debian mirror (default http://deb.debian.org/debian)
 #   SQUASHFS_LEVEL       zstd level of the squashfs (default 15)
+#   STRIP=0              ship the strongroom binary with its symbols
 #   REUSE_ROOT=1         debugging: reuse $OUT/work/root, skip mmdebstrap
 #
 # Outputs in $OUT: strongroom.img (raw disk), strongroom.img.zst, root.squashfs,
@@ -118,6 +119,9 @@ kver=$(ls "$root/lib/modules" | sort -V | tail -1)
 
 log "installing strongroom, units and configuration"
 install -m 0755 "$STRONGROOM_BIN" "$root/usr/bin/strongroom"
+# Symbols and DWARF are 19 MB of the binary (11 MB compressed); Go's own
+# tables for stack traces stay. STRIP=0 keeps them.
+[ "${STRIP:-1}" = 0 ] || strip --strip-all "$root/usr/bin/strongroom"
 for u in "$repo"/systemd/*.service "$repo"/systemd/*.target "$repo"/systemd/*.path; do
 	install -m 0644 "$u" "$root/usr/lib/systemd/system/"
 done
@@ -152,7 +156,7 @@ systemctl --root="$root" mask getty@tty1.service serial-getty@.service getty.tar
 systemctl --root="$root" set-default multi-user.target >/dev/null 2>&1
 
 log "removing the package manager, perl and the initramfs tools"
-for p in apt libapt-pkg6.0 dpkg perl-base debconf dracut dracut-core; do
+for p in apt libapt-pkg6.0 dpkg perl-base perl perl-modules-5.36 libperl5.36 debconf dracut dracut-core; do
 	list="$root/var/lib/dpkg/info/$p.list"
 	[ -f "$list" ] || list="$root/var/lib/dpkg/info/$p:amd64.list"
 	[ -f "$list" ] || continue
@@ -166,7 +170,8 @@ done
 rm -rf "$root/var/lib/dpkg" "$root/var/lib/apt" "$root/var/cache/apt" "$root/var/cache/debconf" \
 	"$root/etc/apt" "$root/etc/dpkg" "$root/var/log"/* "$root/var/cache/ldconfig/aux-cache" \
 	"$root/etc/dracut.conf.d" "$root/usr/lib/dracut" "$root/boot"/* \
-	"$root/etc/kernel" "$root/usr/share/bug" "$root/etc/cron.daily"
+	"$root/etc/kernel" "$root/usr/share/bug" "$root/etc/cron.daily" \
+	"$root/usr/share/perl" "$root/usr/share/perl5" "$root/usr/lib/x86_64-linux-gnu/perl" "$root/usr/lib/x86_64-linux-gnu/perl-base"
 mkdir -p "$root/var/log"
 rm -f "$root"/initrd.img* "$root"/vmlinuz*
 
