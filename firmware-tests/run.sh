@@ -107,7 +107,7 @@ fi
 
 # Tenant simulator on the host, its configuration, a vault on two disks.
 sim_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$W/state/config" "$W/state/state" "$W/d1" "$W/d2" "$W/d3" "$W/d4"
+mkdir -p "$W/state/config" "$W/state/state" "$W/state/network" "$W/d1" "$W/d2" "$W/d3" "$W/d4"
 "$BIN" tenant-sim --listen "127.0.0.1:$sim_port" --users 3 --config-out "$W/sim.yaml" \
 	--ca-out "$W/state/config/sim-ca.pem" >"$W/tenant-sim.log" 2>&1 &
 pids+=($!)
@@ -127,6 +127,8 @@ chown 0:800 "$W/state/config" "$W/state/config"/*
 chmod 0750 "$W/state/config"
 chmod 0640 "$W/state/config"/*
 chmod 0700 "$W/state/state"
+chown 0:0 "$W/state/network"
+chmod 0751 "$W/state"
 mke2fs -q -t ext4 -L sr-state -E root_owner=800:800 -d "$W/state" "$W/state.img" 64M
 dd if="$W/state.img" of="$base" bs=1M seek=$((STATE_OFFSET / 1048576)) conv=notrunc status=none
 for i in 1 2 3 4; do

@@ -131,9 +131,11 @@ install -D -m 0644 "$repo/systemd/strongroom.tmpfiles" "$root/usr/lib/tmpfiles.d
 	install -D -m 0644 "$here/rootfs/$f" "$root/$f"
 done
 chmod 0755 "$root/etc/nftables.conf"
-# The configuration lives on the state partition; /etc/strongroom points there.
-rm -rf "$root/etc/strongroom"
+# The configuration lives on the state partition; /etc/strongroom points
+# there, and so does /etc/systemd/network (the wizard's network settings).
+rm -rf "$root/etc/strongroom" "$root/etc/systemd/network"
 ln -s /var/lib/strongroom/config "$root/etc/strongroom"
+ln -s /var/lib/strongroom/network "$root/etc/systemd/network"
 mkdir -p "$root/var/lib/strongroom" "$root/srv/strongroom"
 for i in 1 2 3 4; do mkdir -p "$root/srv/strongroom/disk$i"; done
 
@@ -291,10 +293,11 @@ mcopy -i "$esp" "$OUT/strongroom.efi" ::/EFI/BOOT/BOOTX64.EFI
 
 state="$work/state.img"
 statedir="$work/state"
-mkdir -p "$statedir/config" "$statedir/state"
+mkdir -p "$statedir/config" "$statedir/state" "$statedir/network"
 chown 800:800 "$statedir" "$statedir/state"
 chown 0:800 "$statedir/config"
-chmod 0750 "$statedir" "$statedir/config"
+chmod 0751 "$statedir"
+chmod 0750 "$statedir/config"
 chmod 0700 "$statedir/state"
 rm -f "$state"
 E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mke2fs -q -t ext4 -L sr-state -U 5354524e-0000-4000-8000-000000000003 \
