@@ -65,6 +65,10 @@ type backup struct {
 	mu      sync.Mutex
 	res     Result
 	sinkErr error
+	// synced counts collections whose sync got as far as enumerating
+	// them (and kinds whose collections could not be listed); notFound
+	// counts those that answered 404.
+	synced, notFound int
 }
 
 // BackupMailbox writes the mailbox of u into sink as of now, carrying
@@ -72,11 +76,18 @@ type backup struct {
 //
 // It returns an error wrapping ErrMailboxGone when the user or mailbox no
 // longer exists, and any other error when the mailbox could not be
-// enumerated at all; in both cases nothing has been written to sink, and
-// the agent may carry the previous items over itself. Failures of single
-// items or collections are not errors: they are counted in Result.Failed
-// and named in Result.Errors. An error from sink (the vault) ends the
-// backup and is returned; the snapshot must then be aborted.
+// enumerated at all. Failures of single items or collections are not
+// errors: they are counted in Result.Failed and named in Result.Errors,
+// and the previous items and delta state of a collection that could not
+// be enumerated, a 404 included (deleted since it was listed), are
+// carried over. When every collection answered 404 the backup is not a
+// success: the user record is read again and an error wrapping
+// ErrMailboxGone is returned when it is gone too (the user was deleted
+// mid-run), another error otherwise. Result.Written says whether anything
+// was written to sink before an error: when it is 0 the agent may carry
+// the previous items over itself; otherwise they were already carried
+// per collection. An error from sink (the vault) ends the backup and is
+// returned; the snapshot must then be aborted.
 func BackupMailbox(ctx context.Context, g *graph.Client, sink Sink, prev Previous, u User, o Options) (Result, error) {
 	b := &backup{c: &caller{g: g}, sink: sink, prev: prev, u: u, o: o.withDefaults(), res: Result{User: u}}
 	if b.prev == nil {
@@ -135,6 +146,18 @@ func (b *backup) run(ctx context.Context) (Result, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return b.res, fmt.Errorf("back up mailbox %s: %w", b.u.UPN, err)
+	}
+	if b.synced > 0 && b.notFound == b.synced {
+		// Not one collection could be read: the mailbox or the user went
+		// away during the run. What was there is carried over, but this
+		// is no backup of the mailbox.
+		b.mu.Unlock()
+		_, err := b.userRecord(ctx)
+		b.mu.Lock()
+		if err != nil {
+			return b.res, b.fatal("read user again after every collection answered 404", err)
+		}
+		return b.res, fmt.Errorf("back up mailbox %s: every collection answered 404 (not found) although the user exists; the previous items were kept", b.u.UPN)
 	}
 	return b.res, nil
 }
@@ -356,15 +379,24 @@ func (b *backup) sync(ctx context.Context, c *collection) {
 	sp := statePath(b.u.ID, c.kind, c.id)
 	prevState, hasState := b.prev.Get(sp)
 	l, err := b.enumerate(ctx, c, prevState, hasState)
+	b.mu.Lock()
+	b.synced++
+	if err != nil && isNotFound(err) {
+		b.notFound++
+	}
+	b.mu.Unlock()
 	if err != nil {
-		if isNotFound(err) {
-			// Deleted since it was listed: it is not part of this
-			// point in time.
-			return
-		}
 		// Nothing is known about what changed: keep the previous
-		// items and state so the next run tries again.
-		b.failf("%s: enumerate: %s", c.label(), describe(err))
+		// items and state so the next run tries again. A 404 is no
+		// exception: the folder (or the whole user) was deleted after
+		// it was listed, and the next run, which no longer lists it,
+		// records the deletion; dropping it now would turn a failed
+		// read into a silent deletion.
+		reason := describe(err)
+		if isNotFound(err) {
+			reason = "gone since the folders were listed: " + reason
+		}
+		b.failf("%s: enumerate: %s", c.label(), reason)
 		b.putRecord(c)
 		_ = b.prev.Each(prefix, func(it vault.Item) error {
 			if path.Base(it.Path) != folderRecord {
@@ -531,7 +563,14 @@ func (b *backup) store(ctx context.Context, c *collection, prefix string, e *ent
 		}
 	}
 	if isNotFound(err) {
-		return true // deleted since it was listed
+		// Deleted (or moved) between listing and download: it is not in
+		// this snapshot and is reported as such. It counts as not
+		// stored, so the delta state does not move past it and the next
+		// run sees what became of it.
+		b.mu.Lock()
+		b.res.Vanished = append(b.res.Vanished, fmt.Sprintf("%s: item %s", c.label(), e.ID))
+		b.mu.Unlock()
+		return false
 	}
 	if err != nil {
 		b.failf("%s: item %s: download: %s", c.label(), e.ID, describe(err))
@@ -583,6 +622,12 @@ func (b *backup) fetch(ctx context.Context, c *collection, e *entry) ([]byte, er
 // carryKind keeps every previous item and state of a kind (contacts or
 // calendars) when its collections could not even be listed.
 func (b *backup) carryKind(kind, op string, err error) {
+	b.mu.Lock()
+	b.synced++
+	if isNotFound(err) {
+		b.notFound++
+	}
+	b.mu.Unlock()
 	b.failf("%s: %s: %s", kind, op, describe(err))
 	for _, prefix := range []string{PathPrefix(b.u.ID) + kind + "/", PathPrefix(b.u.ID) + stateDir + "/" + kind + "/"} {
 		_ = b.prev.Each(prefix, func(it vault.Item) error {
@@ -650,6 +695,9 @@ func (b *backup) put(it vault.Item, content []byte) bool {
 		b.mu.Unlock()
 		return false
 	}
+	b.mu.Lock()
+	b.res.Written++
+	b.mu.Unlock()
 	return true
 }
 
@@ -665,6 +713,9 @@ func (b *backup) add(it vault.Item) bool {
 		b.mu.Unlock()
 		return false
 	}
+	b.mu.Lock()
+	b.res.Written++
+	b.mu.Unlock()
 	return true
 }
 

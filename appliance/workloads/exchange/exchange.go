@@ -79,6 +79,13 @@ type Result struct {
 	// Requests counts Graph calls made (the governor's retries excluded).
 	Requests int64
 	Errors   []string
+	// Vanished names the items that were listed but answered 404 when
+	// downloaded (deleted or moved in between): they are not in the
+	// snapshot, nor counted in Items or Failed.
+	Vanished []string `json:",omitempty"`
+	// Written counts what was put or added to the sink, of every kind
+	// (content, folder and user records, delta state).
+	Written int
 	// Resynced names the collections ("mail/Inbox") whose delta token was
 	// refused and that were enumerated in full.
 	Resynced []string

@@ -3,6 +3,7 @@ package exchange_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,12 +109,44 @@ func (e *env) run(prev *vault.Snapshot, o exchange.Options) (exchange.Result, va
 
 func (e *env) try(prev *vault.Snapshot, o exchange.Options) (exchange.Result, vault.Snapshot, error) {
 	e.t.Helper()
+	return e.tryHook(prev, o, nil)
+}
+
+// hookSink calls before ahead of every Put and Add (from several
+// goroutines at once), so a test can change the tenant at a chosen point
+// of a run or make the write fail.
+type hookSink struct {
+	exchange.Sink
+	before func(it vault.Item) error
+}
+
+func (h hookSink) Put(it vault.Item, r io.Reader) (vault.Item, error) {
+	if err := h.before(it); err != nil {
+		return it, err
+	}
+	return h.Sink.Put(it, r)
+}
+
+func (h hookSink) Add(it vault.Item) error {
+	if err := h.before(it); err != nil {
+		return err
+	}
+	return h.Sink.Add(it)
+}
+
+// tryHook is try with before called ahead of every write (nil: none).
+func (e *env) tryHook(prev *vault.Snapshot, o exchange.Options, before func(vault.Item) error) (exchange.Result, vault.Snapshot, error) {
+	e.t.Helper()
 	w, err := e.v.NewWriter("exchange-test", nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	var sink exchange.Sink = w
+	if before != nil {
+		sink = hookSink{Sink: w, before: before}
+	}
 	p := exchange.NewItemsPrevious(e.items(prev), e.read)
-	res, err := exchange.BackupMailbox(context.Background(), e.backup, w, p, e.user, o)
+	res, err := exchange.BackupMailbox(context.Background(), e.backup, sink, p, e.user, o)
 	if err != nil {
 		w.Abort()
 		return res, vault.Snapshot{}, err
