@@ -306,11 +306,40 @@ func TestOpenEmptyDiskNamesIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	empty := filepath.Join(t.TempDir(), "new-disk")
-	if err := mkdir(empty); err != nil {
+	f := fixture{"a.eml": randomBytes(3, 30000)}
+	v := openVault(t, smallOptions(disks, res))
+	s := putAll(t, v, f, time.Time{})
+	closeVault(t, v)
+
+	// A disk swapped for a new, empty one at the same mount point: the
+	// vault opens degraded with that path as the missing disk, and
+	// replace-disk rebuilds onto it in place.
+	os.RemoveAll(disks[3])
+	if err := mkdir(disks[3]); err != nil {
 		t.Fatal(err)
 	}
-	_, err = vault.Open(smallOptions(append(disks[:3:3], empty), res))
-	wantErr(t, err, vault.ErrNotVault, "disk "+empty)
-	wantRemedy(t, err, "replace-disk", empty)
+	v = openVault(t, smallOptions(disks, res))
+	if !v.Degraded() {
+		t.Fatal("a vault with an empty directory in a disk's place does not say it is degraded")
+	}
+	_, err = v.NewWriter("x", nil)
+	wantErr(t, err, vault.ErrDegradedWrite, disks[3])
+	if rep, err := v.ReplaceDisk(disks[3], disks[3]); err != nil || !rep.Healthy {
+		t.Fatalf("replace-disk onto the same mount point: %+v, %v", rep, err)
+	}
+	closeVault(t, v)
+	v = openVault(t, smallOptions(disks, res))
+	defer closeVault(t, v)
+	if v.Degraded() {
+		t.Fatal("still degraded after rebuilding onto the new disk")
+	}
+	checkSnapshot(t, v, s, f)
+
+	// A directory with other data in it is not silently taken as a disk.
+	other := filepath.Join(t.TempDir(), "other")
+	mkdir(other)
+	os.WriteFile(filepath.Join(other, "notes.txt"), []byte("x"), 0o644)
+	_, err = vault.Open(smallOptions(append(disks[:3:3], other), res))
+	wantErr(t, err, vault.ErrNotVault, "disk "+other)
+	wantRemedy(t, err, "replace-disk", other)
 }

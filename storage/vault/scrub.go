@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/strongroom/strongroom/storage/immutable"
@@ -173,9 +174,8 @@ func (d *disk) replaceShard(h segment.Header, data []byte) error {
 			return fmt.Errorf("unseal damaged shard %s: %w", path, err)
 		}
 	}
-	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-		return err
-	}
+	// The damaged file stays until the rebuilt one is renamed over it:
+	// if writing fails (disk full), the mostly-good old shard is not lost.
 	if err := d.writeShard(h, data); err != nil {
 		return err
 	}
@@ -242,21 +242,25 @@ func (v *Vault) ReplaceDisk(old, newDir string) (ScrubReport, error) {
 			slot = i
 		}
 	}
+	if n, err := strconv.Atoi(old); err == nil && slot < 0 && n >= 0 && n < len(v.disks) && v.disks[n] == nil {
+		slot = n
+	}
 	for _, d := range v.present() {
 		if d.Path == old {
 			return ScrubReport{}, fmt.Errorf("disk %s is still present and readable; to retire a working disk, remove it from --disk first, then replace it", old)
 		}
 	}
 	if slot < 0 {
-		return ScrubReport{}, fmt.Errorf("%s is not one of the missing disks of this vault (missing: %v); name it as a --disk as well", old, v.missing)
+		return ScrubReport{}, fmt.Errorf("%s is not one of the missing disks of this vault (missing: %v); name it as a --disk as well, or give its slot number", old, v.missing)
 	}
 	if err := checkUsable(newDir); err != nil {
 		return ScrubReport{}, err
 	}
-	if ents, _ := os.ReadDir(newDir); len(ents) > 0 {
+	if !emptyDir(newDir) {
 		if _, err := readLabel(newDir); err == nil {
 			return ScrubReport{}, &DiskError{Path: newDir, Kind: ErrForeignDisk, Err: errors.New("it already holds a vault"), Fix: "use an empty disk as the replacement"}
 		}
+		return ScrubReport{}, &DiskError{Path: newDir, Kind: ErrNotVault, Err: errors.New("it is not empty"), Fix: "use an empty disk as the replacement"}
 	}
 	ref := v.present()[0]
 	l := ref.label

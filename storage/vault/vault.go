@@ -169,8 +169,15 @@ func Open(opts Options) (*Vault, error) {
 		l, err := readLabel(d)
 		if err != nil {
 			if _, serr := os.Stat(d); serr == nil && os.IsNotExist(err) {
+				if emptyDir(d) {
+					// A new, empty disk mounted where a failed one was:
+					// that slot is missing, and replace-disk rebuilds it
+					// in place.
+					missing = append(missing, d)
+					continue
+				}
 				return nil, &DiskError{Path: d, Kind: ErrNotVault, Err: err,
-					Fix: "this directory holds no vault; if it is a new disk replacing a failed one, run 'strongroom vault replace-disk OLD " + d + "'"}
+					Fix: "this directory holds other data and no vault; if it is a new disk replacing a failed one, empty it and run 'strongroom vault replace-disk OLD " + d + "'"}
 			}
 			if os.IsNotExist(err) {
 				missing = append(missing, d)
@@ -235,6 +242,21 @@ func Open(opts Options) (*Vault, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// emptyDir reports whether dir holds nothing but what a fresh filesystem
+// has (lost+found).
+func emptyDir(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if e.Name() != "lost+found" {
+			return false
+		}
+	}
+	return true
 }
 
 func (v *Vault) missingCount() int {
