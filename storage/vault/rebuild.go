@@ -39,13 +39,21 @@ func (v *Vault) RebuildIndex() (segments int, err error) {
 		}
 	}
 	ids := v.allSegments()
+	var skipped []uint64
 	for n, id := range ids {
 		if err := v.indexSegment(id); err != nil {
-			return n, fmt.Errorf("rebuild index: segment %d: %w", id, err)
+			// An unreadable leftover of an interrupted write must not stop
+			// the rebuild; what it skipped is reported at the end.
+			v.progress("rebuild-index: segment %d skipped: %v", id, err)
+			skipped = append(skipped, id)
+			continue
 		}
 		if (n+1)%64 == 0 || n+1 == len(ids) {
 			v.progress("rebuild-index: %d/%d segments", n+1, len(ids))
 		}
+	}
+	if len(skipped) > 0 {
+		return len(ids) - len(skipped), fmt.Errorf("rebuild index: %d segments could not be read and were skipped (%v); run 'strongroom vault scrub' to see whether a snapshot needs them", len(skipped), skipped)
 	}
 	return len(ids), nil
 }
