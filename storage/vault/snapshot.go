@@ -191,11 +191,21 @@ func (v *Vault) writeManifest(s *Snapshot) error {
 	if err != nil {
 		return err
 	}
+	var written []string
 	for _, d := range v.present() {
 		p := filepath.Join(d.snapshotDir(), s.ID+snapExt)
 		if err := writeFileDurable(p, b, 0o444); err != nil {
-			return &DiskError{Path: d.Path, Kind: diskErrKind(err), Err: fmt.Errorf("write snapshot %s: %w", s.ID, err)}
+			// Take back the copies already written, so that a commit that
+			// reports failure leaves no visible snapshot behind.
+			for _, w := range written {
+				if rerr := os.Remove(w); rerr != nil && !os.IsNotExist(rerr) {
+					err = fmt.Errorf("%w; the copy at %s could not be taken back (%v), so the snapshot may still be listed", err, w, rerr)
+				}
+			}
+			return &DiskError{Path: d.Path, Kind: diskErrKind(err), Err: fmt.Errorf("write snapshot %s: %w", s.ID, err),
+				Fix: "check the disk at " + d.Path + " (free space, read-only remount); the backup was not committed and the next run starts again"}
 		}
+		written = append(written, p)
 	}
 	return nil
 }
