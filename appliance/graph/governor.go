@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -159,9 +160,48 @@ func (g *Governor) RoundTrip(req *http.Request) (*http.Response, error) {
 		release()
 		return resp, err
 	}
+	if buffered(resp) {
+		// Read now and free the slot at once: kiota's redirect handler
+		// never closes the body of a 3xx it follows, which would leak
+		// the slot, and a small body costs nothing to hold in memory.
+		resp.Body = readAll(resp.Body, smallBody)
+		release()
+		return resp, nil
+	}
 	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
 	return resp, nil
 }
+
+// smallBody is the most a response body is read into memory for, so that
+// its slot can be released before the caller has seen it.
+const smallBody = 64 << 10
+
+// buffered reports whether a response body is read before RoundTrip
+// returns: every redirect (its body is never read, nor always closed, by
+// the redirect handler) and any body whose small length is known.
+func buffered(resp *http.Response) bool {
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return true
+	}
+	return resp.ContentLength >= 0 && resp.ContentLength <= smallBody
+}
+
+// readAll reads at most limit bytes of body, closes it, and returns an
+// in-memory body with what was read, followed by the read error if there
+// was one (a truncated body stays visible as such).
+func readAll(body io.ReadCloser, limit int64) io.ReadCloser {
+	data, err := io.ReadAll(io.LimitReader(body, limit))
+	body.Close()
+	var r io.Reader = bytes.NewReader(data)
+	if err != nil {
+		r = io.MultiReader(r, errReader{err})
+	}
+	return io.NopCloser(r)
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // releasingBody frees the resource's slot when the body is closed.
 type releasingBody struct {

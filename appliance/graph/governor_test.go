@@ -2,12 +2,16 @@ package graph
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	khttp "github.com/microsoft/kiota-http-go"
 )
 
 type countingObserver struct {
@@ -151,5 +155,82 @@ func TestGovernorReauthOn401(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a token the tenant keeps rejecting gave %d, want the 401 back after one retry", resp.StatusCode)
+	}
+}
+
+// TestGovernorRedirectReleasesSlot guards the slot of a redirected
+// request: kiota's redirect handler follows a 3xx without closing its
+// body, so the governor must free the slot itself. With one slot per
+// mailbox, a leak would block the second request for good.
+func TestGovernorRedirectReleasesSlot(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1.0/users/u1/messages/m1/$value" {
+			http.Redirect(w, r, "/v1.0/users/u1/content/m1", http.StatusFound)
+			return
+		}
+		w.Write([]byte("MIME"))
+	}))
+	defer srv.Close()
+	g := NewGovernor(http.DefaultTransport, GovernorOptions{PerResource: 1})
+	hc := &http.Client{Transport: khttp.NewCustomTransportWithParentTransport(g, khttp.NewRedirectHandler()),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for i := 0; i < 3; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1.0/users/u1/messages/m1/$value", nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			cancel()
+			t.Fatalf("request %d after a redirect: %v (a slot leaked?)", i, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cancel()
+		if resp.StatusCode != 200 || string(body) != "MIME" {
+			t.Fatalf("request %d: %d %q", i, resp.StatusCode, body)
+		}
+	}
+}
+
+// TestGovernorSmallBodyInMemory guards that a small body of known length
+// is handed over in memory with its slot already free, and that a large
+// one keeps its slot until closed.
+func TestGovernorSmallBodyInMemory(t *testing.T) {
+	big := strings.Repeat("x", smallBody+1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/big") {
+			w.Write([]byte(big))
+			return
+		}
+		w.Write([]byte(`{"value":[]}`))
+	}))
+	defer srv.Close()
+	g := NewGovernor(http.DefaultTransport, GovernorOptions{PerResource: 1})
+	get := func(path string) *http.Response {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+		resp, err := g.RoundTrip(req)
+		if err != nil {
+			return nil
+		}
+		return resp
+	}
+	small := get("/v1.0/users/u1/small")
+	if small == nil {
+		t.Fatal("first request failed")
+	}
+	big1 := get("/v1.0/users/u1/big")
+	if big1 == nil {
+		t.Fatal("the slot of a small, unclosed body was not released")
+	}
+	if b, _ := io.ReadAll(small.Body); string(b) != `{"value":[]}` {
+		t.Fatalf("small body read back as %q", b)
+	}
+	if get("/v1.0/users/u1/small") != nil {
+		t.Fatal("a large body's slot was released before the body was closed")
+	}
+	big1.Body.Close()
+	if r := get("/v1.0/users/u1/small"); r == nil {
+		t.Fatal("closing the large body did not free its slot")
 	}
 }
