@@ -54,18 +54,39 @@ func wardenSeal(w io.Writer, f *vaultFlags) error {
 }
 
 func wardenExpire(w io.Writer, f *vaultFlags) error {
-	return withVault(f, func(s string) { fmt.Fprintln(w, s) }, func(v *vault.Vault) error {
-		rep, err := v.Expire()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "expired %d snapshots and %d segments; %d snapshots kept\n", len(rep.Snapshots), len(rep.Segments), rep.Kept)
-		for _, id := range rep.Snapshots {
-			fmt.Fprintf(w, "  removed snapshot %s\n", id)
-		}
-		return nil
-	})
+	c, err := f.resolve()
+	if err != nil {
+		return err
+	}
+	k, err := readKey(c)
+	if err != nil {
+		return err
+	}
+	// The agent keeps the vault open; ask it to hand the vault over
+	// between jobs, and give it back when done.
+	if err := vault.RequestHandover(c.Disks); err != nil {
+		return err
+	}
+	defer vault.EndHandover(c.Disks)
+	v, err := vault.OpenWhenFree(vault.Options{Disks: c.Disks, Key: k, StateDir: c.StateDir, Progress: func(s string) { fmt.Fprintln(w, s) }}, handoverWait)
+	if err != nil {
+		return fmt.Errorf("%w (the agent hands the vault over between jobs; a long backup may hold it past %s, and the next round tries again)", err, handoverWait)
+	}
+	defer v.Close()
+	rep, err := v.Expire()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "expired %d snapshots and %d segments; %d snapshots kept\n", len(rep.Snapshots), len(rep.Segments), rep.Kept)
+	for _, id := range rep.Snapshots {
+		fmt.Fprintf(w, "  removed snapshot %s\n", id)
+	}
+	return nil
 }
+
+// handoverWait bounds how long expiry waits for the agent to let go of
+// the vault.
+const handoverWait = 10 * time.Minute
 
 func newWardenSealCmd() *cobra.Command {
 	var f vaultFlags

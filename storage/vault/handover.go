@@ -1,0 +1,74 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// The agent keeps the vault open all the time; the warden's expiry needs
+// it alone (it removes segments, and a backup running meanwhile could
+// deduplicate against them). They hand the vault over through a request
+// file on the disks: the warden writes it and waits for the vault lock;
+// the agent, between jobs, sees it, closes the vault and reopens it once
+// the file is gone.
+const handoverFile = "warden.request"
+
+// RequestHandover asks the process holding the vault to let go of it.
+func RequestHandover(disks []string) error {
+	var errs []error
+	ok := 0
+	for _, d := range disks {
+		err := os.WriteFile(filepath.Join(d, handoverFile), fmt.Appendf(nil, "pid %d\n", os.Getpid()), 0o644)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ok++
+	}
+	if ok == 0 {
+		return fmt.Errorf("request the vault from the agent: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// EndHandover withdraws the request, so the agent takes the vault back.
+func EndHandover(disks []string) {
+	for _, d := range disks {
+		os.Remove(filepath.Join(d, handoverFile))
+	}
+}
+
+// HandoverRequested reports whether the warden waits for the vault.
+func HandoverRequested(disks []string) bool {
+	for _, d := range disks {
+		if _, err := os.Stat(filepath.Join(d, handoverFile)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Disks are the paths of the disks present.
+func (v *Vault) Disks() []string {
+	var out []string
+	for _, d := range v.present() {
+		out = append(out, d.Path)
+	}
+	return out
+}
+
+// OpenWhenFree opens the vault, retrying while another process holds it,
+// for at most wait.
+func OpenWhenFree(opts Options, wait time.Duration) (*Vault, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		v, err := Open(opts)
+		if err == nil || !errors.Is(err, ErrInUse) || time.Now().After(deadline) {
+			return v, err
+		}
+		time.Sleep(time.Second)
+	}
+}
