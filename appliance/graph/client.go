@@ -39,7 +39,11 @@ type Config struct {
 	AuthorityHost string // default DefaultAuthority
 	CAFile        string // extra CA to trust (the local simulator's)
 	App           App
-	Timeout       time.Duration // per request, default 2m
+	// Timeout bounds a token request (default 2m). Graph requests have
+	// no overall timeout: the governor bounds each attempt (see
+	// GovernorOptions.AttemptTimeout), so that its waits and retries, and
+	// a large download, are not cut short.
+	Timeout time.Duration
 }
 
 // Client is a Graph client for one app of one tenant.
@@ -118,13 +122,15 @@ func New(cfg Config, gov GovernorOptions) (*Client, error) {
 		khttp.NewUserAgentHandler(),
 		khttp.NewHeadersInspectionHandler(),
 	}
-	hc := &http.Client{Timeout: cfg.Timeout, Transport: khttp.NewCustomTransportWithParentTransport(g, mw...)}
+	// Timeout 0: kiota turns a client timeout into a deadline for the
+	// whole request, governor waits and retries included.
+	hc := &http.Client{Timeout: 0, Transport: khttp.NewCustomTransportWithParentTransport(g, mw...)}
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, hc)
 	if err != nil {
 		return nil, fmt.Errorf("graph: request adapter: %w", err)
 	}
 	adapter.SetBaseUrl(cfg.BaseURL)
-	return &Client{SDK: msgraphsdk.NewGraphServiceClient(adapter), Governor: g, HTTP: &http.Client{Timeout: cfg.Timeout, Transport: g},
+	return &Client{SDK: msgraphsdk.NewGraphServiceClient(adapter), Governor: g, HTTP: &http.Client{Transport: g},
 		cred: cred, baseURL: cfg.BaseURL}, nil
 }
 

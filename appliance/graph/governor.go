@@ -39,7 +39,13 @@ type GovernorOptions struct {
 	MaxWait time.Duration
 	// BaseBackoff is the first backoff without a Retry-After (default 1s).
 	BaseBackoff time.Duration
-	Observer    Observer
+	// AttemptTimeout bounds one attempt of a request, from sending it
+	// until its response body is closed (default 5m). Waits for a slot,
+	// pauses and backoffs between attempts do not count: the governed
+	// http.Client has no overall timeout, and a caller wanting one sets a
+	// deadline on the request's context.
+	AttemptTimeout time.Duration
+	Observer       Observer
 	// Reauth, when set, gives a fresh access token after a 401 (the
 	// rejected token is passed in); the request is then retried once.
 	Reauth func(ctx context.Context, rejected string) (string, error)
@@ -77,6 +83,9 @@ func NewGovernor(next http.RoundTripper, o GovernorOptions) *Governor {
 	}
 	if o.BaseBackoff <= 0 {
 		o.BaseBackoff = time.Second
+	}
+	if o.AttemptTimeout <= 0 {
+		o.AttemptTimeout = 5 * time.Minute
 	}
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
@@ -234,7 +243,7 @@ func (g *Governor) roundTrip(req *http.Request, workload string) (*http.Response
 				req.Body = body
 			}
 		}
-		resp, err := g.next.RoundTrip(req)
+		resp, err := g.attempt(req)
 		g.mu.Lock()
 		g.stats.Requests++
 		g.mu.Unlock()
@@ -283,6 +292,31 @@ func (g *Governor) roundTrip(req *http.Request, workload string) (*http.Response
 			return nil, err
 		}
 	}
+}
+
+// attempt sends req once under AttemptTimeout. The timeout covers reading
+// the body too: it is cancelled when the body is closed.
+func (g *Governor) attempt(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), g.opts.AttemptTimeout)
+	resp, err := g.next.RoundTrip(req.WithContext(ctx))
+	if err != nil || resp.Body == nil {
+		cancel()
+		return resp, err
+	}
+	resp.Body = &cancellingBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancellingBody ends its attempt's context when closed.
+type cancellingBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancellingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // retryAfter waits d (capped, with jitter), either as a tenant-wide pause

@@ -234,3 +234,54 @@ func TestGovernorSmallBodyInMemory(t *testing.T) {
 		t.Fatal("closing the large body did not free its slot")
 	}
 }
+
+// TestGovernorAttemptTimeout guards the per-attempt bound: an attempt
+// that hangs is abandoned after AttemptTimeout and retried, and a body
+// that stalls while being read ends with an error instead of hanging.
+func TestGovernorAttemptTimeout(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		if r.URL.Path == "/v1.0/users/u1/hang" && n == 1 {
+			<-r.Context().Done()
+			return
+		}
+		if r.URL.Path == "/v1.0/users/u1/stall" {
+			w.Header().Set("Content-Length", "200000")
+			w.Write(make([]byte, 100000))
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	g := NewGovernor(http.DefaultTransport, GovernorOptions{AttemptTimeout: 200 * time.Millisecond, BaseBackoff: 10 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1.0/users/u1/hang", nil)
+	resp, err := g.RoundTrip(req)
+	if err != nil {
+		t.Fatalf("a hung attempt was not retried: %v", err)
+	}
+	resp.Body.Close()
+	if calls.Load() != 2 {
+		t.Fatalf("%d attempts, want the hung one and its retry", calls.Load())
+	}
+	req, _ = http.NewRequest(http.MethodGet, srv.URL+"/v1.0/users/u1/stall", nil)
+	resp, err = g.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	done := make(chan error, 1)
+	go func() { _, err := io.ReadAll(resp.Body); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a stalled body read to the end without error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("reading a stalled body was not bounded by AttemptTimeout")
+	}
+}
