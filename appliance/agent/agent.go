@@ -13,6 +13,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/workloads/exchange"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -61,6 +62,9 @@ type Agent struct {
 	lastScrubAt time.Time
 	lastTest    *RestoreTestReport
 	users       UserCoverage
+	// wrapSink, set by tests, wraps the vault writer BackupMailbox
+	// writes to.
+	wrapSink func(exchange.Sink) exchange.Sink
 }
 
 // New opens the vault and catalog named by the configuration.

@@ -165,7 +165,14 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 	type job struct{ u graph.User }
 	jobs := make(chan job)
 	var mu sync.Mutex
-	var carryErr error
+	var carryErr, storeErr error
+	// A vault write that fails ends the run: the other mailboxes stop.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	var sink exchange.Sink = w
+	if a.wrapSink != nil {
+		sink = a.wrapSink(w)
+	}
 	carry := func(id string, departed bool) {
 		if _, err := a.carryUser(prev, w, id, departed); err != nil {
 			mu.Lock()
@@ -173,6 +180,35 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 				carryErr = err
 			}
 			mu.Unlock()
+		}
+	}
+	// keep keeps what a mailbox that failed (or is gone) had in the
+	// previous snapshot. BackupMailbox writes nothing before it has read
+	// the user record and listed the mail folders, and fails only there
+	// (Result.Written is then 0): the agent carries the whole user over.
+	// After its first write it no longer fails for a collection: a
+	// collection it cannot read, 404 included, has its previous items and
+	// state carried by BackupMailbox itself, and so do contacts and
+	// calendars it cannot list; an error after writes (every collection
+	// answered 404, the user gone mid-run) comes with the user's data
+	// already carried, and carrying the user again would record each item
+	// twice. Only the departed marker is then added.
+	keep := func(u graph.User, res exchange.Result, departed bool) {
+		if runCtx.Err() != nil {
+			return // the run is ending and commits nothing
+		}
+		if res.Written == 0 {
+			carry(u.ID, departed)
+			return
+		}
+		if departed {
+			if err := a.markDeparted(prev, w, u.ID, u.UPN); err != nil {
+				mu.Lock()
+				if carryErr == nil {
+					carryErr = err
+				}
+				mu.Unlock()
+			}
 		}
 	}
 	var wg sync.WaitGroup
@@ -190,23 +226,31 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 					carry(u.ID, false)
 					ur.State, ur.User = "carried", eu
 				} else {
-					res, err := exchange.BackupMailbox(ctx, g, w, prev, eu, opts)
+					res, err := exchange.BackupMailbox(runCtx, g, sink, prev, eu, opts)
 					ur.Result = res
 					ur.State = "backed-up"
-					if err != nil {
-						if errors.Is(err, exchange.ErrMailboxGone) {
-							// A user without a mailbox: departed when
-							// their mailbox was backed up before (its data
-							// is kept), otherwise nothing to protect.
-							ur.State = "no-mailbox"
-							if prev.has(exchange.PathPrefix(u.ID)) {
-								ur.State = "departed"
-								carry(u.ID, true)
-							}
-						} else {
-							ur.State, ur.Error = "failed", graph.Explain(err).Error()
-							carry(u.ID, false)
+					switch {
+					case err == nil:
+					case errors.Is(err, exchange.ErrStore):
+						ur.State, ur.Error = "failed", err.Error()
+						mu.Lock()
+						if storeErr == nil {
+							storeErr = err
 						}
+						mu.Unlock()
+						stopRun()
+					case errors.Is(err, exchange.ErrMailboxGone):
+						// A user without a mailbox: departed when
+						// their mailbox was backed up before (its data
+						// is kept), otherwise nothing to protect.
+						ur.State = "no-mailbox"
+						if prev.has(exchange.PathPrefix(u.ID)) {
+							ur.State = "departed"
+							keep(u, res, true)
+						}
+					default:
+						ur.State, ur.Error = "failed", graph.Explain(err).Error()
+						keep(u, res, false)
 					}
 				}
 				mu.Lock()
@@ -219,14 +263,17 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 	for _, u := range mailboxes {
 		select {
 		case jobs <- job{u}:
-		case <-ctx.Done():
+		case <-runCtx.Done():
 		}
-		if ctx.Err() != nil {
+		if runCtx.Err() != nil {
 			break
 		}
 	}
 	close(jobs)
 	wg.Wait()
+	if storeErr != nil {
+		return rep, fmt.Errorf("%w; the run was stopped and nothing of it was committed. Check the disks: strongroom vault status; if chunks are missing from the index: strongroom vault rebuild-index", storeErr)
+	}
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("backup cancelled: %w; nothing of this run was committed, the next run starts again", err)
 	}
@@ -327,14 +374,34 @@ func (a *Agent) carryUser(prev *previous, w *vault.Writer, userID string, depart
 		return upn, fmt.Errorf("carry over the backed-up data of %s: %w", upn, err)
 	}
 	if departed && !hasMarker {
-		body, _ := json.Marshal(map[string]string{"user_id": userID, "upn": upn, "departed_at": a.v.Clock().Now().UTC().Format(time.RFC3339)})
-		_, err := w.Put(vault.Item{Path: marker, Meta: map[string]string{catalog.MetaKind: catalog.KindUser, catalog.MetaUserID: userID, catalog.MetaUser: upn,
-			"departed": "true"}}, bytes.NewReader(body))
-		if err != nil {
-			return upn, fmt.Errorf("mark %s as departed: %w", upn, err)
+		if err := a.putDepartedMarker(w, userID, upn); err != nil {
+			return upn, err
 		}
 	}
 	return upn, nil
+}
+
+// markDeparted records a user as departed when their items are already
+// in the new snapshot: the previous marker is carried over, or a new one
+// is written.
+func (a *Agent) markDeparted(prev *previous, w *vault.Writer, userID, upn string) error {
+	if it, ok := prev.Get(exchange.PathPrefix(userID) + "_departed.json"); ok {
+		if err := w.Add(it); err != nil {
+			return fmt.Errorf("mark %s as departed: %w", upn, err)
+		}
+		return nil
+	}
+	return a.putDepartedMarker(w, userID, upn)
+}
+
+func (a *Agent) putDepartedMarker(w *vault.Writer, userID, upn string) error {
+	body, _ := json.Marshal(map[string]string{"user_id": userID, "upn": upn, "departed_at": a.v.Clock().Now().UTC().Format(time.RFC3339)})
+	_, err := w.Put(vault.Item{Path: exchange.PathPrefix(userID) + "_departed.json", Meta: map[string]string{catalog.MetaKind: catalog.KindUser,
+		catalog.MetaUserID: userID, catalog.MetaUser: upn, "departed": "true"}}, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("mark %s as departed: %w", upn, err)
+	}
+	return nil
 }
 
 func contains(xs []string, x string) bool {

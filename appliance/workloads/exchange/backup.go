@@ -87,7 +87,7 @@ type backup struct {
 // was written to sink before an error: when it is 0 the agent may carry
 // the previous items over itself; otherwise they were already carried
 // per collection. An error from sink (the vault) ends the backup and is
-// returned; the snapshot must then be aborted.
+// returned wrapping ErrStore; the snapshot must then be aborted.
 func BackupMailbox(ctx context.Context, g *graph.Client, sink Sink, prev Previous, u User, o Options) (Result, error) {
 	b := &backup{c: &caller{g: g}, sink: sink, prev: prev, u: u, o: o.withDefaults(), res: Result{User: u}}
 	if b.prev == nil {
@@ -142,7 +142,7 @@ func (b *backup) run(ctx context.Context) (Result, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.sinkErr != nil {
-		return b.res, fmt.Errorf("back up mailbox %s: store: %w", b.u.UPN, b.sinkErr)
+		return b.res, fmt.Errorf("back up mailbox %s: %w: %w", b.u.UPN, ErrStore, b.sinkErr)
 	}
 	if err := ctx.Err(); err != nil {
 		return b.res, fmt.Errorf("back up mailbox %s: %w", b.u.UPN, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
+	"github.com/strongroom/strongroom/storage/vault"
 )
 
 // TestBackupMailboxFull guards the first backup: every message stored as
@@ -287,5 +288,21 @@ func TestEscapeID(t *testing.T) {
 				t.Errorf("EscapeID(%q) = %q, want %q", c.in, got, c.want)
 			}
 		})
+	}
+}
+
+// TestBackupMailboxStoreError guards the sink rule: a failed vault write
+// ends the backup with an error wrapping ErrStore, which the agent tells
+// apart from a failed mailbox.
+func TestBackupMailboxStoreError(t *testing.T) {
+	e := newEnv(t)
+	_, _, err := e.tryHook(nil, exchange.Options{}, func(it vault.Item) error {
+		if strings.HasSuffix(it.Path, ".eml") {
+			return errors.New("injected: disk gone")
+		}
+		return nil
+	})
+	if !errors.Is(err, exchange.ErrStore) || errors.Is(err, exchange.ErrMailboxGone) {
+		t.Fatalf("err = %v, want ErrStore", err)
 	}
 }

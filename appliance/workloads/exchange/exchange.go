@@ -96,6 +96,12 @@ type Result struct {
 // over and marks them departed.
 var ErrMailboxGone = errors.New("mailbox no longer exists")
 
+// ErrStore is wrapped by BackupMailbox when the sink (the vault) failed
+// to store or record an item. It is no failure of the mailbox: the
+// snapshot being written is incomplete and must be aborted, and the run
+// with it.
+var ErrStore = errors.New("vault write failed")
+
 // Meta keys this package sets besides the catalog's.
 const (
 	MetaChangeKey = "change_key" // Graph changeKey of the stored version

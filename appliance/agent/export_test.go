@@ -1,0 +1,6 @@
+package agent
+
+import "github.com/strongroom/strongroom/appliance/workloads/exchange"
+
+// SetSinkWrapper makes the agent's backups write through wrap(writer).
+func SetSinkWrapper(a *Agent, wrap func(exchange.Sink) exchange.Sink) { a.wrapSink = wrap }
