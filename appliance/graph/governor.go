@@ -144,7 +144,8 @@ func (g *Governor) sem(key string) chan struct{} {
 }
 
 // RoundTrip sends req under the resource's concurrency limit, waiting out
-// any tenant-wide pause, and retries throttled or failed attempts.
+// any tenant-wide pause, and retries throttled or failed attempts; a POST
+// only when Graph cannot have applied it (see idempotent).
 //
 // The resource's slot is held until the caller closes the response body,
 // not just until the headers arrive: Exchange counts a request as in flight
@@ -251,6 +252,10 @@ func (g *Governor) roundTrip(req *http.Request, workload string) (*http.Response
 			if ctx.Err() != nil || !retryableNetErr(err) || attempt >= g.opts.MaxRetries {
 				return nil, err
 			}
+			if !idempotent(req) && !notSent(err) {
+				// The request may have reached Graph and been applied.
+				return nil, err
+			}
 			g.retryAfter(ctx, workload, g.backoff(attempt), false)
 			continue
 		}
@@ -276,6 +281,12 @@ func (g *Governor) roundTrip(req *http.Request, workload string) (*http.Response
 			return resp, nil
 		}
 		wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"))
+		if !idempotent(req) && !(resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable && ok) {
+			// A 504, or a 503 without Retry-After, may come after Graph
+			// applied the request: sending a create again could make a
+			// second item.
+			return resp, nil
+		}
 		if !ok {
 			wait = g.backoff(attempt)
 		}
@@ -385,6 +396,25 @@ func parseRetryAfter(v string) (time.Duration, bool) {
 		return max(time.Until(t), 0), true
 	}
 	return 0, false
+}
+
+// idempotent reports whether req may be sent again when its outcome is
+// unknown. A POST creates (a restored message, a folder) and is sent again
+// only when Graph said it did not apply it: a 429 (throttled before being
+// processed) or a 503 with Retry-After, or a failure to connect at all;
+// one with an Idempotency-Key header is safe like the other methods.
+func idempotent(req *http.Request) bool {
+	if req.Method != http.MethodPost {
+		return true
+	}
+	return req.Header.Get("Idempotency-Key") != "" || req.Header.Get("X-Idempotency-Key") != ""
+}
+
+// notSent reports a network error from before the request was written:
+// the connection could not be made.
+func notSent(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
 func retryableNetErr(err error) bool {

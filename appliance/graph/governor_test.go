@@ -285,3 +285,72 @@ func TestGovernorAttemptTimeout(t *testing.T) {
 		t.Fatal("reading a stalled body was not bounded by AttemptTimeout")
 	}
 }
+
+// TestGovernorPostRetries guards creates against duplicates: a POST is
+// sent again only after a 429 or a 503 with Retry-After (Graph did not
+// apply it), never after a 504, a 503 without Retry-After or a dropped
+// connection, where it may have been applied. A GET is retried on all.
+func TestGovernorPostRetries(t *testing.T) {
+	var mu sync.Mutex
+	calls := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mode := r.URL.Query().Get("mode")
+		mu.Lock()
+		calls[r.Method+" "+mode]++
+		n := calls[r.Method+" "+mode]
+		mu.Unlock()
+		io.Copy(io.Discard, r.Body)
+		if n > 1 {
+			w.WriteHeader(http.StatusCreated)
+			return
+		}
+		switch mode {
+		case "429":
+			w.WriteHeader(http.StatusTooManyRequests)
+		case "503-retry-after":
+			w.Header().Set("Retry-After", "0.01")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case "503":
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case "504":
+			w.WriteHeader(http.StatusGatewayTimeout)
+		case "reset":
+			conn, _, _ := http.NewResponseController(w).Hijack()
+			conn.Close()
+		}
+	}))
+	defer srv.Close()
+	g := NewGovernor(http.DefaultTransport, GovernorOptions{BaseBackoff: 5 * time.Millisecond})
+	cases := []struct {
+		method, mode string
+		sent         int
+	}{
+		{"POST", "429", 2},
+		{"POST", "503-retry-after", 2},
+		{"POST", "503", 1},
+		{"POST", "504", 1},
+		{"POST", "reset", 1},
+		{"GET", "503", 2},
+		{"GET", "504", 2},
+		{"GET", "reset", 2},
+	}
+	for _, c := range cases {
+		t.Run(c.method+" "+c.mode, func(t *testing.T) {
+			var body io.Reader
+			if c.method == "POST" {
+				body = strings.NewReader("bWltZQ==")
+			}
+			req, _ := http.NewRequest(c.method, srv.URL+"/v1.0/users/u1/mailFolders/f1/messages?mode="+c.mode, body)
+			resp, err := g.RoundTrip(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			mu.Lock()
+			sent := calls[c.method+" "+c.mode]
+			mu.Unlock()
+			if sent != c.sent {
+				t.Fatalf("sent %d times (err %v), want %d", sent, err, c.sent)
+			}
+		})
+	}
+}

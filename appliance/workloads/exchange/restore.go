@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
@@ -21,7 +22,7 @@ import (
 const (
 	CollisionSkip    = "skip"    // keep the existing item, do not restore
 	CollisionCopy    = "copy"    // always create, duplicates allowed
-	CollisionReplace = "replace" // delete the existing item, then create
+	CollisionReplace = "replace" // create, then delete the existing item
 )
 
 // RestoreOptions says where restored items go.
@@ -144,7 +145,11 @@ func (r *restorer) message(ctx context.Context, it vault.Item) (string, error) {
 		return "", fmt.Errorf("read from vault: %w", err)
 	}
 	outcome := "restored"
-	if mid := it.Meta[catalog.MetaMessageID]; mid != "" && r.o.Collision != CollisionCopy {
+	mid := it.Meta[catalog.MetaMessageID]
+	// With replace, the existing copies are deleted only once the new one
+	// exists: a create that fails leaves the original in place.
+	var old []string
+	if mid != "" && r.o.Collision != CollisionCopy {
 		have, err := r.messageIDs(ctx, fid)
 		if err != nil {
 			return "", err
@@ -153,14 +158,7 @@ func (r *restorer) message(ctx context.Context, it vault.Item) (string, error) {
 			if r.o.Collision == CollisionSkip {
 				return "skipped", nil
 			}
-			for _, id := range ids {
-				r.c.requests.Add(1)
-				if err := r.users().Messages().ByMessageId(id).Delete(ctx, nil); err != nil && !isNotFound(err) {
-					return "", fmt.Errorf("replace: delete existing message: %w", err)
-				}
-			}
-			delete(have, mid)
-			outcome = "replaced"
+			old = slices.Clone(ids)
 		}
 	}
 	// Graph takes MIME as base64 in a text/plain body.
@@ -178,10 +176,31 @@ func (r *restorer) message(ctx context.Context, it vault.Item) (string, error) {
 		ID                string `json:"id"`
 		InternetMessageID string `json:"internetMessageId"`
 	}
-	if json.Unmarshal(body, &created) == nil && created.InternetMessageID != "" {
-		if have := r.existing[fid]; have != nil {
-			have[created.InternetMessageID] = append(have[created.InternetMessageID], created.ID)
+	_ = json.Unmarshal(body, &created)
+	have := r.existing[fid]
+	if len(old) > 0 {
+		var kept []string
+		var errs []string
+		for _, id := range old {
+			r.c.requests.Add(1)
+			if err := r.users().Messages().ByMessageId(id).Delete(ctx, nil); err != nil && !isNotFound(err) {
+				kept = append(kept, id)
+				errs = append(errs, describe(err))
+			}
 		}
+		if have != nil {
+			have[mid] = kept
+		}
+		outcome = "replaced"
+		if len(errs) > 0 {
+			if have != nil && created.ID != "" {
+				have[mid] = append(have[mid], created.ID)
+			}
+			return "", fmt.Errorf("replace: restored, but the existing message could not be deleted and is still there beside it (%s)", strings.Join(errs, "; "))
+		}
+	}
+	if have != nil && created.InternetMessageID != "" {
+		have[created.InternetMessageID] = append(have[created.InternetMessageID], created.ID)
 	}
 	return outcome, nil
 }
