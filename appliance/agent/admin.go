@@ -14,8 +14,7 @@ import (
 func (a *Agent) ReplaceDisk(ctx context.Context, oldDir, newDir string) (*vault.ScrubReport, error) {
 	a.jobMu.Lock()
 	defer a.jobMu.Unlock()
-	a.setJob(&JobStatus{Kind: "replace-disk", Started: a.v.Clock().Now(), Message: "rebuilding " + newDir})
-	defer a.setJob(nil)
+	defer a.startJob(&JobStatus{Kind: "replace-disk", Started: a.v.Clock().Now(), Message: "rebuilding " + newDir})()
 	rep, err := a.v.ReplaceDisk(oldDir, newDir)
 	if err != nil {
 		return nil, err

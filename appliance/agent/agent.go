@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,7 +57,7 @@ type Agent struct {
 	restoreG    *graph.Client
 	jobMu       sync.Mutex // held for the whole of a writing job
 	stateMu     sync.Mutex
-	job         *JobStatus
+	jobs        []*JobStatus // running, oldest first; under stateMu
 	lastBackup  *BackupReport
 	lastScrub   *vault.ScrubReport
 	lastScrubAt time.Time
@@ -183,7 +184,7 @@ func (nopObserver) RestoreTest(bool, int, int)                                  
 func (nopObserver) JobRunning(int)                                              {}
 func (nopObserver) RetentionRefused()                                           {}
 
-// JobStatus is the progress of the running job.
+// JobStatus is the progress of a running job.
 type JobStatus struct {
 	Kind      string    `json:"kind"` // backup, restore, scrub, restore-test
 	Started   time.Time `json:"started"`
@@ -202,23 +203,29 @@ type UserCoverage struct {
 	Departed    []string `json:"departed,omitempty"`
 }
 
-func (a *Agent) setJob(j *JobStatus) {
+// startJob records j as running until the returned function is called.
+// Jobs are a set: a restore running beside a backup neither hides nor
+// ends the backup's status, and JobRunning counts each once.
+func (a *Agent) startJob(j *JobStatus) (end func()) {
 	a.stateMu.Lock()
-	switch {
-	case a.job == nil && j != nil:
-		a.obs.JobRunning(1)
-	case a.job != nil && j == nil:
-		a.obs.JobRunning(-1)
-	}
-	a.job = j
+	a.jobs = append(a.jobs, j)
 	a.stateMu.Unlock()
+	a.obs.JobRunning(1)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			a.stateMu.Lock()
+			a.jobs = slices.DeleteFunc(a.jobs, func(x *JobStatus) bool { return x == j })
+			a.stateMu.Unlock()
+			a.obs.JobRunning(-1)
+		})
+	}
 }
 
-func (a *Agent) updateJob(f func(j *JobStatus)) {
+// updateJob changes the progress of a running job.
+func (a *Agent) updateJob(j *JobStatus, f func(j *JobStatus)) {
 	a.stateMu.Lock()
-	if a.job != nil {
-		f(a.job)
-	}
+	f(j)
 	a.stateMu.Unlock()
 }
 

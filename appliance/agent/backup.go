@@ -75,10 +75,10 @@ func (a *Agent) Backup(ctx context.Context, req BackupRequest) (*BackupReport, e
 	defer a.jobMu.Unlock()
 	start := a.v.Clock().Now()
 	rep := &BackupReport{Started: start}
-	a.setJob(&JobStatus{Kind: "backup", Started: start, Message: "listing users"})
-	defer a.setJob(nil)
+	job := &JobStatus{Kind: "backup", Started: start, Message: "listing users"}
+	defer a.startJob(job)()
 	a.obs.BackupStarted("exchange")
-	rep, err := a.backup(ctx, req, rep)
+	rep, err := a.backup(ctx, req, rep, job)
 	dur := a.v.Clock().Now().Sub(start)
 	rep.Seconds = dur.Seconds()
 	result := rep.Result
@@ -94,7 +94,7 @@ func (a *Agent) Backup(ctx context.Context, req BackupRequest) (*BackupReport, e
 	return rep, err
 }
 
-func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport) (*BackupReport, error) {
+func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport, job *JobStatus) (*BackupReport, error) {
 	g, err := a.graphClient(false)
 	if err != nil {
 		return rep, err
@@ -147,7 +147,7 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 			w.Abort()
 		}
 	}()
-	a.updateJob(func(j *JobStatus) { j.UsersAll = len(mailboxes); j.Message = "backing up mailboxes" })
+	a.updateJob(job, func(j *JobStatus) { j.UsersAll = len(mailboxes); j.Message = "backing up mailboxes" })
 
 	// Departed users: in the previous snapshot, gone from the tenant.
 	for _, id := range prev.userIDs() {
@@ -162,8 +162,8 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 		rep.Users = append(rep.Users, UserReport{Result: exchange.Result{User: exchange.User{ID: id, UPN: upn, Deleted: true}}, UPN: upn, State: "departed"})
 	}
 
-	type job struct{ u graph.User }
-	jobs := make(chan job)
+	type work struct{ u graph.User }
+	jobs := make(chan work)
 	var mu sync.Mutex
 	var carryErr, storeErr error
 	// A vault write that fails ends the run: the other mailboxes stop.
@@ -256,13 +256,13 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 				mu.Lock()
 				rep.Users = append(rep.Users, ur)
 				mu.Unlock()
-				a.updateJob(func(j *JobStatus) { j.UsersDone++; j.Items += ur.Items; j.Bytes += ur.Bytes })
+				a.updateJob(job, func(j *JobStatus) { j.UsersDone++; j.Items += ur.Items; j.Bytes += ur.Bytes })
 			}
 		}()
 	}
 	for _, u := range mailboxes {
 		select {
-		case jobs <- job{u}:
+		case jobs <- work{u}:
 		case <-runCtx.Done():
 		}
 		if runCtx.Err() != nil {
@@ -321,7 +321,7 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 	w.SetMeta("mailboxes", fmt.Sprint(len(mailboxes)))
 	w.SetMeta("failed_mailboxes", fmt.Sprint(rep.Failed))
 	w.SetMeta("departed", fmt.Sprint(len(rep.Departed)))
-	a.updateJob(func(j *JobStatus) { j.Message = "committing snapshot" })
+	a.updateJob(job, func(j *JobStatus) { j.Message = "committing snapshot" })
 	snap, err := w.Commit(retain)
 	if err != nil {
 		return rep, fmt.Errorf("commit snapshot: %w", err)

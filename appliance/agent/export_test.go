@@ -4,3 +4,6 @@ import "github.com/strongroom/strongroom/appliance/workloads/exchange"
 
 // SetSinkWrapper makes the agent's backups write through wrap(writer).
 func SetSinkWrapper(a *Agent, wrap func(exchange.Sink) exchange.Sink) { a.wrapSink = wrap }
+
+// SetObserver replaces the agent's observer.
+func SetObserver(a *Agent, o Observer) { a.obs = o }

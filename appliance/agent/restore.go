@@ -160,8 +160,7 @@ func (a *Agent) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport
 	if folder == "" {
 		folder = "Restored " + snap.Created.UTC().Format("2006-01-02 15:04")
 	}
-	a.setJob(&JobStatus{Kind: "restore", Started: a.v.Clock().Now(), Message: fmt.Sprintf("restoring %d items", len(items))})
-	defer a.setJob(nil)
+	defer a.startJob(&JobStatus{Kind: "restore", Started: a.v.Clock().Now(), Message: fmt.Sprintf("restoring %d items", len(items))})()
 	read := func(it vault.Item) ([]byte, error) {
 		var buf bytes.Buffer
 		err := a.v.WriteItem(&buf, it)
@@ -207,6 +206,7 @@ func (a *Agent) RestoreTest(ctx context.Context, sample int) (*RestoreTestReport
 	if err != nil {
 		return nil, err
 	}
+	defer a.startJob(&JobStatus{Kind: "restore-test", Started: a.v.Clock().Now(), Message: fmt.Sprintf("checking %d items", min(sample, len(pool)))})()
 	rand.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
 	if len(pool) > sample {
 		pool = pool[:sample]

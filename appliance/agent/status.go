@@ -15,7 +15,8 @@ import (
 type Status struct {
 	Now             time.Time          `json:"now"`
 	Vault           vault.Status       `json:"vault"`
-	Job             *JobStatus         `json:"job,omitempty"`
+	Job             *JobStatus         `json:"job,omitempty"`  // the oldest running job
+	Jobs            []JobStatus        `json:"jobs,omitempty"` // every running job, oldest first
 	LastBackup      *SnapshotSummary   `json:"last_backup,omitempty"`
 	LastSuccess     *SnapshotSummary   `json:"last_success,omitempty"`
 	LastRun         *BackupReport      `json:"last_run,omitempty"`
@@ -72,8 +73,11 @@ func (a *Agent) Status(ctx context.Context) (*Status, error) {
 		}
 	}
 	a.stateMu.Lock()
-	if a.job != nil {
-		j := *a.job
+	for _, j := range a.jobs {
+		st.Jobs = append(st.Jobs, *j)
+	}
+	if len(st.Jobs) > 0 {
+		j := st.Jobs[0]
 		st.Job = &j
 	}
 	st.LastRun, st.Users, st.LastScrub, st.LastScrubAt, st.LastRestoreTest = a.lastBackup, a.users, a.lastScrub, a.lastScrubAt, a.lastTest
@@ -126,8 +130,7 @@ func alerts(st *Status) []string {
 func (a *Agent) Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, error) {
 	a.jobMu.Lock()
 	defer a.jobMu.Unlock()
-	a.setJob(&JobStatus{Kind: "scrub", Started: a.v.Clock().Now()})
-	defer a.setJob(nil)
+	defer a.startJob(&JobStatus{Kind: "scrub", Started: a.v.Clock().Now()})()
 	rep, err := a.v.Scrub(repair)
 	if err != nil {
 		return nil, err
