@@ -42,7 +42,9 @@ func Handler(s Service) http.Handler {
 		if err := decode(b, &req); err != nil {
 			return nil, err
 		}
-		return s.Backup(ctx, req)
+		// The daemon finishes a run whose client went away (a CLI
+		// interrupted or disconnected): it is the daemon's job.
+		return s.Backup(context.WithoutCancel(ctx), req)
 	})
 	handle("snapshots", func(ctx context.Context, _ json.RawMessage) (any, error) { return s.Snapshots(ctx) })
 	handle("list", func(ctx context.Context, b json.RawMessage) (any, error) {
@@ -87,7 +89,7 @@ func Handler(s Service) http.Handler {
 		if err := decode(b, &req); err != nil {
 			return nil, err
 		}
-		return s.Scrub(ctx, req.Repair)
+		return s.Scrub(context.WithoutCancel(ctx), req.Repair)
 	})
 	handle("report", func(ctx context.Context, b json.RawMessage) (any, error) {
 		var req struct{ Since time.Time }
