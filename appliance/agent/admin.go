@@ -12,6 +12,8 @@ import (
 // ReplaceDisk rebuilds a lost disk's shards onto an empty directory and
 // records the new disk in the configuration file.
 func (a *Agent) ReplaceDisk(ctx context.Context, oldDir, newDir string) (*vault.ScrubReport, error) {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
 	a.jobMu.Lock()
 	defer a.jobMu.Unlock()
 	defer a.startJob(&JobStatus{Kind: "replace-disk", Started: a.v.Clock().Now(), Message: "rebuilding " + newDir})()
@@ -49,6 +51,8 @@ type RetentionChange struct {
 // window gets longer, every restore point it covers is extended to match,
 // and when it gets shorter, nothing already locked is shortened.
 func (a *Agent) SetRetention(ctx context.Context, rollback, audit time.Duration) (*RetentionChange, error) {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
 	if rollback <= 0 || audit < rollback {
 		return nil, fmt.Errorf("retention: rollback must be positive and audit at least as long as rollback")
 	}

@@ -50,7 +50,12 @@ type Agent struct {
 	obs Observer
 	log *slog.Logger
 	v   *vault.Vault
-	cat *catalog.Catalog
+	// vmu guards v: every method that uses the vault holds it for
+	// reading; handing the vault over to the warden takes it for writing,
+	// and only with TryLock between jobs, so nothing ever waits behind it.
+	vmu     sync.RWMutex
+	keyFile string
+	cat     *catalog.Catalog
 
 	graphOnce   sync.Mutex
 	backupG     *graph.Client
@@ -105,7 +110,7 @@ func New(o Options) (*Agent, error) {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	a := &Agent{cfg: cfg, obs: obs, log: log, v: v, cat: cat}
+	a := &Agent{cfg: cfg, obs: obs, log: log, v: v, cat: cat, keyFile: keyFile}
 	if err := a.syncCatalog(); err != nil {
 		a.Close()
 		return nil, err
@@ -127,8 +132,17 @@ func (a *Agent) Close() error {
 	return errors.Join(errs...)
 }
 
-// Vault gives direct access to the open vault (status, scrub).
+// Vault gives direct access to the open vault, for tools and tests that
+// own the agent; it bypasses the hand-over to the warden, so the daemon's
+// own code uses the methods instead.
 func (a *Agent) Vault() *vault.Vault { return a.v }
+
+// VaultStatus is the vault's status, for metrics.
+func (a *Agent) VaultStatus() (vault.Status, error) {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
+	return a.v.Status()
+}
 
 // Config is the agent's configuration.
 func (a *Agent) Config() *config.Config { return a.cfg }

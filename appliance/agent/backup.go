@@ -71,6 +71,8 @@ func latestBackup(snaps []vault.Snapshot) *vault.Snapshot {
 // does not fail the others: its previous data is carried over and the
 // report says what did not complete.
 func (a *Agent) Backup(ctx context.Context, req BackupRequest) (*BackupReport, error) {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
 	a.jobMu.Lock()
 	defer a.jobMu.Unlock()
 	start := a.v.Clock().Now()

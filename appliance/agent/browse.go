@@ -9,6 +9,8 @@ import (
 // List is a directory-style listing of a snapshot by display path
 // (user/Mail/Inbox/...).
 func (a *Agent) List(ctx context.Context, snapshot, dir string) (string, []catalog.Node, error) {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
 	s, err := a.v.Snapshot(orLatest(snapshot))
 	if err != nil {
 		return "", nil, err
@@ -19,6 +21,8 @@ func (a *Agent) List(ctx context.Context, snapshot, dir string) (string, []catal
 
 // Find searches a snapshot's catalog; limit 0 means no limit.
 func (a *Agent) Find(ctx context.Context, snapshot string, q catalog.Query, limit int) (string, []catalog.Entry, error) {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
 	s, err := a.v.Snapshot(orLatest(snapshot))
 	if err != nil {
 		return "", nil, err

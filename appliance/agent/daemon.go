@@ -28,6 +28,11 @@ func (a *Agent) Run(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 		}
+		if did, err := a.handOver(ctx); err != nil {
+			a.log.Error("hand-over to the warden", "err", err)
+		} else if did {
+			continue
+		}
 		now := time.Now()
 		switch {
 		case !now.Before(nextBackup):

@@ -35,6 +35,8 @@ type ExportReport struct {
 // one mbox file per folder, or a Maildir++ tree; contacts as one VCF per
 // contact folder; events as one ICS per calendar.
 func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, error) {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
 	want := map[string]string{"eml": "mail", "mbox": "mail", "maildir": "mail", "vcf": "contacts", "ics": "calendar"}[req.Format]
 	if want == "" {
 		return nil, fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts) or ics (calendars)", req.Format)

@@ -71,6 +71,8 @@ type Report struct {
 
 // Report summarizes protection since a point in time.
 func (a *Agent) Report(ctx context.Context, since time.Time) (*Report, error) {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
 	st, err := a.Status(ctx)
 	if err != nil {
 		return nil, err

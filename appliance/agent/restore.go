@@ -127,6 +127,8 @@ type RestoreReport struct {
 // Restore writes items from a snapshot back into a mailbox, using the
 // restore app's credentials when configured.
 func (a *Agent) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport, error) {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
 	start := time.Now()
 	switch req.Collision {
 	case "":
@@ -185,6 +187,8 @@ type RestoreTestReport struct {
 // a scratch directory, checks each against the hash recorded at backup
 // time, and removes the scratch copies.
 func (a *Agent) RestoreTest(ctx context.Context, sample int) (*RestoreTestReport, error) {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
 	if sample <= 0 {
 		sample = 50
 	}

@@ -49,6 +49,8 @@ func summarize(s vault.Snapshot, now time.Time) *SnapshotSummary {
 
 // Status gathers the agent's state. It does not contact the tenant.
 func (a *Agent) Status(ctx context.Context) (*Status, error) {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
 	vs, err := a.v.Status()
 	if err != nil {
 		return nil, err
@@ -128,6 +130,8 @@ func alerts(st *Status) []string {
 
 // Scrub checks (and with repair, fixes) every shard.
 func (a *Agent) Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, error) {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
 	a.jobMu.Lock()
 	defer a.jobMu.Unlock()
 	defer a.startJob(&JobStatus{Kind: "scrub", Started: a.v.Clock().Now()})()
@@ -150,6 +154,8 @@ func (a *Agent) Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, err
 
 // Snapshots lists backup snapshots without their item lists.
 func (a *Agent) Snapshots(ctx context.Context) ([]SnapshotSummary, error) {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
 	snaps, err := a.v.Snapshots()
 	if err != nil {
 		return nil, err
@@ -163,12 +169,18 @@ func (a *Agent) Snapshots(ctx context.Context) ([]SnapshotSummary, error) {
 }
 
 // ConfirmClock accepts the current wall time after a forward jump.
-func (a *Agent) ConfirmClock(ctx context.Context) error { return a.v.Clock().Confirm() }
+func (a *Agent) ConfirmClock(ctx context.Context) error {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
+	return a.v.Clock().Confirm()
+}
 
 // DeleteSnapshot asks to delete a restore point. Before its retain-until
 // the vault refuses, whoever asks, and the refusal is counted; after it,
 // expiry is the warden's job and the answer says so.
 func (a *Agent) DeleteSnapshot(ctx context.Context, id string) error {
+	a.vmu.RLock()
+	defer a.vmu.RUnlock()
 	err := a.v.DeleteSnapshot(id)
 	if errors.Is(err, vault.ErrRetentionLocked) {
 		a.obs.RetentionRefused()

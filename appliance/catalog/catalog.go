@@ -77,6 +77,20 @@ func (c *Catalog) Add(snap string, each func(fn func(vault.Item) error) error) e
 	return wb.Flush()
 }
 
+// Snapshots lists the snapshots completely in the catalog.
+func (c *Catalog) Snapshots() []string {
+	var out []string
+	c.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("d/")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			out = append(out, string(it.Item().Key()[2:]))
+		}
+		return nil
+	})
+	return out
+}
+
 // Drop forgets a snapshot (after the warden expired it).
 func (c *Catalog) Drop(snap string) error {
 	return c.db.DropPrefix([]byte("i/"+snap+"/"), doneKey(snap))
