@@ -12,7 +12,7 @@ PKG      := ./appliance/cmd/strongroom
 # test on a real terminal.
 DEB_PACKAGES := e2fsprogs util-linux prometheus tmux
 
-.PHONY: all build deps test demo bench clean
+.PHONY: all build deps test demo bench clean image units-test firmware-test
 
 all: build
 
@@ -51,5 +51,23 @@ demo: build
 bench: build
 	bash scripts/bench.sh
 
+# The appliance image (needs root): Debian packages by image/deps.sh, then
+# mmdebstrap, squashfs + dm-verity, a signed unified kernel image, A/B GPT.
+image: build
+	bash image/deps.sh
+	bash image/build.sh
+
+# systemd units: verify, and systemd-analyze security <= 1.5 for agent and
+# warden.
+units-test:
+	bash image/deps.sh
+	bash firmware-tests/units_test.sh
+
+# Boots the image in QEMU (TCG, OVMF Secure Boot) and checks boot to a
+# ready agent, open ports, the console on tty1, verity and signature
+# refusal (about 5 minutes under TCG).
+firmware-test: units-test image
+	bash firmware-tests/run.sh image/out
+
 clean:
-	rm -rf bin
+	rm -rf bin image/out firmware-tests/out

@@ -18,6 +18,7 @@ PACKAGES=(
 	e2fsprogs           # mke2fs -d for the state partition
 	openssl             # test signing keys
 	zstd                # compressed image
+	systemd             # systemd-analyze (units test)
 	# firmware tests
 	qemu-system-x86
 	qemu-utils
