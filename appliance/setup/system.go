@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/strongroom/strongroom/appliance/config"
@@ -196,10 +198,61 @@ func commit(networkDir string, p Plan) error {
 	if err := os.MkdirAll(filepath.Dir(p.ConfigPath), 0o755); err != nil {
 		return fmt.Errorf("configuration directory: %w", err)
 	}
+	// The console runs as root, the agent as its own unprivileged user:
+	// everything setup created must belong to the agent's user, or the
+	// agent cannot open the vault it is meant to fill.
+	owner, hasOwner := serviceUser()
+	if hasOwner {
+		paths := append([]string{p.KeyFile}, p.Disks...)
+		if p.StateDir != "" {
+			paths = append(paths, p.StateDir)
+		}
+		for _, root := range paths {
+			if err := chownTree(root, owner); err != nil {
+				return fmt.Errorf("hand %s to the agent's user %s: %w", root, ServiceUser, err)
+			}
+		}
+	}
 	if err := c.Save(p.ConfigPath); err != nil {
 		return fmt.Errorf("write configuration %s: %w", p.ConfigPath, err)
 	}
+	if hasOwner {
+		if err := os.Lchown(p.ConfigPath, owner.uid, owner.gid); err != nil {
+			return fmt.Errorf("hand %s to the agent's user %s: %w", p.ConfigPath, ServiceUser, err)
+		}
+	}
 	return syncDir(filepath.Dir(p.ConfigPath))
+}
+
+// ServiceUser is the account the agent runs as on the appliance
+// (systemd/strongroom.sysusers).
+const ServiceUser = "strongroom"
+
+type ids struct{ uid, gid int }
+
+// serviceUser looks up the agent's account; on machines without it (a
+// developer's), setup leaves ownership as it is.
+func serviceUser() (ids, bool) {
+	u, err := user.Lookup(ServiceUser)
+	if err != nil {
+		return ids{}, false
+	}
+	uid, err1 := strconv.Atoi(u.Uid)
+	gid, err2 := strconv.Atoi(u.Gid)
+	if err1 != nil || err2 != nil {
+		return ids{}, false
+	}
+	return ids{uid, gid}, true
+}
+
+// chownTree gives a file or a whole directory tree to owner.
+func chownTree(root string, owner ids) error {
+	return filepath.WalkDir(root, func(path string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, owner.uid, owner.gid)
+	})
 }
 
 // writeAtomic writes data to a temporary file beside path, syncs it and
