@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/user"
 	"path/filepath"
 	"time"
 
@@ -81,6 +83,11 @@ func openAgent(path string) (screens.Service, func() error, error) {
 	}
 	if r, err := api.Dial(cfg.APISocket); err == nil {
 		return r, func() error { return nil }, nil
+	}
+	if _, err := user.Lookup(setup.ServiceUser); err == nil && os.Geteuid() == 0 {
+		// On the appliance the console runs as root: opening the vault
+		// here would leave root-owned files the agent cannot use.
+		return nil, nil, fmt.Errorf("the agent is not running (no answer on %s); it restarts by itself, or check 'journalctl -u strongroom-agent'", cfg.APISocket)
 	}
 	a, err := agent.New(agent.Options{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
