@@ -37,6 +37,10 @@ type Options struct {
 	Config   *config.Config
 	Observer Observer
 	Log      *slog.Logger
+	// WaitForVault is how long New waits while another process (the
+	// warden expiring old restore points) holds the vault; the daemon
+	// waits, commands fail at once.
+	WaitForVault time.Duration
 	// Now is the time used in reports and names (default: the vault's
 	// trusted clock).
 	Now func() time.Time
@@ -93,7 +97,7 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := vault.Open(vault.Options{Disks: cfg.Vault.Disks, Key: rk, StateDir: cfg.Vault.StateDir})
+	v, err := vault.OpenWhenFree(vault.Options{Disks: cfg.Vault.Disks, Key: rk, StateDir: cfg.Vault.StateDir}, o.WaitForVault)
 	if err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ The agent needs no privileges: it cannot delete or unseal stored data.`,
 			m := metrics.New(reg, version, metrics.WithVaultStatus(func() (vault.Status, error) { return a.VaultStatus() }))
 			m.SetSchedule(cfg.Schedule.Interval.D())
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-			a, err = agent.New(agent.Options{Config: cfg, Observer: metricsObserver{m}, Log: log})
+			a, err = agent.New(agent.Options{Config: cfg, Observer: metricsObserver{m}, Log: log, WaitForVault: 15 * time.Minute})
 			if err != nil {
 				return err
 			}
