@@ -113,6 +113,19 @@ func (q *request) driveItem(d *drive) (*driveItem, *graphError) {
 	return it, nil
 }
 
+// driveAndItem resolves {did} and then {iid}.
+func (q *request) driveAndItem() (*drive, *driveItem, *graphError) {
+	d, gerr := q.drive()
+	if gerr != nil {
+		return nil, nil, gerr
+	}
+	it, gerr := q.driveItem(d)
+	if gerr != nil {
+		return nil, nil, gerr
+	}
+	return d, it, nil
+}
+
 func handleUserDrive(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
 		u, gerr := q.sim.lookupUser(q.param("uid"))
@@ -141,11 +154,7 @@ func handleGetDrive(q *request) *graphError {
 
 func handleGetDriveItem(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
-		d, gerr := q.drive()
-		if gerr != nil {
-			return nil, gerr
-		}
-		it, gerr := q.driveItem(d)
+		d, it, gerr := q.driveAndItem()
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -155,11 +164,7 @@ func handleGetDriveItem(q *request) *graphError {
 
 func handleListChildren(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
-		d, gerr := q.drive()
-		if gerr != nil {
-			return nil, gerr
-		}
-		it, gerr := q.driveItem(d)
+		d, it, gerr := q.driveAndItem()
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -202,11 +207,7 @@ func handleDriveDelta(q *request) *graphError {
 func handleDriveContent(q *request) *graphError {
 	q.sim.mu.RLock()
 	var v *fileVersion
-	d, gerr := q.drive()
-	var it *driveItem
-	if gerr == nil {
-		it, gerr = q.driveItem(d)
-	}
+	_, it, gerr := q.driveAndItem()
 	if gerr == nil {
 		if it.folder {
 			gerr = errf(http.StatusBadRequest, "invalidRequest", "A folder has no content.")
@@ -234,11 +235,7 @@ func handleDriveContent(q *request) *graphError {
 
 func handleListVersions(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
-		d, gerr := q.drive()
-		if gerr != nil {
-			return nil, gerr
-		}
-		it, gerr := q.driveItem(d)
+		d, it, gerr := q.driveAndItem()
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -253,11 +250,7 @@ func handleListVersions(q *request) *graphError {
 
 func handleListPermissions(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
-		d, gerr := q.drive()
-		if gerr != nil {
-			return nil, gerr
-		}
-		it, gerr := q.driveItem(d)
+		d, it, gerr := q.driveAndItem()
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -275,10 +268,9 @@ func handleListPermissions(q *request) *graphError {
 // handleUpload is the simple upload, PUT /drives/{id}/items/{parent}:/{name}:/content.
 // An existing file of that name gets a new version.
 func handleUpload(q *request) *graphError {
-	pid, ok1 := strings.CutSuffix(q.param("pid"), ":")
-	name, ok2 := strings.CutSuffix(q.param("name"), ":")
-	if !ok1 || !ok2 || name == "" {
-		return errNoRoute
+	pid, name, gerr := q.uploadPath()
+	if gerr != nil {
+		return gerr
 	}
 	data, err := io.ReadAll(q.r.Body)
 	if err != nil {
@@ -288,19 +280,9 @@ func handleUpload(q *request) *graphError {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	q.params["iid"] = pid
-	q.sim.mu.RLock()
-	d, gerr := q.drive()
-	var parent *driveItem
-	if gerr == nil {
-		parent, gerr = q.driveItem(d)
-	}
-	q.sim.mu.RUnlock()
+	d, parent, gerr := q.uploadParent(pid)
 	if gerr != nil {
 		return gerr
-	}
-	if !parent.folder {
-		return errf(http.StatusBadRequest, "invalidRequest", "The parent is not a folder.")
 	}
 	status, body, gerr := q.sim.commitFile(d, parent.id, name, data, ct)
 	if gerr != nil {
@@ -322,11 +304,7 @@ func handleCreateDriveFolder(q *request) *graphError {
 		return errf(http.StatusBadRequest, "invalidRequest", "Only folders are created here: name and folder are required.")
 	}
 	return q.write(func() (any, *graphError) {
-		d, gerr := q.drive()
-		if gerr != nil {
-			return nil, gerr
-		}
-		parent, gerr := q.driveItem(d)
+		d, parent, gerr := q.driveAndItem()
 		if gerr != nil {
 			return nil, gerr
 		}

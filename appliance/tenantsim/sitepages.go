@@ -321,11 +321,7 @@ func handleCreateLink(q *request) *graphError {
 	gerr := func() *graphError {
 		q.sim.mu.Lock()
 		defer q.sim.mu.Unlock()
-		d, gerr := q.drive()
-		if gerr != nil {
-			return gerr
-		}
-		it, gerr := q.driveItem(d)
+		_, it, gerr := q.driveAndItem()
 		if gerr != nil {
 			return gerr
 		}

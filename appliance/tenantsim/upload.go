@@ -52,26 +52,42 @@ func (s *Sim) newUpload(us *uploadSession) map[string]any {
 	}
 }
 
-// handleCreateUploadSession: POST /drives/{id}/items/{parent}:/{name}:/createUploadSession.
-func handleCreateUploadSession(q *request) *graphError {
+// uploadPath reads the {pid}: and {name}: segments of an upload path,
+// each of which must end in a colon.
+func (q *request) uploadPath() (pid, name string, gerr *graphError) {
 	pid, ok1 := strings.CutSuffix(q.param("pid"), ":")
 	name, ok2 := strings.CutSuffix(q.param("name"), ":")
 	if !ok1 || !ok2 || name == "" {
-		return errNoRoute
+		return "", "", errNoRoute
 	}
+	return pid, name, nil
+}
+
+// uploadParent resolves, under the read lock, the drive and the folder
+// pid that an upload lands in.
+func (q *request) uploadParent(pid string) (*drive, *driveItem, *graphError) {
 	q.params["iid"] = pid
 	q.sim.mu.RLock()
-	d, gerr := q.drive()
-	var parent *driveItem
-	if gerr == nil {
-		parent, gerr = q.driveItem(d)
-	}
+	d, parent, gerr := q.driveAndItem()
 	q.sim.mu.RUnlock()
+	if gerr != nil {
+		return nil, nil, gerr
+	}
+	if !parent.folder {
+		return nil, nil, errf(http.StatusBadRequest, "invalidRequest", "The parent is not a folder.")
+	}
+	return d, parent, nil
+}
+
+// handleCreateUploadSession: POST /drives/{id}/items/{parent}:/{name}:/createUploadSession.
+func handleCreateUploadSession(q *request) *graphError {
+	pid, name, gerr := q.uploadPath()
 	if gerr != nil {
 		return gerr
 	}
-	if !parent.folder {
-		return errf(http.StatusBadRequest, "invalidRequest", "The parent is not a folder.")
+	d, parent, gerr := q.uploadParent(pid)
+	if gerr != nil {
+		return gerr
 	}
 	writeJSON(q.w, http.StatusOK, q.sim.newUpload(&uploadSession{drive: d, parentID: parent.id, name: name, size: -1}))
 	return nil
