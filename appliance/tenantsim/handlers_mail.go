@@ -34,6 +34,33 @@ func (q *request) message(u *user) (*item, *graphError) {
 	return it, nil
 }
 
+// mailboxMessage resolves {uid}'s mailbox and then {mid}.
+func (q *request) mailboxMessage() (*user, *item, *graphError) {
+	u, gerr := q.mailboxUser()
+	if gerr != nil {
+		return nil, nil, gerr
+	}
+	it, gerr := q.message(u)
+	if gerr != nil {
+		return nil, nil, gerr
+	}
+	return u, it, nil
+}
+
+// mailboxCollection resolves {uid}'s mailbox and then, with coll, one
+// of its folders.
+func (q *request) mailboxCollection(coll func(*user) (*collection, *graphError)) (*user, *collection, *graphError) {
+	u, gerr := q.mailboxUser()
+	if gerr != nil {
+		return nil, nil, gerr
+	}
+	c, gerr := coll(u)
+	if gerr != nil {
+		return nil, nil, gerr
+	}
+	return u, c, nil
+}
+
 func handleListFolders(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
 		u, gerr := q.mailboxUser()
@@ -57,11 +84,7 @@ func handleListFolders(q *request) *graphError {
 
 func handleGetFolder(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		c, gerr := q.folder(u)
+		u, c, gerr := q.mailboxCollection(q.folder)
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -116,11 +139,7 @@ func handleCreateFolder(q *request) *graphError {
 
 func handleDeleteFolder(q *request) *graphError {
 	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		c, gerr := q.folder(u)
+		_, c, gerr := q.mailboxCollection(q.folder)
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -175,11 +194,7 @@ func (u *user) mailCollections() []*collection {
 
 func handleGetMessage(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		it, gerr := q.message(u)
+		_, it, gerr := q.mailboxMessage()
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -197,11 +212,7 @@ func handleGetMessage(q *request) *graphError {
 
 func handleMessageMIME(q *request) *graphError {
 	q.sim.mu.RLock()
-	u, gerr := q.mailboxUser()
-	var it *item
-	if gerr == nil {
-		it, gerr = q.message(u)
-	}
+	_, it, gerr := q.mailboxMessage()
 	var msg *message
 	if gerr == nil {
 		msg = it.msg
@@ -223,11 +234,7 @@ func handleMessageMIME(q *request) *graphError {
 
 func handleListAttachments(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		it, gerr := q.message(u)
+		u, it, gerr := q.mailboxMessage()
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -241,11 +248,7 @@ func handleListAttachments(q *request) *graphError {
 }
 
 func (q *request) attachment() (*item, *attachment, *graphError) {
-	u, gerr := q.mailboxUser()
-	if gerr != nil {
-		return nil, nil, gerr
-	}
-	it, gerr := q.message(u)
+	_, it, gerr := q.mailboxMessage()
 	if gerr != nil {
 		return nil, nil, gerr
 	}
@@ -300,11 +303,7 @@ func handleFoldersDelta(q *request) *graphError {
 
 func handleMessagesDelta(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		c, gerr := q.folder(u)
+		_, c, gerr := q.mailboxCollection(q.folder)
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -314,11 +313,7 @@ func handleMessagesDelta(q *request) *graphError {
 
 func handleDeleteMessage(q *request) *graphError {
 	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		it, gerr := q.message(u)
+		_, it, gerr := q.mailboxMessage()
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -335,11 +330,7 @@ func handleMoveMessage(q *request) *graphError {
 		return gerr
 	}
 	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		it, gerr := q.message(u)
+		u, it, gerr := q.mailboxMessage()
 		if gerr != nil {
 			return nil, gerr
 		}

@@ -57,11 +57,7 @@ func (q *request) contactFolder(u *user) (*collection, *graphError) {
 
 func handleListContacts(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		c, gerr := q.contactFolder(u)
+		u, c, gerr := q.mailboxCollection(q.contactFolder)
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -93,11 +89,7 @@ func handleGetContact(q *request) *graphError {
 
 func handleContactsDelta(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		c, gerr := q.contactFolder(u)
+		_, c, gerr := q.mailboxCollection(q.contactFolder)
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -127,11 +119,7 @@ func (q *request) createProps(kind itemKind, coll func(*user) (*collection, *gra
 		return gerr
 	}
 	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		c, gerr := coll(u)
+		u, c, gerr := q.mailboxCollection(coll)
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -179,11 +167,7 @@ func (q *request) calendar(u *user) (*collection, *graphError) {
 
 func handleListEvents(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		c, gerr := q.calendar(u)
+		u, c, gerr := q.mailboxCollection(q.calendar)
 		if gerr != nil {
 			return nil, gerr
 		}
@@ -211,11 +195,7 @@ func handleGetEvent(q *request) *graphError {
 // of the calendar is in the window.
 func handleEventsDelta(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		c, gerr := q.calendar(u)
+		_, c, gerr := q.mailboxCollection(q.calendar)
 		if gerr != nil {
 			return nil, gerr
 		}

@@ -112,11 +112,7 @@ func handleCreateAttachmentUpload(q *request) *graphError {
 		return errf(http.StatusBadRequest, "ErrorInvalidRequest", "AttachmentItem needs a name and a size between 1 byte and 150 MB.")
 	}
 	q.sim.mu.RLock()
-	u, gerr := q.mailboxUser()
-	var it *item
-	if gerr == nil {
-		it, gerr = q.message(u)
-	}
+	u, it, gerr := q.mailboxMessage()
 	q.sim.mu.RUnlock()
 	if gerr != nil {
 		return gerr
