@@ -105,15 +105,25 @@ func (q *request) decodeJSON(v any) *graphError {
 	return nil
 }
 
-func handleCreateFolder(q *request) *graphError {
+// readFolderName reads a new folder's body, {"displayName": ...}, whose
+// name must not be blank.
+func (q *request) readFolderName() (string, *graphError) {
 	var in struct {
 		DisplayName string `json:"displayName"`
 	}
 	if gerr := q.decodeJSON(&in); gerr != nil {
-		return gerr
+		return "", gerr
 	}
 	if strings.TrimSpace(in.DisplayName) == "" {
-		return errf(http.StatusBadRequest, "ErrorInvalidRequest", "The folder displayName must not be empty.")
+		return "", errf(http.StatusBadRequest, "ErrorInvalidRequest", "The folder displayName must not be empty.")
+	}
+	return in.DisplayName, nil
+}
+
+func handleCreateFolder(q *request) *graphError {
+	name, gerr := q.readFolderName()
+	if gerr != nil {
+		return gerr
 	}
 	return q.write(func() (any, *graphError) {
 		u, gerr := q.mailboxUser()
@@ -127,11 +137,11 @@ func handleCreateFolder(q *request) *graphError {
 			}
 		}
 		for _, id := range parent.children {
-			if strings.EqualFold(u.colls[id].name, in.DisplayName) {
+			if strings.EqualFold(u.colls[id].name, name) {
 				return nil, errf(http.StatusConflict, "ErrorFolderExists", "A folder with the specified name already exists.")
 			}
 		}
-		c := &collection{id: itemID("AAMkF", q.sim.cfg.Seed, u.id, "new", q.sim.nextSeq()), parentID: parent.id, name: in.DisplayName, kind: kindMessage}
+		c := &collection{id: itemID("AAMkF", q.sim.cfg.Seed, u.id, "new", q.sim.nextSeq()), parentID: parent.id, name: name, kind: kindMessage}
 		q.sim.addCollection(u, c)
 		return folderJSON(u, c), nil
 	})
@@ -302,13 +312,7 @@ func handleFoldersDelta(q *request) *graphError {
 }
 
 func handleMessagesDelta(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		_, c, gerr := q.mailboxCollection(q.folder)
-		if gerr != nil {
-			return nil, gerr
-		}
-		return q.serveDelta(c, "#microsoft.graph.message", memberOf(c, messageJSON))
-	})
+	return q.collectionDelta(q.folder, "#microsoft.graph.message", messageJSON)
 }
 
 func handleDeleteMessage(q *request) *graphError {

@@ -1,10 +1,5 @@
 package tenantsim
 
-import (
-	"net/http"
-	"strings"
-)
-
 func handleListContactFolders(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
 		u, gerr := q.mailboxUser()
@@ -21,21 +16,16 @@ func handleListContactFolders(q *request) *graphError {
 }
 
 func handleCreateContactFolder(q *request) *graphError {
-	var in struct {
-		DisplayName string `json:"displayName"`
-	}
-	if gerr := q.decodeJSON(&in); gerr != nil {
+	name, gerr := q.readFolderName()
+	if gerr != nil {
 		return gerr
-	}
-	if strings.TrimSpace(in.DisplayName) == "" {
-		return errf(http.StatusBadRequest, "ErrorInvalidRequest", "The folder displayName must not be empty.")
 	}
 	return q.write(func() (any, *graphError) {
 		u, gerr := q.mailboxUser()
 		if gerr != nil {
 			return nil, gerr
 		}
-		c := &collection{id: itemID("AAMkF", q.sim.cfg.Seed, u.id, "newcf", q.sim.nextSeq()), parentID: u.contactsRoot.id, name: in.DisplayName, kind: kindContact}
+		c := &collection{id: itemID("AAMkF", q.sim.cfg.Seed, u.id, "newcf", q.sim.nextSeq()), parentID: u.contactsRoot.id, name: name, kind: kindContact}
 		q.sim.addCollection(u, c)
 		u.contactFolderIDs = append(u.contactFolderIDs, c.id)
 		return map[string]any{"id": c.id, "displayName": c.name, "parentFolderId": c.parentID}, nil
@@ -56,12 +46,46 @@ func (q *request) contactFolder(u *user) (*collection, *graphError) {
 }
 
 func handleListContacts(q *request) *graphError {
+	return q.listCollection(q.contactFolder, "contacts", contactJSON)
+}
+
+// listCollection lists the items of the folder coll resolves, as
+// users('{uid}')/name, rendered with render.
+func (q *request) listCollection(coll func(*user) (*collection, *graphError), name string, render func(*item) map[string]any) *graphError {
 	return q.read(func() (any, *graphError) {
-		u, c, gerr := q.mailboxCollection(q.contactFolder)
+		u, c, gerr := q.mailboxCollection(coll)
 		if gerr != nil {
 			return nil, gerr
 		}
-		return q.listPage("users('"+u.id+"')/contacts", listItems(c, contactJSON, selectFields(q.r)), 10, 1000)
+		return q.listPage("users('"+u.id+"')/"+name, listItems(c, render, selectFields(q.r)), 10, 1000)
+	})
+}
+
+// collectionDelta serves delta on the items of the folder coll resolves,
+// rendered with render.
+func (q *request) collectionDelta(coll func(*user) (*collection, *graphError), odataType string, render func(*item) map[string]any) *graphError {
+	return q.read(func() (any, *graphError) {
+		_, c, gerr := q.mailboxCollection(coll)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return q.serveDelta(c, odataType, memberOf(c, render))
+	})
+}
+
+// getItem serves the item of the mailbox named by the path parameter
+// param, which must be of kind, rendered with render.
+func (q *request) getItem(param string, kind itemKind, render func(*item) map[string]any) *graphError {
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		it := u.items[q.param(param)]
+		if it == nil || it.kind != kind {
+			return nil, errItemNotFound
+		}
+		return project(render(it), selectFields(q.r)), nil
 	})
 }
 
@@ -74,27 +98,11 @@ func listItems(c *collection, render func(*item) map[string]any, sel map[string]
 }
 
 func handleGetContact(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		it := u.items[q.param("cid")]
-		if it == nil || it.kind != kindContact {
-			return nil, errItemNotFound
-		}
-		return project(contactJSON(it), selectFields(q.r)), nil
-	})
+	return q.getItem("cid", kindContact, contactJSON)
 }
 
 func handleContactsDelta(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		_, c, gerr := q.mailboxCollection(q.contactFolder)
-		if gerr != nil {
-			return nil, gerr
-		}
-		return q.serveDelta(c, "#microsoft.graph.contact", memberOf(c, contactJSON))
-	})
+	return q.collectionDelta(q.contactFolder, "#microsoft.graph.contact", contactJSON)
 }
 
 // readProps reads a contact or event body: any JSON object, kept as given
@@ -166,27 +174,11 @@ func (q *request) calendar(u *user) (*collection, *graphError) {
 }
 
 func handleListEvents(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, c, gerr := q.mailboxCollection(q.calendar)
-		if gerr != nil {
-			return nil, gerr
-		}
-		return q.listPage("users('"+u.id+"')/events", listItems(c, eventJSON, selectFields(q.r)), 10, 1000)
-	})
+	return q.listCollection(q.calendar, "events", eventJSON)
 }
 
 func handleGetEvent(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
-		it := u.items[q.param("eid")]
-		if it == nil || it.kind != kindEvent {
-			return nil, errItemNotFound
-		}
-		return project(eventJSON(it), selectFields(q.r)), nil
-	})
+	return q.getItem("eid", kindEvent, eventJSON)
 }
 
 // handleEventsDelta serves events/delta and calendarView/delta on the
@@ -194,13 +186,7 @@ func handleGetEvent(q *request) *graphError {
 // startDateTime and endDateTime are accepted and not applied: every event
 // of the calendar is in the window.
 func handleEventsDelta(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		_, c, gerr := q.mailboxCollection(q.calendar)
-		if gerr != nil {
-			return nil, gerr
-		}
-		return q.serveDelta(c, "#microsoft.graph.event", memberOf(c, eventJSON))
-	})
+	return q.collectionDelta(q.calendar, "#microsoft.graph.event", eventJSON)
 }
 
 func handleCreateEvent(q *request) *graphError {
