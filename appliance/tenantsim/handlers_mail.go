@@ -20,6 +20,23 @@ func (q *request) folder(u *user) (*collection, *graphError) {
 	return c, nil
 }
 
+// parentFolder resolves {fid}, or the root of the mailbox when the path
+// names no folder.
+func (q *request) parentFolder(u *user) (*collection, *graphError) {
+	if q.param("fid") == "" {
+		return u.mailRoot, nil
+	}
+	return q.folder(u)
+}
+
+// folderOrDrafts resolves {fid}, or Drafts when the path names no folder.
+func (q *request) folderOrDrafts(u *user) (*collection, *graphError) {
+	if q.param("fid") == "" {
+		return u.wellKnown["drafts"], nil
+	}
+	return q.folder(u)
+}
+
 // message resolves {mid}, and {fid} when the path names a folder.
 func (q *request) message(u *user) (*item, *graphError) {
 	it := u.items[q.param("mid")]
@@ -63,15 +80,9 @@ func (q *request) mailboxCollection(coll func(*user) (*collection, *graphError))
 
 func handleListFolders(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
+		u, parent, gerr := q.mailboxCollection(q.parentFolder)
 		if gerr != nil {
 			return nil, gerr
-		}
-		parent := u.mailRoot
-		if q.param("fid") != "" {
-			if parent, gerr = q.folder(u); gerr != nil {
-				return nil, gerr
-			}
 		}
 		sel := selectFields(q.r)
 		var all []map[string]any
@@ -126,15 +137,9 @@ func handleCreateFolder(q *request) *graphError {
 		return gerr
 	}
 	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
+		u, parent, gerr := q.mailboxCollection(q.parentFolder)
 		if gerr != nil {
 			return nil, gerr
-		}
-		parent := u.mailRoot
-		if q.param("fid") != "" {
-			if parent, gerr = q.folder(u); gerr != nil {
-				return nil, gerr
-			}
 		}
 		for _, id := range parent.children {
 			if strings.EqualFold(u.colls[id].name, name) {
@@ -378,15 +383,9 @@ func handleCreateMessage(q *request) *graphError {
 		msg = &message{subject: in.Subject, body: in.Body.Content, importance: "normal", isDraft: true}
 	}
 	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
+		u, c, gerr := q.mailboxCollection(q.folderOrDrafts)
 		if gerr != nil {
 			return nil, gerr
-		}
-		c := u.wellKnown["drafts"]
-		if q.param("fid") != "" {
-			if c, gerr = q.folder(u); gerr != nil {
-				return nil, gerr
-			}
 		}
 		seq := q.sim.nextSeq()
 		it := &item{id: itemID("AAMkAGI", q.sim.cfg.Seed, u.id, "new", seq), kind: kindMessage, msg: msg}
