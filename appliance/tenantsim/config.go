@@ -183,38 +183,25 @@ func (f Faults) validate() error {
 	return nil
 }
 
+// orDefault sets *v to d when *v is zero or negative.
+func orDefault[T int | float64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
 func (c Config) withDefaults() (Config, error) {
-	if c.Users <= 0 {
-		c.Users = 5
-	}
+	orDefault(&c.Users, 5)
 	p, d := &c.Profile, DefaultProfile
-	if p.MessagesPerUser <= 0 {
-		p.MessagesPerUser = d.MessagesPerUser
-	}
-	if p.ExtraFolders <= 0 {
-		p.ExtraFolders = d.ExtraFolders
-	}
-	if p.FolderDepth <= 0 {
-		p.FolderDepth = d.FolderDepth
-	}
-	if p.AttachmentRatio <= 0 {
-		p.AttachmentRatio = d.AttachmentRatio
-	}
-	if p.LargeAttachmentBytes <= 0 {
-		p.LargeAttachmentBytes = d.LargeAttachmentBytes
-	}
-	if p.ContactsPerUser <= 0 {
-		p.ContactsPerUser = d.ContactsPerUser
-	}
-	if p.EventsPerUser <= 0 {
-		p.EventsPerUser = d.EventsPerUser
-	}
-	if p.FilesPerUser <= 0 {
-		p.FilesPerUser = d.FilesPerUser
-	}
-	if c.TokenLifetime <= 0 {
-		c.TokenLifetime = time.Hour
-	}
+	orDefault(&p.MessagesPerUser, d.MessagesPerUser)
+	orDefault(&p.ExtraFolders, d.ExtraFolders)
+	orDefault(&p.FolderDepth, d.FolderDepth)
+	orDefault(&p.AttachmentRatio, d.AttachmentRatio)
+	orDefault(&p.LargeAttachmentBytes, d.LargeAttachmentBytes)
+	orDefault(&p.ContactsPerUser, d.ContactsPerUser)
+	orDefault(&p.EventsPerUser, d.EventsPerUser)
+	orDefault(&p.FilesPerUser, d.FilesPerUser)
+	orDefault(&c.TokenLifetime, time.Hour)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
