@@ -19,6 +19,8 @@ PACKAGES=(
 	openssl             # test signing keys
 	zstd                # compressed image
 	systemd             # systemd-analyze (units test)
+	curl                # firmware tests: /metrics through the forwarded port
+	python3             # firmware tests: QEMU monitor, port probes, screendump check
 	# firmware tests
 	qemu-system-x86
 	qemu-utils
