@@ -23,18 +23,25 @@ func (q *request) folder(u *user) (*collection, *graphError) {
 // parentFolder resolves {fid}, or the root of the mailbox when the path
 // names no folder.
 func (q *request) parentFolder(u *user) (*collection, *graphError) {
-	if q.param("fid") == "" {
-		return u.mailRoot, nil
-	}
-	return q.folder(u)
+	return q.collectionOr(u, "fid", kindMessage, u.mailRoot)
 }
 
 // folderOrDrafts resolves {fid}, or Drafts when the path names no folder.
 func (q *request) folderOrDrafts(u *user) (*collection, *graphError) {
-	if q.param("fid") == "" {
-		return u.wellKnown["drafts"], nil
+	return q.collectionOr(u, "fid", kindMessage, u.wellKnown["drafts"])
+}
+
+// collectionOr resolves the folder of kind that the path parameter param
+// names, or def when the path has none.
+func (q *request) collectionOr(u *user, param string, kind itemKind, def *collection) (*collection, *graphError) {
+	if q.param(param) == "" {
+		return def, nil
 	}
-	return q.folder(u)
+	c := u.collection(q.param(param), kind)
+	if c == nil {
+		return nil, errItemNotFound
+	}
+	return c, nil
 }
 
 // message resolves {mid}, and {fid} when the path names a folder.

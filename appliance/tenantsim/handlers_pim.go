@@ -35,14 +35,7 @@ func handleCreateContactFolder(q *request) *graphError {
 // contactFolder resolves {cfid}, or the default contacts folder when the
 // path has none.
 func (q *request) contactFolder(u *user) (*collection, *graphError) {
-	if q.param("cfid") == "" {
-		return u.contactsRoot, nil
-	}
-	c := u.collection(q.param("cfid"), kindContact)
-	if c == nil {
-		return nil, errItemNotFound
-	}
-	return c, nil
+	return q.collectionOr(u, "cfid", kindContact, u.contactsRoot)
 }
 
 func handleListContacts(q *request) *graphError {
@@ -162,15 +155,10 @@ func handleListCalendars(q *request) *graphError {
 	})
 }
 
+// calendar resolves {calid}, or the default calendar when the path has
+// none.
 func (q *request) calendar(u *user) (*collection, *graphError) {
-	if q.param("calid") == "" {
-		return u.calendar, nil
-	}
-	c := u.collection(q.param("calid"), kindEvent)
-	if c == nil {
-		return nil, errItemNotFound
-	}
-	return c, nil
+	return q.collectionOr(u, "calid", kindEvent, u.calendar)
 }
 
 func handleListEvents(q *request) *graphError {
