@@ -114,7 +114,9 @@ cp --sparse=always "$base" "$W/pristine.img"
 # Tenant simulator on the host, its configuration, a vault on four disks.
 sim_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$W/state/config" "$W/state/state" "$W/state/network" "$W/d1" "$W/d2" "$W/d3" "$W/d4"
-"$BIN" tenant-sim --listen "127.0.0.1:$sim_port" --users 3 --config-out "$W/sim.yaml" \
+# The guest reaches the host's loopback as 10.0.2.2 (QEMU user networking):
+# the simulator names that address in its URLs and certificate.
+"$BIN" tenant-sim --listen "127.0.0.1:$sim_port" --public-host 10.0.2.2 --users 3 --config-out "$W/sim.yaml" \
 	--ca-out "$W/state/config/sim-ca.pem" >"$W/tenant-sim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do [ -s "$W/sim.yaml" ] && break; sleep 0.2; done
@@ -219,6 +221,25 @@ if [[ " $TESTS " == *" good "* ]]; then
 		echo "$ready" >"$W/boot-to-ready.txt"
 	else
 		fail "good: /metrics did not answer within ${READY_DEADLINE}s"
+	fi
+	# A backup from the simulator on the host reaches the vault's disks:
+	# the agent starts one at once (no successful backup yet); its metrics
+	# then show a successful run and a snapshot read back from the disks.
+	backed=""
+	for _ in $(seq 90); do
+		if curl -fsS -m 5 "http://127.0.0.1:$HOSTPORT/metrics" -o "$W/metrics.txt" 2>/dev/null &&
+			grep -q '^strongroom_backup_runs_total{result="success",workload="exchange"} [1-9]' "$W/metrics.txt" &&
+			grep -q '^strongroom_vault_snapshots [1-9]' "$W/metrics.txt"; then
+			backed=yes
+			break
+		fi
+		kill -0 "$qemu_pid" 2>/dev/null || break
+		sleep 2
+	done
+	if [ -n "$backed" ]; then
+		pass "good: a backup from the host's tenant simulator reached the vault disks ($(grep '^strongroom_vault_snapshots ' "$W/metrics.txt"), $(grep '^strongroom_vault_used_bytes ' "$W/metrics.txt"))"
+	else
+		fail "good: no successful backup from the tenant simulator within 180s ($(grep '^strongroom_backup_runs_total' "$W/metrics.txt" 2>/dev/null | tr '\n' ' '))"
 	fi
 	# Serial console facts.
 	sleep 5

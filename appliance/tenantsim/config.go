@@ -23,6 +23,11 @@ type Config struct {
 	// Faults sets the injected failures. They can be changed later with
 	// SetFaults or POST /_sim/faults.
 	Faults Faults
+	// PublicHost is the host name or IP address clients use to reach the
+	// simulator, when it is not 127.0.0.1: the base URL and the identity
+	// endpoints name it, and the server certificate covers it (a QEMU
+	// guest reaches the host's loopback as 10.0.2.2).
+	PublicHost string
 	// TokenLifetime is how long an issued access token stays valid.
 	// Default one hour.
 	TokenLifetime time.Duration

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,7 +64,7 @@ func New(cfg Config) (*Sim, error) {
 	}
 	// Certificates are checked by clients against their real clock, not
 	// the simulator's (possibly fake) one.
-	ca, err := newAuthority(time.Now())
+	ca, err := newAuthority(time.Now(), cfg.PublicHost)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +118,11 @@ func (s *Sim) Start(addr string) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	s.authority = fmt.Sprintf("https://127.0.0.1:%d/", port)
+	host := "127.0.0.1"
+	if s.cfg.PublicHost != "" {
+		host = s.cfg.PublicHost
+	}
+	s.authority = fmt.Sprintf("https://%s/", net.JoinHostPort(host, strconv.Itoa(port)))
 	s.baseURL = s.authority + "v1.0"
 	tlsLn := tls.NewListener(ln, &tls.Config{
 		Certificates: []tls.Certificate{s.ca.server},

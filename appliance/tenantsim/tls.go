@@ -21,11 +21,11 @@ type authority struct {
 	server tls.Certificate
 }
 
-// newAuthority creates a CA and a server certificate for 127.0.0.1, ::1
-// and localhost signed by it. Keys are fresh on every call (crypto/rand),
+// newAuthority creates a CA and a server certificate for 127.0.0.1, ::1,
+// localhost and extraHost (when not empty) signed by it. Keys are fresh on every call (crypto/rand),
 // unlike the tenant content, because a predictable key would let anyone
 // impersonate a running simulator.
-func newAuthority(now time.Time) (*authority, error) {
+func newAuthority(now time.Time, extraHost string) (*authority, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generate CA key: %w", err)
@@ -62,6 +62,13 @@ func newAuthority(now time.Time) (*authority, error) {
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:     []string{"localhost"},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	if extraHost != "" {
+		if ip := net.ParseIP(extraHost); ip != nil {
+			srvTmpl.IPAddresses = append(srvTmpl.IPAddresses, ip)
+		} else {
+			srvTmpl.DNSNames = append(srvTmpl.DNSNames, extraHost)
+		}
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
 	if err != nil {

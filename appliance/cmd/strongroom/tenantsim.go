@@ -17,9 +17,9 @@ func init() { register(newTenantSimCmd) }
 
 func newTenantSimCmd() *cobra.Command {
 	var (
-		listen, configOut, caOut, throttle string
-		users                              int
-		seed                               int64
+		listen, configOut, caOut, throttle, publicHost string
+		users                                          int
+		seed                                           int64
 	)
 	cmd := &cobra.Command{
 		Use:   "tenant-sim",
@@ -41,7 +41,7 @@ dump-drive); they find it through the --config-out file.`,
   strongroom tenant-sim scenario delete-folder --config sim.yaml --user anna.muller0@contoso-sim.onmicrosoft.com --folder "Signed Contracts"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := tenantsim.New(tenantsim.Config{Users: users, Seed: seed, Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleMode(throttle)}})
+			s, err := tenantsim.New(tenantsim.Config{Users: users, Seed: seed, PublicHost: publicHost, Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleMode(throttle)}})
 			if err != nil {
 				return usageError{err}
 			}
@@ -101,6 +101,7 @@ dump-drive); they find it through the --config-out file.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:0", "address to serve HTTPS on (port 0 picks a free one)")
+	f.StringVar(&publicHost, "public-host", "", "host or IP clients use to reach the simulator, named in the URLs and the certificate (e.g. 10.0.2.2 for a QEMU guest)")
 	f.IntVar(&users, "users", 10, "number of users to generate")
 	f.Int64Var(&seed, "seed", 1, "generation seed; the same seed gives the same tenant")
 	f.StringVar(&configOut, "config-out", "", "write the agent connection file (YAML) here")
