@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -246,7 +245,3 @@ func (a *Agent) updateJob(j *JobStatus, f func(j *JobStatus)) {
 	f(j)
 	a.stateMu.Unlock()
 }
-
-// Context helper for long jobs: not cancelled by the caller going away
-// when the job must finish to stay consistent.
-func detached(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -288,7 +287,5 @@ func (r *Remote) SetRetention(ctx context.Context, rollback, audit time.Duration
 	return &out, r.call(ctx, "set-retention", struct{ Rollback, Audit time.Duration }{rollback, audit}, &out)
 }
 
-// ErrNoAgent is returned by Connect when no daemon listens.
-var ErrNoAgent = errors.New("no agent daemon is listening")
 
 var _ Service = (*Remote)(nil)
