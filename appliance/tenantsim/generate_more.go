@@ -8,13 +8,42 @@ import (
 
 // generateAdditions makes what the tenant gained after its first
 // generator: shared mailboxes, site pages, channel messages with hosted
-// content, channel change logs and group conversations. It runs after everything else and draws
+// content, channel change logs, group conversations and nested contact
+// folders. It runs after everything else and draws
 // from its own random streams (derived from the seed and a label), so the
 // users, ids, MIME and order generated before it do not depend on it.
 func (s *Sim) generateAdditions() {
 	s.generateSharedMailboxes()
 	s.generateSitePages()
 	s.generateTeamsAdditions()
+	s.generateContactChildFolders()
+}
+
+// ContactChildFolder is the name of the contact folder the generator
+// nests, in some mailboxes, under the first contact folder.
+const ContactChildFolder = "Lieferanten – Ø"
+
+// contactChildFolderContacts is how many contacts a nested contact folder
+// holds.
+const contactChildFolderContacts = 3
+
+// generateContactChildFolders gives every other mailbox (by account
+// order, the first one included) a contact folder nested under its first
+// contact folder, with a few contacts. It runs last, so the sequence
+// numbers of everything generated before it stay as they were.
+func (s *Sim) generateContactChildFolders() {
+	for i, u := range s.users {
+		if i%2 != 0 || u.contactsRoot == nil || len(u.contactFolderIDs) == 0 {
+			continue
+		}
+		parent := u.colls[u.contactFolderIDs[0]]
+		r := rand.New(rand.NewPCG(seedOf(s.cfg.Seed, "contact-child-folders"), uint64(i)))
+		c := &collection{id: itemID("AAMkF", s.cfg.Seed, u.id, "contact-child-folder", 0), parentID: parent.id, name: ContactChildFolder, kind: kindContact}
+		s.addCollection(u, c)
+		for n := range contactChildFolderContacts {
+			s.addItem(c, s.newContactItem(u, r, fmt.Sprint("child", n)))
+		}
+	}
 }
 
 // sharedMailboxNames are the aliases of generated shared mailboxes, in

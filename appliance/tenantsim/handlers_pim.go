@@ -1,34 +1,51 @@
 package tenantsim
 
+// handleListContactFolders lists the folders under the default contacts
+// folder, or with {cfid} the child folders of that folder.
 func handleListContactFolders(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
 		u, gerr := q.mailboxUser()
 		if gerr != nil {
 			return nil, gerr
 		}
-		var all []map[string]any
-		for _, id := range u.contactFolderIDs {
-			c := u.colls[id]
-			all = append(all, project(map[string]any{"id": c.id, "displayName": c.name, "parentFolderId": c.parentID}, selectFields(q.r)))
+		ids, ctx := u.contactFolderIDs, "users('"+u.id+"')/contactFolders"
+		if q.param("cfid") != "" {
+			parent, gerr := q.contactFolder(u)
+			if gerr != nil {
+				return nil, gerr
+			}
+			ids, ctx = parent.children, ctx+"('"+parent.id+"')/childFolders"
 		}
-		return q.listPage("users('"+u.id+"')/contactFolders", all, 10, 999)
+		var all []map[string]any
+		for _, id := range ids {
+			all = append(all, project(contactFolderJSON(u.colls[id]), selectFields(q.r)))
+		}
+		return q.listPage(ctx, all, 10, 999)
 	})
 }
 
+func contactFolderJSON(c *collection) map[string]any {
+	return map[string]any{"id": c.id, "displayName": c.name, "parentFolderId": c.parentID}
+}
+
+// handleCreateContactFolder creates a folder under the default contacts
+// folder, or with {cfid} a child folder of that folder.
 func handleCreateContactFolder(q *request) *graphError {
 	name, gerr := q.readFolderName()
 	if gerr != nil {
 		return gerr
 	}
 	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
+		u, parent, gerr := q.mailboxCollection(q.contactFolder)
 		if gerr != nil {
 			return nil, gerr
 		}
-		c := &collection{id: itemID("AAMkF", q.sim.cfg.Seed, u.id, "newcf", q.sim.nextSeq()), parentID: u.contactsRoot.id, name: name, kind: kindContact}
+		c := &collection{id: itemID("AAMkF", q.sim.cfg.Seed, u.id, "newcf", q.sim.nextSeq()), parentID: parent.id, name: name, kind: kindContact}
 		q.sim.addCollection(u, c)
-		u.contactFolderIDs = append(u.contactFolderIDs, c.id)
-		return map[string]any{"id": c.id, "displayName": c.name, "parentFolderId": c.parentID}, nil
+		if parent == u.contactsRoot {
+			u.contactFolderIDs = append(u.contactFolderIDs, c.id)
+		}
+		return contactFolderJSON(c), nil
 	})
 }
 

@@ -37,6 +37,8 @@ func (s *Sim) registerRoutes() {
 
 	rt.add(get, "users/{uid}/contactFolders", "contacts", permContactsRead, handleListContactFolders)
 	rt.add(post, "users/{uid}/contactFolders", "contacts", permContactsWrite, handleCreateContactFolder)
+	rt.add(get, "users/{uid}/contactFolders/{cfid}/childFolders", "contacts", permContactsRead, handleListContactFolders)
+	rt.add(post, "users/{uid}/contactFolders/{cfid}/childFolders", "contacts", permContactsWrite, handleCreateContactFolder)
 	rt.add(get, "users/{uid}/contacts/delta()", "contacts.delta", permContactsRead, handleContactsDelta)
 	rt.add(get, "users/{uid}/contactFolders/{cfid}/contacts/delta()", "contacts.delta", permContactsRead, handleContactsDelta)
 	rt.add(get, "users/{uid}/contacts", "contacts", permContactsRead, handleListContacts)

@@ -387,3 +387,118 @@ func TestSimSDKMailFoldersDelta(t *testing.T) {
 		t.Errorf("after delete-folder: seen %v removed %v, want removed %v", seen, removed, doomed)
 	}
 }
+
+// TestSimSDKContactChildFolders guards nested contact folders through the
+// SDK: the generated child folder is listed under its parent (and not at
+// the top level), its contacts list and come by delta, a contact added
+// to it comes by its deltaLink, and a child folder can be created.
+func TestSimSDKContactChildFolders(t *testing.T) {
+	s := tenantsim.NewTest(t, testConfig())
+	c := sdkClient(t, s, s.BackupApp())
+	ctx := context.Background()
+	u := firstMailbox(t, s)
+	ub := c.Users().ByUserId(u.ID)
+
+	top, err := ub.ContactFolders().Get(ctx, nil)
+	if err != nil {
+		t.Fatalf("list contact folders: %v", err)
+	}
+	if len(top.GetValue()) == 0 {
+		t.Fatal("no contact folders")
+	}
+	for _, f := range top.GetValue() {
+		if *f.GetDisplayName() == tenantsim.ContactChildFolder {
+			t.Errorf("child folder %s listed at the top level", *f.GetId())
+		}
+	}
+	parent := top.GetValue()[0]
+	kids, err := ub.ContactFolders().ByContactFolderId(*parent.GetId()).ChildFolders().Get(ctx, nil)
+	if err != nil {
+		t.Fatalf("list child folders: %v", err)
+	}
+	if len(kids.GetValue()) != 1 {
+		t.Fatalf("%d child folders under %s, want 1", len(kids.GetValue()), *parent.GetDisplayName())
+	}
+	child := kids.GetValue()[0]
+	if *child.GetDisplayName() != tenantsim.ContactChildFolder || *child.GetParentFolderId() != *parent.GetId() {
+		t.Errorf("child folder %q with parent %q, want %q under %q", *child.GetDisplayName(), *child.GetParentFolderId(), tenantsim.ContactChildFolder, *parent.GetId())
+	}
+	cb := ub.ContactFolders().ByContactFolderId(*child.GetId())
+	grand, err := cb.ChildFolders().Get(ctx, nil)
+	if err != nil || len(grand.GetValue()) != 0 {
+		t.Fatalf("child folders of the child: %v, %v", grand, err)
+	}
+
+	list, err := cb.Contacts().Get(ctx, nil)
+	if err != nil {
+		t.Fatalf("list child folder contacts: %v", err)
+	}
+	var listed []string
+	for _, ct := range list.GetValue() {
+		if ct.GetDisplayName() == nil || len(ct.GetEmailAddresses()) == 0 || *ct.GetParentFolderId() != *child.GetId() {
+			t.Errorf("contact %s lacks name or address or is not in the child folder", *ct.GetId())
+		}
+		listed = append(listed, *ct.GetId())
+	}
+	if len(listed) != 3 {
+		t.Errorf("%d contacts in the child folder, want 3", len(listed))
+	}
+
+	delta := func(d *users.ItemContactFoldersItemContactsDeltaRequestBuilder) ([]string, string) {
+		t.Helper()
+		resp, err := d.GetAsDeltaGetResponse(ctx, nil)
+		if err != nil {
+			t.Fatalf("child folder contacts delta: %v", err)
+		}
+		it, err := msgraphcore.NewPageIterator[models.Contactable](resp, c.GetAdapter(), users.CreateItemContactFoldersItemContactsDeltaGetResponseFromDiscriminatorValue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		if err := it.Iterate(ctx, func(ct models.Contactable) bool {
+			ids = append(ids, *ct.GetId())
+			return true
+		}); err != nil {
+			t.Fatalf("iterate child folder delta: %v", err)
+		}
+		if it.GetOdataDeltaLink() == nil {
+			t.Fatal("child folder delta has no deltaLink")
+		}
+		return ids, *it.GetOdataDeltaLink()
+	}
+	ids, link := delta(cb.Contacts().Delta())
+	if !slices.Equal(ids, listed) {
+		t.Errorf("delta of the child folder = %v, listing = %v", ids, listed)
+	}
+
+	rc := sdkClient(t, s, s.RestoreApp())
+	rcb := rc.Users().ByUserId(u.ID).ContactFolders().ByContactFolderId(*child.GetId())
+	ct := models.NewContact()
+	ct.SetDisplayName(ptr("Zoë Nested"))
+	created, err := rcb.Contacts().Post(ctx, ct, nil)
+	if err != nil {
+		t.Fatalf("create contact in child folder: %v", err)
+	}
+	ids, _ = delta(users.NewItemContactFoldersItemContactsDeltaRequestBuilder(link, c.GetAdapter()))
+	if !slices.Equal(ids, []string{*created.GetId()}) {
+		t.Errorf("delta after one new contact = %v, want [%s]", ids, *created.GetId())
+	}
+
+	nf := models.NewContactFolder()
+	nf.SetDisplayName(ptr("Unterordner"))
+	made, err := rcb.ChildFolders().Post(ctx, nf, nil)
+	if err != nil {
+		t.Fatalf("create child folder: %v", err)
+	}
+	if *made.GetParentFolderId() != *child.GetId() {
+		t.Errorf("new child folder's parent = %s, want %s", *made.GetParentFolderId(), *child.GetId())
+	}
+	grand, err = cb.ChildFolders().Get(ctx, nil)
+	if err != nil || len(grand.GetValue()) != 1 || *grand.GetValue()[0].GetId() != *made.GetId() {
+		t.Errorf("child folders after create: %v, %v", grand, err)
+	}
+	again, err := ub.ContactFolders().Get(ctx, nil)
+	if err != nil || len(again.GetValue()) != len(top.GetValue()) {
+		t.Errorf("top-level contact folders changed after creating a child folder: %v", err)
+	}
+}
