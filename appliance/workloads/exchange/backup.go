@@ -299,7 +299,10 @@ func (b *backup) mailCollection(id, name, parentID, p string) *collection {
 }
 
 // contactFolders is the default contacts folder (id "contacts") and every
-// contact folder Graph lists.
+// contact folder Graph lists, child folders included, depth first.
+// Graph gives contact folders no child count, so every folder costs one
+// childFolders request; like the mail folders, the tree is walked level
+// by level with the child listings of siblings fetched side by side.
 func (b *backup) contactFolders(ctx context.Context) ([]*collection, error) {
 	ub := b.c.g.SDK.Users().ByUserId(b.u.ID)
 	def := &collection{kind: kindContacts, itemKind: catalog.KindContact, recordKind: catalog.KindContactFolder,
@@ -308,31 +311,72 @@ func (b *backup) contactFolders(ctx context.Context) ([]*collection, error) {
 			return ub.Contacts().Delta().ToGetRequestInformation(ctx, &users.ItemContactsDeltaRequestBuilderGetRequestConfiguration{Headers: b.preferHeaders()})
 		},
 	}
-	out := []*collection{def}
 	ri, err := ub.ContactFolders().ToGetRequestInformation(ctx, &users.ItemContactFoldersRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.ItemContactFoldersRequestBuilderGetQueryParameters{Top: b.pageSize(999)},
 	})
 	if err != nil {
 		return nil, err
 	}
-	_, err = b.c.pages(ctx, ri, 0, func(raw json.RawMessage) error {
-		var f struct {
-			ID, DisplayName, ParentFolderID string
+	var walk func(ri *abstractions.RequestInformation, parentPath string) ([]*collection, error)
+	walk = func(ri *abstractions.RequestInformation, parentPath string) ([]*collection, error) {
+		var level []*collection
+		if _, err := b.c.pages(ctx, ri, 0, func(raw json.RawMessage) error {
+			var f struct {
+				ID, DisplayName, ParentFolderID string
+			}
+			if err := json.Unmarshal(raw, &f); err != nil {
+				return fmt.Errorf("decode contact folder: %w", err)
+			}
+			level = append(level, b.contactCollection(f.ID, f.DisplayName, f.ParentFolderID, parentPath+"/"+f.DisplayName))
+			return nil
+		}); err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal(raw, &f); err != nil {
-			return fmt.Errorf("decode contact folder: %w", err)
+		subs := make([][]*collection, len(level))
+		errs := make([]error, len(level))
+		var wg sync.WaitGroup
+		for i, c := range level {
+			cri, err := ub.ContactFolders().ByContactFolderId(c.id).ChildFolders().ToGetRequestInformation(ctx, &users.ItemContactFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{
+				QueryParameters: &users.ItemContactFoldersItemChildFoldersRequestBuilderGetQueryParameters{Top: b.pageSize(999)},
+			})
+			if err != nil {
+				return nil, err
+			}
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				subs[i], errs[i] = walk(cri, level[i].path)
+			}(i)
 		}
-		id := f.ID
-		out = append(out, &collection{kind: kindContacts, itemKind: catalog.KindContact, recordKind: catalog.KindContactFolder,
-			id: id, name: f.DisplayName, parentID: f.ParentFolderID, path: "Contacts/" + f.DisplayName, ext: ".json",
-			first: func(ctx context.Context) (*abstractions.RequestInformation, error) {
-				return ub.ContactFolders().ByContactFolderId(id).Contacts().Delta().ToGetRequestInformation(ctx,
-					&users.ItemContactFoldersItemContactsDeltaRequestBuilderGetRequestConfiguration{Headers: b.preferHeaders()})
-			},
-		})
-		return nil
-	})
-	return out, err
+		wg.Wait()
+		var out []*collection
+		for i, c := range level {
+			if errs[i] != nil {
+				return nil, errs[i]
+			}
+			out = append(out, c)
+			out = append(out, subs[i]...)
+		}
+		return out, nil
+	}
+	sub, err := walk(ri, def.path)
+	if err != nil {
+		return nil, err
+	}
+	return append([]*collection{def}, sub...), nil
+}
+
+// contactCollection is the contact folder id, at display path p; its
+// contacts come from /contactFolders/{id}/contacts/delta, which Graph
+// serves for child folders too.
+func (b *backup) contactCollection(id, name, parentID, p string) *collection {
+	return &collection{kind: kindContacts, itemKind: catalog.KindContact, recordKind: catalog.KindContactFolder,
+		id: id, name: name, parentID: parentID, path: p, ext: ".json",
+		first: func(ctx context.Context) (*abstractions.RequestInformation, error) {
+			return b.c.g.SDK.Users().ByUserId(b.u.ID).ContactFolders().ByContactFolderId(id).Contacts().Delta().ToGetRequestInformation(ctx,
+				&users.ItemContactFoldersItemContactsDeltaRequestBuilderGetRequestConfiguration{Headers: b.preferHeaders()})
+		},
+	}
 }
 
 // calendars lists the calendars; events come from each calendar's delta,

@@ -1,6 +1,8 @@
 package exchange_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -61,9 +63,11 @@ func TestBackupMailboxFull(t *testing.T) {
 			}
 		}
 	}
+	// Contacts: 12 in the default folder and its subfolder, 3 in the
+	// subfolder's child.
 	want := map[string]int{
-		"message": len(d.Messages), "mail-folder": len(d.Folders), "contact": 12, "contact-folder": 2,
-		"event": 10, "calendar": 2, "user": 1, "state": len(d.Folders) + 2 + 2,
+		"message": len(d.Messages), "mail-folder": len(d.Folders), "contact": 15, "contact-folder": 3,
+		"event": 10, "calendar": 2, "user": 1, "state": len(d.Folders) + 3 + 2,
 	}
 	for k, n := range want {
 		if kinds[k] != n {
@@ -73,10 +77,89 @@ func TestBackupMailboxFull(t *testing.T) {
 	if kinds["recurring"] == 0 {
 		t.Error("no stored event carries its recurrence")
 	}
-	if res.NewItems != len(d.Messages)+22 || res.CarriedItems != 0 || res.Items != res.NewItems {
-		t.Errorf("result new=%d carried=%d items=%d, want %d new", res.NewItems, res.CarriedItems, res.Items, len(d.Messages)+22)
+	if res.NewItems != len(d.Messages)+25 || res.CarriedItems != 0 || res.Items != res.NewItems {
+		t.Errorf("result new=%d carried=%d items=%d, want %d new", res.NewItems, res.CarriedItems, res.Items, len(d.Messages)+25)
 	}
+	e.checkChildContacts(s)
 	t.Logf("full backup: %d folders, %d items, %d bytes, %d requests", res.Folders, res.Items, res.Bytes, res.Requests)
+
+	// An unchanged incremental downloads nothing and carries the nested
+	// folder's contacts over as they were.
+	res2, s2 := e.run(&s, exchange.Options{IncludeContacts: true, IncludeCalendars: true, PageSize: 7})
+	if res2.Failed != 0 || res2.NewItems != 0 || res2.CarriedItems != res.Items || res2.Items != res.Items {
+		t.Errorf("unchanged incremental: failed=%d new=%d carried=%d items=%d, want all %d carried: %v",
+			res2.Failed, res2.NewItems, res2.CarriedItems, res2.Items, res.Items, res2.Errors)
+	}
+	e.checkChildContacts(s2)
+}
+
+// checkChildContacts asserts that s holds the contact folder the
+// simulator nests in the user's first contact folder, as
+// "Contacts/<parent>/<child>" with its parent's id, and each of its
+// contacts byte for byte as the folder's delta serves it.
+func (e *env) checkChildContacts(s vault.Snapshot) {
+	e.t.Helper()
+	ctx := context.Background()
+	ub := e.backup.SDK.Users().ByUserId(e.user.ID)
+	top, err := ub.ContactFolders().Get(ctx, nil)
+	if err != nil || len(top.GetValue()) == 0 {
+		e.t.Fatalf("list contact folders: %v", err)
+	}
+	parent := top.GetValue()[0]
+	kids, err := ub.ContactFolders().ByContactFolderId(*parent.GetId()).ChildFolders().Get(ctx, nil)
+	if err != nil || len(kids.GetValue()) != 1 {
+		e.t.Fatalf("list child contact folders: %v", err)
+	}
+	child := kids.GetValue()[0]
+	ri, err := ub.ContactFolders().ByContactFolderId(*child.GetId()).Contacts().Delta().ToGetRequestInformation(ctx, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	body, err := e.backup.SDK.GetAdapter().SendPrimitive(ctx, ri, "[]byte", nil)
+	if err != nil {
+		e.t.Fatalf("child folder contacts delta: %v", err)
+	}
+	var page struct {
+		Value    []json.RawMessage `json:"value"`
+		NextLink string            `json:"@odata.nextLink"`
+	}
+	if err := json.Unmarshal(body.([]byte), &page); err != nil || page.NextLink != "" || len(page.Value) == 0 {
+		e.t.Fatalf("child folder contacts delta: %d contacts on one page (next %q), %v", len(page.Value), page.NextLink, err)
+	}
+
+	folderPath := "Contacts/" + *parent.GetDisplayName() + "/" + *child.GetDisplayName()
+	prefix := exchange.PathPrefix(e.user.ID) + "contacts/" + exchange.EscapeID(*child.GetId()) + "/"
+	byPath := map[string]vault.Item{}
+	for _, it := range e.items(&s) {
+		byPath[it.Path] = it
+	}
+	rec, ok := byPath[prefix+"_folder.json"]
+	if !ok || rec.Meta["kind"] != "contact-folder" || rec.Meta["folder"] != folderPath || rec.Meta["parent_id"] != *parent.GetId() {
+		e.t.Errorf("child contact folder record %s: %v (present %v), want folder %q with parent %s", prefix, rec.Meta, ok, folderPath, *parent.GetId())
+	}
+	for _, raw := range page.Value {
+		var c struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(raw, &c); err != nil {
+			e.t.Fatal(err)
+		}
+		it, ok := byPath[prefix+exchange.EscapeID(c.ID)+".json"]
+		if !ok {
+			e.t.Errorf("contact %s of %s not in the snapshot", c.ID, folderPath)
+			continue
+		}
+		if it.Meta["kind"] != "contact" || it.Meta["folder"] != folderPath || it.Meta["folder_id"] != *child.GetId() {
+			e.t.Errorf("contact %s stored with meta %v, want kind contact in %q", c.ID, it.Meta, folderPath)
+		}
+		b, err := e.read(it)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if !bytes.Equal(b, raw) {
+			e.t.Errorf("contact %s stored as %s, Graph serves %s", c.ID, b, raw)
+		}
+	}
 }
 
 // TestBackupMailboxIncremental guards incremental runs: after each kind
