@@ -287,5 +287,4 @@ func (r *Remote) SetRetention(ctx context.Context, rollback, audit time.Duration
 	return &out, r.call(ctx, "set-retention", struct{ Rollback, Audit time.Duration }{rollback, audit}, &out)
 }
 
-
 var _ Service = (*Remote)(nil)
