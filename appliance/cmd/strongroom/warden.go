@@ -122,18 +122,20 @@ in another process. Refuses while a forward clock jump awaits
 
 func newWardenRunCmd() *cobra.Command {
 	var f vaultFlags
-	var interval time.Duration
+	var interval, expireEvery time.Duration
 	cmd := &cobra.Command{
-		Use:   "run --disk DIR ... [--key-file FILE] [--interval D]",
-		Short: "Seal (and expire, with a key) every interval until stopped",
+		Use:   "run --disk DIR ... [--key-file FILE] [--interval D] [--expire-interval D]",
+		Short: "Seal every interval (and expire, with a key, every expire interval) until stopped",
 		Long: `Runs seal at once and then every --interval until SIGINT or SIGTERM.
 With a recovery key (--key-file, STRONGROOM_KEY_FILE or the configuration)
-it also runs expire each time. A failed round is reported and retried at the
-next interval; it does not stop the warden.`,
+it also runs expire at once and then every --expire-interval; expiry needs
+the vault alone, so it asks the running agent to hand the vault over between
+jobs. A failed round is reported and retried at the next interval; it does
+not stop the warden.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if interval <= 0 {
-				return usageError{errors.New("--interval must be positive")}
+			if interval <= 0 || expireEvery <= 0 {
+				return usageError{errors.New("--interval and --expire-interval must be positive")}
 			}
 			c, err := f.resolve()
 			if err != nil {
@@ -153,9 +155,11 @@ next interval; it does not stop the warden.`,
 			}
 			t := time.NewTicker(interval)
 			defer t.Stop()
+			var lastExpire time.Time
 			for {
 				report("seal", wardenSeal(out, &f))
-				if c.KeyFile != "" {
+				if c.KeyFile != "" && time.Since(lastExpire) >= expireEvery {
+					lastExpire = time.Now()
 					report("expire", wardenExpire(out, &f))
 				}
 				select {
@@ -168,6 +172,7 @@ next interval; it does not stop the warden.`,
 		},
 	}
 	f.register(cmd, true)
-	cmd.Flags().DurationVar(&interval, "interval", time.Minute, "time between rounds")
+	cmd.Flags().DurationVar(&interval, "interval", time.Minute, "time between seal rounds")
+	cmd.Flags().DurationVar(&expireEvery, "expire-interval", time.Hour, "time between expiry rounds (each one has the agent hand the vault over)")
 	return cmd
 }
