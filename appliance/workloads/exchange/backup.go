@@ -728,38 +728,32 @@ func (b *backup) baseMeta(kind string, c *collection) map[string]string {
 }
 
 func (b *backup) put(it vault.Item, content []byte) bool {
-	if b.stopped() {
-		return false
-	}
-	if _, err := b.sink.Put(it, bytes.NewReader(content)); err != nil {
-		b.mu.Lock()
-		if b.sinkErr == nil {
-			b.sinkErr = fmt.Errorf("put %s: %w", it.Path, err)
-		}
-		b.mu.Unlock()
-		return false
-	}
-	b.mu.Lock()
-	b.res.Written++
-	b.mu.Unlock()
-	return true
+	return b.write("put", it.Path, func() error {
+		_, err := b.sink.Put(it, bytes.NewReader(content))
+		return err
+	})
 }
 
 func (b *backup) add(it vault.Item) bool {
+	return b.write("add", it.Path, func() error { return b.sink.Add(it) })
+}
+
+// write runs one sink call; the first sink error stops the mailbox's
+// writes (the agent aborts the run on it).
+func (b *backup) write(op, path string, fn func() error) bool {
 	if b.stopped() {
 		return false
 	}
-	if err := b.sink.Add(it); err != nil {
-		b.mu.Lock()
+	err := fn()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err != nil {
 		if b.sinkErr == nil {
-			b.sinkErr = fmt.Errorf("add %s: %w", it.Path, err)
+			b.sinkErr = fmt.Errorf("%s %s: %w", op, path, err)
 		}
-		b.mu.Unlock()
 		return false
 	}
-	b.mu.Lock()
 	b.res.Written++
-	b.mu.Unlock()
 	return true
 }
 
