@@ -216,6 +216,9 @@ func (s *System) Apply(ctx context.Context, path string, o ApplyOptions) (*Resul
 			}
 			step := fmt.Sprintf("writing %s to slot %s", f.Name, target)
 			if err := writeDevice(ctx, dst, r, func(n int64) { progress(Progress{Step: step, Done: n, Total: f.Size}) }); err != nil {
+				if errors.Is(err, io.ErrUnexpectedEOF) {
+					return nil, fmt.Errorf("the bundle ends inside %s (an incomplete copy?); slot %s was left without a boot entry: %w", f.Name, target, err)
+				}
 				return nil, fmt.Errorf("write %s: %w", dst, err)
 			}
 		default:

@@ -70,7 +70,8 @@ func (sb *VeritySuperblock) DataSize() int64 {
 }
 
 // verityTree holds the hash tree as dm-verity lays it out: levels[0] hashes
-// the data blocks, the last level is a single block whose hash is the root.
+// the data blocks, the last level is a single block whose hash is the root
+// (with a single data block there are no levels: its hash is the root).
 type verityTree struct {
 	levels [][]byte
 	root   []byte
@@ -111,19 +112,18 @@ func computeVerity(data io.Reader, sb *VeritySuperblock, progress func(int64)) (
 		return out
 	}
 	t := &verityTree{}
-	for {
+	// A single hash is the root (one data block has no tree at all).
+	for len(level) > sha256.Size {
 		blocks := pad(level)
 		t.levels = append(t.levels, blocks)
-		if len(blocks) == int(sb.HashBlockSize) {
-			t.root = sum(blocks)
-			return t, nil
-		}
 		next := make([]byte, 0, len(blocks)/int(sb.HashBlockSize)*sha256.Size)
 		for off := 0; off < len(blocks); off += int(sb.HashBlockSize) {
 			next = append(next, sum(blocks[off:off+int(sb.HashBlockSize)])...)
 		}
 		level = next
 	}
+	t.root = level
+	return t, nil
 }
 
 // matches reports whether the hash device hash holds this tree where the
