@@ -52,6 +52,7 @@ type Metrics struct {
 	vault StatusFunc
 
 	buildInfo *prometheus.GaugeVec
+	osInfo    *prometheus.GaugeVec
 
 	lastSuccess      *prometheus.GaugeVec
 	lastRun          *prometheus.GaugeVec
@@ -120,6 +121,8 @@ func New(reg prometheus.Registerer, version string, opts ...Option) *Metrics {
 	}
 
 	m.buildInfo = gaugeVec("build_info", "Always 1; the labels say which strongroom build is running.", "version", "goversion")
+	m.osInfo = gaugeVec("os_info", "Always 1 on the appliance image; the labels say which slot booted, its image version and root hash, and whether a TPM is present.",
+		"slot", "image_version", "root_hash", "tpm")
 
 	m.lastSuccess = gaugeVec("backup_last_success_timestamp_seconds",
 		"Unix time at which the last backup run of the workload completed with result success or partial.", "workload")
@@ -167,7 +170,7 @@ func New(reg prometheus.Registerer, version string, opts ...Option) *Metrics {
 		"Items restored by restore tests, by result (success: matched its stored hash; failed: could not be restored or did not match).", "result")
 
 	reg.MustRegister(
-		m.buildInfo,
+		m.buildInfo, m.osInfo,
 		m.lastSuccess, m.lastRun, m.scheduleInterval, m.runs, m.duration,
 		m.items, m.bytes, m.failedItems, m.jobsRunning,
 		m.graphRequests, m.graphThrottled, m.graphRetryAfter,
@@ -232,6 +235,17 @@ func (m *Metrics) SetLastSuccess(workload string, t time.Time) {
 	if !t.IsZero() {
 		m.lastSuccess.WithLabelValues(Workload(workload)).Set(unix(t))
 	}
+}
+
+// SetOSInfo records which appliance image runs (strongroom update status
+// tells the same on the console). Not called outside the appliance image.
+func (m *Metrics) SetOSInfo(slot, imageVersion, rootHash string, tpm bool) {
+	m.osInfo.Reset()
+	t := "no"
+	if tpm {
+		t = "yes"
+	}
+	m.osInfo.WithLabelValues(slot, imageVersion, rootHash, t).Set(1)
 }
 
 // SetSchedule records the configured time between scheduled backup runs.

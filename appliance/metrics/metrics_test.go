@@ -63,6 +63,7 @@ func exercise(m *metrics.Metrics) {
 	m.RestoreTest(true, 50, 0)
 	m.SetLastRestoreTest(testNow, true)
 	m.RetentionRefused()
+	m.SetOSInfo("b", "2026.11.26.043000", "0123abcd", true)
 }
 
 // TestMetricsLint guards the naming conventions: every series the agent can
@@ -122,6 +123,7 @@ var wantNames = []string{
 	"strongroom_graph_retry_after_seconds_total",
 	"strongroom_graph_throttled_total",
 	"strongroom_jobs_running",
+	"strongroom_os_info",
 	"strongroom_restore_test_items_total",
 	"strongroom_restore_test_last_success",
 	"strongroom_restore_test_last_timestamp_seconds",

@@ -81,8 +81,10 @@ func (st *Status) Entry(s Slot) *Entry {
 // a Strongroom image.
 var ErrNotAppliance = errors.New("not running from a Strongroom appliance image (no strongroom.slot= on the kernel command line)")
 
-// Status reads the running slot, the image release and the boot entries.
-func (s *System) Status() (*Status, error) {
+// Running reads the running slot and image release, without the boot
+// entries (it needs no access to the ESP; the agent uses it for its
+// metrics).
+func (s *System) Running() (*Status, error) {
 	cmdline, err := os.ReadFile(s.Cmdline)
 	if err != nil {
 		return nil, err
@@ -96,16 +98,25 @@ func (s *System) Status() (*Status, error) {
 		return nil, fmt.Errorf("kernel command line: %w", err)
 	}
 	st := &Status{Slot: slot, RootHash: cmdlineParam(string(cmdline), "roothash")}
-	if rel, err := os.ReadFile(s.Release); err == nil {
-		m := parseOSRelease(string(rel))
-		st.ImageVersion, st.Version = m["IMAGE_VERSION"], m["VERSION_ID"]
-	} else {
+	rel, err := os.ReadFile(s.Release)
+	if err != nil {
 		return nil, fmt.Errorf("image release: %w", err)
+	}
+	m := parseOSRelease(string(rel))
+	st.ImageVersion, st.Version = m["IMAGE_VERSION"], m["VERSION_ID"]
+	return st, nil
+}
+
+// Status reads the running slot, the image release and the boot entries.
+func (s *System) Status() (*Status, error) {
+	st, err := s.Running()
+	if err != nil {
+		return nil, err
 	}
 	if st.Entries, err = readEntries(s.ESP); err != nil {
 		return nil, err
 	}
-	if e := st.Entry(slot); e != nil && e.State != Good {
+	if e := st.Entry(st.Slot); e != nil && e.State != Good {
 		st.Trial = true
 	}
 	if len(st.Entries) > 0 {

@@ -24,6 +24,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/metrics"
+	"github.com/strongroom/strongroom/appliance/osupdate"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -97,6 +98,10 @@ The agent needs no privileges: it cannot delete or unseal stored data.`,
 			var a *agent.Agent
 			m := metrics.New(reg, version, metrics.WithVaultStatus(func() (vault.Status, error) { return a.VaultStatus() }))
 			m.SetSchedule(cfg.Schedule.Interval.D())
+			if st, err := osupdate.NewSystem().Running(); err == nil {
+				_, tpmErr := os.Stat("/sys/class/tpm/tpm0")
+				m.SetOSInfo(string(st.Slot), st.ImageVersion, st.RootHash, tpmErr == nil)
+			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			a, err = agent.New(agent.Options{Config: cfg, Observer: metricsObserver{m}, Log: log, WaitForVault: 15 * time.Minute})
 			if err != nil {
