@@ -4,11 +4,16 @@
 #     units systemd-fstab-generator makes from image/rootfs/etc/fstab, in a
 #     throw-away root holding the host's systemd units (catches syntax errors,
 #     missing executables, missing dependencies and ordering cycles);
-#   - systemd-analyze security --offline: the agent and the warden must score
-#     at most 1.5 (--threshold=15), and the score of each is printed;
+#   - systemd-analyze security --offline: the agent, the warden and the
+#     boot-ok unit must score at most 1.5 (--threshold=15), and the score of
+#     each is printed;
 #   - a few facts the design depends on (console replaces getty@tty1, the
 #     warden has no network and only CAP_LINUX_IMMUTABLE, the agent starts
-#     after the warden and the disks, and restarts on failure).
+#     after the warden and the disks, and restarts on failure; the boot-ok
+#     unit runs `update mark-good` after the agent with the ESP mounted and
+#     reboots when it fails; the console may write the ESP);
+#   - strongroom-boot-ok.service (root with CAP_DAC_OVERRIDE only, writes
+#     /efi, no network) is held to the same 1.5.
 # Needs systemd >= 252 (Debian 12). Exit status 0 when everything passes.
 set -euo pipefail
 
@@ -38,24 +43,24 @@ SYSTEMD_FSTAB="$fstab" SYSTEMD_PROC_CMDLINE="" \
 	/usr/lib/systemd/system-generators/systemd-fstab-generator "$gen/normal" "$gen/early" "$gen/late"
 cp -a "$gen/normal/." "$root/etc/systemd/system/"
 systemctl --root="$root" enable strongroom-agent.service strongroom-warden.service \
-	strongroom-console.service strongroom-config.path >/dev/null 2>&1
+	strongroom-console.service strongroom-config.path strongroom-boot-ok.service >/dev/null 2>&1
 
 echo "== systemd-analyze verify"
 cd "$root/usr/lib/systemd/system"
 mounts=$(cd "$root/etc/systemd/system" && ls ./*.mount)
 out=$(systemd-analyze verify --man=no --root="$root" \
 	strongroom-agent.service strongroom-warden.service strongroom-console.service \
-	strongroom-config.path strongroom-disks.target \
+	strongroom-config.path strongroom-disks.target strongroom-boot-ok.service \
 	$(for m in $mounts; do echo "$root/etc/systemd/system/$m"; done) 2>&1) || bad "systemd-analyze verify exited non-zero"
 if [ -n "$out" ]; then
 	echo "$out"
 	echo "$out" | grep -qi "cycle" && bad "ordering cycle"
-	echo "$out" | grep -q "strongroom\|srv-strongroom\|var-lib-strongroom" && bad "verify complained about our units"
+	echo "$out" | grep -q "strongroom\|srv-strongroom\|var-lib-strongroom\|efi.mount" && bad "verify complained about our units"
 fi
 echo "verify: done"
 
 echo "== systemd-analyze security --offline=yes --threshold=$threshold"
-for u in strongroom-agent.service strongroom-warden.service strongroom-console.service; do
+for u in strongroom-agent.service strongroom-warden.service strongroom-console.service strongroom-boot-ok.service; do
 	rc=0
 	report=$(systemd-analyze security --offline=yes --root="$root" --threshold="$threshold" "$u" 2>&1) || rc=$?
 	score=$(echo "$report" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
@@ -84,4 +89,32 @@ prop strongroom-agent.service After | grep -q strongroom-warden.service || bad "
 prop strongroom-agent.service After | grep -q strongroom-disks.target || bad "agent not after disks"
 prop strongroom-console.service Conflicts | grep -q getty@tty1.service || bad "console does not replace getty@tty1"
 [ "$(prop strongroom-console.service TTYPath)" = "/dev/tty1" ] || bad "console tty"
+# Boot counting: the boot-ok unit blesses a trial boot after the agent and
+# the console, with the ESP mounted, and a failure reboots (systemd-boot then
+# counts the try down).
+b=strongroom-boot-ok.service
+prop $b ExecStart | grep -q '^/usr/bin/strongroom update mark-good$' || bad "boot-ok does not run update mark-good"
+[ "$(prop $b FailureAction)" = "reboot" ] || bad "boot-ok FailureAction is not reboot"
+[ "$(prop $b Type)" = "oneshot" ] || bad "boot-ok is not oneshot"
+prop $b RequiresMountsFor | grep -q '/efi' || bad "boot-ok does not require /efi"
+prop $b ReadWritePaths | grep -q '/efi' || bad "boot-ok cannot write /efi"
+for a in multi-user.target strongroom-agent.service strongroom-console.service; do
+	prop $b After | grep -q "$a" || bad "boot-ok not after $a"
+done
+[ "$(prop $b WantedBy)" = "multi-user.target" ] || bad "boot-ok not wanted by multi-user.target"
+[ "$(prop $b PrivateNetwork)" = "yes" ] || bad "boot-ok has network"
+[ -z "$(prop $b ProcSubset)" ] || bad "boot-ok hides /proc/cmdline (ProcSubset)"
+[ "$(prop $b User)" = "" ] || bad "boot-ok must run as root (renames entries on the root-only ESP)"
+[ -L "$root/etc/systemd/system/multi-user.target.wants/$b" ] || bad "boot-ok not enabled by its [Install] section"
+prop strongroom-console.service ReadWritePaths | grep -q -- '-/efi' || bad "console cannot write /efi"
+# The ESP mount the generator made from fstab.
+efi="$root/etc/systemd/system/efi.mount"
+if [ -f "$efi" ]; then
+	grep -q '^What=/dev/disk/by-partlabel/esp$' "$efi" || bad "efi.mount: not PARTLABEL=esp"
+	grep -q '^Type=vfat$' "$efi" || bad "efi.mount: not vfat"
+	grep -q '^Options=.*umask=0077' "$efi" || bad "efi.mount: not umask=0077"
+	grep -q '^Options=.*noexec' "$efi" || bad "efi.mount: not noexec"
+else
+	bad "fstab has no /efi mount"
+fi
 if [ $fail = 0 ]; then echo "units_test: PASS"; else echo "units_test: FAIL"; exit 1; fi
