@@ -9,7 +9,7 @@ PACKAGES=(
 	squashfs-tools      # mksquashfs
 	cryptsetup-bin      # veritysetup
 	binutils            # objcopy (unified kernel image)
-	systemd-boot-efi    # linuxx64.efi.stub
+	systemd-boot-efi    # linuxx64.efi.stub, systemd-bootx64.efi (the ESP's boot loader)
 	sbsigntool          # sbsign, sbverify
 	efitools            # cert-to-efi-sig-list, sign-efi-sig-list (Secure Boot keys)
 	mtools              # ESP contents without mounting
@@ -25,6 +25,8 @@ PACKAGES=(
 	qemu-system-x86
 	qemu-utils
 	ovmf
+	swtpm               # a TPM 2.0 for every test boot
+	swtpm-tools         # swtpm_setup, swtpm_ioctl
 )
 
 missing=()
