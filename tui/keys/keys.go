@@ -36,6 +36,18 @@ var (
 	Cycle       = key.NewBinding(key.WithKeys(" ", "left", "right"), key.WithHelp("space", "change"))
 	Confirm     = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm"))
 	Leave       = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave it running"))
+	Update      = key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "update"))
+)
+
+// Update screen actions. Confirmations take y or n, so that a key pressed
+// twice by mistake (enter, enter) never installs or rolls back anything.
+var (
+	Install  = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "install"))
+	Rollback = key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "roll back"))
+	Rescan   = key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "find disks"))
+	List     = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "back to the list"))
+	Yes      = key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes"))
+	No       = key.NewBinding(key.WithKeys("n", "N"), key.WithHelp("n", "no"))
 )
 
 // Help renders bindings as "key label" pairs for the help line, skipping

@@ -2,8 +2,9 @@
 // wizard (network, disks, tenant, schedule and retention, summary,
 // recovery key) and the status screen with its actions: the browser
 // (choose a restore point, descend by display path, R to restore a
-// folder or an item), replacing a missing disk, and changing the
-// retention windows.
+// folder or an item), replacing a missing disk, changing the
+// retention windows, and updating or rolling back the appliance software
+// (UpdateScreen).
 //
 // Each screen is a plain struct driven by its Update method with bubbletea
 // messages and drawn by View into a components.Frame. Work that may block

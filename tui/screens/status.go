@@ -3,6 +3,7 @@ package screens
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -25,6 +26,11 @@ type StatusOptions struct {
 	// Retention reads the current retention windows for the retention
 	// form (the agent's status does not carry them); nil: unknown.
 	Retention func() (Windows, error)
+	// Updater installs and rolls back the appliance software (u); nil
+	// hides the action.
+	Updater Updater
+	// Log receives the update screen's milestones; nil discards them.
+	Log *slog.Logger
 }
 
 // Status is the screen shown after setup: the agent's state and the
@@ -44,6 +50,8 @@ type Status struct {
 	disk    *diskForm
 	ret     *retentionForm
 	windows *Windows // set by a retention change made here
+	upd     *UpdateScreen
+	updOpen bool // upd is shown (it may run hidden)
 }
 
 // NewStatus returns the status screen for svc.
@@ -129,8 +137,35 @@ func (s *Status) Update(msg tea.Msg) tea.Cmd {
 			s.browse.got(msg)
 		}
 		return nil
+	case updScanMsg, updProgressMsg, updRebootMsg:
+		if s.upd == nil {
+			return nil
+		}
+		cmd, _ := s.upd.Update(msg)
+		return cmd
+	case updDoneMsg:
+		if s.upd == nil {
+			return nil
+		}
+		cmd, _ := s.upd.Update(msg)
+		if !s.updOpen && s.upd.phase == updDone {
+			// Finished while the operator was elsewhere: the result
+			// waits on the update screen.
+			if s.upd.err != nil {
+				s.say(components.Problem, "The %s failed: press u for the reason.", s.upd.actionName())
+			} else {
+				s.say(components.Good, "%s Press u to restart.", s.upd.bootsNext())
+			}
+		}
+		return cmd
 	case tea.KeyMsg:
 		switch {
+		case s.upd != nil && s.updOpen:
+			cmd, closed := s.upd.Update(msg)
+			if closed {
+				s.closeUpdate()
+			}
+			return cmd
 		case s.restore != nil:
 			return s.restoreKey(msg)
 		case s.browse != nil:
@@ -199,7 +234,13 @@ func (s *Status) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, keys.Quit):
+		if s.upd.Busy() {
+			s.say(components.Warning, "Wait: the %s is running (u shows it); ctrl+c would leave it unfinished.", s.upd.actionName())
+			return nil
+		}
 		return tea.Quit
+	case key.Matches(msg, keys.Update):
+		return s.openUpdate()
 	case key.Matches(msg, keys.Backup):
 		return start("backup", "Backup started...", func(ctx context.Context) (string, error) {
 			r, err := s.svc.Backup(ctx, agent.BackupRequest{})
@@ -263,13 +304,23 @@ func (s *Status) View() string {
 		return s.diskView()
 	case s.ret != nil:
 		return s.retentionView()
+	case s.upd != nil && s.updOpen:
+		return s.upd.View()
 	}
 	help := []key.Binding{keys.Backup, keys.RestoreTest, keys.Scrub, keys.Browse, keys.ReplaceDisk, keys.Retention}
+	// The rest as far as 80 columns allow, most needed first; a key left
+	// out still works (q quits).
+	var extra []key.Binding
 	if s.status != nil && s.status.Vault.Clock.JumpPending {
-		// No room for both on 80 columns; q still quits.
-		help = append(help, keys.Clock)
-	} else {
-		help = append(help, keys.Quit)
+		extra = append(extra, keys.Clock)
+	}
+	if s.opts.Updater != nil {
+		extra = append(extra, keys.Update)
+	}
+	for _, b := range append(extra, keys.Quit) {
+		if len(keys.Help(append(help, b)...)) <= components.BodyWidth {
+			help = append(help, b)
+		}
 	}
 	right := ""
 	if s.status != nil {
@@ -325,6 +376,8 @@ func (s *Status) body() []string {
 		row("Running", line)
 	} else if s.running != "" {
 		row("Running", s.running)
+	} else if u := s.upd.Running(); u != "" {
+		row("Running", u)
 	} else {
 		row("Running", "nothing")
 	}
@@ -386,3 +439,39 @@ func short(id string) string {
 	}
 	return id
 }
+
+// openUpdate shows the update screen: a new one, or the one whose action
+// runs or finished unseen.
+func (s *Status) openUpdate() tea.Cmd {
+	if s.opts.Updater == nil {
+		s.say(components.Info, "Software updates are not available in this console.")
+		return nil
+	}
+	if s.upd == nil {
+		s.upd = NewUpdateScreen(s.opts.Updater, s.opts.Log, s.st)
+	}
+	s.updOpen = true
+	return s.upd.Open()
+}
+
+// closeUpdate goes back to the status screen; an apply or rollback goes
+// on and its result lands on the status line.
+func (s *Status) closeUpdate() {
+	s.updOpen = false
+	if s.upd.Busy() {
+		s.say(components.Info, "The %s goes on; u shows its progress.", s.upd.actionName())
+		return
+	}
+	if s.upd.phase == updDone && s.upd.err == nil && s.upd.result != nil {
+		s.say(components.Good, "%s", s.upd.bootsNext())
+	} else {
+		s.msg = ""
+	}
+	s.upd = nil
+}
+
+// Updating reports whether the update screen is shown.
+func (s *Status) Updating() bool { return s.upd != nil && s.updOpen }
+
+// UpdateScreen is the update screen, nil when it is not open or running.
+func (s *Status) UpdateScreen() *UpdateScreen { return s.upd }
