@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -38,6 +39,14 @@ type Options struct {
 	// Refresh is the status screen's refresh interval; 0 disables it.
 	Refresh time.Duration
 	Styles  styles.Styles
+	// Updater installs and rolls back the appliance software from the
+	// status screen (u); nil hides the action. NewSystemUpdater is the
+	// appliance's.
+	Updater screens.Updater
+	// Log receives one line per update milestone ("update: applying
+	// version ..."). nil: New discards them; Run writes them to stderr
+	// unless stderr is a terminal.
+	Log *slog.Logger
 }
 
 // Model is the console's root bubbletea model. It shows the wizard until
@@ -104,7 +113,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.err, m.closer = nil, msg.closer
 		path := m.opts.ConfigPath
 		m.status = screens.NewStatus(msg.svc, screens.StatusOptions{Refresh: m.opts.Refresh,
-			Retention: func() (screens.Windows, error) { return readWindows(path) }}, m.opts.Styles)
+			Retention: func() (screens.Windows, error) { return readWindows(path) },
+			Updater:   m.opts.Updater, Log: m.opts.Log}, m.opts.Styles)
 		return m, m.status.Init()
 	}
 	switch {
@@ -166,6 +176,9 @@ func (m *Model) Close() error {
 func Run(opts Options, in io.Reader, out io.Writer) error {
 	r := styles.NewRenderer(out, termenv.ANSI)
 	opts.Styles = styles.New(r)
+	if opts.Log == nil {
+		opts.Log = milestoneLog(os.Stderr)
+	}
 	m := New(opts)
 	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen())
 	_, err := p.Run()

@@ -5,7 +5,10 @@
 //
 // The console is a client: it changes the machine only through the setup
 // backend (appliance/setup) and talks to the agent only through its API
-// (screens.Service, which api.Service satisfies).
+// (screens.Service, which api.Service satisfies). The one exception is
+// the software update screen: updates never go through the network-facing
+// agent, so the console, running as root on tty1, calls appliance/osupdate
+// itself (screens.Updater, which SystemUpdater satisfies).
 //
 // Subpackages: screens (the wizard steps and the status screen),
 // components (frame, fields, bars), keys (bindings), styles (palette,
