@@ -160,6 +160,16 @@ func TestConsoleEndToEndInTmux(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("recovery key file: %v, mode %v; want 0600", err, fi)
 	}
+	// Outside an appliance image the update screen says so and offers
+	// nothing; its log line goes to stderr, which here is the terminal,
+	// so it must not be drawn.
+	s.keys("u")
+	scr = s.waitFor("STRONGROOM update", "not running from a Strongroom appliance image")
+	if strings.Contains(scr, "update: ") || strings.Contains(scr, "level=") {
+		t.Fatalf("a log line is drawn on the console:\n%s", scr)
+	}
+	s.keys("Escape")
+	s.waitFor("STRONGROOM status", "u update")
 	s.keys("q")
 	s.waitFor("console exited 0")
 

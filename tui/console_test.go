@@ -238,6 +238,9 @@ func TestGoldenScreens(t *testing.T) {
 	for name, v := range formScreens(t) {
 		screensByName[name] = v
 	}
+	for name, v := range updateScreens(t) {
+		screensByName[name] = v
+	}
 	for name, got := range screensByName {
 		t.Run(name, func(t *testing.T) {
 			checkScreen(t, got)
@@ -298,6 +301,9 @@ func TestEveryRuneIsConsoleSafe(t *testing.T) {
 	walk(newConsoleIn(t, false, termenv.ANSI))
 	walkStatus(newConsoleWith(t, true, termenv.Ascii, missingDisk2))
 	walkStatus(newConsoleWith(t, true, termenv.ANSI, missingDisk2))
+	// The update screen in each of its states.
+	views = append(views, walkUpdate(t, termenv.Ascii)...)
+	views = append(views, walkUpdate(t, termenv.ANSI)...)
 	if len(views) < 50 {
 		t.Fatalf("only %d screens rendered", len(views))
 	}
@@ -305,7 +311,11 @@ func TestEveryRuneIsConsoleSafe(t *testing.T) {
 	all := ansi.Strip(strings.Join(views, "\n"))
 	for _, want := range []string{"Choose a restore point", "STRONGROOM restore", "Name the target mailbox", "Restore finished",
 		"STRONGROOM replace disk", "is not an absolute path", "Disk 2 was replaced", "Rebuilding the lost disk",
-		"STRONGROOM retention", `Keep every point: duration "x"`, "Retention set", "Budget 2026?Q1 ? ?? [AAMkAGI3TH]"} {
+		"STRONGROOM retention", `Keep every point: duration "x"`, "Retention set", "Budget 2026?Q1 ? ?? [AAMkAGI3TH]",
+		"STRONGROOM update", "signature OK", "invalid character '?' looking for beginning of value ?", "Install version 2026.04.1 into slot b? y/n",
+		"Step: writing root.squashfs", "Restart now? y / n", "Roll back to slot b", "Restarting...", "The update failed:", "The restart was refused:",
+		"not running from a Strongroom appliance image", "The boot disk cannot be read:", "None found.", "Looking for bundles failed:",
+		"on trial: not yet confirmed healthy", "Press u to restart."} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no rendered screen shows %q", want)
 		}

@@ -268,6 +268,13 @@ func newConsoleIn(t *testing.T, configExists bool, profile termenv.Profile) *con
 // console reads it.
 func newConsoleWith(t *testing.T, configExists bool, profile termenv.Profile, prep func(*fakeService)) *console {
 	t.Helper()
+	return newConsoleOpts(t, configExists, profile, prep, nil)
+}
+
+// newConsoleOpts also lets opt change the console's options (an updater,
+// a log) before it starts.
+func newConsoleOpts(t *testing.T, configExists bool, profile termenv.Profile, prep func(*fakeService), opt func(*tui.Options)) *console {
+	t.Helper()
 	// A path that never exists keeps golden screens stable; the fake
 	// backend writes nothing there.
 	dir := "/nonexistent/strongroom"
@@ -283,8 +290,12 @@ func newConsoleWith(t *testing.T, configExists bool, profile termenv.Profile, pr
 		prep(c.svc)
 	}
 	st := styles.New(styles.NewRenderer(os.Stdout, profile))
-	c.m = tui.New(tui.Options{ConfigPath: cfg, KeyFile: filepath.Join(dir, "recovery.key"), Setup: c.be, Styles: st,
-		Open: func(string) (screens.Service, func() error, error) { return c.svc, func() error { return nil }, nil }})
+	o := tui.Options{ConfigPath: cfg, KeyFile: filepath.Join(dir, "recovery.key"), Setup: c.be, Styles: st,
+		Open: func(string) (screens.Service, func() error, error) { return c.svc, func() error { return nil }, nil }}
+	if opt != nil {
+		opt(&o)
+	}
+	c.m = tui.New(o)
 	c.run(c.m.Init())
 	return c
 }
