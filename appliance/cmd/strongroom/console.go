@@ -43,7 +43,8 @@ Afterwards it shows the agent's status (over the agent's socket, or with the
 agent opened in this process when no daemon runs) with actions: b backup
 now, r restore test, s scrub, l browse a restore point (R in it restores the
 selected user, folder or item into a mailbox), d replace a disk, t change
-retention (locks only grow), c confirm a clock jump, q quit.
+retention (locks only grow), c confirm a clock jump, u update or roll back
+the appliance software (bundles written to an attached disk), q quit.
 
 Environment: STRONGROOM_DISK_DIRS offers directories matching glob patterns
 as disks instead of the machine's block devices (tests and demos);
@@ -62,6 +63,7 @@ STRONGROOM_NETWORK_DIR overrides /etc/systemd/network.`,
 			return tui.Run(tui.Options{
 				ConfigPath: abs, KeyFile: keyFile, StateDir: stateDir,
 				Setup: setup.NewSystem(), Open: openAgent, Refresh: 2 * time.Second,
+				Updater: tui.NewSystemUpdater(),
 			}, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
