@@ -368,7 +368,9 @@ func TestUpdateRollback(t *testing.T) {
 	t.Run("failure", func(t *testing.T) {
 		up := newFakeUpdater()
 		up.rollbackErr = errors.New("another update or rollback is running")
-		c := updateConsole(t, termenv.Ascii, up, nil).key("u", "R", "y")
+		log := &syncBuffer{}
+		c := updateConsole(t, termenv.Ascii, up, log).key("u", "R", "y")
+		wantLog(t, log, "update: rollback failed: another update or rollback is running")
 		c.wantView("The rollback failed:", "another update or rollback is running")
 		c.wantNoView("Restart now")
 	})

@@ -146,36 +146,45 @@ func (u *UpdateScreen) say(kind components.MessageKind, format string, args ...a
 func (u *UpdateScreen) scan() tea.Cmd {
 	u.gen++
 	u.phase = updLoading
-	gen, up, log := u.gen, u.up, u.log
+	gen, up := u.gen, u.up
 	return func() tea.Msg {
 		m := updScanMsg{gen: gen}
 		m.st, m.stErr = up.Status()
 		if m.stErr != nil {
 			// Outside the appliance the host's disks are none of the
 			// console's business: do not open them.
-			log.Info("update: cannot read the boot disk: " + m.stErr.Error())
 			return m
 		}
 		m.cands, m.findErr = up.Find()
-		trial := ""
-		if m.st.Trial {
-			trial = " (on trial)"
-		}
-		log.Info(fmt.Sprintf("update: running slot %s, version %s%s; next boot slot %s", m.st.Slot, m.st.ImageVersion, trial, m.st.NextBoot))
-		switch {
-		case m.findErr != nil:
-			log.Info("update: looking for bundles failed: " + m.findErr.Error())
-		case len(m.cands) == 0:
-			log.Info("update: no bundle found on the attached disks")
-		}
-		for _, c := range m.cands {
-			if c.Err != nil {
-				log.Info(fmt.Sprintf("update: found a bundle on %s that does not verify: %v", c.Path, c.Err))
-			} else {
-				log.Info(fmt.Sprintf("update: found version %s on %s, signature OK", c.Manifest.ImageVersion, c.Path))
-			}
-		}
 		return m
+	}
+}
+
+// logScan logs what a scan found. It runs in Update, so whoever waits for
+// these lines (the firmware test) knows the screen already shows them.
+func (u *UpdateScreen) logScan() {
+	log := u.log
+	if u.statusErr != nil {
+		log.Info("update: cannot read the boot disk: " + oneLine(u.statusErr))
+		return
+	}
+	trial := ""
+	if u.status.Trial {
+		trial = " (on trial)"
+	}
+	log.Info(fmt.Sprintf("update: running slot %s, version %s%s; next boot slot %s", u.status.Slot, u.status.ImageVersion, trial, u.status.NextBoot))
+	switch {
+	case u.findErr != nil:
+		log.Info("update: looking for bundles failed: " + oneLine(u.findErr))
+	case len(u.cands) == 0:
+		log.Info("update: no bundle found on the attached disks")
+	}
+	for _, c := range u.cands {
+		if c.Err != nil {
+			log.Info(fmt.Sprintf("update: found a bundle on %s that does not verify: %s", c.Path, oneLine(c.Err)))
+		} else {
+			log.Info(fmt.Sprintf("update: found version %s on %s, signature OK", c.Manifest.ImageVersion, c.Path))
+		}
 	}
 }
 
@@ -212,6 +221,7 @@ func (u *UpdateScreen) Update(msg tea.Msg) (cmd tea.Cmd, closed bool) {
 func (u *UpdateScreen) gotScan(m updScanMsg) {
 	u.phase = updList
 	u.status, u.statusErr, u.cands, u.findErr = m.st, m.stErr, m.cands, m.findErr
+	u.logScan()
 	u.cursor = 0
 	for i, c := range u.cands {
 		if c.Err == nil && c.Manifest != nil {
@@ -350,11 +360,6 @@ func (u *UpdateScreen) start() tea.Cmd {
 		u.say(components.Info, "Rolling back to slot %s...", other)
 		return func() tea.Msg {
 			res, err := up.Rollback()
-			if err != nil {
-				log.Info("update: rollback failed: " + oneLine(err))
-			} else {
-				log.Info(fmt.Sprintf("update: rollback done: slot %s (version %s) boots at the next restart", res.Slot, res.ImageVersion))
-			}
 			st, _ := up.Status()
 			return updDoneMsg{gen: gen, res: res, err: err, st: st}
 		}
@@ -381,11 +386,6 @@ func (u *UpdateScreen) start() tea.Cmd {
 			ch <- p
 		}})
 		close(ch)
-		if err != nil {
-			log.Info("update: apply failed: " + oneLine(err))
-		} else {
-			log.Info(fmt.Sprintf("update: slot %s written and verified: version %s boots at the next restart, on trial", res.Slot, res.ImageVersion))
-		}
 		st, _ := up.Status()
 		return updDoneMsg{gen: gen, res: res, err: err, st: st}
 	}
@@ -404,8 +404,23 @@ func waitProgress(gen int, ch <-chan osupdate.Progress) tea.Cmd {
 	}
 }
 
+// gotDone shows the result of an apply or rollback and logs it (here in
+// Update, so that once the line is logged, y restarts).
 func (u *UpdateScreen) gotDone(m updDoneMsg) {
 	u.phase, u.result, u.err = updDone, m.res, m.err
+	switch {
+	case m.err != nil:
+		name := "apply"
+		if u.rollback {
+			name = "rollback"
+		}
+		u.log.Info(fmt.Sprintf("update: %s failed: %s", name, oneLine(m.err)))
+	case m.res == nil:
+	case u.rollback:
+		u.log.Info(fmt.Sprintf("update: rollback done: slot %s (version %s) boots at the next restart", m.res.Slot, m.res.ImageVersion))
+	default:
+		u.log.Info(fmt.Sprintf("update: slot %s written and verified: version %s boots at the next restart, on trial", m.res.Slot, m.res.ImageVersion))
+	}
 	if m.st != nil {
 		u.status = m.st
 	}
