@@ -190,6 +190,11 @@ func TestApplyBootConfirmRollback(t *testing.T) {
 	if st.NextBoot != SlotB || st.Entry(SlotB).State != Trial || st.Entry(SlotB).ImageVersion != v2.version {
 		t.Fatalf("status after apply: %+v", st)
 	}
+	// Rolling back to an update that never booted would leave no
+	// known-good slot.
+	if _, err := d.sys.Rollback(); err == nil || !strings.Contains(err.Error(), "not been confirmed") {
+		t.Errorf("Rollback to an unconfirmed slot: %v", err)
+	}
 
 	// First boot of b, on trial.
 	d.boot(t, v2, SlotB)

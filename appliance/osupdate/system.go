@@ -323,8 +323,13 @@ func (s *System) Rollback() (*Result, error) {
 	if other == nil {
 		return nil, fmt.Errorf("slot %s holds no other version to roll back to", st.Slot.Other())
 	}
-	if other.State == Bad {
-		return nil, fmt.Errorf("slot %s (version %s) failed to boot before; apply an update instead", other.Slot, other.ImageVersion)
+	switch other.State {
+	case Bad:
+		return nil, fmt.Errorf("slot %s (version %s) failed to boot before, or was rolled back from; apply an update instead", other.Slot, other.ImageVersion)
+	case Trial:
+		// Marking the running slot bad now would leave no known-good slot
+		// to fall back to if the new one fails.
+		return nil, fmt.Errorf("slot %s (version %s) is a new update that has not been confirmed yet: restart to try it (it falls back to slot %s by itself if it does not come up)", other.Slot, other.ImageVersion, st.Slot)
 	}
 	cur := st.Entry(st.Slot)
 	if cur == nil {
