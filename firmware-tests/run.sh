@@ -1,33 +1,55 @@
 #!/bin/bash
 # Boots the appliance image in QEMU (TCG, q35, OVMF with Secure Boot
-# enforced) and checks it from the outside. What `make firmware-test` runs.
+# enforced, a TPM 2.0 from swtpm) and checks it from the outside. What
+# `make firmware-test` runs.
 #
 #   firmware-tests/run.sh [IMAGE_DIR]      (default image/out, from image/build.sh)
 #
-# Boots (each on its own copy of the disk):
-#   1. good:     the image as built (UKI re-signed with the key OVMF trusts, see
-#                below), a state partition seeded with a configuration for the
-#                local tenant simulator and a vault on two virtio data disks.
+# The ESP as built: EFI/BOOT/BOOTX64.EFI = systemd-boot, EFI/Linux/
+# strongroom-a.efi = slot A's unified kernel image, both signed with the
+# build's Secure Boot key.
+#
+# Boots (each on its own copy of the disk, each with its own swtpm):
+#   1. good:     the image as built, a state partition seeded with a
+#                configuration for the local tenant simulator and a vault on
+#                four virtio data disks.
 #                Checks: /metrics answers through the forwarded port within
-#                READY_DEADLINE; nothing answers on the probe ports; the
-#                console service runs on tty1 and the screen is not blank
-#                (QEMU monitor screendump); boot-to-ready time.
+#                READY_DEADLINE; a backup reaches the vault; the agent's
+#                strongroom_os_info names slot A (systemd-boot started
+#                EFI/Linux/strongroom-a.efi, strongroom.slot=a), this
+#                build's version and root hash, and a TPM; the serial log
+#                shows the ESP mounted on /efi (vfat) and PCR 11 extended
+#                through the kernel's TPM device; nothing answers on the
+#                probe ports; the console service runs on tty1 and the
+#                screen is not blank (QEMU monitor screendump);
+#                boot-to-ready time.
 #   firstboot: the image as shipped (empty state partition) with four blank
 #                disks: the agent and warden stay down, the console starts
 #                on tty1 (screendump kept as PNG); time to the console.
 #   2. verity:   one byte of slot A's squashfs changed: the boot must stop at
 #                dm-verity (kernel reports the corrupted block and panics) and
 #                the agent must never answer.
-#   3. unsigned: the UKI's signature removed: the firmware must refuse it.
+#   3. unsigned: systemd-boot's (BOOTX64.EFI) signature removed: the
+#                firmware must refuse it (Access Denied).
+#   4. unsigned-uki: slot A's UKI in EFI/Linux unsigned, systemd-boot signed:
+#                systemd-boot's LoadImage must be refused (serial shows the
+#                load error) and no kernel may start.
 #
 # Secure Boot: Debian's ovmf ships OVMF_VARS_4M.snakeoil.fd, whose PK, KEK and
 # db hold a test ("snakeoil") certificate whose private key is in the package.
-# The build signs the UKI with its own generated test key; Debian 12 has no
-# tool to enroll that key into an OVMF variable store offline (virt-fw-vars is
-# not packaged), so the test re-signs the UKI in its copy of the disk with the
-# snakeoil key, after checking that the build's signature verifies against the
-# build's certificate. Build with SB_KEY/SB_CERT set to the snakeoil pair and
-# the image is booted exactly as built.
+# Debian 12 has no tool to enroll another key into an OVMF variable store
+# offline (virt-fw-vars is not packaged), so the image must be built with the
+# snakeoil key (`make firmware-test` does: SB_KEY = the decrypted snakeoil
+# key, SB_CERT = PkKek-1-snakeoil.pem); the test boots exactly what was built
+# and stops when the ESP's loader or UKI does not verify against that
+# certificate.
+#
+# TPM: every boot gets its own swtpm (TPM 2.0, state in $W/<name>-tpm,
+# socket control channel), attached as tpm-tis. The good boot checks that the
+# guest used it: the UKI's stub measured into the TPM (so systemd's
+# systemd-pcrphase units run) and systemd-pcrphase-sysinit extended PCR 11
+# through the kernel's /dev/tpmrm0 (serial: "Successfully extended PCR index
+# 11").
 #
 # Ports: QEMU user-mode networking only lets the host reach guest ports that
 # have a hostfwd, so a port scan from the host sees nothing but the forwards
@@ -50,7 +72,7 @@ FAIL_DEADLINE=${FAIL_DEADLINE:-240}
 HOSTPORT=${HOSTPORT:-19464}
 PROBE_PORTS=${PROBE_PORTS:-"22 23 53 80 443 2375 3000 5355 8080 8443 9090 9100"}
 PROBE_BASE=${PROBE_BASE:-19500}
-TESTS=${TESTS:-"good firstboot verity unsigned"}
+TESTS=${TESTS:-"good firstboot verity unsigned unsigned-uki"}
 MEM=${MEM:-2048}
 BIN=${STRONGROOM_BIN:-$repo/bin/strongroom}
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
@@ -67,7 +89,7 @@ fail() { results+=("FAIL $*"); log "FAIL $*"; failed=1; }
 [ -f "$IMAGE_DIR/strongroom.img" ] || { log "no $IMAGE_DIR/strongroom.img: run image/build.sh"; exit 2; }
 # shellcheck disable=SC1091
 . "$IMAGE_DIR/layout.env"
-for t in qemu-system-x86_64 sbsign sbattach sbverify mcopy mke2fs curl python3; do
+for t in qemu-system-x86_64 swtpm sbattach sbverify mcopy mke2fs curl python3 openssl; do
 	command -v "$t" >/dev/null || { log "$t missing: run image/deps.sh"; exit 2; }
 done
 [ -x "$BIN" ] || { log "no $BIN (the host side needs it for the simulator and vault init)"; exit 2; }
@@ -82,31 +104,30 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ------------------------------------------------------------ preparation
-# The Secure Boot signing key OVMF's snakeoil store trusts (its PEM key is
-# protected by the passphrase "snakeoil").
-openssl pkey -in "$SNAKEOIL_KEY" -passin pass:snakeoil -out "$W/snakeoil.key"
-
 base="$W/base.img"
 cp --sparse=always "$IMAGE_DIR/strongroom.img" "$base"
 esp="$base@@$ESP_OFFSET"
 export MTOOLS_SKIP_CHECK=1
-mcopy -n -i "$esp" ::/EFI/BOOT/BOOTX64.EFI "$W/built.efi"
-if [ -f "$IMAGE_DIR/keys/db.crt" ]; then
-	if sbverify --cert "$IMAGE_DIR/keys/db.crt" "$W/built.efi" >/dev/null 2>&1; then
-		pass "build: UKI signature verifies against the build's test certificate"
-	else
-		fail "build: UKI signature does not verify against $IMAGE_DIR/keys/db.crt"
+# The ESP as built: signed systemd-boot, its loader.conf, slot A's signed UKI.
+mcopy -n -i "$esp" ::/EFI/BOOT/BOOTX64.EFI "$W/bootx64.efi" 2>/dev/null ||
+	{ log "no EFI/BOOT/BOOTX64.EFI on the ESP of $IMAGE_DIR/strongroom.img"; exit 2; }
+mcopy -n -i "$esp" ::/EFI/Linux/strongroom-a.efi "$W/strongroom-a.efi" 2>/dev/null ||
+	{ log "no EFI/Linux/strongroom-a.efi on the ESP (an image from before systemd-boot? rebuild with make firmware-test)"; exit 2; }
+mcopy -n -i "$esp" ::/loader/loader.conf "$W/loader.conf" 2>/dev/null ||
+	{ log "no loader/loader.conf on the ESP"; exit 2; }
+for f in bootx64.efi strongroom-a.efi; do
+	if ! sbverify --cert "$SNAKEOIL_CERT" "$W/$f" >/dev/null 2>&1; then
+		log "$f on the ESP does not verify against $SNAKEOIL_CERT, the only key OVMF's snakeoil store trusts: build with make firmware-test (SB_KEY/SB_CERT = the snakeoil pair)"
+		exit 2
 	fi
-fi
-cp "$W/built.efi" "$W/unsigned.efi"
-sbattach --remove "$W/unsigned.efi" >/dev/null
-if sbverify --cert "$SNAKEOIL_CERT" "$W/built.efi" >/dev/null 2>&1; then
-	cp "$W/built.efi" "$W/signed.efi"
-else
-	sbsign --key "$W/snakeoil.key" --cert "$SNAKEOIL_CERT" --output "$W/signed.efi" "$W/unsigned.efi" 2>/dev/null
-	mcopy -o -i "$esp" "$W/signed.efi" ::/EFI/BOOT/BOOTX64.EFI
-	log "UKI re-signed with the snakeoil key in the test copy"
-fi
+done
+pass "build: systemd-boot (BOOTX64.EFI) and EFI/Linux/strongroom-a.efi verify against the snakeoil certificate; loader.conf: $(tr '\n' ';' <"$W/loader.conf")"
+# The contents of the ESP, for the record.
+mdir -/ -b -i "$esp" ::/ >"$W/esp-contents.txt" 2>&1 || true
+cp "$W/bootx64.efi" "$W/unsigned-bootx64.efi"
+sbattach --remove "$W/unsigned-bootx64.efi" >/dev/null
+cp "$W/strongroom-a.efi" "$W/unsigned-uki.efi"
+sbattach --remove "$W/unsigned-uki.efi" >/dev/null
 
 # The image as shipped (empty state partition), for the first-boot test.
 cp --sparse=always "$base" "$W/pristine.img"
@@ -144,11 +165,34 @@ for i in 1 2 3 4; do
 done
 
 # ------------------------------------------------------------------ QEMU
-# boot NAME DISK [extra qemu args...]: starts QEMU in the background.
+# swtpm_start NAME: a TPM 2.0 emulator for one boot. Its state lives in
+# $W/${TPM_NAME:-NAME}-tpm, so boots of the same machine (reboots in an
+# update test) can share one TPM by setting TPM_NAME. Sets tpm_sock.
+swtpm_start() {
+	local name=$1 tname=${TPM_NAME:-$1}
+	mkdir -p "$W/$tname-tpm"
+	tpm_sock="$W/$name-swtpm.sock"
+	rm -f "$tpm_sock"
+	swtpm socket --tpm2 --tpmstate dir="$W/$tname-tpm" \
+		--ctrl type=unixio,path="$tpm_sock" --terminate \
+		--log file="$W/$name-swtpm.log",level=1 >/dev/null 2>&1 &
+	swtpm_pid=$!
+	pids+=("$swtpm_pid")
+	for _ in $(seq 50); do [ -S "$tpm_sock" ] && return 0; sleep 0.1; done
+	log "$name: swtpm did not create its socket: $(cat "$W/$name-swtpm.log" 2>/dev/null)"
+	return 1
+}
+
+# boot NAME DISK [extra qemu args...]: starts QEMU (and its swtpm) in the
+# background. NO_REBOOT=0 lets the guest reboot (systemd-boot boot counting);
+# by default a reboot ends QEMU.
 boot() {
 	local name=$1 disk=$2
 	shift 2
 	cp "$OVMF_VARS" "$W/$name-vars.fd"
+	swtpm_start "$name" || return 1
+	local reboot=-no-reboot
+	[ "${NO_REBOOT:-1}" = 1 ] || reboot=
 	local fwd="hostfwd=tcp:127.0.0.1:$HOSTPORT-:9464"
 	local i=0
 	for p in $PROBE_PORTS; do
@@ -161,7 +205,8 @@ boot() {
 		-drive if=pflash,format=raw,unit=1,file="$W/$name-vars.fd" \
 		-drive if=none,id=os,format=raw,file="$disk" -device virtio-blk-pci,drive=os,bootindex=0 \
 		-netdev "user,id=n0,$fwd" -device virtio-net-pci,netdev=n0 \
-		-vga std -display none -no-reboot \
+		-chardev socket,id=chrtpm,path="$tpm_sock" -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
+		-vga std -display none $reboot \
 		-serial "file:$W/$name-serial.log" \
 		-monitor "unix:$W/$name-mon.sock,server=on,wait=off" \
 		"$@" >"$W/$name-qemu.log" 2>&1 &
@@ -191,7 +236,26 @@ s.close()
 EOF
 	then :; else log "monitor command failed: $2"; fi
 }
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+# boot_with_disk NAME DISK RAW [extra qemu args...]: boot with one more
+# virtio disk holding RAW (e.g. an update bundle written raw, as `dd` to a USB
+# stick would), read-only, serial "sr-update".
+boot_with_disk() {
+	local name=$1 disk=$2 raw=$3
+	shift 3
+	boot "$name" "$disk" \
+		-drive if=none,id=upd,format=raw,readonly=on,file="$raw" -device virtio-blk-pci,drive=upd,serial=sr-update \
+		"$@"
+}
+# stop QEMU_PID: ends QEMU and the swtpm of the last boot (swtpm --terminate
+# ends by itself when QEMU closes its socket).
+stop() {
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	if [ -n "${swtpm_pid:-}" ]; then
+		kill "$swtpm_pid" 2>/dev/null || true
+		wait "$swtpm_pid" 2>/dev/null || true
+	fi
+}
 
 # ------------------------------------------------------------- 1. good boot
 if [[ " $TESTS " == *" good "* ]]; then
@@ -241,12 +305,40 @@ if [[ " $TESTS " == *" good "* ]]; then
 	else
 		fail "good: no successful backup from the tenant simulator within 180s ($(grep '^strongroom_backup_runs_total' "$W/metrics.txt" 2>/dev/null | tr '\n' ' '))"
 	fi
+	# What booted, as the agent sees it: slot A (strongroom.slot=a from the
+	# UKI systemd-boot started), this build's version and root hash, a TPM.
+	osinfo=$(grep '^strongroom_os_info{' "$W/metrics.txt" 2>/dev/null | head -1)
+	if [ -n "$osinfo" ] && [[ $osinfo == *'slot="a"'* ]] && [[ $osinfo == *"root_hash=\"$ROOTHASH\""* ]] &&
+		[[ $osinfo == *"image_version=\"${IMAGE_VERSION:-}\""* ]]; then
+		pass "good: the agent runs slot A of this build: $osinfo"
+	else
+		fail "good: strongroom_os_info does not name slot A, version ${IMAGE_VERSION:-?} and root hash $ROOTHASH: ${osinfo:-no such metric}"
+	fi
+	if [[ $osinfo == *'tpm="yes"'* ]]; then
+		pass "good: the agent sees a TPM (/sys/class/tpm/tpm0; strongroom_os_info tpm=\"yes\")"
+	else
+		fail "good: the agent sees no TPM: ${osinfo:-no strongroom_os_info}"
+	fi
 	# Serial console facts.
 	sleep 5
 	grep -a -E 'Started|Finished|FAILED|Reached target' "$W/good-serial.log" >"$W/good-units.txt" || true
 	grep -a -q 'nftables' "$W/good-units.txt" && grep -a -q -i 'Finished.*nftables' "$W/good-units.txt" &&
 		pass "good: nftables ruleset loaded (serial)" || fail "good: no sign of nftables on the serial console"
 	grep -a -q 'Started.*strongroom-warden' "$W/good-units.txt" && pass "good: warden started (serial)" || fail "good: warden did not start"
+	# The ESP on /efi (vfat with its codepage and charset modules): update
+	# apply, mark-good and rollback work there.
+	if grep -a -q 'Mounted efi.mount' "$W/good-serial.log" && ! grep -a -q 'Failed to mount efi.mount\|FAILED.*efi.mount' "$W/good-serial.log"; then
+		pass "good: ESP mounted on /efi (serial: $(grep -a -m1 'Mounted efi.mount' "$W/good-serial.log" | tr -d '\r' | sed 's/^.*Mounted/Mounted/'))"
+	else
+		fail "good: the ESP was not mounted on /efi ($(grep -a -m1 'efi.mount' "$W/good-serial.log" | tr -d '\r'))"
+	fi
+	# The TPM: systemd-stub measured the UKI (firmware TPM), and
+	# systemd-pcrphase extended PCR 11 through the kernel's TPM device.
+	if grep -a -q 'Successfully extended PCR index 11' "$W/good-serial.log"; then
+		pass "good: the guest kernel has a TPM 2.0 (serial: $(grep -a -m1 'Successfully extended PCR index 11' "$W/good-serial.log" | tr -d '\r' | sed 's/^.*Successfully/Successfully/'))"
+	else
+		fail "good: no sign the guest used the TPM ($(grep -a -m2 'TPM2\|pcrphase' "$W/good-serial.log" | tr -d '\r' | tr '\n' ' ' | cut -c1-300))"
+	fi
 	# A failed start of the agent that a restart recovered from is reported
 	# as a note (known race: the agent does not wait for the vault lock the
 	# warden's first expire round holds); any other failure fails the test.
@@ -372,12 +464,12 @@ if [[ " $TESTS " == *" verity "* ]]; then
 	fi
 fi
 
-# ------------------------------------------------------- 3. unsigned UKI
+# ------------------------------------------------ 3. unsigned boot loader
 if [[ " $TESTS " == *" unsigned "* ]]; then
 	disk="$W/unsigned.img"
 	cp --sparse=always "$base" "$disk"
-	mcopy -o -i "$disk@@$ESP_OFFSET" "$W/unsigned.efi" ::/EFI/BOOT/BOOTX64.EFI
-	log "unsigned: booting an unsigned UKI (deadline ${FAIL_DEADLINE}s)"
+	mcopy -o -i "$disk@@$ESP_OFFSET" "$W/unsigned-bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI
+	log "unsigned: booting an unsigned systemd-boot (deadline ${FAIL_DEADLINE}s)"
 	t0=$(date +%s)
 	boot unsigned "$disk"
 	while kill -0 "$qemu_pid" 2>/dev/null && [ $(($(date +%s) - t0)) -lt "$FAIL_DEADLINE" ]; do
@@ -387,11 +479,45 @@ if [[ " $TESTS " == *" unsigned "* ]]; then
 	done
 	stop "$qemu_pid"
 	if grep -a -q 'Access Denied' "$W/unsigned-serial.log" && ! grep -a -q 'Linux version' "$W/unsigned-serial.log"; then
-		pass "unsigned: firmware refused the unsigned UKI: $(grep -a -m1 'Access Denied' "$W/unsigned-serial.log" | tr -d '\r')"
+		pass "unsigned: firmware refused the unsigned systemd-boot: $(grep -a -m1 'Access Denied' "$W/unsigned-serial.log" | tr -d '\r')"
 	else
-		fail "unsigned: the unsigned UKI was not refused"
+		fail "unsigned: the unsigned systemd-boot was not refused"
 	fi
 fi
+
+# ------------------------------------------- 4. unsigned UKI in EFI/Linux
+# systemd-boot (signed) finds slot A's entry, but the firmware's LoadImage
+# refuses the unsigned UKI: systemd-boot reports the load error, no kernel.
+if [[ " $TESTS " == *" unsigned-uki "* ]]; then
+	disk="$W/unsigned-uki.img"
+	cp --sparse=always "$base" "$disk"
+	mcopy -o -i "$disk@@$ESP_OFFSET" "$W/unsigned-uki.efi" ::/EFI/Linux/strongroom-a.efi
+	log "unsigned-uki: booting signed systemd-boot with an unsigned UKI (deadline ${FAIL_DEADLINE}s)"
+	t0=$(date +%s)
+	boot unsigned-uki "$disk"
+	while kill -0 "$qemu_pid" 2>/dev/null && [ $(($(date +%s) - t0)) -lt "$FAIL_DEADLINE" ]; do
+		grep -a -q 'Error loading\|Access Denied\|Security Violation' "$W/unsigned-uki-serial.log" && { sleep 5; break; }
+		grep -a -q 'Linux version' "$W/unsigned-uki-serial.log" && break
+		sleep 2
+	done
+	stop "$qemu_pid"
+	if grep -a -q 'Error loading\|Access Denied\|Security Violation' "$W/unsigned-uki-serial.log" && ! grep -a -q 'Linux version' "$W/unsigned-uki-serial.log"; then
+		pass "unsigned-uki: systemd-boot could not load the unsigned UKI after $(($(date +%s) - t0))s: $(grep -a -m1 'Error loading\|Access Denied\|Security Violation' "$W/unsigned-uki-serial.log" | tr -d '\r' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g')"
+	else
+		fail "unsigned-uki: the unsigned UKI was not refused"
+	fi
+fi
+
+# ----------------------------------------- 5. update: roll forward / back
+# RESERVED for the lead (needs `strongroom update` and the console's update
+# screen): build a second bundle (BUNDLE_ONLY=1, later SOURCE_DATE_EPOCH,
+# see image/README.md), `dd` it to a raw file, boot_with_disk with NO_REBOOT=0
+# and TPM_NAME set to one machine name across its boots, apply from the
+# console (QEMU monitor sendkey), check EFI/Linux/strongroom-b+3.efi, reboot
+# into slot B (strongroom.slot=b), mark-good -> strongroom-b.efi; then a
+# failed trial (e.g. corrupted slot B) counts down to strongroom-b+0-3.efi and
+# slot A boots again. The ESP of a disk can be listed from the host with
+# `mdir -i DISK@@$ESP_OFFSET ::/EFI/Linux`.
 
 echo
 printf '%s\n' "${results[@]}"

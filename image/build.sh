@@ -9,9 +9,12 @@
 # initramfs tooling removed, kernel modules trimmed -> squashfs with fixed
 # options and times -> veritysetup format with a salt and uuid derived from
 # the squashfs (so the root hash depends on the content only) -> unified
-# kernel image (systemd's EFI stub, objcopy) with roothash= on the command
-# line -> sbsign -> ESP (mtools) -> GPT disk (sfdisk): ESP, root A, root B,
-# state.
+# kernel image (systemd's EFI stub, objcopy) with roothash= and
+# strongroom.slot= on the command line, one per slot (A and B, same kernel,
+# initramfs and root) -> sbsign -> ESP (mtools): signed systemd-boot as the
+# firmware's default loader, slot A's UKI as EFI/Linux/strongroom-a.efi ->
+# GPT disk (sfdisk): ESP, root A, root B, state -> update bundle
+# (strongroom update pack) of this root.
 #
 # Environment:
 #   OUT                  output directory (default image/out)
@@ -26,10 +29,23 @@
 #   SQUASHFS_LEVEL       zstd level of the squashfs (default 15)
 #   STRIP=0              ship the strongroom binary with its symbols
 #   REUSE_ROOT=1         debugging: reuse $OUT/work/root, skip mmdebstrap
+#   IMAGE_VERSION        version of the image (default: SOURCE_DATE_EPOCH as
+#                        YYYY.MM.DD.HHMMSS, UTC). systemd-boot boots the
+#                        highest version among entries with tries left, so it
+#                        must grow from one release to the next.
+#   BUNDLE_ONLY=1        only a new update bundle (squashfs, hash tree, the two
+#                        UKIs, the .sru) from the root tree of an earlier full
+#                        build in BASE (default image/out), copied into
+#                        $OUT/work first (BASE is not changed); no mmdebstrap,
+#                        no disk image. OUT must differ from BASE. Give it a
+#                        later SOURCE_DATE_EPOCH or IMAGE_VERSION.
 #
-# Outputs in $OUT: strongroom.img (raw disk), strongroom.img.zst, root.squashfs,
-# root.verity (squashfs + hash tree, as written to slot A), roothash,
-# strongroom.efi (signed UKI), build-info.txt (sizes, root hash, build time).
+# Outputs in $OUT: strongroom.img (raw disk), strongroom.img.zst, root.squashfs
+# and root.hashtree (slot A's two partitions), roothash, strongroom-a.efi and
+# strongroom-b.efi (signed UKIs of the two slots), strongroom.efi (= slot A's,
+# for older scripts), bootx64.efi (signed systemd-boot), strongroom-update.sru
+# (update bundle, when the strongroom binary has `update pack`), layout.env
+# (partition offsets), build-info.txt (sizes, root hash, version, build time).
 set -euo pipefail
 
 start=$(date +%s)
@@ -42,7 +58,11 @@ if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 	SOURCE_DATE_EPOCH=$(git -C "$repo" log -1 --format=%ct 2>/dev/null || echo 1700000000)
 fi
 export SOURCE_DATE_EPOCH
+IMAGE_VERSION=${IMAGE_VERSION:-$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y.%m.%d.%H%M%S)}
+VERSION_ID=$(git -C "$repo" describe --always 2>/dev/null || echo dev)
 STRONGROOM_BIN=${STRONGROOM_BIN:-$repo/bin/strongroom}
+BUNDLE_ONLY=${BUNDLE_ONLY:-0}
+BASE=${BASE:-$here/out}
 
 # Partition sizes (MiB). A root slot holds the squashfs plus its hash tree.
 ESP_MB=128
@@ -60,13 +80,40 @@ for t in mmdebstrap mksquashfs veritysetup objcopy sbsign mkfs.fat mcopy sfdisk 
 done
 stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
 [ -f "$stub" ] || die "$stub missing: run image/deps.sh"
+sdboot=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
+[ -f "$sdboot" ] || die "$sdboot missing: run image/deps.sh"
+# os-release values: no blanks or quotes (systemd-boot compares versions).
+[[ "$IMAGE_VERSION" =~ ^[A-Za-z0-9._~+-]+$ ]] || die "IMAGE_VERSION '$IMAGE_VERSION': only letters, digits and ._~+-"
+[[ "$VERSION_ID" =~ ^[A-Za-z0-9._~+-]+$ ]] || VERSION_ID=$(printf '%s' "$VERSION_ID" | tr -c 'A-Za-z0-9._~+-' '_')
 
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 work="$OUT/work"
 root="$work/root"
+if [ "$BUNDLE_ONLY" = 1 ]; then
+	# A second bundle from an earlier build's root tree. The tree is
+	# copied, so BASE keeps matching its own squashfs. Everything done to
+	# the tree below is idempotent on an already finished tree (installs
+	# overwrite, the package removals find no dpkg lists and remove
+	# nothing, the rm -rf find nothing, depmod rewrites its indexes).
+	BASE=$(cd "$BASE" && pwd)
+	[ "$BASE" != "$OUT" ] || die "BUNDLE_ONLY: OUT must not be BASE ($BASE)"
+	[ -d "$BASE/work/root" ] && [ -f "$BASE/work/vmlinuz" ] && [ -f "$BASE/work/initrd" ] ||
+		die "BUNDLE_ONLY: no root tree in $BASE/work (run a full build first)"
+	prev=$(sed -n 's/^IMAGE_VERSION=//p' "$BASE/work/root/usr/lib/strongroom/image-release" 2>/dev/null || true)
+	if [ -n "$prev" ] && { [ "$prev" = "$IMAGE_VERSION" ] ||
+		[ "$(printf '%s\n%s\n' "$prev" "$IMAGE_VERSION" | sort -V | tail -1)" != "$IMAGE_VERSION" ]; }; then
+		log "warning: IMAGE_VERSION $IMAGE_VERSION is not newer than $BASE's $prev: systemd-boot will not prefer it"
+	fi
+	rm -rf "$work"
+	mkdir -p "$work"
+	log "BUNDLE_ONLY: copying the root tree of $BASE (image $prev)"
+	cp -a "$BASE/work/root" "$root"
+	cp -a "$BASE/work/vmlinuz" "$BASE/work/initrd" "$work/"
+	reuse=1
 # REUSE_ROOT=1 (debugging only): keep the previous run's root tree and skip
 # mmdebstrap.
-if [ "${REUSE_ROOT:-0}" = 1 ] && [ -d "$root" ] && [ -f "$work/vmlinuz" ]; then
+elif [ "${REUSE_ROOT:-0}" = 1 ] && [ -d "$root" ] && [ -f "$work/vmlinuz" ]; then
 	reuse=1
 else
 	reuse=0
@@ -78,6 +125,38 @@ if [ ! -x "$STRONGROOM_BIN" ]; then
 	log "building $STRONGROOM_BIN"
 	mkdir -p "$(dirname "$STRONGROOM_BIN")"
 	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$STRONGROOM_BIN" ./appliance/cmd/strongroom)
+fi
+
+# Secure Boot signing key: signs systemd-boot, the UKIs and (the same key)
+# update bundles; its certificate goes into the root as the certificate
+# bundles are verified against.
+if [ -z "${SB_KEY:-}" ] || [ -z "${SB_CERT:-}" ]; then
+	keys="$OUT/keys"
+	[ "$BUNDLE_ONLY" = 1 ] && keys="$BASE/keys"
+	mkdir -p "$keys"
+	if [ ! -f "$keys/db.key" ]; then
+		log "generating Secure Boot test keys in $keys (not for production)"
+		for k in PK KEK db; do
+			openssl req -new -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
+				-subj "/CN=Strongroom test $k/" -keyout "$keys/$k.key" -out "$keys/$k.crt" 2>/dev/null
+		done
+	fi
+	SB_KEY="$keys/db.key"
+	SB_CERT="$keys/db.crt"
+fi
+openssl x509 -in "$SB_CERT" -noout 2>/dev/null || die "SB_CERT $SB_CERT is not a PEM certificate"
+openssl rsa -in "$SB_KEY" -passin pass: -noout 2>/dev/null ||
+	die "SB_KEY $SB_KEY is not an unencrypted RSA key (bundles are signed RSA PKCS#1 v1.5)"
+log "signing with $SB_KEY ($(openssl x509 -in "$SB_CERT" -noout -subject))"
+
+# `strongroom update` (bundles, mark-good) comes with the Go side; until the
+# binary has it, the bundle is skipped and strongroom-boot-ok.service is not
+# enabled (a boot-ok unit whose command fails would reboot the machine).
+has_update=0
+if "$STRONGROOM_BIN" update pack --help >/dev/null 2>&1; then
+	has_update=1
+else
+	log "warning: $STRONGROOM_BIN has no 'update pack' yet: no update bundle, strongroom-boot-ok.service not enabled (make build picks it up once it lands)"
 fi
 
 # ---------------------------------------------------------------- root tree
@@ -96,6 +175,7 @@ mmdebstrap --mode=root --variant=minbase --format=directory \
 	--dpkgopt='path-exclude=/usr/share/lintian/*' \
 	--include=systemd,systemd-sysv,systemd-resolved,systemd-timesyncd,udev,dbus \
 	--include=linux-image-amd64,dracut,nftables,netbase,iproute2,e2fsprogs,ca-certificates \
+	--include=libtss2-esys-3.0.2-0,libtss2-mu0,libtss2-rc0,libtss2-tcti-device0 \
 	--setup-hook='mkdir -p "$1/etc/dracut.conf.d"' \
 	--setup-hook="cp '$here/dracut.conf' \"\$1/etc/dracut.conf.d/strongroom.conf\"" \
 	--skip=download/empty --skip=essential/unlink \
@@ -136,8 +216,15 @@ chmod 0755 "$root/etc/nftables.conf"
 rm -rf "$root/etc/strongroom" "$root/etc/systemd/network"
 ln -s /var/lib/strongroom/config "$root/etc/strongroom"
 ln -s /var/lib/strongroom/network "$root/etc/systemd/network"
-mkdir -p "$root/var/lib/strongroom" "$root/srv/strongroom"
+mkdir -p "$root/var/lib/strongroom" "$root/srv/strongroom" "$root/efi"
 for i in 1 2 3 4; do mkdir -p "$root/srv/strongroom/disk$i"; done
+# What this image is (read by the agent and `strongroom update status`), and
+# the certificate update bundles must be signed with.
+mkdir -p "$root/usr/lib/strongroom"
+printf 'IMAGE_ID=strongroom\nIMAGE_VERSION=%s\nVERSION_ID=%s\nSOURCE_DATE_EPOCH=%s\n' \
+	"$IMAGE_VERSION" "$VERSION_ID" "$SOURCE_DATE_EPOCH" >"$root/usr/lib/strongroom/image-release"
+chmod 0644 "$root/usr/lib/strongroom/image-release"
+install -D -m 0644 "$SB_CERT" "$root/usr/share/strongroom/update-signing.pem"
 
 # Users from sysusers.d (fixed ids), now: /etc is read-only at run time.
 systemd-sysusers --root="$root" >/dev/null
@@ -156,9 +243,14 @@ systemctl --root="$root" mask getty@tty1.service serial-getty@.service getty.tar
 	systemd-random-seed.service apt-daily.timer apt-daily-upgrade.timer \
 	dpkg-db-backup.timer e2scrub_all.timer e2scrub_reap.service >/dev/null 2>&1
 systemctl --root="$root" set-default multi-user.target >/dev/null 2>&1
+if [ $has_update = 1 ]; then
+	systemctl --root="$root" enable strongroom-boot-ok.service >/dev/null 2>&1
+else
+	systemctl --root="$root" disable strongroom-boot-ok.service >/dev/null 2>&1 || true
+fi
 
 log "removing the package manager, perl and the initramfs tools"
-for p in apt libapt-pkg6.0 dpkg perl-base perl perl-modules-5.36 libperl5.36 debconf dracut dracut-core; do
+for p in apt libapt-pkg6.0 dpkg perl-base perl perl-modules-5.36 libperl5.36 debconf dracut dracut-core adduser; do
 	list="$root/var/lib/dpkg/info/$p.list"
 	[ -f "$list" ] || list="$root/var/lib/dpkg/info/$p:amd64.list"
 	[ -f "$list" ] || continue
@@ -227,69 +319,130 @@ verity_size=$(stat -c %s "$OUT/root.hashtree")
 log "root hash $roothash"
 
 # ------------------------------------------------------------------- UKI
-# The root slot and its hash tree are found by partition label.
+# The root slot and its hash tree are found by partition label; the slot
+# letter is on the command line too (strongroom.slot=), so the running system
+# knows which slot it is and an update writes the other one.
 # panic-on-corruption: a root that does not match the signed hash stops the
 # machine instead of running it.
 slot_cmdline() { # slot letter
 	echo "roothash=$roothash systemd.verity_root_data=/dev/disk/by-partlabel/sr-root-$1" \
 		"systemd.verity_root_hash=/dev/disk/by-partlabel/sr-verity-$1" \
-		"systemd.verity_root_options=panic-on-corruption" \
+		"systemd.verity_root_options=panic-on-corruption strongroom.slot=$1" \
 		"root=/dev/mapper/root rootfstype=squashfs ro systemd.gpt_auto=0 panic=10" \
 		"console=tty1 console=ttyS0,115200 loglevel=4 rd.systemd.show_status=auto"
 }
-slot_cmdline a | tr -d '\n' >"$work/cmdline.txt"
-cat >"$work/os-release" <<EOF
+# .osrel: systemd-boot sorts EFI/Linux entries by IMAGE_ID, then by
+# IMAGE_VERSION descending (entries without tries left last), and shows
+# PRETTY_NAME.
+osrelease() { # slot letter
+	cat <<EOF
 NAME="Strongroom"
 ID=strongroom
 ID_LIKE=debian
-PRETTY_NAME="Strongroom appliance"
-VERSION_ID="$(git -C "$repo" describe --always 2>/dev/null || echo dev)"
-IMAGE_VERSION="$SOURCE_DATE_EPOCH"
+IMAGE_ID=strongroom
+IMAGE_VERSION=$IMAGE_VERSION
+VERSION_ID="$VERSION_ID"
+VERSION="$IMAGE_VERSION ($VERSION_ID)"
+PRETTY_NAME="Strongroom $IMAGE_VERSION (slot $(echo "$1" | tr a-z A-Z))"
 EOF
+}
 # Section addresses after the stub's own sections, each aligned to 4 KiB.
 align() { echo $((($1 + 4095) / 4096 * 4096)); }
-end=0
+stub_end=0
 while read -r size vma; do
 	e=$((16#$size + 16#$vma))
-	[ "$e" -gt "$end" ] && end=$e
+	[ "$e" -gt "$stub_end" ] && stub_end=$e
 done < <(objdump -h "$stub" | awk 'NF == 7 && $1 ~ /^[0-9]+$/ { print $3, $4 }')
-osrel=$(align "$end")
-cmdl=$(align $((osrel + $(stat -c %s "$work/os-release"))))
-linux=$(align $((cmdl + $(stat -c %s "$work/cmdline.txt"))))
-initrd=$(align $((linux + $(stat -c %s "$work/vmlinuz"))))
-objcopy \
-	--add-section .osrel="$work/os-release" --change-section-vma .osrel="$(printf 0x%x "$osrel")" \
-	--add-section .cmdline="$work/cmdline.txt" --change-section-vma .cmdline="$(printf 0x%x "$cmdl")" \
-	--add-section .linux="$work/vmlinuz" --change-section-vma .linux="$(printf 0x%x "$linux")" \
-	--add-section .initrd="$work/initrd" --change-section-vma .initrd="$(printf 0x%x "$initrd")" \
-	"$stub" "$work/uki.efi"
+build_uki() { # slot letter -> $OUT/strongroom-<slot>.efi, signed
+	local slot=$1 osrel cmdl linux initrd
+	slot_cmdline "$slot" | tr -d '\n' >"$work/cmdline-$slot.txt"
+	osrelease "$slot" >"$work/os-release-$slot"
+	osrel=$(align "$stub_end")
+	cmdl=$(align $((osrel + $(stat -c %s "$work/os-release-$slot"))))
+	linux=$(align $((cmdl + $(stat -c %s "$work/cmdline-$slot.txt"))))
+	initrd=$(align $((linux + $(stat -c %s "$work/vmlinuz"))))
+	objcopy \
+		--add-section .osrel="$work/os-release-$slot" --change-section-vma .osrel="$(printf 0x%x "$osrel")" \
+		--add-section .cmdline="$work/cmdline-$slot.txt" --change-section-vma .cmdline="$(printf 0x%x "$cmdl")" \
+		--add-section .linux="$work/vmlinuz" --change-section-vma .linux="$(printf 0x%x "$linux")" \
+		--add-section .initrd="$work/initrd" --change-section-vma .initrd="$(printf 0x%x "$initrd")" \
+		"$stub" "$work/uki-$slot.efi"
+	sbsign --key "$SB_KEY" --cert "$SB_CERT" --output "$OUT/strongroom-$slot.efi" "$work/uki-$slot.efi" 2>/dev/null
+	sbverify --cert "$SB_CERT" "$OUT/strongroom-$slot.efi" >/dev/null 2>&1 || die "signed UKI of slot $slot does not verify"
+}
+log "UKIs of slots A and B (image $IMAGE_VERSION, $VERSION_ID)"
+build_uki a
+build_uki b
+cp "$OUT/strongroom-a.efi" "$OUT/strongroom.efi"
 
-if [ -z "${SB_KEY:-}" ] || [ -z "${SB_CERT:-}" ]; then
-	keys="$OUT/keys"
-	mkdir -p "$keys"
-	if [ ! -f "$keys/db.key" ]; then
-		log "generating Secure Boot test keys in $keys (not for production)"
-		for k in PK KEK db; do
-			openssl req -new -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
-				-subj "/CN=Strongroom test $k/" -keyout "$keys/$k.key" -out "$keys/$k.crt" 2>/dev/null
-		done
+# ------------------------------------------------------------------ bundle
+# The update bundle of this root: what `strongroom update apply` writes to
+# the other slot. Signed with the Secure Boot key (RSA PKCS#1 v1.5, SHA-256
+# over the manifest); the image verifies it against update-signing.pem.
+bundle="$OUT/strongroom-update.sru"
+make_bundle() {
+	rm -f "$bundle"
+	if [ $has_update = 0 ]; then
+		log "warning: skipping the update bundle ($STRONGROOM_BIN has no 'update pack')"
+		return 0
 	fi
-	SB_KEY="$keys/db.key"
-	SB_CERT="$keys/db.crt"
+	log "update bundle"
+	"$STRONGROOM_BIN" update pack --squashfs "$OUT/root.squashfs" --verity "$OUT/root.hashtree" \
+		--uki-a "$OUT/strongroom-a.efi" --uki-b "$OUT/strongroom-b.efi" \
+		--key "$SB_KEY" --out "$bundle" || die "strongroom update pack failed"
+}
+bundle_info() {
+	if [ -f "$bundle" ]; then
+		echo "update bundle:      $(stat -c %s "$bundle") bytes ($(($(stat -c %s "$bundle") / 1024 / 1024)) MiB)"
+	else
+		echo "update bundle:      none ($STRONGROOM_BIN has no 'update pack')"
+	fi
+}
+
+if [ "$BUNDLE_ONLY" = 1 ]; then
+	make_bundle
+	end_t=$(date +%s)
+	{
+		echo "BUNDLE_ONLY from:   $BASE"
+		echo "image version:      $IMAGE_VERSION ($VERSION_ID)"
+		echo "root hash:          $roothash"
+		echo "SOURCE_DATE_EPOCH:  $SOURCE_DATE_EPOCH"
+		echo "squashfs:           $sq_size bytes ($((sq_size / 1024 / 1024)) MiB)"
+		echo "verity hash tree:   $verity_size bytes"
+		echo "UKI (signed):       $(stat -c %s "$OUT/strongroom-a.efi") bytes ($(($(stat -c %s "$OUT/strongroom-a.efi") / 1024 / 1024)) MiB) per slot"
+		bundle_info
+		echo "build time:         $((end_t - start)) s"
+	} | tee "$OUT/build-info.txt"
+	exit 0
 fi
-sbsign --key "$SB_KEY" --cert "$SB_CERT" --output "$OUT/strongroom.efi" "$work/uki.efi" 2>/dev/null
-sbverify --cert "$SB_CERT" "$OUT/strongroom.efi" >/dev/null 2>&1 || die "signed UKI does not verify"
 
 # ------------------------------------------------------------------- disk
+# ESP: the firmware's default path holds systemd-boot, signed with the same
+# key as the UKIs (the firmware verifies it; it has the firmware verify the
+# UKI it starts). It boots the EFI/Linux entry sorted first: entries whose
+# boot counter ran out (name+0-N.efi) last, then the highest IMAGE_VERSION.
+# Slot A's entry has no counter: it is known good. An update adds
+# strongroom-<slot>+3.efi (three tries); `update mark-good` renames it to
+# strongroom-<slot>.efi once the new system is healthy.
 log "ESP and GPT disk"
+sbsign --key "$SB_KEY" --cert "$SB_CERT" --output "$OUT/bootx64.efi" "$sdboot" 2>/dev/null
+sbverify --cert "$SB_CERT" "$OUT/bootx64.efi" >/dev/null 2>&1 || die "signed systemd-boot does not verify"
+# No default: the first entry in systemd-boot's order boots. No menu, no
+# command line editing (with Secure Boot the UKI ignores one anyway), no
+# automatic entries for other loaders or the firmware setup.
+printf 'timeout 0\neditor no\nauto-entries no\nauto-firmware no\n' >"$work/loader.conf"
 esp="$work/esp.img"
 rm -f "$esp"
 mkfs.fat -C -F 32 -n STRONGROOM -i 5354524e --invariant "$esp" $((ESP_MB * 1024)) >/dev/null
 export MTOOLS_SKIP_CHECK=1
-mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/EFI/Linux
-# Slot A's UKI is the firmware's default boot path. (An update writes slot
-# B's UKI next to it and switches the boot entry; not implemented yet.)
-mcopy -i "$esp" "$OUT/strongroom.efi" ::/EFI/BOOT/BOOTX64.EFI
+mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/EFI/Linux ::/loader
+mcopy -i "$esp" "$OUT/bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI
+mcopy -i "$esp" "$work/loader.conf" ::/loader/loader.conf
+mcopy -i "$esp" "$OUT/strongroom-a.efi" ::/EFI/Linux/strongroom-a.efi
+# An update needs room for the other slot's UKI and a temporary copy.
+uki_size=$(stat -c %s "$OUT/strongroom-b.efi")
+esp_free_bytes=$(mdir -i "$esp" ::/ 2>/dev/null | sed -n 's/ bytes free.*//p' | tr -dc 0-9)
+[ "$esp_free_bytes" -ge $((2 * uki_size)) ] || die "ESP has $esp_free_bytes bytes free, an update needs $((2 * uki_size))"
 
 state="$work/state.img"
 statedir="$work/state"
@@ -335,6 +488,9 @@ dd if="$state" of="$img" bs=1M seek=$state_at conv=notrunc,sparse status=none
 # Facts the firmware tests (and a future update command) need.
 cat >"$OUT/layout.env" <<EOF
 ESP_OFFSET=$((esp_at * 1048576))
+ESP_SIZE=$((ESP_MB * 1048576))
+SLOT_SIZE=$((SLOT_MB * 1048576))
+HASH_SIZE=$((HASH_MB * 1048576))
 SLOT_A_OFFSET=$((a_at * 1048576))
 HASH_A_OFFSET=$((ah_at * 1048576))
 SLOT_B_OFFSET=$((b_at * 1048576))
@@ -343,21 +499,27 @@ STATE_OFFSET=$((state_at * 1048576))
 SQUASHFS_SIZE=$sq_size
 VERITY_DATA_SIZE=$data_size
 ROOTHASH=$roothash
+IMAGE_VERSION=$IMAGE_VERSION
 EOF
 
 log "compressing"
 zstd -q -f -T0 -12 --long=27 "$img" -o "$img.zst"
 
+make_bundle
+
 end_t=$(date +%s)
 {
+	echo "image version:      $IMAGE_VERSION ($VERSION_ID)"
 	echo "root hash:          $roothash"
 	echo "SOURCE_DATE_EPOCH:  $SOURCE_DATE_EPOCH"
 	echo "kernel:             $kver"
 	echo "squashfs:           $sq_size bytes ($((sq_size / 1024 / 1024)) MiB)"
 	echo "verity hash tree:   $verity_size bytes"
 	echo "initramfs:          $(stat -c %s "$work/initrd") bytes"
-	echo "UKI (signed):       $(stat -c %s "$OUT/strongroom.efi") bytes ($(($(stat -c %s "$OUT/strongroom.efi") / 1024 / 1024)) MiB)"
+	echo "UKI (signed):       $(stat -c %s "$OUT/strongroom-a.efi") bytes ($(($(stat -c %s "$OUT/strongroom-a.efi") / 1024 / 1024)) MiB) per slot"
+	echo "ESP free:           $esp_free_bytes bytes"
 	echo "disk image (raw):   $(stat -c %s "$img") bytes"
 	echo "disk image (zstd):  $(stat -c %s "$img.zst") bytes ($(($(stat -c %s "$img.zst") / 1024 / 1024)) MiB)"
+	bundle_info
 	echo "build time:         $((end_t - start)) s"
 } | tee "$OUT/build-info.txt"
