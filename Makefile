@@ -74,11 +74,18 @@ units-test:
 # verity and signature refusal (about 5.5 minutes here: build 80 s, boots 4 min under TCG).
 SNAKEOIL_KEY  := /usr/share/ovmf/PkKek-1-snakeoil.key
 SNAKEOIL_CERT := /usr/share/ovmf/PkKek-1-snakeoil.pem
+# The image's time stamp and version: the commit time of HEAD.
+IMAGE_EPOCH   := $(shell git log -1 --format=%ct 2>/dev/null || echo 1700000000)
 firmware-test: units-test build
 	mkdir -p image/out/keys
 	umask 077 && openssl pkey -in $(SNAKEOIL_KEY) -passin pass:snakeoil -out image/out/keys/snakeoil.key
-	SB_KEY=$(CURDIR)/image/out/keys/snakeoil.key SB_CERT=$(SNAKEOIL_CERT) bash image/build.sh
-	bash firmware-tests/run.sh image/out
+	SOURCE_DATE_EPOCH=$(IMAGE_EPOCH) SB_KEY=$(CURDIR)/image/out/keys/snakeoil.key SB_CERT=$(SNAKEOIL_CERT) bash image/build.sh
+	# The next version (a day later) as an update bundle, for the roll
+	# forward/back test.
+	BUNDLE_ONLY=1 BASE=$(CURDIR)/image/out OUT=$(CURDIR)/image/out-next \
+		SOURCE_DATE_EPOCH=$$(( $(IMAGE_EPOCH) + 86400 )) \
+		SB_KEY=$(CURDIR)/image/out/keys/snakeoil.key SB_CERT=$(SNAKEOIL_CERT) bash image/build.sh
+	NEXT_DIR=$(CURDIR)/image/out-next bash firmware-tests/run.sh image/out
 
 clean:
-	rm -rf bin image/out firmware-tests/out
+	rm -rf bin image/out image/out-next firmware-tests/out

@@ -34,6 +34,9 @@
 #   4. unsigned-uki: slot A's UKI in EFI/Linux unsigned, systemd-boot signed:
 #                systemd-boot's LoadImage must be refused (serial shows the
 #                load error) and no kernel may start.
+#   5. update:   roll forward to the next version from the console, confirm,
+#                roll back, and fall back by itself from a broken slot B
+#                (see the section below).
 #
 # Secure Boot: Debian's ovmf ships OVMF_VARS_4M.snakeoil.fd, whose PK, KEK and
 # db hold a test ("snakeoil") certificate whose private key is in the package.
@@ -72,7 +75,9 @@ FAIL_DEADLINE=${FAIL_DEADLINE:-240}
 HOSTPORT=${HOSTPORT:-19464}
 PROBE_PORTS=${PROBE_PORTS:-"22 23 53 80 443 2375 3000 5355 8080 8443 9090 9100"}
 PROBE_BASE=${PROBE_BASE:-19500}
-TESTS=${TESTS:-"good firstboot verity unsigned unsigned-uki"}
+TESTS=${TESTS:-"good firstboot verity unsigned unsigned-uki update"}
+# The next version's bundle for the update test (make firmware-test builds it).
+NEXT_DIR=${NEXT_DIR:-$repo/image/out-next}
 MEM=${MEM:-2048}
 BIN=${STRONGROOM_BIN:-$repo/bin/strongroom}
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
@@ -509,15 +514,180 @@ if [[ " $TESTS " == *" unsigned-uki "* ]]; then
 fi
 
 # ----------------------------------------- 5. update: roll forward / back
-# RESERVED for the lead (needs `strongroom update` and the console's update
-# screen): build a second bundle (BUNDLE_ONLY=1, later SOURCE_DATE_EPOCH,
-# see image/README.md), `dd` it to a raw file, boot_with_disk with NO_REBOOT=0
-# and TPM_NAME set to one machine name across its boots, apply from the
-# console (QEMU monitor sendkey), check EFI/Linux/strongroom-b+3.efi, reboot
-# into slot B (strongroom.slot=b), mark-good -> strongroom-b.efi; then a
-# failed trial (e.g. corrupted slot B) counts down to strongroom-b+0-3.efi and
-# slot A boots again. The ESP of a disk can be listed from the host with
-# `mdir -i DISK@@$ESP_OFFSET ::/EFI/Linux`.
+# One machine (one disk, one TPM, the configured vault disks) through four
+# boots, driven like an operator would: the next version's bundle written raw
+# to an extra disk (as `dd` to a USB stick), keys pressed on tty1 through the
+# QEMU monitor, facts read from the agent's metrics, the serial console and
+# the ESP of the disk file.
+#   a) slot A boots; console: u, enter, y -> slot B written and verified,
+#      EFI/Linux/strongroom-b+3.efi; y restarts.
+#   b) slot B boots (strongroom_os_info slot="b", the next version);
+#      strongroom-boot-ok.service confirms it: strongroom-b.efi.
+#   c) console: u, R, y -> rollback; y restarts; slot A boots again,
+#      strongroom-b+0.efi stays behind.
+#   d) console: u, enter, y -> slot B written again; n (no restart); power
+#      off; one byte of slot B's root changed from the host; power on: every
+#      try of slot B stops at dm-verity and reboots, systemd-boot counts it
+#      down to strongroom-b+0-3.efi and slot A boots by itself.
+if [[ " $TESTS " == *" update "* ]]; then
+	upd_fail() { fail "update: $*"; }
+	next_bundle="$NEXT_DIR/strongroom-update.sru"
+	if [ ! -s "$next_bundle" ]; then
+		upd_fail "no next-version bundle at $next_bundle (make firmware-test builds it with BUNDLE_ONLY=1)"
+	else
+		next_manifest=$(tar -xOf "$next_bundle" manifest.json)
+		NEXT_VERSION=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["image_version"])' <<<"$next_manifest")
+		NEXT_ROOTHASH=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["root_hash"])' <<<"$next_manifest")
+		log "update: next version $NEXT_VERSION (root hash $NEXT_ROOTHASH), running version ${IMAGE_VERSION:-?}"
+		disk="$W/update.img"
+		cp --sparse=always "$base" "$disk"
+		raw="$W/update-stick.img"
+		cp "$next_bundle" "$raw"
+		truncate -s "$(( ($(stat -c %s "$raw") + 1048575) / 1048576 * 1048576 ))" "$raw"
+		data_disks=()
+		for i in 1 2 3 4; do
+			data_disks+=(-drive "if=none,id=d$i,format=raw,file=$W/data$i.img" -device "virtio-blk-pci,drive=d$i")
+		done
+		serial="$W/update-serial.log"
+		# entries: the boot entries on the disk file's ESP, one line.
+		entries() { mdir -b -i "$disk@@$ESP_OFFSET" ::/EFI/Linux 2>/dev/null | sed 's|.*/||' | sort | tr '\n' ' '; }
+		# wait_os SLOT VERSION DEADLINE: until the agent's metrics name them.
+		wait_os() {
+			local t0=$(date +%s)
+			while [ $(($(date +%s) - t0)) -lt "$3" ]; do
+				kill -0 "$qemu_pid" 2>/dev/null || return 1
+				if curl -fsS -m 5 "http://127.0.0.1:$HOSTPORT/metrics" -o "$W/update-metrics.txt" 2>/dev/null &&
+					grep -q "^strongroom_os_info{.*image_version=\"$2\".*slot=\"$1\"" "$W/update-metrics.txt"; then
+					return 0
+				fi
+				sleep 3
+			done
+			return 1
+		}
+		# wait_serial PATTERN DEADLINE: until the serial log, after the
+		# mark, shows PATTERN (grep -E).
+		mark=0
+		set_mark() { mark=$(stat -c %s "$serial" 2>/dev/null || echo 0); }
+		wait_serial() {
+			local t0=$(date +%s)
+			while [ $(($(date +%s) - t0)) -lt "$2" ]; do
+				tail -c +"$((mark + 1))" "$serial" 2>/dev/null | tr -d '\r' | grep -a -E -m1 "$1" && return 0
+				kill -0 "$qemu_pid" 2>/dev/null || return 1
+				sleep 2
+			done
+			return 1
+		}
+		key() { for k in "$@"; do monitor update "sendkey $k"; done; }
+
+		log "update: a) booting slot A with the bundle on an extra disk"
+		NO_REBOOT=0 TPM_NAME=update boot_with_disk update "$disk" "$raw" "${data_disks[@]}"
+		set_mark
+		if ! wait_os a "$IMAGE_VERSION" "$READY_DEADLINE"; then
+			upd_fail "slot A (version $IMAGE_VERSION) did not come up"
+		elif ! wait_serial 'Started.*strongroom-consol' 60 >/dev/null; then
+			upd_fail "the console did not start"
+		else
+			sleep 5
+			set_mark
+			key u
+			if ! found=$(wait_serial "update: found version $NEXT_VERSION on [^ ]+, signature OK" 60); then
+				upd_fail "the console did not find the bundle on the extra disk: $(tail -c +"$((mark + 1))" "$serial" | tr -d '\r' | grep -a 'update:' | head -3)"
+			else
+				pass "update: the console found the bundle: ${found##*msg=}"
+				set_mark
+				t1=$(date +%s)
+				key ret y
+				if ! done_line=$(wait_serial 'update: (slot b written and verified|apply failed)' 600) || [[ $done_line == *"apply failed"* ]]; then
+					upd_fail "apply did not finish: ${done_line:-no result line}"
+				else
+					pass "update: slot B written and verified in $(($(date +%s) - t1))s; entries: $(entries)"
+					[[ " $(entries)" == *" strongroom-a.efi "*"strongroom-b+3.efi "* ]] || upd_fail "entries after apply: $(entries)"
+					set_mark
+					key y
+					log "update: b) restarting into slot B"
+					t1=$(date +%s)
+					if wait_os b "$NEXT_VERSION" "$READY_DEADLINE"; then
+						pass "update: rolled forward: slot B runs version $NEXT_VERSION $(($(date +%s) - t1))s after the restart ($(grep '^strongroom_os_info' "$W/update-metrics.txt"))"
+						grep -q "root_hash=\"$NEXT_ROOTHASH\"" "$W/update-metrics.txt" || upd_fail "slot B's root hash is not the bundle's $NEXT_ROOTHASH"
+						if conf=$(wait_serial 'confirmed after [0-9]+ boot attempt' 360); then
+							sleep 3
+							pass "update: the trial boot was confirmed (${conf##*: }); entries: $(entries)"
+							[[ " $(entries)" == *" strongroom-b.efi "* ]] || upd_fail "slot B's entry still has a counter: $(entries)"
+						else
+							upd_fail "strongroom-boot-ok did not confirm slot B; entries: $(entries)"
+						fi
+
+						log "update: c) rolling back from the console"
+						sleep 3
+						set_mark
+						key u
+						if ! wait_serial 'update: running slot b' 60 >/dev/null; then
+							upd_fail "the update screen did not open on slot B"
+						else
+							set_mark
+							key shift-r y
+							if rb=$(wait_serial 'update: rollback (done|failed)' 60) && [[ $rb == *done* ]]; then
+								set_mark
+								key y
+								t1=$(date +%s)
+								if wait_os a "$IMAGE_VERSION" "$READY_DEADLINE"; then
+									pass "update: rolled back: slot A runs version $IMAGE_VERSION again $(($(date +%s) - t1))s after the restart; entries: $(entries)"
+									[[ " $(entries)" == *" strongroom-b+0.efi "* ]] || upd_fail "slot B's entry is not out of tries after the rollback: $(entries)"
+								else
+									upd_fail "slot A did not come back after the rollback ($(grep '^strongroom_os_info' "$W/update-metrics.txt" 2>/dev/null))"
+								fi
+							else
+								upd_fail "rollback: ${rb:-no result line}"
+							fi
+						fi
+
+						log "update: d) applying again, then breaking slot B from the host"
+						sleep 5
+						set_mark
+						key u
+						if wait_serial "update: found version $NEXT_VERSION" 60 >/dev/null; then
+							set_mark
+							key ret y
+							if done_line=$(wait_serial 'update: (slot b written and verified|apply failed)' 600) && [[ $done_line == *verified* ]]; then
+								key n
+								monitor update system_powerdown
+								t1=$(date +%s)
+								while kill -0 "$qemu_pid" 2>/dev/null && [ $(($(date +%s) - t1)) -lt 90 ]; do sleep 2; done
+								kill -0 "$qemu_pid" 2>/dev/null && { log "update: no power-off after 90s, pulling the plug"; monitor update quit; }
+								stop "$qemu_pid"
+								log "update: entries before the broken boot: $(entries)"
+								off=$((SLOT_B_OFFSET + 100))
+								old=$(od -An -tu1 -j "$off" -N1 "$disk" | tr -d ' ')
+								printf "$(printf '\\%03o' $(((old + 1) % 256)))" | dd of="$disk" bs=1 seek="$off" conv=notrunc status=none
+								log "update: byte $off of slot B changed; powering on"
+								# QEMU starts a new serial log: keep the first.
+								cp "$serial" "$W/update-serial-1.log"
+								NO_REBOOT=0 TPM_NAME=update boot_with_disk update "$disk" "$raw" "${data_disks[@]}"
+								set_mark
+								t1=$(date +%s)
+								if wait_os a "$IMAGE_VERSION" 900; then
+									panics=$(tail -c +"$((mark + 1))" "$serial" | grep -a -c -i 'verity.*corrupt\|Kernel panic' || true)
+									pass "update: fell back: slot A runs again $(($(date +%s) - t1))s after power-on, after failed boots of slot B (serial: $panics verity/panic lines); entries: $(entries)"
+									[[ " $(entries)" == *" strongroom-b+0-3.efi "* ]] || upd_fail "slot B was not counted down to zero: $(entries)"
+									grep -a -q -i 'verity.*corrupt' "$serial" || upd_fail "no dm-verity report from slot B's tries"
+								else
+									upd_fail "slot A did not come back after slot B was broken; entries: $(entries)"
+								fi
+							else
+								upd_fail "second apply: ${done_line:-no result line}"
+							fi
+						else
+							upd_fail "the console did not find the bundle the second time"
+						fi
+					else
+						upd_fail "slot B (version $NEXT_VERSION) did not come up after the restart ($(grep '^strongroom_os_info' "$W/update-metrics.txt" 2>/dev/null)); entries: $(entries)"
+					fi
+				fi
+			fi
+		fi
+		stop "$qemu_pid"
+	fi
+fi
 
 echo
 printf '%s\n' "${results[@]}"
