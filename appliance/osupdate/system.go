@@ -9,9 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/strongroom/strongroom/storage/durable"
 )
 
 // System is the running appliance's boot disk. The zero values of its
@@ -257,7 +258,7 @@ func (s *System) Apply(ctx context.Context, path string, o ApplyOptions) (*Resul
 	}
 	progress(Progress{Step: "writing the boot entry"})
 	name := entryName(target, s.tries())
-	if err := writeFileSync(filepath.Join(s.ESP, entriesDir), name, uki); err != nil {
+	if err := durable.WriteFile(filepath.Join(s.ESP, entriesDir, name), uki, 0o600); err != nil {
 		return nil, fmt.Errorf("write boot entry: %w", err)
 	}
 	return &Result{Slot: target, ImageVersion: m.ImageVersion, Message: fmt.Sprintf(
@@ -444,7 +445,7 @@ func (s *System) removeEntries(slot Slot) error {
 			}
 		}
 	}
-	return syncDir(dir)
+	return durable.SyncDir(dir)
 }
 
 func deviceSize(path string) (int64, error) {
@@ -495,45 +496,11 @@ func writeDevice(ctx context.Context, path string, r io.Reader, progress func(in
 	return f.Close()
 }
 
-// writeFileSync writes name in dir through a temporary file, so the entry
-// appears whole or not at all.
-func writeFileSync(dir, name string, data []byte) error {
-	tmp := filepath.Join(dir, "."+name+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	f.Close()
-	return renameSync(dir, filepath.Base(tmp), name)
-}
-
 func renameSync(dir, from, to string) error {
 	if from != to {
 		if err := os.Rename(filepath.Join(dir, from), filepath.Join(dir, to)); err != nil {
 			return err
 		}
 	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return err
-	}
-	return nil
+	return durable.SyncDir(dir)
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/strongroom/strongroom/storage/durable"
 )
 
 // NetworkState is the machine's network as it is now.
@@ -161,7 +163,7 @@ func ApplyNetwork(dir string, p NetworkPlan) (string, error) {
 		return "", fmt.Errorf("network directory %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, p.FileName())
-	return path, writeAtomic(path, p.Render(), 0o644)
+	return path, durable.WriteFile(path, p.Render(), 0o644)
 }
 
 // ipAddr is the part of `ip -j addr` the wizard reads.

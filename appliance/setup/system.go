@@ -13,6 +13,7 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/storage/durable"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -177,7 +178,7 @@ func commit(networkDir string, p Plan) error {
 	if err := os.MkdirAll(filepath.Dir(p.KeyFile), 0o700); err != nil {
 		return fmt.Errorf("key directory: %w", err)
 	}
-	if err := writeAtomic(p.KeyFile, []byte(p.RecoveryKey+"\n"), 0o600); err != nil {
+	if err := durable.WriteFile(p.KeyFile, []byte(p.RecoveryKey+"\n"), 0o600); err != nil {
 		return fmt.Errorf("write recovery key file: %w", err)
 	}
 	if p.Network != nil {
@@ -221,7 +222,7 @@ func commit(networkDir string, p Plan) error {
 			return fmt.Errorf("hand %s to the agent's user %s: %w", p.ConfigPath, ServiceUser, err)
 		}
 	}
-	return syncDir(filepath.Dir(p.ConfigPath))
+	return durable.SyncDir(filepath.Dir(p.ConfigPath))
 }
 
 // ServiceUser is the account the agent runs as on the appliance
@@ -253,42 +254,4 @@ func chownTree(root string, owner ids) error {
 		}
 		return os.Lchown(path, owner.uid, owner.gid)
 	})
-}
-
-// writeAtomic writes data to a temporary file beside path, syncs it and
-// renames it into place, so that path holds either nothing or all of it.
-func writeAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/strongroom/strongroom/storage/durable"
 	"github.com/strongroom/strongroom/storage/immutable"
 	"github.com/strongroom/strongroom/storage/segment"
 )
@@ -223,7 +224,7 @@ func (v *Vault) syncManifests(repair bool) (int, error) {
 			if err := os.MkdirAll(d.snapshotDir(), 0o750); err != nil {
 				return copied, err
 			}
-			if err := writeFileDurable(filepath.Join(d.snapshotDir(), name), b, 0o444); err != nil {
+			if err := durable.WriteFile(filepath.Join(d.snapshotDir(), name), b, 0o444); err != nil {
 				return copied, &DiskError{Path: d.Path, Kind: diskErrKind(err), Err: err}
 			}
 			copied++
@@ -274,7 +275,7 @@ func (v *Vault) ReplaceDisk(old, newDir string) (ScrubReport, error) {
 	if err != nil {
 		return ScrubReport{}, err
 	}
-	if err := writeFileDurable(filepath.Join(newDir, keyFile), key, 0o400); err != nil {
+	if err := durable.WriteFile(filepath.Join(newDir, keyFile), key, 0o400); err != nil {
 		return ScrubReport{}, err
 	}
 	if err := writeLabel(newDir, l); err != nil {

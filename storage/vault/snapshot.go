@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strongroom/strongroom/storage/durable"
 	"github.com/strongroom/strongroom/storage/keys"
 )
 
@@ -194,7 +195,7 @@ func (v *Vault) writeManifest(s *Snapshot) error {
 	var written []string
 	for _, d := range v.present() {
 		p := filepath.Join(d.snapshotDir(), s.ID+snapExt)
-		if err := writeFileDurable(p, b, 0o444); err != nil {
+		if err := durable.WriteFile(p, b, 0o444); err != nil {
 			// Take back the copies already written, so that a commit that
 			// reports failure leaves no visible snapshot behind.
 			for _, w := range written {
@@ -224,7 +225,7 @@ func (v *Vault) ExtendRetention(id string, until time.Time) error {
 	}
 	for _, d := range v.present() {
 		p := filepath.Join(d.snapshotDir(), fmt.Sprintf("%s%s%d", s.ID, retainInfix, until.Unix()))
-		if err := writeFileDurable(p, nil, 0o444); err != nil {
+		if err := durable.WriteFile(p, nil, 0o444); err != nil {
 			return &DiskError{Path: d.Path, Kind: diskErrKind(err), Err: err}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/strongroom/strongroom/storage/chunk"
 	"github.com/strongroom/strongroom/storage/clock"
+	"github.com/strongroom/strongroom/storage/durable"
 	"github.com/strongroom/strongroom/storage/index"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/segment"
@@ -136,7 +137,7 @@ func Init(disks []string) (InitResult, error) {
 				return res, &DiskError{Path: d, Kind: ErrDiskReadOnly, Err: err}
 			}
 		}
-		if err := writeFileDurable(filepath.Join(d, keyFile), wrapped, 0o400); err != nil {
+		if err := durable.WriteFile(filepath.Join(d, keyFile), wrapped, 0o400); err != nil {
 			return res, &DiskError{Path: d, Kind: ErrDiskReadOnly, Err: err}
 		}
 		l := label{Format: formatMajor, VaultID: id, Index: i, K: layout.K, M: layout.M, Created: created}
@@ -149,7 +150,7 @@ func Init(disks []string) (InitResult, error) {
 
 func writeLabel(dir string, l label) error {
 	b, _ := jsonIndent(l)
-	if err := writeFileDurable(filepath.Join(dir, labelFile), b, 0o444); err != nil {
+	if err := durable.WriteFile(filepath.Join(dir, labelFile), b, 0o444); err != nil {
 		return &DiskError{Path: dir, Kind: ErrDiskReadOnly, Err: err}
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 
 	"github.com/strongroom/strongroom/storage/chunk"
 	"github.com/strongroom/strongroom/storage/compress"
+	"github.com/strongroom/strongroom/storage/durable"
 	"github.com/strongroom/strongroom/storage/index"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/segment"
@@ -315,11 +316,11 @@ func (d *disk) writeShard(h segment.Header, data []byte) error {
 		}
 		return &DiskError{Path: d.Path, Kind: kind, Err: err, Fix: fix}
 	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return &DiskError{Path: d.Path, Kind: ErrDiskReadOnly, Err: err}
 	}
 	if created {
-		if err := syncDir(filepath.Dir(dir)); err != nil {
+		if err := durable.SyncDir(filepath.Dir(dir)); err != nil {
 			return &DiskError{Path: d.Path, Kind: ErrDiskReadOnly, Err: err}
 		}
 	}
