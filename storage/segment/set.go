@@ -240,10 +240,13 @@ func (s *Set) Verify() []ShardState {
 // verifyShard reads every block of one shard and records what is bad.
 func (s *Set) verifyShard(st *ShardState, sh *Shard, buf []byte) {
 	h := s.Header
-	var scratch []byte
+	// One reused destination: a fresh one per run costs more than the
+	// reading (allocation, zeroing, garbage collection).
+	scratch := make([]byte, 0, runBlocks*BlockSize)
 	for b := 0; b < h.Blocks(); b += runBlocks {
 		n := min(runBlocks, h.Blocks()-b)
-		if _, err := sh.readRun(b, n, buf, scratch[:0]); err == nil {
+		var err error
+		if scratch, err = sh.readRun(b, n, buf, scratch[:0]); err == nil {
 			continue
 		}
 		// Something in this run is bad: count the bad blocks.
@@ -269,14 +272,25 @@ const runBlocks = 16
 // run reads blocks [b0, b0+n) of K shards that are not targets and whose
 // blocks in the run are all good, for a rebuild of the run in one
 // Reed-Solomon call; ok is false when fewer than K such shards exist.
-func (s *Set) run(b0, n int, buf []byte, targets []int) (shards [][]byte, ok bool) {
+// scratch holds one reusable buffer per shard (allocated on first use); the
+// returned slices point into it and are valid until the next call. Targets
+// get an empty slice with room for the run, which Reconstruct fills.
+func (s *Set) run(b0, n int, buf []byte, targets []int, scratch [][]byte) (shards [][]byte, ok bool) {
 	shards = make([][]byte, len(s.Shards))
+	for i := range scratch {
+		if scratch[i] == nil {
+			scratch[i] = make([]byte, 0, runBlocks*BlockSize)
+		}
+	}
+	for _, t := range targets {
+		shards[t] = scratch[t][:0]
+	}
 	good := 0
 	for i, sh := range s.Shards {
 		if sh == nil || containsIndex(targets, i) {
 			continue
 		}
-		data, err := sh.readRun(b0, n, buf, nil)
+		data, err := sh.readRun(b0, n, buf, scratch[i][:0])
 		if err != nil {
 			continue
 		}
@@ -307,9 +321,10 @@ func (s *Set) Rebuild(targets []int, write func(index int, h Header, data []byte
 		out[t] = make([]byte, 0, h.ShardLen)
 	}
 	buf := make([]byte, runBlocks*(BlockSize+sumSize))
+	scratch := make([][]byte, len(s.Shards))
 	for b := 0; b < h.Blocks(); b += runBlocks {
 		n := min(runBlocks, h.Blocks()-b)
-		shards, ok := s.run(b, n, buf, targets)
+		shards, ok := s.run(b, n, buf, targets, scratch)
 		if !ok {
 			// Damage inside the run: rebuild it block by block, which
 			// uses every good block of every shard.

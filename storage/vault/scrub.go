@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/strongroom/strongroom/storage/durable"
@@ -309,6 +310,43 @@ func (v *Vault) rebuildSlot(slot int) (ScrubReport, error) {
 	ids := v.allSegments()
 	rep.Segments = len(ids)
 	d := v.disks[slot]
+
+	// Two stages: the next segment is read and reconstructed while the
+	// previous one is written and synced to the new disk.
+	type rebuilt struct {
+		id   uint64
+		h    segment.Header
+		data []byte
+		read int64
+		n    int
+	}
+	var repMu sync.Mutex
+	writes := make(chan rebuilt, 1)
+	writeErr := make(chan error, 1)
+	go func() {
+		defer close(writeErr)
+		for r := range writes {
+			if err := d.writeShard(r.h, r.data); err != nil {
+				writeErr <- fmt.Errorf("rebuild segment %d onto %s: %w", r.id, d.Path, err)
+				for range writes {
+				}
+				return
+			}
+			repMu.Lock()
+			rep.Problems = append(rep.Problems, ShardProblem{Segment: r.id, Shard: slot, Disk: d.Path, Problem: "shard file missing", Repaired: true})
+			rep.Repaired++
+			rep.BytesRead += r.read
+			rep.ShardsChecked += int(r.h.K)
+			repMu.Unlock()
+			v.mu.Lock()
+			v.shards[r.id]++
+			v.mu.Unlock()
+			if r.n%16 == 0 || r.n == len(ids) {
+				v.progress("replace-disk: %d/%d segments rebuilt", r.n, len(ids))
+			}
+		}
+	}()
+	var readErr error
 	for n, id := range ids {
 		v.forgetSet(id)
 		if _, err := os.Stat(d.segmentPath(id)); err == nil {
@@ -316,24 +354,37 @@ func (v *Vault) rebuildSlot(slot int) (ScrubReport, error) {
 		}
 		set, err := segment.OpenSet(id, v.shardPaths(id))
 		if err != nil {
+			repMu.Lock()
 			rep.Unrecoverable = append(rep.Unrecoverable, id)
 			rep.Problems = append(rep.Problems, ShardProblem{Segment: id, Shard: -1, Problem: err.Error()})
+			repMu.Unlock()
 			continue
 		}
-		err = set.Rebuild([]int{slot}, func(i int, h segment.Header, data []byte) error { return d.writeShard(h, data) })
+		var out rebuilt
+		err = set.Rebuild([]int{slot}, func(_ int, h segment.Header, data []byte) error {
+			out = rebuilt{id: id, h: h, data: data, read: int64(set.Header.ShardLen) * int64(set.Header.K), n: n + 1}
+			return nil
+		})
 		set.Close()
 		if err != nil {
-			return rep, fmt.Errorf("rebuild segment %d onto %s: %w", id, d.Path, err)
+			readErr = fmt.Errorf("rebuild segment %d onto %s: %w", id, d.Path, err)
+			break
 		}
-		rep.Problems = append(rep.Problems, ShardProblem{Segment: id, Shard: slot, Disk: d.Path, Problem: "shard file missing", Repaired: true})
-		rep.Repaired++
-		rep.BytesRead += int64(set.Header.ShardLen) * int64(set.Header.K)
-		v.mu.Lock()
-		v.shards[id]++
-		v.mu.Unlock()
-		if (n+1)%16 == 0 || n+1 == len(ids) {
-			v.progress("replace-disk: %d/%d segments rebuilt", n+1, len(ids))
+		select {
+		case writes <- out:
+		case err := <-writeErr:
+			readErr = err
 		}
+		if readErr != nil {
+			break
+		}
+	}
+	close(writes)
+	if err := <-writeErr; err != nil && readErr == nil {
+		readErr = err
+	}
+	if readErr != nil {
+		return rep, readErr
 	}
 	copied, err := v.syncManifests(true)
 	if err != nil {
