@@ -8,9 +8,13 @@
 //   - Resource: what Microsoft throttles by; for Exchange the mailbox
 //     ("users/{id}"), for files the drive or site. At most PerResource
 //     requests run against one resource at a time (Exchange allows 4).
-//   - Pause: after a 429 or 503 every worker of the tenant waits until the
-//     Retry-After has passed, so the agent backs off as a whole instead of
-//     each worker hammering on its own.
+//   - Pause: after a throttle, requests wait until the Retry-After has
+//     passed, together instead of each one hammering on its own. A 429 on
+//     a mailbox's Outlook data (users/{id}/messages, mailFolders,
+//     contacts, events, calendars, ...) pauses that mailbox only: Exchange
+//     limits each mailbox on its own, and the others may go on. A 503, or
+//     a 429 on anything else (the user listing, $batch, groups, sites,
+//     drives), pauses every request of the tenant.
 //   - Retry: a throttled, unavailable or dropped request is retried a
 //     bounded number of times with jittered backoff; after that the error
 //     reaches the workload, which records the item as not completed.

@@ -19,8 +19,12 @@ import (
 type Observer interface {
 	// Request is called once per HTTP response (including retried ones).
 	Request(workload string, status int)
-	// Throttled is called for every 429/503/504 with the wait it caused.
-	Throttled(workload string, wait time.Duration)
+	// Throttled is called once for every response that asked the agent to
+	// back off, a 429 or a 503 with Retry-After, retried or not, with the
+	// delay its Retry-After asked for (0 for a 429 without one). A 504 or
+	// a 503 without Retry-After is a failure, not a throttle: it is only
+	// seen through Request.
+	Throttled(workload string, retryAfter time.Duration)
 }
 
 type nopObserver struct{}
@@ -56,18 +60,35 @@ type Governor struct {
 	next http.RoundTripper
 	opts GovernorOptions
 
-	mu         sync.Mutex
-	sems       map[string]chan struct{}
+	mu   sync.Mutex
+	sems map[string]chan struct{}
+	// pauseUntil holds every request of the tenant; boxPause holds the
+	// requests of one mailbox (keyed like sems), after a 429 that spoke
+	// for that mailbox alone. Expired entries are dropped by waitPause.
 	pauseUntil time.Time
+	boxPause   map[string]time.Time
 	stats      Stats
 }
 
 // Stats are the governor's running totals.
 type Stats struct {
-	Requests  int64         `json:"requests"`
-	Throttled int64         `json:"throttled"`
-	Retries   int64         `json:"retries"`
-	Paused    time.Duration `json:"paused_ns"`
+	// Requests counts HTTP responses and transport errors, retries
+	// included.
+	Requests int64 `json:"requests"`
+	// Throttled counts responses that asked the agent to back off (a 429,
+	// or a 503 with Retry-After), whether they were retried or not.
+	Throttled int64 `json:"throttled"`
+	// MailboxThrottled is the part of Throttled that paused one mailbox
+	// only: a 429 on a mailbox's URL.
+	MailboxThrottled int64 `json:"mailbox_throttled"`
+	// Retries counts waits before sending a request again.
+	Retries int64 `json:"retries"`
+	// Paused is the wall time during which the whole tenant was paused.
+	Paused time.Duration `json:"paused_ns"`
+	// MailboxPaused is the wall time each mailbox was paused on its own,
+	// summed over the mailboxes (two mailboxes paused for the same second
+	// count two seconds).
+	MailboxPaused time.Duration `json:"mailbox_paused_ns"`
 }
 
 // NewGovernor wraps next.
@@ -90,7 +111,7 @@ func NewGovernor(next http.RoundTripper, o GovernorOptions) *Governor {
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
 	}
-	return &Governor{next: next, opts: o, sems: map[string]chan struct{}{}}
+	return &Governor{next: next, opts: o, sems: map[string]chan struct{}{}, boxPause: map[string]time.Time{}}
 }
 
 // Stats returns a copy of the running totals.
@@ -100,36 +121,66 @@ func (g *Governor) Stats() Stats {
 	return g.stats
 }
 
-// resourceOf returns the throttling key and workload of a Graph path such
-// as /v1.0/users/{id}/mailFolders/... .
-func resourceOf(path string) (key, workload string) {
+// resource is what a request is throttled by.
+type resource struct {
+	// key names the mailbox, drive or site ("users/{id}", "drives/{id}",
+	// "sites/{id}", "me"), lower case: Graph IDs and UPNs ignore case, and
+	// one mailbox must be one key. Empty for tenant-level requests.
+	key string
+	// workload is the metrics label.
+	workload string
+	// mailbox reports a request to one mailbox's Outlook data, which
+	// Exchange throttles per app per mailbox: a 429 on it pauses that
+	// mailbox only.
+	mailbox bool
+}
+
+// mailboxSegments are the children of /users/{id} (or /me) that are the
+// mailbox's Outlook data, subject to Exchange's per-mailbox limits. The
+// rest (drive, memberOf, chats, ...) belong to other services.
+var mailboxSegments = map[string]bool{
+	"messages": true, "mailfolders": true, "contacts": true, "contactfolders": true,
+	"events": true, "calendar": true, "calendars": true, "calendargroups": true,
+	"calendarview": true, "mailboxsettings": true, "outlook": true,
+	"inferenceclassification": true, "sendmail": true, "photo": true, "photos": true,
+	"people": true, "findmeetingtimes": true, "getmailtips": true, "todo": true,
+}
+
+// resourceOf returns the resource of a Graph path such as
+// /v1.0/users/{id}/mailFolders/... .
+func resourceOf(path string) resource {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	if len(parts) > 0 && (parts[0] == "v1.0" || parts[0] == "beta") {
 		parts = parts[1:]
 	}
-	if len(parts) < 2 {
-		return "", "directory"
+	if len(parts) > 0 && parts[0] == "me" {
+		// /me/x is /users/{signed-in user}/x.
+		parts = append([]string{"me", ""}, parts[1:]...)
 	}
-	key = parts[0] + "/" + parts[1]
+	if len(parts) < 2 {
+		return resource{workload: "directory"}
+	}
+	r := resource{key: strings.ToLower(strings.TrimSuffix(parts[0]+"/"+parts[1], "/")), workload: "directory"}
 	switch parts[0] {
 	case "users", "me":
-		workload = "exchange"
-		if len(parts) > 2 && (parts[2] == "drive" || parts[2] == "drives") {
-			workload = "onedrive"
-		}
 		if len(parts) == 2 {
-			workload = "directory"
+			break // the user record itself
+		}
+		r.workload = "exchange"
+		switch child := strings.ToLower(parts[2]); {
+		case child == "drive" || child == "drives":
+			r.workload = "onedrive"
+		case mailboxSegments[child]:
+			r.mailbox = true
 		}
 	case "drives":
-		workload = "onedrive"
+		r.workload = "onedrive"
 	case "sites":
-		workload = "sharepoint"
+		r.workload = "sharepoint"
 	case "teams", "groups", "chats":
-		workload = "teams"
-	default:
-		workload = "directory"
+		r.workload = "teams"
 	}
-	return key, workload
+	return r
 }
 
 func (g *Governor) sem(key string) chan struct{} {
@@ -144,20 +195,21 @@ func (g *Governor) sem(key string) chan struct{} {
 }
 
 // RoundTrip sends req under the resource's concurrency limit, waiting out
-// any tenant-wide pause, and retries throttled or failed attempts; a POST
-// only when Graph cannot have applied it (see idempotent).
+// any pause of the tenant or of its mailbox, and retries throttled or
+// failed attempts; a POST only when Graph cannot have applied it (see
+// idempotent).
 //
 // The resource's slot is held until the caller closes the response body,
 // not just until the headers arrive: Exchange counts a request as in flight
 // until its body has been sent, and releasing early lets a fifth request
-// start and draw a 429 that pauses the whole tenant.
+// start and draw a 429 that pauses the mailbox.
 func (g *Governor) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	key, workload := resourceOf(req.URL.Path)
-	if key == "" {
-		return g.roundTrip(req, workload)
+	res := resourceOf(req.URL.Path)
+	if res.key == "" {
+		return g.roundTrip(req, res)
 	}
-	s := g.sem(key)
+	s := g.sem(res.key)
 	select {
 	case s <- struct{}{}:
 	case <-ctx.Done():
@@ -165,7 +217,7 @@ func (g *Governor) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var once sync.Once
 	release := func() { once.Do(func() { <-s }) }
-	resp, err := g.roundTrip(req, workload)
+	resp, err := g.roundTrip(req, res)
 	if err != nil || resp.Body == nil {
 		release()
 		return resp, err
@@ -225,11 +277,43 @@ func (b *releasingBody) Close() error {
 	return err
 }
 
-func (g *Governor) roundTrip(req *http.Request, workload string) (*http.Response, error) {
+// pauseScope is what a throttled or failed attempt makes wait.
+type pauseScope int
+
+const (
+	scopeRequest pauseScope = iota // the request alone (a 504, a dropped connection)
+	scopeMailbox                   // every request to the mailbox (a 429 on a mailbox URL)
+	scopeTenant                    // every request of the tenant (a 503, any other 429)
+)
+
+// scopeOf decides what a 429, 503 or 504 on a request to res pauses.
+// Exchange throttles per app per mailbox, so a 429 on a mailbox's URL
+// says that mailbox's budget (4 in flight, 10,000 per 10 minutes) is
+// spent and other mailboxes may go on. A 429 anywhere else (the user
+// listing, $batch, groups, sites, drives) comes from a limit shared by the
+// tenant's requests, and a 503 means the service itself is struggling:
+// both pause everyone.
+func scopeOf(res resource, status int) pauseScope {
+	switch {
+	case status == http.StatusGatewayTimeout:
+		return scopeRequest
+	case status == http.StatusTooManyRequests && res.mailbox:
+		return scopeMailbox
+	default:
+		return scopeTenant
+	}
+}
+
+func (g *Governor) roundTrip(req *http.Request, res resource) (*http.Response, error) {
 	ctx := req.Context()
+	workload := res.workload
+	mailbox := ""
+	if res.mailbox {
+		mailbox = res.key
+	}
 	reauthed := false
 	for attempt := 0; ; attempt++ {
-		if err := g.waitPause(ctx); err != nil {
+		if err := g.waitPause(ctx, mailbox); err != nil {
 			return nil, err
 		}
 		if attempt > 0 {
@@ -256,7 +340,9 @@ func (g *Governor) roundTrip(req *http.Request, workload string) (*http.Response
 				// The request may have reached Graph and been applied.
 				return nil, err
 			}
-			g.retryAfter(ctx, workload, g.backoff(attempt), false)
+			if werr := g.retryAfter(ctx, g.backoff(attempt), scopeRequest, ""); werr != nil {
+				return nil, werr
+			}
 			continue
 		}
 		g.opts.Observer.Request(workload, resp.StatusCode)
@@ -277,29 +363,35 @@ func (g *Governor) roundTrip(req *http.Request, workload string) (*http.Response
 		default:
 			return resp, nil
 		}
+		retryAfter, ok := parseRetryAfter(resp.Header.Get("Retry-After"))
+		scope := scopeOf(res, resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable && ok {
+			// Graph asked to back off: counted whether or not there is
+			// a retry left, with what it asked for, not what we wait.
+			g.opts.Observer.Throttled(workload, retryAfter)
+			g.mu.Lock()
+			g.stats.Throttled++
+			if scope == scopeMailbox {
+				g.stats.MailboxThrottled++
+			}
+			g.mu.Unlock()
+		}
 		if attempt >= g.opts.MaxRetries {
 			return resp, nil
 		}
-		wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"))
 		if !idempotent(req) && !(resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable && ok) {
 			// A 504, or a 503 without Retry-After, may come after Graph
 			// applied the request: sending a create again could make a
 			// second item.
 			return resp, nil
 		}
+		wait := retryAfter
 		if !ok {
 			wait = g.backoff(attempt)
 		}
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		g.opts.Observer.Throttled(workload, wait)
-		g.mu.Lock()
-		g.stats.Throttled++
-		g.mu.Unlock()
-		// 429 and 503 pause the whole tenant: Microsoft counts the app's
-		// requests across workers, so one worker's throttle is everyone's.
-		tenantWide := resp.StatusCode != http.StatusGatewayTimeout
-		if err := g.retryAfter(ctx, workload, wait, tenantWide); err != nil {
+		if err := g.retryAfter(ctx, wait, scope, mailbox); err != nil {
 			return nil, err
 		}
 	}
@@ -330,37 +422,72 @@ func (b *cancellingBody) Close() error {
 	return err
 }
 
-// retryAfter waits d (capped, with jitter), either as a tenant-wide pause
-// or for this request alone.
-func (g *Governor) retryAfter(ctx context.Context, workload string, d time.Duration, tenantWide bool) error {
+// retryAfter waits d (capped, with jitter) before a retry: as a pause of
+// the tenant or of the mailbox, which every request of it then waits out
+// too, or for this request alone.
+func (g *Governor) retryAfter(ctx context.Context, d time.Duration, scope pauseScope, mailbox string) error {
 	if d > g.opts.MaxWait {
 		d = g.opts.MaxWait
 	}
 	d += time.Duration(rand.Int64N(int64(d)/10 + 1))
+	now := time.Now()
 	g.mu.Lock()
 	g.stats.Retries++
-	if tenantWide {
-		if until := time.Now().Add(d); until.After(g.pauseUntil) {
-			g.pauseUntil = until
-		}
-		g.mu.Unlock()
-		return g.waitPause(ctx)
+	switch scope {
+	case scopeTenant:
+		g.stats.Paused += extendPause(&g.pauseUntil, now, now.Add(d))
+	case scopeMailbox:
+		until := g.boxPause[mailbox]
+		g.stats.MailboxPaused += extendPause(&until, now, now.Add(d))
+		g.boxPause[mailbox] = until
 	}
 	g.mu.Unlock()
-	return sleepCtx(ctx, d)
+	if scope == scopeRequest {
+		return sleepCtx(ctx, d)
+	}
+	return g.waitPause(ctx, mailbox)
 }
 
-func (g *Governor) waitPause(ctx context.Context) error {
-	g.mu.Lock()
-	d := time.Until(g.pauseUntil)
-	if d > 0 {
-		g.stats.Paused += d
+// extendPause moves *until to newUntil if that is later, and returns the
+// wall time the pause grew by: only what was not already paused counts,
+// so that Stats says how long requests were held, not how many waited.
+func extendPause(until *time.Time, now, newUntil time.Time) time.Duration {
+	from := *until
+	if from.Before(now) {
+		from = now
 	}
-	g.mu.Unlock()
-	if d <= 0 {
-		return nil
+	if !newUntil.After(from) {
+		return 0
 	}
-	return sleepCtx(ctx, d)
+	*until = newUntil
+	return newUntil.Sub(from)
+}
+
+// waitPause returns once neither the tenant nor mailbox (when not empty)
+// is paused. A pause extended during the wait is waited out too.
+func (g *Governor) waitPause(ctx context.Context, mailbox string) error {
+	for {
+		now := time.Now()
+		g.mu.Lock()
+		until := g.pauseUntil
+		if mailbox != "" {
+			if b, ok := g.boxPause[mailbox]; ok {
+				if !b.After(now) {
+					delete(g.boxPause, mailbox)
+				} else if b.After(until) {
+					until = b
+				}
+			}
+		}
+		g.mu.Unlock()
+		d := until.Sub(now)
+		if d <= 0 {
+			return nil
+		}
+		if err := sleepCtx(ctx, d); err != nil {
+			return err
+		}
+	}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

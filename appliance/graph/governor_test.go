@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -93,20 +94,35 @@ type statusErr struct{ code int }
 
 func (e *statusErr) Error() string { return http.StatusText(e.code) }
 
+// TestResourceOf guards how a request is throttled: by which mailbox,
+// drive or site, under which workload label, and whether a 429 on it
+// speaks for one mailbox only.
 func TestResourceOf(t *testing.T) {
-	cases := []struct{ path, key, workload string }{
-		{"/v1.0/users/abc/mailFolders/x/messages/delta()", "users/abc", "exchange"},
-		{"/v1.0/users/abc/drive/root/delta()", "users/abc", "onedrive"},
-		{"/v1.0/drives/d1/items/i", "drives/d1", "onedrive"},
-		{"/v1.0/sites/s1/lists", "sites/s1", "sharepoint"},
-		{"/v1.0/users", "", "directory"},
-		{"/v1.0/users/abc", "users/abc", "directory"},
+	cases := []struct {
+		name, path, key, workload string
+		mailbox                   bool
+	}{
+		{"mail delta", "/v1.0/users/abc/mailFolders/x/messages/delta()", "users/abc", "exchange", true},
+		{"message MIME", "/v1.0/users/abc/messages/m1/$value", "users/abc", "exchange", true},
+		{"contacts", "/v1.0/users/abc/contactFolders/c/contacts/delta()", "users/abc", "exchange", true},
+		{"calendar", "/v1.0/users/abc/calendars/c/events/delta()", "users/abc", "exchange", true},
+		{"UPN in any case is one mailbox", "/v1.0/users/Alice@Contoso.com/mailFolders", "users/alice@contoso.com", "exchange", true},
+		{"me", "/v1.0/me/messages", "me", "exchange", true},
+		{"beta", "/beta/users/abc/events", "users/abc", "exchange", true},
+		{"group membership is not the mailbox", "/v1.0/users/abc/memberOf", "users/abc", "exchange", false},
+		{"user's drive", "/v1.0/users/abc/drive/root/delta()", "users/abc", "onedrive", false},
+		{"drive", "/v1.0/drives/d1/items/i", "drives/d1", "onedrive", false},
+		{"site", "/v1.0/sites/s1/lists", "sites/s1", "sharepoint", false},
+		{"group", "/v1.0/groups/g1/conversations", "groups/g1", "teams", false},
+		{"user listing", "/v1.0/users", "", "directory", false},
+		{"batch", "/v1.0/$batch", "", "directory", false},
+		{"user record", "/v1.0/users/abc", "users/abc", "directory", false},
 	}
 	for _, c := range cases {
-		t.Run(c.path, func(t *testing.T) {
-			k, w := resourceOf(c.path)
-			if k != c.key || w != c.workload {
-				t.Fatalf("resourceOf(%q) = %q, %q; want %q, %q", c.path, k, w, c.key, c.workload)
+		t.Run(c.name, func(t *testing.T) {
+			r := resourceOf(c.path)
+			if r.key != c.key || r.workload != c.workload || r.mailbox != c.mailbox {
+				t.Fatalf("resourceOf(%q) = %+v; want key %q, workload %q, mailbox %v", c.path, r, c.key, c.workload, c.mailbox)
 			}
 		})
 	}
@@ -353,4 +369,260 @@ func TestGovernorPostRetries(t *testing.T) {
 			}
 		})
 	}
+}
+
+// throttleServer answers the first request to throttlePath with status and
+// a Retry-After of 30 s, and everything else with 200; it counts what
+// reached it by path.
+type throttleServer struct {
+	*httptest.Server
+	mu   sync.Mutex
+	hits map[string]int
+}
+
+func newThrottleServer(t *testing.T, throttlePath string, status int) *throttleServer {
+	ts := &throttleServer{hits: map[string]int{}}
+	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ts.mu.Lock()
+		ts.hits[r.URL.Path]++
+		n := ts.hits[r.URL.Path]
+		ts.mu.Unlock()
+		if r.URL.Path == throttlePath && n == 1 {
+			w.Header().Set("Retry-After", "30")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			w.Write([]byte(`{"error":{"code":"ApplicationThrottled","message":"throttled"}}`))
+			return
+		}
+		w.Write([]byte(`{"value":[]}`))
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func (ts *throttleServer) hit(path string) int {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.hits[path]
+}
+
+type retryAfterObserver struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (o *retryAfterObserver) Request(string, int) {}
+
+func (o *retryAfterObserver) Throttled(_ string, retryAfter time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.waits = append(o.waits, retryAfter)
+}
+
+// TestGovernorPauseScope guards what a throttle pauses: a 429 on one
+// mailbox's URL holds that mailbox only (Exchange limits each mailbox on
+// its own), while a 503 anywhere or a 429 on a tenant-level URL holds
+// every request of the tenant. The throttled request is answered with
+// Retry-After: 30, so a held request is one that cannot reach the server
+// before its short deadline, and a free one is one that does.
+func TestGovernorPauseScope(t *testing.T) {
+	const (
+		boxA     = "/v1.0/users/a/mailFolders/inbox/messages/delta()"
+		boxAUPN  = "/v1.0/users/A@Contoso.com/messages/m1/$value"
+		boxB     = "/v1.0/users/b/mailFolders/inbox/messages/delta()"
+		drive    = "/v1.0/users/a/drive/root/delta()"
+		listing  = "/v1.0/users"
+		batch    = "/v1.0/$batch"
+		site     = "/v1.0/sites/s1/lists"
+		heldFor  = 300 * time.Millisecond // deadline of a request expected to be held
+		freeWait = 10 * time.Second       // deadline of a request expected to go through
+	)
+	cases := []struct {
+		name      string
+		throttled string // path answered with status once
+		status    int
+		sameBox   string // another request to the throttled mailbox, or ""
+		holdsB    bool   // whether mailbox b is held too
+		mailbox   bool   // whether the pause is the mailbox's alone
+	}{
+		{"429 on a mailbox holds that mailbox only", boxA, http.StatusTooManyRequests, "/v1.0/users/a/contactFolders/c/contacts/delta()", false, true},
+		{"429 on a mailbox named by UPN holds it in any case", "/v1.0/users/a@contoso.com/mailFolders", http.StatusTooManyRequests, boxAUPN, false, true},
+		{"503 on a mailbox holds the tenant", boxA, http.StatusServiceUnavailable, "", true, false},
+		{"429 on the user listing holds the tenant", listing, http.StatusTooManyRequests, "", true, false},
+		{"429 on $batch holds the tenant", batch, http.StatusTooManyRequests, "", true, false},
+		{"429 on a user's drive holds the tenant", drive, http.StatusTooManyRequests, "", true, false},
+		{"429 on a site holds the tenant", site, http.StatusTooManyRequests, "", true, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := newThrottleServer(t, c.throttled, c.status)
+			obs := &retryAfterObserver{}
+			g := NewGovernor(http.DefaultTransport, GovernorOptions{Observer: obs})
+			get := func(ctx context.Context, path string) error {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+				resp, err := g.RoundTrip(req)
+				if err != nil {
+					return err
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					return &statusErr{resp.StatusCode}
+				}
+				return nil
+			}
+
+			// The throttled request waits out its Retry-After in the
+			// background until the end of the test.
+			ctxA, cancelA := context.WithCancel(context.Background())
+			doneA := make(chan error, 1)
+			go func() { doneA <- get(ctxA, c.throttled) }()
+			deadline := time.Now().Add(freeWait)
+			for g.Stats().Retries == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the throttled request never started waiting")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+
+			wait := heldFor
+			if !c.holdsB {
+				wait = freeWait
+			}
+			ctxB, cancelB := context.WithTimeout(context.Background(), wait)
+			errB := get(ctxB, boxB)
+			cancelB()
+			switch {
+			case c.holdsB && (!errors.Is(errB, context.DeadlineExceeded) || srv.hit(boxB) != 0):
+				t.Errorf("mailbox b: %v after %d requests reached the server; want it held by the tenant-wide pause", errB, srv.hit(boxB))
+			case !c.holdsB && (errB != nil || srv.hit(boxB) != 1):
+				t.Errorf("mailbox b: %v after %d requests reached the server; want it served while only mailbox a is paused", errB, srv.hit(boxB))
+			}
+			if c.sameBox != "" {
+				ctx, cancel := context.WithTimeout(context.Background(), heldFor)
+				err := get(ctx, c.sameBox)
+				cancel()
+				if !errors.Is(err, context.DeadlineExceeded) || srv.hit(c.sameBox) != 0 {
+					t.Errorf("another request to the paused mailbox: %v after %d reached the server; want it held until Retry-After", err, srv.hit(c.sameBox))
+				}
+			}
+
+			cancelA()
+			if err := <-doneA; !errors.Is(err, context.Canceled) || srv.hit(c.throttled) != 1 {
+				t.Errorf("throttled request: %v after %d attempts; want it still waiting out Retry-After: 30 when cancelled", err, srv.hit(c.throttled))
+			}
+
+			// What the governor reports: one throttle, with the 30 s
+			// Graph asked for, and a pause of the right scope of at
+			// least that long in wall time (jitter adds up to 10 %).
+			st := g.Stats()
+			obs.mu.Lock()
+			waits := append([]time.Duration(nil), obs.waits...)
+			obs.mu.Unlock()
+			if len(waits) != 1 || waits[0] != 30*time.Second || st.Throttled != 1 {
+				t.Errorf("observer saw Retry-After %v, stats %d throttled; want one throttle of 30s", waits, st.Throttled)
+			}
+			paused, other := st.Paused, st.MailboxPaused
+			wantBox := int64(0)
+			if c.mailbox {
+				paused, other, wantBox = st.MailboxPaused, st.Paused, 1
+			}
+			if paused < 30*time.Second || paused > 33*time.Second || other != 0 || st.MailboxThrottled != wantBox {
+				t.Errorf("stats %+v; want a pause of 30–33 s counted once, as the mailbox's: %v", st, c.mailbox)
+			}
+		})
+	}
+}
+
+// TestGovernorThrottleReporting guards honest numbers: only a response
+// that asked to back off (429, 503 with Retry-After) counts as throttled,
+// with the delay Graph asked for, including one that exhausts the retries;
+// a 504 or a bare 503 is a failure, retried but not a throttle. Paused
+// counts wall time once, however many requests waited through it.
+func TestGovernorThrottleReporting(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		switch r.URL.Query().Get("mode") {
+		case "504":
+			if n%2 == 1 {
+				w.WriteHeader(http.StatusGatewayTimeout)
+				return
+			}
+		case "503":
+			if n%2 == 1 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+		case "always-429":
+			w.Header().Set("Retry-After", "0.02")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		case "pause":
+			if n == 1 {
+				w.Header().Set("Retry-After", "0.3")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	get := func(g *Governor, mode string) int {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1.0/users/u1/messages?mode="+mode, nil)
+		resp, err := g.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	t.Run("failures are not throttles", func(t *testing.T) {
+		calls.Store(0)
+		obs := &retryAfterObserver{}
+		g := NewGovernor(http.DefaultTransport, GovernorOptions{BaseBackoff: 5 * time.Millisecond, Observer: obs})
+		if get(g, "504") != 200 || get(g, "503") != 200 {
+			t.Fatal("a 504 or a bare 503 was not retried")
+		}
+		if st := g.Stats(); st.Throttled != 0 || st.Retries != 2 || len(obs.waits) != 0 {
+			t.Fatalf("stats %+v, observer %v; want 2 retries and no throttle", st, obs.waits)
+		}
+	})
+	t.Run("the last 429 counts too", func(t *testing.T) {
+		obs := &retryAfterObserver{}
+		g := NewGovernor(http.DefaultTransport, GovernorOptions{MaxRetries: 2, Observer: obs})
+		if code := get(g, "always-429"); code != http.StatusTooManyRequests {
+			t.Fatalf("status %d once retries ran out, want 429", code)
+		}
+		st := g.Stats()
+		if st.Throttled != 3 || st.MailboxThrottled != 3 || st.Retries != 2 || len(obs.waits) != 3 || obs.waits[2] != 20*time.Millisecond {
+			t.Fatalf("stats %+v, observer %v; want 3 throttles of 20ms and 2 retries", st, obs.waits)
+		}
+	})
+	t.Run("a pause is counted once in wall time", func(t *testing.T) {
+		calls.Store(0)
+		g := NewGovernor(http.DefaultTransport, GovernorOptions{})
+		first := make(chan int, 1)
+		go func() { first <- get(g, "pause") }()
+		for g.Stats().Retries == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if code := get(g, "pause"); code != 200 {
+					t.Errorf("status %d", code)
+				}
+			}()
+		}
+		wg.Wait()
+		if code := <-first; code != 200 {
+			t.Fatalf("status %d after the pause", code)
+		}
+		if st := g.Stats(); st.Paused < 300*time.Millisecond || st.Paused > 330*time.Millisecond {
+			t.Fatalf("Paused = %v after one pause of 0.3 s that 9 requests waited out; want 300–330ms", st.Paused)
+		}
+	})
 }
