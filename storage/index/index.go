@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -34,6 +35,13 @@ type SegmentInfo struct {
 // Index is an open chunk index. It is safe for concurrent use.
 type Index struct {
 	db *badger.DB
+	// addMu makes each AddSegment's read-modify-write one step: which
+	// chunks are new, and whether the high-water mark moves up. The
+	// vault seals up to two segments at once; without it both read the
+	// old mark, and the lower ID, flushed last, wins: the mark goes
+	// backwards. badger cannot do it for us, as the index runs with
+	// conflict detection off.
+	addMu sync.Mutex
 }
 
 // Open opens (creating if needed) the index in dir.
@@ -127,8 +135,23 @@ func (ix *Index) Lookup(id [32]byte) (loc Location, ok bool, err error) {
 }
 
 // AddSegment records a sealed segment and its chunks in one durable batch.
-// Chunks already indexed keep their earlier location.
+// Chunks already indexed keep their earlier location, and the high-water
+// mark only ever moves up to info.ID. Concurrent calls are applied one
+// after the other; only the final sync overlaps.
 func (ix *Index) AddSegment(info SegmentInfo, entries []segment.Entry) error {
+	if err := ix.addSegment(info, entries); err != nil {
+		return err
+	}
+	if err := ix.db.Sync(); err != nil {
+		return fmt.Errorf("sync index: %w", err)
+	}
+	return nil
+}
+
+// addSegment writes the segment's records, under addMu, without syncing.
+func (ix *Index) addSegment(info SegmentInfo, entries []segment.Entry) error {
+	ix.addMu.Lock()
+	defer ix.addMu.Unlock()
 	fresh := make([]bool, len(entries))
 	err := ix.db.View(func(txn *badger.Txn) error {
 		for i, e := range entries {
@@ -159,6 +182,8 @@ func (ix *Index) AddSegment(info SegmentInfo, entries []segment.Entry) error {
 	if err := wb.Set(segKey(info.ID), info.marshal()); err != nil {
 		return fmt.Errorf("index segment %d: %w", info.ID, err)
 	}
+	// max(mark, info.ID): under addMu, no other add can move the mark
+	// between this read and the flush.
 	if info.ID > ix.HighWater() {
 		if err := wb.Set(highKey, binary.BigEndian.AppendUint64(nil, info.ID)); err != nil {
 			return fmt.Errorf("index segment %d: %w", info.ID, err)
@@ -166,9 +191,6 @@ func (ix *Index) AddSegment(info SegmentInfo, entries []segment.Entry) error {
 	}
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("index segment %d: %w", info.ID, err)
-	}
-	if err := ix.db.Sync(); err != nil {
-		return fmt.Errorf("sync index: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,9 @@ package index
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/strongroom/strongroom/storage/segment"
@@ -102,5 +105,77 @@ func TestIndexRemoveSegmentScan(t *testing.T) {
 		if _, ok, _ := ix.Lookup(entry(b, 0).ID); ok != want {
 			t.Fatalf("chunk %d indexed = %v after removing segment 2 by scan, want %v", b, ok, want)
 		}
+	}
+}
+
+// TestIndexHighWaterConcurrentSeals guards the high-water mark against
+// segments sealed at the same time (the vault's writer seals up to two at
+// once, in any order): it must end at the highest segment ID indexed and
+// never go backwards on the way, or the next open could hand out an ID
+// that is already on disk. Run with -race.
+func TestIndexHighWaterConcurrentSeals(t *testing.T) {
+	ix, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	const rounds, perRound = 200, 16
+	stop := make(chan struct{})
+	backwards := make(chan string, 1)
+	var watch sync.WaitGroup
+	watch.Add(1)
+	go func() {
+		defer watch.Done()
+		var last uint64
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			hw := ix.HighWater()
+			if hw < last {
+				select {
+				case backwards <- fmt.Sprintf("HighWater went from %d back to %d", last, hw):
+				default:
+				}
+			}
+			last = max(last, hw)
+		}
+	}()
+	for r := 0; r < rounds; r++ {
+		base := uint64(r * perRound)
+		start := make(chan struct{})
+		errs := make(chan error, perRound)
+		var wg sync.WaitGroup
+		for i := 1; i <= perRound; i++ {
+			id := base + uint64(i)
+			e := segment.Entry{Offset: 0, Length: 10, RawLen: 20}
+			binary.BigEndian.PutUint64(e.ID[:], id) // one fresh chunk per segment
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs <- ix.AddSegment(SegmentInfo{ID: id, PayloadLen: 100, Chunks: 1, RawBytes: 20}, []segment.Entry{e})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if hw, want := ix.HighWater(), base+perRound; hw != want {
+			t.Fatalf("round %d: HighWater = %d after sealing segments %d–%d at once, want %d", r, hw, base+1, want, want)
+		}
+	}
+	close(stop)
+	watch.Wait()
+	select {
+	case msg := <-backwards:
+		t.Fatal(msg)
+	default:
 	}
 }
