@@ -328,3 +328,16 @@ func TestEveryRuneIsConsoleSafe(t *testing.T) {
 		}
 	}
 }
+
+// The throttling line tells a tenant-wide pause from throttles that held
+// back one mailbox only.
+func TestStatusThrottlingLine(t *testing.T) {
+	c := newConsole(t, true)
+	c.svc.status.Throttle.Paused = 90e9 // 90 s
+	c.svc.status.Throttle.MailboxThrottled = 12
+	c.key("b") // any action refreshes the status
+	v := c.m.View()
+	if !strings.Contains(v, "17 of 51234 throttled (12 by a mailbox), tenant paused 1m") {
+		t.Errorf("throttling line:\n%s", v)
+	}
+}

@@ -382,8 +382,13 @@ func (s *Status) body() []string {
 		row("Running", "nothing")
 	}
 	thr := fmt.Sprintf("%d of %d requests throttled", x.Throttle.Throttled, x.Throttle.Requests)
+	if x.Throttle.MailboxThrottled > 0 {
+		// Throttles that held back one mailbox only, as against ones that
+		// paused the whole tenant (the pause time).
+		thr = fmt.Sprintf("%d of %d throttled (%d by a mailbox)", x.Throttle.Throttled, x.Throttle.Requests, x.Throttle.MailboxThrottled)
+	}
 	if x.Throttle.Paused > 0 {
-		thr += ", paused " + components.Age(x.Throttle.Paused)
+		thr += ", tenant paused " + components.Age(x.Throttle.Paused)
 	}
 	row("Throttling", thr)
 	row("Capacity", fmt.Sprintf("%s used of %s usable, %d snapshots, dedup %.1fx",
