@@ -34,25 +34,28 @@ type UserReport struct {
 
 // BackupReport is what a run did.
 type BackupReport struct {
-	Snapshot    string       `json:"snapshot"`
-	Result      string       `json:"result"` // success, partial, failed
-	Started     time.Time    `json:"started"`
-	Seconds     float64      `json:"seconds"`
-	Users       []UserReport `json:"users"`
-	Mailboxes   int          `json:"mailboxes"`
-	Failed      int          `json:"failed_mailboxes"`
-	Departed    []string     `json:"departed,omitempty"`
-	Items       int          `json:"items"`
-	NewItems    int          `json:"new_items"`
-	Carried     int          `json:"carried_items"`
-	Removed     int          `json:"removed_items"`
-	FailedItems int          `json:"failed_items"`
-	Bytes       int64        `json:"downloaded_bytes"`
-	StoredBytes int64        `json:"stored_new_bytes"`
-	Requests    int64        `json:"graph_requests"`
-	Throttled   int64        `json:"graph_throttled"`
-	RetainUntil time.Time    `json:"retain_until"`
-	Errors      []string     `json:"errors,omitempty"`
+	Snapshot  string       `json:"snapshot"`
+	Result    string       `json:"result"` // success, partial, failed
+	Started   time.Time    `json:"started"`
+	Seconds   float64      `json:"seconds"`
+	Users     []UserReport `json:"users"`
+	Mailboxes int          `json:"mailboxes"`
+	Failed    int          `json:"failed_mailboxes"`
+	Departed  []string     `json:"departed,omitempty"`
+	Items     int          `json:"items"`
+	NewItems  int          `json:"new_items"`
+	Carried   int          `json:"carried_items"`
+	// Moved counts messages found in another folder than in the previous
+	// snapshot, stored from the vault's copy instead of downloaded again.
+	Moved       int       `json:"moved_items"`
+	Removed     int       `json:"removed_items"`
+	FailedItems int       `json:"failed_items"`
+	Bytes       int64     `json:"downloaded_bytes"`
+	StoredBytes int64     `json:"stored_new_bytes"`
+	Requests    int64     `json:"graph_requests"`
+	Throttled   int64     `json:"graph_throttled"`
+	RetainUntil time.Time `json:"retain_until"`
+	Errors      []string  `json:"errors,omitempty"`
 }
 
 // latestBackup is the newest snapshot made by a backup run.
@@ -289,6 +292,7 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 		rep.Items += u.Items
 		rep.NewItems += u.NewItems
 		rep.Carried += u.CarriedItems
+		rep.Moved += u.MovedItems
 		rep.Removed += u.RemovedItems
 		rep.FailedItems += u.Failed
 		rep.Bytes += u.Bytes

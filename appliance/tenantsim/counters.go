@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -20,6 +21,10 @@ type Counters struct {
 	Faulted int64 `json:"faulted"`
 	// BytesServed counts response body bytes written.
 	BytesServed int64 `json:"bytes_served"`
+	// ImmutableIDs counts, by endpoint class, the requests that asked for
+	// immutable item IDs (Prefer: IdType="ImmutableId"). The simulator's
+	// IDs survive moves either way; real Graph's do only when asked.
+	ImmutableIDs map[string]int64 `json:"immutable_ids,omitempty"`
 }
 
 // Total is the number of requests of class with status; status 0 means
@@ -42,14 +47,21 @@ func (c Counters) Total(class string, status int) int64 {
 type counters struct {
 	mu        sync.Mutex
 	requests  map[string]map[int]int64
+	immutable map[string]int64
 	throttled atomic.Int64
 	faulted   atomic.Int64
 	bytes     atomic.Int64
 }
 
-func (c *counters) record(class string, status int, n int64) {
+func (c *counters) record(class string, status int, n int64, immutableIDs bool) {
 	c.bytes.Add(n)
 	c.mu.Lock()
+	if immutableIDs {
+		if c.immutable == nil {
+			c.immutable = map[string]int64{}
+		}
+		c.immutable[class]++
+	}
 	if c.requests == nil {
 		c.requests = map[string]map[int]int64{}
 	}
@@ -70,8 +82,9 @@ func (s *Sim) Counters() Counters {
 	for k, v := range c.requests {
 		req[k] = maps.Clone(v)
 	}
+	imm := maps.Clone(c.immutable)
 	c.mu.Unlock()
-	return Counters{Requests: req, Throttled: c.throttled.Load(), Faulted: c.faulted.Load(), BytesServed: c.bytes.Load()}
+	return Counters{Requests: req, Throttled: c.throttled.Load(), Faulted: c.faulted.Load(), BytesServed: c.bytes.Load(), ImmutableIDs: imm}
 }
 
 // countingWriter records the status and body bytes of a response.
@@ -116,3 +129,17 @@ func (w *countingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// prefersImmutableIDs reports whether a request asked for immutable item
+// IDs in one of its Prefer headers.
+func prefersImmutableIDs(r *http.Request) bool {
+	for _, h := range r.Header.Values("Prefer") {
+		for _, part := range strings.Split(h, ",") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && strings.EqualFold(k, "IdType") && strings.EqualFold(strings.Trim(v, `"`), "ImmutableId") {
+				return true
+			}
+		}
+	}
+	return false
+}

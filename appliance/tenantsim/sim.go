@@ -176,17 +176,18 @@ func (s *Sim) RestoreApp() App { return s.restore }
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cw := &countingWriter{ResponseWriter: w}
 	class := "unknown"
+	immutable := prefersImmutableIDs(r)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
-				s.counters.record(class, cw.status(), cw.n)
+				s.counters.record(class, cw.status(), cw.n, immutable)
 				panic(v)
 			}
 			if !cw.wrote {
 				writeError(cw, r, errf(http.StatusInternalServerError, "InternalServerError", fmt.Sprint("tenant simulator: ", v)))
 			}
 		}
-		s.counters.record(class, cw.status(), cw.n)
+		s.counters.record(class, cw.status(), cw.n, immutable)
 	}()
 	path := r.URL.Path
 	segs := strings.Split(strings.Trim(path, "/"), "/")

@@ -173,7 +173,7 @@ only partly.`,
 func printBackup(w io.Writer, r *agent.BackupReport) {
 	fmt.Fprintf(w, "snapshot %s (%s) in %.1fs, retained until %s\n", r.Snapshot, r.Result, r.Seconds, r.RetainUntil.Format("2006-01-02"))
 	fmt.Fprintf(w, "mailboxes %d backed up, %d failed, %d departed\n", r.Mailboxes, r.Failed, len(r.Departed))
-	fmt.Fprintf(w, "items %d (%d new or changed, %d unchanged, %d removed, %d not completed)\n", r.Items, r.NewItems, r.Carried, r.Removed, r.FailedItems)
+	fmt.Fprintf(w, "items %d (%d new or changed, %d unchanged, %d moved, %d removed, %d not completed)\n", r.Items, r.NewItems, r.Carried, r.Moved, r.Removed, r.FailedItems)
 	fmt.Fprintf(w, "downloaded %s, stored %s new; %d Graph requests, %d throttled\n", human(r.Bytes), human(r.StoredBytes), r.Requests, r.Throttled)
 	for _, e := range r.Errors {
 		fmt.Fprintln(w, "  not completed:", e)

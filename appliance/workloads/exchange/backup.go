@@ -27,7 +27,7 @@ const downloadWorkers = 4
 // messageFields are the message properties a delta query selects: enough
 // for the catalog and for telling versions apart.
 var messageFields = []string{"id", "changeKey", "lastModifiedDateTime", "subject", "from", "toRecipients",
-	"receivedDateTime", "internetMessageId", "parentFolderId"}
+	"receivedDateTime", "internetMessageId", "parentFolderId", "isDraft"}
 
 // collection is one mail folder, contact folder or calendar being synced.
 type collection struct {
@@ -69,6 +69,10 @@ type backup struct {
 	// them (and kinds whose collections could not be listed); notFound
 	// counts those that answered 404.
 	synced, notFound int
+	// byID indexes the previous snapshot's messages of this mailbox by
+	// item ID, built on the first message that is new in its folder.
+	byIDOnce sync.Once
+	byID     map[string]vault.Item
 }
 
 // BackupMailbox writes the mailbox of u into sink as of now, carrying
@@ -488,6 +492,7 @@ func (b *backup) sync(ctx context.Context, c *collection) {
 			}
 		case had && e.sameVersion(pit.Meta):
 			b.carry(c, pit)
+		case c.kind == kindMail && b.moved(c, prefix, e):
 		default:
 			todo = append(todo, e)
 		}
@@ -646,9 +651,11 @@ func (b *backup) fetch(ctx context.Context, c *collection, e *entry) ([]byte, er
 	}
 	hi := khttp.NewHeadersInspectionOptions()
 	hi.InspectResponseHeaders = true
+	h := abstractions.NewRequestHeaders()
+	preferImmutableIDs(h)
 	b.c.requests.Add(1)
 	data, err := b.c.g.SDK.Users().ByUserId(b.u.ID).Messages().ByMessageId(e.ID).Content().Get(ctx,
-		&users.ItemMessagesItemValueContentRequestBuilderGetRequestConfiguration{Options: []abstractions.RequestOption{hi}})
+		&users.ItemMessagesItemValueContentRequestBuilderGetRequestConfiguration{Headers: h, Options: []abstractions.RequestOption{hi}})
 	if err != nil {
 		return nil, err
 	}
@@ -661,6 +668,43 @@ func (b *backup) fetch(ctx context.Context, c *collection, e *entry) ([]byte, er
 		return nil, fmt.Errorf("empty MIME")
 	}
 	return data, nil
+}
+
+// moved stores a message that is new in collection c but was in another
+// folder of this mailbox in the previous snapshot (same immutable ID and
+// Internet message ID) by reference to the stored content, without
+// downloading it again. A message's MIME does not change when it is moved;
+// drafts, whose content may change, are always downloaded.
+func (b *backup) moved(c *collection, prefix string, e *entry) bool {
+	if e.IsDraft {
+		return false
+	}
+	b.byIDOnce.Do(func() {
+		b.byID = map[string]vault.Item{}
+		_ = b.prev.Each(PathPrefix(b.u.ID)+kindMail+"/", func(it vault.Item) error {
+			if it.Meta[catalog.MetaKind] == catalog.KindMessage && it.Meta[catalog.MetaItemID] != "" {
+				b.byID[it.Meta[catalog.MetaItemID]] = it
+			}
+			return nil
+		})
+	})
+	old, ok := b.byID[e.ID]
+	p := prefix + EscapeID(e.ID) + c.ext
+	if !ok || old.Path == p || len(old.Chunks) == 0 || old.Meta[catalog.MetaMessageID] != e.InternetMessageID {
+		return false
+	}
+	it := vault.Item{Path: p, Size: old.Size, Mode: old.Mode, Chunks: old.Chunks, Hash: old.Hash, Meta: itemMeta(b.u, c, e)}
+	if t, err := time.Parse(time.RFC3339Nano, e.Modified); err == nil {
+		it.ModTime = t.UnixNano()
+	}
+	if !b.add(it) {
+		return false
+	}
+	b.mu.Lock()
+	b.res.Items++
+	b.res.MovedItems++
+	b.mu.Unlock()
+	return true
 }
 
 // carryKind keeps every previous item and state of a kind (contacts or

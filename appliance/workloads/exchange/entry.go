@@ -22,6 +22,7 @@ type entry struct {
 	To                []recipient `json:"toRecipients"`
 	Received          string      `json:"receivedDateTime"`
 	InternetMessageID string      `json:"internetMessageId"`
+	IsDraft           bool        `json:"isDraft"`
 
 	DisplayName    string         `json:"displayName"`
 	EmailAddresses []emailAddress `json:"emailAddresses"`

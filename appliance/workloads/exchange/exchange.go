@@ -66,8 +66,10 @@ type Result struct {
 	// calendars) enumerated.
 	Folders int
 	// Items counts messages, contacts and events in the new snapshot:
-	// NewItems downloaded plus CarriedItems carried over.
-	Items, NewItems, CarriedItems int
+	// NewItems downloaded, CarriedItems carried over, MovedItems moved to
+	// another folder since the previous snapshot (stored by reference to
+	// the content it holds, not downloaded again).
+	Items, NewItems, CarriedItems, MovedItems int
 	// RemovedItems counts items of the previous snapshot that are gone
 	// (deleted or moved away in the mailbox).
 	RemovedItems int

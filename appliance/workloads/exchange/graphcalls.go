@@ -49,10 +49,22 @@ func linkRequest(link string, pageSize int) (*abstractions.RequestInformation, e
 	return ri, nil
 }
 
+// preferPageSize asks for n items per page, and on every request for
+// immutable item IDs: a message keeps its ID when it is moved to another
+// folder, which lets a backup recognise a moved message instead of
+// downloading it again.
 func preferPageSize(h *abstractions.RequestHeaders, n int) {
 	if n > 0 {
 		h.Add("Prefer", "odata.maxpagesize="+strconv.Itoa(n))
 	}
+	preferImmutableIDs(h)
+}
+
+// preferImmutableIDs asks Graph for IDs of Outlook items that survive a
+// move within the mailbox. Every request that names or returns item IDs
+// must carry it, or the two kinds of ID would be mixed.
+func preferImmutableIDs(h *abstractions.RequestHeaders) {
+	h.Add("Prefer", `IdType="ImmutableId"`)
 }
 
 // page is one page of a collection or delta response.
