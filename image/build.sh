@@ -83,7 +83,9 @@ stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
 sdboot=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
 [ -f "$sdboot" ] || die "$sdboot missing: run image/deps.sh"
 # os-release values: no blanks or quotes (systemd-boot compares versions).
-[[ "$IMAGE_VERSION" =~ ^[A-Za-z0-9._~+-]+$ ]] || die "IMAGE_VERSION '$IMAGE_VERSION': only letters, digits and ._~+-"
+# Digits and dots only: systemd-boot orders entries by it, and
+# `strongroom update` must order versions the same way.
+[[ "$IMAGE_VERSION" =~ ^[0-9]+(\.[0-9]+)*$ ]] || die "IMAGE_VERSION '$IMAGE_VERSION': only digits and dots (e.g. 2026.11.26.120000)"
 [[ "$VERSION_ID" =~ ^[A-Za-z0-9._~+-]+$ ]] || VERSION_ID=$(printf '%s' "$VERSION_ID" | tr -c 'A-Za-z0-9._~+-' '_')
 
 mkdir -p "$OUT"
@@ -323,12 +325,15 @@ log "root hash $roothash"
 # letter is on the command line too (strongroom.slot=), so the running system
 # knows which slot it is and an update writes the other one.
 # panic-on-corruption: a root that does not match the signed hash stops the
-# machine instead of running it.
+# machine instead of running it. rd.shell=0 rd.emergency=reboot: an initramfs
+# that cannot set up the root (a missing or unreadable slot) restarts
+# instead of waiting at an emergency prompt, so systemd-boot counts the try
+# and falls back to the other slot by itself.
 slot_cmdline() { # slot letter
 	echo "roothash=$roothash systemd.verity_root_data=/dev/disk/by-partlabel/sr-root-$1" \
 		"systemd.verity_root_hash=/dev/disk/by-partlabel/sr-verity-$1" \
 		"systemd.verity_root_options=panic-on-corruption strongroom.slot=$1" \
-		"root=/dev/mapper/root rootfstype=squashfs ro systemd.gpt_auto=0 panic=10" \
+		"root=/dev/mapper/root rootfstype=squashfs ro systemd.gpt_auto=0 panic=10 rd.shell=0 rd.emergency=reboot" \
 		"console=tty1 console=ttyS0,115200 loglevel=4 rd.systemd.show_status=auto"
 }
 # .osrel: systemd-boot sorts EFI/Linux entries by IMAGE_ID, then by

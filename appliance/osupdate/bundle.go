@@ -109,8 +109,8 @@ func Pack(o PackOptions) (*Manifest, error) {
 		}
 		if m.ImageVersion == "" {
 			m.ImageVersion, m.Version = k.OSRel["IMAGE_VERSION"], k.OSRel["VERSION_ID"]
-			if m.ImageVersion == "" {
-				return nil, fmt.Errorf("%s: no IMAGE_VERSION in its os-release", s.path)
+			if !plainVersion(m.ImageVersion) {
+				return nil, fmt.Errorf("%s: IMAGE_VERSION %q: want digits and dots only (systemd-boot and this appliance must order versions alike)", s.path, m.ImageVersion)
 			}
 		}
 		if err := checkKernelImage(k, s.slot, rootHash, m.ImageVersion); err != nil {
@@ -331,6 +331,42 @@ func (b *Bundle) Next() (BundleFile, io.Reader, error) {
 // Close closes the underlying file.
 func (b *Bundle) Close() error { return b.src.Close() }
 
+// errPayload marks a payload file that does not match the signed manifest.
+var errPayload = errors.New("payload does not match the signed manifest")
+
+// checkBundle reads a whole bundle and checks every payload file against
+// its signed manifest, writing nothing.
+func checkBundle(path string, cert *x509.Certificate, progress func(Progress)) error {
+	b, err := OpenBundle(path, cert)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	var total, done int64
+	for _, f := range b.Manifest.Files {
+		total += f.Size
+	}
+	for {
+		f, r, err := b.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: the bundle is incomplete or damaged: %w; nothing was changed", path, err)
+		}
+		if _, err := io.Copy(io.Discard, io.TeeReader(r, progressWriter(func(n int64) {
+			done += n
+			progress(Progress{Step: "checking the bundle's contents", Done: done, Total: total})
+		}))); err != nil {
+			return fmt.Errorf("%s: %s: %w; nothing was changed (an incomplete or damaged copy?)", path, f.Name, err)
+		}
+	}
+}
+
+type progressWriter func(int64)
+
+func (p progressWriter) Write(b []byte) (int, error) { p(int64(len(b))); return len(b), nil }
+
 type checkedReader struct {
 	r    io.Reader
 	h    hash.Hash
@@ -344,11 +380,25 @@ func (c *checkedReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	if err == io.EOF {
 		if c.n != c.want.Size {
-			return n, fmt.Errorf("%s: %d bytes, the manifest says %d", c.want.Name, c.n, c.want.Size)
+			return n, fmt.Errorf("%s: %d bytes, the manifest says %d: %w", c.want.Name, c.n, c.want.Size, errPayload)
 		}
 		if got := hex.EncodeToString(c.h.Sum(nil)); got != c.want.SHA256 {
-			return n, fmt.Errorf("%s is damaged: SHA-256 %s, the signed manifest says %s", c.want.Name, got, c.want.SHA256)
+			return n, fmt.Errorf("%s is damaged: SHA-256 %s, the signed manifest says %s: %w", c.want.Name, got, c.want.SHA256, errPayload)
 		}
 	}
 	return n, err
+}
+
+// plainVersion reports whether v is made of digits and dots only, the
+// versions on which compareVersions and systemd-boot agree.
+func plainVersion(v string) bool {
+	if v == "" || v[0] == '.' || v[len(v)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if !isDigit(v[i]) && v[i] != '.' {
+			return false
+		}
+	}
+	return true
 }

@@ -206,8 +206,8 @@ func TestApplyBootConfirmRollback(t *testing.T) {
 		t.Errorf("Apply during a trial: %v", err)
 	}
 	d.sys.Healthy = func(context.Context) error { return errors.New("agent socket does not answer") }
-	if _, err := d.sys.MarkGood(context.Background()); err == nil {
-		t.Error("MarkGood confirmed an unhealthy boot")
+	if _, err := d.sys.MarkGood(context.Background()); !errors.Is(err, ErrUnhealthy) {
+		t.Errorf("MarkGood on an unhealthy trial boot: %v, want ErrUnhealthy", err)
 	}
 	if files := d.entryFiles(t); !slices.Contains(files, "strongroom-b+2-1.efi") {
 		t.Fatalf("entries after a failed check: %q", files)
@@ -221,7 +221,7 @@ func TestApplyBootConfirmRollback(t *testing.T) {
 	if files := d.entryFiles(t); !slices.Equal(files, []string{"strongroom-a.efi", "strongroom-b.efi"}) {
 		t.Fatalf("entries after confirming: %q", files)
 	}
-	if res, err := d.sys.MarkGood(context.Background()); err != nil || !strings.Contains(res.Message, "already") {
+	if res, err := d.sys.MarkGood(context.Background()); err != nil || !strings.Contains(res.Message, "nothing to confirm") {
 		t.Errorf("MarkGood on a confirmed boot: %v, %v", res, err)
 	}
 
@@ -242,12 +242,23 @@ func TestApplyBootConfirmRollback(t *testing.T) {
 	}
 	t.Log(res.Message)
 	st, _ = d.sys.Status()
-	if st.NextBoot != SlotA || st.Entry(SlotB).State != Bad {
+	if st.NextBoot != SlotA || st.Entry(SlotB).State != Bad || st.Entry(SlotA).State != Trial {
 		t.Fatalf("status after rollback: %+v", st)
+	}
+	// Not restarted yet: the running slot was rolled back from, so
+	// nothing is installed and nothing is confirmed.
+	if _, err := d.sys.Apply(context.Background(), bundle, ApplyOptions{AllowDowngrade: true}); err == nil || !strings.Contains(err.Error(), "restart first") {
+		t.Errorf("Apply after a rollback without restart: %v", err)
+	}
+	if res, err := d.sys.MarkGood(context.Background()); err != nil || !strings.Contains(res.Message, "nothing to confirm") {
+		t.Errorf("MarkGood after a rollback without restart: %v, %v", res, err)
 	}
 	d.boot(t, v1, SlotA)
 	if _, err := d.sys.Rollback(); err == nil {
 		t.Error("rolled back to a slot that is out of tries")
+	}
+	if _, err := d.sys.MarkGood(context.Background()); err != nil {
+		t.Fatalf("MarkGood after the rollback: %v", err)
 	}
 
 	// Update again, and let every trial boot fail: systemd-boot counts b
@@ -273,6 +284,7 @@ func TestApplyRefusesBadBundles(t *testing.T) {
 	dir := t.TempDir()
 	key := newSigner(t, dir, "update")
 	other := newSigner(t, dir, "someone-else")
+	v0 := newBuild(t, dir, "0", 48)
 	v1 := newBuild(t, dir, "1", 64)
 	v2 := newBuild(t, dir, "2", 96)
 	good := filepath.Join(dir, "v2.sru")
@@ -316,22 +328,37 @@ func TestApplyRefusesBadBundles(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d := newDisk(t, key)
 			d.install(t, v1, SlotA)
+			d.install(t, v0, SlotB) // the version to roll back to
 			d.boot(t, v1, SlotA)
+			before, _ := os.ReadFile(filepath.Join(d.sys.PartDir, "sr-root-b"))
 			_, err := d.sys.Apply(context.Background(), mk(), ApplyOptions{})
 			if err == nil {
 				t.Fatal("Apply accepted it")
 			}
 			t.Logf("refused: %v", err)
-			// Nothing boots but slot a.
-			if files := d.entryFiles(t); !slices.Equal(files, []string{"strongroom-a.efi"}) {
+			// Both slots and their entries are as they were.
+			if files := d.entryFiles(t); !slices.Equal(files, []string{"strongroom-a.efi", "strongroom-b.efi"}) {
 				t.Errorf("entries after a refused update: %q", files)
+			}
+			if after, _ := os.ReadFile(filepath.Join(d.sys.PartDir, "sr-root-b")); !bytes.Equal(before, after) {
+				t.Error("a refused bundle changed slot b")
 			}
 		})
 	}
 
-	// A slot that reads back differently from what was written (a bad
-	// disk) is never given a boot entry.
+	// No entry for the running slot (a damaged ESP): removing the other
+	// slot's entry would leave nothing to boot.
 	d := newDisk(t, key)
+	d.install(t, v0, SlotB)
+	d.boot(t, v1, SlotA)
+	if _, err := d.sys.Apply(context.Background(), good, ApplyOptions{}); err == nil || !strings.Contains(err.Error(), "no boot entry") {
+		t.Errorf("Apply without an entry for the running slot: %v", err)
+	}
+	if files := d.entryFiles(t); !slices.Equal(files, []string{"strongroom-b.efi"}) {
+		t.Errorf("entries: %q", files)
+	}
+
+	d = newDisk(t, key)
 	d.install(t, v1, SlotA)
 	d.boot(t, v1, SlotA)
 	short := filepath.Join(d.sys.PartDir, "sr-root-b")
@@ -377,5 +404,34 @@ func TestNotAppliance(t *testing.T) {
 	os.WriteFile(s.Cmdline, []byte("BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro\n"), 0o644)
 	if _, err := s.Status(); !errors.Is(err, ErrNotAppliance) {
 		t.Errorf("Status on a plain machine: %v", err)
+	}
+}
+
+// An explicit downgrade must boot next even though systemd-boot prefers
+// the newer version: the running entry steps back; if the old version then
+// fails every try, both are out of tries and the newer boots again.
+func TestDowngradeBootsNext(t *testing.T) {
+	requireTools(t)
+	dir := t.TempDir()
+	key := newSigner(t, dir, "update")
+	v1 := newBuild(t, dir, "1", 32)
+	v2 := newBuild(t, dir, "2", 40)
+	d := newDisk(t, key)
+	d.install(t, v2, SlotA)
+	d.boot(t, v2, SlotA)
+	old := filepath.Join(dir, "v1.sru")
+	v1.pack(t, key, old)
+	if _, err := d.sys.Apply(context.Background(), old, ApplyOptions{AllowDowngrade: true}); err != nil {
+		t.Fatalf("downgrade: %v", err)
+	}
+	st, _ := d.sys.Status()
+	if st.NextBoot != SlotB {
+		t.Fatalf("after a downgrade the next boot is %s (%q), want b", st.NextBoot, d.entryFiles(t))
+	}
+	for i := 0; i < 3; i++ {
+		d.boot(t, v1, SlotB) // every try fails before MarkGood
+	}
+	if st, _ = d.sys.Status(); st.NextBoot != SlotA {
+		t.Fatalf("after 3 failed tries of the downgrade the next boot is %s (%q), want a", st.NextBoot, d.entryFiles(t))
 	}
 }

@@ -117,7 +117,7 @@ func (s *System) Status() (*Status, error) {
 	if st.Entries, err = readEntries(s.ESP); err != nil {
 		return nil, err
 	}
-	if e := st.Entry(st.Slot); e != nil && e.State != Good {
+	if e := st.Entry(st.Slot); e != nil && e.State == Trial {
 		st.Trial = true
 	}
 	if len(st.Entries) > 0 {
@@ -164,14 +164,31 @@ func (s *System) Apply(ctx context.Context, path string, o ApplyOptions) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	if st.Trial {
+	// The other slot's entry is removed below: the running slot's entry
+	// must be one that boots this system, or a failed update would leave
+	// nothing bootable.
+	cur := st.Entry(st.Slot)
+	switch {
+	case cur == nil:
+		return nil, fmt.Errorf("the running slot %s has no boot entry on the EFI system partition (%s): installing into slot %s now could leave nothing to boot; reinstall the appliance image", st.Slot, filepath.Join(s.ESP, entriesDir), st.Slot.Other())
+	case cur.State == Trial:
 		return nil, fmt.Errorf("slot %s (version %s) is still on trial: it has not been confirmed healthy yet; wait for strongroom-boot-ok.service (strongroom update mark-good) or roll back first", st.Slot, st.ImageVersion)
+	case cur.State == Bad:
+		return nil, fmt.Errorf("slot %s (version %s) was rolled back from or failed its trial: restart first (slot %s boots), then update from there", st.Slot, st.ImageVersion, st.Slot.Other())
+	case cur.RootHash != "" && st.RootHash != "" && cur.RootHash != st.RootHash:
+		return nil, fmt.Errorf("the boot entry of the running slot %s names root hash %s, the running system has %s: the EFI system partition does not match what runs; reinstall the appliance image", st.Slot, cur.RootHash, st.RootHash)
 	}
 	cert, err := LoadCertificate(s.Cert)
 	if err != nil {
 		return nil, err
 	}
+	// A first pass reads the whole bundle and checks every file against
+	// the signed manifest, so that a damaged or incomplete copy is refused
+	// before the other slot (the version to roll back to) is touched.
 	progress(Progress{Step: "checking the bundle's signature"})
+	if err := checkBundle(path, cert, progress); err != nil {
+		return nil, err
+	}
 	b, err := OpenBundle(path, cert)
 	if err != nil {
 		return nil, err
@@ -228,8 +245,8 @@ func (s *System) Apply(ctx context.Context, path string, o ApplyOptions) (*Resul
 			}
 			step := fmt.Sprintf("writing %s to slot %s", f.Name, target)
 			if err := writeDevice(ctx, dst, r, func(n int64) { progress(Progress{Step: step, Done: n, Total: f.Size}) }); err != nil {
-				if errors.Is(err, io.ErrUnexpectedEOF) {
-					return nil, fmt.Errorf("the bundle ends inside %s (an incomplete copy?); slot %s was left without a boot entry: %w", f.Name, target, err)
+				if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errPayload) {
+					return nil, fmt.Errorf("the bundle changed while it was being installed (%w); slot %s was left without a boot entry, slot %s boots as before", err, target, st.Slot)
 				}
 				return nil, fmt.Errorf("write %s: %w", dst, err)
 			}
@@ -260,6 +277,15 @@ func (s *System) Apply(ctx context.Context, path string, o ApplyOptions) (*Resul
 	name := entryName(target, s.tries())
 	if err := durable.WriteFile(filepath.Join(s.ESP, entriesDir, name), uki, 0o600); err != nil {
 		return nil, fmt.Errorf("write boot entry: %w", err)
+	}
+	// systemd-boot prefers the newest version: an older (or the same)
+	// version only boots next when the running entry steps back. Should
+	// the new slot then fail every try, both entries are out of tries and
+	// the newer, running one boots again.
+	if after, err := s.Status(); err == nil && after.NextBoot != target {
+		if err := renameSync(filepath.Join(s.ESP, entriesDir), cur.File, entryName(st.Slot, 0)); err != nil {
+			return nil, fmt.Errorf("make slot %s boot next: %w", target, err)
+		}
 	}
 	return &Result{Slot: target, ImageVersion: m.ImageVersion, Message: fmt.Sprintf(
 		"version %s is in slot %s and verified; it boots at the next restart, on trial: unless it is healthy within %d boots, slot %s (version %s) boots again",
@@ -337,6 +363,12 @@ func (s *System) Rollback() (*Result, error) {
 		return nil, fmt.Errorf("the running slot %s has no boot entry", st.Slot)
 	}
 	dir := filepath.Join(s.ESP, entriesDir)
+	// The slot rolled back to boots on trial too: should it no longer
+	// come up, both entries run out of tries and the newer one, which
+	// worked, boots again.
+	if err := renameSync(dir, other.File, entryName(other.Slot, s.tries())); err != nil {
+		return nil, err
+	}
 	if err := renameSync(dir, cur.File, entryName(st.Slot, 0)); err != nil {
 		return nil, err
 	}
@@ -345,21 +377,27 @@ func (s *System) Rollback() (*Result, error) {
 		other.Slot, other.ImageVersion, st.Slot, st.ImageVersion)}, nil
 }
 
+// ErrUnhealthy is returned by MarkGood when a trial boot did not become
+// healthy: the only failure for which the machine should restart and let
+// the boot loader count the try.
+var ErrUnhealthy = errors.New("trial boot not healthy")
+
 // MarkGood confirms a trial boot: when the running slot's entry still has
-// a boot counter, it waits for Healthy and then removes the counter. It
-// does nothing on a confirmed boot.
+// tries left, it waits for Healthy and then removes the counter. It does
+// nothing on a confirmed boot, or when the running slot was rolled back
+// from (its entry is out of tries) in the meantime.
 func (s *System) MarkGood(ctx context.Context) (*Result, error) {
 	st, err := s.Status()
 	if err != nil {
 		return nil, err
 	}
 	cur := st.Entry(st.Slot)
-	if cur == nil || cur.State == Good {
-		return &Result{Slot: st.Slot, ImageVersion: st.ImageVersion, Message: fmt.Sprintf("slot %s (version %s) is already confirmed", st.Slot, st.ImageVersion)}, nil
+	if cur == nil || cur.State != Trial {
+		return &Result{Slot: st.Slot, ImageVersion: st.ImageVersion, Message: fmt.Sprintf("slot %s (version %s) is not on trial: nothing to confirm", st.Slot, st.ImageVersion)}, nil
 	}
 	if s.Healthy != nil {
 		if err := s.Healthy(ctx); err != nil {
-			return nil, fmt.Errorf("slot %s (version %s) is on trial and not healthy: %w", st.Slot, st.ImageVersion, err)
+			return nil, fmt.Errorf("slot %s (version %s) is on trial and %w: %w", st.Slot, st.ImageVersion, ErrUnhealthy, err)
 		}
 	}
 	unlock, err := s.lock()
@@ -367,6 +405,13 @@ func (s *System) MarkGood(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	defer unlock()
+	// The console may have rolled back while the check ran.
+	if st, err = s.Status(); err != nil {
+		return nil, err
+	}
+	if cur = st.Entry(st.Slot); cur == nil || cur.State != Trial {
+		return &Result{Slot: st.Slot, ImageVersion: st.ImageVersion, Message: fmt.Sprintf("slot %s (version %s) left its trial while it was checked (rolled back?): not confirmed", st.Slot, st.ImageVersion)}, nil
+	}
 	if err := renameSync(filepath.Join(s.ESP, entriesDir), cur.File, entryName(st.Slot, -1)); err != nil {
 		return nil, err
 	}
@@ -439,7 +484,11 @@ func (s *System) removeEntries(slot Slot) error {
 		return err
 	}
 	for _, de := range des {
-		if sl, _, _, ok := parseEntryName(de.Name()); ok && sl == slot {
+		name := de.Name()
+		if tmp, ok := strings.CutSuffix(name, ".tmp"); ok {
+			name = tmp // a temporary left by an interrupted entry write
+		}
+		if sl, _, _, ok := parseEntryName(name); ok && sl == slot {
 			if err := os.Remove(filepath.Join(dir, de.Name())); err != nil {
 				return fmt.Errorf("remove the old entry of slot %s: %w", slot, err)
 			}

@@ -55,13 +55,16 @@ func ReadKernelImage(r io.ReaderAt) (*KernelImage, error) {
 // Param returns the value of key=value on the command line, or "".
 func (k *KernelImage) Param(key string) string { return cmdlineParam(k.Cmdline, key) }
 
+// cmdlineParam returns the value of the last key=value on the command line
+// (the kernel and systemd take the last one too), or "".
 func cmdlineParam(cmdline, key string) string {
+	v := ""
 	for _, f := range strings.Fields(cmdline) {
-		if v, ok := strings.CutPrefix(f, key+"="); ok {
-			return v
+		if x, ok := strings.CutPrefix(f, key+"="); ok {
+			v = x
 		}
 	}
-	return ""
+	return v
 }
 
 // parseOSRelease reads KEY=VALUE lines (os-release(5)); quotes are
@@ -97,6 +100,9 @@ func checkKernelImage(k *KernelImage, slot Slot, rootHash, imageVersion string) 
 	}
 	if want := "/dev/disk/by-partlabel/sr-root-" + string(slot); k.Param("systemd.verity_root_data") != want {
 		return fmt.Errorf("kernel image for slot %s mounts %q, want %s", slot, k.Param("systemd.verity_root_data"), want)
+	}
+	if want := "/dev/disk/by-partlabel/sr-verity-" + string(slot); k.Param("systemd.verity_root_hash") != want {
+		return fmt.Errorf("kernel image for slot %s takes its hash tree from %q, want %s", slot, k.Param("systemd.verity_root_hash"), want)
 	}
 	if imageVersion != "" && k.OSRel["IMAGE_VERSION"] != imageVersion {
 		return fmt.Errorf("kernel image for slot %s is version %q, want %s", slot, k.OSRel["IMAGE_VERSION"], imageVersion)

@@ -87,12 +87,12 @@ kernel image, and only then adds the boot entry. Restart to boot it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w := cmd.ErrOrStderr()
 			last := ""
-			var lastPct int64 = -1
+			var lastPct int64 = -10
 			res, err := osupdate.NewSystem().Apply(cmd.Context(), args[0], osupdate.ApplyOptions{
 				AllowDowngrade: downgrade,
 				Progress: func(p osupdate.Progress) {
 					if p.Step != last {
-						last, lastPct = p.Step, -1
+						last, lastPct = p.Step, -10
 						fmt.Fprintln(w, p.Step)
 					}
 					if p.Total > 0 {
@@ -141,14 +141,22 @@ func newUpdateMarkGoodCmd() *cobra.Command {
 		Short: "Confirm a trial boot once the agent answers (run by strongroom-boot-ok.service)",
 		Long: `On a boot of a freshly installed slot, mark-good waits until the agent answers
 on its socket (when the appliance is configured) and then removes the boot
-counter, so the slot stays. It exits non-zero when the agent does not answer
-in time; the unit then restarts the machine and the boot loader counts the
-attempt. On a confirmed slot it does nothing.`,
+counter, so the slot stays. It exits non-zero only when a trial boot's agent
+does not answer in time; the unit then restarts the machine and the boot
+loader counts the attempt. On a confirmed slot it does nothing; other errors
+are reported and exit 0.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sys := osupdate.NewSystem()
 			sys.Healthy = func(ctx context.Context) error { return agentAnswers(ctx, configPath, wait) }
 			res, err := sys.MarkGood(cmd.Context())
+			if err != nil && !errors.Is(err, osupdate.ErrUnhealthy) {
+				// Only an unhealthy trial boot may make the unit fail
+				// (and restart the machine): any other error here would
+				// restart a confirmed system over and over.
+				fmt.Fprintln(cmd.ErrOrStderr(), "mark-good:", err)
+				return nil
+			}
 			if err != nil {
 				return err
 			}
