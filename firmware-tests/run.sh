@@ -633,6 +633,14 @@ if [[ " $TESTS " == *" update "* ]]; then
 								if wait_os a "$IMAGE_VERSION" "$READY_DEADLINE"; then
 									pass "update: rolled back: slot A runs version $IMAGE_VERSION again $(($(date +%s) - t1))s after the restart; entries: $(entries)"
 									[[ " $(entries)" == *" strongroom-b+0.efi "* ]] || upd_fail "slot B's entry is not out of tries after the rollback: $(entries)"
+									# Slot A came back on trial (three tries) and is
+									# confirmed like any other trial boot.
+									if conf=$(wait_serial 'slot a .* confirmed after [0-9]+ boot attempt' 360); then
+										sleep 3
+										pass "update: slot A confirmed after the rollback (${conf##*: }); entries: $(entries)"
+									else
+										upd_fail "slot A was not confirmed after the rollback; entries: $(entries)"
+									fi
 								else
 									upd_fail "slot A did not come back after the rollback ($(grep '^strongroom_os_info' "$W/update-metrics.txt" 2>/dev/null))"
 								fi
