@@ -133,13 +133,6 @@ func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 // prefersImmutableIDs reports whether a request asked for immutable item
 // IDs in one of its Prefer headers.
 func prefersImmutableIDs(r *http.Request) bool {
-	for _, h := range r.Header.Values("Prefer") {
-		for _, part := range strings.Split(h, ",") {
-			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if ok && strings.EqualFold(k, "IdType") && strings.EqualFold(strings.Trim(v, `"`), "ImmutableId") {
-				return true
-			}
-		}
-	}
-	return false
+	v, ok := preference(r, "IdType")
+	return ok && strings.EqualFold(v, "ImmutableId")
 }

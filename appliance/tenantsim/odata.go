@@ -34,17 +34,27 @@ func pageSize(r *http.Request, def, limit int) (int, *graphError) {
 }
 
 func preferMaxPageSize(r *http.Request) int {
-	for _, h := range r.Header.Values("Prefer") {
-		for _, part := range strings.Split(h, ",") {
-			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if ok && strings.EqualFold(k, "odata.maxpagesize") {
-				if n, err := strconv.Atoi(strings.Trim(v, `"`)); err == nil && n > 0 {
-					return n
-				}
-			}
+	if v, ok := preference(r, "odata.maxpagesize"); ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			return n
 		}
 	}
 	return 0
+}
+
+// preference returns the value of a key=value preference in the request's
+// Prefer headers (several headers, or several preferences separated by
+// commas in one), unquoted; keys compare case-insensitively.
+func preference(r *http.Request, key string) (string, bool) {
+	for _, h := range r.Header.Values("Prefer") {
+		for _, part := range strings.Split(h, ",") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && strings.EqualFold(k, key) {
+				return strings.Trim(v, `"`), true
+			}
+		}
+	}
+	return "", false
 }
 
 // selectFields parses $select; nil means all fields.
