@@ -155,15 +155,11 @@ func (s *System) Apply(ctx context.Context, path string, o ApplyOptions) (*Resul
 	if progress == nil {
 		progress = func(Progress) {}
 	}
-	unlock, err := s.lock()
+	st, unlock, err := s.lockedStatus()
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	st, err := s.Status()
-	if err != nil {
-		return nil, err
-	}
 	// The other slot's entry is removed below: the running slot's entry
 	// must be one that boots this system, or a failed update would leave
 	// nothing bootable.
@@ -337,15 +333,11 @@ func (s *System) verifySlot(target Slot, rootHash string, size int64, progress f
 // entry as out of tries. The running system is not changed until the
 // restart.
 func (s *System) Rollback() (*Result, error) {
-	unlock, err := s.lock()
+	st, unlock, err := s.lockedStatus()
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	st, err := s.Status()
-	if err != nil {
-		return nil, err
-	}
 	other := st.Entry(st.Slot.Other())
 	if other == nil {
 		return nil, fmt.Errorf("slot %s holds no other version to roll back to", st.Slot.Other())
@@ -400,15 +392,12 @@ func (s *System) MarkGood(ctx context.Context) (*Result, error) {
 			return nil, fmt.Errorf("slot %s (version %s) is on trial and %w: %w", st.Slot, st.ImageVersion, ErrUnhealthy, err)
 		}
 	}
-	unlock, err := s.lock()
+	// The console may have rolled back while the check ran.
+	st, unlock, err := s.lockedStatus()
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	// The console may have rolled back while the check ran.
-	if st, err = s.Status(); err != nil {
-		return nil, err
-	}
 	if cur = st.Entry(st.Slot); cur == nil || cur.State != Trial {
 		return &Result{Slot: st.Slot, ImageVersion: st.ImageVersion, Message: fmt.Sprintf("slot %s (version %s) left its trial while it was checked (rolled back?): not confirmed", st.Slot, st.ImageVersion)}, nil
 	}
@@ -475,6 +464,21 @@ func (s *System) lock() (func(), error) {
 		return nil, errors.New("another update or rollback is running")
 	}
 	return func() { f.Close() }, nil
+}
+
+// lockedStatus takes the lock and reads the status under it; unlock must
+// be called when err is nil.
+func (s *System) lockedStatus() (*Status, func(), error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := s.Status()
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return st, unlock, nil
 }
 
 func (s *System) removeEntries(slot Slot) error {
