@@ -56,6 +56,10 @@ func (a *Agent) SetRetention(ctx context.Context, rollback, audit time.Duration)
 	if rollback <= 0 || audit < rollback {
 		return nil, fmt.Errorf("retention: rollback must be positive and audit at least as long as rollback")
 	}
+	if audit > config.MaxDuration {
+		// The configuration would not load again with it.
+		return nil, fmt.Errorf("retention: audit %s is more than 100 years: give at most 100y", audit)
+	}
 	a.jobMu.Lock()
 	defer a.jobMu.Unlock()
 	old := a.cfg.Retention

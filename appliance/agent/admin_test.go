@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,11 @@ func TestAgentRetentionOnlyGrows(t *testing.T) {
 	}
 	if _, err := a.SetRetention(ctx, 30*day, day); err == nil {
 		t.Fatal("audit shorter than rollback was accepted")
+	}
+	// More than 100 years would be saved, and the configuration would then
+	// not load again.
+	if _, err := a.SetRetention(ctx, 30*day, 101*365*day); err == nil || !strings.Contains(err.Error(), "more than 100 years") {
+		t.Fatalf("audit of 101 years: %v, want a refusal", err)
 	}
 }
 

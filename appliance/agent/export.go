@@ -12,6 +12,7 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/export"
+	"github.com/strongroom/strongroom/storage/safefs"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -33,7 +34,9 @@ type ExportReport struct {
 
 // Export writes the selected items below req.Dest: messages as EML files,
 // one mbox file per folder, or a Maildir++ tree; contacts as one VCF per
-// contact folder; events as one ICS per calendar.
+// contact folder; events as one ICS per calendar. No symbolic link below
+// req.Dest is followed: one in the way stops the export with an error
+// naming it.
 func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, error) {
 	a.vmu.RLock()
 	defer a.vmu.RUnlock()
@@ -55,6 +58,13 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 	if err := os.MkdirAll(req.Dest, 0o750); err != nil {
 		return nil, fmt.Errorf("export destination: %w", err)
 	}
+	// Below the destination nothing is trusted: a symbolic link there is
+	// an error, never followed.
+	root, err := safefs.OpenRoot(req.Dest)
+	if err != nil {
+		return nil, fmt.Errorf("export destination: %w", err)
+	}
+	defer root.Close()
 	rep := &ExportReport{Snapshot: snap.ID, Format: req.Format}
 	read := func(it vault.Item) ([]byte, error) {
 		var buf bytes.Buffer
@@ -85,8 +95,8 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 		group := byFolder[folder]
 		switch req.Format {
 		case "eml":
-			dir := filepath.Join(req.Dest, safePath(folder))
-			if err := os.MkdirAll(dir, 0o750); err != nil {
+			dir := safePath(folder)
+			if err := root.MkdirAll(dir, 0o750); err != nil {
 				return rep, err
 			}
 			for _, it := range group {
@@ -94,8 +104,9 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 				if err != nil {
 					return rep, err
 				}
-				name := filepath.Join(dir, safeName(it.Meta[catalog.MetaSubject])+" ["+safeName(shortID(it.Meta[catalog.MetaItemID]))+"].eml")
-				f, err := os.Create(name)
+				rel := filepath.Join(dir, safeName(it.Meta[catalog.MetaSubject])+" ["+safeName(shortID(it.Meta[catalog.MetaItemID]))+"].eml")
+				name := filepath.Join(req.Dest, rel)
+				f, err := root.Create(rel)
 				if err != nil {
 					return rep, err
 				}
@@ -111,9 +122,12 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 				rep.Bytes += int64(len(data))
 			}
 		case "mbox":
-			name := filepath.Join(req.Dest, safePath(folder)+".mbox")
-			os.MkdirAll(filepath.Dir(name), 0o750)
-			f, err := os.Create(name)
+			rel := safePath(folder) + ".mbox"
+			name := filepath.Join(req.Dest, rel)
+			if err := root.MkdirAll(filepath.Dir(rel), 0o750); err != nil {
+				return rep, err
+			}
+			f, err := root.Create(rel)
 			if err != nil {
 				return rep, err
 			}
@@ -139,7 +153,7 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 			}
 			rep.Files = append(rep.Files, name)
 		case "maildir":
-			md, err := export.NewMaildir(export.FolderDir(req.Dest, folder))
+			md, err := export.NewMaildir(root, export.FolderDir(".", folder))
 			if err != nil {
 				return rep, err
 			}
@@ -166,8 +180,11 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 				rep.Items++
 				rep.Bytes += int64(len(data))
 			}
-			name := filepath.Join(req.Dest, safePath(folder)+"."+req.Format)
-			os.MkdirAll(filepath.Dir(name), 0o750)
+			rel := safePath(folder) + "." + req.Format
+			name := filepath.Join(req.Dest, rel)
+			if err := root.MkdirAll(filepath.Dir(rel), 0o750); err != nil {
+				return rep, err
+			}
 			var out bytes.Buffer
 			if req.Format == "vcf" {
 				if err := export.WriteVCF(&out, docs); err != nil {
@@ -180,7 +197,7 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 				}
 				out.Write(ics)
 			}
-			if err := os.WriteFile(name, out.Bytes(), 0o640); err != nil {
+			if err := root.WriteFile(rel, out.Bytes(), 0o640); err != nil {
 				return rep, err
 			}
 			rep.Files = append(rep.Files, name)

@@ -55,7 +55,7 @@ func TestAgentConcurrentJobs(t *testing.T) {
 	go func() { _, err := a.Backup(ctx, agent.BackupRequest{}); done <- err }()
 	<-held
 	victim := firstMailboxUser(sim)
-	if _, err := a.Restore(ctx, agent.RestoreRequest{Selection: agent.Selection{User: victim.UPN, Kind: "mail", Folder: "Inbox"},
+	if _, err := a.Restore(ctx, agent.RestoreRequest{Selection: agent.Selection{Snapshot: "latest", User: victim.UPN, Kind: "mail", Folder: "Inbox"},
 		TargetFolder: "Restored during backup"}); err != nil {
 		t.Fatal(err)
 	}

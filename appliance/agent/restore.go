@@ -3,15 +3,16 @@ package agent
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
+	"github.com/strongroom/strongroom/storage/safefs"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -58,10 +59,15 @@ func (s Selection) match(it vault.Item) bool {
 	return true
 }
 
+// ErrNoSnapshot refuses a restore or export that names no snapshot: an
+// empty ID is a mistake (an unset variable, an empty argument), not
+// a request for the latest backup.
+var ErrNoSnapshot = errors.New("no snapshot given: name one (see 'strongroom snapshots') or say 'latest'")
+
 // resolve finds the snapshot and the selected items.
 func (a *Agent) resolve(sel Selection) (vault.Snapshot, []vault.Item, error) {
-	if sel.Snapshot == "" {
-		sel.Snapshot = "latest"
+	if strings.TrimSpace(sel.Snapshot) == "" {
+		return vault.Snapshot{}, nil, ErrNoSnapshot
 	}
 	if sel.Kind != "" && kindOf[sel.Kind] == "" {
 		return vault.Snapshot{}, nil, fmt.Errorf("kind %q: use mail, contacts or calendar", sel.Kind)
@@ -220,13 +226,18 @@ func (a *Agent) RestoreTest(ctx context.Context, sample int) (*RestoreTestReport
 		return nil, err
 	}
 	defer os.RemoveAll(scratch)
+	root, err := safefs.OpenRoot(scratch)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
 	rep := &RestoreTestReport{Snapshot: latest.ID, At: a.v.Clock().Now(), OK: true}
 	for i, it := range pool {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		p := filepath.Join(scratch, fmt.Sprintf("%06d", i))
-		f, err := os.Create(p)
+		p := fmt.Sprintf("%06d", i)
+		f, err := root.Create(p)
 		if err == nil {
 			err = a.v.WriteItem(f, it) // checks size and content hash
 			if cerr := f.Close(); err == nil {
@@ -234,7 +245,7 @@ func (a *Agent) RestoreTest(ctx context.Context, sample int) (*RestoreTestReport
 			}
 		}
 		if err == nil {
-			if fi, serr := os.Stat(p); serr != nil || fi.Size() != it.Size {
+			if fi, serr := root.Lstat(p); serr != nil || fi.Size() != it.Size {
 				err = fmt.Errorf("scratch copy has the wrong size")
 			}
 		}

@@ -22,7 +22,9 @@
 //     the message date. FolderDir maps an Exchange folder path onto the
 //     Maildir++ layout (Inbox is the root; "Inbox/Signed Contracts" becomes
 //     ".Inbox.Signed Contracts"; names are stored in modified UTF-7 like
-//     Courier and Dovecot do).
+//     Courier and Dovecot do). The writer makes every file through a Dir
+//     the caller opened on the export's destination; the agent's refuses
+//     to follow any symbolic link below it.
 //   - vCard: ContactToVCard writes vCard 4.0 (RFC 6350) with FN, N,
 //     NICKNAME, EMAIL, TEL with TYPE, ORG, TITLE, ADR, BDAY, NOTE, REV and
 //     UID; WriteVCF concatenates cards.

@@ -17,30 +17,52 @@ import (
 	"unicode/utf16"
 )
 
+// Dir is a directory that the writers here resolve names beneath. The
+// agent passes a *safefs.Dir (package storage/safefs), which also refuses
+// every symbolic link below it, so that what already lies in an export's
+// destination cannot redirect a write; an *os.Root fits as well.
+type Dir interface {
+	Name() string
+	MkdirAll(name string, perm os.FileMode) error
+	OpenFile(name string, flag int, perm os.FileMode) (*os.File, error)
+	Chtimes(name string, atime, mtime time.Time) error
+	Link(oldname, newname string) error
+	Rename(oldname, newname string) error
+	Remove(name string) error
+	Lstat(name string) (os.FileInfo, error)
+}
+
 // MaildirWriter delivers messages into one Maildir folder. It is safe for
 // concurrent use.
 type MaildirWriter struct {
-	dir string
-	mu  sync.Mutex
-	seq uint64
+	root Dir
+	dir  string // the folder, relative to root
+	mu   sync.Mutex
+	seq  uint64
 }
 
-// NewMaildir creates dir with its cur, new and tmp subdirectories (when
-// they do not exist yet) and returns a writer into it.
-func NewMaildir(dir string) (*MaildirWriter, error) {
-	if dir == "" {
-		return nil, errors.New("export: empty maildir path")
+// NewMaildir creates the folder dir below root ("" or "." for root itself)
+// with its cur, new and tmp subdirectories (when they do not exist yet) and
+// returns a writer into it. Every file operation goes through root.
+func NewMaildir(root Dir, dir string) (*MaildirWriter, error) {
+	if root == nil {
+		return nil, errors.New("export: no maildir root directory")
 	}
+	if dir == "" {
+		dir = "."
+	}
+	dir = filepath.Clean(dir)
 	for _, sub := range []string{"cur", "new", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+		if err := root.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("export: maildir: %w", err)
 		}
 	}
-	return &MaildirWriter{dir: dir}, nil
+	return &MaildirWriter{root: root, dir: dir}, nil
 }
 
-// Dir returns the folder's directory.
-func (m *MaildirWriter) Dir() string { return m.dir }
+// Dir returns the folder's directory: the root's path joined with the
+// folder.
+func (m *MaildirWriter) Dir() string { return filepath.Join(m.root.Name(), m.dir) }
 
 // Add stores one message in cur/ with the given Maildir flags (such as "S"
 // for seen, "FS" for flagged and seen; letters are sorted and deduplicated)
@@ -65,6 +87,7 @@ func (m *MaildirWriter) add(mime []byte, flags string, date time.Time) (string, 
 		date = time.Now()
 	}
 	data := bytes.ReplaceAll(mime, []byte("\r\n"), []byte("\n"))
+	root := m.root
 
 	for attempt := 0; ; attempt++ {
 		m.mu.Lock()
@@ -79,57 +102,58 @@ func (m *MaildirWriter) add(mime []byte, flags string, date time.Time) (string, 
 			"_" + hex.EncodeToString(rnd[:]) + ".strongroom"
 		tmp := filepath.Join(m.dir, "tmp", base)
 		final := filepath.Join(m.dir, "cur", base+":2,"+fl)
+		finalPath := filepath.Join(root.Name(), final)
 
-		if err := writeSynced(tmp, data); err != nil {
+		if err := writeSynced(root, tmp, data); err != nil {
 			if errors.Is(err, os.ErrExist) && attempt < 5 {
 				continue
 			}
 			return "", fmt.Errorf("export: maildir: %w", err)
 		}
-		if err := os.Chtimes(tmp, date, date); err != nil {
-			os.Remove(tmp)
+		if err := root.Chtimes(tmp, date, date); err != nil {
+			root.Remove(tmp)
 			return "", fmt.Errorf("export: maildir: %w", err)
 		}
 		// A hard link never replaces an existing file; fall back to
 		// rename where the file system has no links.
-		err := os.Link(tmp, final)
+		err := root.Link(tmp, final)
 		if err == nil {
-			os.Remove(tmp)
-			return final, nil
+			root.Remove(tmp)
+			return finalPath, nil
 		}
 		if errors.Is(err, os.ErrExist) && attempt < 5 {
-			os.Remove(tmp)
+			root.Remove(tmp)
 			continue
 		}
-		if _, statErr := os.Lstat(final); statErr == nil {
-			os.Remove(tmp)
-			return "", fmt.Errorf("export: maildir: %s exists", final)
+		if _, statErr := root.Lstat(final); statErr == nil {
+			root.Remove(tmp)
+			return "", fmt.Errorf("export: maildir: %s exists", finalPath)
 		}
-		if err := os.Rename(tmp, final); err != nil {
-			os.Remove(tmp)
+		if err := root.Rename(tmp, final); err != nil {
+			root.Remove(tmp)
 			return "", fmt.Errorf("export: maildir: %w", err)
 		}
-		return final, nil
+		return finalPath, nil
 	}
 }
 
-func writeSynced(name string, data []byte) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+func writeSynced(root Dir, name string, data []byte) error {
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		os.Remove(name)
+		root.Remove(name)
 		return err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		os.Remove(name)
+		root.Remove(name)
 		return err
 	}
 	if err := f.Close(); err != nil {
-		os.Remove(name)
+		root.Remove(name)
 		return err
 	}
 	return nil

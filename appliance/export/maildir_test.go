@@ -13,12 +13,26 @@ import (
 
 var maildirName = regexp.MustCompile(`^([0-9]+)\.([0-9]+)_([0-9a-f]{12})\.strongroom:2,([A-Za-z]*)$`)
 
+// openRoot opens dir as the root the Maildir writer works beneath.
+func openRoot(t *testing.T, dir string) *os.Root {
+	t.Helper()
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
 func TestMaildir(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "mail")
-	md, err := NewMaildir(dir)
+	md, err := NewMaildir(openRoot(t, root), "mail")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if md.Dir() != dir {
+		t.Errorf("Dir() = %q, want %q", md.Dir(), dir)
 	}
 	for _, sub := range []string{"cur", "new", "tmp"} {
 		if fi, err := os.Stat(filepath.Join(dir, sub)); err != nil || !fi.IsDir() {
@@ -91,7 +105,7 @@ func TestMaildir(t *testing.T) {
 }
 
 func TestMaildirRejects(t *testing.T) {
-	md, err := NewMaildir(t.TempDir())
+	md, err := NewMaildir(openRoot(t, t.TempDir()), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,16 +117,19 @@ func TestMaildirRejects(t *testing.T) {
 	if err := md.Add(nil, "S", time.Now()); err == nil {
 		t.Error("empty message accepted")
 	}
-	if _, err := NewMaildir(""); err == nil {
-		t.Error("empty path accepted")
+	if _, err := NewMaildir(nil, "x"); err == nil {
+		t.Error("no root accepted")
 	}
 }
 
 func TestMaildirConcurrentUnique(t *testing.T) {
 	dir := t.TempDir()
-	md, err := NewMaildir(dir)
+	md, err := NewMaildir(openRoot(t, dir), ".")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if md.Dir() != dir {
+		t.Errorf("Dir() = %q, want %q", md.Dir(), dir)
 	}
 	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	var wg sync.WaitGroup
@@ -137,6 +154,30 @@ func TestMaildirConcurrentUnique(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(dir, "cur"))
 	if len(entries) != n {
 		t.Fatalf("%d files for %d messages with the same date", len(entries), n)
+	}
+}
+
+// TestMaildirStaysBeneathRoot: every file operation goes through the root,
+// so a symbolic link planted in the folder (here tmp/, pointing outside)
+// cannot carry a message out of it. (The agent's root, a *safefs.Dir,
+// refuses the link outright; an *os.Root refuses it as it leaves the root.)
+func TestMaildirStaysBeneathRoot(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "box"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "box", "tmp")); err != nil {
+		t.Fatal(err)
+	}
+	md, err := NewMaildir(openRoot(t, root), "box")
+	if err == nil {
+		err = md.Add([]byte(testMessages[0].raw), "S", time.Now())
+	}
+	if err == nil {
+		t.Fatal("a Maildir whose tmp/ links outside the root took a message")
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Fatalf("%d files were written outside the root", len(ents))
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/strongroom/strongroom/storage/compress"
 	"github.com/strongroom/strongroom/storage/keys"
+	"github.com/strongroom/strongroom/storage/safefs"
 	"github.com/strongroom/strongroom/storage/segment"
 )
 
@@ -118,40 +119,47 @@ type RestoreStats struct {
 	Bytes int64 `json:"bytes"`
 }
 
-// safeJoin maps an item path below dest, refusing anything that would
-// escape it.
-func safeJoin(dest, p string) (string, error) {
+// safeRel maps an item path to a relative name below the restore
+// destination, refusing anything that would escape it.
+func safeRel(p string) (string, error) {
 	clean := path.Clean("/" + p)
 	if clean == "/" || strings.Contains(p, "\x00") {
 		return "", fmt.Errorf("item path %q cannot be restored as a file", p)
 	}
-	return filepath.Join(dest, filepath.FromSlash(clean[1:])), nil
+	return filepath.FromSlash(clean[1:]), nil
 }
 
 // Restore writes the items of a snapshot (those under prefix, "" for all)
-// as files below dest, with their modes and modification times.
+// as files below dest, with their modes and modification times. dest is
+// created when missing; below it no symbolic link is followed: one in the
+// way of an item stops the restore with an error naming it.
 func (v *Vault) Restore(s Snapshot, prefix, dest string, progress func(RestoreStats)) (RestoreStats, error) {
 	var st RestoreStats
 	if err := os.MkdirAll(dest, 0o750); err != nil {
 		return st, fmt.Errorf("restore destination: %w", err)
 	}
+	root, err := safefs.OpenRoot(dest)
+	if err != nil {
+		return st, fmt.Errorf("restore destination: %w", err)
+	}
+	defer root.Close()
 	prefix = strings.Trim(prefix, "/")
-	err := v.EachItem(s, func(it Item) error {
+	err = v.EachItem(s, func(it Item) error {
 		if prefix != "" && it.Path != prefix && !strings.HasPrefix(it.Path, prefix+"/") {
 			return nil
 		}
-		target, err := safeJoin(dest, it.Path)
+		target, err := safeRel(it.Path)
 		if err != nil {
 			return err
 		}
-		if err := os.MkdirAll(filepath.Dir(target), 0o750); err != nil {
-			return err
+		if err := root.MkdirAll(filepath.Dir(target), 0o750); err != nil {
+			return fmt.Errorf("restore %s: %w", it.Path, err)
 		}
 		mode := os.FileMode(it.Mode).Perm()
 		if mode == 0 {
 			mode = 0o640
 		}
-		f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+		f, err := root.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 		if err != nil {
 			return fmt.Errorf("restore %s: %w", it.Path, err)
 		}
@@ -168,7 +176,7 @@ func (v *Vault) Restore(s Snapshot, prefix, dest string, progress func(RestoreSt
 		}
 		if it.ModTime != 0 {
 			t := time.Unix(0, it.ModTime)
-			os.Chtimes(target, t, t)
+			root.Chtimes(target, t, t)
 		}
 		st.Items++
 		st.Bytes += it.Size

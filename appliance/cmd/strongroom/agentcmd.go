@@ -228,7 +228,7 @@ func newLsCmd() *cobra.Command {
   strongroom ls latest
   strongroom ls latest alice@contoso.com/Mail/Inbox
 SNAPSHOT is an id, a unique prefix, or "latest".`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: snapshotFirst(cobra.RangeArgs(1, 2)),
 		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service) error {
 			dir := ""
 			if len(args) == 2 {
@@ -265,6 +265,9 @@ func newFindCmd() *cobra.Command {
 		Use:   "find",
 		Short: "Search a restore point by user, folder, subject, sender and date",
 		Args:  cobra.NoArgs,
+		PreRunE: func(*cobra.Command, []string) error {
+			return snapshotArg(snapshot, "strongroom snapshots")
+		},
 		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service) error {
 			var err error
 			if q.After, err = parseDay(after); err != nil {
@@ -318,6 +321,17 @@ func parseDay(s string) (time.Time, error) {
 	return t, nil
 }
 
+// snapshotFirst checks the positional arguments with check and then
+// refuses an empty SNAPSHOT, the first of them.
+func snapshotFirst(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return err
+		}
+		return snapshotArg(args[0], "strongroom snapshots")
+	}
+}
+
 // selectionFlags name what to restore or export.
 func selectionFlags(cmd *cobra.Command, s *agent.Selection) {
 	fl := cmd.Flags()
@@ -339,7 +353,7 @@ folder structure beneath it. Uses the restore app's credentials when the
 configuration has restore_app.
   strongroom restore latest --user alice@contoso.com --folder "Inbox/Signed Contracts"
   strongroom restore 20261126T0200 --user alice@contoso.com --target-user bob@contoso.com`,
-		Args: cobra.ExactArgs(1),
+		Args: snapshotFirst(cobra.ExactArgs(1)),
 		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service) error {
 			req.Snapshot = args[0]
 			rep, err := svc.Restore(cmd.Context(), req)
@@ -378,7 +392,7 @@ func newExportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export SNAPSHOT --format eml|mbox|maildir|vcf|ics --dest DIR",
 		Short: "Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS",
-		Args:  cobra.ExactArgs(1),
+		Args:  snapshotFirst(cobra.ExactArgs(1)),
 		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service) error {
 			req.Snapshot = args[0]
 			rep, err := svc.Export(cmd.Context(), req)

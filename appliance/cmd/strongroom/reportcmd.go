@@ -25,7 +25,7 @@ func newDeleteCmd() *cobra.Command {
 		Long: `Deleting a restore point before its retain-until is refused, whoever asks,
 and the refusal is counted in strongroom_retention_refusals_total. After it,
 expiry is done by the warden (strongroom warden expire), never by the agent.`,
-		Args: cobra.ExactArgs(1),
+		Args: snapshotFirst(cobra.ExactArgs(1)),
 		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service) error {
 			return svc.DeleteSnapshot(cmd.Context(), args[0])
 		}),
