@@ -154,8 +154,11 @@ for _ in $(seq 50); do [ -s "$W/sim.yaml" ] && break; sleep 0.2; done
 	echo "ca_file: /etc/strongroom/sim-ca.pem"
 	echo "metrics_listen: 0.0.0.0:9464"
 	echo "api_socket: /run/strongroom/agent.sock"
-	echo "vault: {disks: [/srv/strongroom/disk1, /srv/strongroom/disk2, /srv/strongroom/disk3, /srv/strongroom/disk4], key_file: /etc/strongroom/recovery.key, state_dir: /var/lib/strongroom/state}"
+	echo "vault: {disks: [/srv/strongroom/disk1, /srv/strongroom/disk2, /srv/strongroom/disk3, /srv/strongroom/disk4], key_file: /etc/strongroom/recovery.key, state_dir: /var/lib/strongroom/state, warden_dir: /var/lib/strongroom-warden}"
 } >"$W/state/config/strongroom.yaml"
+# No warden/ on this state partition (as on one made by an older image):
+# systemd-tmpfiles creates it for the strongroom-warden user at boot, before
+# it is bind-mounted on /var/lib/strongroom-warden.
 chown -R 800:800 "$W/state" "$W/d1" "$W/d2" "$W/d3" "$W/d4"
 chown 0:800 "$W/state/config" "$W/state/config"/*
 chmod 0750 "$W/state/config"

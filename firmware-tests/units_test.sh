@@ -8,10 +8,15 @@
 #     boot-ok unit must score at most 1.5 (--threshold=15), and the score of
 #     each is printed;
 #   - a few facts the design depends on (console replaces getty@tty1, the
-#     warden has no network and only CAP_LINUX_IMMUTABLE, the agent starts
-#     after the warden and the disks, and restarts on failure; the boot-ok
-#     unit runs `update mark-good` after the agent with the ESP mounted and
-#     reboots when it fails; the console may write the ESP);
+#     warden has no network, runs as its own user strongroom-warden (801, not
+#     in group strongroom) with exactly CAP_LINUX_IMMUTABLE, CAP_FOWNER and
+#     CAP_DAC_OVERRIDE, keeps its state in /var/lib/strongroom-warden (a bind
+#     mount of warden/ on the state partition) which the agent can read but
+#     not write, the agent has no capabilities and cannot see other users'
+#     processes, starts after the warden and the disks, and restarts on
+#     failure; the boot-ok unit runs `update mark-good` after the agent with
+#     the ESP mounted and reboots when it fails; the console may write the
+#     ESP and the warden's directory);
 #   - strongroom-boot-ok.service (root with CAP_DAC_OVERRIDE only, writes
 #     /efi, no network) is held to the same 1.5.
 # Needs systemd >= 252 (Debian 12). Exit status 0 when everything passes.
@@ -79,12 +84,78 @@ echo "== design facts"
 prop() { # unit key -> all values of key, space separated
 	sed -n "s/^$2=//p" "$units/$1" | tr '\n' ' ' | sed 's/ *$//'
 }
-[ "$(prop strongroom-warden.service CapabilityBoundingSet)" = "CAP_LINUX_IMMUTABLE" ] || bad "warden bounding set"
-[ "$(prop strongroom-warden.service PrivateNetwork)" = "yes" ] || bad "warden has network"
-[ "$(prop strongroom-warden.service RestrictAddressFamilies)" = "AF_UNIX" ] || bad "warden address families"
-[ -z "$(prop strongroom-agent.service CapabilityBoundingSet)" ] || bad "agent has capabilities"
-[ "$(prop strongroom-agent.service User)" = "strongroom" ] || bad "agent user"
-[ "$(prop strongroom-agent.service Restart)" = "on-failure" ] || bad "agent restart"
+words() { tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ' | sed 's/ *$//'; }
+# covers LIST PATH: does one of the paths in LIST (optional "-" prefix) hold
+# PATH, as itself or as a directory above it?
+covers() {
+	local p
+	for p in $1; do
+		p=${p#-}
+		p=${p%/}
+		[ "$2" = "$p" ] || [ "${2#"$p"/}" != "$2" ] && return 0
+	done
+	return 1
+}
+# The warden: its own user and group, three capabilities, no network, its
+# own state directory.
+w=strongroom-warden.service
+wardir=/var/lib/strongroom-warden
+wardsrc=/var/lib/strongroom/warden
+warden_caps="CAP_DAC_OVERRIDE CAP_FOWNER CAP_LINUX_IMMUTABLE"
+[ "$(prop $w User)" = "strongroom-warden" ] || bad "warden User is '$(prop $w User)', not strongroom-warden"
+[ "$(prop $w Group)" = "strongroom-warden" ] || bad "warden Group is '$(prop $w Group)', not strongroom-warden"
+[ -z "$(prop $w DynamicUser)" ] || bad "warden must not use DynamicUser (its state and the vault's flags outlive the unit)"
+! prop $w SupplementaryGroups | grep -qw strongroom || bad "warden is in group strongroom"
+[ "$(prop $w CapabilityBoundingSet | words)" = "$warden_caps" ] || bad "warden bounding set is '$(prop $w CapabilityBoundingSet)', not $warden_caps"
+[ "$(prop $w AmbientCapabilities | words)" = "$warden_caps" ] || bad "warden ambient set is '$(prop $w AmbientCapabilities)', not $warden_caps"
+[ "$(prop $w NoNewPrivileges)" = "yes" ] || bad "warden NoNewPrivileges"
+[ "$(prop $w PrivateNetwork)" = "yes" ] || bad "warden has network"
+[ "$(prop $w RestrictAddressFamilies)" = "AF_UNIX" ] || bad "warden address families"
+[ "$(prop $w ProtectProc)" = "invisible" ] || bad "warden ProtectProc"
+[ "$(prop $w ProcSubset)" = "pid" ] || bad "warden ProcSubset"
+[ "$(prop $w PrivateUsers)" = "no" ] || bad "warden PrivateUsers must be no (its capabilities act on the agent's files)"
+[ "$(prop $w StateDirectory)" = "strongroom-warden" ] || bad "warden StateDirectory is '$(prop $w StateDirectory)'"
+[ "$(prop $w StateDirectoryMode)" = "0755" ] || bad "warden StateDirectoryMode (the agent reads clock.json and status.json)"
+[ "$(prop $w UMask)" = "0022" ] || bad "warden UMask (status.json, clock.json readable)"
+prop $w RequiresMountsFor | grep -qw -- "$wardir" || bad "warden does not require the mount of $wardir"
+! covers "$(prop $w ReadWritePaths)" /var/lib/strongroom/config || bad "warden may write the configuration"
+# The agent: no capabilities, cannot see or signal other users' processes,
+# and may read but not write the warden's directory (under either path).
+a=strongroom-agent.service
+[ "$(prop $a User)" = "strongroom" ] || bad "agent user"
+[ -z "$(prop $a CapabilityBoundingSet)" ] || bad "agent has capabilities"
+[ -z "$(prop $a AmbientCapabilities)" ] || bad "agent has ambient capabilities"
+[ "$(prop $a NoNewPrivileges)" = "yes" ] || bad "agent NoNewPrivileges"
+[ "$(prop $a ProtectProc)" = "invisible" ] || bad "agent ProtectProc"
+[ "$(prop $a ProtectSystem)" = "strict" ] || bad "agent ProtectSystem"
+[ -z "$(prop $a StateDirectory)" ] || bad "agent StateDirectory (makes a directory writable)"
+! covers "$(prop $a ReadWritePaths)" "$wardir" || bad "agent ReadWritePaths covers $wardir"
+prop $a ReadOnlyPaths | grep -qw -- "-$wardir" || bad "agent has no ReadOnlyPaths=-$wardir"
+if covers "$(prop $a ReadWritePaths)" "$wardsrc"; then
+	prop $a ReadOnlyPaths | grep -qw -- "-$wardsrc" || bad "agent may write $wardsrc (the bind mount's source)"
+fi
+prop $a RequiresMountsFor | grep -qw -- "$wardir" || bad "agent does not require the mount of $wardir"
+# The console confirms clock jumps with a request in the warden's directory.
+covers "$(prop strongroom-console.service ReadWritePaths)" "$wardir" || bad "console cannot write $wardir"
+# Users: fixed ids, the warden's own group.
+sysusers="$here/systemd/strongroom.sysusers"
+grep -Eq '^u[[:space:]]+strongroom[[:space:]]+800:800[[:space:]]' "$sysusers" || bad "sysusers: strongroom is not 800:800"
+grep -Eq '^g[[:space:]]+strongroom-warden[[:space:]]+801[[:space:]]*$' "$sysusers" || bad "sysusers: no group strongroom-warden 801"
+grep -Eq '^u[[:space:]]+strongroom-warden[[:space:]]+801:801[[:space:]]' "$sysusers" || bad "sysusers: strongroom-warden is not 801:801"
+! grep -Eq '^m[[:space:]]+strongroom-warden[[:space:]]+strongroom[[:space:]]*$' "$sysusers" || bad "sysusers: strongroom-warden is a member of strongroom"
+# Its directory lives on the state partition: made by tmpfiles, bind-mounted
+# (the mount unit the generator made from fstab).
+grep -Eq "^d[[:space:]]+$wardsrc[[:space:]]+0755[[:space:]]+strongroom-warden[[:space:]]+strongroom-warden[[:space:]]" "$here/systemd/strongroom.tmpfiles" ||
+	bad "tmpfiles: no 'd $wardsrc 0755 strongroom-warden strongroom-warden'"
+wmount="$root/etc/systemd/system/$(systemd-escape -p --suffix=mount "$wardir")"
+if [ -f "$wmount" ]; then
+	grep -q "^What=$wardsrc$" "$wmount" || bad "$wardir is not a bind mount of $wardsrc"
+	grep -q '^Options=.*\bbind\b' "$wmount" || bad "$wardir: not a bind mount"
+	grep -q '^After=.*systemd-tmpfiles-setup.service' "$wmount" || bad "$wardir mounted before tmpfiles made its source"
+else
+	bad "fstab has no mount for $wardir (it would be on the /var tmpfs)"
+fi
+[ "$(prop $a Restart)" = "on-failure" ] || bad "agent restart"
 prop strongroom-agent.service After | grep -q strongroom-warden.service || bad "agent not after warden"
 prop strongroom-agent.service After | grep -q strongroom-disks.target || bad "agent not after disks"
 prop strongroom-console.service Conflicts | grep -q getty@tty1.service || bad "console does not replace getty@tty1"

@@ -230,6 +230,14 @@ install -D -m 0644 "$SB_CERT" "$root/usr/share/strongroom/update-signing.pem"
 
 # Users from sysusers.d (fixed ids), now: /etc is read-only at run time.
 systemd-sysusers --root="$root" >/dev/null
+# sysusers quietly picks another id when a fixed one is taken; the state
+# partition and the data disks (and the warden's separation from the agent)
+# depend on these.
+for u in strongroom:800:800 strongroom-warden:801:801; do
+	grep -q "^${u%%:*}:x:${u#*:}:" "$root/etc/passwd" ||
+		die "user ${u%%:*} is not ${u#*:} (uid:gid) in the root: $(grep "^${u%%:*}:" "$root/etc/passwd" || echo missing)"
+	grep -q "^${u%%:*}:x:${u##*:}:" "$root/etc/group" || die "group ${u%%:*} is not ${u##*:} in the root"
+done
 # An empty machine-id: systemd makes a transient one at boot on a read-only /.
 : >"$root/etc/machine-id"
 rm -f "$root/var/lib/dbus/machine-id"
@@ -451,12 +459,14 @@ esp_free_bytes=$(mdir -i "$esp" ::/ 2>/dev/null | sed -n 's/ bytes free.*//p' | 
 
 state="$work/state.img"
 statedir="$work/state"
-mkdir -p "$statedir/config" "$statedir/state" "$statedir/network"
+mkdir -p "$statedir/config" "$statedir/state" "$statedir/network" "$statedir/warden"
 chown 800:800 "$statedir" "$statedir/state"
 chown 0:800 "$statedir/config"
+chown 801:801 "$statedir/warden"
 chmod 0751 "$statedir"
 chmod 0750 "$statedir/config"
 chmod 0700 "$statedir/state"
+chmod 0755 "$statedir/warden"
 rm -f "$state"
 E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mke2fs -q -t ext4 -L sr-state -U 5354524e-0000-4000-8000-000000000003 \
 	-E hash_seed=5354524e-0000-4000-8000-000000000004,root_owner=800:800 -d "$statedir" "$state" "${STATE_MB}M"
