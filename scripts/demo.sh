@@ -98,9 +98,14 @@ rc=0
 "$SR" vault delete "${D[@]}" "$snap" || rc=$?
 echo "(delete exit code $rc: refused)"
 
-step "warden: make the sealed files immutable"
+step "warden: seal files immutable, directories append-only, record them in its ledger"
 if "$SR" warden seal "${D[@]}"; then
 	find "$T/disk1/segments" -type f | head -n 2 | xargs -r lsattr || true
+	lsattr -d "$T/disk1" "$T/disk1/snapshots" "$T/disk1/segments" || true
+	rc=0
+	mv "$T/disk1/snapshots" "$T/disk1/hidden" 2>/dev/null || rc=$?
+	echo "(hiding snapshots/ from the warden: exit code $rc: refused)"
+	"$SR" warden status "${D[@]}"
 else
 	echo "(this file system or process cannot set the immutable flag; skipped)"
 fi

@@ -96,7 +96,7 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := vault.OpenWhenFree(vault.Options{Disks: cfg.Vault.Disks, Key: rk, StateDir: cfg.Vault.StateDir}, o.WaitForVault)
+	v, err := vault.OpenWhenFree(vault.Options{Disks: cfg.Vault.Disks, Key: rk, StateDir: cfg.Vault.StateDir, WardenDir: cfg.Vault.WardenDir}, o.WaitForVault)
 	if err != nil {
 		return nil, err
 	}

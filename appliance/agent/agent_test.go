@@ -19,6 +19,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
+	"github.com/strongroom/strongroom/storage/immutable"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -29,6 +30,7 @@ func newAgent(t *testing.T, users int, simCfg tenantsim.Config) (*tenantsim.Sim,
 	simCfg.Users, simCfg.Seed = users, 11
 	sim := tenantsim.NewTest(t, simCfg)
 	dir := t.TempDir()
+	t.Cleanup(func() { immutable.ClearTree(dir) }) // sealed by a warden
 	var disks []string
 	for i := 0; i < 4; i++ {
 		d := filepath.Join(dir, fmt.Sprintf("disk%d", i))

@@ -38,7 +38,7 @@ func (a *Agent) handOver(ctx context.Context) (bool, error) {
 		rk, err := keys.ReadRecoveryKeyFile(a.keyFile)
 		if err == nil {
 			var v *vault.Vault
-			v, err = vault.OpenWhenFree(vault.Options{Disks: a.cfg.Vault.Disks, Key: rk, StateDir: a.cfg.Vault.StateDir}, time.Minute)
+			v, err = vault.OpenWhenFree(vault.Options{Disks: a.cfg.Vault.Disks, Key: rk, StateDir: a.cfg.Vault.StateDir, WardenDir: a.cfg.Vault.WardenDir}, time.Minute)
 			if err == nil {
 				a.v = v
 				break

@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/vault"
+	"github.com/strongroom/strongroom/storage/warden"
 )
 
 // TestAgentHandsVaultToWarden guards that expiry can run while the agent
@@ -40,17 +40,17 @@ func TestAgentHandsVaultToWarden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := vault.RequestHandover(cfg.Vault.Disks); err != nil {
+	w, err := warden.Open(warden.Options{Disks: cfg.Vault.Disks, Key: rk, Dir: vault.DefaultWardenDir(cfg.Vault.Disks, cfg.Vault.StateDir, cfg.Vault.WardenDir), HandoverWait: 30 * time.Second})
+	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := vault.OpenWhenFree(vault.Options{Disks: cfg.Vault.Disks, Key: rk}, 30*time.Second)
-	if err != nil {
-		vault.EndHandover(cfg.Vault.Disks)
-		t.Fatalf("the warden did not get the vault from the running agent: %v", err)
+	defer w.Close()
+	// The agent backed up before any warden ran: its first start has no
+	// clock state to go on, and an operator confirms the time once.
+	if err := w.Confirm("test"); err != nil {
+		t.Fatal(err)
 	}
-	rep, err := v.Expire()
-	v.Close()
-	vault.EndHandover(cfg.Vault.Disks)
+	rep, err := w.Expire()
 	if err != nil || len(rep.Snapshots) != 1 {
 		t.Fatalf("expire while the agent runs: %+v, %v; want the one expired restore point removed", rep, err)
 	}
@@ -68,7 +68,7 @@ func TestAgentHandsVaultToWarden(t *testing.T) {
 	if _, nodes, err := a.List(ctx, "latest", ""); err == nil {
 		t.Fatalf("browsing after expiry still finds a restore point: %+v", nodes)
 	}
-	if _, err := os.Stat(filepath.Join(cfg.Vault.Disks[0], "warden.request")); !os.IsNotExist(err) {
+	if vault.HandoverRequested(cfg.Vault.Disks) {
 		t.Fatalf("hand-over request left behind: %v", err)
 	}
 	cancel()

@@ -123,7 +123,10 @@ func alerts(st *Status) []string {
 		out = append(out, "last restore test failed")
 	}
 	if st.Vault.Clock.JumpPending {
-		out = append(out, "clock jumped forward: expiry frozen until the time is confirmed")
+		out = append(out, "trusted clock frozen ("+st.Vault.Clock.Reason+"): expiry waits until the time is confirmed at the console")
+	}
+	for _, a := range st.Vault.WardenAlerts {
+		out = append(out, "warden: "+a)
 	}
 	return out
 }
@@ -168,11 +171,14 @@ func (a *Agent) Snapshots(ctx context.Context) ([]SnapshotSummary, error) {
 	return out, nil
 }
 
-// ConfirmClock accepts the current wall time after a forward jump.
+// ErrClockNotAgents is what the agent answers when asked to confirm the
+// trusted clock: the clock belongs to the warden, and only an operator at
+// the console (root) confirms it.
+var ErrClockNotAgents = errors.New("the agent cannot confirm the trusted clock: it belongs to the warden; confirm at the appliance console (key c) or run 'strongroom warden confirm' as root")
+
+// ConfirmClock refuses: see ErrClockNotAgents.
 func (a *Agent) ConfirmClock(ctx context.Context) error {
-	a.vmu.RLock()
-	defer a.vmu.RUnlock()
-	return a.v.Clock().Confirm()
+	return ErrClockNotAgents
 }
 
 // DeleteSnapshot asks to delete a restore point. Before its retain-until

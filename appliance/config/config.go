@@ -10,6 +10,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -59,6 +60,9 @@ type Vault struct {
 	Disks    []string `yaml:"disks"`
 	KeyFile  string   `yaml:"key_file"`
 	StateDir string   `yaml:"state_dir,omitempty"`
+	// WardenDir is the warden's state directory (trusted clock, ledger,
+	// status); the agent only reads the clock and status there.
+	WardenDir string `yaml:"warden_dir,omitempty"`
 }
 
 // Schedule says how often the agent works.
@@ -83,23 +87,43 @@ type Duration time.Duration
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// ParseDuration reads Go durations plus the d and y suffixes.
+// MaxDuration is the longest duration ParseDuration accepts: 100 years of
+// 365 days. Longer ones are mistakes, and beyond about 292 years they no
+// longer fit a time.Duration.
+const MaxDuration = 100 * 365 * 24 * time.Hour
+
+// ParseDuration reads Go durations plus the d and y suffixes. The duration
+// must be more than zero and at most MaxDuration (100y).
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "y": 365 * 24 * time.Hour} {
 		if n, ok := strings.CutSuffix(s, suffix); ok {
 			f, err := strconv.ParseFloat(n, 64)
-			if err != nil || f < 0 {
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 				return 0, fmt.Errorf("duration %q: want a number before %q", s, suffix)
 			}
-			return time.Duration(f * float64(unit)), nil
+			// Check in floating point: the conversion of an out-of-range
+			// value to time.Duration is undefined (it gave year 0001).
+			return durationInRange(s, f*float64(unit))
 		}
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("duration %q: use forms like 90m, 4h, 30d or 7y", s)
+		return 0, fmt.Errorf("duration %q: use forms like 90m, 4h, 30d or 7y (at most 100y)", s)
 	}
-	return d, nil
+	return durationInRange(s, float64(d))
+}
+
+// durationInRange returns ns nanoseconds as a duration when that is more
+// than zero and at most MaxDuration.
+func durationInRange(s string, ns float64) (time.Duration, error) {
+	switch {
+	case ns <= 0:
+		return 0, fmt.Errorf("duration %q: must be longer than zero", s)
+	case ns > float64(MaxDuration):
+		return 0, fmt.Errorf("duration %q is more than 100 years: give at most 100y (36500d)", s)
+	}
+	return time.Duration(ns), nil
 }
 
 // UnmarshalYAML reads a duration string.
@@ -165,6 +189,7 @@ func (c *Config) resolve(base string) {
 	}
 	c.Vault.KeyFile = rel(c.Vault.KeyFile)
 	c.Vault.StateDir = rel(c.Vault.StateDir)
+	c.Vault.WardenDir = rel(c.Vault.WardenDir)
 	if c.APISocket != "" {
 		c.APISocket = rel(c.APISocket)
 	}

@@ -158,6 +158,7 @@ var wantAlerts = []string{
 	"StrongroomUnprotectedUsers",
 	"StrongroomVaultDegraded",
 	"StrongroomVaultStatusError",
+	"StrongroomWardenAlert",
 }
 
 // TestRulesAlertsComplete guards that every alert exists and tells the

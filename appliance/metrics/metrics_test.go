@@ -144,6 +144,7 @@ var wantNames = []string{
 	"strongroom_vault_stored_bytes",
 	"strongroom_vault_unique_bytes",
 	"strongroom_vault_used_bytes",
+	"strongroom_warden_alerts",
 }
 
 // gatheredNames returns the sorted metric family names reg exports.

@@ -48,14 +48,16 @@ var (
 	descLocked   = vaultDesc("locked_snapshots", "Snapshots whose retain-until lies in the future.")
 	descError    = vaultDesc("scrape_error", "1 if reading the vault status failed on this scrape, else 0.")
 	descJump     = prometheus.NewDesc(prometheus.BuildFQName(Namespace, "clock", "jump_pending"),
-		"1 if the compliance clock saw a forward jump of the wall time that awaits confirmation; expiry is paused meanwhile.", nil, nil)
+		"1 if the compliance clock is frozen (a forward jump of the wall time, or a lost clock state) and awaits confirmation; expiry is paused meanwhile.", nil, nil)
+	descWarden = prometheus.NewDesc(prometheus.BuildFQName(Namespace, "warden", "alerts"),
+		"Alerts the warden published (tampering, a frozen clock, a rebuilt ledger, a failed round), or 1 when it published no status.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (c *VaultCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descCapacity, descUsed, descStored, descUnique, descLogical, descDedup,
-		descDisks, descDiskUp, descDegraded, descSnaps, descLocked, descError, descJump,
+		descDisks, descDiskUp, descDegraded, descSnaps, descLocked, descError, descJump, descWarden,
 	} {
 		ch <- d
 	}
@@ -104,4 +106,5 @@ func (c *VaultCollector) Collect(ch chan<- prometheus.Metric) {
 		jump = 1
 	}
 	gauge(descJump, jump)
+	gauge(descWarden, float64(len(st.WardenAlerts)))
 }

@@ -38,11 +38,12 @@ func TestVaultCollectorReportsMissingDiskAndDegradedSegments(t *testing.T) {
 		Snapshots:        30,
 		LockedSnapshots:  28,
 		Clock:            clock.Status{JumpPending: true},
+		WardenAlerts:     []string{"disk /srv/d3: snapshots/ is missing or not a directory (moved, removed or replaced)"},
 	}
 	calls := 0
 	c := metrics.NewVaultCollector(func() (vault.Status, error) { calls++; return st, nil })
 	want := `
-# HELP strongroom_clock_jump_pending 1 if the compliance clock saw a forward jump of the wall time that awaits confirmation; expiry is paused meanwhile.
+# HELP strongroom_clock_jump_pending 1 if the compliance clock is frozen (a forward jump of the wall time, or a lost clock state) and awaits confirmation; expiry is paused meanwhile.
 # TYPE strongroom_clock_jump_pending gauge
 strongroom_clock_jump_pending 1
 # HELP strongroom_vault_capacity_bytes Usable capacity of the vault: raw capacity of its disks times K/(K+M).
@@ -85,6 +86,9 @@ strongroom_vault_unique_bytes 9.66367641600e+11
 # HELP strongroom_vault_used_bytes Raw bytes of shard files on all disks, parity included.
 # TYPE strongroom_vault_used_bytes gauge
 strongroom_vault_used_bytes 1.099511627776e+12
+# HELP strongroom_warden_alerts Alerts the warden published (tampering, a frozen clock, a rebuilt ledger, a failed round), or 1 when it published no status.
+# TYPE strongroom_warden_alerts gauge
+strongroom_warden_alerts 1
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Error(err)

@@ -94,6 +94,10 @@ type Plan struct {
 	// StateDir is the vault's state directory; empty means the default
 	// (state/ on the first disk).
 	StateDir string
+	// WardenDir is the warden's state directory; empty means
+	// ApplianceWardenDir where the warden's user exists (the appliance),
+	// else the default (warden/ in the state directory).
+	WardenDir string
 	// Network is the network change; nil or Mode KeepNetwork changes
 	// nothing.
 	Network *NetworkPlan

@@ -166,7 +166,7 @@ const (
 	vaultLockFile  = "lock"
 )
 
-var vaultDirs = []string{"segments", "snapshots"}
+var vaultDirs = []string{"segments", "snapshots", "spool"}
 
 // discardVault removes a vault that setup created but never committed. It
 // checks each disk's label names vaultID first, so it cannot remove a

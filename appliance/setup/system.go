@@ -186,10 +186,14 @@ func commit(networkDir string, p Plan) error {
 			return fmt.Errorf("write network configuration: %w", err)
 		}
 	}
+	wardenDir := p.WardenDir
+	if _, err := user.Lookup(WardenUser); err == nil && wardenDir == "" {
+		wardenDir = ApplianceWardenDir
+	}
 	c := &config.Config{
 		TenantID: p.Tenant.TenantID, GraphBaseURL: p.Tenant.GraphBaseURL, AuthorityHost: p.Tenant.AuthorityHost, CAFile: p.Tenant.CAFile,
 		BackupApp: graph.App{ClientID: p.Tenant.ClientID, ClientSecret: p.Tenant.ClientSecret},
-		Vault:     config.Vault{Disks: p.Disks, KeyFile: p.KeyFile, StateDir: p.StateDir},
+		Vault:     config.Vault{Disks: p.Disks, KeyFile: p.KeyFile, StateDir: p.StateDir, WardenDir: wardenDir},
 		Schedule:  config.Schedule{Interval: config.Duration(p.Interval)},
 		Retention: config.Retention{Rollback: config.Duration(p.Rollback), Audit: config.Duration(p.Audit)},
 	}
@@ -228,6 +232,14 @@ func commit(networkDir string, p Plan) error {
 // ServiceUser is the account the agent runs as on the appliance
 // (systemd/strongroom.sysusers).
 const ServiceUser = "strongroom"
+
+// WardenUser is the account the warden runs as on the appliance, and
+// ApplianceWardenDir its state directory there (systemd/strongroom.sysusers,
+// strongroom-warden.service). Setup never hands it to the agent's user.
+const (
+	WardenUser         = "strongroom-warden"
+	ApplianceWardenDir = "/var/lib/strongroom-warden"
+)
 
 type ids struct{ uid, gid int }
 

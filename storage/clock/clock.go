@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -59,12 +60,43 @@ func MaxForwardJump(d time.Duration) Option {
 	}
 }
 
-// Floor returns an Option for when the state file is missing (lost with
-// the disk that held it, or deleted): the trusted time then starts from t,
-// the newest time the caller knows was once trusted, instead of from the
-// wall time, so a wall time more than the maximum forward jump ahead of t
-// is a forward jump awaiting confirmation. A zero t changes nothing.
-func Floor(t time.Time) Option { return func(c *Clock) { c.floor = t.Round(0).UTC() } }
+// Elapsed reads a monotonic clock that keeps counting through suspend:
+// which boot it belongs to, and the time since that boot began. Within one
+// boot it cannot be set by anyone, so it is the clock's witness of time
+// passing. [SystemElapsed] reads the kernel's.
+type Elapsed func() (boot string, since time.Duration)
+
+// SystemElapsed reads /proc/sys/kernel/random/boot_id and CLOCK_BOOTTIME.
+func SystemElapsed() (string, time.Duration) {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts)
+	b, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	return string(bytes.TrimSpace(b)), time.Duration(ts.Nano())
+}
+
+// Monotonic returns an Option that makes the clock advance, within one
+// boot, by the elapsed time e reads rather than by the wall time: setting
+// the system time then moves nothing, and a wall time that runs ahead of
+// the trusted time by more than the maximum forward jump freezes expiry
+// until confirmed. Across a reboot (another boot ID) the wall time is
+// taken, within the maximum forward jump, as the time the machine was off.
+func Monotonic(e Elapsed) Option { return func(c *Clock) { c.elapsed = e } }
+
+// Strict returns an Option for the warden, whose clock state is the only
+// record of the trusted time: a missing or unreadable state file is not
+// started over from the wall time but frozen, awaiting an operator's
+// confirmation. An unreadable file is kept beside, renamed
+// "<name>.unreadable-<time>". Without Strict, a missing file starts the
+// clock at the wall time and an unreadable one makes Open fail.
+func Strict() Option { return func(c *Clock) { c.strict = true } }
+
+// Reasons a clock is frozen, as Status reports them.
+const (
+	ReasonJump       = "jump"       // the wall time jumped ahead
+	ReasonAhead      = "ahead"      // the stored trusted time was far ahead of the wall time
+	ReasonMissing    = "missing"    // no state file (strict clocks only)
+	ReasonUnreadable = "unreadable" // a state file that cannot be decoded (strict clocks only)
+)
 
 // Status is a snapshot of a Clock, for operators and for the status API.
 type Status struct {
@@ -79,6 +111,12 @@ type Status struct {
 	Jump time.Duration `json:"jump_ns"`
 	// MaxForwardJump is the configured limit, in nanoseconds in JSON.
 	MaxForwardJump time.Duration `json:"max_forward_jump_ns"`
+	// Reason says why the clock is frozen (one of the Reason constants),
+	// empty when it is not.
+	Reason string `json:"reason,omitempty"`
+	// Witness is what advances the trusted time within a boot:
+	// "monotonic" or "wall".
+	Witness string `json:"witness,omitempty"`
 }
 
 // Clock is the trusted compliance clock backed by one state file. All of
@@ -87,14 +125,17 @@ type Clock struct {
 	path    string
 	src     Source
 	maxJump time.Duration
-	floor   time.Time // see Floor
+	elapsed Elapsed // see Monotonic; nil follows the wall time
+	strict  bool    // see Strict
 	lock    *os.File
 
 	mu        sync.Mutex
 	trusted   time.Time
 	pending   bool
-	ahead     bool      // the stored trusted time was far ahead of the wall clock at load
-	persisted time.Time // trusted time last written to the state file
+	reason    string        // why pending (Reason constants)
+	boot      string        // boot of the monotonic reading taken with trusted
+	since     time.Duration // monotonic reading taken with trusted
+	persisted time.Time     // trusted time last written to the state file
 	closed    bool
 	lastErr   error // last persistence error from Now, nil after a success
 }
@@ -141,16 +182,24 @@ func (c *Clock) load() error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		c.trusted = wallNow(c.src)
-		if !c.floor.IsZero() && (c.trusted.Before(c.floor) || c.trusted.Sub(c.floor) > c.maxJump) {
-			// Start from the floor: a wall time behind it waits, one far
-			// ahead of it is a forward jump awaiting confirmation.
-			c.trusted = c.floor
-			c.observe(wallNow(c.src))
+		if c.strict {
+			c.pending, c.reason = true, ReasonMissing
 		}
+		c.anchor()
 	case err != nil:
 		return fmt.Errorf("clock: read state file %s: %w", c.path, err)
 	default:
 		st, err := decodeState(data)
+		if err != nil && c.strict {
+			aside := c.path + ".unreadable-" + wallNow(c.src).Format("20060102T150405Z")
+			if rerr := os.Rename(c.path, aside); rerr != nil {
+				return fmt.Errorf("clock: state file %s cannot be used (%v) nor moved aside: %w", c.path, err, rerr)
+			}
+			c.trusted = wallNow(c.src)
+			c.pending, c.reason = true, ReasonUnreadable
+			c.anchor()
+			break
+		}
 		if err != nil {
 			return fmt.Errorf("clock: state file %s cannot be used (%v): %w; refusing to start. "+
 				"Restore the file from a backup, or, after checking that the system time is right, "+
@@ -158,13 +207,17 @@ func (c *Clock) load() error {
 				c.path, err, ErrCorrupt)
 		}
 		c.trusted = st.Trusted
-		c.pending = st.JumpPending
+		c.pending, c.reason = st.JumpPending, st.Reason
+		if c.pending && c.reason == "" {
+			c.reason = ReasonJump
+		}
+		c.boot, c.since = st.Boot, time.Duration(st.Since)
 		if wall := wallNow(c.src); c.trusted.Sub(wall) > c.maxJump {
 			// A trusted time far ahead of the wall clock was not reached
 			// by this clock's own small steps: the state file was written
 			// by someone else, to make retention expire early. Freeze
 			// expiry until an operator confirms the real time.
-			c.pending, c.ahead = true, true
+			c.pending, c.reason = true, ReasonAhead
 		}
 		c.observe(wallNow(c.src))
 	}
@@ -174,6 +227,14 @@ func (c *Clock) load() error {
 	return nil
 }
 
+// anchor records the monotonic reading that goes with the trusted time
+// now. c.mu must be held (or c not yet shared).
+func (c *Clock) anchor() {
+	if c.elapsed != nil {
+		c.boot, c.since = c.elapsed()
+	}
+}
+
 // wallNow reads src and drops the monotonic reading and the location, so
 // that comparisons use the wall time alone. (Two time.Now values compare by
 // their monotonic readings, which would hide a jump of the wall clock.)
@@ -181,19 +242,39 @@ func wallNow(src Source) time.Time {
 	return src().Round(0).UTC()
 }
 
-// observe advances the trusted time to wall or enters the jump pending
-// state. It reports whether the state file should be written now. c.mu must
-// be held.
+// observe advances the trusted time, by the monotonic witness within a
+// boot or else to wall, or enters the frozen state. It reports whether the
+// state file should be written now. c.mu must be held.
 func (c *Clock) observe(wall time.Time) (persist bool) {
+	if c.elapsed != nil {
+		boot, since := c.elapsed()
+		if boot != "" && boot == c.boot && since >= c.since {
+			if c.pending {
+				return false
+			}
+			c.trusted = c.trusted.Add(since - c.since)
+			c.since = since
+			if wall.Sub(c.trusted) > c.maxJump {
+				// The system time was set far ahead while running.
+				c.pending, c.reason = true, ReasonJump
+				return true
+			}
+			return c.trusted.Sub(c.persisted) >= persistEvery
+		}
+		// Another boot: the wall time tells how long the machine was
+		// off, within the maximum forward jump.
+		defer func() { c.boot, c.since = boot, since }()
+		persist = true
+	}
 	if c.pending || !wall.After(c.trusted) {
-		return false
+		return persist
 	}
 	if wall.Sub(c.trusted) > c.maxJump {
-		c.pending = true
+		c.pending, c.reason = true, ReasonJump
 		return true
 	}
 	c.trusted = wall
-	return c.trusted.Sub(c.persisted) >= persistEvery
+	return persist || c.trusted.Sub(c.persisted) >= persistEvery
 }
 
 // Now returns the trusted time. It never returns a time earlier than one it
@@ -223,12 +304,25 @@ func (c *Clock) ExpiryAllowed() (bool, string) {
 	if !c.pending {
 		return true, ""
 	}
-	if c.ahead {
-		return false, fmt.Sprintf("the stored trusted time (%s) is %s ahead of the wall clock (%s): the clock state may have been tampered with; "+
+	return false, c.frozenWhy(wall)
+}
+
+// frozenWhy says why the clock is frozen and what the operator must do.
+// c.mu must be held.
+func (c *Clock) frozenWhy(wall time.Time) string {
+	switch c.reason {
+	case ReasonAhead:
+		return fmt.Sprintf("the stored trusted time (%s) is %s ahead of the wall clock (%s): the clock state may have been tampered with; "+
 			"expiry is suspended until an operator checks the system time and confirms it",
 			c.trusted.Format(time.RFC3339), c.trusted.Sub(wall).Round(time.Second), wall.Format(time.RFC3339))
+	case ReasonMissing:
+		return fmt.Sprintf("the trusted clock's state %s is missing, so the time elapsed since it was last kept is unknown; "+
+			"expiry is suspended until an operator checks the system time (%s) and confirms it", c.path, wall.Format(time.RFC3339))
+	case ReasonUnreadable:
+		return fmt.Sprintf("the trusted clock's state %s could not be read (kept beside it as .unreadable-*); "+
+			"expiry is suspended until an operator checks the system time (%s) and confirms it", c.path, wall.Format(time.RFC3339))
 	}
-	return false, fmt.Sprintf("the wall clock (%s) is %s ahead of the last trusted time (%s), more than the %s allowed; "+
+	return fmt.Sprintf("the wall clock (%s) is %s ahead of the last trusted time (%s), more than the %s allowed; "+
 		"expiry is suspended until an operator checks the system time and confirms it",
 		wall.Format(time.RFC3339), wall.Sub(c.trusted).Round(time.Second), c.trusted.Format(time.RFC3339), c.maxJump)
 }
@@ -241,13 +335,21 @@ func (c *Clock) Status() Status {
 	if c.observe(wall) && !c.closed {
 		c.lastErr = c.persistLocked(c.trusted, c.pending)
 	}
-	return Status{
+	st := Status{
 		Trusted:        c.trusted,
 		Wall:           wall,
 		JumpPending:    c.pending,
 		Jump:           wall.Sub(c.trusted),
 		MaxForwardJump: c.maxJump,
+		Witness:        "wall",
 	}
+	if c.pending {
+		st.Reason = c.reason
+	}
+	if c.elapsed != nil {
+		st.Witness = "monotonic"
+	}
+	return st
 }
 
 // Confirm accepts the current wall time as trusted and ends the jump pending
@@ -266,15 +368,19 @@ func (c *Clock) Confirm() error {
 		return ErrNoJumpPending
 	}
 	next := c.trusted
-	if wall.After(next) || c.ahead {
-		// After a tampered-ahead state the operator confirms the wall
-		// time; stepping back is safe, it only keeps locks longer.
+	if wall.After(next) || c.reason != ReasonJump {
+		// After a tampered-ahead, missing or unreadable state the
+		// operator confirms the wall time; stepping back is safe, it
+		// only keeps locks longer.
 		next = wall
 	}
+	prevBoot, prevSince := c.boot, c.since
+	c.anchor()
 	if err := c.persistLocked(next, false); err != nil {
+		c.boot, c.since = prevBoot, prevSince
 		return err
 	}
-	c.trusted, c.pending, c.ahead = next, false, false
+	c.trusted, c.pending, c.reason = next, false, ""
 	return nil
 }
 
@@ -327,7 +433,11 @@ func (c *Clock) releaseLock() error {
 // persistLocked writes the given state and, on success, records it as
 // persisted. c.mu must be held.
 func (c *Clock) persistLocked(trusted time.Time, pending bool) error {
-	data, err := encodeState(state{Version: stateVersion, Trusted: trusted, JumpPending: pending})
+	st := state{Version: stateVersion, Trusted: trusted, JumpPending: pending, Boot: c.boot, Since: int64(c.since)}
+	if pending {
+		st.Reason = c.reason
+	}
+	data, err := encodeState(st)
 	if err != nil {
 		return fmt.Errorf("clock: encode state for %s: %w", c.path, err)
 	}

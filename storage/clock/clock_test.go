@@ -78,8 +78,8 @@ func TestOpenCreatesStateFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("state file mode = %v, want 0600", fi.Mode().Perm())
+	if fi.Mode().Perm() != 0o644 {
+		t.Errorf("state file mode = %v, want 0644 (the agent reads it, only the warden writes it)", fi.Mode().Perm())
 	}
 	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".clock.json.tmp-*"))
 	if len(leftovers) != 0 {
@@ -357,7 +357,7 @@ func TestOpenRefusesCorruptState(t *testing.T) {
 		{name: "empty file", content: ""},
 		{name: "truncated JSON", content: `{"version":1,"trusted":"2026-03-01T12:00:00Z"`},
 		{name: "not JSON", content: "\x00\x00\x00\x00"},
-		{name: "wrong version", content: `{"version":2,"trusted":"2026-03-01T12:00:00Z","jump_pending":false}`},
+		{name: "wrong version", content: `{"version":3,"trusted":"2026-03-01T12:00:00Z","jump_pending":false}`},
 		{name: "missing trusted", content: `{"version":1,"jump_pending":false}`},
 		{name: "zero trusted", content: `{"version":1,"trusted":"0001-01-01T00:00:00Z","jump_pending":false}`},
 		{name: "bad time", content: `{"version":1,"trusted":"yesterday","jump_pending":false}`},

@@ -11,8 +11,9 @@ import (
 	"time"
 )
 
-// stateVersion is the only state file format this package understands.
-const stateVersion = 1
+// stateVersion is the state file format this package writes; it also
+// reads version 1, which had no monotonic anchor and no reason.
+const stateVersion = 2
 
 // maxStateSize bounds how much of a state file is decoded; a real one is
 // well under 200 bytes.
@@ -23,6 +24,11 @@ type state struct {
 	Version     int       `json:"version"`
 	Trusted     time.Time `json:"trusted"`
 	JumpPending bool      `json:"jump_pending"`
+	Reason      string    `json:"reason,omitempty"`
+	// Boot and Since are the monotonic reading taken with Trusted (see
+	// Monotonic): the boot ID and the time since that boot, in ns.
+	Boot  string `json:"boot,omitempty"`
+	Since int64  `json:"since_ns,omitempty"`
 }
 
 // decodeState parses and checks a state file. It rejects unknown fields,
@@ -37,6 +43,9 @@ func decodeState(data []byte) (state, error) {
 		Version     *int       `json:"version"`
 		Trusted     *time.Time `json:"trusted"`
 		JumpPending *bool      `json:"jump_pending"`
+		Reason      string     `json:"reason"`
+		Boot        string     `json:"boot"`
+		Since       int64      `json:"since_ns"`
 	}
 	if err := dec.Decode(&st); err != nil {
 		return state{}, fmt.Errorf("invalid JSON: %w", err)
@@ -47,14 +56,22 @@ func decodeState(data []byte) (state, error) {
 	switch {
 	case st.Version == nil:
 		return state{}, errors.New("version is missing")
-	case *st.Version != stateVersion:
-		return state{}, fmt.Errorf("version %d is not the supported version %d", *st.Version, stateVersion)
+	case *st.Version != stateVersion && *st.Version != 1:
+		return state{}, fmt.Errorf("version %d is not a supported version (1 or %d)", *st.Version, stateVersion)
 	case st.Trusted == nil || st.Trusted.IsZero():
 		return state{}, errors.New("trusted time is missing")
 	case st.JumpPending == nil:
 		return state{}, errors.New("jump_pending is missing")
 	}
-	return state{Version: *st.Version, Trusted: st.Trusted.UTC(), JumpPending: *st.JumpPending}, nil
+	switch st.Reason {
+	case "", ReasonJump, ReasonAhead, ReasonMissing, ReasonUnreadable:
+	default:
+		return state{}, fmt.Errorf("reason %q is not one this clock knows", st.Reason)
+	}
+	if st.Since < 0 {
+		return state{}, errors.New("since_ns is negative")
+	}
+	return state{Version: stateVersion, Trusted: st.Trusted.UTC(), JumpPending: *st.JumpPending, Reason: st.Reason, Boot: st.Boot, Since: st.Since}, nil
 }
 
 // encodeState renders st as the state file's content.
@@ -82,7 +99,8 @@ func writeAtomic(path string, data []byte) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err = tmp.Chmod(0o600); err != nil {
+	// Readable by all: the agent follows the trusted time (it holds no secret).
+	if err = tmp.Chmod(0o644); err != nil {
 		return fmt.Errorf("clock: write %s: %w", path, err)
 	}
 	if _, err = tmp.Write(data); err != nil {

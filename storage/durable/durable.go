@@ -16,7 +16,17 @@ import (
 // overwritten by the next write (and callers that list directories skip or
 // remove names ending in ".tmp"). The temporary file is removed on failure.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
-	tmp := path + ".tmp"
+	return WriteFileVia(filepath.Dir(path), path, data, perm)
+}
+
+// WriteFileVia is WriteFile with the temporary file in tmpDir (on the same
+// filesystem as path) instead of beside path. It is how files are added to
+// an append-only directory, which takes new names but refuses to rename
+// one away, as WriteFile's rename of the temporary name would. Both
+// directories are synced. It fails when path exists and its directory is
+// append-only.
+func WriteFileVia(tmpDir, path string, data []byte, perm os.FileMode) error {
+	tmp := filepath.Join(tmpDir, filepath.Base(path)+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return err
@@ -45,6 +55,11 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	ok = true
+	if dir := filepath.Dir(path); filepath.Clean(tmpDir) != dir {
+		if err := SyncDir(tmpDir); err != nil {
+			return err
+		}
+	}
 	return SyncDir(filepath.Dir(path))
 }
 

@@ -3,13 +3,18 @@ package immutable
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
 
-// fsImmutableFL is FS_IMMUTABLE_FL from <linux/fs.h>. golang.org/x/sys/unix
-// does not export it.
-const fsImmutableFL = 0x00000010
+// fsImmutableFL and fsAppendFL are FS_IMMUTABLE_FL and FS_APPEND_FL from
+// <linux/fs.h>. golang.org/x/sys/unix does not export them.
+const (
+	fsImmutableFL = 0x00000010
+	fsAppendFL    = 0x00000020
+)
 
 // ErrNotSupported is returned when the filesystem, or the kind of file, has
 // no immutable attribute.
@@ -22,33 +27,62 @@ var ErrNoPermission = fmt.Errorf("immutable: the caller lacks CAP_LINUX_IMMUTABL
 // Set makes the file or directory at path immutable. It does nothing if the
 // flag is already set. The caller needs CAP_LINUX_IMMUTABLE.
 func Set(path string) error {
-	return change("set", path, true)
+	return change("set", path, fsImmutableFL, true)
 }
 
 // Clear removes the immutable attribute from the file or directory at path.
 // It does nothing if the flag is not set. The caller needs
 // CAP_LINUX_IMMUTABLE.
 func Clear(path string) error {
-	return change("clear", path, false)
+	return change("clear", path, fsImmutableFL, false)
+}
+
+// SetAppendOnly sets the append-only attribute (chattr +a) of the file or
+// directory at path. On a directory it means: entries can be added, but
+// none can be removed, renamed away or replaced, and the directory's mode
+// and owner cannot change, whoever asks. The caller needs
+// CAP_LINUX_IMMUTABLE.
+func SetAppendOnly(path string) error {
+	return change("set append-only", path, fsAppendFL, true)
+}
+
+// ClearAppendOnly removes the append-only attribute. The caller needs
+// CAP_LINUX_IMMUTABLE.
+func ClearAppendOnly(path string) error {
+	return change("clear append-only", path, fsAppendFL, false)
+}
+
+// IsAppendOnly reports whether the file or directory at path has the
+// append-only attribute. It needs no capability.
+func IsAppendOnly(path string) (bool, error) {
+	flags, err := Flags(path)
+	return flags&fsAppendFL != 0, err
 }
 
 // IsSet reports whether the file or directory at path is immutable. It needs
 // no capability.
 func IsSet(path string) (bool, error) {
+	flags, err := Flags(path)
+	return flags&fsImmutableFL != 0, err
+}
+
+// Flags returns the inode flags of the file or directory at path, as
+// FS_IOC_GETFLAGS reads them.
+func Flags(path string) (uint32, error) {
 	fd, err := open("read", path)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer unix.Close(fd)
 	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
 	if err != nil {
-		return false, wrapIoctl("read", path, err)
+		return 0, wrapIoctl("read", path, err)
 	}
-	return flags&fsImmutableFL != 0, nil
+	return flags, nil
 }
 
-// change sets or clears the flag, leaving every other flag as it was.
-func change(op, path string, on bool) error {
+// change sets or clears one flag, leaving every other flag as it was.
+func change(op, path string, flag uint32, on bool) error {
 	fd, err := open(op, path)
 	if err != nil {
 		return err
@@ -58,9 +92,9 @@ func change(op, path string, on bool) error {
 	if err != nil {
 		return wrapIoctl(op, path, err)
 	}
-	want := flags &^ fsImmutableFL
+	want := flags &^ flag
 	if on {
-		want |= fsImmutableFL
+		want |= flag
 	}
 	if want == flags {
 		return nil
@@ -130,4 +164,25 @@ func wrapIoctl(op, path string, err error) error {
 	default:
 		return fmt.Errorf("immutable: %s %s: %w", op, path, err)
 	}
+}
+
+// ClearTree clears the immutable and append-only attributes of root and
+// everything under it that is a regular file or a directory, for removing a
+// tree on purpose (a test's vault, a wiped disk). It needs
+// CAP_LINUX_IMMUTABLE and returns the first error other than "not
+// supported" after trying every entry.
+func ClearTree(root string) error {
+	var first error
+	filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if e == nil || !(e.Type().IsRegular() || e.IsDir()) {
+			return nil
+		}
+		for _, clear := range []func(string) error{Clear, ClearAppendOnly} {
+			if err := clear(p); err != nil && !errors.Is(err, ErrNotSupported) && first == nil {
+				first = err
+			}
+		}
+		return nil
+	})
+	return first
 }

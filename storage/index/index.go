@@ -222,6 +222,15 @@ func (ix *Index) RemoveSegment(id uint64, entries []segment.Entry) error {
 // RemoveSegmentScan forgets a segment by scanning every chunk record, for
 // when the segment's own table can no longer be read.
 func (ix *Index) RemoveSegmentScan(id uint64) error {
+	return ix.RemoveSegmentsScan(map[uint64]bool{id: true})
+}
+
+// RemoveSegmentsScan forgets several segments in one scan of every chunk
+// record: the segments the warden expired while the vault was closed.
+func (ix *Index) RemoveSegmentsScan(ids map[uint64]bool) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	var keys [][]byte
 	err := ix.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{'c'}, PrefetchValues: true, PrefetchSize: 256})
@@ -229,7 +238,7 @@ func (ix *Index) RemoveSegmentScan(id uint64) error {
 		for it.Rewind(); it.Valid(); it.Next() {
 			item := it.Item()
 			err := item.Value(func(v []byte) error {
-				if loc, err := parseLocation(v); err == nil && loc.Segment == id {
+				if loc, err := parseLocation(v); err == nil && ids[loc.Segment] {
 					keys = append(keys, item.KeyCopy(nil))
 				}
 				return nil
@@ -250,11 +259,13 @@ func (ix *Index) RemoveSegmentScan(id uint64) error {
 			return err
 		}
 	}
-	if err := wb.Delete(segKey(id)); err != nil {
-		return err
+	for id := range ids {
+		if err := wb.Delete(segKey(id)); err != nil {
+			return err
+		}
 	}
 	if err := wb.Flush(); err != nil {
-		return fmt.Errorf("unindex segment %d: %w", id, err)
+		return fmt.Errorf("unindex %d segments: %w", len(ids), err)
 	}
 	return ix.db.Sync()
 }

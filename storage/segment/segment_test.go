@@ -23,7 +23,7 @@ func writeSegment(t *testing.T, dir string, id uint64, k, m int, payload []byte)
 		paths[i] = filepath.Join(dir, "shard"+string(rune('a'+i)))
 		h := segment.Header{Version: segment.Version, K: uint8(k), M: uint8(m), Index: uint8(i), Segment: id,
 			PayloadLen: uint64(len(payload)), ShardLen: uint64(len(sh))}
-		if err := segment.WriteShard(paths[i], h, sh); err != nil {
+		if err := segment.WriteShard(paths[i], "", h, sh); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -111,7 +111,7 @@ func TestSetRebuild(t *testing.T) {
 	}
 	err = set.Rebuild([]int{0, 5}, func(i int, h segment.Header, data []byte) error {
 		os.Remove(paths[i])
-		return segment.WriteShard(paths[i], h, data)
+		return segment.WriteShard(paths[i], "", h, data)
 	})
 	set.Close()
 	if err != nil {

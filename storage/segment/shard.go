@@ -31,14 +31,17 @@ func (e *CorruptError) Error() string {
 	return fmt.Sprintf("segment %d shard %d (%s) block %d at offset %d: %s", e.Segment, e.Shard, e.Path, e.Block, e.Offset, e.Reason)
 }
 
-// WriteShard writes one complete shard file: to path+".tmp" first, then
-// fsync and rename. The caller syncs the directory once for all shards it
-// wrote there.
-func WriteShard(path string, h Header, data []byte) (err error) {
+// WriteShard writes one complete shard file: to tmp first (path+".tmp"
+// when tmp is empty; another directory of the same filesystem when path's
+// directory is append-only), then fsync and rename. The caller syncs the
+// directories.
+func WriteShard(path, tmp string, h Header, data []byte) (err error) {
 	if uint64(len(data)) != h.ShardLen {
 		return fmt.Errorf("write shard %s: %d bytes of data, header says %d", path, len(data), h.ShardLen)
 	}
-	tmp := path + ".tmp"
+	if tmp == "" {
+		tmp = path + ".tmp"
+	}
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_EXCL, 0o444)
 	if err != nil {
 		return fmt.Errorf("write shard: %w", err)

@@ -21,6 +21,7 @@ const (
 	lockFile     = "lock"
 	segmentsDir  = "segments"
 	snapshotsDir = "snapshots"
+	spoolDir     = "spool"
 	shardExt     = ".shard"
 	formatMajor  = 1
 )
@@ -48,6 +49,32 @@ func (d *disk) segmentPath(id uint64) string {
 }
 
 func (d *disk) snapshotDir() string { return filepath.Join(d.Path, snapshotsDir) }
+
+// spool is where files are written before they are renamed into the
+// append-only segment and snapshot directories (see storage/FORMAT.md).
+func (d *disk) spool() string { return filepath.Join(d.Path, spoolDir) }
+
+// prepareSpool creates the disk's spool directory, or empties it of what
+// an interrupted write left, keeping the warden's hand-over request.
+func prepareSpool(dir string) error {
+	sp := filepath.Join(dir, spoolDir)
+	if err := os.Mkdir(sp, 0o750); err != nil && !os.IsExist(err) {
+		return err
+	}
+	if st, err := os.Lstat(sp); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s is not a directory", sp)
+	}
+	ents, err := os.ReadDir(sp)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.Name() != handoverFile {
+			os.RemoveAll(filepath.Join(sp, e.Name()))
+		}
+	}
+	return nil
+}
 
 func readLabel(dir string) (label, error) {
 	var l label
@@ -152,11 +179,13 @@ func (d *disk) listSegments(clean bool) ([]uint64, error) {
 			name := e.Name()
 			if strings.HasSuffix(name, ".tmp") {
 				if clean {
+					// Left by a build that wrote beside the shard; an
+					// append-only directory keeps it, and nothing reads it.
 					os.Remove(filepath.Join(root, g.Name(), name))
 				}
 				continue
 			}
-			if !strings.HasSuffix(name, shardExt) {
+			if !strings.HasSuffix(name, shardExt) || !e.Type().IsRegular() {
 				continue
 			}
 			id, err := strconv.ParseUint(strings.TrimSuffix(name, shardExt), 16, 64)

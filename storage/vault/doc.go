@@ -26,9 +26,11 @@
 //   - Retain-until: the earliest time a snapshot may be removed. It only
 //     ever grows. Segment retention is the maximum over the snapshots that
 //     reference it.
-//   - Warden: the small privileged role that seals files immutable
-//     (SealFiles) and expires what is past its retain-until (Expire). The
-//     agent never needs that privilege.
+//   - Warden: the small privileged role (package storage/warden) that
+//     seals files and directories through [Custody], keeps its own ledger
+//     and trusted clock, and expires what its ledger says is past its
+//     retain-until. The vault only reads the warden's clock ([Vault.Clock]);
+//     the agent never needs the warden's privilege.
 //
 // The on-disk format is specified in storage/FORMAT.md.
 package vault

@@ -72,7 +72,7 @@ func Remedy(err error) string {
 	case errors.Is(err, ErrInUse):
 		return "another strongroom process (usually the agent) has the vault open; stop it or use its API"
 	case errors.Is(err, ErrRetentionLocked):
-		return "wait until the retain-until date has passed; expiry is then done by the warden (strongroom warden expire)"
+		return "wait until the retain-until date has passed; expiry is then done by the warden service by itself"
 	case errors.Is(err, ErrCorrupt):
 		return "run 'strongroom vault scrub --repair' to rebuild damaged shards from the other disks"
 	case errors.Is(err, ErrDegradedWrite):

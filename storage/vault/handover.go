@@ -21,7 +21,7 @@ func RequestHandover(disks []string) error {
 	var errs []error
 	ok := 0
 	for _, d := range disks {
-		err := os.WriteFile(filepath.Join(d, handoverFile), fmt.Appendf(nil, "pid %d\n", os.Getpid()), 0o644)
+		err := os.WriteFile(filepath.Join(d, spoolDir, handoverFile), fmt.Appendf(nil, "pid %d\n", os.Getpid()), 0o644)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -37,14 +37,14 @@ func RequestHandover(disks []string) error {
 // EndHandover withdraws the request, so the agent takes the vault back.
 func EndHandover(disks []string) {
 	for _, d := range disks {
-		os.Remove(filepath.Join(d, handoverFile))
+		os.Remove(filepath.Join(d, spoolDir, handoverFile))
 	}
 }
 
 // HandoverRequested reports whether the warden waits for the vault.
 func HandoverRequested(disks []string) bool {
 	for _, d := range disks {
-		if _, err := os.Stat(filepath.Join(d, handoverFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(d, spoolDir, handoverFile)); err == nil {
 			return true
 		}
 	}

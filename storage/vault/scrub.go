@@ -166,10 +166,20 @@ func (v *Vault) allSegments() []uint64 {
 
 // replaceShard writes a rebuilt shard over a damaged or missing one. A
 // damaged file that was sealed immutable is unsealed first and the new one
-// sealed again; that needs CAP_LINUX_IMMUTABLE, which the warden and the
+// sealed again, and its append-only directory opened for the rename and
+// closed again; that needs CAP_LINUX_IMMUTABLE, which the warden and the
 // console's repair action hold and the agent does not.
 func (d *disk) replaceShard(h segment.Header, data []byte) error {
 	path := d.segmentPath(h.Segment)
+	dir := filepath.Dir(path)
+	_, statErr := os.Lstat(path)
+	dirSealed, _ := immutable.IsAppendOnly(dir)
+	if dirSealed && statErr == nil {
+		if err := immutable.ClearAppendOnly(dir); err != nil {
+			return fmt.Errorf("open sealed directory %s to replace a damaged shard: %w", dir, err)
+		}
+		defer immutable.SetAppendOnly(dir)
+	}
 	wasSealed, _ := immutable.IsSet(path)
 	if wasSealed {
 		if err := immutable.Clear(path); err != nil {
@@ -179,6 +189,9 @@ func (d *disk) replaceShard(h segment.Header, data []byte) error {
 	// The damaged file stays until the rebuilt one is renamed over it:
 	// if writing fails (disk full), the mostly-good old shard is not lost.
 	if err := d.writeShard(h, data); err != nil {
+		if wasSealed {
+			immutable.Set(path)
+		}
 		return err
 	}
 	if wasSealed {
@@ -225,7 +238,7 @@ func (v *Vault) syncManifests(repair bool) (int, error) {
 			if err := os.MkdirAll(d.snapshotDir(), 0o750); err != nil {
 				return copied, err
 			}
-			if err := durable.WriteFile(filepath.Join(d.snapshotDir(), name), b, 0o444); err != nil {
+			if err := durable.WriteFileVia(d.spool(), filepath.Join(d.snapshotDir(), name), b, 0o444); err != nil {
 				return copied, &DiskError{Path: d.Path, Kind: diskErrKind(err), Err: err}
 			}
 			copied++
@@ -267,7 +280,7 @@ func (v *Vault) ReplaceDisk(old, newDir string) (ScrubReport, error) {
 	ref := v.present()[0]
 	l := ref.label
 	l.Index = slot
-	for _, sub := range []string{segmentsDir, snapshotsDir} {
+	for _, sub := range []string{segmentsDir, snapshotsDir, spoolDir} {
 		if err := os.MkdirAll(filepath.Join(newDir, sub), 0o750); err != nil {
 			return ScrubReport{}, err
 		}

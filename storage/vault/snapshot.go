@@ -81,6 +81,11 @@ func (v *Vault) snapshotFiles() (ids map[string][]string, retain map[string]time
 		}
 		for _, e := range ents {
 			name := e.Name()
+			if !e.Type().IsRegular() {
+				// Only regular files are snapshot records; anything else
+				// is junk (a sealed directory keeps what was added).
+				continue
+			}
 			switch {
 			case strings.HasSuffix(name, snapExt):
 				id := strings.TrimSuffix(name, snapExt)
@@ -161,6 +166,9 @@ func (v *Vault) readManifest(id string, paths []string) (*Snapshot, error) {
 // Snapshot finds one snapshot by ID, or by a unique prefix of its ID, or
 // "latest".
 func (v *Vault) Snapshot(ref string) (Snapshot, error) {
+	if strings.TrimSpace(ref) == "" {
+		return Snapshot{}, fmt.Errorf("no snapshot given: name one (see 'strongroom vault snapshots') or say 'latest'")
+	}
 	snaps, err := v.Snapshots()
 	if err != nil {
 		return Snapshot{}, err
@@ -195,7 +203,7 @@ func (v *Vault) writeManifest(s *Snapshot) error {
 	var written []string
 	for _, d := range v.present() {
 		p := filepath.Join(d.snapshotDir(), s.ID+snapExt)
-		if err := durable.WriteFile(p, b, 0o444); err != nil {
+		if err := durable.WriteFileVia(d.spool(), p, b, 0o444); err != nil {
 			// Take back the copies already written, so that a commit that
 			// reports failure leaves no visible snapshot behind.
 			for _, w := range written {
@@ -225,7 +233,7 @@ func (v *Vault) ExtendRetention(id string, until time.Time) error {
 	}
 	for _, d := range v.present() {
 		p := filepath.Join(d.snapshotDir(), fmt.Sprintf("%s%s%d", s.ID, retainInfix, until.Unix()))
-		if err := durable.WriteFile(p, nil, 0o444); err != nil {
+		if err := durable.WriteFileVia(d.spool(), p, nil, 0o444); err != nil {
 			return &DiskError{Path: d.Path, Kind: diskErrKind(err), Err: err}
 		}
 	}

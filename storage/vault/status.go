@@ -1,7 +1,9 @@
 package vault
 
 import (
+	"encoding/json"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/strongroom/strongroom/storage/clock"
@@ -39,13 +41,16 @@ type Status struct {
 	LockedUntil      time.Time    `json:"locked_until"`      // latest retain-until
 	DegradedReads    int64        `json:"degraded_reads"`    // reads that needed parity since open
 	Clock            clock.Status `json:"clock"`             //
-	LatestSnapshot   *Snapshot    `json:"latest_snapshot,omitempty"`
+	// WardenAlerts are the alerts the warden last published (its
+	// status.json), or one saying that it has published none.
+	WardenAlerts   []string  `json:"warden_alerts,omitempty"`
+	LatestSnapshot *Snapshot `json:"latest_snapshot,omitempty"`
 }
 
 // Status gathers the vault's state. It reads directory listings and
 // manifests, not segment data.
 func (v *Vault) Status() (Status, error) {
-	st := Status{VaultID: v.id, Layout: v.layout.String(), K: v.layout.K, M: v.layout.M, Degraded: v.Degraded(), Clock: v.clock.Status(),
+	st := Status{VaultID: v.id, Layout: v.layout.String(), K: v.layout.K, M: v.layout.M, Degraded: v.Degraded(), Clock: v.clock.Status(), WardenAlerts: v.wardenAlerts(),
 		DegradedReads: degradedReads.Load()}
 	var minTotal uint64
 	for i, d := range v.disks {
@@ -120,4 +125,23 @@ func (v *Vault) Status() (Status, error) {
 		st.DedupRatio = float64(st.LogicalBytes) / float64(st.UniqueBytes)
 	}
 	return st, nil
+}
+
+// wardenStatusFile is the status the warden publishes in its directory
+// (storage/warden writes it); the vault reads only its alerts.
+const wardenStatusFile = "status.json"
+
+// wardenAlerts reads the alerts the warden published.
+func (v *Vault) wardenAlerts() []string {
+	b, err := os.ReadFile(filepath.Join(v.opts.WardenDir, wardenStatusFile))
+	if err != nil {
+		return []string{"the warden has published no status in " + v.opts.WardenDir + ": it is not running, or never ran (check 'systemctl status strongroom-warden')"}
+	}
+	var st struct {
+		Alerts []string `json:"alerts"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return []string{"the warden's status in " + v.opts.WardenDir + " cannot be read: " + err.Error()}
+	}
+	return st.Alerts
 }

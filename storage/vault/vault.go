@@ -29,9 +29,12 @@ type Options struct {
 	Disks []string
 	// Key is the recovery key that unwraps the vault's master key.
 	Key keys.RecoveryKey
-	// StateDir holds derived state: the chunk index and the trusted
-	// clock. Default: "state" on the first disk present.
+	// StateDir holds derived state: the chunk index. Default: "state" on
+	// the first disk present.
 	StateDir string
+	// WardenDir is the warden's own state directory, where the vault reads
+	// (and never writes) the trusted clock. Default: "warden" in StateDir.
+	WardenDir string
 	// Clock replaces the wall clock (tests only).
 	Clock clock.Source
 	// SegmentSize is the payload size at which a segment is sealed.
@@ -69,7 +72,7 @@ type Vault struct {
 	missingPath map[int]string
 	master      *keys.Master
 	index       *index.Index
-	clock       *clock.Clock
+	clock       *clock.Follower
 
 	mu       sync.Mutex
 	nextSeg  uint64
@@ -132,7 +135,7 @@ func Init(disks []string) (InitResult, error) {
 	}
 	created := clock.Wall().Unix()
 	for i, d := range disks {
-		for _, sub := range []string{segmentsDir, snapshotsDir} {
+		for _, sub := range []string{segmentsDir, snapshotsDir, spoolDir} {
 			if err := os.MkdirAll(filepath.Join(d, sub), 0o750); err != nil {
 				return res, &DiskError{Path: d, Kind: ErrDiskReadOnly, Err: err}
 			}
@@ -160,6 +163,33 @@ func writeLabel(dir string, l label) error {
 // vault then reads in degraded mode and refuses new backups.
 func Open(opts Options) (*Vault, error) {
 	opts.defaults()
+	v, err := assemble(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.lockDisks(); err != nil {
+		return nil, err
+	}
+	for _, d := range v.present() {
+		if err := prepareSpool(d.Path); err != nil {
+			v.unlockDisks()
+			return nil, &DiskError{Path: d.Path, Kind: ErrDiskReadOnly, Err: fmt.Errorf("spool directory: %w", err)}
+		}
+	}
+	if err := v.openState(); err != nil {
+		v.Close()
+		return nil, err
+	}
+	if err := v.recover(); err != nil {
+		v.Close()
+		return nil, err
+	}
+	return v, nil
+}
+
+// assemble reads the disks' labels, checks they make one vault and
+// unwraps its master key. It takes no lock and opens no state.
+func assemble(opts Options) (*Vault, error) {
 	if len(opts.Disks) == 0 {
 		return nil, errors.New("no disks given: name every vault disk with --disk (or use the agent's --config)")
 	}
@@ -229,17 +259,6 @@ func Open(opts Options) (*Vault, error) {
 	}
 	hex.Decode(v.idBytes[:], []byte(vid))
 	if err := v.unlock(); err != nil {
-		return nil, err
-	}
-	if err := v.lockDisks(); err != nil {
-		return nil, err
-	}
-	if err := v.openState(); err != nil {
-		v.Close()
-		return nil, err
-	}
-	if err := v.recover(); err != nil {
-		v.Close()
 		return nil, err
 	}
 	return v, nil
@@ -324,8 +343,25 @@ func (v *Vault) unlockDisks() {
 	}
 }
 
-// openState opens the trusted clock and the index, rebuilding the index
-// from the segments when it cannot be opened.
+// DefaultWardenDir is the warden's state directory a configuration names:
+// wardenDir when given, else "warden" in the state directory (itself
+// "state" on the first disk by default).
+func DefaultWardenDir(disks []string, stateDir, wardenDir string) string {
+	if wardenDir != "" {
+		return wardenDir
+	}
+	if stateDir == "" && len(disks) > 0 {
+		stateDir = filepath.Join(disks[0], "state")
+	}
+	return filepath.Join(stateDir, "warden")
+}
+
+// ClockFile is the name of the trusted clock's state file in the warden's
+// state directory.
+const ClockFile = "clock.json"
+
+// openState opens the index, rebuilding it from the segments when it cannot
+// be opened, and follows the warden's trusted clock.
 func (v *Vault) openState() error {
 	if v.opts.StateDir == "" {
 		v.opts.StateDir = filepath.Join(v.present()[0].Path, "state")
@@ -333,27 +369,12 @@ func (v *Vault) openState() error {
 	if err := os.MkdirAll(v.opts.StateDir, 0o750); err != nil {
 		return fmt.Errorf("state directory: %w", err)
 	}
-	clockPath := filepath.Join(v.opts.StateDir, "clock.json")
-	var floor time.Time
-	if _, err := os.Stat(clockPath); os.IsNotExist(err) {
-		// The clock's state is gone (new state directory, or lost with its
-		// disk): the newest snapshot bounds the time once trusted, so a
-		// wall clock set far ahead cannot expire anything unconfirmed.
-		snaps, err := v.Snapshots()
-		if err != nil {
-			return fmt.Errorf("trusted clock: %w", err)
-		}
-		for _, s := range snaps {
-			if s.Created.After(floor) {
-				floor = s.Created
-			}
-		}
+	if v.opts.WardenDir == "" {
+		v.opts.WardenDir = filepath.Join(v.opts.StateDir, "warden")
 	}
-	c, err := clock.Open(clockPath, v.opts.Clock, clock.Floor(floor))
-	if err != nil {
-		return fmt.Errorf("trusted clock: %w", err)
-	}
-	v.clock = c
+	// The trusted clock belongs to the warden; the vault only reads it
+	// (see storage/FORMAT.md, "Trust boundary").
+	v.clock = clock.Follow(filepath.Join(v.opts.WardenDir, ClockFile), v.opts.Clock)
 	ixDir := filepath.Join(v.opts.StateDir, "index")
 	ix, err := index.Open(ixDir)
 	if err != nil {
@@ -396,8 +417,20 @@ func (v *Vault) recover() error {
 		return err
 	}
 	known := map[uint64]bool{}
+	gone := map[uint64]bool{}
 	for _, s := range indexed {
 		known[s.ID] = true
+		if v.shards[s.ID] == 0 {
+			gone[s.ID] = true
+		}
+	}
+	if len(gone) > 0 {
+		// Removed by the warden's expiry while the vault was handed over:
+		// later backups must not deduplicate against them.
+		v.progress("forgetting %d segments the warden expired", len(gone))
+		if err := v.index.RemoveSegmentsScan(gone); err != nil {
+			return fmt.Errorf("forget expired segments: %w", err)
+		}
 	}
 	var referenced map[uint64]bool
 	var unknown []uint64
@@ -577,8 +610,12 @@ func (v *Vault) ID() string { return v.id }
 // Layout is the vault's erasure-coding layout.
 func (v *Vault) Layout() Layout { return v.layout }
 
-// Clock is the vault's trusted compliance clock.
-func (v *Vault) Clock() *clock.Clock { return v.clock }
+// Clock is a read-only view of the warden's trusted compliance clock.
+func (v *Vault) Clock() *clock.Follower { return v.clock }
+
+// WardenDir is the warden's state directory this vault reads the trusted
+// clock from.
+func (v *Vault) WardenDir() string { return v.opts.WardenDir }
 
 // Degraded reports whether any disk is missing.
 func (v *Vault) Degraded() bool { return v.missingCount() > 0 }
@@ -595,14 +632,10 @@ func (v *Vault) Close() error {
 		err = v.index.Close()
 		v.index = nil
 	}
-	if v.clock != nil {
-		v.clock.Close()
-		v.clock = nil
-	}
 	v.unlockDisks()
 	return err
 }
 
-// StateDir is where the vault keeps derived state (index, clock); other
+// StateDir is where the vault keeps derived state (the index); other
 // derived data of the agent (the catalog) lives beside it.
 func (v *Vault) StateDir() string { return v.opts.StateDir }

@@ -5,154 +5,330 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/strongroom/strongroom/storage/immutable"
+	"github.com/strongroom/strongroom/storage/keys"
 )
 
-// SealReport counts what SealFiles did.
+// Custody is the vault's files as the warden handles them: it checks the
+// disks, seals files and directories, reads manifests with the recovery
+// key, and removes what the warden has decided is expired. It takes no
+// vault lock and opens no index; nothing it decides rests on a file the
+// agent can still change (see storage/FORMAT.md, "Trust boundary").
+type Custody struct {
+	v *Vault
+}
+
+// OpenCustody reads the disks' labels and unwraps the master key. Disks that
+// are missing are reported by Missing; sealing goes on with the others.
+func OpenCustody(disks []string, key keys.RecoveryKey) (*Custody, error) {
+	for _, d := range disks {
+		if st, err := os.Lstat(d); err == nil && st.Mode()&os.ModeSymlink != 0 {
+			return nil, &DiskError{Path: d, Kind: ErrNotVault, Err: errors.New("the disk path is a symbolic link"),
+				Fix: "name the disk's mount point itself; a disk directory replaced by a link is a sign of tampering"}
+		}
+	}
+	opts := Options{Disks: disks, Key: key}
+	opts.defaults()
+	v, err := assemble(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Custody{v: v}, nil
+}
+
+// ID is the vault's identifier.
+func (c *Custody) ID() string { return c.v.id }
+
+// Missing lists the disks that are missing.
+func (c *Custody) Missing() []string { return c.v.missing }
+
+// DiskFiles is what one disk holds, as the warden saw it while sealing.
+type DiskFiles struct {
+	Path  string `json:"path"`
+	Index int    `json:"index"`
+	// Segments have a sealed shard file on this disk.
+	Segments []uint64 `json:"-"`
+	// Manifests and Retains are the snapshot IDs with a sealed manifest,
+	// and the sealed retention extensions (ID -> latest retain-until).
+	Manifests []string             `json:"-"`
+	Retains   map[string]time.Time `json:"-"`
+}
+
+// SealReport counts what Seal did and lists what it found.
 type SealReport struct {
 	Sealed        int `json:"sealed"`
 	AlreadySealed int `json:"already_sealed"`
+	// Problems are signs of tampering or damage: a vault directory that is
+	// missing, replaced or not sealable. The warden alerts on them and
+	// expires nothing while any is present.
+	Problems []string    `json:"problems,omitempty"`
+	Disks    []DiskFiles `json:"-"`
 }
 
-// SealFiles makes every complete vault file on the given disks immutable:
-// shard files, snapshot manifests and retention records, the disk label and
-// the keyfile. It needs CAP_LINUX_IMMUTABLE and no key and no vault lock, so
-// the warden can run it while the agent writes: files only appear under
-// their final names once complete and synced, and never change afterwards.
-func SealFiles(disks []string) (SealReport, error) {
+// sealDirs are the directories of a disk that are made append-only: new
+// entries may appear in them, none may go (see storage/FORMAT.md).
+var sealDirs = []string{segmentsDir, snapshotsDir}
+
+// Seal makes every complete vault file on the present disks immutable
+// (shards, manifests, retention records, label, keyfile) and the disk
+// directory, segments/, its groups and snapshots/ append-only. It runs
+// while the agent writes: files appear under their final names only once
+// complete and synced. Immutable files are sealed before they are listed,
+// so what the report lists can no longer change.
+func (c *Custody) Seal() (SealReport, error) {
 	var rep SealReport
-	for _, d := range disks {
-		if _, err := readLabel(d); err != nil {
-			return rep, &DiskError{Path: d, Kind: ErrNotVault, Err: err}
-		}
-		var paths []string
-		paths = append(paths, filepath.Join(d, labelFile), filepath.Join(d, keyFile))
-		err := filepath.WalkDir(filepath.Join(d, segmentsDir), func(p string, e os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !e.IsDir() && strings.HasSuffix(p, shardExt) {
-				paths = append(paths, p)
-			}
-			return nil
-		})
-		if err != nil && !os.IsNotExist(err) {
+	for _, d := range c.v.present() {
+		df, err := c.sealDisk(d, &rep)
+		if err != nil {
 			return rep, err
 		}
-		ents, err := os.ReadDir(filepath.Join(d, snapshotsDir))
-		if err != nil && !os.IsNotExist(err) {
-			return rep, err
+		rep.Disks = append(rep.Disks, df)
+	}
+	return rep, nil
+}
+
+func (c *Custody) seal(p string, set func(string) error, isSet func(string) (bool, error), rep *SealReport) error {
+	on, err := isSet(p)
+	if err != nil {
+		return fmt.Errorf("seal %s: %w", p, err)
+	}
+	if on {
+		rep.AlreadySealed++
+		return nil
+	}
+	if err := set(p); err != nil {
+		return fmt.Errorf("seal %s: %w", p, err)
+	}
+	rep.Sealed++
+	return nil
+}
+
+func (c *Custody) sealFile(p string, rep *SealReport) error {
+	return c.seal(p, immutable.Set, immutable.IsSet, rep)
+}
+
+func (c *Custody) sealDir(p string, rep *SealReport) error {
+	return c.seal(p, immutable.SetAppendOnly, immutable.IsAppendOnly, rep)
+}
+
+// realDir reports whether p is a directory and not a link to one.
+func realDir(p string) bool {
+	st, err := os.Lstat(p)
+	return err == nil && st.IsDir()
+}
+
+func (c *Custody) sealDisk(d *disk, rep *SealReport) (DiskFiles, error) {
+	df := DiskFiles{Path: d.Path, Index: d.Index, Retains: map[string]time.Time{}}
+	if !realDir(d.Path) {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("disk %s is no longer a directory", d.Path))
+		return df, nil
+	}
+	l, err := readLabel(d.Path)
+	if err != nil || l.VaultID != c.v.id || l.Index != d.Index {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("disk %s: its label changed or cannot be read (%v)", d.Path, err))
+		return df, nil
+	}
+	for _, f := range []string{labelFile, keyFile} {
+		if err := c.sealFile(filepath.Join(d.Path, f), rep); err != nil {
+			return df, err
+		}
+	}
+	if err := c.sealDir(d.Path, rep); err != nil {
+		return df, err
+	}
+	for _, sub := range sealDirs {
+		p := filepath.Join(d.Path, sub)
+		if !realDir(p) {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("disk %s: %s/ is missing or not a directory (moved, removed or replaced)", d.Path, sub))
+			continue
+		}
+		if err := c.sealDir(p, rep); err != nil {
+			return df, err
+		}
+	}
+	segs := filepath.Join(d.Path, segmentsDir)
+	groups, _ := os.ReadDir(segs)
+	for _, g := range groups {
+		gp := filepath.Join(segs, g.Name())
+		if !g.IsDir() || len(g.Name()) != 4 {
+			continue
+		}
+		if err := c.sealDir(gp, rep); err != nil {
+			return df, err
+		}
+		ents, err := os.ReadDir(gp)
+		if err != nil {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("disk %s: cannot list %s: %v", d.Path, gp, err))
+			continue
 		}
 		for _, e := range ents {
-			if !strings.HasSuffix(e.Name(), ".tmp") {
-				paths = append(paths, filepath.Join(d, snapshotsDir, e.Name()))
-			}
-		}
-		for _, p := range paths {
-			set, err := immutable.IsSet(p)
-			if err != nil {
-				return rep, fmt.Errorf("seal %s: %w", p, err)
-			}
-			if set {
-				rep.AlreadySealed++
+			id, ok := shardName(g.Name(), e)
+			if !ok {
 				continue
 			}
-			if err := immutable.Set(p); err != nil {
-				return rep, fmt.Errorf("seal %s: %w", p, err)
+			if err := c.sealFile(filepath.Join(gp, e.Name()), rep); err != nil {
+				return df, err
 			}
-			rep.Sealed++
+			df.Segments = append(df.Segments, id)
 		}
 	}
-	return rep, nil
-}
-
-// ExpireReport says what Expire removed.
-type ExpireReport struct {
-	Snapshots []string `json:"snapshots"`
-	Segments  []uint64 `json:"segments"`
-	Kept      int      `json:"kept"`
-}
-
-// Expire removes snapshots whose retain-until has passed on the trusted
-// clock, then segments no remaining snapshot needs. It is the warden's job:
-// it unseals immutable files, which needs CAP_LINUX_IMMUTABLE. It refuses to
-// do anything while a clock jump awaits an operator's confirmation.
-func (v *Vault) Expire() (ExpireReport, error) {
-	var rep ExpireReport
-	if ok, why := v.clock.ExpiryAllowed(); !ok {
-		return rep, fmt.Errorf("expiry is frozen: %s; confirm the time at the console or with 'strongroom vault clock confirm'", why)
-	}
-	if v.Degraded() {
-		// Expiring with a disk away would leave that disk's copies of the
-		// expired manifests behind; when it came back they would name
-		// segments that are gone.
-		return rep, fmt.Errorf("%w: expiry waits until every disk is present (missing: %v); replace or re-attach the disk first", ErrDegradedWrite, v.missing)
-	}
-	now := v.clock.Now()
-	snaps, err := v.Snapshots()
-	if err != nil {
-		return rep, err
-	}
-	live := map[uint64]bool{}
-	for _, s := range snaps {
-		if now.Before(s.RetainUntil) || now.Equal(s.RetainUntil) {
-			rep.Kept++
-			for _, id := range s.Segments {
-				live[id] = true
-			}
+	snaps := filepath.Join(d.Path, snapshotsDir)
+	ents, _ := os.ReadDir(snaps)
+	for _, e := range ents {
+		name := e.Name()
+		if !e.Type().IsRegular() || strings.HasSuffix(name, ".tmp") {
 			continue
 		}
-		for _, d := range v.present() {
-			ents, _ := os.ReadDir(d.snapshotDir())
-			for _, e := range ents {
-				if strings.HasPrefix(e.Name(), s.ID+".") {
-					if err := removeSealed(filepath.Join(d.snapshotDir(), e.Name())); err != nil {
-						return rep, err
-					}
-				}
-			}
-		}
-		rep.Snapshots = append(rep.Snapshots, s.ID)
-	}
-	for id := range v.leftovers {
-		for _, d := range v.present() {
-			if err := removeSealed(d.segmentPath(id)); err != nil {
-				return rep, err
-			}
-		}
-		delete(v.leftovers, id)
-		rep.Segments = append(rep.Segments, id)
-	}
-	for _, id := range v.allSegments() {
-		if live[id] {
+		id, until, kind := parseSnapshotFile(name)
+		if kind == "" {
 			continue
 		}
-		entries, err := v.segmentTable(id)
-		v.forgetSet(id)
-		if err != nil {
-			// The table is unreadable: find the chunks that point into
-			// this segment by scanning the whole index, so that no index
-			// entry is left naming a segment that is gone.
-			err = v.index.RemoveSegmentScan(id)
-		} else {
-			err = v.index.RemoveSegment(id, entries)
+		if err := c.sealFile(filepath.Join(snaps, name), rep); err != nil {
+			return df, err
 		}
-		if err != nil {
-			return rep, fmt.Errorf("expire segment %d: %w", id, err)
-		}
-		for _, d := range v.present() {
-			if err := removeSealed(d.segmentPath(id)); err != nil {
-				return rep, err
+		switch kind {
+		case "manifest":
+			df.Manifests = append(df.Manifests, id)
+		case "retain":
+			if until.After(df.Retains[id]) {
+				df.Retains[id] = until
 			}
 		}
-		v.mu.Lock()
-		delete(v.shards, id)
-		v.mu.Unlock()
-		rep.Segments = append(rep.Segments, id)
 	}
-	return rep, nil
+	sort.Slice(df.Segments, func(i, j int) bool { return df.Segments[i] < df.Segments[j] })
+	sort.Strings(df.Manifests)
+	return df, nil
+}
+
+// shardName returns the segment ID of a shard file in group directory g,
+// and false for anything else (links, directories, misplaced names).
+func shardName(g string, e os.DirEntry) (uint64, bool) {
+	name := e.Name()
+	if !e.Type().IsRegular() || !strings.HasSuffix(name, shardExt) {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(strings.TrimSuffix(name, shardExt), 16, 64)
+	if err != nil || fmt.Sprintf("%04x", id>>12) != g {
+		return 0, false
+	}
+	return id, true
+}
+
+// parseSnapshotFile tells a manifest ("manifest") from a retention
+// extension ("retain", with its time) by name; kind is empty for others.
+func parseSnapshotFile(name string) (id string, until time.Time, kind string) {
+	if strings.HasSuffix(name, snapExt) {
+		return strings.TrimSuffix(name, snapExt), time.Time{}, "manifest"
+	}
+	if i := strings.Index(name, retainInfix); i > 0 {
+		sec, err := strconv.ParseInt(name[i+len(retainInfix):], 10, 64)
+		if err == nil && sec > 0 {
+			return name[:i], time.Unix(sec, 0).UTC(), "retain"
+		}
+	}
+	return "", time.Time{}, ""
+}
+
+// ManifestCopy is one disk's copy of a snapshot manifest, decoded.
+type ManifestCopy struct {
+	Disk     string
+	Snapshot *Snapshot // nil when Err is set
+	Err      error
+}
+
+// Manifests reads and decodes every disk's copy of a snapshot's manifest.
+func (c *Custody) Manifests(id string) []ManifestCopy {
+	var out []ManifestCopy
+	for _, d := range c.v.present() {
+		p := filepath.Join(d.snapshotDir(), id+snapExt)
+		st, err := os.Lstat(p)
+		if err != nil {
+			continue
+		}
+		if !st.Mode().IsRegular() || st.Size() > maxManifestSize {
+			out = append(out, ManifestCopy{Disk: d.Path, Err: fmt.Errorf("%s is not a manifest file", p)})
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			out = append(out, ManifestCopy{Disk: d.Path, Err: err})
+			continue
+		}
+		s, err := c.v.decodeManifest(id, b)
+		out = append(out, ManifestCopy{Disk: d.Path, Snapshot: s, Err: err})
+	}
+	return out
+}
+
+// maxManifestSize bounds what the warden reads as one manifest; a real one
+// names a few thousand segments at most.
+const maxManifestSize = 64 << 20
+
+// RemoveSnapshot removes every file of a snapshot (manifest and retention
+// extensions) from every present disk. Only the warden calls it, for a
+// snapshot its own record says has expired.
+func (c *Custody) RemoveSnapshot(id string) error {
+	for _, d := range c.v.present() {
+		dir := d.snapshotDir()
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		var victims []string
+		for _, e := range ents {
+			if fid, _, kind := parseSnapshotFile(e.Name()); kind != "" && fid == id {
+				victims = append(victims, filepath.Join(dir, e.Name()))
+			}
+		}
+		if err := removeFromSealedDir(dir, victims); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoveSegment removes a segment's shard files from every present disk.
+// Only the warden calls it, for a segment no live snapshot needs.
+func (c *Custody) RemoveSegment(id uint64) error {
+	for _, d := range c.v.present() {
+		p := d.segmentPath(id)
+		if err := removeFromSealedDir(filepath.Dir(p), []string{p, p + ".tmp"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeFromSealedDir opens an append-only directory, unseals and removes
+// the given files, and seals the directory again.
+func removeFromSealedDir(dir string, files []string) error {
+	var present []string
+	for _, f := range files {
+		if _, err := os.Lstat(f); err == nil {
+			present = append(present, f)
+		}
+	}
+	if len(present) == 0 {
+		return nil
+	}
+	sealed, _ := immutable.IsAppendOnly(dir)
+	if sealed {
+		if err := immutable.ClearAppendOnly(dir); err != nil {
+			return fmt.Errorf("open sealed directory %s: %w", dir, err)
+		}
+		defer immutable.SetAppendOnly(dir)
+	}
+	for _, f := range present {
+		if err := removeSealed(f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func removeSealed(p string) error {
@@ -165,4 +341,28 @@ func removeSealed(p string) error {
 		return err
 	}
 	return nil
+}
+
+// TakeVault asks the agent to hand the vault over and waits, at most wait,
+// for the lock on every disk. The returned function gives the vault back.
+func (c *Custody) TakeVault(wait time.Duration) (func(), error) {
+	paths := c.v.Disks()
+	if err := RequestHandover(paths); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err := c.v.lockDisks()
+		if err == nil {
+			return func() {
+				c.v.unlockDisks()
+				EndHandover(paths)
+			}, nil
+		}
+		if !errors.Is(err, ErrInUse) || time.Now().After(deadline) {
+			EndHandover(paths)
+			return nil, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

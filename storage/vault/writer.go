@@ -308,7 +308,8 @@ func (d *disk) writeShard(h segment.Header, data []byte) error {
 		}
 		created = true
 	}
-	if err := segment.WriteShard(path, h, data); err != nil {
+	tmp := filepath.Join(d.spool(), filepath.Base(path)+".tmp")
+	if err := segment.WriteShard(path, tmp, h, data); err != nil {
 		kind := diskErrKind(err)
 		fix := "remount " + d.Path + " read-write or replace the disk; nothing stored so far is affected"
 		if kind == ErrDiskFull {
@@ -317,6 +318,9 @@ func (d *disk) writeShard(h segment.Header, data []byte) error {
 		return &DiskError{Path: d.Path, Kind: kind, Err: err, Fix: fix}
 	}
 	if err := durable.SyncDir(dir); err != nil {
+		return &DiskError{Path: d.Path, Kind: ErrDiskReadOnly, Err: err}
+	}
+	if err := durable.SyncDir(d.spool()); err != nil {
 		return &DiskError{Path: d.Path, Kind: ErrDiskReadOnly, Err: err}
 	}
 	if created {

@@ -287,7 +287,7 @@ func benchIngest(f *vaultFlags, src string, parentPass bool, workers int) (inges
 	if err != nil {
 		return res, err
 	}
-	v, err := vault.Open(vault.Options{Disks: c.Disks, Key: k, StateDir: c.StateDir})
+	v, err := vault.Open(vault.Options{Disks: c.Disks, Key: k, StateDir: c.StateDir, WardenDir: c.WardenDir})
 	if err != nil {
 		return res, err
 	}

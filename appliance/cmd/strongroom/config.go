@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -30,10 +31,12 @@ type fileConfig struct {
 //	  disks: [/srv/disk1, /srv/disk2, /srv/disk3, /srv/disk4]
 //	  key_file: /etc/strongroom/recovery.key
 //	  state_dir: /var/lib/strongroom
+//	  warden_dir: /var/lib/strongroom-warden
 type vaultConfig struct {
-	Disks    []string `yaml:"disks"`
-	KeyFile  string   `yaml:"key_file"`
-	StateDir string   `yaml:"state_dir"`
+	Disks     []string `yaml:"disks"`
+	KeyFile   string   `yaml:"key_file"`
+	StateDir  string   `yaml:"state_dir"`
+	WardenDir string   `yaml:"warden_dir"`
 }
 
 // loadConfig reads the configuration file at path. Relative paths inside it
@@ -60,23 +63,26 @@ func loadConfig(path string) (vaultConfig, error) {
 	}
 	c.KeyFile = rel(c.KeyFile)
 	c.StateDir = rel(c.StateDir)
+	c.WardenDir = rel(c.WardenDir)
 	return c, nil
 }
 
 // vaultFlags are the flags every vault command shares: where the disks are
 // and where the recovery key is.
 type vaultFlags struct {
-	disks    []string
-	config   string
-	keyFile  string
-	stateDir string
+	disks     []string
+	config    string
+	keyFile   string
+	stateDir  string
+	wardenDir string
 }
 
 func (f *vaultFlags) register(cmd *cobra.Command, withKey bool) {
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.disks, "disk", nil, "vault disk directory (repeat for every disk)")
 	fl.StringVar(&f.config, "config", "", "read disks, key file and state directory from this YAML configuration file")
-	fl.StringVar(&f.stateDir, "state-dir", "", "directory of the index and trusted clock (default: state/ on the first disk)")
+	fl.StringVar(&f.stateDir, "state-dir", "", "directory of the index (default: state/ on the first disk)")
+	fl.StringVar(&f.wardenDir, "warden-dir", "", "the warden's state directory: trusted clock and ledger (default: warden/ in the state directory)")
 	if withKey {
 		fl.StringVar(&f.keyFile, "key-file", "", "file holding the recovery key (default: $"+keyFileEnv+")")
 	}
@@ -96,6 +102,9 @@ func (f *vaultFlags) resolve() (vaultConfig, error) {
 	}
 	if f.stateDir != "" {
 		c.StateDir = f.stateDir
+	}
+	if f.wardenDir != "" {
+		c.WardenDir = f.wardenDir
 	}
 	if f.keyFile != "" {
 		c.KeyFile = f.keyFile
@@ -127,5 +136,46 @@ func (f *vaultFlags) openVault(progress func(string)) (*vault.Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	return vault.Open(vault.Options{Disks: c.Disks, Key: k, StateDir: c.StateDir, Progress: progress})
+	if err := runAsVaultOwner(c); err != nil {
+		return nil, err
+	}
+	return vault.Open(vault.Options{Disks: c.Disks, Key: k, StateDir: c.StateDir, WardenDir: c.WardenDir, Progress: progress})
+}
+
+// runAsVaultOwner makes a vault command started by root run as the user
+// that owns the vault (the agent's user on the appliance): root would
+// otherwise leave files in the agent's state the agent cannot open. It
+// changes this process's user and group (every thread's) and does nothing
+// when the caller is not root or root owns the vault.
+func runAsVaultOwner(c vaultConfig) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	probe := c.StateDir
+	if probe == "" && len(c.Disks) > 0 {
+		probe = filepath.Join(c.Disks[0], "spool")
+	}
+	st, err := os.Stat(probe)
+	if err != nil {
+		if len(c.Disks) == 0 {
+			return nil
+		}
+		if st, err = os.Stat(c.Disks[0]); err != nil {
+			return nil
+		}
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok || sys.Uid == 0 {
+		return nil
+	}
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("run as the vault's owner (uid %d): %w", sys.Uid, err)
+	}
+	if err := syscall.Setgid(int(sys.Gid)); err != nil {
+		return fmt.Errorf("run as the vault's owner (gid %d): %w", sys.Gid, err)
+	}
+	if err := syscall.Setuid(int(sys.Uid)); err != nil {
+		return fmt.Errorf("run as the vault's owner (uid %d): %w", sys.Uid, err)
+	}
+	return nil
 }

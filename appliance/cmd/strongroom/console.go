@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,8 @@ import (
 	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/setup"
+	"github.com/strongroom/strongroom/storage/vault"
+	"github.com/strongroom/strongroom/storage/warden"
 	"github.com/strongroom/strongroom/tui"
 	"github.com/strongroom/strongroom/tui/screens"
 )
@@ -83,8 +86,9 @@ func openAgent(path string) (screens.Service, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	wdir := vault.DefaultWardenDir(cfg.Vault.Disks, cfg.Vault.StateDir, cfg.Vault.WardenDir)
 	if r, err := api.Dial(cfg.APISocket); err == nil {
-		return r, func() error { return nil }, nil
+		return wardenConfirms{r, wdir}, func() error { return nil }, nil
 	}
 	if _, err := user.Lookup(setup.ServiceUser); err == nil && os.Geteuid() == 0 {
 		// On the appliance the console runs as root: opening the vault
@@ -95,5 +99,20 @@ func openAgent(path string) (screens.Service, func() error, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the agent for %s: %w", path, err)
 	}
-	return a, a.Close, nil
+	return wardenConfirms{a, wdir}, a.Close, nil
+}
+
+// wardenConfirms is the agent's service as the console uses it, except
+// that confirming the trusted clock goes to the warden: the console's
+// operator (root) may ask for it, the agent may not.
+type wardenConfirms struct {
+	screens.Service
+	dir string
+}
+
+// ConfirmClock leaves a confirmation for the warden and waits for it to
+// be taken.
+func (s wardenConfirms) ConfirmClock(ctx context.Context) error {
+	_, err := warden.ConfirmAndWait(ctx, s.dir, 15*time.Second)
+	return err
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"text/tabwriter"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/storage/clock"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -68,6 +69,16 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// snapshotArg refuses an empty snapshot argument (an empty string, an
+// unset shell variable): it is a mistake, not a request for the latest
+// snapshot. list is the command that lists the snapshots.
+func snapshotArg(ref, list string) error {
+	if strings.TrimSpace(ref) == "" {
+		return usageError{fmt.Errorf("no snapshot given: name one (see '%s') or say 'latest'", list)}
+	}
+	return nil
 }
 
 func stderrProgress(cmd *cobra.Command) func(string) {
@@ -234,6 +245,9 @@ prefix of one, or "latest". With PREFIX only items at or below that path are
 listed. --json prints a JSON array of {path, size, mtime, mode, hash}.`,
 		Args: usageArgs(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := snapshotArg(args[0], "strongroom vault snapshots"); err != nil {
+				return err
+			}
 			prefix := ""
 			if len(args) == 2 {
 				prefix = strings.Trim(args[1], "/")
@@ -292,9 +306,14 @@ func newVaultRestoreCmd() *cobra.Command {
 below DEST, with their modes and modification times, and checks every item
 against the hash recorded at backup time. --path restores only the items at or
 below PREFIX. Works with up to M disks missing (the restore then reads parity).
+DEST is created if missing; a symbolic link inside DEST is never followed:
+one in the way of an item stops the restore with an error naming it.
 Progress goes to stderr every second.`,
 		Args: usageArgs(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := snapshotArg(args[0], "strongroom vault snapshots"); err != nil {
+				return err
+			}
 			return withVault(&f, stderrProgress(cmd), func(v *vault.Vault) error {
 				s, err := v.Snapshot(args[0])
 				if err != nil {
@@ -446,9 +465,14 @@ func printStatus(w io.Writer, v *vault.Vault, st vault.Status) {
 
 func clockLine(st vault.Status) string {
 	c := st.Clock
-	if c.JumpPending {
-		return fmt.Sprintf("FROZEN: the wall clock jumped %s ahead of the trusted time %s; expiry is paused until 'strongroom vault clock confirm'",
-			c.Jump.Round(time.Second), c.Trusted.UTC().Format(time.RFC3339))
+	switch {
+	case c.JumpPending && c.Reason == clock.ReasonMissing:
+		return "FROZEN: the warden's trusted clock has no state yet (is the warden running?); expiry is paused until an operator confirms the time ('strongroom vault clock confirm' as root)"
+	case c.JumpPending && c.Reason == clock.ReasonAhead:
+		return fmt.Sprintf("FROZEN: the trusted time %s was found far ahead of the wall clock; expiry is paused until 'strongroom vault clock confirm'", c.Trusted.UTC().Format(time.RFC3339))
+	case c.JumpPending:
+		return fmt.Sprintf("FROZEN (%s): the wall clock is %s ahead of the trusted time %s; expiry is paused until 'strongroom vault clock confirm'",
+			c.Reason, c.Jump.Round(time.Second), c.Trusted.UTC().Format(time.RFC3339))
 	}
 	if c.Jump < -time.Second {
 		return fmt.Sprintf("trusted %s; the wall clock is %s behind it (the trusted time waits)", c.Trusted.UTC().Format(time.RFC3339), (-c.Jump).Round(time.Second))
@@ -607,25 +631,6 @@ that answer every lookup the same way print the same text, so
 	return cmd
 }
 
-// parseRetention parses a duration with the extra units d (days) and
-// y (365 days), e.g. "30d", "7y", "36h".
-func parseRetention(s string) (time.Duration, error) {
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "y": 365 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			v, err := strconv.ParseFloat(n, 64)
-			if err != nil || v <= 0 {
-				return 0, fmt.Errorf("duration %q: want a positive number before %q", s, suffix)
-			}
-			return time.Duration(v * float64(unit)), nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("duration %q: want e.g. 30d, 7y or 36h", s)
-	}
-	return d, nil
-}
-
 // parseDate accepts RFC 3339 or a plain date (midnight UTC).
 func parseDate(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
@@ -646,11 +651,15 @@ func newVaultRetainCmd() *cobra.Command {
 		Long: `Raises a snapshot's retain-until. Before that date nobody can delete the
 snapshot or any segment it needs. Retention only grows: a date earlier than
 the current retain-until is refused. --until takes YYYY-MM-DD or RFC 3339;
---for takes a duration from now on the trusted clock (30d, 7y, 36h).`,
+--for takes a duration from now on the trusted clock (30d, 7y, 36h; at most
+100y).`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (until == "") == (forDur == "") {
 				return usageError{errors.New("give exactly one of --until DATE or --for DURATION")}
+			}
+			if err := snapshotArg(args[0], "strongroom vault snapshots"); err != nil {
+				return err
 			}
 			var t time.Time
 			var d time.Duration
@@ -659,8 +668,9 @@ the current retain-until is refused. --until takes YYYY-MM-DD or RFC 3339;
 				if t, err = parseDate(until); err != nil {
 					return usageError{err}
 				}
-			} else if d, err = parseRetention(forDur); err != nil {
-				return usageError{err}
+			} else if d, err = config.ParseDuration(forDur); err != nil {
+				// More than zero and at most 100 years.
+				return usageError{fmt.Errorf("--for: %w", err)}
 			}
 			return withVault(&f, nil, func(v *vault.Vault) error {
 				if d > 0 {
@@ -695,6 +705,9 @@ the warden removes it ('strongroom warden expire'): its files are immutable and
 only the warden may unseal them.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := snapshotArg(args[0], "strongroom vault snapshots"); err != nil {
+				return err
+			}
 			return withVault(&f, nil, func(v *vault.Vault) error { return v.DeleteSnapshot(args[0]) })
 		},
 	}
@@ -706,10 +719,12 @@ func newVaultClockCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "clock status|confirm",
 		Short: "Show or confirm the trusted compliance clock",
-		Long: `Retention is judged by a trusted clock that never goes backwards. When the
-system time jumps more than 24 hours ahead, expiry freezes until an operator
-confirms that the new time is right with 'strongroom vault clock confirm'.
-A backwards jump never unlocks anything: the trusted time waits.`,
+		Long: `Retention is judged by the warden's trusted clock, which never goes
+backwards and, while the machine runs, advances only with the kernel's
+monotonic clock. When the system time is more than 24 hours ahead of it, or
+its state is lost, expiry freezes until an operator confirms the time
+('strongroom vault clock confirm' as root, or c at the console). A
+backwards jump never unlocks anything. The agent only reads this clock.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
@@ -730,7 +745,7 @@ A backwards jump never unlocks anything: the trusted time waits.`,
 				fmt.Fprintf(out, "wall time      %s\n", c.Wall.UTC().Format(time.RFC3339))
 				fmt.Fprintf(out, "difference     %s (largest accepted forward step %s)\n", c.Jump.Round(time.Second), c.MaxForwardJump)
 				if c.JumpPending {
-					fmt.Fprintln(out, "state          FROZEN: expiry is paused; if the wall time is right, run 'strongroom vault clock confirm'")
+					fmt.Fprintf(out, "state          FROZEN (%s): expiry is paused; if the wall time is right, confirm at the console or run 'strongroom warden confirm' as root\n", c.Reason)
 				} else {
 					fmt.Fprintln(out, "state          ok")
 				}
@@ -746,13 +761,11 @@ A backwards jump never unlocks anything: the trusted time waits.`,
 		Short: "Accept the current wall time after a forward jump and let expiry resume",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withVault(&cf, nil, func(v *vault.Vault) error {
-				if err := v.Clock().Confirm(); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Confirmed: the trusted time is now %s; expiry resumes.\n", v.Clock().Now().UTC().Format(time.RFC3339))
-				return nil
-			})
+			c, err := cf.resolve()
+			if err != nil {
+				return err
+			}
+			return confirmWarden(cmd.OutOrStdout(), &cf, wardenDir(c))
 		},
 	}
 	cf.register(confirm, true)

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/strongroom/strongroom/storage/clock"
 	"github.com/strongroom/strongroom/storage/vault"
+	"github.com/strongroom/strongroom/storage/warden"
 )
 
 func init() { register(newWardenCmd) }
@@ -18,88 +22,95 @@ func init() { register(newWardenCmd) }
 func newWardenCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "warden",
-		Short: "Privileged helper: make sealed vault files immutable and expire old snapshots",
-		Long: `The warden is the only Strongroom role that needs the Linux capability
-CAP_LINUX_IMMUTABLE (run it as its own service with only that capability;
-the agent never gets it). It does two things:
+		Short: "Privileged helper: seal vault files, keep the ledger and the trusted clock, expire old snapshots",
+		Long: `The warden is the only Strongroom role that can make vault files immutable
+or remove them. On the appliance it runs as its own user (strongroom-warden)
+with CAP_LINUX_IMMUTABLE, CAP_FOWNER and CAP_DAC_OVERRIDE, in its own unit
+without network; the agent can neither signal it nor reach its state.
 
-  seal    marks every complete vault file (segment shards, snapshot manifests,
-          retention records, disk labels, keyfiles) immutable (chattr +i), so
-          nothing on the appliance, the agent included, can change or delete it;
-  expire  removes snapshots whose retain-until has passed on the trusted clock,
-          and the segments no remaining snapshot needs, clearing the
-          immutable flag first. It needs the recovery key, and does nothing
-          while the trusted clock awaits confirmation of a time jump.
+  seal     marks every complete vault file immutable and the vault's
+           directories append-only, and records each new snapshot (its
+           retain-until and segments) and segment in the warden's ledger;
+  expire   removes snapshots whose retain-until, in the ledger, has passed
+           on the warden's trusted clock, and segments no kept snapshot
+           needs; anything missing, moved or disagreeing stops it;
+  status   shows the trusted clock, the ledger and the alerts;
+  confirm  accepts the current system time after a clock jump (or a lost
+           clock state or ledger), as an operator at the console does.
 
-'warden run' repeats seal (and expire, when a key file is given) at an interval.`,
+'warden run' seals every interval, expires every expire interval, and acts
+on confirmations within seconds.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newWardenSealCmd(), newWardenExpireCmd(), newWardenRunCmd())
+	cmd.AddCommand(newWardenSealCmd(), newWardenExpireCmd(), newWardenRunCmd(), newWardenStatusCmd(), newWardenConfirmCmd())
 	flagErrorsAreUsage(cmd)
 	return cmd
 }
 
-func wardenSeal(w io.Writer, f *vaultFlags) error {
-	c, err := f.resolve()
-	if err != nil {
-		return err
-	}
-	rep, err := vault.SealFiles(c.Disks)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "sealed %d files (%d were already immutable)\n", rep.Sealed, rep.AlreadySealed)
-	return nil
+// wardenDir is the warden's state directory the configuration names.
+func wardenDir(c vaultConfig) string {
+	return vault.DefaultWardenDir(c.Disks, c.StateDir, c.WardenDir)
 }
 
-func wardenExpire(w io.Writer, f *vaultFlags) error {
+// openWarden opens the warden the flags describe. As root, it refuses a
+// warden directory that belongs to another user: the warden's service runs
+// as that user, and files written by root would lock it out.
+func openWarden(f *vaultFlags) (*warden.Warden, error) {
 	c, err := f.resolve()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	k, err := readKey(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// The agent keeps the vault open; ask it to hand the vault over
-	// between jobs, and give it back when done.
-	if err := vault.RequestHandover(c.Disks); err != nil {
-		return err
+	dir := wardenDir(c)
+	if st, err := os.Stat(dir); err == nil && os.Geteuid() == 0 {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Uid != 0 {
+			return nil, fmt.Errorf("%s belongs to uid %d, the warden's service user: as root, only 'strongroom warden status' and 'strongroom warden confirm' act on it; restart the service with 'systemctl restart strongroom-warden' to run a round now", dir, sys.Uid)
+		}
 	}
-	defer vault.EndHandover(c.Disks)
-	v, err := vault.OpenWhenFree(vault.Options{Disks: c.Disks, Key: k, StateDir: c.StateDir, Progress: func(s string) { fmt.Fprintln(w, s) }}, handoverWait)
-	if err != nil {
-		return fmt.Errorf("%w (the agent hands the vault over between jobs; a long backup may hold it past %s, and the next round tries again)", err, handoverWait)
-	}
-	defer v.Close()
-	rep, err := v.Expire()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "expired %d snapshots and %d segments; %d snapshots kept\n", len(rep.Snapshots), len(rep.Segments), rep.Kept)
-	for _, id := range rep.Snapshots {
-		fmt.Fprintf(w, "  removed snapshot %s\n", id)
-	}
-	return nil
+	return warden.Open(warden.Options{Disks: c.Disks, Key: k, Dir: dir})
 }
 
-// handoverWait bounds how long expiry waits for the agent to let go of
-// the vault.
-const handoverWait = 10 * time.Minute
+func withWarden(f *vaultFlags, fn func(w *warden.Warden) error) error {
+	w, err := openWarden(f)
+	if err != nil {
+		if errors.Is(err, clock.ErrLocked) {
+			return fmt.Errorf("%w: the warden service is running; it does this by itself", err)
+		}
+		return err
+	}
+	defer w.Close()
+	return fn(w)
+}
+
+func printSeal(out io.Writer, rep warden.SealReport) {
+	fmt.Fprintf(out, "sealed %d files (%d were already sealed); %d new snapshots and %d new segments recorded\n", rep.Sealed, rep.AlreadySealed, len(rep.NewSnapshots), rep.NewSegments)
+	for _, p := range rep.Problems {
+		fmt.Fprintln(out, "ALERT:", p)
+	}
+}
 
 func newWardenSealCmd() *cobra.Command {
 	var f vaultFlags
 	cmd := &cobra.Command{
-		Use:   "seal --disk DIR ...",
-		Short: "Make every complete vault file immutable (needs CAP_LINUX_IMMUTABLE)",
-		Long: `Sets the immutable flag on every complete vault file on the given disks.
-It needs no key and no vault lock, so it runs while the agent writes: files
-appear under their final names only once complete and synced.`,
-		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error { return wardenSeal(cmd.OutOrStdout(), &f) },
+		Use:   "seal --disk DIR ... --key-file FILE",
+		Short: "Seal every complete vault file and record it in the ledger (one round)",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withWarden(&f, func(w *warden.Warden) error {
+				rep, err := w.Seal()
+				if err != nil {
+					return err
+				}
+				printSeal(cmd.OutOrStdout(), rep)
+				return nil
+			})
+		},
 	}
-	f.register(cmd, false)
+	f.register(cmd, true)
 	return cmd
 }
 
@@ -107,14 +118,26 @@ func newWardenExpireCmd() *cobra.Command {
 	var f vaultFlags
 	cmd := &cobra.Command{
 		Use:   "expire --disk DIR ... --key-file FILE",
-		Short: "Remove snapshots past their retain-until and segments nothing needs",
-		Long: `Removes snapshots whose retain-until has passed on the vault's trusted
-clock, then the segments no remaining snapshot needs. Needs the recovery key
-and CAP_LINUX_IMMUTABLE (to unseal the files), and the vault must not be open
-in another process. Refuses while a forward clock jump awaits
-'strongroom vault clock confirm'.`,
+		Short: "Remove snapshots past their retain-until and segments nothing needs (one round)",
+		Long: `Seals and records what is on the disks, takes the vault from the agent
+(hand-over), checks that every disk and every snapshot the ledger keeps is
+there, and removes what the ledger says has expired on the warden's clock.
+Refuses while the clock or a rebuilt ledger awaits 'strongroom warden confirm'.`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error { return wardenExpire(cmd.OutOrStdout(), &f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withWarden(&f, func(w *warden.Warden) error {
+				rep, err := w.Expire()
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				fmt.Fprintf(out, "expired %d snapshots and %d segments; %d snapshots kept\n", len(rep.Snapshots), len(rep.Segments), rep.Kept)
+				for _, id := range rep.Snapshots {
+					fmt.Fprintf(out, "  removed snapshot %s\n", id)
+				}
+				return nil
+			})
+		},
 	}
 	f.register(cmd, true)
 	return cmd
@@ -124,55 +147,105 @@ func newWardenRunCmd() *cobra.Command {
 	var f vaultFlags
 	var interval, expireEvery time.Duration
 	cmd := &cobra.Command{
-		Use:   "run --disk DIR ... [--key-file FILE] [--interval D] [--expire-interval D]",
-		Short: "Seal every interval (and expire, with a key, every expire interval) until stopped",
-		Long: `Runs seal at once and then every --interval until SIGINT or SIGTERM.
-With a recovery key (--key-file, STRONGROOM_KEY_FILE or the configuration)
-it also runs expire at once and then every --expire-interval; expiry needs
-the vault alone, so it asks the running agent to hand the vault over between
-jobs. A failed round is reported and retried at the next interval; it does
-not stop the warden.`,
+		Use:   "run --disk DIR ... --key-file FILE [--interval D] [--expire-interval D]",
+		Short: "Seal every interval and expire every expire interval until stopped",
+		Long: `Runs seal at once and then every --interval, and expire at once and then
+every --expire-interval, until SIGINT or SIGTERM; confirmation requests
+are acted on within seconds. A failed round is reported and retried at the
+next interval; it does not stop the warden. The status is published in the
+warden's directory (status.json) for the agent's metrics and the console.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if interval <= 0 || expireEvery <= 0 {
 				return usageError{errors.New("--interval and --expire-interval must be positive")}
 			}
-			c, err := f.resolve()
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
-			report := func(what string, err error) {
-				if err == nil {
-					return
-				}
-				fmt.Fprintf(errw, "warden %s: %v\n", what, err)
-				if fix := vault.Remedy(err); fix != "" {
-					fmt.Fprintln(errw, "  what to do:", fix)
-				}
-			}
-			t := time.NewTicker(interval)
-			defer t.Stop()
-			var lastExpire time.Time
-			for {
-				report("seal", wardenSeal(out, &f))
-				if c.KeyFile != "" && time.Since(lastExpire) >= expireEvery {
-					lastExpire = time.Now()
-					report("expire", wardenExpire(out, &f))
-				}
-				select {
-				case <-ctx.Done():
-					fmt.Fprintln(out, "warden stopped")
-					return nil
-				case <-t.C:
-				}
-			}
+			return withWarden(&f, func(w *warden.Warden) error {
+				ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+				defer stop()
+				out := cmd.OutOrStdout()
+				warden.Run(ctx, w, interval, expireEvery, func(format string, args ...any) {
+					fmt.Fprintf(out, format+"\n", args...)
+				})
+				return nil
+			})
 		},
 	}
 	f.register(cmd, true)
 	cmd.Flags().DurationVar(&interval, "interval", time.Minute, "time between seal rounds")
 	cmd.Flags().DurationVar(&expireEvery, "expire-interval", time.Hour, "time between expiry rounds (each one has the agent hand the vault over)")
 	return cmd
+}
+
+func newWardenStatusCmd() *cobra.Command {
+	var f vaultFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [--json]",
+		Short: "Show the warden's trusted clock, ledger and alerts, as it last published them",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.resolve()
+			if err != nil {
+				return err
+			}
+			st, err := warden.ReadStatus(wardenDir(c))
+			if err != nil {
+				return fmt.Errorf("no warden status in %s (%w): is the warden running? ('systemctl status strongroom-warden', or 'strongroom warden run')", wardenDir(c), err)
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), st)
+			}
+			for _, l := range warden.Describe(st) {
+				fmt.Fprintln(cmd.OutOrStdout(), l)
+			}
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newWardenConfirmCmd() *cobra.Command {
+	var f vaultFlags
+	cmd := &cobra.Command{
+		Use:   "confirm",
+		Short: "Accept the current system time (and a rebuilt ledger) so that expiry resumes",
+		Long: `Run it as root (or as the warden's user) after checking the system time.
+When the warden service runs, this leaves a request it acts on within
+seconds; otherwise it confirms directly. The agent cannot do this.`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.resolve()
+			if err != nil {
+				return err
+			}
+			return confirmWarden(cmd.OutOrStdout(), &f, wardenDir(c))
+		},
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+// confirmWarden asks the running warden to confirm, or confirms directly
+// when none runs.
+func confirmWarden(out io.Writer, f *vaultFlags, dir string) error {
+	w, err := openWarden(f)
+	if err == nil {
+		defer w.Close()
+		if err := w.Confirm(fmt.Sprintf("confirmed by uid %d from the command line", os.Getuid())); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Confirmed: the trusted time is now %s; expiry resumes.\n", w.Clock().Now().UTC().Format(time.RFC3339))
+		return nil
+	}
+	if !errors.Is(err, clock.ErrLocked) && os.Geteuid() != 0 {
+		return err
+	}
+	st, err := warden.ConfirmAndWait(context.Background(), dir, 15*time.Second)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Confirmed: the trusted time is now %s; expiry resumes.\n", st.Clock.Trusted.UTC().Format(time.RFC3339))
+	return nil
 }
