@@ -269,6 +269,14 @@ stop() {
 if [[ " $TESTS " == *" good "* ]]; then
 	disk="$W/good.img"
 	cp --sparse=always "$base" "$disk"
+	# This boot's state partition also arms the attack drill
+	# (strongroom-drill.service): once the warden has sealed the first
+	# backup, the agent's user tries every known way to lose locked data.
+	rm -rf "$W/state-drill" && cp -a "$W/state" "$W/state-drill"
+	: >"$W/state-drill/attack-drill"
+	chown 800:800 "$W/state-drill/attack-drill"
+	mke2fs -q -t ext4 -L sr-state -E root_owner=800:800 -d "$W/state-drill" "$W/state-drill.img" 64M
+	dd if="$W/state-drill.img" of="$disk" bs=1M seek=$((STATE_OFFSET / 1048576)) conv=notrunc status=none
 	log "good: booting (deadline ${READY_DEADLINE}s)"
 	t0=$(date +%s.%N)
 	boot good "$disk" \
@@ -312,6 +320,27 @@ if [[ " $TESTS " == *" good "* ]]; then
 		pass "good: a backup from the host's tenant simulator reached the vault disks ($(grep '^strongroom_vault_snapshots ' "$W/metrics.txt"), $(grep '^strongroom_vault_used_bytes ' "$W/metrics.txt"))"
 	else
 		fail "good: no successful backup from the tenant simulator within 180s ($(grep '^strongroom_backup_runs_total' "$W/metrics.txt" 2>/dev/null | tr '\n' ' '))"
+	fi
+	# The attack drill, as the agent's user in the agent's sandbox, on the
+	# booted image: every attempt refused, every sealed file unchanged.
+	drill=""
+	for _ in $(seq 150); do
+		drill=$(grep -a -m1 -o 'attack drill: \(PASS\|FAIL\).*' "$W/good-serial.log" | tr -d '\r' || true)
+		[ -n "$drill" ] && break
+		kill -0 "$qemu_pid" 2>/dev/null || break
+		sleep 2
+	done
+	grep -a 'attack \(refused\|SUCCEEDED\)' "$W/good-serial.log" | tr -d '\r' >"$W/drill.txt" || true
+	case $drill in
+	"attack drill: PASS"*) pass "good: $drill ($(wc -l <"$W/drill.txt") attempts on the serial console)" ;;
+	"") fail "good: the attack drill did not report within 300 s after the backup" ;;
+	*) fail "good: $drill" ;;
+	esac
+	if curl -fsS -m 5 "http://127.0.0.1:$HOSTPORT/metrics" -o "$W/metrics-drill.txt" 2>/dev/null &&
+		grep -q '^strongroom_vault_snapshots [1-9]' "$W/metrics-drill.txt"; then
+		pass "good: after the drill the agent still serves its snapshots ($(grep '^strongroom_vault_snapshots ' "$W/metrics-drill.txt"), $(grep '^strongroom_warden_alerts ' "$W/metrics-drill.txt"))"
+	else
+		fail "good: after the drill the agent's metrics show no snapshot"
 	fi
 	# What booted, as the agent sees it: slot A (strongroom.slot=a from the
 	# UKI systemd-boot started), this build's version and root hash, a TPM.

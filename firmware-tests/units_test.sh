@@ -48,14 +48,14 @@ SYSTEMD_FSTAB="$fstab" SYSTEMD_PROC_CMDLINE="" \
 	/usr/lib/systemd/system-generators/systemd-fstab-generator "$gen/normal" "$gen/early" "$gen/late"
 cp -a "$gen/normal/." "$root/etc/systemd/system/"
 systemctl --root="$root" enable strongroom-agent.service strongroom-warden.service \
-	strongroom-console.service strongroom-config.path strongroom-boot-ok.service >/dev/null 2>&1
+	strongroom-console.service strongroom-config.path strongroom-boot-ok.service strongroom-drill.service >/dev/null 2>&1
 
 echo "== systemd-analyze verify"
 cd "$root/usr/lib/systemd/system"
 mounts=$(cd "$root/etc/systemd/system" && ls ./*.mount)
 out=$(systemd-analyze verify --man=no --root="$root" \
 	strongroom-agent.service strongroom-warden.service strongroom-console.service \
-	strongroom-config.path strongroom-disks.target strongroom-boot-ok.service \
+	strongroom-config.path strongroom-disks.target strongroom-boot-ok.service strongroom-drill.service \
 	$(for m in $mounts; do echo "$root/etc/systemd/system/$m"; done) 2>&1) || bad "systemd-analyze verify exited non-zero"
 if [ -n "$out" ]; then
 	echo "$out"
@@ -65,7 +65,7 @@ fi
 echo "verify: done"
 
 echo "== systemd-analyze security --offline=yes --threshold=$threshold"
-for u in strongroom-agent.service strongroom-warden.service strongroom-console.service strongroom-boot-ok.service; do
+for u in strongroom-agent.service strongroom-warden.service strongroom-console.service strongroom-boot-ok.service strongroom-drill.service; do
 	rc=0
 	report=$(systemd-analyze security --offline=yes --root="$root" --threshold="$threshold" "$u" 2>&1) || rc=$?
 	score=$(echo "$report" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
@@ -155,6 +155,14 @@ if [ -f "$wmount" ]; then
 else
 	bad "fstab has no mount for $wardir (it would be on the /var tmpfs)"
 fi
+# The attack drill: exactly the agent's user and sandbox (so it proves what
+# the agent cannot do), no network, and armed only by a file.
+dr=strongroom-drill.service
+for p in User Group CapabilityBoundingSet AmbientCapabilities NoNewPrivileges ProtectSystem ProtectProc PrivateUsers ReadWritePaths ReadOnlyPaths SystemCallFilter; do
+	[ "$(prop $dr $p)" = "$(prop $a $p)" ] || bad "drill $p '$(prop $dr $p)' differs from the agent's '$(prop $a $p)'"
+done
+[ "$(prop $dr PrivateNetwork)" = "yes" ] || bad "drill has network"
+prop $dr ConditionPathExists | grep -q /var/lib/strongroom/attack-drill || bad "drill is not armed by /var/lib/strongroom/attack-drill"
 [ "$(prop $a Restart)" = "on-failure" ] || bad "agent restart"
 prop strongroom-agent.service After | grep -q strongroom-warden.service || bad "agent not after warden"
 prop strongroom-agent.service After | grep -q strongroom-disks.target || bad "agent not after disks"

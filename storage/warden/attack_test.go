@@ -85,10 +85,10 @@ func TestAgentUserCannotShortenRetention(t *testing.T) {
 		t.Fatalf("copy the test binary: %v\n%s", err, out)
 	}
 	os.Chmod(self, 0o755)
-	backup := func(seed uint64, retain time.Time) string {
+	job := func(role string) string {
 		t.Helper()
 		cmd := asAgent(uid, gid, self)
-		cmd.Env = append(cmd.Env, agentRoleEnv+fmt.Sprintf("=backup %d %d", seed, retain.Unix()),
+		cmd.Env = append(cmd.Env, agentRoleEnv+"="+role,
 			"SR_KEY="+r.keyFile, "SR_DISKS="+strings.Join(r.disks, ":"), "SR_STATE="+r.state, "SR_WARDEN="+r.wardenDir)
 		out, err := cmd.Output()
 		if err != nil {
@@ -96,9 +96,12 @@ func TestAgentUserCannotShortenRetention(t *testing.T) {
 			if ee, ok := err.(*exec.ExitError); ok {
 				stderr = ee.Stderr
 			}
-			t.Fatalf("backup as the agent's user: %v\n%s", err, stderr)
+			t.Fatalf("%s as the agent's user: %v\n%s", role, err, stderr)
 		}
 		return strings.TrimSpace(string(out))
+	}
+	backup := func(seed uint64, retain time.Time) string {
+		return job(fmt.Sprintf("backup %d %d", seed, retain.Unix()))
 	}
 	locked := backup(10, t0.Add(7*365*24*time.Hour))
 	short := backup(11, t0.Add(time.Hour))
@@ -155,6 +158,15 @@ func TestAgentUserCannotShortenRetention(t *testing.T) {
 			}
 		}
 	}
+	// The drill the appliance's firmware test runs, as the agent's user.
+	var n, files int
+	var bad string
+	fmt.Sscanf(job(fmt.Sprintf("drill %d", os.Getpid())), "%d %d %s", &n, &files, &bad)
+	t.Logf("drill: %d attacks, %d sealed files compared", n, files)
+	if n < 100 || files == 0 || bad != "" {
+		t.Fatalf("drill as the agent's user: %d attacks on %d sealed files; went through or changed: %q", n, files, bad)
+	}
+
 	// What the agent may do: add entries, and commit a snapshot of its own
 	// that names the locked one's segments with a retention about to end.
 	for _, d := range r.disks {

@@ -40,6 +40,15 @@ func TestMain(m *testing.M) {
 // own code, the way the agent does, and prints the snapshot ID.
 func agentJob(role string) error {
 	f := strings.Fields(role)
+	if len(f) == 2 && f[0] == "drill" {
+		pid, _ := strconv.Atoi(f[1])
+		rep, err := warden.RunDrill(strings.Split(os.Getenv("SR_DISKS"), ":"), os.Getenv("SR_WARDEN"), pid, func(string, ...any) {})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%d %d %s\n", rep.Attacks, rep.Files, strings.Join(append(rep.Succeeded, rep.Changed...), "; "))
+		return nil
+	}
 	if len(f) != 3 || f[0] != "backup" {
 		return fmt.Errorf("unknown job %q", role)
 	}

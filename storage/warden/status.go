@@ -26,6 +26,7 @@ func (w *Warden) Status() Status {
 func (w *Warden) statusLocked() Status {
 	st := w.status
 	st.Updated = time.Now().UTC()
+	st.PID = os.Getpid()
 	st.Clock = w.clock.Status()
 	st.Records = w.ledger.seq
 	st.Rebuilt = w.rebuilt

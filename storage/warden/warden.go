@@ -68,6 +68,7 @@ type Warden struct {
 // (metrics) and the console to read.
 type Status struct {
 	Updated   time.Time    `json:"updated"`
+	PID       int          `json:"pid"` // the warden's process
 	Clock     clock.Status `json:"clock"`
 	Snapshots int          `json:"snapshots"`      // recorded and not expired
 	Segments  int          `json:"segments"`       // recorded and not expired
@@ -112,6 +113,9 @@ func Open(opts Options) (*Warden, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A hand-over request left by a warden that was stopped while waiting
+	// would keep the agent waiting for a vault nobody takes.
+	vault.EndHandover(opts.Disks)
 	w := &Warden{opts: opts, custody: cust}
 	clockPath := filepath.Join(opts.Dir, vault.ClockFile)
 	_, statErr := os.Stat(clockPath)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,7 +44,7 @@ on confirmations within seconds.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newWardenSealCmd(), newWardenExpireCmd(), newWardenRunCmd(), newWardenStatusCmd(), newWardenConfirmCmd())
+	cmd.AddCommand(newWardenSealCmd(), newWardenExpireCmd(), newWardenRunCmd(), newWardenStatusCmd(), newWardenConfirmCmd(), newWardenDrillCmd())
 	flagErrorsAreUsage(cmd)
 	return cmd
 }
@@ -248,4 +249,70 @@ func confirmWarden(out io.Writer, f *vaultFlags, dir string) error {
 	}
 	fmt.Fprintf(out, "Confirmed: the trusted time is now %s; expiry resumes.\n", st.Clock.Trusted.UTC().Format(time.RFC3339))
 	return nil
+}
+
+// drillArmFlag must be given to run the drill: it attacks the vault for real.
+const drillArmFlag = "attack-this-vault"
+
+func newWardenDrillCmd() *cobra.Command {
+	var f vaultFlags
+	var wait time.Duration
+	var armed bool
+	cmd := &cobra.Command{
+		Use:   "drill --config FILE --" + drillArmFlag + " [--wait D]",
+		Short: "Attack drill: as the agent's user, try to make the warden lose locked data",
+		Long: `Run as the agent's user (never as root), after the warden has sealed at
+least one backup. It fingerprints every sealed file, then tries everything
+issue 11's drill tried: hide, rename, remove, truncate, overwrite or replace
+by a link the vault's directories and files on every disk; truncate, read,
+remove or rewrite the warden's ledger and clock (1 h, 23.9 h, 100 years
+ahead); forge a confirmation; stop or kill the warden. Every attempt must
+fail and every sealed file must be unchanged; it prints one line per attempt
+and "attack drill: PASS" or "attack drill: FAIL". Where protection is
+missing it does real damage, hence --` + drillArmFlag + `. The appliance's
+firmware test runs it through strongroom-drill.service.`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !armed {
+				return usageError{fmt.Errorf("the drill attacks the vault for real; give --%s to run it", drillArmFlag)}
+			}
+			if os.Geteuid() == 0 {
+				return usageError{errors.New("run the drill as the agent's user, not as root: root is not what it tests")}
+			}
+			c, err := f.resolve()
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			dir := wardenDir(c)
+			var st warden.Status
+			for deadline := time.Now().Add(wait); ; time.Sleep(2 * time.Second) {
+				st, err = warden.ReadStatus(dir)
+				if err == nil && st.Snapshots > 0 && !st.LastSeal.IsZero() {
+					break
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("the warden has recorded no sealed snapshot within %s (status: %v): run a backup and start the warden first", wait, err)
+				}
+			}
+			rep, err := warden.RunDrill(c.Disks, dir, st.PID, func(format string, args ...any) {
+				fmt.Fprintf(out, format+"\n", args...)
+			})
+			if err != nil {
+				return err
+			}
+			if !rep.OK() {
+				fmt.Fprintf(out, "attack drill: FAIL: %d of %d attacks went through (%s); %d of %d sealed files changed (%s)\n",
+					len(rep.Succeeded), rep.Attacks, strings.Join(rep.Succeeded, "; "), len(rep.Changed), rep.Files, strings.Join(rep.Changed, ", "))
+				return errors.New("the attack drill found the vault within the agent's reach")
+			}
+			fmt.Fprintf(out, "attack drill: PASS: all %d attacks refused; %d sealed files unchanged; the warden (pid %d) kept %d snapshots\n",
+				rep.Attacks, rep.Files, st.PID, st.Snapshots)
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	cmd.Flags().DurationVar(&wait, "wait", 10*time.Minute, "how long to wait for the warden to record a sealed snapshot")
+	cmd.Flags().BoolVar(&armed, drillArmFlag, false, "confirm that the drill may attack this vault")
+	return cmd
 }
