@@ -103,9 +103,15 @@ func (w *Warden) expire() (ExpireReport, error) {
 			present[id] = true
 		}
 	}
+	now := w.clock.Now()
 	var lost []string
 	for id, s := range w.ledger.snaps {
 		if s.Expired {
+			continue
+		}
+		if now.After(s.RetainUntil) {
+			// Due for removal anyway: copies already gone are those of
+			// an earlier round that stopped half way.
 			continue
 		}
 		if s.Unreadable {
@@ -121,7 +127,6 @@ func (w *Warden) expire() (ExpireReport, error) {
 			ErrFrozen, len(lost), strings.Join(lost, ", "))
 	}
 
-	now := w.clock.Now()
 	var recs []record
 	ids := make([]string, 0, len(w.ledger.snaps))
 	for id := range w.ledger.snaps {

@@ -12,11 +12,24 @@ const requestPoll = 2 * time.Second
 
 // Run seals at once and then every interval, expires at once and then
 // every expireEvery, and acts on confirmation requests within seconds,
-// until ctx ends. Each round's outcome goes to logf; a failed round is
-// retried at the next interval and never stops the loop.
+// until ctx ends. Expiry runs beside sealing: while it waits for the agent
+// to hand the vault over, new backups are still sealed. Each round's
+// outcome goes to logf; a failed round is retried at the next interval and
+// never stops the loop.
 func Run(ctx context.Context, w *Warden, interval, expireEvery time.Duration, logf func(format string, args ...any)) {
-	var lastSeal, lastExpire time.Time
-	var lastSealed int = -1
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		expireLoop(ctx, w, expireEvery, logf)
+	}()
+	sealLoop(ctx, w, interval, logf)
+	<-done
+	logf("warden stopped")
+}
+
+func sealLoop(ctx context.Context, w *Warden, interval time.Duration, logf func(format string, args ...any)) {
+	var lastSeal time.Time
+	first := true
 	t := time.NewTicker(min(interval, requestPoll))
 	defer t.Stop()
 	for {
@@ -31,31 +44,37 @@ func Run(ctx context.Context, w *Warden, interval, expireEvery time.Duration, lo
 			switch {
 			case err != nil:
 				logf("warden seal: %v", err)
-			case rep.Sealed > 0 || lastSealed < 0 || len(rep.Problems) > 0:
+			case rep.Sealed > 0 || first || len(rep.Problems) > 0:
 				logf("sealed %d files (%d were already sealed); %d new snapshots and %d new segments recorded", rep.Sealed, rep.AlreadySealed, len(rep.NewSnapshots), rep.NewSegments)
 			}
-			lastSealed = rep.Sealed
+			first = false
 			for _, p := range rep.Problems {
 				logf("warden ALERT: %s", p)
 			}
 		}
-		if time.Since(lastExpire) >= expireEvery {
-			lastExpire = time.Now()
-			rep, err := w.Expire()
-			if err != nil {
-				logf("warden expire: %v", err)
-			} else {
-				logf("expired %d snapshots and %d segments; %d snapshots kept", len(rep.Snapshots), len(rep.Segments), rep.Kept)
-				for _, id := range rep.Snapshots {
-					logf("  removed snapshot %s", id)
-				}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func expireLoop(ctx context.Context, w *Warden, every time.Duration, logf func(format string, args ...any)) {
+	for {
+		rep, err := w.Expire()
+		if err != nil {
+			logf("warden expire: %v", err)
+		} else {
+			logf("expired %d snapshots and %d segments; %d snapshots kept", len(rep.Snapshots), len(rep.Segments), rep.Kept)
+			for _, id := range rep.Snapshots {
+				logf("  removed snapshot %s", id)
 			}
 		}
 		select {
 		case <-ctx.Done():
-			logf("warden stopped")
 			return
-		case <-t.C:
+		case <-time.After(every):
 		}
 	}
 }
