@@ -195,7 +195,26 @@ func (c *Config) resolve(base string) {
 	}
 }
 
+// ApplianceWardenDir is the warden's state directory on the appliance
+// (strongroom-warden.service). A configuration that names none, written
+// before the warden had its own directory, uses it where it exists.
+const ApplianceWardenDir = "/var/lib/strongroom-warden"
+
+// WardenDirOr returns configured, or ApplianceWardenDir when configured is
+// empty and that directory exists (an appliance set up by an older image),
+// or "" (the vault's default beside its state).
+func WardenDirOr(configured string) string {
+	if configured != "" {
+		return configured
+	}
+	if st, err := os.Stat(ApplianceWardenDir); err == nil && st.IsDir() {
+		return ApplianceWardenDir
+	}
+	return ""
+}
+
 func (c *Config) defaults() {
+	c.Vault.WardenDir = WardenDirOr(c.Vault.WardenDir)
 	if c.Schedule.Interval == 0 {
 		c.Schedule.Interval = Duration(DefaultInterval)
 	}

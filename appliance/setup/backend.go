@@ -95,7 +95,7 @@ type Plan struct {
 	// (state/ on the first disk).
 	StateDir string
 	// WardenDir is the warden's state directory; empty means
-	// ApplianceWardenDir where the warden's user exists (the appliance),
+	// config.ApplianceWardenDir where the warden's user exists (the appliance),
 	// else the default (warden/ in the state directory).
 	WardenDir string
 	// Network is the network change; nil or Mode KeepNetwork changes

@@ -188,7 +188,7 @@ func commit(networkDir string, p Plan) error {
 	}
 	wardenDir := p.WardenDir
 	if _, err := user.Lookup(WardenUser); err == nil && wardenDir == "" {
-		wardenDir = ApplianceWardenDir
+		wardenDir = config.ApplianceWardenDir
 	}
 	c := &config.Config{
 		TenantID: p.Tenant.TenantID, GraphBaseURL: p.Tenant.GraphBaseURL, AuthorityHost: p.Tenant.AuthorityHost, CAFile: p.Tenant.CAFile,
@@ -233,13 +233,10 @@ func commit(networkDir string, p Plan) error {
 // (systemd/strongroom.sysusers).
 const ServiceUser = "strongroom"
 
-// WardenUser is the account the warden runs as on the appliance, and
-// ApplianceWardenDir its state directory there (systemd/strongroom.sysusers,
-// strongroom-warden.service). Setup never hands it to the agent's user.
-const (
-	WardenUser         = "strongroom-warden"
-	ApplianceWardenDir = "/var/lib/strongroom-warden"
-)
+// WardenUser is the account the warden runs as on the appliance
+// (systemd/strongroom.sysusers); its state directory there is
+// config.ApplianceWardenDir. Setup never hands it to the agent's user.
+const WardenUser = "strongroom-warden"
 
 type ids struct{ uid, gid int }
 

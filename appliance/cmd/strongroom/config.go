@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -63,7 +64,7 @@ func loadConfig(path string) (vaultConfig, error) {
 	}
 	c.KeyFile = rel(c.KeyFile)
 	c.StateDir = rel(c.StateDir)
-	c.WardenDir = rel(c.WardenDir)
+	c.WardenDir = config.WardenDirOr(rel(c.WardenDir))
 	return c, nil
 }
 
