@@ -17,7 +17,7 @@ SR="$PWD/bin/strongroom"
 
 T=$(mktemp -d /tmp/strongroom-demo.XXXXXX)
 cleanup() {
-	chattr -R -i "$T" 2>/dev/null || true
+	chattr -R -i -a "$T" 2>/dev/null || true
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -52,6 +52,9 @@ fi
 step "vault init (4 disks)"
 "$SR" vault init "${D[@]}" --key-out "$T/recovery.key"
 export STRONGROOM_KEY_FILE="$T/recovery.key"
+# The warden's first round, before any backup: its trusted clock and ledger
+# start here (on the appliance its service starts before the agent).
+"$SR" warden seal "${D[@]}" >/dev/null 2>&1 || echo "(the warden cannot seal here: this file system or process cannot set the immutable flag)"
 
 step "store $SRC (bench ingest: one full snapshot, then one unchanged incremental)"
 out=$("$SR" bench ingest "${D[@]}" "$SRC")
@@ -65,6 +68,7 @@ step "status"
 "$SR" vault status "${D[@]}"
 
 step "disk 2 fails: its directory is deleted"
+chattr -R -i -a "$T/disk2" 2>/dev/null || true # as a dead disk takes its seals with it
 rm -rf "$T/disk2"
 rc=0
 "$SR" vault status "${D[@]}" || rc=$?

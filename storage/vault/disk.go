@@ -101,7 +101,13 @@ func checkUsable(dir string) error {
 	if !st.IsDir() {
 		return &DiskError{Path: dir, Kind: ErrDiskMissing, Err: errors.New("not a directory"), Fix: "give a directory (the disk's mount point) as --disk"}
 	}
-	probe := filepath.Join(dir, ".strongroom-probe")
+	// A vault disk is probed in its spool: its own directory is sealed
+	// append-only, where the probe could be created but never removed.
+	probeDir := dir
+	if st, err := os.Lstat(filepath.Join(dir, spoolDir)); err == nil && st.IsDir() {
+		probeDir = filepath.Join(dir, spoolDir)
+	}
+	probe := filepath.Join(probeDir, ".strongroom-probe")
 	f, err := os.OpenFile(probe, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err == nil {
 		_, err = f.Write([]byte("probe"))

@@ -131,7 +131,7 @@ func Open(opts Options) (*Warden, error) {
 	}
 	w.clock = c
 	l, err := openLedger(opts.Dir)
-	if errors.Is(err, errLedgerDamaged) || (err == nil && l.seq == 0 && !fresh && w.holdsSnapshots()) {
+	if errors.Is(err, errLedgerDamaged) || (err == nil && os.IsNotExist(ledgerErr) && !fresh && w.holdsSnapshots()) {
 		why := "the ledger was missing while the vault holds snapshots"
 		if err != nil {
 			why = err.Error()
