@@ -53,6 +53,9 @@ type GovernorOptions struct {
 	// Reauth, when set, gives a fresh access token after a 401 (the
 	// rejected token is passed in); the request is then retried once.
 	Reauth func(ctx context.Context, rejected string) (string, error)
+	// Now reads the clock that pauses are measured against (default
+	// time.Now); tests give a fake one.
+	Now func() time.Time
 }
 
 // Governor is an http.RoundTripper shared by all workers of a tenant.
@@ -110,6 +113,9 @@ func NewGovernor(next http.RoundTripper, o GovernorOptions) *Governor {
 	}
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	return &Governor{next: next, opts: o, sems: map[string]chan struct{}{}, boxPause: map[string]time.Time{}}
 }
@@ -430,7 +436,7 @@ func (g *Governor) retryAfter(ctx context.Context, d time.Duration, scope pauseS
 		d = g.opts.MaxWait
 	}
 	d += time.Duration(rand.Int64N(int64(d)/10 + 1))
-	now := time.Now()
+	now := g.opts.Now()
 	g.mu.Lock()
 	g.stats.Retries++
 	switch scope {
@@ -467,7 +473,7 @@ func extendPause(until *time.Time, now, newUntil time.Time) time.Duration {
 // is paused. A pause extended during the wait is waited out too.
 func (g *Governor) waitPause(ctx context.Context, mailbox string) error {
 	for {
-		now := time.Now()
+		now := g.opts.Now()
 		g.mu.Lock()
 		until := g.pauseUntil
 		if mailbox != "" {
