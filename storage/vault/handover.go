@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -71,4 +72,29 @@ func OpenWhenFree(opts Options, wait time.Duration) (*Vault, error) {
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// Owner returns the user and group that own the vault's files: those of
+// the state directory when given, else of the first disk's spool, else of
+// the first disk. ok is false when none of them can be read. Root uses it
+// to act as the vault's owner instead of leaving files the owner cannot
+// open.
+func Owner(disks []string, stateDir string) (uid, gid uint32, ok bool) {
+	var probes []string
+	if stateDir != "" {
+		probes = append(probes, stateDir)
+	}
+	if len(disks) > 0 {
+		probes = append(probes, filepath.Join(disks[0], spoolDir), disks[0])
+	}
+	for _, p := range probes {
+		st, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if sys, isUnix := st.Sys().(*syscall.Stat_t); isUnix {
+			return sys.Uid, sys.Gid, true
+		}
+	}
+	return 0, 0, false
 }

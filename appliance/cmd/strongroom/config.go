@@ -152,31 +152,18 @@ func runAsVaultOwner(c vaultConfig) error {
 	if os.Geteuid() != 0 {
 		return nil
 	}
-	probe := c.StateDir
-	if probe == "" && len(c.Disks) > 0 {
-		probe = filepath.Join(c.Disks[0], "spool")
-	}
-	st, err := os.Stat(probe)
-	if err != nil {
-		if len(c.Disks) == 0 {
-			return nil
-		}
-		if st, err = os.Stat(c.Disks[0]); err != nil {
-			return nil
-		}
-	}
-	sys, ok := st.Sys().(*syscall.Stat_t)
-	if !ok || sys.Uid == 0 {
+	uid, gid, ok := vault.Owner(c.Disks, c.StateDir)
+	if !ok || uid == 0 {
 		return nil
 	}
 	if err := syscall.Setgroups(nil); err != nil {
-		return fmt.Errorf("run as the vault's owner (uid %d): %w", sys.Uid, err)
+		return fmt.Errorf("run as the vault's owner (uid %d): %w", uid, err)
 	}
-	if err := syscall.Setgid(int(sys.Gid)); err != nil {
-		return fmt.Errorf("run as the vault's owner (gid %d): %w", sys.Gid, err)
+	if err := syscall.Setgid(int(gid)); err != nil {
+		return fmt.Errorf("run as the vault's owner (gid %d): %w", gid, err)
 	}
-	if err := syscall.Setuid(int(sys.Uid)); err != nil {
-		return fmt.Errorf("run as the vault's owner (uid %d): %w", sys.Uid, err)
+	if err := syscall.Setuid(int(uid)); err != nil {
+		return fmt.Errorf("run as the vault's owner (uid %d): %w", uid, err)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/user"
 	"path/filepath"
 	"time"
 
@@ -90,9 +89,10 @@ func openAgent(path string) (screens.Service, func() error, error) {
 	if r, err := api.Dial(cfg.APISocket); err == nil {
 		return wardenConfirms{r, wdir}, func() error { return nil }, nil
 	}
-	if _, err := user.Lookup(setup.ServiceUser); err == nil && os.Geteuid() == 0 {
-		// On the appliance the console runs as root: opening the vault
-		// here would leave root-owned files the agent cannot use.
+	if uid, _, ok := vault.Owner(cfg.Vault.Disks, cfg.Vault.StateDir); ok && uid != 0 && os.Geteuid() == 0 {
+		// On the appliance the console runs as root and the vault is the
+		// agent's: opening it here would leave root-owned files the agent
+		// cannot use.
 		return nil, nil, fmt.Errorf("the agent is not running (no answer on %s); it restarts by itself, or check 'journalctl -u strongroom-agent'", cfg.APISocket)
 	}
 	a, err := agent.New(agent.Options{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
