@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/graph"
@@ -124,6 +125,9 @@ func alerts(st *Status) []string {
 	}
 	if st.Vault.Clock.JumpPending {
 		out = append(out, "trusted clock frozen ("+st.Vault.Clock.Reason+"): expiry waits until the time is confirmed at the console")
+	}
+	if n := len(st.Vault.UnreadableSnapshots); n > 0 {
+		out = append(out, fmt.Sprintf("%d restore points have no readable manifest (%s): run a scrub with repair", n, strings.Join(st.Vault.UnreadableSnapshots, ", ")))
 	}
 	for _, a := range st.Vault.WardenAlerts {
 		out = append(out, "warden: "+a)

@@ -248,7 +248,12 @@ func wallNow(src Source) time.Time {
 func (c *Clock) observe(wall time.Time) (persist bool) {
 	if c.elapsed != nil {
 		boot, since := c.elapsed()
-		if boot != "" && boot == c.boot && since >= c.since {
+		if boot == "" {
+			// The witness cannot be read: the time stands still rather
+			// than follow the wall clock unwitnessed.
+			return false
+		}
+		if boot == c.boot && since >= c.since {
 			if c.pending {
 				return false
 			}

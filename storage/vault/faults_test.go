@@ -136,10 +136,14 @@ func TestFaults(t *testing.T) {
 			name: "disk read-only",
 			fault: func(t *testing.T, fv *faultVault) {
 				ro := fv.disks[1]
-				if err := immutable.Set(ro); err != nil {
-					t.Skipf("cannot make %s immutable to simulate a read-only disk: %v", ro, err)
+				// The whole disk turns read-only: its directory and the
+				// spool where writes start.
+				for _, p := range []string{ro, filepath.Join(ro, "spool")} {
+					if err := immutable.Set(p); err != nil {
+						t.Skipf("cannot make %s immutable to simulate a read-only disk: %v", p, err)
+					}
+					t.Cleanup(func() { immutable.Clear(p) })
 				}
-				t.Cleanup(func() { immutable.Clear(ro) })
 				v := openVault(t, fv.opts)
 				_, err := v.NewWriter("refused", nil)
 				wantErr(t, err, vault.ErrDiskReadOnly, ro)

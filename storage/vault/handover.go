@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The agent keeps the vault open all the time; the warden's expiry needs
@@ -22,7 +24,7 @@ func RequestHandover(disks []string) error {
 	var errs []error
 	ok := 0
 	for _, d := range disks {
-		err := os.WriteFile(filepath.Join(d, spoolDir, handoverFile), fmt.Appendf(nil, "pid %d\n", os.Getpid()), 0o644)
+		err := writeRequest(filepath.Join(d, spoolDir), fmt.Appendf(nil, "pid %d\n", os.Getpid()))
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -97,4 +99,25 @@ func Owner(disks []string, stateDir string) (uid, gid uint32, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// writeRequest creates the hand-over request in the spool without following
+// a link: the spool is the agent's, and the warden writes with privileges.
+// A name already there (the agent's, or a link it planted) is removed first.
+func writeRequest(spool string, data []byte) error {
+	dir, err := unix.Open(spool, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", spool, err)
+	}
+	defer unix.Close(dir)
+	if err := unix.Unlinkat(dir, handoverFile, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("remove the old %s: %w", handoverFile, err)
+	}
+	fd, err := unix.Openat(dir, handoverFile, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Join(spool, handoverFile), err)
+	}
+	defer unix.Close(fd)
+	_, err = unix.Write(fd, data)
+	return err
 }

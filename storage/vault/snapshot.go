@@ -124,17 +124,33 @@ func (v *Vault) nextSnapshotTime(now time.Time) time.Time {
 }
 
 // Snapshots lists every visible snapshot, oldest first. RetainUntil includes
-// any later extension.
+// any later extension. A snapshot no copy of whose manifest can be read is
+// left out (so one damaged or planted file does not hide the others) and
+// named by UnreadableSnapshots.
 func (v *Vault) Snapshots() ([]Snapshot, error) {
+	snaps, _, err := v.snapshots()
+	return snaps, err
+}
+
+// UnreadableSnapshots lists the snapshot IDs with a manifest file of which
+// no copy decodes, with the first error for each.
+func (v *Vault) UnreadableSnapshots() (map[string]error, error) {
+	_, bad, err := v.snapshots()
+	return bad, err
+}
+
+func (v *Vault) snapshots() ([]Snapshot, map[string]error, error) {
 	files, retain, err := v.snapshotFiles()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []Snapshot
+	bad := map[string]error{}
 	for id, paths := range files {
 		s, err := v.readManifest(id, paths)
 		if err != nil {
-			return nil, err
+			bad[id] = err
+			continue
 		}
 		if t := retain[id]; t.After(s.RetainUntil) {
 			s.RetainUntil = t
@@ -142,7 +158,7 @@ func (v *Vault) Snapshots() ([]Snapshot, error) {
 		out = append(out, *s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+	return out, bad, nil
 }
 
 // readManifest returns the first copy that decodes.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/strongroom/strongroom/storage/clock"
@@ -43,8 +44,11 @@ type Status struct {
 	Clock            clock.Status `json:"clock"`             //
 	// WardenAlerts are the alerts the warden last published (its
 	// status.json), or one saying that it has published none.
-	WardenAlerts   []string  `json:"warden_alerts,omitempty"`
-	LatestSnapshot *Snapshot `json:"latest_snapshot,omitempty"`
+	WardenAlerts []string `json:"warden_alerts,omitempty"`
+	// UnreadableSnapshots are snapshot IDs no copy of whose manifest can
+	// be read; every listing leaves them out.
+	UnreadableSnapshots []string  `json:"unreadable_snapshots,omitempty"`
+	LatestSnapshot      *Snapshot `json:"latest_snapshot,omitempty"`
 }
 
 // Status gathers the vault's state. It reads directory listings and
@@ -101,10 +105,14 @@ func (v *Vault) Status() (Status, error) {
 	if st.DegradedSegments > 0 {
 		st.Degraded = true
 	}
-	snaps, err := v.Snapshots()
+	snaps, bad, err := v.snapshots()
 	if err != nil {
 		return st, err
 	}
+	for id := range bad {
+		st.UnreadableSnapshots = append(st.UnreadableSnapshots, id)
+	}
+	sort.Strings(st.UnreadableSnapshots)
 	now := v.clock.Now()
 	st.Snapshots = len(snaps)
 	for i, s := range snaps {

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/strongroom/strongroom/storage/immutable"
 	"github.com/strongroom/strongroom/storage/keys"
@@ -108,8 +111,22 @@ func (c *Custody) seal(p string, set func(string) error, isSet func(string) (boo
 	return nil
 }
 
-func (c *Custody) sealFile(p string, rep *SealReport) error {
-	return c.seal(p, immutable.Set, immutable.IsSet, rep)
+// sealFile seals a file with one name only. A file with another hard
+// link is not sealed: removing the other name later would unseal this one
+// (the flag belongs to the inode); it is reported as a problem instead.
+func (c *Custody) sealFile(p string, rep *SealReport) (bool, error) {
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); err != nil {
+		return false, fmt.Errorf("seal %s: %w", p, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return false, nil
+	}
+	if st.Nlink != 1 {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%s has %d hard links (a name added to trap the warden): not sealed or recorded", p, st.Nlink))
+		return false, nil
+	}
+	return true, c.seal(p, immutable.Set, immutable.IsSet, rep)
 }
 
 func (c *Custody) sealDir(p string, rep *SealReport) error {
@@ -134,25 +151,30 @@ func (c *Custody) sealDisk(d *disk, rep *SealReport) (DiskFiles, error) {
 		return df, nil
 	}
 	for _, f := range []string{labelFile, keyFile} {
-		if err := c.sealFile(filepath.Join(d.Path, f), rep); err != nil {
+		if _, err := c.sealFile(filepath.Join(d.Path, f), rep); err != nil {
 			return df, err
 		}
 	}
 	if err := c.sealDir(d.Path, rep); err != nil {
 		return df, err
 	}
+	real := map[string]bool{}
 	for _, sub := range sealDirs {
 		p := filepath.Join(d.Path, sub)
 		if !realDir(p) {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("disk %s: %s/ is missing or not a directory (moved, removed or replaced)", d.Path, sub))
 			continue
 		}
+		real[sub] = true
 		if err := c.sealDir(p, rep); err != nil {
 			return df, err
 		}
 	}
 	segs := filepath.Join(d.Path, segmentsDir)
-	groups, _ := os.ReadDir(segs)
+	var groups []os.DirEntry
+	if real[segmentsDir] {
+		groups, _ = os.ReadDir(segs)
+	}
 	for _, g := range groups {
 		gp := filepath.Join(segs, g.Name())
 		if !g.IsDir() || len(g.Name()) != 4 {
@@ -171,14 +193,20 @@ func (c *Custody) sealDisk(d *disk, rep *SealReport) (DiskFiles, error) {
 			if !ok {
 				continue
 			}
-			if err := c.sealFile(filepath.Join(gp, e.Name()), rep); err != nil {
+			ok, err := c.sealFile(filepath.Join(gp, e.Name()), rep)
+			if err != nil {
 				return df, err
 			}
-			df.Segments = append(df.Segments, id)
+			if ok {
+				df.Segments = append(df.Segments, id)
+			}
 		}
 	}
 	snaps := filepath.Join(d.Path, snapshotsDir)
-	ents, _ := os.ReadDir(snaps)
+	var ents []os.DirEntry
+	if real[snapshotsDir] {
+		ents, _ = os.ReadDir(snaps)
+	}
 	for _, e := range ents {
 		name := e.Name()
 		if !e.Type().IsRegular() || strings.HasSuffix(name, ".tmp") {
@@ -188,8 +216,12 @@ func (c *Custody) sealDisk(d *disk, rep *SealReport) (DiskFiles, error) {
 		if kind == "" {
 			continue
 		}
-		if err := c.sealFile(filepath.Join(snaps, name), rep); err != nil {
+		ok, err := c.sealFile(filepath.Join(snaps, name), rep)
+		if err != nil {
 			return df, err
+		}
+		if !ok {
+			continue
 		}
 		switch kind {
 		case "manifest":
@@ -221,18 +253,34 @@ func shardName(g string, e os.DirEntry) (uint64, bool) {
 
 // parseSnapshotFile tells a manifest ("manifest") from a retention
 // extension ("retain", with its time) by name; kind is empty for others.
+// Names that are not snapshot IDs of this format, and retention times
+// past year 9999, are junk and ignored.
 func parseSnapshotFile(name string) (id string, until time.Time, kind string) {
 	if strings.HasSuffix(name, snapExt) {
-		return strings.TrimSuffix(name, snapExt), time.Time{}, "manifest"
+		if id = strings.TrimSuffix(name, snapExt); ValidSnapshotID(id) {
+			return id, time.Time{}, "manifest"
+		}
+		return "", time.Time{}, ""
 	}
-	if i := strings.Index(name, retainInfix); i > 0 {
+	if i := strings.Index(name, retainInfix); i > 0 && ValidSnapshotID(name[:i]) {
 		sec, err := strconv.ParseInt(name[i+len(retainInfix):], 10, 64)
-		if err == nil && sec > 0 {
+		if err == nil && sec > 0 && sec <= maxRetainUnix {
 			return name[:i], time.Unix(sec, 0).UTC(), "retain"
 		}
 	}
 	return "", time.Time{}, ""
 }
+
+// maxRetainUnix is 9999-12-31T23:59:59Z, the latest time JSON and RFC 3339
+// can carry.
+const maxRetainUnix = 253402300799
+
+// snapshotIDPattern is the form of every snapshot ID the writer makes.
+var snapshotIDPattern = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-[0-9a-f]{8}$`)
+
+// ValidSnapshotID reports whether id has the form the writer gives
+// snapshot IDs ("20261126T021500.123456Z-9f3c01aa").
+func ValidSnapshotID(id string) bool { return snapshotIDPattern.MatchString(id) }
 
 // ManifestCopy is one disk's copy of a snapshot manifest, decoded.
 type ManifestCopy struct {
@@ -241,10 +289,14 @@ type ManifestCopy struct {
 	Err      error
 }
 
-// Manifests reads and decodes every disk's copy of a snapshot's manifest.
-func (c *Custody) Manifests(id string) []ManifestCopy {
+// Manifests reads and decodes the copies of a snapshot's manifest on the
+// given disks: those where a seal round found it sealed.
+func (c *Custody) Manifests(id string, disks map[string]bool) []ManifestCopy {
 	var out []ManifestCopy
 	for _, d := range c.v.present() {
+		if !disks[d.Path] {
+			continue
+		}
 		p := filepath.Join(d.snapshotDir(), id+snapExt)
 		st, err := os.Lstat(p)
 		if err != nil {
@@ -281,7 +333,7 @@ func (c *Custody) RemoveSnapshot(id string) error {
 		}
 		var victims []string
 		for _, e := range ents {
-			if fid, _, kind := parseSnapshotFile(e.Name()); kind != "" && fid == id {
+			if fid, _, kind := parseSnapshotFile(e.Name()); kind != "" && fid == id && e.Type().IsRegular() {
 				victims = append(victims, filepath.Join(dir, e.Name()))
 			}
 		}
@@ -297,7 +349,13 @@ func (c *Custody) RemoveSnapshot(id string) error {
 func (c *Custody) RemoveSegment(id uint64) error {
 	for _, d := range c.v.present() {
 		p := d.segmentPath(id)
-		if err := removeFromSealedDir(filepath.Dir(p), []string{p, p + ".tmp"}); err != nil {
+		if !realDir(filepath.Dir(p)) {
+			if _, err := os.Lstat(filepath.Dir(p)); os.IsNotExist(err) {
+				continue
+			}
+			return fmt.Errorf("%s is not a directory (replaced by a link?): segment %d is not removed", filepath.Dir(p), id)
+		}
+		if err := removeFromSealedDir(filepath.Dir(p), []string{p}); err != nil {
 			return err
 		}
 	}
@@ -309,7 +367,7 @@ func (c *Custody) RemoveSegment(id uint64) error {
 func removeFromSealedDir(dir string, files []string) error {
 	var present []string
 	for _, f := range files {
-		if _, err := os.Lstat(f); err == nil {
+		if st, err := os.Lstat(f); err == nil && st.Mode().IsRegular() {
 			present = append(present, f)
 		}
 	}
@@ -331,7 +389,19 @@ func removeFromSealedDir(dir string, files []string) error {
 	return nil
 }
 
+// removeSealed removes a sealed file. It refuses a file with more than one
+// name: unsealing it would unseal the other name too.
 func removeSealed(p string) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink != 1 {
+		return fmt.Errorf("%s is not a regular file with one name: not removed", p)
+	}
 	if set, err := immutable.IsSet(p); err == nil && set {
 		if err := immutable.Clear(p); err != nil {
 			return fmt.Errorf("unseal %s: %w", p, err)

@@ -109,13 +109,15 @@ func (w *Warden) expire() (ExpireReport, error) {
 		if s.Expired {
 			continue
 		}
+		if s.Unreadable {
+			// Its retain-until and segments are unknown: never expired,
+			// and nothing else is while it stands.
+			return rep, fmt.Errorf("%w: snapshot %s has no readable manifest, so its retention and the segments it needs are unknown; run 'strongroom vault scrub --repair'", ErrFrozen, id)
+		}
 		if now.After(s.RetainUntil) {
 			// Due for removal anyway: copies already gone are those of
 			// an earlier round that stopped half way.
 			continue
-		}
-		if s.Unreadable {
-			return rep, fmt.Errorf("%w: snapshot %s has no readable manifest, so the segments it needs are unknown; run 'strongroom vault scrub --repair'", ErrFrozen, id)
 		}
 		if onDisk[id] < len(sr.Disks) {
 			lost = append(lost, id)
@@ -138,7 +140,7 @@ func (w *Warden) expire() (ExpireReport, error) {
 		if s.Expired {
 			continue
 		}
-		if !now.After(s.RetainUntil) {
+		if s.Unreadable || !now.After(s.RetainUntil) {
 			rep.Kept++
 			continue
 		}

@@ -50,9 +50,19 @@ type SnapshotRecord struct {
 	ID          string
 	Created     time.Time
 	RetainUntil time.Time
-	Segments    []uint64
+	Segments    map[uint64]bool
 	Expired     bool
 	Unreadable  bool // recorded without being decoded: its segments are unknown
+}
+
+// SegmentList returns the snapshot's segments in ascending order.
+func (s *SnapshotRecord) SegmentList() []uint64 {
+	out := make([]uint64, 0, len(s.Segments))
+	for id := range s.Segments {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // SegmentRecord is what the warden knows of one segment.
@@ -154,6 +164,18 @@ func (l *ledger) load() error {
 	return nil
 }
 
+// truncate cuts the ledger back to size bytes, unsealing and resealing it.
+func (l *ledger) truncate(size int64) error {
+	if err := immutable.ClearAppendOnly(l.path); err != nil && !errors.Is(err, immutable.ErrNotSupported) {
+		return err
+	}
+	err := os.Truncate(l.path, size)
+	if serr := immutable.SetAppendOnly(l.path); serr != nil && !errors.Is(serr, immutable.ErrNotSupported) && err == nil {
+		err = serr
+	}
+	return err
+}
+
 // dropTail cuts n bytes (a torn last line) off the ledger.
 func (l *ledger) dropTail(n int64) error {
 	st, err := os.Stat(l.path)
@@ -202,7 +224,7 @@ func (l *ledger) fold(rec record) {
 	case kindSnapshot, kindRetain, kindUnreadable:
 		s := l.snaps[rec.Snapshot]
 		if s == nil {
-			s = &SnapshotRecord{ID: rec.Snapshot, Created: rec.Created, Unreadable: rec.Kind == kindUnreadable}
+			s = &SnapshotRecord{ID: rec.Snapshot, Created: rec.Created, Segments: map[uint64]bool{}, Unreadable: rec.Kind == kindUnreadable}
 			l.snaps[rec.Snapshot] = s
 		}
 		if rec.Kind == kindSnapshot {
@@ -215,8 +237,8 @@ func (l *ledger) fold(rec record) {
 			s.RetainUntil = rec.RetainUntil
 		}
 		for _, id := range rec.Segments {
-			if !slices.Contains(s.Segments, id) {
-				s.Segments = append(s.Segments, id)
+			if !s.Segments[id] {
+				s.Segments[id] = true
 				l.refs[id] = append(l.refs[id], s.ID)
 			}
 		}
@@ -251,7 +273,16 @@ func (l *ledger) append(recs ...record) error {
 		buf.Write(line)
 		buf.WriteByte('\n')
 	}
+	end, err := l.f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("append to the warden's ledger: %w", err)
+	}
 	if _, err := l.f.Write(buf.Bytes()); err != nil {
+		// A part written (disk full) would run into the next append's
+		// first line: cut it off again.
+		if terr := l.truncate(end); terr != nil {
+			err = fmt.Errorf("%w; cutting off the part written failed too: %v", err, terr)
+		}
 		return fmt.Errorf("append to the warden's ledger: %w", err)
 	}
 	if err := l.f.Sync(); err != nil {

@@ -139,7 +139,7 @@ func (w *Warden) HandleRequests() (string, error) {
 	defer os.Remove(p)
 	sys, _ := st.Sys().(*syscall.Stat_t)
 	if sys == nil || !st.Mode().IsRegular() || !slices.Contains(w.opts.RequestOwners, int(sys.Uid)) {
-		return "", fmt.Errorf("ignored a confirmation request not made by root or the warden (%s)", p)
+		return "", fmt.Errorf("ignored a confirmation request not made by root (%s)", p)
 	}
 	b, _ := os.ReadFile(p)
 	note := strings.TrimSpace(string(b))

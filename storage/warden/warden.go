@@ -39,7 +39,7 @@ type Options struct {
 	// vault over (default 10 minutes).
 	HandoverWait time.Duration
 	// RequestOwners are the user IDs whose requests (confirm.request) the
-	// warden accepts: root's and the warden's own by default.
+	// warden accepts: root's only by default.
 	RequestOwners []int
 }
 
@@ -104,7 +104,12 @@ func Open(opts Options) (*Warden, error) {
 		opts.Elapsed = clock.SystemElapsed
 	}
 	if opts.RequestOwners == nil {
-		opts.RequestOwners = []int{0, os.Geteuid()}
+		// Root only: the console's operator. Not the warden's own user: a
+		// file it writes could be steered where a request is looked for.
+		opts.RequestOwners = []int{0}
+	}
+	if boot, _ := opts.Elapsed(); boot == "" {
+		return nil, errors.New("warden: the boot ID (/proc/sys/kernel/random/boot_id) cannot be read, and without it the monotonic clock cannot witness elapsed time; give the warden's unit a full /proc/sys (no ProcSubset=pid)")
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("warden state directory: %w", err)
@@ -226,7 +231,7 @@ func (w *Warden) sealLocked() (SealReport, error) {
 	now := w.clock.Now()
 	var recs []record
 	seenSeg := map[uint64]bool{}
-	manifests := map[string]bool{}
+	manifests := map[string]map[string]bool{} // snapshot -> disks holding a sealed copy
 	retains := map[string]time.Time{}
 	for _, d := range sr.Disks {
 		for _, id := range d.Segments {
@@ -237,7 +242,10 @@ func (w *Warden) sealLocked() (SealReport, error) {
 			}
 		}
 		for _, id := range d.Manifests {
-			manifests[id] = true
+			if manifests[id] == nil {
+				manifests[id] = map[string]bool{}
+			}
+			manifests[id][d.Path] = true
 		}
 		for id, t := range d.Retains {
 			if t.After(retains[id]) {
@@ -250,17 +258,41 @@ func (w *Warden) sealLocked() (SealReport, error) {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	var checked []func()
+	recorded := map[string]bool{}
 	for _, id := range ids {
-		recs = append(recs, w.readManifests(id, now)...)
+		if s := w.ledger.snaps[id]; s != nil && s.Expired {
+			w.noteProblem(&rep, fmt.Sprintf("snapshot %s was expired and removed, yet a sealed manifest of that ID is back: nothing more expires until a person looks", id))
+			continue
+		}
+		r, done := w.readManifests(id, manifests[id], now)
+		recs = append(recs, r...)
+		checked = append(checked, done)
+		if w.ledger.snaps[id] != nil || len(r) > 0 {
+			recorded[id] = true
+		}
 	}
 	for id, t := range retains {
-		if s := w.ledger.snaps[id]; s != nil && !t.After(s.RetainUntil) {
+		s := w.ledger.snaps[id]
+		switch {
+		case s != nil && s.Expired:
+			w.noteProblem(&rep, fmt.Sprintf("a retention record for snapshot %s appeared after it was expired", id))
+			continue
+		case s == nil && !recorded[id]:
+			// No manifest recorded for this ID (yet): a retention record
+			// alone makes no snapshot; it counts once the manifest does.
+			continue
+		case s != nil && !t.After(s.RetainUntil):
 			continue
 		}
 		recs = append(recs, record{At: now, Kind: kindRetain, Snapshot: id, RetainUntil: t})
 	}
 	if err := w.ledger.append(recs...); err != nil {
 		return rep, err
+	}
+	// Only what is in the ledger counts as checked.
+	for _, done := range checked {
+		done()
 	}
 	for _, r := range recs {
 		if r.Kind == kindSnapshot {
@@ -270,31 +302,47 @@ func (w *Warden) sealLocked() (SealReport, error) {
 	return rep, nil
 }
 
-// readManifests decodes the copies of a snapshot's manifest that the warden
-// has not checked yet and returns the records to add: the snapshot when
-// it is new, the union of a disagreeing copy, or "unreadable" when no copy
-// decodes. Every copy is checked once per warden start.
-func (w *Warden) readManifests(id string, now time.Time) []record {
+// noteProblem adds a problem to the round's report (it freezes expiry).
+func (w *Warden) noteProblem(rep *SealReport, msg string) {
+	rep.Problems = append(rep.Problems, msg)
+}
+
+// readManifests decodes the sealed copies (on disks) of a snapshot's
+// manifest that the warden has not checked yet and returns the records to
+// add: the snapshot when it is new, the union of a disagreeing copy, or
+// "unreadable" when no copy decodes; and a function that marks those
+// copies checked, to call once the records are in the ledger. Every copy
+// is checked once per warden start.
+func (w *Warden) readManifests(id string, disks map[string]bool, now time.Time) ([]record, func()) {
 	if w.verified == nil {
 		w.verified = map[string]map[string]bool{}
 	}
 	done := w.verified[id]
-	if done == nil {
-		done = map[string]bool{}
-		w.verified[id] = done
+	todo := map[string]bool{}
+	for d := range disks {
+		if !done[d] {
+			todo[d] = true
+		}
+	}
+	mark := func() {
+		if w.verified[id] == nil {
+			w.verified[id] = map[string]bool{}
+		}
+		for d := range todo {
+			w.verified[id][d] = true
+		}
+	}
+	if len(todo) == 0 {
+		return nil, mark
 	}
 	known := w.ledger.snaps[id]
 	var recs []record
 	var ref *vault.Snapshot
 	if known != nil && !known.Unreadable {
-		ref = &vault.Snapshot{ID: id, Created: known.Created, RetainUntil: known.RetainUntil, Segments: known.Segments}
+		ref = &vault.Snapshot{ID: id, Created: known.Created, RetainUntil: known.RetainUntil, Segments: known.SegmentList()}
 	}
 	decoded := false
-	for _, c := range w.custody.Manifests(id) {
-		if done[c.Disk] {
-			continue
-		}
-		done[c.Disk] = true
+	for _, c := range w.custody.Manifests(id, todo) {
 		if c.Err != nil {
 			w.noteLocked(fmt.Sprintf("snapshot %s: the copy on %s cannot be read (%v); scrub repairs it from another disk", id, c.Disk, c.Err))
 			continue
@@ -315,7 +363,7 @@ func (w *Warden) readManifests(id string, now time.Time) []record {
 	if known == nil && !decoded {
 		recs = append(recs, record{At: now, Kind: kindUnreadable, Snapshot: id})
 	}
-	return recs
+	return recs, mark
 }
 
 func sameSegments(a, b []uint64) bool {
