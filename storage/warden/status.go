@@ -61,12 +61,9 @@ func (w *Warden) statusLocked() Status {
 	return st
 }
 
-// publishLocked writes the status file (readable by the agent) and
-// remembers the seal round's problems. w.mu is held.
-func (w *Warden) publishLocked(problems ...[]string) {
-	if len(problems) > 0 {
-		w.problems = problems[0]
-	}
+// publishLocked writes the status file, readable by the agent. w.mu is
+// held.
+func (w *Warden) publishLocked() {
 	b, err := json.MarshalIndent(w.statusLocked(), "", "  ")
 	if err == nil {
 		durable.WriteFile(filepath.Join(w.opts.Dir, StatusFile), append(b, '\n'), 0o644)

@@ -125,7 +125,8 @@ func Open(opts Options) (*Warden, error) {
 	clockPath := filepath.Join(opts.Dir, vault.ClockFile)
 	_, statErr := os.Stat(clockPath)
 	_, ledgerErr := os.Stat(filepath.Join(opts.Dir, ledgerFile))
-	fresh := os.IsNotExist(statErr) && os.IsNotExist(ledgerErr) && !w.holdsSnapshots()
+	holds := w.holdsSnapshots()
+	fresh := os.IsNotExist(statErr) && os.IsNotExist(ledgerErr) && !holds
 	copts := []clock.Option{clock.Monotonic(opts.Elapsed)}
 	if !fresh {
 		copts = append(copts, clock.Strict())
@@ -136,7 +137,7 @@ func Open(opts Options) (*Warden, error) {
 	}
 	w.clock = c
 	l, err := openLedger(opts.Dir)
-	if errors.Is(err, errLedgerDamaged) || (err == nil && os.IsNotExist(ledgerErr) && !fresh && w.holdsSnapshots()) {
+	if errors.Is(err, errLedgerDamaged) || (err == nil && os.IsNotExist(ledgerErr) && holds) {
 		why := "the ledger was missing while the vault holds snapshots"
 		if err != nil {
 			why = err.Error()
@@ -217,7 +218,8 @@ func (w *Warden) Seal() (SealReport, error) {
 	} else {
 		w.status.LastSeal, w.status.LastSealN = w.clock.Now(), rep.Sealed
 	}
-	w.publishLocked(rep.Problems)
+	w.problems = rep.Problems
+	w.publishLocked()
 	return rep, err
 }
 
@@ -262,7 +264,7 @@ func (w *Warden) sealLocked() (SealReport, error) {
 	recorded := map[string]bool{}
 	for _, id := range ids {
 		if s := w.ledger.snaps[id]; s != nil && s.Expired {
-			w.noteProblem(&rep, fmt.Sprintf("snapshot %s was expired and removed, yet a sealed manifest of that ID is back: nothing more expires until a person looks", id))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("snapshot %s was expired and removed, yet a sealed manifest of that ID is back: nothing more expires until a person looks", id))
 			continue
 		}
 		r, done := w.readManifests(id, manifests[id], now)
@@ -276,7 +278,7 @@ func (w *Warden) sealLocked() (SealReport, error) {
 		s := w.ledger.snaps[id]
 		switch {
 		case s != nil && s.Expired:
-			w.noteProblem(&rep, fmt.Sprintf("a retention record for snapshot %s appeared after it was expired", id))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("a retention record for snapshot %s appeared after it was expired", id))
 			continue
 		case s == nil && !recorded[id]:
 			// No manifest recorded for this ID (yet): a retention record
@@ -300,11 +302,6 @@ func (w *Warden) sealLocked() (SealReport, error) {
 		}
 	}
 	return rep, nil
-}
-
-// noteProblem adds a problem to the round's report (it freezes expiry).
-func (w *Warden) noteProblem(rep *SealReport, msg string) {
-	rep.Problems = append(rep.Problems, msg)
 }
 
 // readManifests decodes the sealed copies (on disks) of a snapshot's
