@@ -130,9 +130,9 @@ func newFakeService() *fakeService {
 			Disks: []vault.DiskStatus{{Index: 0, Path: "/srv/disk1", Present: true, FreeBytes: 3900000000000}, {Index: 1, Path: "/srv/disk2", Present: true, FreeBytes: 3900000000000},
 				{Index: 2, Path: "/srv/disk3", Present: true, FreeBytes: 3900000000000}, {Index: 3, Path: "/srv/disk4", Present: true, FreeBytes: 3900000000000}}},
 		LastSuccess: &agent.SnapshotSummary{ID: "20260314T060000Z-ab12", Created: fixedNow.Add(-3*time.Hour - 30*time.Minute), Items: 182340},
-		LastRun:     &agent.BackupReport{Result: "success", Mailboxes: 48, NewItems: 1203},
-		Users:       agent.UserCoverage{All: 50, Protected: 48, Unprotected: []string{"new.hire@contoso.com", "temp.worker@contoso.com"}},
-		Job:         &agent.JobStatus{Kind: "backup", UsersDone: 12, UsersAll: 50, Items: 3120},
+		LastRun:     &agent.BackupReport{Result: "success", Protected: 48, NewItems: 1203},
+		Coverage:    []agent.Coverage{{Workload: "exchange", Noun: "mailboxes", All: 50, Protected: 48, Unprotected: []string{"new.hire@contoso.com", "temp.worker@contoso.com"}}},
+		Job:         &agent.JobStatus{Kind: "backup", UnitsDone: 12, UnitsAll: 50, Items: 3120},
 		Alerts:      []string{"2 mailboxes unprotected"},
 	}}
 	s.status.Throttle.Requests, s.status.Throttle.Throttled = 51234, 17
@@ -181,7 +181,7 @@ func (s *fakeService) Status(context.Context) (*agent.Status, error) {
 
 func (s *fakeService) Backup(context.Context, agent.BackupRequest) (*agent.BackupReport, error) {
 	s.record("backup")
-	return &agent.BackupReport{Snapshot: "20260314T093000Z-cd34", Result: "success", Mailboxes: 50, Items: 183000}, nil
+	return &agent.BackupReport{Snapshot: "20260314T093000Z-cd34", Result: "success", Protected: 50, Items: 183000}, nil
 }
 
 func (s *fakeService) Snapshots(context.Context) ([]agent.SnapshotSummary, error) {

@@ -13,7 +13,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/graph"
-	"github.com/strongroom/strongroom/appliance/workloads/exchange"
+	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -24,7 +24,7 @@ type Observer interface {
 	graph.Observer
 	BackupStarted(workload string)
 	BackupFinished(workload, result string, dur time.Duration, items, bytes, failedItems int)
-	SetUsers(protected, unprotected, departed int)
+	SetCoverage(workload string, protected, unprotected, departed int)
 	ScrubFinished(problems, unrepaired int)
 	RestoreTest(ok bool, verified, failed int)
 	JobRunning(delta int)
@@ -70,10 +70,12 @@ type Agent struct {
 	lastScrub   *vault.ScrubReport
 	lastScrubAt time.Time
 	lastTest    *RestoreTestReport
-	users       UserCoverage
-	// wrapSink, set by tests, wraps the vault writer BackupMailbox
-	// writes to.
-	wrapSink func(exchange.Sink) exchange.Sink
+	coverage    []Coverage
+	// workloads are the kinds of data a run backs up (registered in
+	// workloads.go).
+	workloads []workloads.Workload
+	// wrapSink, set by tests, wraps the vault writer workloads write to.
+	wrapSink func(workloads.Sink) workloads.Sink
 }
 
 // New opens the vault and catalog named by the configuration.
@@ -113,7 +115,7 @@ func New(o Options) (*Agent, error) {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	a := &Agent{cfg: cfg, obs: obs, log: log, v: v, cat: cat, keyFile: keyFile}
+	a := &Agent{cfg: cfg, obs: obs, log: log, v: v, cat: cat, keyFile: keyFile, workloads: registered(cfg)}
 	if err := a.syncCatalog(); err != nil {
 		a.Close()
 		return nil, err
@@ -195,7 +197,7 @@ func (nopObserver) Request(string, int)                                         
 func (nopObserver) Throttled(string, time.Duration)                             {}
 func (nopObserver) BackupStarted(string)                                        {}
 func (nopObserver) BackupFinished(string, string, time.Duration, int, int, int) {}
-func (nopObserver) SetUsers(int, int, int)                                      {}
+func (nopObserver) SetCoverage(string, int, int, int)                           {}
 func (nopObserver) ScrubFinished(int, int)                                      {}
 func (nopObserver) RestoreTest(bool, int, int)                                  {}
 func (nopObserver) JobRunning(int)                                              {}
@@ -205,19 +207,11 @@ func (nopObserver) RetentionRefused()                                           
 type JobStatus struct {
 	Kind      string    `json:"kind"` // backup, restore, scrub, restore-test
 	Started   time.Time `json:"started"`
-	UsersDone int       `json:"users_done"`
-	UsersAll  int       `json:"users_all"`
+	UnitsDone int       `json:"units_done"`
+	UnitsAll  int       `json:"units_all"`
 	Items     int       `json:"items"`
 	Bytes     int64     `json:"bytes"`
 	Message   string    `json:"message,omitempty"`
-}
-
-// UserCoverage counts who is protected.
-type UserCoverage struct {
-	All         int      `json:"all"`
-	Protected   int      `json:"protected"`
-	Unprotected []string `json:"unprotected,omitempty"` // mailboxes not in the last snapshot
-	Departed    []string `json:"departed,omitempty"`
 }
 
 // startJob records j as running until the returned function is called.

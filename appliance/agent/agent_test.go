@@ -79,7 +79,7 @@ func TestAgentDeleteIncrementalRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if full.Result != "success" || full.Mailboxes == 0 || full.NewItems == 0 {
+	if full.Result != "success" || full.Protected == 0 || full.NewItems == 0 {
 		t.Fatalf("full backup: %+v", full)
 	}
 	var victim tenantsim.UserInfo

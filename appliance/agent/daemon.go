@@ -42,7 +42,7 @@ func (a *Agent) Run(ctx context.Context) error {
 				a.log.Error("backup failed", "err", err)
 			} else {
 				a.log.Info("backup done", "snapshot", rep.Snapshot, "result", rep.Result, "items", rep.Items,
-					"new", rep.NewItems, "failed_mailboxes", rep.Failed, "seconds", int(rep.Seconds))
+					"new", rep.NewItems, "failed_units", rep.Failed, "seconds", int(rep.Seconds))
 			}
 		case !now.Before(nextTest):
 			nextTest = now.Add(sched.RestoreTestInterval.D())

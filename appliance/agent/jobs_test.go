@@ -9,7 +9,7 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
-	"github.com/strongroom/strongroom/appliance/workloads/exchange"
+	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -22,7 +22,7 @@ func (g *gauge) Request(string, int)                                         {}
 func (g *gauge) Throttled(string, time.Duration)                             {}
 func (g *gauge) BackupStarted(string)                                        {}
 func (g *gauge) BackupFinished(string, string, time.Duration, int, int, int) {}
-func (g *gauge) SetUsers(int, int, int)                                      {}
+func (g *gauge) SetCoverage(string, int, int, int)                           {}
 func (g *gauge) ScrubFinished(int, int)                                      {}
 func (g *gauge) RestoreTest(bool, int, int)                                  {}
 func (g *gauge) RetentionRefused()                                           {}
@@ -45,7 +45,7 @@ func TestAgentConcurrentJobs(t *testing.T) {
 	agent.SetObserver(a, g)
 	held, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	agent.SetSinkWrapper(a, func(s exchange.Sink) exchange.Sink {
+	agent.SetSinkWrapper(a, func(s workloads.Sink) workloads.Sink {
 		return hookSink{Sink: s, before: func(vault.Item) error {
 			once.Do(func() { close(held); <-release })
 			return nil

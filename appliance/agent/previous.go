@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -69,20 +70,22 @@ func (p *previous) has(prefix string) bool {
 	return i < len(p.items) && strings.HasPrefix(p.items[i].Path, prefix)
 }
 
-// userIDs lists the Exchange user IDs that have items, from paths
-// "exchange/<id>/...".
-func (p *previous) userIDs() []string {
+// unitIDs lists the units of workload that have items, from paths
+// "<workload>/<escaped id>/...".
+func (p *previous) unitIDs(workload string) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, it := range p.items {
-		rest, ok := strings.CutPrefix(it.Path, "exchange/")
+	prefix := workload + "/"
+	i := sort.Search(len(p.items), func(i int) bool { return p.items[i].Path >= prefix })
+	for ; i < len(p.items); i++ {
+		rest, ok := strings.CutPrefix(p.items[i].Path, prefix)
 		if !ok {
-			continue
+			break
 		}
 		id, _, _ := strings.Cut(rest, "/")
 		if !seen[id] {
 			seen[id] = true
-			out = append(out, id)
+			out = append(out, workloads.UnescapeID(id))
 		}
 	}
 	return out

@@ -12,7 +12,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
-	"github.com/strongroom/strongroom/appliance/workloads/exchange"
+	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -35,7 +35,7 @@ func TestAgentBackupOutlivesClient(t *testing.T) {
 	}
 	ctx, hangUp := context.WithCancel(context.Background())
 	var once sync.Once
-	agent.SetSinkWrapper(a, func(s exchange.Sink) exchange.Sink {
+	agent.SetSinkWrapper(a, func(s workloads.Sink) workloads.Sink {
 		return hookSink{Sink: s, before: func(vault.Item) error {
 			once.Do(func() {
 				hangUp()

@@ -21,7 +21,7 @@ type Status struct {
 	LastBackup      *SnapshotSummary   `json:"last_backup,omitempty"`
 	LastSuccess     *SnapshotSummary   `json:"last_success,omitempty"`
 	LastRun         *BackupReport      `json:"last_run,omitempty"`
-	Users           UserCoverage       `json:"users"`
+	Coverage        []Coverage         `json:"coverage,omitempty"`
 	Throttle        graph.Stats        `json:"throttle"`
 	LastScrub       *vault.ScrubReport `json:"last_scrub,omitempty"`
 	LastScrubAt     time.Time          `json:"last_scrub_at,omitempty"`
@@ -38,14 +38,25 @@ type SnapshotSummary struct {
 	Result      string    `json:"result"`
 	Items       int64     `json:"items"`
 	Bytes       int64     `json:"bytes"`
-	Mailboxes   string    `json:"mailboxes"`
-	Failed      string    `json:"failed_mailboxes"`
-	AgeSeconds  float64   `json:"age_seconds"`
+	// Units and Failed count the units the run found and those it could
+	// not back up (empty for snapshots that do not say).
+	Units      string  `json:"units"`
+	Failed     string  `json:"failed_units"`
+	AgeSeconds float64 `json:"age_seconds"`
 }
 
 func summarize(s vault.Snapshot, now time.Time) *SnapshotSummary {
 	return &SnapshotSummary{ID: s.ID, Created: s.Created, RetainUntil: s.RetainUntil, Result: s.Meta["result"], Items: s.Items, Bytes: s.Bytes,
-		Mailboxes: s.Meta["mailboxes"], Failed: s.Meta["failed_mailboxes"], AgeSeconds: now.Sub(s.Created).Seconds()}
+		Units: metaOr(s.Meta, "units", "mailboxes"), Failed: metaOr(s.Meta, "failed_units", "failed_mailboxes"), AgeSeconds: now.Sub(s.Created).Seconds()}
+}
+
+// metaOr returns the snapshot metadata under key, or under old, the name
+// snapshots written before workloads had one seam used.
+func metaOr(meta map[string]string, key, old string) string {
+	if v, ok := meta[key]; ok {
+		return v
+	}
+	return meta[old]
 }
 
 // Status gathers the agent's state. It does not contact the tenant.
@@ -83,7 +94,7 @@ func (a *Agent) Status(ctx context.Context) (*Status, error) {
 		j := st.Jobs[0]
 		st.Job = &j
 	}
-	st.LastRun, st.Users, st.LastScrub, st.LastScrubAt, st.LastRestoreTest = a.lastBackup, a.users, a.lastScrub, a.lastScrubAt, a.lastTest
+	st.LastRun, st.Coverage, st.LastScrub, st.LastScrubAt, st.LastRestoreTest = a.lastBackup, a.coverage, a.lastScrub, a.lastScrubAt, a.lastTest
 	a.stateMu.Unlock()
 	if a.backupG != nil {
 		st.Throttle = a.backupG.Governor.Stats()
@@ -100,11 +111,13 @@ func alerts(st *Status) []string {
 	} else if age := st.Now.Sub(st.LastSuccess.Created); age > 2*st.Interval {
 		out = append(out, fmt.Sprintf("last successful backup is %s old (schedule: every %s)", age.Round(time.Minute), st.Interval))
 	}
-	if st.LastRun != nil && st.LastRun.Result != "success" {
-		out = append(out, fmt.Sprintf("last backup run %s: %d mailboxes failed, %d items not completed", st.LastRun.Result, st.LastRun.Failed, st.LastRun.FailedItems))
+	if st.LastRun != nil && st.LastRun.Result != RunSuccess {
+		out = append(out, fmt.Sprintf("last backup run %s: %d units failed, %d items not completed", st.LastRun.Result, st.LastRun.Failed, st.LastRun.FailedItems))
 	}
-	if n := len(st.Users.Unprotected); n > 0 {
-		out = append(out, fmt.Sprintf("%d mailboxes unprotected", n))
+	for _, c := range st.Coverage {
+		if n := len(c.Unprotected); n > 0 {
+			out = append(out, fmt.Sprintf("%d %s unprotected", n, c.Noun))
+		}
 	}
 	for _, d := range st.Vault.Disks {
 		if !d.Present {

@@ -11,13 +11,14 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
+	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
 // hookSink calls before ahead of every write BackupMailbox makes.
 type hookSink struct {
-	exchange.Sink
+	workloads.Sink
 	before func(vault.Item) error
 }
 
@@ -53,7 +54,7 @@ func TestAgentStopsOnVaultWriteError(t *testing.T) {
 	victim := firstMailboxUser(sim)
 	prefix := exchange.PathPrefix(victim.ID)
 	var puts atomic.Int64
-	agent.SetSinkWrapper(a, func(s exchange.Sink) exchange.Sink {
+	agent.SetSinkWrapper(a, func(s workloads.Sink) workloads.Sink {
 		return hookSink{Sink: s, before: func(it vault.Item) error {
 			if strings.HasPrefix(it.Path, prefix) && strings.HasSuffix(it.Path, ".eml") && puts.Add(1) == 5 {
 				return errors.New("injected: chunk missing from the index")
@@ -88,7 +89,7 @@ func TestAgentNoDuplicateCarryOver(t *testing.T) {
 	victim := firstMailboxUser(sim)
 	prefix := exchange.PathPrefix(victim.ID)
 	var once sync.Once
-	agent.SetSinkWrapper(a, func(s exchange.Sink) exchange.Sink {
+	agent.SetSinkWrapper(a, func(s workloads.Sink) workloads.Sink {
 		return hookSink{Sink: s, before: func(it vault.Item) error {
 			if it.Path == prefix+"_user.json" {
 				once.Do(func() {

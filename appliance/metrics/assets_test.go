@@ -155,7 +155,7 @@ var wantAlerts = []string{
 	"StrongroomRestoreTestFailed",
 	"StrongroomScrubErrors",
 	"StrongroomScrubStale",
-	"StrongroomUnprotectedUsers",
+	"StrongroomUnprotectedUnits",
 	"StrongroomVaultDegraded",
 	"StrongroomVaultStatusError",
 	"StrongroomWardenAlert",

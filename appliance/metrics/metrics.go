@@ -68,7 +68,7 @@ type Metrics struct {
 	graphThrottled  *prometheus.CounterVec
 	graphRetryAfter *prometheus.CounterVec
 
-	users *prometheus.GaugeVec
+	units *prometheus.GaugeVec
 
 	scrubLast       prometheus.Gauge
 	scrubProblems   prometheus.Gauge
@@ -152,8 +152,8 @@ func New(reg prometheus.Registerer, version string, opts ...Option) *Metrics {
 	m.graphRetryAfter = counterVec("graph_retry_after_seconds_total",
 		"Sum of the Retry-After delays Microsoft Graph asked for.", "workload")
 
-	m.users = gaugeVec("users",
-		"Users of the tenant by protection state: protected (backed up), unprotected (licensed but not yet backed up), departed (deleted or unlicensed, backups retained).", "state")
+	m.units = gaugeVec("units",
+		"Protected units of the tenant (mailboxes, drives, sites) per workload by state: protected (in the last snapshot), unprotected (found in the tenant but not backed up), departed (gone from the tenant, backups retained).", "workload", "state")
 
 	m.scrubLast = gauge("scrub_last_timestamp_seconds", "Unix time at which the last vault scrub finished.")
 	m.scrubProblems = gauge("scrub_problems", "Damaged or missing shards the last scrub found.")
@@ -174,7 +174,7 @@ func New(reg prometheus.Registerer, version string, opts ...Option) *Metrics {
 		m.lastSuccess, m.lastRun, m.scheduleInterval, m.runs, m.duration,
 		m.items, m.bytes, m.failedItems, m.jobsRunning,
 		m.graphRequests, m.graphThrottled, m.graphRetryAfter,
-		m.users,
+		m.units,
 		m.scrubLast, m.scrubProblems, m.scrubUnrepaired,
 		m.retentionRefusals,
 		m.restoreTestLast, m.restoreTestSuccess, m.restoreTestItems,
@@ -200,8 +200,10 @@ func New(reg prometheus.Registerer, version string, opts ...Option) *Metrics {
 		m.graphThrottled.WithLabelValues(w)
 		m.graphRetryAfter.WithLabelValues(w)
 	}
-	for _, s := range []string{"protected", "unprotected", "departed"} {
-		m.users.WithLabelValues(s)
+	for _, w := range Workloads {
+		for _, s := range []string{"protected", "unprotected", "departed"} {
+			m.units.WithLabelValues(w, s)
+		}
 	}
 	m.restoreTestItems.WithLabelValues(ResultSuccess)
 	m.restoreTestItems.WithLabelValues(ResultFailed)
@@ -273,12 +275,13 @@ func (m *Metrics) Throttled(workload string, retryAfter time.Duration) {
 	m.graphRetryAfter.WithLabelValues(w).Add(nonNegative(retryAfter.Seconds()))
 }
 
-// SetUsers records how many users of the tenant are protected, licensed but
-// unprotected, and departed with their backups retained.
-func (m *Metrics) SetUsers(protected, unprotected, departed int) {
-	m.users.WithLabelValues("protected").Set(count(protected))
-	m.users.WithLabelValues("unprotected").Set(count(unprotected))
-	m.users.WithLabelValues("departed").Set(count(departed))
+// SetCoverage records how many units of workload are protected, found in
+// the tenant but unprotected, and departed with their backups retained.
+func (m *Metrics) SetCoverage(workload string, protected, unprotected, departed int) {
+	w := Workload(workload)
+	m.units.WithLabelValues(w, "protected").Set(count(protected))
+	m.units.WithLabelValues(w, "unprotected").Set(count(unprotected))
+	m.units.WithLabelValues(w, "departed").Set(count(departed))
 }
 
 // ScrubFinished records a scrub that just finished, found problems damaged

@@ -57,7 +57,7 @@ func exercise(m *metrics.Metrics) {
 	m.BackupFinished(metrics.WorkloadExchange, metrics.ResultSuccess, 90*time.Minute, 1200, 3<<20, 2)
 	m.JobRunning(-1)
 	m.SetLastSuccess(metrics.WorkloadOneDrive, testNow.Add(-time.Hour))
-	m.SetUsers(120, 3, 7)
+	m.SetCoverage(metrics.WorkloadExchange, 120, 3, 7)
 	m.ScrubFinished(2, 0)
 	m.SetLastScrub(testNow, 2, 0)
 	m.RestoreTest(true, 50, 0)
@@ -131,7 +131,7 @@ var wantNames = []string{
 	"strongroom_scrub_last_timestamp_seconds",
 	"strongroom_scrub_problems",
 	"strongroom_scrub_unrepaired",
-	"strongroom_users",
+	"strongroom_units",
 	"strongroom_vault_capacity_bytes",
 	"strongroom_vault_dedup_ratio",
 	"strongroom_vault_degraded_segments",
@@ -377,7 +377,7 @@ func TestMetricsNegativeCountsDoNotPanic(t *testing.T) {
 	m.BackupFinished(metrics.WorkloadTeams, metrics.ResultSuccess, -time.Second, -1, -2, -3)
 	m.Throttled(metrics.WorkloadTeams, -time.Second)
 	m.RestoreTest(true, -1, -1)
-	m.SetUsers(-1, -1, -1)
+	m.SetCoverage(metrics.WorkloadTeams, -1, -1, -1)
 	for _, name := range []string{"strongroom_backup_items_total", "strongroom_backup_bytes_total", "strongroom_backup_failed_items_total", "strongroom_graph_retry_after_seconds_total"} {
 		if got := sampleValue(t, reg, name, map[string]string{"workload": "teams"}); got != 0 {
 			t.Errorf("%s{teams} = %v after negative input, want 0", name, got)
@@ -420,7 +420,8 @@ func TestMetricsGauges(t *testing.T) {
 	m.JobRunning(1)
 	m.JobRunning(1)
 	m.JobRunning(-1)
-	m.SetUsers(100, 4, 2)
+	m.SetCoverage(metrics.WorkloadExchange, 100, 4, 2)
+	m.SetCoverage(metrics.WorkloadOneDrive, 90, 0, 1)
 	m.ScrubFinished(5, 1)
 	m.RestoreTest(true, 20, 0)
 	m.RestoreTest(true, 18, 2) // an item failed: not ok, whatever the caller said
@@ -434,11 +435,20 @@ strongroom_backup_schedule_interval_seconds 21600
 # HELP strongroom_jobs_running Backup, restore, scrub and restore-test jobs running now.
 # TYPE strongroom_jobs_running gauge
 strongroom_jobs_running 1
-# HELP strongroom_users Users of the tenant by protection state: protected (backed up), unprotected (licensed but not yet backed up), departed (deleted or unlicensed, backups retained).
-# TYPE strongroom_users gauge
-strongroom_users{state="departed"} 2
-strongroom_users{state="protected"} 100
-strongroom_users{state="unprotected"} 4
+# HELP strongroom_units Protected units of the tenant (mailboxes, drives, sites) per workload by state: protected (in the last snapshot), unprotected (found in the tenant but not backed up), departed (gone from the tenant, backups retained).
+# TYPE strongroom_units gauge
+strongroom_units{state="departed",workload="exchange"} 2
+strongroom_units{state="protected",workload="exchange"} 100
+strongroom_units{state="unprotected",workload="exchange"} 4
+strongroom_units{state="departed",workload="onedrive"} 1
+strongroom_units{state="protected",workload="onedrive"} 90
+strongroom_units{state="unprotected",workload="onedrive"} 0
+strongroom_units{state="departed",workload="sharepoint"} 0
+strongroom_units{state="protected",workload="sharepoint"} 0
+strongroom_units{state="unprotected",workload="sharepoint"} 0
+strongroom_units{state="departed",workload="teams"} 0
+strongroom_units{state="protected",workload="teams"} 0
+strongroom_units{state="unprotected",workload="teams"} 0
 # HELP strongroom_scrub_last_timestamp_seconds Unix time at which the last vault scrub finished.
 # TYPE strongroom_scrub_last_timestamp_seconds gauge
 strongroom_scrub_last_timestamp_seconds ` + testNowSeconds + `
@@ -463,7 +473,7 @@ strongroom_restore_test_items_total{result="success"} 38
 strongroom_retention_refusals_total 2
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want),
-		"strongroom_backup_schedule_interval_seconds", "strongroom_jobs_running", "strongroom_users",
+		"strongroom_backup_schedule_interval_seconds", "strongroom_jobs_running", "strongroom_units",
 		"strongroom_scrub_last_timestamp_seconds", "strongroom_scrub_problems", "strongroom_scrub_unrepaired",
 		"strongroom_restore_test_last_success", "strongroom_restore_test_last_timestamp_seconds",
 		"strongroom_restore_test_items_total", "strongroom_retention_refusals_total"); err != nil {

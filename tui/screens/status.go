@@ -219,8 +219,8 @@ func (s *Status) job(kind string) string {
 	if !j.Started.IsZero() {
 		line += ", running for " + components.Age(s.status.Now.Sub(j.Started))
 	}
-	if j.UsersAll > 0 {
-		line += " " + components.Bar(j.UsersDone, j.UsersAll, 12)
+	if j.UnitsAll > 0 {
+		line += " " + components.Bar(j.UnitsDone, j.UnitsAll, 12)
 	}
 	return components.Fit(components.Safe(line), components.BodyWidth)
 }
@@ -247,7 +247,7 @@ func (s *Status) key(msg tea.KeyMsg) tea.Cmd {
 			if err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("Backup %s: %d mailboxes, %d items, %d failed; snapshot %s.", r.Result, r.Mailboxes, r.Items, r.Failed, r.Snapshot), nil
+			return fmt.Sprintf("Backup %s: %d units, %d items, %d failed; snapshot %s.", r.Result, r.Protected, r.Items, r.Failed, r.Snapshot), nil
 		})
 	case key.Matches(msg, keys.RestoreTest):
 		return start("restore test", "Restore test started...", func(ctx context.Context) (string, error) {
@@ -360,19 +360,11 @@ func (s *Status) body() []string {
 		row("Last success", st.Warn.Render("never"))
 	}
 	if x.LastRun != nil {
-		row("Last run", fmt.Sprintf("%s, %d mailboxes, %d failed, %d new items", x.LastRun.Result, x.LastRun.Mailboxes, x.LastRun.Failed, x.LastRun.NewItems))
+		row("Last run", fmt.Sprintf("%s, %d units, %d failed, %d new items", x.LastRun.Result, x.LastRun.Protected, x.LastRun.Failed, x.LastRun.NewItems))
 	}
-	cov := fmt.Sprintf("%d of %d users protected", x.Users.Protected, x.Users.All)
-	if len(x.Users.Unprotected) > 0 {
-		cov = st.Warn.Render(cov)
-	}
-	row("Coverage", cov)
-	if n := len(x.Users.Unprotected); n > 0 {
-		list := strings.Join(x.Users.Unprotected, ", ")
-		row("  unprotected", components.Fit(list, components.BodyWidth-16))
-	}
+	coverageRows(row, st, x.Coverage)
 	if j := x.Job; j != nil {
-		line := fmt.Sprintf("%-8s %s %d/%d mailboxes, %d items", j.Kind, components.Bar(j.UsersDone, j.UsersAll, 12), j.UsersDone, j.UsersAll, j.Items)
+		line := fmt.Sprintf("%-8s %s %d/%d units, %d items", j.Kind, components.Bar(j.UnitsDone, j.UnitsAll, 12), j.UnitsDone, j.UnitsAll, j.Items)
 		row("Running", line)
 	} else if s.running != "" {
 		row("Running", s.running)
@@ -480,3 +472,25 @@ func (s *Status) Updating() bool { return s.upd != nil && s.updOpen }
 
 // UpdateScreen is the update screen, nil when it is not open or running.
 func (s *Status) UpdateScreen() *UpdateScreen { return s.upd }
+
+// coverageRows shows, per workload, how many units are protected and
+// names those that are not.
+func coverageRows(row func(label, value string), st styles.Styles, cov []agent.Coverage) {
+	if len(cov) == 0 {
+		row("Coverage", "not known until the first backup run")
+		return
+	}
+	for _, c := range cov {
+		line := fmt.Sprintf("%d of %d %s protected", c.Protected, c.All, c.Noun)
+		if len(c.Departed) > 0 {
+			line += fmt.Sprintf(", %d departed kept", len(c.Departed))
+		}
+		if len(c.Unprotected) > 0 {
+			line = st.Warn.Render(line)
+		}
+		row("Coverage", line)
+		if len(c.Unprotected) > 0 {
+			row("  unprotected", components.Fit(strings.Join(c.Unprotected, ", "), components.BodyWidth-16))
+		}
+	}
+}

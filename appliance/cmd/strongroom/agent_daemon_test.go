@@ -89,15 +89,23 @@ func TestAgentDaemonEndToEnd(t *testing.T) {
 	if snaps[0]["result"] != "success" {
 		t.Fatalf("the daemon's first backup: %+v", snaps[0])
 	}
-	resp, err := http.Get("http://" + metricsAddr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	// The run's metrics are recorded just after its snapshot is durable:
+	// wait for them as for the snapshot.
 	for _, want := range []string{"strongroom_build_info", `strongroom_backup_runs_total{result="success",workload="exchange"} 1`, "strongroom_vault_snapshots 1"} {
-		if !strings.Contains(string(body), want) {
-			t.Fatalf("metrics lack %q", want)
+		for {
+			resp, err := http.Get("http://" + metricsAddr + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("metrics lack %q before the test's deadline:\n%s", want, body)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 	}
 	r := run(t, nil, "find", "--config", cfgPath, "--json", "--kind", "message")

@@ -159,20 +159,22 @@ only partly.`,
 			if err != nil {
 				return err
 			}
-			if rep.Result != "success" {
-				return exitError{exitDegraded, fmt.Errorf("backup %s: %d mailboxes failed, %d items not completed; they are retried on the next run", rep.Result, rep.Failed, rep.FailedItems)}
+			if rep.Result != agent.RunSuccess {
+				return exitError{exitDegraded, fmt.Errorf("backup %s: %d units failed, %d items not completed; they are retried on the next run", rep.Result, rep.Failed, rep.FailedItems)}
 			}
 			return nil
 		}),
 	}
 	f.register(cmd)
-	cmd.Flags().StringSliceVar(&users, "user", nil, "back up only this mailbox (UPN or id; repeatable)")
+	cmd.Flags().StringSliceVar(&users, "user", nil, "back up only this user's units, or this unit (UPN, name or id; repeatable)")
 	return cmd
 }
 
 func printBackup(w io.Writer, r *agent.BackupReport) {
 	fmt.Fprintf(w, "snapshot %s (%s) in %.1fs, retained until %s\n", r.Snapshot, r.Result, r.Seconds, r.RetainUntil.Format("2006-01-02"))
-	fmt.Fprintf(w, "mailboxes %d backed up, %d failed, %d departed\n", r.Mailboxes, r.Failed, len(r.Departed))
+	for _, c := range r.Coverage {
+		fmt.Fprintf(w, "%s: %d of %d protected, %d failed, %d departed\n", c.Noun, c.Protected, c.All, len(c.Unprotected), len(c.Departed))
+	}
 	fmt.Fprintf(w, "items %d (%d new or changed, %d unchanged, %d moved, %d removed, %d not completed)\n", r.Items, r.NewItems, r.Carried, r.Moved, r.Removed, r.FailedItems)
 	fmt.Fprintf(w, "downloaded %s, stored %s new; %d Graph requests, %d throttled\n", human(r.Bytes), human(r.StoredBytes), r.Requests, r.Throttled)
 	for _, e := range r.Errors {

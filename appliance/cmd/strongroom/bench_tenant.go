@@ -362,13 +362,13 @@ func graphRequests(c tenantsim.Counters) int64 {
 // measureTenantRun turns one backup report and the simulator's counters
 // before and after it into the figures of the run.
 func measureTenantRun(name string, rep *agent.BackupReport, before, after tenantsim.Counters, wall, latency time.Duration, workers int) tenantRun {
-	r := tenantRun{Name: name, Snapshot: rep.Snapshot, Result: rep.Result, Wall: wall.Seconds(),
-		Mailboxes: rep.Mailboxes, Failed: rep.Failed, Items: rep.Items, NewItems: rep.NewItems, Carried: rep.Carried, Bytes: rep.Bytes,
+	r := tenantRun{Name: name, Snapshot: rep.Snapshot, Result: string(rep.Result), Wall: wall.Seconds(),
+		Mailboxes: rep.Protected, Failed: rep.Failed, Items: rep.Items, NewItems: rep.NewItems, Carried: rep.Carried, Bytes: rep.Bytes,
 		SimRequests: graphRequests(after) - graphRequests(before), AgentRequests: rep.Requests,
 		Throttled: after.Throttled - before.Throttled, AgentThrottled: rep.Throttled}
 	busy := 0 // mailboxes that made requests
-	for _, u := range rep.Users {
-		r.Folders += u.Folders
+	for _, u := range rep.Units {
+		r.Folders += u.Collections
 		r.MailboxRequests += u.Requests
 		r.MaxMailboxRequests = max(r.MaxMailboxRequests, u.Requests)
 		if u.Requests > 0 {

@@ -120,8 +120,8 @@ func runDemo(ctx context.Context, out io.Writer, users int, keep bool) error {
 	if err != nil {
 		return err
 	}
-	step("full backup: %d mailboxes, %d items, %s downloaded, %s stored, %d Graph requests, %.1fs -> snapshot %s",
-		full.Mailboxes, full.Items, human(full.Bytes), human(full.StoredBytes), full.Requests, full.Seconds, full.Snapshot)
+	step("full backup: %d units, %d items, %s downloaded, %s stored, %d Graph requests, %.1fs -> snapshot %s",
+		full.Protected, full.Items, human(full.Bytes), human(full.StoredBytes), full.Requests, full.Seconds, full.Snapshot)
 
 	var victim tenantsim.UserInfo
 	for _, u := range sim.Users() {

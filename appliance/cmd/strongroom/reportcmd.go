@@ -65,8 +65,8 @@ func newReportCmd() *cobra.Command {
 			fmt.Fprintf(w, "tenant %s, vault %s (layout %s)\n\n", r.Tenant, r.VaultID, r.Layout)
 			fmt.Fprintf(w, "backups: %d (%d complete, %d partial)\n", len(r.Backups), r.Successful, r.Partial)
 			for _, b := range r.Backups {
-				fmt.Fprintf(w, "  %s  %-8s  %6d items  %10s  mailboxes %s, failed %s, kept until %s\n", b.Created.Format("2006-01-02 15:04"), b.Result, b.Items,
-					human(b.Bytes), b.Mailboxes, b.Failed, b.RetainUntil.Format("2006-01-02"))
+				fmt.Fprintf(w, "  %s  %-8s  %6d items  %10s  units %s, failed %s, kept until %s\n", b.Created.Format("2006-01-02 15:04"), b.Result, b.Items,
+					human(b.Bytes), b.Units, b.Failed, b.RetainUntil.Format("2006-01-02"))
 			}
 			if r.LastSuccess != nil {
 				fmt.Fprintf(w, "last complete backup: %s (%s ago)\n", r.LastSuccess.Created.Format("2006-01-02 15:04"), time.Duration(r.LastSuccess.AgeSeconds*float64(time.Second)).Round(time.Minute))

@@ -16,6 +16,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -57,13 +58,13 @@ type listing struct {
 
 type backup struct {
 	c    *caller
-	sink Sink
-	prev Previous
-	u    User
+	sink workloads.Sink
+	prev workloads.Previous
+	u    workloads.Unit
 	o    Options
 
 	mu      sync.Mutex
-	res     Result
+	res     workloads.Result
 	sinkErr error
 	// synced counts collections whose sync got as far as enumerating
 	// them (and kinds whose collections could not be listed); notFound
@@ -78,7 +79,7 @@ type backup struct {
 // BackupMailbox writes the mailbox of u into sink as of now, carrying
 // unchanged items of prev over and downloading only what changed since.
 //
-// It returns an error wrapping ErrMailboxGone when the user or mailbox no
+// It returns an error wrapping workloads.ErrUnitGone when the user or mailbox no
 // longer exists, and any other error when the mailbox could not be
 // enumerated at all. Failures of single items or collections are not
 // errors: they are counted in Result.Failed and named in Result.Errors,
@@ -86,23 +87,23 @@ type backup struct {
 // be enumerated, a 404 included (deleted since it was listed), are
 // carried over. When every collection answered 404 the backup is not a
 // success: the user record is read again and an error wrapping
-// ErrMailboxGone is returned when it is gone too (the user was deleted
+// workloads.ErrUnitGone is returned when it is gone too (the user was deleted
 // mid-run), another error otherwise. Result.Written says whether anything
 // was written to sink before an error: when it is 0 the agent may carry
 // the previous items over itself; otherwise they were already carried
 // per collection. An error from sink (the vault) ends the backup and is
-// returned wrapping ErrStore; the snapshot must then be aborted.
-func BackupMailbox(ctx context.Context, g *graph.Client, sink Sink, prev Previous, u User, o Options) (Result, error) {
-	b := &backup{c: &caller{g: g}, sink: sink, prev: prev, u: u, o: o.withDefaults(), res: Result{User: u}}
+// returned wrapping workloads.ErrStore; the snapshot must then be aborted.
+func BackupMailbox(ctx context.Context, g *graph.Client, sink workloads.Sink, prev workloads.Previous, u workloads.Unit, o Options) (workloads.Result, error) {
+	b := &backup{c: &caller{g: g}, sink: sink, prev: prev, u: u, o: o.withDefaults(), res: workloads.Result{}}
 	if b.prev == nil {
-		b.prev = emptyPrevious{}
+		b.prev = workloads.EmptyPrevious{}
 	}
 	res, err := b.run(ctx)
 	res.Requests = b.c.requests.Load()
 	return res, err
 }
 
-func (b *backup) run(ctx context.Context) (Result, error) {
+func (b *backup) run(ctx context.Context) (workloads.Result, error) {
 	userJSON, err := b.userRecord(ctx)
 	if err != nil {
 		return b.res, b.fatal("read user", err)
@@ -146,10 +147,10 @@ func (b *backup) run(ctx context.Context) (Result, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.sinkErr != nil {
-		return b.res, fmt.Errorf("back up mailbox %s: %w: %w", b.u.UPN, ErrStore, b.sinkErr)
+		return b.res, fmt.Errorf("back up mailbox %s: %w: %w", b.u.Name, workloads.ErrStore, b.sinkErr)
 	}
 	if err := ctx.Err(); err != nil {
-		return b.res, fmt.Errorf("back up mailbox %s: %w", b.u.UPN, err)
+		return b.res, fmt.Errorf("back up mailbox %s: %w", b.u.Name, err)
 	}
 	if b.synced > 0 && b.notFound == b.synced {
 		// Not one collection could be read: the mailbox or the user went
@@ -161,7 +162,7 @@ func (b *backup) run(ctx context.Context) (Result, error) {
 		if err != nil {
 			return b.res, b.fatal("read user again after every collection answered 404", err)
 		}
-		return b.res, fmt.Errorf("back up mailbox %s: every collection answered 404 (not found) although the user exists; the previous items were kept", b.u.UPN)
+		return b.res, fmt.Errorf("back up mailbox %s: every collection answered 404 (not found) although the user exists; the previous items were kept", b.u.Name)
 	}
 	return b.res, nil
 }
@@ -189,9 +190,9 @@ func (b *backup) syncAll(ctx context.Context, cs []*collection) {
 
 func (b *backup) fatal(op string, err error) error {
 	if isNotFound(err) {
-		return fmt.Errorf("back up mailbox %s: %s: %w (%s)", b.u.UPN, op, ErrMailboxGone, describe(err))
+		return fmt.Errorf("back up mailbox %s: %s: %w (%s)", b.u.Name, op, workloads.ErrUnitGone, describe(err))
 	}
-	return fmt.Errorf("back up mailbox %s: %s: %s", b.u.UPN, op, describe(err))
+	return fmt.Errorf("back up mailbox %s: %s: %s", b.u.Name, op, describe(err))
 }
 
 func (b *backup) pageSize(limit int) *int32 {
@@ -458,7 +459,7 @@ func (b *backup) sync(ctx context.Context, c *collection) {
 		return
 	}
 	b.mu.Lock()
-	b.res.Folders++
+	b.res.Collections++
 	b.mu.Unlock()
 	b.putRecord(c)
 
@@ -484,7 +485,7 @@ func (b *backup) sync(ctx context.Context, c *collection) {
 	var todo []*entry
 	for i := range l.entries {
 		e := &l.entries[i]
-		pit, had := b.prev.Get(prefix + EscapeID(e.ID) + c.ext)
+		pit, had := b.prev.Get(prefix + workloads.EscapeID(e.ID) + c.ext)
 		switch {
 		case e.removed():
 			if had {
@@ -602,7 +603,7 @@ func (b *backup) download(ctx context.Context, c *collection, prefix string, tod
 // reported; when the previous snapshot holds an older version, that
 // version is kept rather than losing the item.
 func (b *backup) store(ctx context.Context, c *collection, prefix string, e *entry) bool {
-	p := prefix + EscapeID(e.ID) + c.ext
+	p := prefix + workloads.EscapeID(e.ID) + c.ext
 	var content []byte
 	var err error
 	for attempt := 0; attempt <= b.o.ItemRetries; attempt++ {
@@ -689,7 +690,7 @@ func (b *backup) moved(c *collection, prefix string, e *entry) bool {
 		})
 	})
 	old, ok := b.byID[e.ID]
-	p := prefix + EscapeID(e.ID) + c.ext
+	p := prefix + workloads.EscapeID(e.ID) + c.ext
 	if !ok || old.Path == p || len(old.Chunks) == 0 || old.Meta[catalog.MetaMessageID] != e.InternetMessageID {
 		return false
 	}
@@ -739,7 +740,7 @@ func (b *backup) carry(c *collection, it vault.Item) {
 		meta = map[string]string{}
 	}
 	meta[catalog.MetaFolder] = c.path
-	meta[catalog.MetaUser] = b.u.UPN
+	meta[catalog.MetaUser] = b.u.Name
 	it.Meta = meta
 	if b.add(it) {
 		b.mu.Lock()
@@ -762,7 +763,7 @@ func (b *backup) putRecord(c *collection) {
 func (b *backup) baseMeta(kind string, c *collection) map[string]string {
 	m := map[string]string{
 		catalog.MetaKind: kind, catalog.MetaWorkload: "exchange",
-		catalog.MetaUserID: b.u.ID, catalog.MetaUser: b.u.UPN,
+		catalog.MetaUserID: b.u.ID, catalog.MetaUser: b.u.Name,
 	}
 	if c != nil {
 		m[catalog.MetaFolderID] = c.id

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/tenantsim"
+	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -33,7 +34,7 @@ func TestBackupMailboxFull(t *testing.T) {
 		}
 		m := it.Meta
 		kinds[m["kind"]]++
-		if m["workload"] != "exchange" || m["user_id"] != e.user.ID || m["user"] != e.user.UPN {
+		if m["workload"] != "exchange" || m["user_id"] != e.user.ID || m["user"] != e.user.Name {
 			t.Errorf("item %s: meta %v lacks workload/user", it.Path, m)
 		}
 		switch m["kind"] {
@@ -81,7 +82,7 @@ func TestBackupMailboxFull(t *testing.T) {
 		t.Errorf("result new=%d carried=%d items=%d, want %d new", res.NewItems, res.CarriedItems, res.Items, len(d.Messages)+25)
 	}
 	e.checkChildContacts(s)
-	t.Logf("full backup: %d folders, %d items, %d bytes, %d requests", res.Folders, res.Items, res.Bytes, res.Requests)
+	t.Logf("full backup: %d folders, %d items, %d bytes, %d requests", res.Collections, res.Items, res.Bytes, res.Requests)
 
 	// An unchanged incremental downloads nothing and carries the nested
 	// folder's contacts over as they were.
@@ -128,7 +129,7 @@ func (e *env) checkChildContacts(s vault.Snapshot) {
 	}
 
 	folderPath := "Contacts/" + *parent.GetDisplayName() + "/" + *child.GetDisplayName()
-	prefix := exchange.PathPrefix(e.user.ID) + "contacts/" + exchange.EscapeID(*child.GetId()) + "/"
+	prefix := exchange.PathPrefix(e.user.ID) + "contacts/" + workloads.EscapeID(*child.GetId()) + "/"
 	byPath := map[string]vault.Item{}
 	for _, it := range e.items(&s) {
 		byPath[it.Path] = it
@@ -144,7 +145,7 @@ func (e *env) checkChildContacts(s vault.Snapshot) {
 		if err := json.Unmarshal(raw, &c); err != nil {
 			e.t.Fatal(err)
 		}
-		it, ok := byPath[prefix+exchange.EscapeID(c.ID)+".json"]
+		it, ok := byPath[prefix+workloads.EscapeID(c.ID)+".json"]
 		if !ok {
 			e.t.Errorf("contact %s of %s not in the snapshot", c.ID, folderPath)
 			continue
@@ -188,7 +189,7 @@ func TestBackupMailboxIncremental(t *testing.T) {
 			before := len(e.dump().Messages)
 			if c.scenario != nil {
 				sc := *c.scenario
-				sc.User = e.user.UPN
+				sc.User = e.user.Name
 				if _, err := e.sim.Apply(sc); err != nil {
 					t.Fatal(err)
 				}
@@ -215,17 +216,17 @@ func TestBackupMailboxIncremental(t *testing.T) {
 			if res.Items != after || res.CarriedItems != after-c.downloads-c.moved || res.MovedItems != c.moved {
 				t.Errorf("items %d carried %d moved %d; mailbox has %d (was %d), want %d moved", res.Items, res.CarriedItems, res.MovedItems, after, before, c.moved)
 			}
-			if int64(res.Folders) != got["mail.delta"] {
-				t.Errorf("%d delta requests for %d folders", got["mail.delta"], res.Folders)
+			if int64(res.Collections) != got["mail.delta"] {
+				t.Errorf("%d delta requests for %d folders", got["mail.delta"], res.Collections)
 			}
 			if c.name == "unchanged" {
 				// One delta per folder, plus the user record and the
 				// folder tree (top level and folders with children).
-				if res.Requests > int64(res.Folders)+6 {
-					t.Errorf("unchanged incremental made %d requests for %d folders: %v", res.Requests, res.Folders, got)
+				if res.Requests > int64(res.Collections)+6 {
+					t.Errorf("unchanged incremental made %d requests for %d folders: %v", res.Requests, res.Collections, got)
 				}
 			}
-			t.Logf("%s: %d folders, %d new, %d carried, %d moved, %d removed, %d requests %v", c.name, res.Folders, res.NewItems, res.CarriedItems, res.MovedItems, res.RemovedItems, res.Requests, got)
+			t.Logf("%s: %d folders, %d new, %d carried, %d moved, %d removed, %d requests %v", c.name, res.Collections, res.NewItems, res.CarriedItems, res.MovedItems, res.RemovedItems, res.Requests, got)
 		})
 	}
 }
@@ -237,7 +238,7 @@ func TestBackupMailboxResync(t *testing.T) {
 	e := newEnv(t)
 	o := exchange.Options{IncludeContacts: true, IncludeCalendars: true}
 	_, s1 := e.run(nil, o)
-	if _, err := e.sim.Apply(tenantsim.Scenario{Name: "mail-burst", User: e.user.UPN, Count: 4}); err != nil {
+	if _, err := e.sim.Apply(tenantsim.Scenario{Name: "mail-burst", User: e.user.Name, Count: 4}); err != nil {
 		t.Fatal(err)
 	}
 	e.sim.ExpireDeltaTokens()
@@ -245,8 +246,8 @@ func TestBackupMailboxResync(t *testing.T) {
 	res, s2 := e.run(&s1, o)
 	e.checkMail(s2)
 	got := requestsSince(e.sim, base)
-	if len(res.Resynced) != res.Folders {
-		t.Errorf("resynced %d of %d collections: %v", len(res.Resynced), res.Folders, res.Resynced)
+	if len(res.Resynced) != res.Collections {
+		t.Errorf("resynced %d of %d collections: %v", len(res.Resynced), res.Collections, res.Resynced)
 	}
 	if got["mail.mime"] != 4 || res.NewItems != 4 {
 		t.Errorf("resync downloaded %d MIME bodies (%d new items), want only the 4 new messages", got["mail.mime"], res.NewItems)
@@ -269,13 +270,13 @@ func TestBackupMailboxResync(t *testing.T) {
 func TestBackupMailboxTruncatedBodies(t *testing.T) {
 	e := newEnv(t)
 	_, s1 := e.run(nil, exchange.Options{})
-	if _, err := e.sim.Apply(tenantsim.Scenario{Name: "mail-burst", User: e.user.UPN, Count: 12}); err != nil {
+	if _, err := e.sim.Apply(tenantsim.Scenario{Name: "mail-burst", User: e.user.Name, Count: 12}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.sim.SetFaults(tenantsim.Faults{TruncateRate: 0.3}); err != nil {
 		t.Fatal(err)
 	}
-	var res exchange.Result
+	var res workloads.Result
 	var s2 = s1
 	ok := false
 	for attempt := 0; attempt < 40 && !ok; attempt++ {
@@ -324,7 +325,7 @@ func TestBackupMailboxTruncatedBodies(t *testing.T) {
 		if !strings.Contains(joined, "mail/"+f.Path+":") {
 			continue
 		}
-		state := exchange.PathPrefix(e.user.ID) + "_state/mail/" + exchange.EscapeID(f.ID) + ".delta"
+		state := exchange.PathPrefix(e.user.ID) + "_state/mail/" + workloads.EscapeID(f.ID) + ".delta"
 		was, _ := prevItems.Get(state)
 		is, ok := nowItems.Get(state)
 		if !ok || is.Hash != was.Hash {
@@ -346,23 +347,23 @@ func TestBackupMailboxGone(t *testing.T) {
 	e := newEnv(t)
 	cases := []struct {
 		name string
-		prep func() exchange.User
+		prep func() workloads.Unit
 	}{
-		{"deprovisioned", func() exchange.User {
-			if _, err := e.sim.Apply(tenantsim.Scenario{Name: "deprovision-user", User: e.user.UPN}); err != nil {
+		{"deprovisioned", func() workloads.Unit {
+			if _, err := e.sim.Apply(tenantsim.Scenario{Name: "deprovision-user", User: e.user.Name}); err != nil {
 				t.Fatal(err)
 			}
 			return e.user
 		}},
-		{"never existed", func() exchange.User {
-			return exchange.User{ID: "00000000-0000-4000-8000-000000000000", UPN: "ghost@example"}
+		{"never existed", func() workloads.Unit {
+			return workloads.Unit{ID: "00000000-0000-4000-8000-000000000000", Name: "ghost@example"}
 		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e.user = c.prep()
 			_, _, err := e.try(nil, exchange.Options{})
-			if !errors.Is(err, exchange.ErrMailboxGone) {
+			if !errors.Is(err, workloads.ErrUnitGone) {
 				t.Fatalf("err = %v, want ErrMailboxGone", err)
 			}
 		})
@@ -377,7 +378,7 @@ func TestEscapeID(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {
-			if got := exchange.EscapeID(c.in); got != c.want {
+			if got := workloads.EscapeID(c.in); got != c.want {
 				t.Errorf("EscapeID(%q) = %q, want %q", c.in, got, c.want)
 			}
 		})
@@ -395,7 +396,7 @@ func TestBackupMailboxStoreError(t *testing.T) {
 		}
 		return nil
 	})
-	if !errors.Is(err, exchange.ErrStore) || errors.Is(err, exchange.ErrMailboxGone) {
+	if !errors.Is(err, workloads.ErrStore) || errors.Is(err, workloads.ErrUnitGone) {
 		t.Fatalf("err = %v, want ErrStore", err)
 	}
 }

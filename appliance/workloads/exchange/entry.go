@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/workloads"
 )
 
 // entry is one element of a delta or list response: a message, contact
@@ -111,12 +112,12 @@ func addresses(rs []recipient) string {
 }
 
 // itemMeta is the catalog metadata of an entry of a collection.
-func itemMeta(u User, c *collection, e *entry) map[string]string {
+func itemMeta(u workloads.Unit, c *collection, e *entry) map[string]string {
 	m := map[string]string{
 		catalog.MetaKind:     c.itemKind,
 		catalog.MetaWorkload: "exchange",
 		catalog.MetaUserID:   u.ID,
-		catalog.MetaUser:     u.UPN,
+		catalog.MetaUser:     u.Name,
 		catalog.MetaFolderID: c.id,
 		catalog.MetaFolder:   c.path,
 		catalog.MetaItemID:   e.ID,

@@ -1,38 +1,46 @@
 package exchange
 
 import (
-	"errors"
-	"io"
-	"strings"
+	"context"
 
-	"github.com/strongroom/strongroom/storage/vault"
+	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/workloads"
 )
 
-// Sink receives the items of the snapshot being written; vault.Writer
-// satisfies it. Put and Add are called from several goroutines at once.
-type Sink interface {
-	// Put stores new content read from r and records the item.
-	Put(it vault.Item, r io.Reader) (vault.Item, error)
-	// Add records an item whose content is already in the vault.
-	Add(it vault.Item) error
+// Name is the workload's name: the first element of its paths in a
+// snapshot and its metrics label.
+const Name = "exchange"
+
+// Workload protects every mailbox of the tenant: the mail, contacts and
+// calendars of users with a mailbox, shared mailboxes included.
+type Workload struct {
+	// Options tunes each mailbox's backup.
+	Options Options
 }
 
-// Previous is the last snapshot's items, for carrying unchanged items over
-// without downloading them. It is only read, from several goroutines.
-type Previous interface {
-	// Get returns the item stored at path.
-	Get(path string) (vault.Item, bool)
-	// Each calls fn for every item whose path starts with prefix.
-	Each(prefix string, fn func(vault.Item) error) error
-	// Read returns the content of a previous item (used for small ones:
-	// delta state).
-	Read(it vault.Item) ([]byte, error)
+// Name implements workloads.Workload.
+func (Workload) Name() string { return Name }
+
+// Noun implements workloads.Workload.
+func (Workload) Noun() (string, string) { return "mailbox", "mailboxes" }
+
+// Discover finds the mailboxes: every user with a mail address or a
+// licence (unlicensed users without an address have none).
+func (Workload) Discover(_ context.Context, t workloads.Tenant) ([]workloads.Unit, error) {
+	var out []workloads.Unit
+	for _, u := range t.Users {
+		if u.Mail == "" && !u.Licensed {
+			continue
+		}
+		out = append(out, workloads.Unit{ID: u.ID, Name: u.UPN, DisplayName: u.DisplayName, OwnerID: u.ID,
+			Disabled: !u.Enabled, Shared: !u.Licensed})
+	}
+	return out, nil
 }
 
-// User is the mailbox to back up, as the agent found it in the directory.
-type User struct {
-	ID, UPN, DisplayName      string
-	Deleted, Disabled, Shared bool
+// Backup implements workloads.Workload with BackupMailbox.
+func (w Workload) Backup(ctx context.Context, g *graph.Client, sink workloads.Sink, prev workloads.Previous, u workloads.Unit) (workloads.Result, error) {
+	return BackupMailbox(ctx, g, sink, prev, u, w.Options)
 }
 
 // Options tunes a mailbox backup. The zero value backs up mail only.
@@ -59,51 +67,6 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Result says what a mailbox backup did.
-type Result struct {
-	User User
-	// Folders counts collections (mail folders, contact folders,
-	// calendars) enumerated.
-	Folders int
-	// Items counts messages, contacts and events in the new snapshot:
-	// NewItems downloaded, CarriedItems carried over, MovedItems moved to
-	// another folder since the previous snapshot (stored by reference to
-	// the content it holds, not downloaded again).
-	Items, NewItems, CarriedItems, MovedItems int
-	// RemovedItems counts items of the previous snapshot that are gone
-	// (deleted or moved away in the mailbox).
-	RemovedItems int
-	// Failed counts items that could not be downloaded and collections
-	// that could not be enumerated; Errors names each one with the reason.
-	Failed int
-	// Bytes is the content downloaded.
-	Bytes int64
-	// Requests counts Graph calls made (the governor's retries excluded).
-	Requests int64
-	Errors   []string
-	// Vanished names the items that were listed but answered 404 when
-	// downloaded (deleted or moved in between): they are not in the
-	// snapshot, nor counted in Items or Failed.
-	Vanished []string `json:",omitempty"`
-	// Written counts what was put or added to the sink, of every kind
-	// (content, folder and user records, delta state).
-	Written int
-	// Resynced names the collections ("mail/Inbox") whose delta token was
-	// refused and that were enumerated in full.
-	Resynced []string
-}
-
-// ErrMailboxGone is wrapped by BackupMailbox when the user or their
-// mailbox no longer exists (404): the agent carries their previous items
-// over and marks them departed.
-var ErrMailboxGone = errors.New("mailbox no longer exists")
-
-// ErrStore is wrapped by BackupMailbox when the sink (the vault) failed
-// to store or record an item. It is no failure of the mailbox: the
-// snapshot being written is incomplete and must be aborted, and the run
-// with it.
-var ErrStore = errors.New("vault write failed")
-
 // Meta keys this package sets besides the catalog's.
 const (
 	MetaChangeKey = "change_key" // Graph changeKey of the stored version
@@ -125,21 +88,12 @@ const (
 
 // PathPrefix is where a user's items live in a snapshot:
 // "exchange/<userID>/".
-func PathPrefix(userID string) string { return "exchange/" + EscapeID(userID) + "/" }
-
-// EscapeID makes a Graph id safe as one path element: '%' and '/' are
-// percent-encoded, which keeps distinct ids distinct.
-func EscapeID(id string) string {
-	if !strings.ContainsAny(id, "%/") {
-		return id
-	}
-	return strings.NewReplacer("%", "%25", "/", "%2F").Replace(id)
-}
+func PathPrefix(userID string) string { return workloads.Prefix(Name, userID) }
 
 func collectionPrefix(userID, kind, collID string) string {
-	return PathPrefix(userID) + kind + "/" + EscapeID(collID) + "/"
+	return PathPrefix(userID) + kind + "/" + workloads.EscapeID(collID) + "/"
 }
 
 func statePath(userID, kind, collID string) string {
-	return PathPrefix(userID) + stateDir + "/" + kind + "/" + EscapeID(collID) + ".delta"
+	return PathPrefix(userID) + stateDir + "/" + kind + "/" + workloads.EscapeID(collID) + ".delta"
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/strongroom/strongroom/appliance/tenantsim"
+	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -50,7 +51,7 @@ func TestBackupMailboxFolderGoneMidRun(t *testing.T) {
 	if len(folderIDs) == 0 {
 		t.Fatal("the simulated mailbox has no Signed Contracts folder")
 	}
-	hook, _ := e.applyOn(e.isUserRecord, tenantsim.Scenario{Name: "delete-folder", User: e.user.UPN, Folder: "Inbox/Signed Contracts"})
+	hook, _ := e.applyOn(e.isUserRecord, tenantsim.Scenario{Name: "delete-folder", User: e.user.Name, Folder: "Inbox/Signed Contracts"})
 	res, s2, err := e.tryHook(&s1, exchange.Options{}, hook)
 	if err != nil {
 		t.Fatalf("BackupMailbox: %v", err)
@@ -64,8 +65,8 @@ func TestBackupMailboxFolderGoneMidRun(t *testing.T) {
 	kept := 0
 	for _, id := range folderIDs {
 		for _, prefix := range []string{
-			exchange.PathPrefix(e.user.ID) + "mail/" + exchange.EscapeID(id) + "/",
-			exchange.PathPrefix(e.user.ID) + "_state/mail/" + exchange.EscapeID(id) + ".delta",
+			exchange.PathPrefix(e.user.ID) + "mail/" + workloads.EscapeID(id) + "/",
+			exchange.PathPrefix(e.user.ID) + "_state/mail/" + workloads.EscapeID(id) + ".delta",
 		} {
 			_ = before.Each(prefix, func(was vault.Item) error {
 				is, ok := after.Get(was.Path)
@@ -95,9 +96,9 @@ func TestBackupMailboxUserGoneMidRun(t *testing.T) {
 	e := newEnv(t)
 	o := exchange.Options{IncludeContacts: true, IncludeCalendars: true}
 	r1, s1 := e.run(nil, o)
-	hook, _ := e.applyOn(e.isUserRecord, tenantsim.Scenario{Name: "deprovision-user", User: e.user.UPN})
+	hook, _ := e.applyOn(e.isUserRecord, tenantsim.Scenario{Name: "deprovision-user", User: e.user.Name})
 	res, _, err := e.tryHook(&s1, o, hook)
-	if !errors.Is(err, exchange.ErrMailboxGone) {
+	if !errors.Is(err, workloads.ErrUnitGone) {
 		t.Fatalf("err = %v (result %d items, %d failed); want ErrMailboxGone", err, res.Items, res.Failed)
 	}
 	if res.Written == 0 || res.CarriedItems != r1.Items {
@@ -116,9 +117,9 @@ func TestBackupMailboxItemGoneBeforeDownload(t *testing.T) {
 			inbox = f.ID
 		}
 	}
-	record := exchange.PathPrefix(e.user.ID) + "mail/" + exchange.EscapeID(inbox) + "/_folder.json"
+	record := exchange.PathPrefix(e.user.ID) + "mail/" + workloads.EscapeID(inbox) + "/_folder.json"
 	hook, deleted := e.applyOn(func(it vault.Item) bool { return it.Path == record },
-		tenantsim.Scenario{Name: "delete-messages", User: e.user.UPN, Folder: "Inbox", Count: 3})
+		tenantsim.Scenario{Name: "delete-messages", User: e.user.Name, Folder: "Inbox", Count: 3})
 	res, s, err := e.tryHook(nil, exchange.Options{}, hook)
 	if err != nil {
 		t.Fatalf("BackupMailbox: %v", err)

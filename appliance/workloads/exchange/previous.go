@@ -45,10 +45,3 @@ func (p *ItemsPrevious) Each(prefix string, fn func(vault.Item) error) error {
 
 // Read returns an item's content.
 func (p *ItemsPrevious) Read(it vault.Item) ([]byte, error) { return p.read(it) }
-
-// emptyPrevious stands in for a first backup.
-type emptyPrevious struct{}
-
-func (emptyPrevious) Get(string) (vault.Item, bool)             { return vault.Item{}, false }
-func (emptyPrevious) Each(string, func(vault.Item) error) error { return nil }
-func (emptyPrevious) Read(vault.Item) ([]byte, error)           { return nil, nil }

@@ -46,7 +46,7 @@ func TestRestoreDeletedFolder(t *testing.T) {
 	if len(want) < 2 {
 		t.Fatalf("only %d messages in %s", len(want), folder)
 	}
-	if _, err := e.sim.Apply(tenantsim.Scenario{Name: "delete-folder", User: e.user.UPN, Folder: folder}); err != nil {
+	if _, err := e.sim.Apply(tenantsim.Scenario{Name: "delete-folder", User: e.user.Name, Folder: folder}); err != nil {
 		t.Fatal(err)
 	}
 	_, s2 := e.run(&s1, exchange.Options{})

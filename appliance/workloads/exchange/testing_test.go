@@ -12,6 +12,7 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
+	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
 	"github.com/strongroom/strongroom/storage/chunk"
 	"github.com/strongroom/strongroom/storage/vault"
@@ -24,7 +25,7 @@ type env struct {
 	backup  *graph.Client
 	restore *graph.Client
 	v       *vault.Vault
-	user    exchange.User
+	user    workloads.Unit
 }
 
 func newEnv(t *testing.T) *env {
@@ -55,7 +56,7 @@ func newEnv(t *testing.T) *env {
 	e.v = v
 	for _, u := range s.Users() {
 		if u.Licensed && !u.Deleted {
-			e.user = exchange.User{ID: u.ID, UPN: u.UPN, DisplayName: u.Name}
+			e.user = workloads.Unit{ID: u.ID, Name: u.UPN, DisplayName: u.Name}
 			break
 		}
 	}
@@ -98,7 +99,7 @@ func (e *env) items(s *vault.Snapshot) []vault.Item {
 
 // run backs up the env's user on top of prev (nil: first backup) and
 // commits the snapshot.
-func (e *env) run(prev *vault.Snapshot, o exchange.Options) (exchange.Result, vault.Snapshot) {
+func (e *env) run(prev *vault.Snapshot, o exchange.Options) (workloads.Result, vault.Snapshot) {
 	e.t.Helper()
 	res, s, err := e.try(prev, o)
 	if err != nil {
@@ -107,7 +108,7 @@ func (e *env) run(prev *vault.Snapshot, o exchange.Options) (exchange.Result, va
 	return res, s
 }
 
-func (e *env) try(prev *vault.Snapshot, o exchange.Options) (exchange.Result, vault.Snapshot, error) {
+func (e *env) try(prev *vault.Snapshot, o exchange.Options) (workloads.Result, vault.Snapshot, error) {
 	e.t.Helper()
 	return e.tryHook(prev, o, nil)
 }
@@ -116,7 +117,7 @@ func (e *env) try(prev *vault.Snapshot, o exchange.Options) (exchange.Result, va
 // goroutines at once), so a test can change the tenant at a chosen point
 // of a run or make the write fail.
 type hookSink struct {
-	exchange.Sink
+	workloads.Sink
 	before func(it vault.Item) error
 }
 
@@ -135,13 +136,13 @@ func (h hookSink) Add(it vault.Item) error {
 }
 
 // tryHook is try with before called ahead of every write (nil: none).
-func (e *env) tryHook(prev *vault.Snapshot, o exchange.Options, before func(vault.Item) error) (exchange.Result, vault.Snapshot, error) {
+func (e *env) tryHook(prev *vault.Snapshot, o exchange.Options, before func(vault.Item) error) (workloads.Result, vault.Snapshot, error) {
 	e.t.Helper()
 	w, err := e.v.NewWriter("exchange-test", nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var sink exchange.Sink = w
+	var sink workloads.Sink = w
 	if before != nil {
 		sink = hookSink{Sink: w, before: before}
 	}
@@ -198,7 +199,7 @@ func (e *env) checkMail(s vault.Snapshot) {
 			e.t.Errorf("message %s (%s in %s) not in snapshot", m.ID, m.Subject, m.FolderPath)
 			continue
 		}
-		want := exchange.PathPrefix(e.user.ID) + "mail/" + exchange.EscapeID(m.FolderID) + "/" + exchange.EscapeID(m.ID) + ".eml"
+		want := exchange.PathPrefix(e.user.ID) + "mail/" + workloads.EscapeID(m.FolderID) + "/" + workloads.EscapeID(m.ID) + ".eml"
 		if it.Path != want || it.Meta["folder"] != m.FolderPath {
 			e.t.Errorf("message %s stored at %s (folder %q), want %s (folder %q)", m.ID, it.Path, it.Meta["folder"], want, m.FolderPath)
 		}

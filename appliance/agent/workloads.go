@@ -1,0 +1,15 @@
+package agent
+
+import (
+	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/workloads"
+	"github.com/strongroom/strongroom/appliance/workloads/exchange"
+)
+
+// registered lists the workloads every backup run covers, in the order
+// reports show them. A new workload is one more line here.
+func registered(_ *config.Config) []workloads.Workload {
+	return []workloads.Workload{
+		exchange.Workload{Options: exchange.Options{IncludeContacts: true, IncludeCalendars: true}},
+	}
+}
