@@ -252,8 +252,14 @@ func ViewPath(it vault.Item) string {
 		area, leaf = "Calendar", clean(m[MetaSubject])+" ["+short(m[MetaItemID])+"].ics"
 	case KindCalendar:
 		area, leaf = "Calendar", ".folder"
-	case KindState, KindUser:
-		return path.Join(user, ".state", path.Base(it.Path))
+	case KindFile:
+		area, leaf = "OneDrive", clean(m[MetaName])
+	case KindFileVersion:
+		area, leaf = "OneDrive", clean(m[MetaName])+".versions/"+clean(m[MetaVersion])
+	case KindDriveFolder:
+		area, leaf = "OneDrive", ".folder"
+	case KindState, KindUser, KindPermissions:
+		return path.Join(user, ".state", path.Base(path.Dir(it.Path)), path.Base(it.Path))
 	default:
 		return path.Join(user, it.Path)
 	}

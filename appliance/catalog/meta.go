@@ -17,7 +17,8 @@ const (
 	MetaItemID    = "item_id"    // Graph id of the item
 	MetaMessageID = "message_id" // RFC 5322 Message-ID
 	MetaName      = "name"       // display name of a folder, calendar or contact folder
-	MetaParentID  = "parent_id"  // parent folder id (folders only)
+	MetaParentID  = "parent_id"  // parent folder id
+	MetaVersion   = "version"    // a file version's id
 )
 
 // Kinds of items.
@@ -28,6 +29,10 @@ const (
 	KindContactFolder = "contact-folder"
 	KindEvent         = "event"
 	KindCalendar      = "calendar"
-	KindState         = "state" // delta links and other per-mailbox state, not user data
-	KindUser          = "user"  // the mailbox owner's directory record
+	KindFile          = "file"         // a drive's file, its current version
+	KindFileVersion   = "file-version" // an earlier version of a file
+	KindDriveFolder   = "drive-folder" // a drive's folder record
+	KindPermissions   = "permissions"  // sharing state of a drive item
+	KindState         = "state"        // delta links and other per-unit state, not user data
+	KindUser          = "user"         // the mailbox owner's directory record
 )

@@ -57,7 +57,7 @@ type listing struct {
 }
 
 type backup struct {
-	c    *caller
+	c    *graph.Caller
 	sink workloads.Sink
 	prev workloads.Previous
 	u    workloads.Unit
@@ -94,12 +94,12 @@ type backup struct {
 // per collection. An error from sink (the vault) ends the backup and is
 // returned wrapping workloads.ErrStore; the snapshot must then be aborted.
 func BackupMailbox(ctx context.Context, g *graph.Client, sink workloads.Sink, prev workloads.Previous, u workloads.Unit, o Options) (workloads.Result, error) {
-	b := &backup{c: &caller{g: g}, sink: sink, prev: prev, u: u, o: o.withDefaults(), res: workloads.Result{}}
+	b := &backup{c: newCaller(g, o.withDefaults().PageSize), sink: sink, prev: prev, u: u, o: o.withDefaults(), res: workloads.Result{}}
 	if b.prev == nil {
 		b.prev = workloads.EmptyPrevious{}
 	}
 	res, err := b.run(ctx)
-	res.Requests = b.c.requests.Load()
+	res.Requests = b.c.Requests()
 	return res, err
 }
 
@@ -190,9 +190,9 @@ func (b *backup) syncAll(ctx context.Context, cs []*collection) {
 
 func (b *backup) fatal(op string, err error) error {
 	if isNotFound(err) {
-		return fmt.Errorf("back up mailbox %s: %s: %w (%s)", b.u.Name, op, workloads.ErrUnitGone, describe(err))
+		return fmt.Errorf("back up mailbox %s: %s: %w (%s)", b.u.Name, op, workloads.ErrUnitGone, graph.Describe(err))
 	}
-	return fmt.Errorf("back up mailbox %s: %s: %s", b.u.Name, op, describe(err))
+	return fmt.Errorf("back up mailbox %s: %s: %s", b.u.Name, op, graph.Describe(err))
 }
 
 func (b *backup) pageSize(limit int) *int32 {
@@ -202,12 +202,12 @@ func (b *backup) pageSize(limit int) *int32 {
 
 func (b *backup) preferHeaders() *abstractions.RequestHeaders {
 	h := abstractions.NewRequestHeaders()
-	preferPageSize(h, b.o.PageSize)
+	b.c.AddPrefer(h)
 	return h
 }
 
 func (b *backup) userRecord(ctx context.Context) ([]byte, error) {
-	ri, err := b.c.g.SDK.Users().ByUserId(b.u.ID).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+	ri, err := b.c.G.SDK.Users().ByUserId(b.u.ID).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: []string{
 			"id", "userPrincipalName", "displayName", "mail", "accountEnabled", "assignedLicenses",
 			"givenName", "surname", "jobTitle", "department", "officeLocation", "preferredLanguage", "usageLocation", "userType"}},
@@ -215,14 +215,14 @@ func (b *backup) userRecord(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.c.send(ctx, ri)
+	return b.c.Send(ctx, ri)
 }
 
 // mailFolders lists every mail folder, hidden ones included, depth first.
 // Folders without children cost no childFolders request.
 func (b *backup) mailFolders(ctx context.Context) ([]*collection, error) {
 	hidden := "true"
-	mb := b.c.g.SDK.Users().ByUserId(b.u.ID).MailFolders()
+	mb := b.c.G.SDK.Users().ByUserId(b.u.ID).MailFolders()
 	ri, err := mb.ToGetRequestInformation(ctx, &users.ItemMailFoldersRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.ItemMailFoldersRequestBuilderGetQueryParameters{IncludeHiddenFolders: &hidden, Top: b.pageSize(999)},
 	})
@@ -241,7 +241,7 @@ func (b *backup) mailFolders(ctx context.Context) ([]*collection, error) {
 			ChildFolderCount int    `json:"childFolderCount"`
 		}
 		var level []folder
-		if _, err := b.c.pages(ctx, ri, 0, func(raw json.RawMessage) error {
+		if _, err := b.c.Pages(ctx, ri, func(raw json.RawMessage) error {
 			var f folder
 			if err := json.Unmarshal(raw, &f); err != nil {
 				return fmt.Errorf("decode mail folder: %w", err)
@@ -294,7 +294,7 @@ func (b *backup) mailCollection(id, name, parentID, p string) *collection {
 		kind: kindMail, itemKind: catalog.KindMessage, recordKind: catalog.KindMailFolder,
 		id: id, name: name, parentID: parentID, path: p, ext: ".eml",
 		first: func(ctx context.Context) (*abstractions.RequestInformation, error) {
-			return b.c.g.SDK.Users().ByUserId(b.u.ID).MailFolders().ByMailFolderId(id).Messages().Delta().ToGetRequestInformation(ctx,
+			return b.c.G.SDK.Users().ByUserId(b.u.ID).MailFolders().ByMailFolderId(id).Messages().Delta().ToGetRequestInformation(ctx,
 				&users.ItemMailFoldersItemMessagesDeltaRequestBuilderGetRequestConfiguration{
 					Headers:         b.preferHeaders(),
 					QueryParameters: &users.ItemMailFoldersItemMessagesDeltaRequestBuilderGetQueryParameters{Select: messageFields},
@@ -309,7 +309,7 @@ func (b *backup) mailCollection(id, name, parentID, p string) *collection {
 // childFolders request; like the mail folders, the tree is walked level
 // by level with the child listings of siblings fetched side by side.
 func (b *backup) contactFolders(ctx context.Context) ([]*collection, error) {
-	ub := b.c.g.SDK.Users().ByUserId(b.u.ID)
+	ub := b.c.G.SDK.Users().ByUserId(b.u.ID)
 	def := &collection{kind: kindContacts, itemKind: catalog.KindContact, recordKind: catalog.KindContactFolder,
 		id: "contacts", name: "Contacts", path: "Contacts", ext: ".json",
 		first: func(ctx context.Context) (*abstractions.RequestInformation, error) {
@@ -325,7 +325,7 @@ func (b *backup) contactFolders(ctx context.Context) ([]*collection, error) {
 	var walk func(ri *abstractions.RequestInformation, parentPath string) ([]*collection, error)
 	walk = func(ri *abstractions.RequestInformation, parentPath string) ([]*collection, error) {
 		var level []*collection
-		if _, err := b.c.pages(ctx, ri, 0, func(raw json.RawMessage) error {
+		if _, err := b.c.Pages(ctx, ri, func(raw json.RawMessage) error {
 			var f struct {
 				ID, DisplayName, ParentFolderID string
 			}
@@ -378,7 +378,7 @@ func (b *backup) contactCollection(id, name, parentID, p string) *collection {
 	return &collection{kind: kindContacts, itemKind: catalog.KindContact, recordKind: catalog.KindContactFolder,
 		id: id, name: name, parentID: parentID, path: p, ext: ".json",
 		first: func(ctx context.Context) (*abstractions.RequestInformation, error) {
-			return b.c.g.SDK.Users().ByUserId(b.u.ID).ContactFolders().ByContactFolderId(id).Contacts().Delta().ToGetRequestInformation(ctx,
+			return b.c.G.SDK.Users().ByUserId(b.u.ID).ContactFolders().ByContactFolderId(id).Contacts().Delta().ToGetRequestInformation(ctx,
 				&users.ItemContactFoldersItemContactsDeltaRequestBuilderGetRequestConfiguration{Headers: b.preferHeaders()})
 		},
 	}
@@ -387,7 +387,7 @@ func (b *backup) contactCollection(id, name, parentID, p string) *collection {
 // calendars lists the calendars; events come from each calendar's delta,
 // or from a plain listing where Graph does not serve that delta.
 func (b *backup) calendars(ctx context.Context) ([]*collection, error) {
-	ub := b.c.g.SDK.Users().ByUserId(b.u.ID)
+	ub := b.c.G.SDK.Users().ByUserId(b.u.ID)
 	ri, err := ub.Calendars().ToGetRequestInformation(ctx, &users.ItemCalendarsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.ItemCalendarsRequestBuilderGetQueryParameters{Top: b.pageSize(999)},
 	})
@@ -395,7 +395,7 @@ func (b *backup) calendars(ctx context.Context) ([]*collection, error) {
 		return nil, err
 	}
 	var out []*collection
-	_, err = b.c.pages(ctx, ri, 0, func(raw json.RawMessage) error {
+	_, err = b.c.Pages(ctx, ri, func(raw json.RawMessage) error {
 		var f struct{ ID, Name string }
 		if err := json.Unmarshal(raw, &f); err != nil {
 			return fmt.Errorf("decode calendar: %w", err)
@@ -441,7 +441,7 @@ func (b *backup) sync(ctx context.Context, c *collection) {
 		// it was listed, and the next run, which no longer lists it,
 		// records the deletion; dropping it now would turn a failed
 		// read into a silent deletion.
-		reason := describe(err)
+		reason := graph.Describe(err)
 		if isNotFound(err) {
 			reason = "gone since the folders were listed: " + reason
 		}
@@ -520,7 +520,7 @@ func (b *backup) enumerate(ctx context.Context, c *collection, prevState vault.I
 	if hasState {
 		link, err := b.prev.Read(prevState)
 		if err == nil && len(link) > 0 {
-			ri, err := linkRequest(string(link), b.o.PageSize)
+			ri, err := b.c.LinkRequest(string(link))
 			if err == nil {
 				l, err := b.collect(ctx, ri, false)
 				if err == nil || !isResync(err) {
@@ -550,7 +550,7 @@ func (b *backup) enumerate(ctx context.Context, c *collection, prevState vault.I
 func (b *backup) collect(ctx context.Context, ri *abstractions.RequestInformation, full bool) (listing, error) {
 	l := listing{full: full}
 	at := map[string]int{}
-	link, err := b.c.pages(ctx, ri, b.o.PageSize, func(raw json.RawMessage) error {
+	link, err := b.c.Pages(ctx, ri, func(raw json.RawMessage) error {
 		e, err := parseEntry(raw)
 		if err != nil {
 			return fmt.Errorf("decode item: %w", err)
@@ -623,7 +623,7 @@ func (b *backup) store(ctx context.Context, c *collection, prefix string, e *ent
 		return false
 	}
 	if err != nil {
-		b.failf("%s: item %s: download: %s", c.label(), e.ID, describe(err))
+		b.failf("%s: item %s: download: %s", c.label(), e.ID, graph.Describe(err))
 		if pit, ok := b.prev.Get(p); ok {
 			b.carry(c, pit)
 		}
@@ -654,8 +654,8 @@ func (b *backup) fetch(ctx context.Context, c *collection, e *entry) ([]byte, er
 	hi.InspectResponseHeaders = true
 	h := abstractions.NewRequestHeaders()
 	preferImmutableIDs(h)
-	b.c.requests.Add(1)
-	data, err := b.c.g.SDK.Users().ByUserId(b.u.ID).Messages().ByMessageId(e.ID).Content().Get(ctx,
+	b.c.Count()
+	data, err := b.c.G.SDK.Users().ByUserId(b.u.ID).Messages().ByMessageId(e.ID).Content().Get(ctx,
 		&users.ItemMessagesItemValueContentRequestBuilderGetRequestConfiguration{Headers: h, Options: []abstractions.RequestOption{hi}})
 	if err != nil {
 		return nil, err
@@ -717,7 +717,7 @@ func (b *backup) carryKind(kind, op string, err error) {
 		b.notFound++
 	}
 	b.mu.Unlock()
-	b.failf("%s: %s: %s", kind, op, describe(err))
+	b.failf("%s: %s: %s", kind, op, graph.Describe(err))
 	for _, prefix := range []string{PathPrefix(b.u.ID) + kind + "/", PathPrefix(b.u.ID) + stateDir + "/" + kind + "/"} {
 		_ = b.prev.Each(prefix, func(it vault.Item) error {
 			if it.Meta[catalog.MetaKind] == catalog.KindContact || it.Meta[catalog.MetaKind] == catalog.KindEvent {

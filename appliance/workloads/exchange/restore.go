@@ -68,7 +68,7 @@ func RestoreItems(ctx context.Context, g *graph.Client, read func(vault.Item) ([
 	if o.TargetFolder == "" {
 		o.TargetFolder = "Restored " + clock.Wall().UTC().Format("2006-01-02 15.04.05")
 	}
-	r := &restorer{c: &caller{g: g}, o: o, read: read, children: map[string][]folderRef{}, existing: map[string]map[string][]string{}, paths: map[string]string{}}
+	r := &restorer{c: newCaller(g, 0), o: o, read: read, children: map[string][]folderRef{}, existing: map[string]map[string][]string{}, paths: map[string]string{}}
 	ub := g.SDK.Users().ByUserId(o.TargetUserID)
 	for _, it := range items {
 		if err := ctx.Err(); err != nil {
@@ -99,7 +99,7 @@ func RestoreItems(ctx context.Context, g *graph.Client, read func(vault.Item) ([
 			return res, fe.err
 		case err != nil:
 			res.Failed++
-			res.Errors = append(res.Errors, fmt.Sprintf("%s: %s", it.Path, describe(err)))
+			res.Errors = append(res.Errors, fmt.Sprintf("%s: %s", it.Path, graph.Describe(err)))
 		case outcome == "skipped":
 			res.Skipped++
 		case outcome == "replaced":
@@ -119,7 +119,7 @@ func (e *fatalRestoreError) Error() string { return e.err.Error() }
 type folderRef struct{ id, name string }
 
 type restorer struct {
-	c    *caller
+	c    *graph.Caller
 	o    RestoreOptions
 	read func(vault.Item) ([]byte, error)
 	// children caches the listed child folders of a folder ("" is the
@@ -132,7 +132,7 @@ type restorer struct {
 }
 
 func (r *restorer) users() *users.UserItemRequestBuilder {
-	return r.c.g.SDK.Users().ByUserId(r.o.TargetUserID)
+	return r.c.G.SDK.Users().ByUserId(r.o.TargetUserID)
 }
 
 func (r *restorer) message(ctx context.Context, it vault.Item) (string, error) {
@@ -168,7 +168,7 @@ func (r *restorer) message(ctx context.Context, it vault.Item) (string, error) {
 	}
 	ri.Headers.Remove("Content-Type")
 	ri.SetStreamContentAndContentType([]byte(base64.StdEncoding.EncodeToString(mime)), "text/plain")
-	body, err := r.c.send(ctx, ri)
+	body, err := r.c.Send(ctx, ri)
 	if err != nil {
 		return "", err
 	}
@@ -182,10 +182,10 @@ func (r *restorer) message(ctx context.Context, it vault.Item) (string, error) {
 		var kept []string
 		var errs []string
 		for _, id := range old {
-			r.c.requests.Add(1)
+			r.c.Count()
 			if err := r.users().Messages().ByMessageId(id).Delete(ctx, nil); err != nil && !isNotFound(err) {
 				kept = append(kept, id)
-				errs = append(errs, describe(err))
+				errs = append(errs, graph.Describe(err))
 			}
 		}
 		if have != nil {
@@ -255,7 +255,7 @@ func (r *restorer) child(ctx context.Context, parent, name string) (string, erro
 		if err != nil {
 			return "", err
 		}
-		if _, err := r.c.pages(ctx, ri, 0, func(raw json.RawMessage) error {
+		if _, err := r.c.Pages(ctx, ri, func(raw json.RawMessage) error {
 			var f struct{ ID, DisplayName string }
 			if err := json.Unmarshal(raw, &f); err != nil {
 				return err
@@ -274,7 +274,7 @@ func (r *restorer) child(ctx context.Context, parent, name string) (string, erro
 	}
 	f := models.NewMailFolder()
 	f.SetDisplayName(&name)
-	r.c.requests.Add(1)
+	r.c.Count()
 	var created models.MailFolderable
 	var err error
 	if parent == "" {
@@ -303,7 +303,7 @@ func (r *restorer) messageIDs(ctx context.Context, fid string) (map[string][]str
 		return nil, err
 	}
 	have := map[string][]string{}
-	if _, err := r.c.pages(ctx, ri, 0, func(raw json.RawMessage) error {
+	if _, err := r.c.Pages(ctx, ri, func(raw json.RawMessage) error {
 		var m struct{ ID, InternetMessageID string }
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return err
@@ -343,7 +343,7 @@ func (r *restorer) ensureContactFolder(ctx context.Context) (string, error) {
 		return "", err
 	}
 	found := ""
-	if _, err := r.c.pages(ctx, ri, 0, func(raw json.RawMessage) error {
+	if _, err := r.c.Pages(ctx, ri, func(raw json.RawMessage) error {
 		var f struct{ ID, DisplayName string }
 		if json.Unmarshal(raw, &f) == nil && strings.EqualFold(f.DisplayName, r.o.TargetFolder) {
 			found = f.ID
@@ -357,7 +357,7 @@ func (r *restorer) ensureContactFolder(ctx context.Context) (string, error) {
 	}
 	f := models.NewContactFolder()
 	f.SetDisplayName(&r.o.TargetFolder)
-	r.c.requests.Add(1)
+	r.c.Count()
 	created, err := r.users().ContactFolders().Post(ctx, f, nil)
 	if err != nil {
 		return "", err
@@ -393,7 +393,7 @@ func (r *restorer) body(it vault.Item) ([]byte, error) {
 func (r *restorer) postJSON(ctx context.Context, ri *abstractions.RequestInformation, body []byte) ([]byte, error) {
 	ri.Headers.Remove("Content-Type")
 	ri.SetStreamContentAndContentType(body, "application/json")
-	return r.c.send(ctx, ri)
+	return r.c.Send(ctx, ri)
 }
 
 func ptr[T any](v T) *T { return &v }

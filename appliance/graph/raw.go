@@ -1,0 +1,156 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+)
+
+// Caller sends requests through the SDK's request adapter (authentication,
+// middleware, the governor) and hands back the raw JSON bodies, so that
+// workloads can store what Graph returned exactly as it returned it. It
+// counts the requests it sends. Safe for concurrent use.
+type Caller struct {
+	G *Client
+	// PageSize is asked for with Prefer: odata.maxpagesize on every
+	// request built from a link; 0 leaves it to Graph.
+	PageSize int
+	// Prefer lists further Prefer header values every request carries
+	// (for Outlook: IdType="ImmutableId").
+	Prefer []string
+
+	requests atomic.Int64
+}
+
+// Requests counts the requests sent so far (the governor's retries
+// excluded).
+func (c *Caller) Requests() int64 { return c.requests.Load() }
+
+var errorMapping = abstractions.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
+
+// Send runs ri and returns the response body (nil for 204).
+func (c *Caller) Send(ctx context.Context, ri *abstractions.RequestInformation) ([]byte, error) {
+	c.requests.Add(1)
+	v, err := c.G.SDK.GetAdapter().SendPrimitive(ctx, ri, "[]byte", errorMapping)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := v.([]byte)
+	return b, nil
+}
+
+// Request builds a GET of a path under the Graph root ("/drives/x/root")
+// with query parameters, carrying the caller's Prefer headers.
+func (c *Caller) Request(path string, query url.Values) (*abstractions.RequestInformation, error) {
+	u := strings.TrimSuffix(c.G.BaseURL(), "/") + "/" + strings.TrimPrefix(path, "/")
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	return c.LinkRequest(u)
+}
+
+// LinkRequest is a GET of a nextLink or deltaLink as Graph gave it.
+func (c *Caller) LinkRequest(link string) (*abstractions.RequestInformation, error) {
+	u, err := url.Parse(link)
+	if err != nil {
+		return nil, fmt.Errorf("parse link: %w", err)
+	}
+	ri := abstractions.NewRequestInformation()
+	ri.Method = abstractions.GET
+	ri.SetUri(*u)
+	ri.Headers.TryAdd("Accept", "application/json")
+	c.AddPrefer(ri.Headers)
+	return ri, nil
+}
+
+// AddPrefer adds the caller's page size and Prefer values to h.
+func (c *Caller) AddPrefer(h *abstractions.RequestHeaders) {
+	if c.PageSize > 0 {
+		h.Add("Prefer", "odata.maxpagesize="+strconv.Itoa(c.PageSize))
+	}
+	for _, p := range c.Prefer {
+		h.Add("Prefer", p)
+	}
+}
+
+// Get GETs a path under the Graph root and returns the body.
+func (c *Caller) Get(ctx context.Context, path string, query url.Values) ([]byte, error) {
+	ri, err := c.Request(path, query)
+	if err != nil {
+		return nil, err
+	}
+	return c.Send(ctx, ri)
+}
+
+// page is one page of a collection or delta response.
+type page struct {
+	Value     []json.RawMessage `json:"value"`
+	NextLink  string            `json:"@odata.nextLink"`
+	DeltaLink string            `json:"@odata.deltaLink"`
+}
+
+// Pages sends first and follows nextLinks, calling fn with each value of
+// each page. It returns the final deltaLink, if the last page had one.
+func (c *Caller) Pages(ctx context.Context, first *abstractions.RequestInformation, fn func(json.RawMessage) error) (string, error) {
+	ri := first
+	for {
+		body, err := c.Send(ctx, ri)
+		if err != nil {
+			return "", err
+		}
+		var p page
+		if err := json.Unmarshal(body, &p); err != nil {
+			return "", fmt.Errorf("decode page: %w", err)
+		}
+		for _, v := range p.Value {
+			if err := fn(v); err != nil {
+				return "", err
+			}
+		}
+		if p.NextLink == "" {
+			return p.DeltaLink, nil
+		}
+		if ri, err = c.LinkRequest(p.NextLink); err != nil {
+			return "", err
+		}
+	}
+}
+
+// ErrorOf returns the HTTP status and Graph error code of err, or 0.
+func ErrorOf(err error) (int, string) {
+	var oe *odataerrors.ODataError
+	if !errors.As(err, &oe) {
+		return 0, ""
+	}
+	code := ""
+	if e := oe.GetErrorEscaped(); e != nil && e.GetCode() != nil {
+		code = *e.GetCode()
+	}
+	return oe.ResponseStatusCode, code
+}
+
+// Describe is a short, secret-free reason for a failure, for reports.
+func Describe(err error) string {
+	if st, code := ErrorOf(err); st != 0 {
+		var oe *odataerrors.ODataError
+		errors.As(err, &oe)
+		msg := ""
+		if e := oe.GetErrorEscaped(); e != nil && e.GetMessage() != nil {
+			msg = ": " + *e.GetMessage()
+		}
+		return fmt.Sprintf("graph %d %s%s", st, code, msg)
+	}
+	return err.Error()
+}
+
+// Count counts a request the caller's user sent some other way (through
+// the SDK's typed builders).
+func (c *Caller) Count() { c.requests.Add(1) }
