@@ -79,7 +79,7 @@ func TestAgentSurvivesFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	sim, a, _ := newAgent(t, 3, tenantsim.Config{
-		Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleStrict, Requests: 1 << 20, Concurrent: 2},
+		Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleStrict, Requests: 1 << 20, ResourceUnits: 1 << 20, Concurrent: 2},
 		Faults:   tenantsim.Faults{ServerErrorRate: 0.03, ResetRate: 0.01, TruncateRate: 0.01},
 	})
 	done := make(chan struct{})

@@ -9,59 +9,30 @@ import (
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
-// previous is the last snapshot's items, sorted by path, for carry-over.
+// previous is the last snapshot's items, for carry-over.
 type previous struct {
-	v     *vault.Vault
-	items []vault.Item
-	byKey map[string]int
+	*workloads.ItemsPrevious
+	items []vault.Item // sorted by path
 }
 
 func loadPrevious(v *vault.Vault, s *vault.Snapshot) (*previous, error) {
-	p := &previous{v: v, byKey: map[string]int{}}
-	if s == nil {
-		return p, nil
+	read := func(it vault.Item) ([]byte, error) {
+		var buf bytes.Buffer
+		err := v.WriteItem(&buf, it)
+		return buf.Bytes(), err
 	}
-	err := v.EachItem(*s, func(it vault.Item) error {
-		p.items = append(p.items, it)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(p.items, func(i, j int) bool { return p.items[i].Path < p.items[j].Path })
-	for i, it := range p.items {
-		p.byKey[it.Path] = i
-	}
-	return p, nil
-}
-
-// Get finds an item by path.
-func (p *previous) Get(path string) (vault.Item, bool) {
-	i, ok := p.byKey[path]
-	if !ok {
-		return vault.Item{}, false
-	}
-	return p.items[i], true
-}
-
-// Each visits items whose path starts with prefix, in path order.
-func (p *previous) Each(prefix string, fn func(vault.Item) error) error {
-	i := sort.Search(len(p.items), func(i int) bool { return p.items[i].Path >= prefix })
-	for ; i < len(p.items) && strings.HasPrefix(p.items[i].Path, prefix); i++ {
-		if err := fn(p.items[i]); err != nil {
-			return err
+	var items []vault.Item
+	if s != nil {
+		err := v.EachItem(*s, func(it vault.Item) error {
+			items = append(items, it)
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
-	return nil
-}
-
-// Read returns an item's content.
-func (p *previous) Read(it vault.Item) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := p.v.WriteItem(&buf, it); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	ip := workloads.NewItemsPrevious(items, read)
+	return &previous{ItemsPrevious: ip, items: ip.Sorted()}, nil
 }
 
 // has reports whether any item's path starts with prefix.

@@ -4,6 +4,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
+	"github.com/strongroom/strongroom/appliance/workloads/onedrive"
 )
 
 // registered lists the workloads every backup run covers, in the order
@@ -11,5 +12,6 @@ import (
 func registered(_ *config.Config) []workloads.Workload {
 	return []workloads.Workload{
 		exchange.Workload{Options: exchange.Options{IncludeContacts: true, IncludeCalendars: true}},
+		onedrive.Workload{},
 	}
 }

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
@@ -36,15 +38,38 @@ func (c *Caller) Requests() int64 { return c.requests.Load() }
 
 var errorMapping = abstractions.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
 
-// Send runs ri and returns the response body (nil for 204).
+// sendAttempts is how often a GET whose body arrived cut short is sent.
+const sendAttempts = 4
+
+// Send runs ri and returns the response body (nil for 204). A GET whose
+// body arrives cut short (the connection dropped mid-body, which the
+// governor cannot see) is sent again; so is a GET whose JSON body does not
+// decode, when decode is given.
 func (c *Caller) Send(ctx context.Context, ri *abstractions.RequestInformation) ([]byte, error) {
-	c.requests.Add(1)
-	v, err := c.G.SDK.GetAdapter().SendPrimitive(ctx, ri, "[]byte", errorMapping)
-	if err != nil {
-		return nil, err
+	return c.send(ctx, ri, nil)
+}
+
+func (c *Caller) send(ctx context.Context, ri *abstractions.RequestInformation, decode func([]byte) error) ([]byte, error) {
+	for attempt := 1; ; attempt++ {
+		c.requests.Add(1)
+		v, err := c.G.SDK.GetAdapter().SendPrimitive(ctx, ri, "[]byte", errorMapping)
+		b, _ := v.([]byte)
+		if err == nil && decode != nil {
+			err = decode(b)
+		}
+		if err == nil || ri.Method != abstractions.GET || attempt == sendAttempts || !cutShort(err) || ctx.Err() != nil {
+			return b, err
+		}
+		if err := sleepCtx(ctx, time.Duration(attempt)*100*time.Millisecond); err != nil {
+			return nil, err
+		}
 	}
-	b, _ := v.([]byte)
-	return b, nil
+}
+
+// cutShort reports a body that ended early or does not parse as JSON.
+func cutShort(err error) bool {
+	var syn *json.SyntaxError
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syn)
 }
 
 // Request builds a GET of a path under the Graph root ("/drives/x/root")
@@ -102,13 +127,13 @@ type page struct {
 func (c *Caller) Pages(ctx context.Context, first *abstractions.RequestInformation, fn func(json.RawMessage) error) (string, error) {
 	ri := first
 	for {
-		body, err := c.Send(ctx, ri)
-		if err != nil {
-			return "", err
-		}
 		var p page
-		if err := json.Unmarshal(body, &p); err != nil {
-			return "", fmt.Errorf("decode page: %w", err)
+		_, err := c.send(ctx, ri, func(body []byte) error {
+			p = page{}
+			return json.Unmarshal(body, &p)
+		})
+		if err != nil {
+			return "", fmt.Errorf("read page: %w", err)
 		}
 		for _, v := range p.Value {
 			if err := fn(v); err != nil {
@@ -154,3 +179,16 @@ func Describe(err error) string {
 // Count counts a request the caller's user sent some other way (through
 // the SDK's typed builders).
 func (c *Caller) Count() { c.requests.Add(1) }
+
+// ErrorHeader returns a response header of a Graph error (the Location of
+// a 410 resync answer), or "".
+func ErrorHeader(err error, name string) string {
+	var oe *odataerrors.ODataError
+	if !errors.As(err, &oe) || oe.GetResponseHeaders() == nil {
+		return ""
+	}
+	if v := oe.GetResponseHeaders().Get(name); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}

@@ -299,8 +299,8 @@ func TestBackupMailboxTruncatedBodies(t *testing.T) {
 	joined := strings.Join(res.Errors, "\n")
 	d := e.dump()
 	stored := e.stored(s2)
-	prevItems := exchange.NewItemsPrevious(e.items(&s1), e.read)
-	nowItems := exchange.NewItemsPrevious(e.items(&s2), e.read)
+	prevItems := workloads.NewItemsPrevious(e.items(&s1), e.read)
+	nowItems := workloads.NewItemsPrevious(e.items(&s2), e.read)
 	folderPath := map[string]string{}
 	for _, f := range d.Folders {
 		folderPath[f.ID] = f.Path

@@ -60,8 +60,8 @@ func TestBackupMailboxFolderGoneMidRun(t *testing.T) {
 	if res.Failed < len(folderIDs) || !strings.Contains(joined, "mail/Inbox/Signed Contracts: enumerate") {
 		t.Errorf("a folder deleted mid-run was not reported: failed %d, errors %q", res.Failed, joined)
 	}
-	before := exchange.NewItemsPrevious(e.items(&s1), e.read)
-	after := exchange.NewItemsPrevious(e.items(&s2), e.read)
+	before := workloads.NewItemsPrevious(e.items(&s1), e.read)
+	after := workloads.NewItemsPrevious(e.items(&s2), e.read)
 	kept := 0
 	for _, id := range folderIDs {
 		for _, prefix := range []string{

@@ -146,7 +146,7 @@ func (e *env) tryHook(prev *vault.Snapshot, o exchange.Options, before func(vaul
 	if before != nil {
 		sink = hookSink{Sink: w, before: before}
 	}
-	p := exchange.NewItemsPrevious(e.items(prev), e.read)
+	p := workloads.NewItemsPrevious(e.items(prev), e.read)
 	res, err := exchange.BackupMailbox(context.Background(), e.backup, sink, p, e.user, o)
 	if err != nil {
 		w.Abort()

@@ -1,4 +1,4 @@
-package exchange
+package workloads
 
 import (
 	"sort"
@@ -42,6 +42,10 @@ func (p *ItemsPrevious) Each(prefix string, fn func(vault.Item) error) error {
 	}
 	return nil
 }
+
+// Sorted returns the items in path order (the slice is shared: do not
+// change it).
+func (p *ItemsPrevious) Sorted() []vault.Item { return p.sorted }
 
 // Read returns an item's content.
 func (p *ItemsPrevious) Read(it vault.Item) ([]byte, error) { return p.read(it) }
