@@ -1,16 +1,17 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
 	"github.com/strongroom/strongroom/storage/safefs"
 	"github.com/strongroom/strongroom/storage/vault"
@@ -26,14 +27,38 @@ type Selection struct {
 	Paths    []string `json:"paths,omitempty"`  // exact vault item paths
 }
 
-var kindOf = map[string]string{"mail": catalog.KindMessage, "contacts": catalog.KindContact, "calendar": catalog.KindEvent}
+// restoreKinds maps the names of restorable kinds ("mail", "files") to
+// catalog kinds, over every registered workload that can restore.
+func (a *Agent) restoreKinds() map[string]string {
+	out := map[string]string{}
+	for _, w := range a.workloads {
+		if r, ok := w.(workloads.Restorer); ok {
+			for name, kind := range r.Kinds() {
+				out[name] = kind
+			}
+		}
+	}
+	return out
+}
 
-// match reports whether an item is selected.
-func (s Selection) match(it vault.Item) bool {
+func kindNames(kinds map[string]string) string {
+	names := make([]string, 0, len(kinds))
+	for n := range kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// match reports whether an item is selected; kinds are the restorable
+// kinds by name.
+func (s Selection) match(it vault.Item, kinds map[string]string) bool {
 	m := it.Meta
-	switch m[catalog.MetaKind] {
-	case catalog.KindMessage, catalog.KindContact, catalog.KindEvent:
-	default:
+	restorable := false
+	for _, k := range kinds {
+		restorable = restorable || m[catalog.MetaKind] == k
+	}
+	if !restorable {
 		return false
 	}
 	if len(s.Paths) > 0 {
@@ -47,7 +72,7 @@ func (s Selection) match(it vault.Item) bool {
 	if s.User != "" && !strings.EqualFold(m[catalog.MetaUser], s.User) && m[catalog.MetaUserID] != s.User {
 		return false
 	}
-	if s.Kind != "" && m[catalog.MetaKind] != kindOf[s.Kind] {
+	if s.Kind != "" && m[catalog.MetaKind] != kinds[s.Kind] {
 		return false
 	}
 	if f := strings.Trim(s.Folder, "/"); f != "" {
@@ -69,8 +94,9 @@ func (a *Agent) resolve(sel Selection) (vault.Snapshot, []vault.Item, error) {
 	if strings.TrimSpace(sel.Snapshot) == "" {
 		return vault.Snapshot{}, nil, ErrNoSnapshot
 	}
-	if sel.Kind != "" && kindOf[sel.Kind] == "" {
-		return vault.Snapshot{}, nil, fmt.Errorf("kind %q: use mail, contacts or calendar", sel.Kind)
+	kinds := a.restoreKinds()
+	if sel.Kind != "" && kinds[sel.Kind] == "" {
+		return vault.Snapshot{}, nil, fmt.Errorf("kind %q: use one of %s", sel.Kind, kindNames(kinds))
 	}
 	if sel.User == "" && len(sel.Paths) == 0 {
 		return vault.Snapshot{}, nil, fmt.Errorf("name the mailbox to restore from (--user) or the items (--item)")
@@ -81,7 +107,7 @@ func (a *Agent) resolve(sel Selection) (vault.Snapshot, []vault.Item, error) {
 	}
 	var items []vault.Item
 	err = a.v.EachItem(snap, func(it vault.Item) error {
-		if sel.match(it) {
+		if sel.match(it, kinds) {
 			items = append(items, it)
 		}
 		return nil
@@ -112,7 +138,7 @@ func (s Selection) describe() string {
 	return strings.Join(parts, ", ")
 }
 
-// RestoreRequest restores a selection into a mailbox.
+// RestoreRequest restores a selection into a mailbox or drive.
 type RestoreRequest struct {
 	Selection
 	TargetUser   string `json:"target_user,omitempty"`   // default: the source mailbox
@@ -122,7 +148,8 @@ type RestoreRequest struct {
 
 // RestoreReport is what a restore did.
 type RestoreReport struct {
-	exchange.RestoreResult
+	workloads.RestoreResult
+	Workload     string  `json:"workload"`
 	Snapshot     string  `json:"snapshot"`
 	Selected     int     `json:"selected"`
 	TargetUser   string  `json:"target_user"`
@@ -164,19 +191,35 @@ func (a *Agent) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport
 			}
 		}
 	}
+	w, err := a.restorerOf(items)
+	if err != nil {
+		return nil, err
+	}
 	folder := req.TargetFolder
-	if folder == "" {
+	if folder == "" && w.Name() == exchange.Name {
 		folder = "Restored " + snap.Created.UTC().Format("2006-01-02 15:04")
 	}
 	defer a.startJob(&JobStatus{Kind: "restore", Started: a.v.Clock().Now(), Message: fmt.Sprintf("restoring %d items", len(items))})()
-	read := func(it vault.Item) ([]byte, error) {
-		var buf bytes.Buffer
-		err := a.v.WriteItem(&buf, it)
-		return buf.Bytes(), err
-	}
-	res, err := exchange.RestoreItems(ctx, g, read, items, exchange.RestoreOptions{TargetUserID: target, TargetFolder: folder, Collision: req.Collision})
-	rep := &RestoreReport{RestoreResult: res, Snapshot: snap.ID, Selected: len(items), TargetUser: target, TargetFolder: folder, Seconds: time.Since(start).Seconds()}
+	res, err := w.(workloads.Restorer).Restore(ctx, g, a.v, items, workloads.RestoreOptions{TargetUserID: target, TargetFolder: folder, Collision: req.Collision})
+	rep := &RestoreReport{RestoreResult: res, Workload: w.Name(), Snapshot: snap.ID, Selected: len(items), TargetUser: target, TargetFolder: folder, Seconds: time.Since(start).Seconds()}
 	return rep, err
+}
+
+// restorerOf finds the one workload the items belong to.
+func (a *Agent) restorerOf(items []vault.Item) (workloads.Workload, error) {
+	names := map[string]bool{}
+	for _, it := range items {
+		names[it.Meta[catalog.MetaWorkload]] = true
+	}
+	if len(names) != 1 {
+		return nil, fmt.Errorf("the selection holds items of %d workloads: restore mail and files separately (--kind)", len(names))
+	}
+	for _, w := range a.workloads {
+		if _, ok := w.(workloads.Restorer); ok && names[w.Name()] {
+			return w, nil
+		}
+	}
+	return nil, fmt.Errorf("items of this selection cannot be restored through Graph yet")
 }
 
 // RestoreTestReport is the result of a scheduled restore test.

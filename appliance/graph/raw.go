@@ -192,3 +192,25 @@ func ErrorHeader(err error, name string) string {
 	}
 	return ""
 }
+
+// Write sends a request with a body (PUT, POST, PATCH) to a path under the
+// Graph root and returns the response body. It is sent once: the
+// governor retries it only when Graph cannot have applied it.
+func (c *Caller) Write(ctx context.Context, method abstractions.HttpMethod, path, contentType string, body []byte) ([]byte, error) {
+	ri, err := c.Request(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	ri.Method = method
+	ri.SetStreamContentAndContentType(body, contentType)
+	return c.Send(ctx, ri)
+}
+
+// WriteJSON is Write with v encoded as the JSON body.
+func (c *Caller) WriteJSON(ctx context.Context, method abstractions.HttpMethod, path string, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return c.Write(ctx, method, path, "application/json", b)
+}

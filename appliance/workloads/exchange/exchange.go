@@ -1,10 +1,13 @@
 package exchange
 
 import (
+	"bytes"
 	"context"
 
+	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/workloads"
+	"github.com/strongroom/strongroom/storage/vault"
 )
 
 // Name is the workload's name: the first element of its paths in a
@@ -36,6 +39,21 @@ func (Workload) Discover(_ context.Context, t workloads.Tenant) ([]workloads.Uni
 			Disabled: !u.Enabled, Shared: !u.Licensed})
 	}
 	return out, nil
+}
+
+// Kinds implements workloads.Restorer.
+func (Workload) Kinds() map[string]string {
+	return map[string]string{"mail": catalog.KindMessage, "contacts": catalog.KindContact, "calendar": catalog.KindEvent}
+}
+
+// Restore implements workloads.Restorer with RestoreItems.
+func (Workload) Restore(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
+	read := func(it vault.Item) ([]byte, error) {
+		var buf bytes.Buffer
+		err := src.WriteItem(&buf, it)
+		return buf.Bytes(), err
+	}
+	return RestoreItems(ctx, g, read, items, o)
 }
 
 // Backup implements workloads.Workload with BackupMailbox.

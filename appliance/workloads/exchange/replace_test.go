@@ -13,6 +13,7 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
+	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -90,10 +91,10 @@ func TestRestoreReplaceCreatesFirst(t *testing.T) {
 	const target = "Replace test"
 	fault := passCreate
 	g := proxiedRestore(t, e.sim, &fault)
-	restore := func(collision string) exchange.RestoreResult {
+	restore := func(collision string) workloads.RestoreResult {
 		t.Helper()
 		res, err := exchange.RestoreItems(context.Background(), g, e.read, sel,
-			exchange.RestoreOptions{TargetUserID: e.user.ID, TargetFolder: target, Collision: collision})
+			workloads.RestoreOptions{TargetUserID: e.user.ID, TargetFolder: target, Collision: collision})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,38 +14,26 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/storage/clock"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
-// Collision policies of RestoreOptions.Collision.
+// Collision policies, as workloads names them.
 const (
-	CollisionSkip    = "skip"    // keep the existing item, do not restore
-	CollisionCopy    = "copy"    // always create, duplicates allowed
-	CollisionReplace = "replace" // create, then delete the existing item
+	CollisionSkip    = workloads.CollisionSkip
+	CollisionCopy    = workloads.CollisionCopy
+	CollisionReplace = workloads.CollisionReplace
 )
 
-// RestoreOptions says where restored items go.
-type RestoreOptions struct {
-	// TargetUserID is the mailbox written to (id or UPN).
-	TargetUserID string
-	// TargetFolder is the folder created (or reused, when it exists)
-	// under the mailbox's top of information store; items go beneath it
-	// in their original folder structure. Default "Restored <UTC time>".
-	// Contacts go to a contact folder of the same name; events to the
-	// default calendar.
-	TargetFolder string
-	// Collision is skip (default), copy or replace. A message collides
-	// with one of the same Internet Message-ID in its target folder;
-	// contacts and events never collide.
-	Collision string
-}
-
-// RestoreResult counts what a restore did.
-type RestoreResult struct {
-	Restored, Skipped, Replaced, Failed int
-	Errors                              []string
-}
+// RestoreItems' options: TargetUserID is the mailbox written to (id or
+// UPN). TargetFolder is the folder created (or reused, when it exists)
+// under the mailbox's top of information store; items go beneath it in
+// their original folder structure (default "Restored <UTC time>"); contacts
+// go to a contact folder of the same name, events to the default calendar.
+// Collision is skip (default), copy or replace: a message collides with one
+// of the same Internet Message-ID in its target folder; contacts and
+// events never collide.
 
 // RestoreItems writes items (messages, contacts, events of any snapshot)
 // into the target mailbox with g, which should be the restore app's
@@ -53,8 +41,8 @@ type RestoreResult struct {
 // (folder records, state) are ignored. Failures of single items are
 // counted and named in the result; an error is returned only when nothing
 // can be restored (bad options, target mailbox or folder unusable).
-func RestoreItems(ctx context.Context, g *graph.Client, read func(vault.Item) ([]byte, error), items []vault.Item, o RestoreOptions) (RestoreResult, error) {
-	var res RestoreResult
+func RestoreItems(ctx context.Context, g *graph.Client, read func(vault.Item) ([]byte, error), items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
+	var res workloads.RestoreResult
 	if o.TargetUserID == "" {
 		return res, errors.New("restore: no target mailbox given")
 	}
@@ -120,7 +108,7 @@ type folderRef struct{ id, name string }
 
 type restorer struct {
 	c    *graph.Caller
-	o    RestoreOptions
+	o    workloads.RestoreOptions
 	read func(vault.Item) ([]byte, error)
 	// children caches the listed child folders of a folder ("" is the
 	// top of information store); paths maps a restored folder path to

@@ -10,6 +10,7 @@ import (
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
+	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -59,7 +60,7 @@ func TestRestoreDeletedFolder(t *testing.T) {
 	}
 
 	// The backup app holds read roles only: restoring with it is refused.
-	_, err := exchange.RestoreItems(context.Background(), e.backup, e.read, sel, exchange.RestoreOptions{TargetUserID: e.user.ID, TargetFolder: "Nope"})
+	_, err := exchange.RestoreItems(context.Background(), e.backup, e.read, sel, workloads.RestoreOptions{TargetUserID: e.user.ID, TargetFolder: "Nope"})
 	var oe *odataerrors.ODataError
 	if !errors.As(err, &oe) || oe.ResponseStatusCode != 403 {
 		t.Errorf("restore with the backup app: err %v, want a 403", err)
@@ -79,7 +80,7 @@ func TestRestoreDeletedFolder(t *testing.T) {
 	for _, c := range cases {
 		t.Run("collision="+c.collision, func(t *testing.T) {
 			res, err := exchange.RestoreItems(context.Background(), e.restore, e.read, sel,
-				exchange.RestoreOptions{TargetUserID: e.user.ID, TargetFolder: target, Collision: c.collision})
+				workloads.RestoreOptions{TargetUserID: e.user.ID, TargetFolder: target, Collision: c.collision})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,7 +113,7 @@ func TestRestoreContactsAndEvents(t *testing.T) {
 			sel = append(sel, it)
 		}
 	}
-	res, err := exchange.RestoreItems(context.Background(), e.restore, e.read, sel, exchange.RestoreOptions{TargetUserID: e.user.ID, TargetFolder: "Restored contacts"})
+	res, err := exchange.RestoreItems(context.Background(), e.restore, e.read, sel, workloads.RestoreOptions{TargetUserID: e.user.ID, TargetFolder: "Restored contacts"})
 	if err != nil || res.Restored != len(sel) || res.Failed != 0 {
 		t.Fatalf("restore: %+v, %v; want %d restored", res, err, len(sel))
 	}

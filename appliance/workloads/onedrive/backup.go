@@ -82,13 +82,9 @@ func (b *backup) run(ctx context.Context, g *graph.Client) error {
 		}
 		return fmt.Errorf("back up the drive of %s: read the drive: %s", b.u.Name, graph.Describe(err))
 	}
-	var d struct {
-		ID string `json:"id"`
+	if b.driveID, err = driveIDOf(record); err != nil {
+		return fmt.Errorf("back up the drive of %s: %w", b.u.Name, err)
 	}
-	if err := json.Unmarshal(record, &d); err != nil || d.ID == "" {
-		return fmt.Errorf("back up the drive of %s: the drive record has no id", b.u.Name)
-	}
-	b.driveID = d.ID
 	link, err := b.loadPrevious()
 	if err != nil {
 		return err

@@ -72,11 +72,14 @@ func (b *backup) writeFile(ctx context.Context, g *graph.Client, n *node) {
 }
 
 // sameContent reports whether the listed file has the content the
-// previous snapshot stored: same quickXorHash when Graph reports one,
-// else same content tag.
+// previous snapshot stored: same quickXorHash when Graph reports one (as
+// OneDrive for Business does), else same SHA-256, else same content tag.
 func sameContent(prev, now map[string]string) bool {
 	if q := now[MetaQuickXor]; q != "" {
 		return prev[MetaQuickXor] == q
+	}
+	if h := now[MetaSHA256]; h != "" {
+		return prev[MetaSHA256] == h
 	}
 	return now[MetaCTag] != "" && prev[MetaCTag] == now[MetaCTag]
 }

@@ -3,6 +3,7 @@ package onedrive
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/workloads"
@@ -70,6 +71,17 @@ func (Workload) Discover(_ context.Context, t workloads.Tenant) ([]workloads.Uni
 // Backup implements workloads.Workload.
 func (w Workload) Backup(ctx context.Context, g *graph.Client, sink workloads.Sink, prev workloads.Previous, u workloads.Unit) (workloads.Result, error) {
 	return BackupDrive(ctx, g, sink, prev, u, w.Options)
+}
+
+// driveIDOf reads the id of a drive record.
+func driveIDOf(record []byte) (string, error) {
+	var d struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(record, &d); err != nil || d.ID == "" {
+		return "", errors.New("the drive record has no id")
+	}
+	return d.ID, nil
 }
 
 // PathPrefix is where a user's drive lives in a snapshot.

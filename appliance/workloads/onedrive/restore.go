@@ -1,0 +1,390 @@
+package onedrive
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/workloads"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// Kinds implements workloads.Restorer.
+func (Workload) Kinds() map[string]string { return map[string]string{"files": catalog.KindFile} }
+
+// Restore implements workloads.Restorer with RestoreFiles.
+func (Workload) Restore(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
+	return RestoreFiles(ctx, g, src, items, o)
+}
+
+// simpleUploadMax is the largest file sent in one PUT; larger ones go
+// through an upload session.
+const simpleUploadMax = 4 << 20
+
+// uploadChunk is the size of an upload session's chunks: a multiple of
+// 320 KiB, as OneDrive requires.
+const uploadChunk = 32 * 320 << 10
+
+// child is an entry of a target folder.
+type child struct {
+	id     string
+	folder bool
+}
+
+type restorer struct {
+	c       *graph.Caller
+	g       *graph.Client
+	src     workloads.Source
+	o       workloads.RestoreOptions
+	driveID string
+	rootID  string
+	// folders maps a display path ("" the root) to its folder id;
+	// children a folder id to its entries by lower-case name.
+	folders  map[string]string
+	children map[string]map[string]child
+}
+
+// RestoreFiles writes files (of any snapshot) into the target user's
+// drive with g, the restore app's client: each under TargetFolder in its
+// original folder structure, or at its original place when TargetFolder
+// is "". A file whose name is taken is skipped (skip), restored under a
+// free name "name (restored N).ext" (copy), or written as a new version of
+// the existing file (replace). Items other than files are ignored.
+// Failures of single files are counted; an error means nothing could be
+// restored (no target drive, bad options).
+func RestoreFiles(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
+	var res workloads.RestoreResult
+	switch o.Collision {
+	case "":
+		o.Collision = workloads.CollisionSkip
+	case workloads.CollisionSkip, workloads.CollisionCopy, workloads.CollisionReplace:
+	default:
+		return res, fmt.Errorf("collision policy %q: use skip, copy or replace", o.Collision)
+	}
+	if o.TargetUserID == "" {
+		return res, errors.New("restore: no target user given")
+	}
+	r := &restorer{c: &graph.Caller{G: g}, g: g, src: src, o: o, folders: map[string]string{}, children: map[string]map[string]child{}}
+	if err := r.openDrive(ctx); err != nil {
+		return res, err
+	}
+	for _, it := range items {
+		if it.Meta[catalog.MetaKind] != catalog.KindFile {
+			continue
+		}
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		r.restoreFile(ctx, it, &res)
+	}
+	return res, nil
+}
+
+func (r *restorer) openDrive(ctx context.Context) error {
+	var d, root struct {
+		ID string `json:"id"`
+	}
+	body, err := r.c.Get(ctx, "/users/"+url.PathEscape(r.o.TargetUserID)+"/drive", url.Values{"$select": {"id"}})
+	if err == nil {
+		err = json.Unmarshal(body, &d)
+	}
+	if err == nil {
+		body, err = r.c.Get(ctx, "/drives/"+url.PathEscape(d.ID)+"/root", url.Values{"$select": {"id"}})
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &root)
+	}
+	if err != nil || d.ID == "" || root.ID == "" {
+		return fmt.Errorf("open the OneDrive of %s: %s (does the user have a OneDrive, and the restore app Files.ReadWrite.All?)", r.o.TargetUserID, describe(err))
+	}
+	r.driveID, r.rootID = d.ID, root.ID
+	r.folders[""] = root.ID
+	return nil
+}
+
+func describe(err error) string {
+	if err == nil {
+		return "the answer lacks an id"
+	}
+	return graph.Describe(err)
+}
+
+func (r *restorer) restoreFile(ctx context.Context, it vault.Item, res *workloads.RestoreResult) {
+	dir := strings.Trim(path.Join(r.o.TargetFolder, it.Meta[catalog.MetaFolder]), "/")
+	name := it.Meta[catalog.MetaName]
+	where := strings.TrimPrefix(dir+"/"+name, "/")
+	failf := func(format string, args ...any) {
+		res.Failed++
+		res.Errors = append(res.Errors, where+": "+fmt.Sprintf(format, args...))
+	}
+	if name == "" || strings.ContainsAny(name, "/\\") {
+		failf("the stored item has no usable name")
+		return
+	}
+	pid, err := r.folder(ctx, dir)
+	if err != nil {
+		failf("%v", err)
+		return
+	}
+	kids, err := r.list(ctx, pid)
+	if err != nil {
+		failf("%v", err)
+		return
+	}
+	existing, taken := kids[strings.ToLower(name)]
+	switch {
+	case taken && existing.folder:
+		failf("a folder of that name is in the way")
+		return
+	case taken && r.o.Collision == workloads.CollisionSkip:
+		res.Skipped++
+		return
+	case taken && r.o.Collision == workloads.CollisionCopy:
+		name = freeName(kids, name)
+	}
+	id, err := r.upload(ctx, pid, name, it)
+	if err != nil {
+		failf("%v", err)
+		return
+	}
+	kids[strings.ToLower(name)] = child{id: id}
+	res.Restored++
+	res.Bytes += it.Size
+	if taken && r.o.Collision == workloads.CollisionReplace {
+		res.Replaced++
+	}
+}
+
+// freeName is name with " (restored N)" before its extension, for the
+// smallest N not taken in kids.
+func freeName(kids map[string]child, name string) string {
+	ext := path.Ext(name)
+	base := strings.TrimSuffix(name, ext)
+	for n := 1; ; n++ {
+		cand := fmt.Sprintf("%s (restored %d)%s", base, n, ext)
+		if n == 1 {
+			cand = base + " (restored)" + ext
+		}
+		if _, ok := kids[strings.ToLower(cand)]; !ok {
+			return cand
+		}
+	}
+}
+
+// folder returns the id of the folder at display path p, creating what
+// is missing.
+func (r *restorer) folder(ctx context.Context, p string) (string, error) {
+	if id, ok := r.folders[p]; ok {
+		return id, nil
+	}
+	parent, name := path.Split(p)
+	pid, err := r.folder(ctx, strings.TrimSuffix(parent, "/"))
+	if err != nil {
+		return "", err
+	}
+	kids, err := r.list(ctx, pid)
+	if err != nil {
+		return "", err
+	}
+	if c, ok := kids[strings.ToLower(name)]; ok {
+		if !c.folder {
+			return "", fmt.Errorf("folder %s: a file of that name is in the way", p)
+		}
+		r.folders[p] = c.id
+		return c.id, nil
+	}
+	body, err := r.c.WriteJSON(ctx, abstractions.POST, r.itemPath(pid)+"/children",
+		map[string]any{"name": name, "folder": map[string]any{}, "@microsoft.graph.conflictBehavior": "fail"})
+	if err != nil {
+		return "", fmt.Errorf("create folder %s: %s", p, graph.Describe(err))
+	}
+	var made struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &made); err != nil || made.ID == "" {
+		return "", fmt.Errorf("create folder %s: the answer has no id", p)
+	}
+	kids[strings.ToLower(name)] = child{id: made.ID, folder: true}
+	r.folders[p] = made.ID
+	return made.ID, nil
+}
+
+// list returns the entries of folder id, read once per restore.
+func (r *restorer) list(ctx context.Context, id string) (map[string]child, error) {
+	if kids, ok := r.children[id]; ok {
+		return kids, nil
+	}
+	ri, err := r.c.Request(r.itemPath(id)+"/children", url.Values{"$select": {"id,name,folder"}})
+	if err != nil {
+		return nil, err
+	}
+	kids := map[string]child{}
+	_, err = r.c.Pages(ctx, ri, func(raw json.RawMessage) error {
+		var e struct {
+			ID     string          `json:"id"`
+			Name   string          `json:"name"`
+			Folder json.RawMessage `json:"folder"`
+		}
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return err
+		}
+		kids[strings.ToLower(e.Name)] = child{id: e.ID, folder: e.Folder != nil}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the target folder: %s", graph.Describe(err))
+	}
+	r.children[id] = kids
+	return kids, nil
+}
+
+func (r *restorer) itemPath(id string) string {
+	return "/drives/" + url.PathEscape(r.driveID) + "/items/" + url.PathEscape(id)
+}
+
+// upload writes the content of it as file name in folder pid, replacing
+// the content of a file of that name (a new version), and returns the
+// file's id.
+func (r *restorer) upload(ctx context.Context, pid, name string, it vault.Item) (string, error) {
+	at := r.itemPath(pid) + ":/" + url.PathEscape(name) + ":"
+	if it.Size <= simpleUploadMax {
+		var buf bytes.Buffer
+		if err := r.src.WriteItem(&buf, it); err != nil {
+			return "", fmt.Errorf("read the backup: %w", err)
+		}
+		body, err := r.c.Write(ctx, abstractions.PUT, at+"/content", contentType(it), buf.Bytes())
+		if err != nil {
+			return "", fmt.Errorf("upload: %s", graph.Describe(err))
+		}
+		return idOf(body)
+	}
+	body, err := r.c.WriteJSON(ctx, abstractions.POST, at+"/createUploadSession",
+		map[string]any{"item": map[string]any{"@microsoft.graph.conflictBehavior": "replace"}})
+	if err != nil {
+		return "", fmt.Errorf("start an upload session: %s", graph.Describe(err))
+	}
+	var s struct {
+		URL string `json:"uploadUrl"`
+	}
+	if err := json.Unmarshal(body, &s); err != nil || s.URL == "" {
+		return "", errors.New("start an upload session: the answer has no upload URL")
+	}
+	return r.uploadSession(ctx, s.URL, it)
+}
+
+// uploadSession streams the content of it to an upload URL in chunks,
+// reading the vault as it goes: memory holds one chunk, whatever the
+// file's size. A chunk that fails is sent again from where the session
+// says it expects the next byte.
+func (r *restorer) uploadSession(ctx context.Context, uploadURL string, it vault.Item) (string, error) {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(r.src.WriteItem(pw, it)) }()
+	defer pr.Close()
+	buf := make([]byte, uploadChunk)
+	var off int64
+	for {
+		n, rerr := io.ReadFull(pr, buf)
+		if rerr != nil && rerr != io.ErrUnexpectedEOF && rerr != io.EOF {
+			return "", fmt.Errorf("read the backup: %w", rerr)
+		}
+		if n == 0 {
+			return "", errors.New("upload session: the backup ended before the session completed")
+		}
+		body, err := r.putChunk(ctx, uploadURL, buf[:n], off, it.Size)
+		if err != nil {
+			return "", err
+		}
+		off += int64(n)
+		if off >= it.Size {
+			return idOf(body)
+		}
+	}
+}
+
+// putChunk sends one chunk, retrying it (after asking the session which
+// bytes it still expects) up to three times.
+func (r *restorer) putChunk(ctx context.Context, uploadURL string, chunk []byte, off, total int64) ([]byte, error) {
+	var last error
+	for attempt := 0; attempt < 3; attempt++ {
+		if attempt > 0 {
+			next, err := r.expected(ctx, uploadURL)
+			if err == nil && next > off && next <= off+int64(len(chunk)) {
+				chunk, off = chunk[next-off:], next
+			}
+			if off >= total {
+				return nil, nil
+			}
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, uploadURL, bytes.NewReader(chunk))
+		if err != nil {
+			return nil, err
+		}
+		req.ContentLength = int64(len(chunk))
+		req.Header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+int64(len(chunk))-1, total))
+		// The upload URL is pre-authenticated: no token goes with it.
+		resp, err := r.g.HTTP.Do(req)
+		if err != nil {
+			last = err
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode/100 == 2 {
+			return body, nil
+		}
+		last = fmt.Errorf("upload session: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
+		if resp.StatusCode/100 == 4 && resp.StatusCode != 416 && resp.StatusCode != 429 {
+			break
+		}
+	}
+	return nil, last
+}
+
+// expected asks an upload session for the first byte it still needs.
+func (r *restorer) expected(ctx context.Context, uploadURL string) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uploadURL, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := r.g.HTTP.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Next []string `json:"nextExpectedRanges"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || len(st.Next) == 0 {
+		return 0, fmt.Errorf("upload session status unreadable")
+	}
+	from, _, _ := strings.Cut(st.Next[0], "-")
+	return strconv.ParseInt(from, 10, 64)
+}
+
+func idOf(body []byte) (string, error) {
+	var made struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &made); err != nil || made.ID == "" {
+		return "", errors.New("the upload's answer has no item id")
+	}
+	return made.ID, nil
+}
+
+func contentType(it vault.Item) string {
+	if m := it.Meta[MetaMime]; m != "" {
+		return m
+	}
+	return "application/octet-stream"
+}

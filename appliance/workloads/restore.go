@@ -1,0 +1,54 @@
+package workloads
+
+import (
+	"context"
+	"io"
+
+	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// Collision policies of RestoreOptions.Collision: what a restored item
+// does when its target already holds one like it.
+const (
+	CollisionSkip    = "skip"    // keep the existing item, do not restore
+	CollisionCopy    = "copy"    // restore beside it (duplicates allowed, or a new name)
+	CollisionReplace = "replace" // the restored item takes its place
+)
+
+// RestoreOptions says where restored items go.
+type RestoreOptions struct {
+	// TargetUserID is the user (mailbox, drive) written to, id or UPN.
+	TargetUserID string
+	// TargetFolder is the folder items go beneath, in their original
+	// folder structure; each workload says what "" means.
+	TargetFolder string
+	// Collision is skip (default), copy or replace.
+	Collision string
+}
+
+// RestoreResult counts what a restore did.
+type RestoreResult struct {
+	Restored, Skipped, Replaced, Failed int
+	// Bytes is the content written back.
+	Bytes  int64 `json:",omitempty"`
+	Errors []string
+}
+
+// Source reads stored content: vault.Vault satisfies it.
+type Source interface {
+	// WriteItem writes an item's content to w, checking it against the
+	// hash recorded at backup time.
+	WriteItem(w io.Writer, it vault.Item) error
+}
+
+// Restorer is a workload that can write items back through Graph.
+type Restorer interface {
+	// Kinds maps the names operators use ("mail", "files") to the
+	// catalog kinds of the items a restore of that name writes back.
+	Kinds() map[string]string
+	// Restore writes items (of this workload, of any snapshot) back with
+	// g, the restore app's client. Failures of single items are counted
+	// in the result; an error means nothing could be restored.
+	Restore(ctx context.Context, g *graph.Client, src Source, items []vault.Item, o RestoreOptions) (RestoreResult, error)
+}
