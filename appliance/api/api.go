@@ -21,6 +21,7 @@ type Service interface {
 	List(ctx context.Context, snapshot, dir string) (string, []catalog.Node, error)
 	Find(ctx context.Context, snapshot string, q catalog.Query, limit int) (string, []catalog.Entry, error)
 	Restore(ctx context.Context, req agent.RestoreRequest) (*agent.RestoreReport, error)
+	Rollback(ctx context.Context, req agent.RollbackRequest) (*agent.RollbackReport, error)
 	Export(ctx context.Context, req agent.ExportRequest) (*agent.ExportReport, error)
 	RestoreTest(ctx context.Context, sample int) (*agent.RestoreTestReport, error)
 	Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, error)

@@ -69,6 +69,15 @@ func Handler(s Service) http.Handler {
 		}
 		return s.Restore(ctx, req)
 	})
+	handle("rollback", func(ctx context.Context, b json.RawMessage) (any, error) {
+		var req agent.RollbackRequest
+		if err := decode(b, &req); err != nil {
+			return nil, err
+		}
+		// Half a rollback is worse than none: it finishes when the client
+		// goes away.
+		return s.Rollback(context.WithoutCancel(ctx), req)
+	})
 	handle("export", func(ctx context.Context, b json.RawMessage) (any, error) {
 		var req agent.ExportRequest
 		if err := decode(b, &req); err != nil {
@@ -245,6 +254,12 @@ func (r *Remote) Restore(ctx context.Context, req agent.RestoreRequest) (*agent.
 func (r *Remote) Export(ctx context.Context, req agent.ExportRequest) (*agent.ExportReport, error) {
 	var out agent.ExportReport
 	return &out, r.call(ctx, "export", req, &out)
+}
+
+// Rollback implements Service.
+func (r *Remote) Rollback(ctx context.Context, req agent.RollbackRequest) (*agent.RollbackReport, error) {
+	var out agent.RollbackReport
+	return &out, r.call(ctx, "rollback", req, &out)
 }
 
 // RestoreTest implements Service.
