@@ -5,6 +5,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
 	"github.com/strongroom/strongroom/appliance/workloads/onedrive"
+	"github.com/strongroom/strongroom/appliance/workloads/sharepoint"
 )
 
 // registered lists the workloads every backup run covers, in the order
@@ -13,5 +14,6 @@ func registered(_ *config.Config) []workloads.Workload {
 	return []workloads.Workload{
 		exchange.Workload{Options: exchange.Options{IncludeContacts: true, IncludeCalendars: true}},
 		onedrive.Workload{},
+		sharepoint.Workload{},
 	}
 }

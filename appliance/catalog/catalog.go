@@ -253,12 +253,16 @@ func ViewPath(it vault.Item) string {
 	case KindCalendar:
 		area, leaf = "Calendar", ".folder"
 	case KindFile:
-		area, leaf = "OneDrive", clean(m[MetaName])
+		area, leaf = driveArea(m), clean(m[MetaName])
 	case KindFileVersion:
-		area, leaf = "OneDrive", clean(m[MetaName])+".versions/"+clean(m[MetaVersion])
+		area, leaf = driveArea(m), clean(m[MetaName])+".versions/"+clean(m[MetaVersion])
 	case KindDriveFolder:
-		area, leaf = "OneDrive", ".folder"
-	case KindState, KindUser, KindPermissions:
+		area, leaf = driveArea(m), ".folder"
+	case KindList:
+		area, leaf = "Lists", clean(m[MetaName])+".json"
+	case KindPage:
+		area, leaf = "Pages", clean(m[MetaName])+".json"
+	case KindState, KindUser, KindPermissions, KindSite:
 		return path.Join(user, ".state", path.Base(path.Dir(it.Path)), path.Base(it.Path))
 	default:
 		return path.Join(user, it.Path)
@@ -268,6 +272,15 @@ func ViewPath(it vault.Item) string {
 		parts = append(parts, f)
 	}
 	return strings.Join(append(parts, leaf), "/")
+}
+
+// driveArea is where a drive's files show: a library under its name, a
+// user's drive as OneDrive.
+func driveArea(m map[string]string) string {
+	if l := m[MetaLibrary]; l != "" {
+		return "Libraries/" + strings.ReplaceAll(l, "/", "∕")
+	}
+	return "OneDrive"
 }
 
 func short(id string) string {

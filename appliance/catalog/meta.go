@@ -19,6 +19,7 @@ const (
 	MetaName      = "name"       // display name of a folder, calendar or contact folder
 	MetaParentID  = "parent_id"  // parent folder id
 	MetaVersion   = "version"    // a file version's id
+	MetaLibrary   = "library"    // a SharePoint document library's name
 )
 
 // Kinds of items.
@@ -33,6 +34,9 @@ const (
 	KindFileVersion   = "file-version" // an earlier version of a file
 	KindDriveFolder   = "drive-folder" // a drive's folder record
 	KindPermissions   = "permissions"  // sharing state of a drive item
+	KindSite          = "site"         // a SharePoint site's record
+	KindList          = "list"         // a SharePoint list with its columns and items
+	KindPage          = "page"         // a SharePoint site page with its canvas layout
 	KindState         = "state"        // delta links and other per-unit state, not user data
 	KindUser          = "user"         // the mailbox owner's directory record
 )

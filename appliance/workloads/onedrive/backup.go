@@ -30,11 +30,25 @@ type node struct {
 	prev *vault.Item
 }
 
+// Target is one drive to back up: where its items go and how they are
+// labelled. OneDrive and SharePoint document libraries share this engine.
+type Target struct {
+	// Prefix is where the drive's items live in the snapshot.
+	Prefix string
+	// Record is the Graph path of the drive record: "/users/{id}/drive",
+	// "/drives/{id}".
+	Record string
+	// Meta is set on every item (workload, owner or site, library).
+	Meta map[string]string
+	// Label names the drive in messages: "the drive of alice@contoso.com".
+	Label string
+}
+
 type backup struct {
 	c    *graph.Caller
 	sink workloads.Sink
 	prev workloads.Previous
-	u    workloads.Unit
+	t    Target
 	o    Options
 
 	prefix  string
@@ -60,30 +74,41 @@ type backup struct {
 // carries the previous snapshot's drive over. Failures of single files are
 // counted in Result.Failed and named in Result.Errors.
 func BackupDrive(ctx context.Context, g *graph.Client, sink workloads.Sink, prev workloads.Previous, u workloads.Unit, o Options) (workloads.Result, error) {
+	return BackupTarget(ctx, g, sink, prev, userTarget(u), o)
+}
+
+// userTarget is the OneDrive of user u.
+func userTarget(u workloads.Unit) Target {
+	return Target{Prefix: PathPrefix(u.ID), Record: "/users/" + url.PathEscape(u.ID) + "/drive", Label: "the drive of " + u.Name,
+		Meta: map[string]string{catalog.MetaWorkload: Name, catalog.MetaUserID: u.ID, catalog.MetaUser: u.Name}}
+}
+
+// BackupTarget is BackupDrive for any drive.
+func BackupTarget(ctx context.Context, g *graph.Client, sink workloads.Sink, prev workloads.Previous, t Target, o Options) (workloads.Result, error) {
 	o = o.withDefaults()
 	if prev == nil {
 		prev = workloads.EmptyPrevious{}
 	}
-	b := &backup{c: &graph.Caller{G: g, PageSize: o.PageSize}, sink: sink, prev: prev, u: u, o: o,
-		prefix: PathPrefix(u.ID), tree: map[string]*node{}, paths: map[string]string{}}
+	b := &backup{c: &graph.Caller{G: g, PageSize: o.PageSize}, sink: sink, prev: prev, t: t, o: o,
+		prefix: t.Prefix, tree: map[string]*node{}, paths: map[string]string{}}
 	err := b.run(ctx, g)
 	b.res.Requests = b.c.Requests()
 	if err == nil && b.sinkErr != nil {
-		err = fmt.Errorf("back up the drive of %s: %w: %w", u.Name, workloads.ErrStore, b.sinkErr)
+		err = fmt.Errorf("back up %s: %w: %w", t.Label, workloads.ErrStore, b.sinkErr)
 	}
 	return b.res, err
 }
 
 func (b *backup) run(ctx context.Context, g *graph.Client) error {
-	record, err := b.c.Get(ctx, "/users/"+url.PathEscape(b.u.ID)+"/drive", nil)
+	record, err := b.c.Get(ctx, b.t.Record, nil)
 	if err != nil {
 		if st, _ := graph.ErrorOf(err); st == 404 {
-			return fmt.Errorf("back up the drive of %s: %w (no OneDrive: %s)", b.u.Name, workloads.ErrUnitGone, graph.Describe(err))
+			return fmt.Errorf("back up %s: %w (no drive: %s)", b.t.Label, workloads.ErrUnitGone, graph.Describe(err))
 		}
-		return fmt.Errorf("back up the drive of %s: read the drive: %s", b.u.Name, graph.Describe(err))
+		return fmt.Errorf("back up %s: read the drive: %s", b.t.Label, graph.Describe(err))
 	}
 	if b.driveID, err = driveIDOf(record); err != nil {
-		return fmt.Errorf("back up the drive of %s: %w", b.u.Name, err)
+		return fmt.Errorf("back up %s: %w", b.t.Label, err)
 	}
 	link, err := b.loadPrevious()
 	if err != nil {
@@ -91,7 +116,7 @@ func (b *backup) run(ctx context.Context, g *graph.Client) error {
 	}
 	entries, full, newLink, err := b.enumerate(ctx, link)
 	if err != nil {
-		return fmt.Errorf("back up the drive of %s: enumerate: %s", b.u.Name, graph.Describe(err))
+		return fmt.Errorf("back up %s: enumerate: %s", b.t.Label, graph.Describe(err))
 	}
 	removed := b.apply(entries, full)
 	// Nothing has been written so far; from here on failures are per item.
@@ -127,7 +152,7 @@ func (b *backup) loadPrevious() (string, error) {
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("read the previous backup of %s's drive: %w", b.u.Name, err)
+		return "", fmt.Errorf("read the previous backup of %s: %w", b.t.Label, err)
 	}
 	st, ok := b.prev.Get(b.prefix + deltaState)
 	if !ok {
@@ -313,8 +338,12 @@ func (b *backup) stopped(ctx context.Context) bool {
 
 // baseMeta is the metadata every item of the drive carries.
 func (b *backup) baseMeta(kind string) map[string]string {
-	return map[string]string{catalog.MetaKind: kind, catalog.MetaWorkload: Name, catalog.MetaUserID: b.u.ID,
-		catalog.MetaUser: b.u.Name, MetaDriveID: b.driveID}
+	m := maps.Clone(b.t.Meta)
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[catalog.MetaKind], m[MetaDriveID] = kind, b.driveID
+	return m
 }
 
 // nodeMeta is the metadata of a folder or file as of this run: from the

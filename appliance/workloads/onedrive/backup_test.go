@@ -4,24 +4,20 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/onedrive"
-	"github.com/strongroom/strongroom/storage/chunk"
+	"github.com/strongroom/strongroom/appliance/workloads/workloadtest"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
-// env is a simulated tenant, the backup app's client through the real SDK
-// over HTTPS, and a vault on temporary disks.
 type env struct {
+	*workloadtest.Env
 	t    *testing.T
 	sim  *tenantsim.Sim
 	g    *graph.Client
@@ -30,83 +26,20 @@ type env struct {
 }
 
 func newEnv(t *testing.T, cfg tenantsim.Config) *env {
-	t.Helper()
-	s := tenantsim.NewTest(t, cfg)
-	e := &env{t: t, sim: s}
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, s.CAPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	app := s.BackupApp()
-	g, err := graph.New(graph.Config{TenantID: s.TenantID(), BaseURL: s.BaseURL(), AuthorityHost: s.AuthorityHost(), CAFile: ca,
-		App: graph.App{ClientID: app.ClientID, ClientSecret: app.ClientSecret}, Timeout: 30 * time.Second},
-		graph.GovernorOptions{BaseBackoff: 20 * time.Millisecond, MaxWait: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.g = g
-	var disks []string
-	for _, n := range []string{"a", "b", "c"} {
-		d := filepath.Join(t.TempDir(), "disk"+n)
-		if err := os.Mkdir(d, 0o750); err != nil {
-			t.Fatal(err)
-		}
-		disks = append(disks, d)
-	}
-	res, err := vault.Init(disks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := vault.Open(vault.Options{Disks: disks, Key: res.RecoveryKey, SegmentSize: 4 << 20,
-		Chunking: chunk.Params{Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
-	e.v = v
-	for _, u := range s.Users() {
-		if u.Licensed && u.Enabled && !u.Deleted {
-			e.user = workloads.Unit{ID: u.ID, Name: u.UPN, OwnerID: u.ID}
-			break
-		}
-	}
-	return e
+	w := workloadtest.New(t, cfg)
+	return &env{Env: w, t: t, sim: w.Sim, g: w.Backup, v: w.V, user: w.User}
 }
 
-func (e *env) read(it vault.Item) ([]byte, error) {
-	var buf bytes.Buffer
-	err := e.v.WriteItem(&buf, it)
-	return buf.Bytes(), err
-}
+func (e *env) read(it vault.Item) ([]byte, error) { return e.Read(it) }
 
-func (e *env) items(s *vault.Snapshot) []vault.Item {
-	if s == nil {
-		return nil
-	}
-	items, err := e.v.Items(*s)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return items
-}
+func (e *env) items(s *vault.Snapshot) []vault.Item { return e.Items(s) }
 
 // run backs the user's drive up on top of prev and commits a snapshot.
 func (e *env) run(prev *vault.Snapshot, o onedrive.Options) (workloads.Result, vault.Snapshot) {
 	e.t.Helper()
-	w, err := e.v.NewWriter("onedrive-test", nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	res, err := onedrive.BackupDrive(context.Background(), e.g, w, workloads.NewItemsPrevious(e.items(prev), e.read), e.user, o)
-	if err != nil {
-		w.Abort()
-		e.t.Fatalf("BackupDrive: %v (%+v)", err, res)
-	}
-	s, err := w.Commit(time.Time{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return res, s
+	return e.Run(prev, func(ctx context.Context, sink workloads.Sink, p workloads.Previous) (workloads.Result, error) {
+		return onedrive.BackupDrive(ctx, e.g, sink, p, e.user, o)
+	})
 }
 
 // check asserts that s holds exactly the drive's current files, byte for

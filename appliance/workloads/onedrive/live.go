@@ -27,7 +27,7 @@ type LiveFile struct {
 // ListDrive lists every file of user's drive as it is now (one full delta
 // enumeration), with display paths.
 func ListDrive(ctx context.Context, g *graph.Client, user workloads.Unit) ([]LiveFile, error) {
-	b := &backup{c: &graph.Caller{G: g, PageSize: 500}, u: user, tree: map[string]*node{}, paths: map[string]string{}}
+	b := &backup{c: &graph.Caller{G: g, PageSize: 500}, t: userTarget(user), tree: map[string]*node{}, paths: map[string]string{}}
 	body, err := b.c.Get(ctx, "/users/"+url.PathEscape(user.ID)+"/drive", url.Values{"$select": {"id"}})
 	if err != nil {
 		return nil, fmt.Errorf("open the OneDrive of %s: %s", user.Name, graph.Describe(err))

@@ -3,11 +3,9 @@ package onedrive_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
@@ -16,21 +14,7 @@ import (
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
-func (e *env) restoreClient() *graph.Client {
-	e.t.Helper()
-	ca := filepath.Join(e.t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, e.sim.CAPEM(), 0o600); err != nil {
-		e.t.Fatal(err)
-	}
-	app := e.sim.RestoreApp()
-	g, err := graph.New(graph.Config{TenantID: e.sim.TenantID(), BaseURL: e.sim.BaseURL(), AuthorityHost: e.sim.AuthorityHost(), CAFile: ca,
-		App: graph.App{ClientID: app.ClientID, ClientSecret: app.ClientSecret}, Timeout: 30 * time.Second},
-		graph.GovernorOptions{BaseBackoff: 20 * time.Millisecond, MaxWait: 2 * time.Second})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return g
-}
+func (e *env) restoreClient() *graph.Client { return e.Restore }
 
 func files(items []vault.Item) []vault.Item {
 	var out []vault.Item
