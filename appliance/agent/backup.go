@@ -72,15 +72,18 @@ type BackupReport struct {
 	Carried   int      `json:"carried_items"`
 	// Moved counts items found elsewhere than in the previous snapshot,
 	// stored from the vault's copy instead of downloaded again.
-	Moved       int       `json:"moved_items"`
-	Removed     int       `json:"removed_items"`
-	FailedItems int       `json:"failed_items"`
-	Bytes       int64     `json:"downloaded_bytes"`
-	StoredBytes int64     `json:"stored_new_bytes"`
-	Requests    int64     `json:"graph_requests"`
-	Throttled   int64     `json:"graph_throttled"`
-	RetainUntil time.Time `json:"retain_until"`
-	Errors      []string  `json:"errors,omitempty"`
+	Moved       int   `json:"moved_items"`
+	Removed     int   `json:"removed_items"`
+	FailedItems int   `json:"failed_items"`
+	Bytes       int64 `json:"downloaded_bytes"`
+	StoredBytes int64 `json:"stored_new_bytes"`
+	Requests    int64 `json:"graph_requests"`
+	Throttled   int64 `json:"graph_throttled"`
+	// ResourceUnits is what the run cost against the tenant's OneDrive
+	// and SharePoint resource-unit budget.
+	ResourceUnits int64     `json:"resource_units"`
+	RetainUntil   time.Time `json:"retain_until"`
+	Errors        []string  `json:"errors,omitempty"`
 }
 
 // Coverage counts one workload's units by protection.
@@ -268,6 +271,7 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 	committed = true
 	after := g.Governor.Stats()
 	rep.Requests, rep.Throttled = after.Requests-before.Requests, after.Throttled-before.Throttled
+	rep.ResourceUnits = after.ResourceUnits - before.ResourceUnits
 	if err := a.cat.Add(snap.ID, func(fn func(vault.Item) error) error { return a.v.EachItem(snap, fn) }); err != nil {
 		rep.Errors = append(rep.Errors, "catalog: "+err.Error())
 	}

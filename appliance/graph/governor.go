@@ -88,6 +88,10 @@ type Stats struct {
 	Retries int64 `json:"retries"`
 	// Paused is the wall time during which the whole tenant was paused.
 	Paused time.Duration `json:"paused_ns"`
+	// ResourceUnits is what the OneDrive and SharePoint requests cost
+	// against the tenant's resource-unit budget, retries included (see
+	// resourceUnits).
+	ResourceUnits int64 `json:"resource_units"`
 	// MailboxPaused is the wall time each mailbox was paused on its own,
 	// summed over the mailboxes (two mailboxes paused for the same second
 	// count two seconds).
@@ -187,6 +191,35 @@ func resourceOf(path string) resource {
 		r.workload = "teams"
 	}
 	return r
+}
+
+// resourceUnits is what a request costs against the resource-unit budget
+// Microsoft sets OneDrive and SharePoint per app and tenant: 1 for a single
+// item, a download or a delta with a token; 2 for a listing, a delta
+// without a token or a write; 5 for permissions. Other workloads cost none.
+func resourceUnits(req *http.Request, res resource) int {
+	if res.workload != "onedrive" && res.workload != "sharepoint" {
+		return 0
+	}
+	path := strings.ToLower(req.URL.Path)
+	q := req.URL.Query()
+	switch {
+	case strings.HasSuffix(path, "/permissions") || strings.Contains(strings.ToLower(q.Get("$expand")), "permissions"):
+		return 5
+	case req.Method != http.MethodGet:
+		return 2
+	case strings.Contains(path, "/delta"):
+		if q.Get("token") != "" || q.Get("$deltatoken") != "" || q.Get("$skiptoken") != "" || strings.Contains(path, "token=") {
+			return 1
+		}
+		return 2
+	}
+	for _, list := range []string{"/children", "/versions", "/drives", "/lists", "/items", "/pages", "/columns", "/sites"} {
+		if strings.HasSuffix(path, list) || strings.HasSuffix(path, list+"/microsoft.graph.sitepage") {
+			return 2
+		}
+	}
+	return 1
 }
 
 func (g *Governor) sem(key string) chan struct{} {
@@ -337,6 +370,7 @@ func (g *Governor) roundTrip(req *http.Request, res resource) (*http.Response, e
 		resp, err := g.attempt(req)
 		g.mu.Lock()
 		g.stats.Requests++
+		g.stats.ResourceUnits += int64(resourceUnits(req, res))
 		g.mu.Unlock()
 		if err != nil {
 			if ctx.Err() != nil || !retryableNetErr(err) || attempt >= g.opts.MaxRetries {

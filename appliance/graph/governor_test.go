@@ -626,3 +626,32 @@ func TestGovernorThrottleReporting(t *testing.T) {
 		}
 	})
 }
+
+// TestResourceUnits guards the cost table the governor counts OneDrive and
+// SharePoint requests with.
+func TestResourceUnits(t *testing.T) {
+	cases := []struct {
+		method, url string
+		want        int
+	}{
+		{"GET", "https://g/v1.0/users/u/messages", 0},
+		{"GET", "https://g/v1.0/users/u/drive", 1},
+		{"GET", "https://g/v1.0/drives/d/items/i/content", 1},
+		{"GET", "https://g/v1.0/drives/d/root/delta", 2},
+		{"GET", "https://g/v1.0/drives/d/root/delta?token=abc", 1},
+		{"GET", "https://g/v1.0/drives/d/items/i/children", 2},
+		{"GET", "https://g/v1.0/drives/d/items/i/versions", 2},
+		{"GET", "https://g/v1.0/drives/d/items/i/permissions", 5},
+		{"GET", "https://g/v1.0/drives/d/items/i?$expand=permissions", 5},
+		{"PUT", "https://g/v1.0/drives/d/items/p:/a.txt:/content", 2},
+		{"GET", "https://g/v1.0/sites/s/lists", 2},
+		{"GET", "https://g/v1.0/sites/s/pages/microsoft.graph.sitePage", 2},
+		{"GET", "https://g/v1.0/sites/s", 1},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(c.method, c.url, nil)
+		if got := resourceUnits(req, resourceOf(req.URL.Path)); got != c.want {
+			t.Errorf("%s %s: %d resource units, want %d", c.method, c.url, got, c.want)
+		}
+	}
+}
