@@ -31,6 +31,9 @@ type Sim struct {
 	tokensValidFrom atomic.Int64
 	nonce           atomic.Uint64
 
+	requestIDBase [8]byte
+	requestSeq    atomic.Uint64
+
 	mu         sync.RWMutex
 	seq        uint64 // last change sequence number
 	deltaEpoch uint64 // delta tokens of another epoch answer 410
@@ -79,6 +82,7 @@ func New(cfg Config) (*Sim, error) {
 	if s.tenantID == "" {
 		s.tenantID = guid(cfg.Seed, "tenant")
 	}
+	copy(s.requestIDBase[:], randomBytes(8))
 	s.backup = App{Name: "Strongroom Backup", ClientID: guid(cfg.Seed, "backup-app"), ClientSecret: secret(), Roles: backupRoles}
 	s.restore = App{Name: "Strongroom Restore", ClientID: guid(cfg.Seed, "restore-app"), ClientSecret: secret(), Roles: restoreRoles}
 	s.throttle = newThrottler(cfg.Throttle, cfg.Now)
@@ -174,6 +178,7 @@ func (s *Sim) RestoreApp() App { return s.restore }
 
 // ServeHTTP dispatches to the identity, Graph and /_sim/ handlers.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.stampHeaders(w, r)
 	cw := &countingWriter{ResponseWriter: w}
 	class := "unknown"
 	immutable := prefersImmutableIDs(r)
