@@ -2,11 +2,13 @@ package tenantsim
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -48,6 +50,23 @@ type fileVersion struct {
 	data     []byte
 	modified time.Time
 	ct       string
+
+	// The content's hashes, computed once on first use: content never
+	// changes once a version exists.
+	hashOnce         sync.Once
+	sha256, quickXor string
+}
+
+// hashes returns the SHA-256 (upper-case hex) and QuickXorHash (base64)
+// of the version's content.
+func (v *fileVersion) hashes() (sha, qx string) {
+	v.hashOnce.Do(func() {
+		b := v.content()
+		sum := sha256.Sum256(b)
+		v.sha256 = strings.ToUpper(hex.EncodeToString(sum[:]))
+		v.quickXor = QuickXorHash(b)
+	})
+	return v.sha256, v.quickXor
 }
 
 func (v *fileVersion) content() []byte {
@@ -268,9 +287,9 @@ func (s *Sim) driveItemJSON(d *drive, it *driveItem) map[string]any {
 		return j
 	}
 	v := it.current()
-	sum := sha256.Sum256(v.content())
+	sha, qx := v.hashes()
 	j["size"] = v.size
-	j["file"] = map[string]any{"mimeType": v.ct, "hashes": map[string]any{"sha256Hash": strings.ToUpper(fmt.Sprintf("%x", sum))}}
+	j["file"] = map[string]any{"mimeType": v.ct, "hashes": map[string]any{"quickXorHash": qx, "sha256Hash": sha}}
 	if it.shared {
 		j["shared"] = map[string]any{"scope": "organization"}
 	} else if len(it.links) > 0 {
