@@ -70,6 +70,17 @@
 //     "deleted" facet; v1.0 has no recycle bin for drives, so none is
 //     served.
 //
+//   - Download host: a second HTTPS listener, on another host name
+//     (Config.DownloadHost, "localhost" by default), that serves file
+//     content as SharePoint does. GET .../content and
+//     .../versions/{id}/content answer 302 to a URL on it, and files and
+//     versions carry the same kind of URL as
+//     @microsoft.graph.downloadUrl: a tempauth token signed for one
+//     version, valid for an hour. It takes no bearer token and refuses
+//     a request carrying an Authorization header (401, counted under
+//     "files.download"). Faults.CorruptContent makes it serve altered
+//     bytes for chosen items while their quickXorHash stays true.
+//
 //   - Sharing link: a drive item's link permission. Generated shared
 //     items have an organization view link; POST .../createLink (restore
 //     app) makes one of a type (view, edit) and scope, or answers 200

@@ -290,6 +290,9 @@ func (s *Sim) driveItemJSON(d *drive, it *driveItem) map[string]any {
 	sha, qx := v.hashes()
 	j["size"] = v.size
 	j["file"] = map[string]any{"mimeType": v.ct, "hashes": map[string]any{"quickXorHash": qx, "sha256Hash": sha}}
+	if u := s.downloadURL(d, it, v); u != "" {
+		j["@microsoft.graph.downloadUrl"] = u
+	}
 	if it.shared {
 		j["shared"] = map[string]any{"scope": "organization"}
 	} else if len(it.links) > 0 {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -204,35 +203,6 @@ func handleDriveDelta(q *request) *graphError {
 	})
 }
 
-func handleDriveContent(q *request) *graphError {
-	q.sim.mu.RLock()
-	var v *fileVersion
-	_, it, gerr := q.driveAndItem()
-	if gerr == nil {
-		if it.folder {
-			gerr = errf(http.StatusBadRequest, "invalidRequest", "A folder has no content.")
-		} else if vid := q.param("vid"); vid != "" {
-			i := slices.IndexFunc(it.versions, func(x *fileVersion) bool { return x.id == vid })
-			if i < 0 {
-				gerr = errDriveItemNotFound
-			} else {
-				v = it.versions[i]
-			}
-		} else {
-			v = it.current()
-		}
-	}
-	q.sim.mu.RUnlock()
-	if gerr != nil {
-		return gerr
-	}
-	b := v.content()
-	q.w.Header().Set("Content-Type", v.ct)
-	q.w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	_, _ = q.w.Write(b)
-	return nil
-}
-
 func handleListVersions(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
 		d, it, gerr := q.driveAndItem()
@@ -242,7 +212,11 @@ func handleListVersions(q *request) *graphError {
 		all := []map[string]any{}
 		for i := len(it.versions) - 1; i >= 0; i-- {
 			v := it.versions[i]
-			all = append(all, map[string]any{"id": v.id, "lastModifiedDateTime": ts(v.modified), "size": v.size})
+			j := map[string]any{"id": v.id, "lastModifiedDateTime": ts(v.modified), "size": v.size}
+			if u := q.sim.downloadURL(d, it, v); u != "" {
+				j["@microsoft.graph.downloadUrl"] = u
+			}
+			all = append(all, j)
 		}
 		return q.listPage("drives('"+d.id+"')/items('"+it.id+"')/versions", all, 100, 1000)
 	})
