@@ -37,6 +37,9 @@ type driveItem struct {
 	shared             bool
 	// links are the sharing links made with createLink, oldest first.
 	links []*sharingLink
+	// createdBy is who created the item; nil for generated items (see
+	// drive.creator).
+	createdBy *identity
 }
 
 func (it *driveItem) current() *fileVersion { return it.versions[len(it.versions)-1] }
@@ -50,6 +53,9 @@ type fileVersion struct {
 	data     []byte
 	modified time.Time
 	ct       string
+	// by is who wrote the version; nil for generated ones (see
+	// drive.author).
+	by *identity
 
 	// The content's hashes, computed once on first use: content never
 	// changes once a version exists.
@@ -269,6 +275,17 @@ func (s *Sim) driveItemJSON(d *drive, it *driveItem) map[string]any {
 		"webUrl":               "https://contoso-sim.sharepoint.com/" + d.id + "/" + it.id,
 		"fileSystemInfo":       map[string]any{"createdDateTime": ts(it.created), "lastModifiedDateTime": ts(modified)},
 	}
+	created := d.creator(it)
+	last := created
+	if !it.folder {
+		last = d.author(it, it.current())
+	}
+	if created != nil {
+		j["createdBy"] = created.json()
+	}
+	if last != nil {
+		j["lastModifiedBy"] = last.json()
+	}
 	if it.id == d.rootID {
 		j["root"] = map[string]any{}
 		j["parentReference"] = map[string]any{"driveId": d.id, "driveType": d.driveType}
@@ -370,7 +387,7 @@ func (s *Sim) ransomware(d *drive, res *ScenarioResult) {
 		for i := range garbage {
 			garbage[i] = byte(r.Uint32())
 		}
-		it.versions = append(it.versions, &fileVersion{id: fmt.Sprintf("%d.0", len(it.versions)+1), size: len(garbage), data: garbage, ct: "application/octet-stream", modified: s.logicalNow(seq)})
+		it.versions = append(it.versions, &fileVersion{id: fmt.Sprintf("%d.0", len(it.versions)+1), size: len(garbage), data: garbage, ct: "application/octet-stream", modified: s.logicalNow(seq), by: d.author(it, nil)})
 		s.logTouch(d.log, it.id)
 		res.ItemsModified++
 		res.IDs = append(res.IDs, it.id)

@@ -195,10 +195,14 @@ func handleDriveDelta(q *request) *graphError {
 			q.r.URL.RawQuery = v.Encode()
 		}
 		return q.serveDelta(d.log, "#microsoft.graph.driveItem", func(id string) map[string]any {
+			var j map[string]any
 			if it := d.items[id]; it != nil {
-				return q.sim.driveItemJSON(d, it)
+				j = q.sim.driveItemJSON(d, it)
+			} else {
+				j = map[string]any{"id": id, "deleted": map[string]any{"state": "deleted"}, "parentReference": map[string]any{"driveId": d.id}}
 			}
-			return map[string]any{"id": id, "deleted": map[string]any{"state": "deleted"}, "parentReference": map[string]any{"driveId": d.id}}
+			j["@odata.type"] = "#microsoft.graph.driveItem"
+			return j
 		})
 	})
 }
@@ -213,6 +217,9 @@ func handleListVersions(q *request) *graphError {
 		for i := len(it.versions) - 1; i >= 0; i-- {
 			v := it.versions[i]
 			j := map[string]any{"id": v.id, "lastModifiedDateTime": ts(v.modified), "size": v.size}
+			if by := d.author(it, v); by != nil {
+				j["lastModifiedBy"] = by.json()
+			}
 			if u := q.sim.downloadURL(d, it, v); u != "" {
 				j["@microsoft.graph.downloadUrl"] = u
 			}
@@ -258,7 +265,7 @@ func handleUpload(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	status, body, gerr := q.sim.commitFile(d, parent.id, name, data, ct)
+	status, body, gerr := q.sim.commitFile(d, parent.id, name, data, ct, q.appIdentity())
 	if gerr != nil {
 		return gerr
 	}
@@ -288,7 +295,7 @@ func handleCreateDriveFolder(q *request) *graphError {
 			}
 		}
 		seq := q.sim.nextSeq()
-		it := &driveItem{id: itemID("01NEWF", d.id, seq), name: in.Name, folder: true, created: q.sim.logicalNow(seq)}
+		it := &driveItem{id: itemID("01NEWF", d.id, seq), name: in.Name, folder: true, created: q.sim.logicalNow(seq), createdBy: q.appIdentity()}
 		q.sim.addDriveItem(d, parent, it)
 		return q.sim.driveItemJSON(d, it), nil
 	})

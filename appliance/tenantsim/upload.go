@@ -31,6 +31,7 @@ type uploadSession struct {
 	drive    *drive
 	parentID string
 	name     string
+	by       *identity
 	// Attachment upload.
 	user        *user
 	messageID   string
@@ -89,7 +90,7 @@ func handleCreateUploadSession(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	writeJSON(q.w, http.StatusOK, q.sim.newUpload(&uploadSession{drive: d, parentID: parent.id, name: name, size: -1}))
+	writeJSON(q.w, http.StatusOK, q.sim.newUpload(&uploadSession{drive: d, parentID: parent.id, name: name, size: -1, by: q.appIdentity()}))
 	return nil
 }
 
@@ -190,7 +191,7 @@ func (s *Sim) serveUpload(w http.ResponseWriter, r *http.Request, id string) {
 	delete(s.uploads, id)
 	s.uploadsMu.Unlock()
 	if us.drive != nil {
-		status, body, gerr := s.commitFile(us.drive, us.parentID, us.name, us.buf, "application/octet-stream")
+		status, body, gerr := s.commitFile(us.drive, us.parentID, us.name, us.buf, "application/octet-stream", us.by)
 		if gerr != nil {
 			writeError(w, r, gerr)
 			return
@@ -208,7 +209,7 @@ func (s *Sim) serveUpload(w http.ResponseWriter, r *http.Request, id string) {
 
 // commitFile stores data as name under parent: a new file, or a new
 // version when a file of that name exists.
-func (s *Sim) commitFile(d *drive, parentID, name string, data []byte, ct string) (int, map[string]any, *graphError) {
+func (s *Sim) commitFile(d *drive, parentID, name string, data []byte, ct string, by *identity) (int, map[string]any, *graphError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	parent := d.items[parentID]
@@ -216,7 +217,7 @@ func (s *Sim) commitFile(d *drive, parentID, name string, data []byte, ct string
 		return 0, nil, errDriveItemNotFound
 	}
 	seq := s.nextSeq()
-	v := &fileVersion{size: len(data), data: data, ct: ct, modified: s.logicalNow(seq)}
+	v := &fileVersion{size: len(data), data: data, ct: ct, modified: s.logicalNow(seq), by: by}
 	for _, c := range parent.children {
 		if ci := d.items[c]; strings.EqualFold(ci.name, name) && !ci.folder {
 			v.id = fmt.Sprintf("%d.0", len(ci.versions)+1)
@@ -226,7 +227,7 @@ func (s *Sim) commitFile(d *drive, parentID, name string, data []byte, ct string
 		}
 	}
 	v.id = "1.0"
-	it := &driveItem{id: itemID("01NEW", d.id, seq), name: name, created: v.modified, versions: []*fileVersion{v}}
+	it := &driveItem{id: itemID("01NEW", d.id, seq), name: name, created: v.modified, versions: []*fileVersion{v}, createdBy: by}
 	s.addDriveItem(d, parent, it)
 	return http.StatusCreated, s.driveItemJSON(d, it), nil
 }
