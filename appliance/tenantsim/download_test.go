@@ -149,12 +149,17 @@ func TestSimSDKDownloads(t *testing.T) {
 			t.Errorf("version %s downloadUrl: %d, %d bytes", *v.GetId(), status, len(body))
 		}
 	}
+	// The server counts a request after answering it: wait for the last.
+	want := int64(2 + 2*len(f.Versions))
+	for deadline := time.Now().Add(5 * time.Second); s.Counters().Total("files.download", 0) < want && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	cs := s.Counters()
 	if n := cs.Total("files.download", http.StatusUnauthorized); n != 0 {
 		t.Errorf("the download host refused %d requests: a bearer token reached it", n)
 	}
-	if n := cs.Total("files.download", http.StatusOK); n != int64(2+2*len(f.Versions)) {
-		t.Errorf("the download host served %d downloads, want %d", n, 2+2*len(f.Versions))
+	if n := cs.Total("files.download", http.StatusOK); n != want {
+		t.Errorf("the download host served %d downloads, want %d", n, want)
 	}
 }
 
