@@ -68,7 +68,11 @@
 //     DumpDrive is the drive's ground truth. Deleted files are served as
 //     Graph v1.0 serves them to a backup: through drive delta, with the
 //     "deleted" facet; v1.0 has no recycle bin for drives, so none is
-//     served.
+//     served. Drive delta takes token=latest (an empty page whose delta
+//     link starts now) and answers a voided token with 410
+//     resyncChangesApplyDifferences or resyncChangesUploadDifferences
+//     (chosen by seed, drive and expiry) and a Location that starts a
+//     fresh enumeration.
 //
 //   - Download host: a second HTTPS listener, on another host name
 //     (Config.DownloadHost, "localhost" by default), that serves file

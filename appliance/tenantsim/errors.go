@@ -14,6 +14,8 @@ type graphError struct {
 	message string
 	// retryAfter, when positive, is sent as Retry-After seconds.
 	retryAfter int
+	// location, when set, is sent as the Location header.
+	location string
 }
 
 func (e *graphError) Error() string { return e.code + ": " + e.message }
@@ -39,6 +41,9 @@ func writeError(w http.ResponseWriter, r *http.Request, e *graphError) {
 	h := w.Header()
 	if e.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	if e.location != "" {
+		h.Set("Location", e.location)
 	}
 	// The request and client request ids are the ones stampHeaders set
 	// on this response; a handler outside ServeHTTP has none, and then

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -178,7 +179,12 @@ func handleListChildren(q *request) *graphError {
 
 // handleDriveDelta serves delta on a drive's root: every item, the root
 // included; changed files come back whole. Deleted items come back with
-// a "deleted" facet, as Graph marks them, rather than "@removed".
+// a "deleted" facet, as Graph marks them, rather than "@removed". The
+// token may come as delta(token='...'), as ?token=... or in a link's
+// $deltatoken; token "latest" answers an empty page whose delta link
+// starts now. A token that can no longer be used answers 410 as drive
+// delta does (see driveResync). Links name the drive's canonical delta
+// path.
 func handleDriveDelta(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
 		d, gerr := q.drive()
@@ -188,16 +194,28 @@ func handleDriveDelta(q *request) *graphError {
 		if it, gerr := q.driveItem(d); gerr != nil || it.id != d.rootID {
 			return nil, errf(http.StatusBadRequest, "invalidRequest", "Delta is only supported on the root of a drive.")
 		}
-		if tok := q.param("token"); tok != "" {
-			// delta(token='...') carries the delta link's token in the path.
+		s := q.sim
+		q.linkPath = "/drives/" + d.id + "/root/delta"
+		tok := firstNonEmpty(q.param("token"), q.r.URL.Query().Get("token"))
+		if strings.EqualFold(tok, "latest") {
+			st := deltaState{Coll: d.log.id, Epoch: s.deltaEpoch, After: s.seq, Select: q.r.URL.Query().Get("$select")}
+			return map[string]any{
+				"@odata.context":   s.baseURL + "/$metadata#Collection(driveItem)",
+				"value":            []any{},
+				"@odata.deltaLink": s.baseURL + q.linkPath + "?" + url.Values{"$deltatoken": {s.encodeDelta(st)}}.Encode(),
+			}, nil
+		}
+		if tok != "" {
 			v := q.r.URL.Query()
+			v.Del("token")
 			v.Set("$deltatoken", tok)
 			q.r.URL.RawQuery = v.Encode()
 		}
+		q.resync = func(old deltaState, ok bool) *graphError { return s.driveResync(d, old, ok) }
 		return q.serveDelta(d.log, "#microsoft.graph.driveItem", func(id string) map[string]any {
 			var j map[string]any
 			if it := d.items[id]; it != nil {
-				j = q.sim.driveItemJSON(d, it)
+				j = s.driveItemJSON(d, it)
 			} else {
 				j = map[string]any{"id": id, "deleted": map[string]any{"state": "deleted"}, "parentReference": map[string]any{"driveId": d.id}}
 			}
@@ -205,6 +223,45 @@ func handleDriveDelta(q *request) *graphError {
 			return j
 		})
 	})
+}
+
+// Drive delta's 410 codes. Graph answers a delta token it can no longer
+// serve with one of them and a Location header holding a link that
+// starts a fresh enumeration; the client then compares what it gets with
+// its own state: with ApplyDifferences the server's state wins, deletions
+// included; with UploadDifferences the client keeps what the server did
+// not return and keeps both copies where they differ.
+const (
+	resyncApply  = "resyncChangesApplyDifferences"
+	resyncUpload = "resyncChangesUploadDifferences"
+)
+
+// resyncCode is the code d's voided tokens get in the current delta
+// epoch: a function of the seed, the drive and the epoch, so runs repeat
+// and each ExpireDeltaTokens may choose again.
+func (s *Sim) resyncCode(d *drive) string {
+	if seedOf(s.cfg.Seed, "drive-resync", d.id, s.deltaEpoch)%2 == 0 {
+		return resyncApply
+	}
+	return resyncUpload
+}
+
+// driveResync is the 410 for a drive delta token that can no longer be
+// used. Its Location starts a full enumeration as of now, keeping the
+// $select and page size of the voided token when it could be read.
+func (s *Sim) driveResync(d *drive, old deltaState, ok bool) *graphError {
+	code := s.resyncCode(d)
+	msg := "Resync required: the delta token can no longer be used. Enumerate the drive again from the Location URL; the server's state wins, deletions included."
+	if code == resyncUpload {
+		msg = "Resync required: the delta token can no longer be used. Enumerate the drive again from the Location URL; keep local items the server does not return, and both copies where they differ."
+	}
+	e := errf(http.StatusGone, code, msg)
+	fresh := deltaState{Coll: d.log.id, Epoch: s.deltaEpoch, Full: true, Upto: s.seq}
+	if ok {
+		fresh.Select, fresh.Top = old.Select, old.Top
+	}
+	e.location = s.baseURL + "/drives/" + d.id + "/root/delta?" + url.Values{"$skiptoken": {s.encodeDelta(fresh)}}.Encode()
+	return e
 }
 
 func handleListVersions(q *request) *graphError {

@@ -320,7 +320,10 @@ func (s *Sim) ExpireTokens() {
 }
 
 // ExpireDeltaTokens makes every delta and skip token issued so far answer
-// 410 Gone, forcing a full resync.
+// 410 Gone, forcing a full resync: resyncRequired for mail, contacts,
+// events and channel messages; for drives one of Graph's two resync codes,
+// chosen by seed, drive and the number of expiries so far, with a Location
+// header that starts the new enumeration.
 func (s *Sim) ExpireDeltaTokens() {
 	s.mu.Lock()
 	s.deltaEpoch++
