@@ -72,7 +72,10 @@
 //     link starts now) and answers a voided token with 410
 //     resyncChangesApplyDifferences or resyncChangesUploadDifferences
 //     (chosen by seed, drive and expiry) and a Location that starts a
-//     fresh enumeration.
+//     fresh enumeration. A drive is also reached as /users/{id}/drive/...
+//     and /sites/{id}/drive/..., and an item by path, as
+//     .../root:/folder/file.txt: or .../items/{id}:/path:, followed or
+//     not by more (":/content", ":/children", an upload).
 //
 //   - Download host: a second HTTPS listener, on another host name
 //     (Config.DownloadHost, "localhost" by default), that serves file

@@ -133,7 +133,7 @@ func handleUserDrive(q *request) *graphError {
 			return nil, gerr
 		}
 		if u.drive == nil {
-			return nil, errf(http.StatusNotFound, "ResourceNotFound", "User's mysite not found.")
+			return nil, errNoMySite
 		}
 		if strings.HasSuffix(q.r.URL.Path, "/drives") {
 			return q.listPage("drives", []map[string]any{driveJSON(u.drive)}, 100, 999)

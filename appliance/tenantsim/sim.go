@@ -247,6 +247,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) serveGraph(w *countingWriter, r *http.Request, segs []string) string {
+	segs, pathErr := s.rewriteDrivePath(r.Method, segs)
 	rte, params, pathOK := s.routes.match(r.Method, segs)
 	class := "unknown"
 	if rte != nil {
@@ -255,6 +256,10 @@ func (s *Sim) serveGraph(w *countingWriter, r *http.Request, segs []string) stri
 	caller, gerr := s.verifyToken(r)
 	if gerr != nil {
 		writeError(w, r, gerr)
+		return class
+	}
+	if pathErr != nil {
+		writeError(w, r, pathErr)
 		return class
 	}
 	if rte == nil {
