@@ -104,7 +104,11 @@
 //
 //   - Upload session: a pre-authenticated URL under /_upload/ taking
 //     ordered chunks (Content-Range); drive chunks must be multiples of
-//     320 KiB, attachment chunks at most 4 MiB.
+//     320 KiB, attachment chunks at most 4 MiB. GET on it answers its
+//     expirationDateTime and nextExpectedRanges; it expires after a day.
+//     A drive upload honours @microsoft.graph.conflictBehavior: fail
+//     (the default for sessions: 409 nameAlreadyExists), replace (the
+//     default for a simple PUT: a new version) or rename ("name 1.ext").
 //
 //   - Teams: a team's channels and their messages with replies. Some
 //     messages have pasted images: an HTML body whose <img> points at

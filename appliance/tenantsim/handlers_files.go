@@ -40,6 +40,7 @@ func (s *Sim) registerFileRoutes() {
 		rt.add(post, item+"/createLink", "files", permFilesWrite, handleCreateLink)
 	}
 	rt.add(put, "drives/{did}/items/{pid}/{name}/content", "files.upload", permFilesWrite, handleUpload)
+	rt.add(put, "drives/{did}/items/{iid}/content", "files.upload", permFilesWrite, handleUploadByID)
 	rt.add(post, "drives/{did}/items/{pid}/{name}/createUploadSession", "files.upload", permFilesWrite, handleCreateUploadSession)
 	for _, prefix := range []string{"users/{uid}/messages/{mid}", "users/{uid}/mailFolders/{fid}/messages/{mid}"} {
 		rt.add(post, prefix+"/attachments/createUploadSession", "mail.attachments", permMailWrite, handleCreateAttachmentUpload)
@@ -303,13 +304,45 @@ func handleListPermissions(q *request) *graphError {
 	})
 }
 
-// handleUpload is the simple upload, PUT /drives/{id}/items/{parent}:/{name}:/content.
-// An existing file of that name gets a new version.
+// handleUpload is the simple upload, PUT /drives/{id}/items/{parent}:/{name}:/content,
+// with ?@microsoft.graph.conflictBehavior= fail, replace (the default for
+// PUT) or rename.
 func handleUpload(q *request) *graphError {
 	pid, name, gerr := q.uploadPath()
 	if gerr != nil {
 		return gerr
 	}
+	conflict, gerr := q.conflictBehavior("replace")
+	if gerr != nil {
+		return gerr
+	}
+	d, parent, gerr := q.uploadParent(pid)
+	if gerr != nil {
+		return gerr
+	}
+	return q.commitUpload(d, parent.id, name, conflict)
+}
+
+// handleUploadByID replaces an existing file's content, PUT
+// /drives/{id}/items/{id}/content: a new version.
+func handleUploadByID(q *request) *graphError {
+	q.sim.mu.RLock()
+	d, it, gerr := q.driveAndItem()
+	var parentID, name string
+	if gerr == nil {
+		parentID, name = it.parentID, it.name
+		if it.folder || it.id == d.rootID {
+			gerr = errf(http.StatusBadRequest, "invalidRequest", "Only a file's content can be replaced.")
+		}
+	}
+	q.sim.mu.RUnlock()
+	if gerr != nil {
+		return gerr
+	}
+	return q.commitUpload(d, parentID, name, "replace")
+}
+
+func (q *request) commitUpload(d *drive, parentID, name, conflict string) *graphError {
 	data, err := io.ReadAll(q.r.Body)
 	if err != nil {
 		return errf(http.StatusRequestEntityTooLarge, "requestTooLarge", "The upload is too large for a simple upload; use an upload session.")
@@ -318,11 +351,7 @@ func handleUpload(q *request) *graphError {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	d, parent, gerr := q.uploadParent(pid)
-	if gerr != nil {
-		return gerr
-	}
-	status, body, gerr := q.sim.commitFile(d, parent.id, name, data, ct, q.appIdentity())
+	status, body, gerr := q.sim.commitFile(d, parentID, name, data, ct, q.appIdentity(), conflict)
 	if gerr != nil {
 		return gerr
 	}
