@@ -65,7 +65,9 @@
 //   - Drive: a user's OneDrive or a site's document library; files keep
 //     every version, the last being the current content. Drive delta
 //     pages through the drive's change collection like mail delta.
-//     DumpDrive is the drive's ground truth. Deleted files are served as
+//     DumpDrive is the drive's ground truth (DriveDump.Files: path to
+//     current bytes); DumpDriveAt gives it as it stood at a scenario's
+//     ScenarioResult.Before, e.g. before ransomware. Deleted files are served as
 //     Graph v1.0 serves them to a backup: through drive delta, with the
 //     "deleted" facet; v1.0 has no recycle bin for drives, so none is
 //     served. Drive delta takes token=latest (an empty page whose delta

@@ -334,14 +334,14 @@ func (s *Sim) commitFile(d *drive, parentID, name string, data []byte, ct string
 			return 0, nil, errNameExists
 		default:
 			seq := s.nextSeq()
-			v := &fileVersion{id: fmt.Sprintf("%d.0", len(ci.versions)+1), size: len(data), data: data, ct: ct, modified: s.logicalNow(seq), by: by}
+			v := &fileVersion{id: fmt.Sprintf("%d.0", len(ci.versions)+1), size: len(data), data: data, ct: ct, modified: s.logicalNow(seq), by: by, seq: seq}
 			ci.versions = append(ci.versions, v)
 			s.logTouch(d.log, ci.id)
 			return http.StatusOK, s.driveItemJSON(d, ci), nil
 		}
 	}
 	seq := s.nextSeq()
-	v := &fileVersion{id: "1.0", size: len(data), data: data, ct: ct, modified: s.logicalNow(seq), by: by}
+	v := &fileVersion{id: "1.0", size: len(data), data: data, ct: ct, modified: s.logicalNow(seq), by: by, seq: seq}
 	it := &driveItem{id: itemID("01NEW", d.id, seq), name: name, created: v.modified, versions: []*fileVersion{v}, createdBy: by}
 	s.addDriveItem(d, parent, it)
 	return http.StatusCreated, s.driveItemJSON(d, it), nil
