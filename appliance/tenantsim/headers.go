@@ -14,12 +14,13 @@ import (
 func (s *Sim) stampHeaders(w http.ResponseWriter, r *http.Request) {
 	id := s.newRequestID()
 	h := w.Header()
-	h.Set("request-id", id)
-	cid := r.Header.Get("client-request-id")
+	// Keys in canonical form, which Set then need not allocate.
+	h.Set("Request-Id", id)
+	cid := r.Header.Get("Client-Request-Id")
 	if cid == "" {
 		cid = id
 	}
-	h.Set("client-request-id", cid)
+	h.Set("Client-Request-Id", cid)
 	h.Set("Date", s.cfg.Now().UTC().Format(http.TimeFormat))
 }
 
