@@ -67,10 +67,10 @@
 //     pages through the drive's change collection like mail delta.
 //     DumpDrive is the drive's ground truth (DriveDump.Files: path to
 //     current bytes); DumpDriveAt gives it as it stood at a scenario's
-//     ScenarioResult.Before, e.g. before ransomware. Deleted files are served as
-//     Graph v1.0 serves them to a backup: through drive delta, with the
-//     "deleted" facet; v1.0 has no recycle bin for drives, so none is
-//     served. Drive delta takes token=latest (an empty page whose delta
+//     ScenarioResult.Before, e.g. before ransomware. Deleted files are
+//     served as Graph v1.0 serves them to a backup: through drive delta,
+//     with the "deleted" facet; v1.0 has no recycle bin for drives, so
+//     none is served. Drive delta takes token=latest (an empty page whose delta
 //     link starts now) and answers a voided token with 410
 //     resyncChangesApplyDifferences or resyncChangesUploadDifferences
 //     (chosen by seed, drive and expiry) and a Location that starts a
