@@ -28,6 +28,13 @@ type Config struct {
 	// endpoints name it, and the server certificate covers it (a QEMU
 	// guest reaches the host's loopback as 10.0.2.2).
 	PublicHost string
+	// DownloadHost is the host name in pre-authenticated download URLs
+	// (the 302 of .../content and @microsoft.graph.downloadUrl), served
+	// on a second port. Graph serves content from another host than
+	// graph.microsoft.com; the default is "localhost" when clients reach
+	// the simulator at 127.0.0.1, else PublicHost (then only the port
+	// differs). The server certificate covers it.
+	DownloadHost string
 	// TokenLifetime is how long an issued access token stays valid.
 	// Default one hour.
 	TokenLifetime time.Duration
@@ -167,6 +174,12 @@ type Faults struct {
 	TruncateRate float64 `json:"truncate_rate,omitempty"`
 	// ResetRate drops the connection with a TCP reset before answering.
 	ResetRate float64 `json:"reset_rate,omitempty"`
+	// CorruptContent injects hash mismatches: downloads of the file items
+	// named by id serve a corrupted body (one byte flipped, same length)
+	// while the item's metadata keeps the true hashes. The value is how
+	// many downloads of that item to corrupt; a negative value corrupts
+	// every one. Faults reports the downloads still to corrupt.
+	CorruptContent map[string]int `json:"corrupt_content,omitempty"`
 	// ExpireTokens, when true, makes every token issued before this
 	// moment invalid (401), as if it had expired mid-run. It is a one-shot
 	// action: SetFaults applies it and does not keep it set.
@@ -207,6 +220,12 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&p.EventsPerUser, d.EventsPerUser)
 	orDefault(&p.FilesPerUser, d.FilesPerUser)
 	orDefault(&c.TokenLifetime, time.Hour)
+	if c.DownloadHost == "" {
+		c.DownloadHost = "localhost"
+		if c.PublicHost != "" {
+			c.DownloadHost = c.PublicHost
+		}
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}

@@ -2,7 +2,9 @@ package tenantsim
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
+	"strconv"
 )
 
 // serveControl answers the /_sim/ endpoints: ground truth and control for
@@ -44,7 +46,16 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request, segs []string
 		}
 		writeJSON(w, http.StatusOK, d)
 	case r.Method == http.MethodGet && len(segs) == 3 && segs[0] == "dump" && segs[1] == "drive":
-		d, err := s.DumpDrive(segs[2])
+		at := uint64(math.MaxUint64)
+		if v := r.URL.Query().Get("at"); v != "" {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				writeError(w, r, errf(http.StatusBadRequest, "BadRequest", "at must be a change sequence number."))
+				return
+			}
+			at = n
+		}
+		d, err := s.DumpDriveAt(segs[2], at)
 		if err != nil {
 			writeError(w, r, errf(http.StatusNotFound, "itemNotFound", err.Error()))
 			return

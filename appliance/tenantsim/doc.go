@@ -65,10 +65,30 @@
 //   - Drive: a user's OneDrive or a site's document library; files keep
 //     every version, the last being the current content. Drive delta
 //     pages through the drive's change collection like mail delta.
-//     DumpDrive is the drive's ground truth. Deleted files are served as
-//     Graph v1.0 serves them to a backup: through drive delta, with the
-//     "deleted" facet; v1.0 has no recycle bin for drives, so none is
-//     served.
+//     DumpDrive is the drive's ground truth (DriveDump.Files: path to
+//     current bytes); DumpDriveAt gives it as it stood at a scenario's
+//     ScenarioResult.Before, e.g. before ransomware. Deleted files are
+//     served as Graph v1.0 serves them to a backup: through drive delta,
+//     with the "deleted" facet; v1.0 has no recycle bin for drives, so
+//     none is served. Drive delta takes token=latest (an empty page whose delta
+//     link starts now) and answers a voided token with 410
+//     resyncChangesApplyDifferences or resyncChangesUploadDifferences
+//     (chosen by seed, drive and expiry) and a Location that starts a
+//     fresh enumeration. A drive is also reached as /users/{id}/drive/...
+//     and /sites/{id}/drive/..., and an item by path, as
+//     .../root:/folder/file.txt: or .../items/{id}:/path:, followed or
+//     not by more (":/content", ":/children", an upload).
+//
+//   - Download host: a second HTTPS listener, on another host name
+//     (Config.DownloadHost, "localhost" by default), that serves file
+//     content as SharePoint does. GET .../content and
+//     .../versions/{id}/content answer 302 to a URL on it, and files and
+//     versions carry the same kind of URL as
+//     @microsoft.graph.downloadUrl: a tempauth token signed for one
+//     version, valid for an hour. It takes no bearer token and refuses
+//     a request carrying an Authorization header (401, counted under
+//     "files.download"). Faults.CorruptContent makes it serve altered
+//     bytes for chosen items while their quickXorHash stays true.
 //
 //   - Sharing link: a drive item's link permission. Generated shared
 //     items have an organization view link; POST .../createLink (restore
@@ -86,7 +106,11 @@
 //
 //   - Upload session: a pre-authenticated URL under /_upload/ taking
 //     ordered chunks (Content-Range); drive chunks must be multiples of
-//     320 KiB, attachment chunks at most 4 MiB.
+//     320 KiB, attachment chunks at most 4 MiB. GET on it answers its
+//     expirationDateTime and nextExpectedRanges; it expires after a day.
+//     A drive upload honours @microsoft.graph.conflictBehavior: fail
+//     (the default for sessions: 409 nameAlreadyExists), replace (the
+//     default for a simple PUT: a new version) or rename ("name 1.ext").
 //
 //   - Teams: a team's channels and their messages with replies. Some
 //     messages have pasted images: an HTML body whose <img> points at

@@ -14,6 +14,8 @@ type graphError struct {
 	message string
 	// retryAfter, when positive, is sent as Retry-After seconds.
 	retryAfter int
+	// location, when set, is sent as the Location header.
+	location string
 }
 
 func (e *graphError) Error() string { return e.code + ": " + e.message }
@@ -40,14 +42,23 @@ func writeError(w http.ResponseWriter, r *http.Request, e *graphError) {
 	if e.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}
-	rid := r.Header.Get("client-request-id")
+	if e.location != "" {
+		h.Set("Location", e.location)
+	}
+	// The request and client request ids are the ones stampHeaders set
+	// on this response; a handler outside ServeHTTP has none, and then
+	// the client's own id is all there is.
+	rid, cid := h.Get("request-id"), h.Get("client-request-id")
+	if cid == "" {
+		cid = r.Header.Get("client-request-id")
+	}
 	body := map[string]any{"error": map[string]any{
 		"code":    e.code,
 		"message": e.message,
 		"innerError": map[string]any{
-			"date":              "2025-01-01T00:00:00",
+			"date":              innerErrorDate(h),
 			"request-id":        rid,
-			"client-request-id": rid,
+			"client-request-id": cid,
 		},
 	}}
 	writeJSON(w, e.status, body)

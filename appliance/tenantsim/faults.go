@@ -1,6 +1,7 @@
 package tenantsim
 
 import (
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -20,6 +21,7 @@ type faultInjector struct {
 
 func newFaultInjector(seed int64, f Faults) *faultInjector {
 	f.ExpireTokens = false
+	f.CorruptContent = maps.Clone(f.CorruptContent)
 	return &faultInjector{f: f, rng: rand.New(rand.NewPCG(uint64(seed), 0xfa17))}
 }
 
@@ -27,7 +29,26 @@ func newFaultInjector(seed int64, f Faults) *faultInjector {
 func (s *Sim) Faults() Faults {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
-	return s.faults.f
+	f := s.faults.f
+	f.CorruptContent = maps.Clone(f.CorruptContent)
+	return f
+}
+
+// corrupt says whether this download of item id must be corrupted, and
+// counts it.
+func (fi *faultInjector) corrupt(id string) bool {
+	fi.mu.Lock()
+	defer fi.mu.Unlock()
+	n := fi.f.CorruptContent[id]
+	switch {
+	case n == 0:
+		return false
+	case n == 1:
+		delete(fi.f.CorruptContent, id)
+	case n > 1:
+		fi.f.CorruptContent[id] = n - 1
+	}
+	return true
 }
 
 // SetFaults replaces the faults in force. ExpireTokens is applied once
@@ -43,6 +64,7 @@ func (s *Sim) SetFaults(f Faults) error {
 		s.ExpireTokens()
 		f.ExpireTokens = false
 	}
+	f.CorruptContent = maps.Clone(f.CorruptContent)
 	s.faults.mu.Lock()
 	s.faults.f, s.faults.burstLeft = f, 0
 	s.faults.mu.Unlock()

@@ -2,11 +2,14 @@ package tenantsim
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -35,6 +38,11 @@ type driveItem struct {
 	shared             bool
 	// links are the sharing links made with createLink, oldest first.
 	links []*sharingLink
+	// createdBy is who created the item; nil for generated items (see
+	// drive.creator).
+	createdBy *identity
+	// seq is the change sequence number at which the item was added.
+	seq uint64
 }
 
 func (it *driveItem) current() *fileVersion { return it.versions[len(it.versions)-1] }
@@ -48,6 +56,29 @@ type fileVersion struct {
 	data     []byte
 	modified time.Time
 	ct       string
+	// by is who wrote the version; nil for generated ones (see
+	// drive.author).
+	by *identity
+	// seq is the change sequence number that made the version; 0 for
+	// generated versions, which exist from the item's creation.
+	seq uint64
+
+	// The content's hashes, computed once on first use: content never
+	// changes once a version exists.
+	hashOnce         sync.Once
+	sha256, quickXor string
+}
+
+// hashes returns the SHA-256 (upper-case hex) and QuickXorHash (base64)
+// of the version's content.
+func (v *fileVersion) hashes() (sha, qx string) {
+	v.hashOnce.Do(func() {
+		b := v.content()
+		sum := sha256.Sum256(b)
+		v.sha256 = strings.ToUpper(hex.EncodeToString(sum[:]))
+		v.quickXor = QuickXorHash(b)
+	})
+	return v.sha256, v.quickXor
 }
 
 func (v *fileVersion) content() []byte {
@@ -124,6 +155,7 @@ func (s *Sim) addDriveItem(d *drive, parent *driveItem, it *driveItem) {
 	parent.children = append(parent.children, it.id)
 	d.items[it.id] = it
 	s.logAdd(d.log, it.id)
+	it.seq = s.seq
 }
 
 // fillDrive generates folders and files; Office files get several
@@ -250,6 +282,17 @@ func (s *Sim) driveItemJSON(d *drive, it *driveItem) map[string]any {
 		"webUrl":               "https://contoso-sim.sharepoint.com/" + d.id + "/" + it.id,
 		"fileSystemInfo":       map[string]any{"createdDateTime": ts(it.created), "lastModifiedDateTime": ts(modified)},
 	}
+	created := d.creator(it)
+	last := created
+	if !it.folder {
+		last = d.author(it, it.current())
+	}
+	if created != nil {
+		j["createdBy"] = created.json()
+	}
+	if last != nil {
+		j["lastModifiedBy"] = last.json()
+	}
 	if it.id == d.rootID {
 		j["root"] = map[string]any{}
 		j["parentReference"] = map[string]any{"driveId": d.id, "driveType": d.driveType}
@@ -268,9 +311,12 @@ func (s *Sim) driveItemJSON(d *drive, it *driveItem) map[string]any {
 		return j
 	}
 	v := it.current()
-	sum := sha256.Sum256(v.content())
+	sha, qx := v.hashes()
 	j["size"] = v.size
-	j["file"] = map[string]any{"mimeType": v.ct, "hashes": map[string]any{"sha256Hash": strings.ToUpper(fmt.Sprintf("%x", sum))}}
+	j["file"] = map[string]any{"mimeType": v.ct, "hashes": map[string]any{"quickXorHash": qx, "sha256Hash": sha}}
+	if u := s.downloadURL(d, it, v); u != "" {
+		j["@microsoft.graph.downloadUrl"] = u
+	}
 	if it.shared {
 		j["shared"] = map[string]any{"scope": "organization"}
 	} else if len(it.links) > 0 {
@@ -301,8 +347,29 @@ type DriveVersionDump struct {
 	Content []byte `json:"content"`
 }
 
+// Files maps the path of every file in the dump to its current content:
+// what a user of the drive sees, to compare a restored drive with.
+func (d DriveDump) Files() map[string][]byte {
+	out := make(map[string][]byte)
+	for _, it := range d.Items {
+		if !it.Folder && len(it.Versions) > 0 {
+			out[it.Path] = it.Versions[len(it.Versions)-1].Content
+		}
+	}
+	return out
+}
+
 // DumpDrive returns a drive, by id or by owner id/UPN, depth-first.
 func (s *Sim) DumpDrive(key string) (DriveDump, error) {
+	return s.DumpDriveAt(key, math.MaxUint64)
+}
+
+// DumpDriveAt returns a drive as it stood when the tenant's change
+// sequence number was seq (a scenario reports its starting point as
+// ScenarioResult.Before): the items that existed then, each with the
+// versions it had then. Deleted items are not kept, so a drive that
+// lost an item after seq cannot be rebuilt and DumpDriveAt fails.
+func (s *Sim) DumpDriveAt(key string, seq uint64) (DriveDump, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	d := s.drives[key]
@@ -314,14 +381,34 @@ func (s *Sim) DumpDrive(key string) (DriveDump, error) {
 	if d == nil || d.deleted {
 		return DriveDump{}, fmt.Errorf("dump drive: no drive %q", key)
 	}
+	// An item gone now that was logged by seq existed then.
+	gone := map[string]bool{}
+	for i := len(d.log.log) - 1; i >= 0 && d.log.log[i].seq > seq; i-- {
+		if id := d.log.log[i].id; d.items[id] == nil {
+			gone[id] = true
+		}
+	}
+	for _, ch := range d.log.log {
+		if ch.seq > seq || len(gone) == 0 {
+			break
+		}
+		if gone[ch.id] {
+			return DriveDump{}, fmt.Errorf("dump drive %s at %d: item %s was deleted since and is not kept", d.id, seq, ch.id)
+		}
+	}
 	out := DriveDump{DriveID: d.id, Name: d.name, Items: []DriveItemDump{}}
 	var walk func(id string)
 	walk = func(id string) {
 		it := d.items[id]
+		if it.seq > seq {
+			return
+		}
 		if id != d.rootID {
 			di := DriveItemDump{ID: it.id, Path: d.itemPath(it), Folder: it.folder}
 			for _, v := range it.versions {
-				di.Versions = append(di.Versions, DriveVersionDump{ID: v.id, Content: v.content()})
+				if v.seq <= seq {
+					di.Versions = append(di.Versions, DriveVersionDump{ID: v.id, Content: v.content()})
+				}
 			}
 			out.Items = append(out.Items, di)
 		}
@@ -348,7 +435,7 @@ func (s *Sim) ransomware(d *drive, res *ScenarioResult) {
 		for i := range garbage {
 			garbage[i] = byte(r.Uint32())
 		}
-		it.versions = append(it.versions, &fileVersion{id: fmt.Sprintf("%d.0", len(it.versions)+1), size: len(garbage), data: garbage, ct: "application/octet-stream", modified: s.logicalNow(seq)})
+		it.versions = append(it.versions, &fileVersion{id: fmt.Sprintf("%d.0", len(it.versions)+1), size: len(garbage), data: garbage, ct: "application/octet-stream", modified: s.logicalNow(seq), by: d.author(it, nil), seq: seq})
 		s.logTouch(d.log, it.id)
 		res.ItemsModified++
 		res.IDs = append(res.IDs, it.id)

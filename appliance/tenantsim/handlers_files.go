@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -40,6 +40,7 @@ func (s *Sim) registerFileRoutes() {
 		rt.add(post, item+"/createLink", "files", permFilesWrite, handleCreateLink)
 	}
 	rt.add(put, "drives/{did}/items/{pid}/{name}/content", "files.upload", permFilesWrite, handleUpload)
+	rt.add(put, "drives/{did}/items/{iid}/content", "files.upload", permFilesWrite, handleUploadByID)
 	rt.add(post, "drives/{did}/items/{pid}/{name}/createUploadSession", "files.upload", permFilesWrite, handleCreateUploadSession)
 	for _, prefix := range []string{"users/{uid}/messages/{mid}", "users/{uid}/mailFolders/{fid}/messages/{mid}"} {
 		rt.add(post, prefix+"/attachments/createUploadSession", "mail.attachments", permMailWrite, handleCreateAttachmentUpload)
@@ -133,7 +134,7 @@ func handleUserDrive(q *request) *graphError {
 			return nil, gerr
 		}
 		if u.drive == nil {
-			return nil, errf(http.StatusNotFound, "ResourceNotFound", "User's mysite not found.")
+			return nil, errNoMySite
 		}
 		if strings.HasSuffix(q.r.URL.Path, "/drives") {
 			return q.listPage("drives", []map[string]any{driveJSON(u.drive)}, 100, 999)
@@ -179,7 +180,12 @@ func handleListChildren(q *request) *graphError {
 
 // handleDriveDelta serves delta on a drive's root: every item, the root
 // included; changed files come back whole. Deleted items come back with
-// a "deleted" facet, as Graph marks them, rather than "@removed".
+// a "deleted" facet, as Graph marks them, rather than "@removed". The
+// token may come as delta(token='...'), as ?token=... or in a link's
+// $deltatoken; token "latest" answers an empty page whose delta link
+// starts now. A token that can no longer be used answers 410 as drive
+// delta does (see driveResync). Links name the drive's canonical delta
+// path.
 func handleDriveDelta(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
 		d, gerr := q.drive()
@@ -189,48 +195,74 @@ func handleDriveDelta(q *request) *graphError {
 		if it, gerr := q.driveItem(d); gerr != nil || it.id != d.rootID {
 			return nil, errf(http.StatusBadRequest, "invalidRequest", "Delta is only supported on the root of a drive.")
 		}
-		if tok := q.param("token"); tok != "" {
-			// delta(token='...') carries the delta link's token in the path.
+		s := q.sim
+		q.linkPath = "/drives/" + d.id + "/root/delta"
+		tok := firstNonEmpty(q.param("token"), q.r.URL.Query().Get("token"))
+		if strings.EqualFold(tok, "latest") {
+			st := deltaState{Coll: d.log.id, Epoch: s.deltaEpoch, After: s.seq, Select: q.r.URL.Query().Get("$select")}
+			return map[string]any{
+				"@odata.context":   s.baseURL + "/$metadata#Collection(driveItem)",
+				"value":            []any{},
+				"@odata.deltaLink": s.baseURL + q.linkPath + "?" + url.Values{"$deltatoken": {s.encodeDelta(st)}}.Encode(),
+			}, nil
+		}
+		if tok != "" {
 			v := q.r.URL.Query()
+			v.Del("token")
 			v.Set("$deltatoken", tok)
 			q.r.URL.RawQuery = v.Encode()
 		}
+		q.resync = func(old deltaState, ok bool) *graphError { return s.driveResync(d, old, ok) }
 		return q.serveDelta(d.log, "#microsoft.graph.driveItem", func(id string) map[string]any {
+			var j map[string]any
 			if it := d.items[id]; it != nil {
-				return q.sim.driveItemJSON(d, it)
+				j = s.driveItemJSON(d, it)
+			} else {
+				j = map[string]any{"id": id, "deleted": map[string]any{"state": "deleted"}, "parentReference": map[string]any{"driveId": d.id}}
 			}
-			return map[string]any{"id": id, "deleted": map[string]any{"state": "deleted"}, "parentReference": map[string]any{"driveId": d.id}}
+			j["@odata.type"] = "#microsoft.graph.driveItem"
+			return j
 		})
 	})
 }
 
-func handleDriveContent(q *request) *graphError {
-	q.sim.mu.RLock()
-	var v *fileVersion
-	_, it, gerr := q.driveAndItem()
-	if gerr == nil {
-		if it.folder {
-			gerr = errf(http.StatusBadRequest, "invalidRequest", "A folder has no content.")
-		} else if vid := q.param("vid"); vid != "" {
-			i := slices.IndexFunc(it.versions, func(x *fileVersion) bool { return x.id == vid })
-			if i < 0 {
-				gerr = errDriveItemNotFound
-			} else {
-				v = it.versions[i]
-			}
-		} else {
-			v = it.current()
-		}
+// Drive delta's 410 codes. Graph answers a delta token it can no longer
+// serve with one of them and a Location header holding a link that
+// starts a fresh enumeration; the client then compares what it gets with
+// its own state: with ApplyDifferences the server's state wins, deletions
+// included; with UploadDifferences the client keeps what the server did
+// not return and keeps both copies where they differ.
+const (
+	resyncApply  = "resyncChangesApplyDifferences"
+	resyncUpload = "resyncChangesUploadDifferences"
+)
+
+// resyncCode is the code d's voided tokens get in the current delta
+// epoch: a function of the seed, the drive and the epoch, so runs repeat
+// and each ExpireDeltaTokens may choose again.
+func (s *Sim) resyncCode(d *drive) string {
+	if seedOf(s.cfg.Seed, "drive-resync", d.id, s.deltaEpoch)%2 == 0 {
+		return resyncApply
 	}
-	q.sim.mu.RUnlock()
-	if gerr != nil {
-		return gerr
+	return resyncUpload
+}
+
+// driveResync is the 410 for a drive delta token that can no longer be
+// used. Its Location starts a full enumeration as of now, keeping the
+// $select and page size of the voided token when it could be read.
+func (s *Sim) driveResync(d *drive, old deltaState, ok bool) *graphError {
+	code := s.resyncCode(d)
+	msg := "Resync required: the delta token can no longer be used. Enumerate the drive again from the Location URL; the server's state wins, deletions included."
+	if code == resyncUpload {
+		msg = "Resync required: the delta token can no longer be used. Enumerate the drive again from the Location URL; keep local items the server does not return, and both copies where they differ."
 	}
-	b := v.content()
-	q.w.Header().Set("Content-Type", v.ct)
-	q.w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	_, _ = q.w.Write(b)
-	return nil
+	e := errf(http.StatusGone, code, msg)
+	fresh := deltaState{Coll: d.log.id, Epoch: s.deltaEpoch, Full: true, Upto: s.seq}
+	if ok {
+		fresh.Select, fresh.Top = old.Select, old.Top
+	}
+	e.location = s.baseURL + "/drives/" + d.id + "/root/delta?" + url.Values{"$skiptoken": {s.encodeDelta(fresh)}}.Encode()
+	return e
 }
 
 func handleListVersions(q *request) *graphError {
@@ -242,7 +274,14 @@ func handleListVersions(q *request) *graphError {
 		all := []map[string]any{}
 		for i := len(it.versions) - 1; i >= 0; i-- {
 			v := it.versions[i]
-			all = append(all, map[string]any{"id": v.id, "lastModifiedDateTime": ts(v.modified), "size": v.size})
+			j := map[string]any{"id": v.id, "lastModifiedDateTime": ts(v.modified), "size": v.size}
+			if by := d.author(it, v); by != nil {
+				j["lastModifiedBy"] = by.json()
+			}
+			if u := q.sim.downloadURL(d, it, v); u != "" {
+				j["@microsoft.graph.downloadUrl"] = u
+			}
+			all = append(all, j)
 		}
 		return q.listPage("drives('"+d.id+"')/items('"+it.id+"')/versions", all, 100, 1000)
 	})
@@ -265,13 +304,45 @@ func handleListPermissions(q *request) *graphError {
 	})
 }
 
-// handleUpload is the simple upload, PUT /drives/{id}/items/{parent}:/{name}:/content.
-// An existing file of that name gets a new version.
+// handleUpload is the simple upload, PUT /drives/{id}/items/{parent}:/{name}:/content,
+// with ?@microsoft.graph.conflictBehavior= fail, replace (the default for
+// PUT) or rename.
 func handleUpload(q *request) *graphError {
 	pid, name, gerr := q.uploadPath()
 	if gerr != nil {
 		return gerr
 	}
+	conflict, gerr := q.conflictBehavior("replace")
+	if gerr != nil {
+		return gerr
+	}
+	d, parent, gerr := q.uploadParent(pid)
+	if gerr != nil {
+		return gerr
+	}
+	return q.commitUpload(d, parent.id, name, conflict)
+}
+
+// handleUploadByID replaces an existing file's content, PUT
+// /drives/{id}/items/{id}/content: a new version.
+func handleUploadByID(q *request) *graphError {
+	q.sim.mu.RLock()
+	d, it, gerr := q.driveAndItem()
+	var parentID, name string
+	if gerr == nil {
+		parentID, name = it.parentID, it.name
+		if it.folder || it.id == d.rootID {
+			gerr = errf(http.StatusBadRequest, "invalidRequest", "Only a file's content can be replaced.")
+		}
+	}
+	q.sim.mu.RUnlock()
+	if gerr != nil {
+		return gerr
+	}
+	return q.commitUpload(d, parentID, name, "replace")
+}
+
+func (q *request) commitUpload(d *drive, parentID, name, conflict string) *graphError {
 	data, err := io.ReadAll(q.r.Body)
 	if err != nil {
 		return errf(http.StatusRequestEntityTooLarge, "requestTooLarge", "The upload is too large for a simple upload; use an upload session.")
@@ -280,11 +351,7 @@ func handleUpload(q *request) *graphError {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	d, parent, gerr := q.uploadParent(pid)
-	if gerr != nil {
-		return gerr
-	}
-	status, body, gerr := q.sim.commitFile(d, parent.id, name, data, ct)
+	status, body, gerr := q.sim.commitFile(d, parentID, name, data, ct, q.appIdentity(), conflict)
 	if gerr != nil {
 		return gerr
 	}
@@ -314,7 +381,7 @@ func handleCreateDriveFolder(q *request) *graphError {
 			}
 		}
 		seq := q.sim.nextSeq()
-		it := &driveItem{id: itemID("01NEWF", d.id, seq), name: in.Name, folder: true, created: q.sim.logicalNow(seq)}
+		it := &driveItem{id: itemID("01NEWF", d.id, seq), name: in.Name, folder: true, created: q.sim.logicalNow(seq), createdBy: q.appIdentity()}
 		q.sim.addDriveItem(d, parent, it)
 		return q.sim.driveItemJSON(d, it), nil
 	})

@@ -190,6 +190,9 @@ func (q *request) serveDelta(c *collection, odataType string, lookup func(id str
 		var ok bool
 		st, ok = s.decodeDelta(tok)
 		if !ok || st.Coll != c.id || st.Epoch != s.deltaEpoch {
+			if q.resync != nil {
+				return nil, q.resync(st, ok && st.Coll == c.id)
+			}
 			return nil, errResync
 		}
 		if qv.Get("$deltatoken") != "" {
@@ -232,6 +235,9 @@ func (q *request) serveDelta(c *collection, odataType string, lookup func(id str
 		"value":          values,
 	}
 	link := s.baseURL + strings.TrimPrefix(q.r.URL.Path, "/v1.0")
+	if q.linkPath != "" {
+		link = s.baseURL + q.linkPath
+	}
 	if more {
 		st.After = next
 		body["@odata.nextLink"] = link + "?" + url.Values{"$skiptoken": {s.encodeDelta(st)}}.Encode()

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -160,5 +162,12 @@ func TrustingClient(caPEM []byte) (*http.Client, error) {
 // OneDrive by user id or UPN) from the remote simulator.
 func (r *Remote) DumpDrive(ctx context.Context, key string) (DriveDump, error) {
 	var d DriveDump
-	return d, r.do(ctx, http.MethodGet, "dump/drive/"+key, nil, &d)
+	return d, r.do(ctx, http.MethodGet, "dump/drive/"+url.PathEscape(key), nil, &d)
+}
+
+// DumpDriveAt reads a drive's ground truth as it stood at change
+// sequence number seq (see Sim.DumpDriveAt) from the remote simulator.
+func (r *Remote) DumpDriveAt(ctx context.Context, key string, seq uint64) (DriveDump, error) {
+	var d DriveDump
+	return d, r.do(ctx, http.MethodGet, "dump/drive/"+url.PathEscape(key)+"?at="+strconv.FormatUint(seq, 10), nil, &d)
 }

@@ -24,6 +24,13 @@ type request struct {
 	params map[string]string
 	caller *tokenClaims
 	sim    *Sim
+	// linkPath, when set, is the path delta links are built on instead
+	// of the request's own.
+	linkPath string
+	// resync, when set, answers a delta token that can no longer be used
+	// instead of errResync; old is what the token held, ok whether it
+	// decoded at all.
+	resync func(old deltaState, ok bool) *graphError
 }
 
 func (q *request) param(name string) string { return q.params[name] }

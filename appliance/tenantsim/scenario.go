@@ -47,6 +47,14 @@ type ScenarioResult struct {
 	ItemsModified  int      `json:"items_modified,omitempty"`
 	// IDs are the ids of the items created, deleted or moved.
 	IDs []string `json:"ids,omitempty"`
+	// Before is the tenant's change sequence number just before the
+	// scenario changed anything: DumpDriveAt with it gives a drive's
+	// ground truth from before, e.g. before ransomware.
+	Before uint64 `json:"before,omitempty"`
+	// Resync, for expire-delta-tokens, is the 410 error code each
+	// drive's voided delta tokens now get, by drive id:
+	// resyncChangesApplyDifferences or resyncChangesUploadDifferences.
+	Resync map[string]string `json:"resync,omitempty"`
 }
 
 // ErrUnknownScenario is returned for a scenario name Apply does not know.
@@ -64,10 +72,19 @@ func (s *Sim) Apply(sc Scenario) (ScenarioResult, error) {
 		return res, nil
 	case "expire-delta-tokens":
 		s.ExpireDeltaTokens()
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		res.Resync = map[string]string{}
+		for id, d := range s.drives {
+			if !d.deleted {
+				res.Resync[id] = s.resyncCode(d)
+			}
+		}
 		return res, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	res.Before = s.seq
 	if sc.Name == "delete-library" {
 		return res, s.deleteLibrary(sc, &res)
 	}

@@ -31,6 +31,9 @@ type Sim struct {
 	tokensValidFrom atomic.Int64
 	nonce           atomic.Uint64
 
+	requestIDBase [8]byte
+	requestSeq    atomic.Uint64
+
 	mu         sync.RWMutex
 	seq        uint64 // last change sequence number
 	deltaEpoch uint64 // delta tokens of another epoch answer 410
@@ -53,6 +56,10 @@ type Sim struct {
 	srv       *http.Server
 	baseURL   string
 	authority string
+	// dlSrv serves the download host; downloadRoot is its URL root,
+	// https://DownloadHost:PORT/.
+	dlSrv        *http.Server
+	downloadRoot string
 }
 
 // New generates the tenant described by cfg. It does not listen; call
@@ -64,7 +71,7 @@ func New(cfg Config) (*Sim, error) {
 	}
 	// Certificates are checked by clients against their real clock, not
 	// the simulator's (possibly fake) one.
-	ca, err := newAuthority(time.Now(), cfg.PublicHost)
+	ca, err := newAuthority(time.Now(), cfg.PublicHost, cfg.DownloadHost)
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +86,7 @@ func New(cfg Config) (*Sim, error) {
 	if s.tenantID == "" {
 		s.tenantID = guid(cfg.Seed, "tenant")
 	}
+	copy(s.requestIDBase[:], randomBytes(8))
 	s.backup = App{Name: "Strongroom Backup", ClientID: guid(cfg.Seed, "backup-app"), ClientSecret: secret(), Roles: backupRoles}
 	s.restore = App{Name: "Strongroom Restore", ClientID: guid(cfg.Seed, "restore-app"), ClientSecret: secret(), Roles: restoreRoles}
 	s.throttle = newThrottler(cfg.Throttle, cfg.Now)
@@ -105,7 +113,8 @@ func secret() string {
 }
 
 // Start listens on addr ("127.0.0.1:0" when empty) and serves HTTPS in
-// the background until Close.
+// the background until Close. The download host listens on another port
+// of the same address.
 func (s *Sim) Start(addr string) error {
 	if s.srv != nil {
 		return errors.New("tenant simulator already started")
@@ -124,21 +133,41 @@ func (s *Sim) Start(addr string) error {
 	}
 	s.authority = fmt.Sprintf("https://%s/", net.JoinHostPort(host, strconv.Itoa(port)))
 	s.baseURL = s.authority + "v1.0"
-	tlsLn := tls.NewListener(ln, &tls.Config{
+	dlHost, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	dlLn, err := net.Listen("tcp", net.JoinHostPort(dlHost, "0"))
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("listen for downloads on %s: %w", dlHost, err)
+	}
+	s.downloadRoot = fmt.Sprintf("https://%s/", net.JoinHostPort(s.cfg.DownloadHost, strconv.Itoa(dlLn.Addr().(*net.TCPAddr).Port)))
+	s.srv = s.newServer(s)
+	s.dlSrv = s.newServer(http.HandlerFunc(s.serveDownload))
+	go func() { _ = s.srv.Serve(s.tlsListener(ln)) }()
+	go func() { _ = s.dlSrv.Serve(s.tlsListener(dlLn)) }()
+	return nil
+}
+
+func (s *Sim) tlsListener(ln net.Listener) net.Listener {
+	return tls.NewListener(ln, &tls.Config{
 		Certificates: []tls.Certificate{s.ca.server},
 		MinVersion:   tls.VersionTLS12,
 		NextProtos:   []string{"http/1.1"},
 	})
-	s.srv = &http.Server{
-		Handler:           s,
+}
+
+func (s *Sim) newServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		// HTTP/1.1 only: fault injection drops connections, which HTTP/2
 		// would hide behind stream resets.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ErrorLog:     nil,
 	}
-	go func() { _ = s.srv.Serve(tlsLn) }()
-	return nil
 }
 
 // Close stops serving and drops open connections.
@@ -146,7 +175,7 @@ func (s *Sim) Close() error {
 	if s.srv == nil {
 		return nil
 	}
-	return s.srv.Close()
+	return errors.Join(s.srv.Close(), s.dlSrv.Close())
 }
 
 // TenantID is the directory (tenant) id clients authenticate against.
@@ -162,6 +191,11 @@ func (s *Sim) AuthorityHost() string { return s.authority }
 
 func (s *Sim) authorityHost() string { return s.authority }
 
+// DownloadRoot is the root of the download host, e.g.
+// https://localhost:PORT/: pre-authenticated content URLs start with it.
+// Empty before Start.
+func (s *Sim) DownloadRoot() string { return s.downloadRoot }
+
 // CAPEM is the PEM certificate of the authority that signed the server
 // certificate; clients must trust it.
 func (s *Sim) CAPEM() []byte { return s.ca.caPEM }
@@ -174,6 +208,7 @@ func (s *Sim) RestoreApp() App { return s.restore }
 
 // ServeHTTP dispatches to the identity, Graph and /_sim/ handlers.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.stampHeaders(w, r)
 	cw := &countingWriter{ResponseWriter: w}
 	class := "unknown"
 	immutable := prefersImmutableIDs(r)
@@ -212,6 +247,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) serveGraph(w *countingWriter, r *http.Request, segs []string) string {
+	segs, pathErr := s.rewriteDrivePath(r.Method, segs)
 	rte, params, pathOK := s.routes.match(r.Method, segs)
 	class := "unknown"
 	if rte != nil {
@@ -220,6 +256,10 @@ func (s *Sim) serveGraph(w *countingWriter, r *http.Request, segs []string) stri
 	caller, gerr := s.verifyToken(r)
 	if gerr != nil {
 		writeError(w, r, gerr)
+		return class
+	}
+	if pathErr != nil {
+		writeError(w, r, pathErr)
 		return class
 	}
 	if rte == nil {
@@ -285,7 +325,10 @@ func (s *Sim) ExpireTokens() {
 }
 
 // ExpireDeltaTokens makes every delta and skip token issued so far answer
-// 410 Gone, forcing a full resync.
+// 410 Gone, forcing a full resync: resyncRequired for mail, contacts,
+// events and channel messages; for drives one of Graph's two resync codes,
+// chosen by seed, drive and the number of expiries so far, with a Location
+// header that starts the new enumeration.
 func (s *Sim) ExpireDeltaTokens() {
 	s.mu.Lock()
 	s.deltaEpoch++

@@ -22,10 +22,10 @@ type authority struct {
 }
 
 // newAuthority creates a CA and a server certificate for 127.0.0.1, ::1,
-// localhost and extraHost (when not empty) signed by it. Keys are fresh on every call (crypto/rand),
+// localhost and each non-empty extra host, signed by it. Keys are fresh on every call (crypto/rand),
 // unlike the tenant content, because a predictable key would let anyone
 // impersonate a running simulator.
-func newAuthority(now time.Time, extraHost string) (*authority, error) {
+func newAuthority(now time.Time, extraHosts ...string) (*authority, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generate CA key: %w", err)
@@ -63,11 +63,14 @@ func newAuthority(now time.Time, extraHost string) (*authority, error) {
 		DNSNames:     []string{"localhost"},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
-	if extraHost != "" {
-		if ip := net.ParseIP(extraHost); ip != nil {
+	for _, h := range extraHosts {
+		if h == "" || h == "localhost" {
+			continue
+		}
+		if ip := net.ParseIP(h); ip != nil {
 			srvTmpl.IPAddresses = append(srvTmpl.IPAddresses, ip)
 		} else {
-			srvTmpl.DNSNames = append(srvTmpl.DNSNames, extraHost)
+			srvTmpl.DNSNames = append(srvTmpl.DNSNames, h)
 		}
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)

@@ -1,9 +1,12 @@
 package tenantsim
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,14 +26,17 @@ const (
 // uploadSession is an upload in progress. Its URL, under /_upload/, is
 // pre-authenticated like Graph's: it carries no bearer token.
 type uploadSession struct {
-	mu   sync.Mutex
-	id   string
-	size int
-	buf  []byte
+	mu      sync.Mutex
+	id      string
+	size    int
+	buf     []byte
+	expires time.Time
 	// Drive upload.
 	drive    *drive
 	parentID string
 	name     string
+	by       *identity
+	conflict string // conflictBehavior: fail, replace or rename
 	// Attachment upload.
 	user        *user
 	messageID   string
@@ -43,12 +49,77 @@ func (s *Sim) newUpload(us *uploadSession) map[string]any {
 	if s.uploads == nil {
 		s.uploads = map[string]*uploadSession{}
 	}
+	us.expires = s.cfg.Now().Add(uploadLifetime)
 	s.uploads[us.id] = us
 	s.uploadsMu.Unlock()
 	return map[string]any{
 		"uploadUrl":          s.authority + "_upload/" + us.id,
-		"expirationDateTime": ts(s.cfg.Now().Add(24 * time.Hour)),
+		"expirationDateTime": ts(us.expires),
 		"nextExpectedRanges": []any{"0-"},
+	}
+}
+
+// uploadLifetime is how long an upload session accepts chunks.
+const uploadLifetime = 24 * time.Hour
+
+// status is an upload session's state as Graph reports it between
+// chunks and on GET of its URL. The caller holds us.mu.
+func (us *uploadSession) status() map[string]any {
+	return map[string]any{
+		"expirationDateTime": ts(us.expires),
+		"nextExpectedRanges": []any{strconv.Itoa(len(us.buf)) + "-"},
+	}
+}
+
+// conflictBehaviors are the values of @microsoft.graph.conflictBehavior.
+var conflictBehaviors = []string{"fail", "replace", "rename"}
+
+// conflictBehavior reads @microsoft.graph.conflictBehavior (or the older
+// @name.conflictBehavior) from a simple upload's query, def when absent.
+func (q *request) conflictBehavior(def string) (string, *graphError) {
+	v := q.r.URL.Query()
+	b := firstNonEmpty(v.Get("@microsoft.graph.conflictBehavior"), v.Get("@name.conflictBehavior"))
+	return checkConflictBehavior(b, def)
+}
+
+func checkConflictBehavior(b, def string) (string, *graphError) {
+	if b == "" {
+		return def, nil
+	}
+	b = strings.ToLower(b)
+	if !slices.Contains(conflictBehaviors, b) {
+		return "", errf(http.StatusBadRequest, "invalidRequest", "@microsoft.graph.conflictBehavior must be fail, replace or rename.")
+	}
+	return b, nil
+}
+
+var errNameExists = errf(http.StatusConflict, "nameAlreadyExists", "An item with the same name already exists under the parent.")
+
+// childNamed returns parent's child called name, case-insensitively, or
+// nil.
+func (d *drive) childNamed(parent *driveItem, name string) *driveItem {
+	for _, c := range parent.children {
+		if ci := d.items[c]; ci != nil && strings.EqualFold(ci.name, name) {
+			return ci
+		}
+	}
+	return nil
+}
+
+// freeName is name, or the first of "stem 1.ext", "stem 2.ext", ... that
+// no child of parent has, as OneDrive renames on conflict.
+func (d *drive) freeName(parent *driveItem, name string) string {
+	if d.childNamed(parent, name) == nil {
+		return name
+	}
+	stem, ext := name, ""
+	if i := strings.LastIndex(name, "."); i > 0 {
+		stem, ext = name[:i], name[i:]
+	}
+	for n := 1; ; n++ {
+		if c := fmt.Sprintf("%s %d%s", stem, n, ext); d.childNamed(parent, c) == nil {
+			return c
+		}
 	}
 }
 
@@ -79,9 +150,26 @@ func (q *request) uploadParent(pid string) (*drive, *driveItem, *graphError) {
 	return d, parent, nil
 }
 
-// handleCreateUploadSession: POST /drives/{id}/items/{parent}:/{name}:/createUploadSession.
+// handleCreateUploadSession: POST /drives/{id}/items/{parent}:/{name}:/createUploadSession
+// with an optional body {"item":{"@microsoft.graph.conflictBehavior":...}},
+// fail by default as Graph documents it: then an existing name answers
+// 409 at once. The behaviour is applied again when the last chunk lands.
 func handleCreateUploadSession(q *request) *graphError {
 	pid, name, gerr := q.uploadPath()
+	if gerr != nil {
+		return gerr
+	}
+	var in struct {
+		Item struct {
+			Conflict string `json:"@microsoft.graph.conflictBehavior"`
+		} `json:"item"`
+	}
+	if b, err := io.ReadAll(q.r.Body); err != nil {
+		return errf(http.StatusBadRequest, "BadRequest", "Unable to read the request body.")
+	} else if len(bytes.TrimSpace(b)) > 0 && json.Unmarshal(b, &in) != nil {
+		return errBadJSON
+	}
+	conflict, gerr := checkConflictBehavior(in.Item.Conflict, "fail")
 	if gerr != nil {
 		return gerr
 	}
@@ -89,7 +177,13 @@ func handleCreateUploadSession(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	writeJSON(q.w, http.StatusOK, q.sim.newUpload(&uploadSession{drive: d, parentID: parent.id, name: name, size: -1}))
+	q.sim.mu.RLock()
+	exists := d.childNamed(parent, name) != nil
+	q.sim.mu.RUnlock()
+	if exists && conflict == "fail" {
+		return errNameExists
+	}
+	writeJSON(q.w, http.StatusOK, q.sim.newUpload(&uploadSession{drive: d, parentID: parent.id, name: name, size: -1, by: q.appIdentity(), conflict: conflict}))
 	return nil
 }
 
@@ -132,8 +226,21 @@ func (s *Sim) serveUpload(w http.ResponseWriter, r *http.Request, id string) {
 	s.uploadsMu.Lock()
 	us := s.uploads[id]
 	s.uploadsMu.Unlock()
+	if us != nil && !s.cfg.Now().Before(us.expires) {
+		s.uploadsMu.Lock()
+		delete(s.uploads, id)
+		s.uploadsMu.Unlock()
+		us = nil
+	}
 	if us == nil {
 		writeError(w, r, errf(http.StatusNotFound, "itemNotFound", "The upload session was not found or has expired."))
+		return
+	}
+	if r.Method == http.MethodGet {
+		us.mu.Lock()
+		st := us.status()
+		us.mu.Unlock()
+		writeJSON(w, http.StatusOK, st)
 		return
 	}
 	if r.Method == http.MethodDelete {
@@ -144,7 +251,7 @@ func (s *Sim) serveUpload(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	if r.Method != http.MethodPut {
-		writeError(w, r, errf(http.StatusMethodNotAllowed, "invalidRequest", "Upload sessions accept PUT and DELETE."))
+		writeError(w, r, errf(http.StatusMethodNotAllowed, "invalidRequest", "Upload sessions accept GET, PUT and DELETE."))
 		return
 	}
 	badRange := func(msg string) {
@@ -180,24 +287,26 @@ func (s *Sim) serveUpload(w http.ResponseWriter, r *http.Request, id string) {
 	us.size = total
 	us.buf = append(us.buf, chunk...)
 	if len(us.buf) < total {
-		writeJSON(w, http.StatusAccepted, map[string]any{
-			"expirationDateTime": ts(s.cfg.Now().Add(24 * time.Hour)),
-			"nextExpectedRanges": []any{strconv.Itoa(len(us.buf)) + "-"},
-		})
+		writeJSON(w, http.StatusAccepted, us.status())
+		return
+	}
+	if us.drive != nil {
+		status, body, gerr := s.commitFile(us.drive, us.parentID, us.name, us.buf, "application/octet-stream", us.by, us.conflict)
+		if gerr != nil {
+			// The session outlives a failed commit (a name taken in the
+			// meantime), as Graph keeps it until it expires.
+			writeError(w, r, gerr)
+			return
+		}
+		s.uploadsMu.Lock()
+		delete(s.uploads, id)
+		s.uploadsMu.Unlock()
+		writeJSON(w, status, body)
 		return
 	}
 	s.uploadsMu.Lock()
 	delete(s.uploads, id)
 	s.uploadsMu.Unlock()
-	if us.drive != nil {
-		status, body, gerr := s.commitFile(us.drive, us.parentID, us.name, us.buf, "application/octet-stream")
-		if gerr != nil {
-			writeError(w, r, gerr)
-			return
-		}
-		writeJSON(w, status, body)
-		return
-	}
 	if gerr := s.commitAttachment(us); gerr != nil {
 		writeError(w, r, gerr)
 		return
@@ -206,27 +315,34 @@ func (s *Sim) serveUpload(w http.ResponseWriter, r *http.Request, id string) {
 	w.WriteHeader(http.StatusCreated)
 }
 
-// commitFile stores data as name under parent: a new file, or a new
-// version when a file of that name exists.
-func (s *Sim) commitFile(d *drive, parentID, name string, data []byte, ct string) (int, map[string]any, *graphError) {
+// commitFile stores data as name under parent according to conflict:
+// a new file when the name is free; when a file has it, a new version of
+// that file (replace), a new file under a free name (rename) or 409
+// (fail). A folder of that name is always a conflict unless renaming.
+func (s *Sim) commitFile(d *drive, parentID, name string, data []byte, ct string, by *identity, conflict string) (int, map[string]any, *graphError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	parent := d.items[parentID]
 	if d.deleted || parent == nil {
 		return 0, nil, errDriveItemNotFound
 	}
-	seq := s.nextSeq()
-	v := &fileVersion{size: len(data), data: data, ct: ct, modified: s.logicalNow(seq)}
-	for _, c := range parent.children {
-		if ci := d.items[c]; strings.EqualFold(ci.name, name) && !ci.folder {
-			v.id = fmt.Sprintf("%d.0", len(ci.versions)+1)
+	if ci := d.childNamed(parent, name); ci != nil {
+		switch {
+		case conflict == "rename":
+			name = d.freeName(parent, name)
+		case conflict == "fail" || ci.folder:
+			return 0, nil, errNameExists
+		default:
+			seq := s.nextSeq()
+			v := &fileVersion{id: fmt.Sprintf("%d.0", len(ci.versions)+1), size: len(data), data: data, ct: ct, modified: s.logicalNow(seq), by: by, seq: seq}
 			ci.versions = append(ci.versions, v)
 			s.logTouch(d.log, ci.id)
 			return http.StatusOK, s.driveItemJSON(d, ci), nil
 		}
 	}
-	v.id = "1.0"
-	it := &driveItem{id: itemID("01NEW", d.id, seq), name: name, created: v.modified, versions: []*fileVersion{v}}
+	seq := s.nextSeq()
+	v := &fileVersion{id: "1.0", size: len(data), data: data, ct: ct, modified: s.logicalNow(seq), by: by, seq: seq}
+	it := &driveItem{id: itemID("01NEW", d.id, seq), name: name, created: v.modified, versions: []*fileVersion{v}, createdBy: by}
 	s.addDriveItem(d, parent, it)
 	return http.StatusCreated, s.driveItemJSON(d, it), nil
 }

@@ -194,20 +194,31 @@ func newTenantSimReadCmd(what string) *cobra.Command {
 		},
 	}
 	if what == "dump-drive" {
+		var at uint64
 		cmd.Use = "dump-drive DRIVE|USER"
 		cmd.Short = "Print a drive's exact content (every version, base64) as JSON"
+		cmd.Long = `dump-drive prints a drive's exact content, every version of every file in
+base64, as JSON. With --at it prints the drive as it stood at that change
+sequence number: a scenario prints its starting point as "before", so the
+drive from before a ransomware attack is dump-drive USER --at BEFORE.`
 		cmd.Args = cobra.ExactArgs(1)
 		cmd.RunE = func(cmd *cobra.Command, args []string) error {
 			r, err := remoteFrom(config)
 			if err != nil {
 				return err
 			}
-			d, err := r.DumpDrive(cmd.Context(), args[0])
+			var d tenantsim.DriveDump
+			if cmd.Flags().Changed("at") {
+				d, err = r.DumpDriveAt(cmd.Context(), args[0], at)
+			} else {
+				d, err = r.DumpDrive(cmd.Context(), args[0])
+			}
 			if err != nil {
 				return err
 			}
 			return printSimJSON(cmd, d)
 		}
+		cmd.Flags().Uint64Var(&at, "at", 0, "change sequence number to dump the drive at (a scenario's \"before\")")
 	}
 	if what == "dump" {
 		cmd.Use = "dump USER"
