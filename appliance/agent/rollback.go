@@ -57,8 +57,9 @@ var ErrNoCleanPoint = errors.New("no restore point before that time holds the dr
 
 // Rollback finds the last restore point before req.Before that holds the
 // user's drive, puts back every file changed or deleted since to its
-// content then, and moves files created since into a quarantine folder of
-// the drive. It records its report in the state directory (rollbacks/).
+// content then, and moves files that restore point does not hold (made
+// since, save those Graph dates before req.Before) into a quarantine folder
+// of the drive. It records its report in the state directory (rollbacks/).
 func (a *Agent) Rollback(ctx context.Context, req RollbackRequest) (*RollbackReport, error) {
 	a.vmu.RLock()
 	defer a.vmu.RUnlock()
@@ -81,7 +82,7 @@ func (a *Agent) Rollback(ctx context.Context, req RollbackRequest) (*RollbackRep
 	if err != nil {
 		return nil, err
 	}
-	restore, quarantine := rollbackPlan(stored, live, req.Before, rep)
+	restore, quarantine := rollbackPlan(stored, live, snap.Created, req.Before, rep)
 	if !req.DryRun {
 		a.applyRollback(ctx, owner, restore, quarantine, rep)
 	}
@@ -123,10 +124,11 @@ func (a *Agent) cleanPoint(req RollbackRequest) (vault.Snapshot, []vault.Item, e
 	return vault.Snapshot{}, nil, fmt.Errorf("%w: %s before %s; see 'strongroom snapshots'", ErrNoCleanPoint, req.User, req.Before.UTC().Format(time.RFC3339))
 }
 
-// rollbackPlan compares the restore point with the drive now: files whose
-// content differs or that are gone are restored; files created after
-// before and absent from the restore point are quarantined.
-func rollbackPlan(stored []vault.Item, live []onedrive.LiveFile, before time.Time, rep *RollbackReport) ([]vault.Item, []onedrive.LiveFile) {
+// rollbackPlan compares the restore point taken at point with the drive
+// now: files whose content differs or that are gone are restored; files
+// the restore point does not hold are quarantined, unless Graph says they
+// were made between point and before (before the damage began).
+func rollbackPlan(stored []vault.Item, live []onedrive.LiveFile, point, before time.Time, rep *RollbackReport) ([]vault.Item, []onedrive.LiveFile) {
 	byPath := map[string]onedrive.LiveFile{}
 	for _, f := range live {
 		byPath[strings.ToLower(f.Path)] = f
@@ -147,8 +149,14 @@ func rollbackPlan(stored []vault.Item, live []onedrive.LiveFile, before time.Tim
 	}
 	var quarantine []onedrive.LiveFile
 	for _, f := range live {
+		if kept[strings.ToLower(f.Path)] {
+			continue
+		}
+		// Absent from the clean point: made after it, or after the
+		// damage began. Graph's createdDateTime spares a file made
+		// between the two; anything else is moved aside, never deleted.
 		created, err := time.Parse(time.RFC3339, f.Created)
-		if kept[strings.ToLower(f.Path)] || err == nil && created.Before(before) {
+		if err == nil && !created.Before(point) && created.Before(before) {
 			continue
 		}
 		quarantine = append(quarantine, f)

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
 
+	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
+	"github.com/strongroom/strongroom/appliance/workloads/workloadtest"
 )
 
 // TestRollbackAfterRansomware guards the one-command answer to an
@@ -38,6 +42,12 @@ func TestRollbackAfterRansomware(t *testing.T) {
 	if _, err := sim.Apply(tenantsim.Scenario{Name: "ransomware", User: victim.UPN}); err != nil {
 		t.Fatal(err)
 	}
+	// The attacker leaves a note beside the encrypted files.
+	note := []byte("your files are encrypted")
+	c := &graph.Caller{G: workloadtest.Client(t, sim, sim.RestoreApp())}
+	if _, err := c.Write(ctx, abstractions.PUT, "/drives/"+url.PathEscape(clean.DriveID)+"/root:/README-RANSOM.txt:/content", "text/plain", note); err != nil {
+		t.Fatal(err)
+	}
 	// A backup after the attack: the rollback must skip it.
 	if _, err := a.Backup(ctx, agent.BackupRequest{}); err != nil {
 		t.Fatal(err)
@@ -56,8 +66,8 @@ func TestRollbackAfterRansomware(t *testing.T) {
 			files++
 		}
 	}
-	if len(dry.Restored) != files || dry.Unchanged != 0 {
-		t.Fatalf("dry run: %d to restore, %d unchanged; want all %d files", len(dry.Restored), dry.Unchanged, files)
+	if len(dry.Restored) != files || dry.Unchanged != 0 || len(dry.Quarantined) != 1 || dry.Quarantined[0] != "README-RANSOM.txt" {
+		t.Fatalf("dry run: %d to restore, %d unchanged, quarantine %v; want all %d files and the note", len(dry.Restored), dry.Unchanged, dry.Quarantined, files)
 	}
 	if after, _ := sim.DumpDrive(victim.ID); equalDrives(after, clean) {
 		t.Fatal("the attack changed nothing, or the dry run restored files")
@@ -71,11 +81,19 @@ func TestRollbackAfterRansomware(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalDrives(after, clean) {
+	// The note is kept, moved into the quarantine folder; everything
+	// else is as it was before the attack.
+	quarantined := rep.QuarantineFolder + "/README-RANSOM.txt"
+	got := after.Files()
+	if !bytes.Equal(got[quarantined], note) {
+		t.Fatalf("the attacker's note is not in %s: %v", rep.QuarantineFolder, rep)
+	}
+	delete(got, quarantined)
+	if !equalFiles(got, clean.Files()) {
 		t.Fatal("after the rollback the drive differs from before the attack")
 	}
 	again, err := a.Rollback(ctx, agent.RollbackRequest{User: victim.UPN, Before: attack, DryRun: true})
-	if err != nil || len(again.Restored) != 0 || again.Unchanged != files {
+	if err != nil || len(again.Restored) != 0 || again.Unchanged != files || len(again.Quarantined) != 1 {
 		t.Fatalf("a rollback after the rollback still finds changes: %v %+v", err, again)
 	}
 	recorded, _ := filepath.Glob(filepath.Join(a.Vault().StateDir(), "rollbacks", "*.json"))
@@ -85,17 +103,9 @@ func TestRollbackAfterRansomware(t *testing.T) {
 }
 
 // equalDrives compares the current content of every file by path.
-func equalDrives(a, b tenantsim.DriveDump) bool {
-	cur := func(d tenantsim.DriveDump) map[string][]byte {
-		m := map[string][]byte{}
-		for _, it := range d.Items {
-			if !it.Folder {
-				m[it.Path] = it.Versions[len(it.Versions)-1].Content
-			}
-		}
-		return m
-	}
-	x, y := cur(a), cur(b)
+func equalDrives(a, b tenantsim.DriveDump) bool { return equalFiles(a.Files(), b.Files()) }
+
+func equalFiles(x, y map[string][]byte) bool {
 	if len(x) != len(y) {
 		return false
 	}

@@ -39,6 +39,7 @@ func (s *Sim) registerFileRoutes() {
 		rt.add(get, item+"/permissions", "files", permFilesRead, handleListPermissions)
 		rt.add(post, item+"/createLink", "files", permFilesWrite, handleCreateLink)
 	}
+	rt.add(http.MethodPatch, "drives/{did}/items/{iid}", "files", permFilesWrite, handlePatchDriveItem)
 	rt.add(put, "drives/{did}/items/{pid}/{name}/content", "files.upload", permFilesWrite, handleUpload)
 	rt.add(put, "drives/{did}/items/{iid}/content", "files.upload", permFilesWrite, handleUploadByID)
 	rt.add(post, "drives/{did}/items/{pid}/{name}/createUploadSession", "files.upload", permFilesWrite, handleCreateUploadSession)

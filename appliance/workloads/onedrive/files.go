@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"net/url"
-	"sort"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/graph"
@@ -199,8 +198,8 @@ func (b *backup) writeVersions(ctx context.Context, g *graph.Client, n *node, m 
 		b.fail("%s/%s: decode versions: %v", m[catalog.MetaFolder], n.name, err)
 		return
 	}
-	// The newest version is the current content, stored already.
-	sort.SliceStable(list.Value, func(i, j int) bool { return list.Value[i].Modified > list.Value[j].Modified })
+	// Graph lists versions newest first; the newest is the current
+	// content, stored already.
 	for i, v := range list.Value {
 		if i == 0 || v.ID == "" {
 			continue
