@@ -3,10 +3,12 @@ package onedrive_test
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 	"github.com/strongroom/strongroom/appliance/workloads"
@@ -92,5 +94,43 @@ func TestRestoreFiles(t *testing.T) {
 		if !bytes.Equal(now[copyPath], want) {
 			t.Errorf("%s (a copy beside the original) differs from the clean file", copyPath)
 		}
+	}
+}
+
+// TestRestoreLargeFile sends a file larger than one simple upload back
+// through an upload session in several chunks, and compares it.
+func TestRestoreLargeFile(t *testing.T) {
+	e := newEnv(t, tenantsim.Config{Users: 2, Seed: 13})
+	big := make([]byte, 25<<20+12345)
+	for i := range big {
+		big[i] = byte(i*7 + i>>11)
+	}
+	d, err := e.sim.DumpDrive(e.user.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &graph.Caller{G: e.Restore}
+	if _, err := c.Write(context.Background(), abstractions.PUT, "/drives/"+url.PathEscape(d.DriveID)+"/root:/archive.bin:/content", "application/octet-stream", big); err != nil {
+		t.Fatal(err)
+	}
+	_, full := e.run(nil, onedrive.Options{NoVersions: true})
+	var sel []vault.Item
+	for _, it := range files(e.items(&full)) {
+		if it.Meta["name"] == "archive.bin" {
+			sel = append(sel, it)
+		}
+	}
+	if len(sel) != 1 || sel[0].Size != int64(len(big)) {
+		t.Fatalf("the big file is not in the backup whole: %v", sel)
+	}
+	res, err := onedrive.RestoreFiles(context.Background(), e.Restore, e.v, sel, workloads.RestoreOptions{TargetUserID: e.user.ID, TargetFolder: "Back", Collision: "skip"})
+	if err != nil || res.Restored != 1 {
+		t.Fatalf("restore: %v %+v", err, res)
+	}
+	if got := e.current()["Back/archive.bin"]; !bytes.Equal(got, big) {
+		t.Fatalf("restored big file: %d bytes, want %d identical", len(got), len(big))
+	}
+	if n := e.sim.Counters().Total("upload", 200) + e.sim.Counters().Total("upload", 201) + e.sim.Counters().Total("upload", 202); n != 3 {
+		t.Fatalf("%d chunks accepted by the upload session: the 25 MiB file must go in 3 chunks of 10 MiB at most", n)
 	}
 }
