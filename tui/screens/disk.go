@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
@@ -199,7 +200,7 @@ func (s *Status) diskView() string {
 		}
 		free := ""
 		if d.Present {
-			free = components.Bytes(d.FreeBytes) + " free"
+			free = units.Bytes(d.FreeBytes) + " free"
 		}
 		line := fmt.Sprintf("Disk %d  %-40.40s ", d.Index, components.Safe(d.Path)) + state + "  " + free
 		switch {
@@ -259,6 +260,6 @@ func (s *Status) diskView() string {
 		}
 		help = keys.Help(keys.Back)
 	}
-	right := fmt.Sprintf("%d disks, %d missing", len(disks), s.missingDisks())
+	right := units.Count(len(disks), "disk") + fmt.Sprintf(", %d missing", s.missingDisks())
 	return components.Frame{Title: "STRONGROOM replace disk", Right: right, Body: b, Message: s.msg, Kind: s.kind, Help: help}.Render(st)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
 )
@@ -61,7 +62,7 @@ func (s *Status) openRetention() {
 		}
 	}
 	if f.current != nil {
-		f.fields[0].Value, f.fields[1].Value = components.Span(f.current.Rollback), components.Span(f.current.Audit)
+		f.fields[0].Value, f.fields[1].Value = units.Window(f.current.Rollback), units.Window(f.current.Audit)
 	}
 	s.ret = f
 	s.msg = ""
@@ -162,23 +163,23 @@ func (s *Status) gotRetention(m retentionMsg) {
 		s.say(components.Problem, "Changing retention: the agent gave no answer.")
 	default:
 		s.say(components.Good, "Retention set: every point %s, monthly %s; %d restore points extended.",
-			components.Span(m.ch.Rollback), components.Span(m.ch.Audit), m.ch.Extended)
+			units.Window(m.ch.Rollback), units.Window(m.ch.Audit), m.ch.Extended)
 	}
 }
 
 // compare describes a window's change: "30d -> 60d (longer)".
 func compare(old *Windows, pick func(Windows) time.Duration, now time.Duration) string {
 	if old == nil {
-		return components.Span(now)
+		return units.Window(now)
 	}
 	was := pick(*old)
 	switch {
 	case now > was:
-		return fmt.Sprintf("%s -> %s (longer)", components.Span(was), components.Span(now))
+		return fmt.Sprintf("%s -> %s (longer)", units.Window(was), units.Window(now))
 	case now < was:
-		return fmt.Sprintf("%s -> %s (shorter: for new restore points only)", components.Span(was), components.Span(now))
+		return fmt.Sprintf("%s -> %s (shorter: for new restore points only)", units.Window(was), units.Window(now))
 	}
-	return components.Span(now) + " (unchanged)"
+	return units.Window(now) + " (unchanged)"
 }
 
 func (s *Status) retentionView() string {
@@ -191,7 +192,7 @@ func (s *Status) retentionView() string {
 			when = "Before"
 		}
 		b = append(b, fmt.Sprintf("%s: every restore point is kept %s, the first of each month %s.",
-			when, components.Span(f.current.Rollback), components.Span(f.current.Audit)))
+			when, units.Window(f.current.Rollback), units.Window(f.current.Audit)))
 	} else {
 		msg := "Now: the current windows could not be read"
 		if f.readErr != nil {
@@ -227,8 +228,8 @@ func (s *Status) retentionView() string {
 			b = append(b, components.Wrap(components.Safe(f.err.Error()), components.BodyWidth)...)
 		} else {
 			c := f.change
-			b = append(b, fmt.Sprintf("Keep every point  %s", components.Span(c.Rollback)),
-				fmt.Sprintf("Keep monthly      %s", components.Span(c.Audit)), "",
+			b = append(b, fmt.Sprintf("Keep every point  %s", units.Window(c.Rollback)),
+				fmt.Sprintf("Keep monthly      %s", units.Window(c.Audit)), "",
 				st.OK.Render(fmt.Sprintf("%d existing restore points were extended.", c.Extended)))
 		}
 		help = keys.Help(keys.Back)

@@ -25,6 +25,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/metrics"
 	"github.com/strongroom/strongroom/appliance/osupdate"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -174,23 +175,10 @@ func printBackup(w io.Writer, r *agent.BackupReport) {
 	fmt.Fprintf(w, "snapshot %s (%s) in %.1fs, retained until %s\n", r.Snapshot, r.Result, r.Seconds, r.RetainUntil.Format("2006-01-02"))
 	fmt.Fprintf(w, "mailboxes %d backed up, %d failed, %d departed\n", r.Mailboxes, r.Failed, len(r.Departed))
 	fmt.Fprintf(w, "items %d (%d new or changed, %d unchanged, %d moved, %d removed, %d not completed)\n", r.Items, r.NewItems, r.Carried, r.Moved, r.Removed, r.FailedItems)
-	fmt.Fprintf(w, "downloaded %s, stored %s new; %d Graph requests, %d throttled\n", human(r.Bytes), human(r.StoredBytes), r.Requests, r.Throttled)
+	fmt.Fprintf(w, "downloaded %s, stored %s new; %d Graph requests, %d throttled\n", units.Bytes(r.Bytes), units.Bytes(r.StoredBytes), r.Requests, r.Throttled)
 	for _, e := range r.Errors {
 		fmt.Fprintln(w, "  not completed:", e)
 	}
-}
-
-func human(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func newSnapshotsCmd() *cobra.Command {
@@ -210,7 +198,7 @@ func newSnapshotsCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SNAPSHOT\tCREATED\tRESULT\tITEMS\tSIZE\tRETAINED UNTIL")
 			for _, s := range snaps {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Created.Format("2006-01-02 15:04"), s.Result, s.Items, human(s.Bytes), s.RetainUntil.Format("2006-01-02"))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Created.Format("2006-01-02 15:04"), s.Result, s.Items, units.Bytes(s.Bytes), s.RetainUntil.Format("2006-01-02"))
 			}
 			return tw.Flush()
 		}),
@@ -244,9 +232,9 @@ SNAPSHOT is an id, a unique prefix, or "latest".`,
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			for _, n := range nodes {
 				if n.Leaf != nil && n.Items == 1 {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Name, human(n.Bytes), n.Leaf.Meta[catalog.MetaDate], n.Leaf.Path)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Name, units.Bytes(n.Bytes), n.Leaf.Meta[catalog.MetaDate], n.Leaf.Path)
 				} else {
-					fmt.Fprintf(tw, "%s/\t%d items\t%s\t\n", n.Name, n.Items, human(n.Bytes))
+					fmt.Fprintf(tw, "%s/\t%d items\t%s\t\n", n.Name, n.Items, units.Bytes(n.Bytes))
 				}
 			}
 			return tw.Flush()
@@ -402,7 +390,7 @@ func newExportCmd() *cobra.Command {
 			if f.json {
 				return printJSON(cmd.OutOrStdout(), rep)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "exported %d items (%s) from %s as %s into %d files under %s\n", rep.Items, human(rep.Bytes), rep.Snapshot, rep.Format, len(rep.Files), req.Dest)
+			fmt.Fprintf(cmd.OutOrStdout(), "exported %d items (%s) from %s as %s into %d files under %s\n", rep.Items, units.Bytes(rep.Bytes), rep.Snapshot, rep.Format, len(rep.Files), req.Dest)
 			return nil
 		}),
 	}
@@ -428,7 +416,7 @@ func newRestoreTestCmd() *cobra.Command {
 			if f.json {
 				printJSON(cmd.OutOrStdout(), rep)
 			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "restore test of %s: %d items (%s) verified, %d failed\n", rep.Snapshot, rep.Items, human(rep.Bytes), len(rep.Failures))
+				fmt.Fprintf(cmd.OutOrStdout(), "restore test of %s: %d items (%s) verified, %d failed\n", rep.Snapshot, rep.Items, units.Bytes(rep.Bytes), len(rep.Failures))
 				for _, e := range rep.Failures {
 					fmt.Fprintln(cmd.OutOrStdout(), "  failed:", e)
 				}
@@ -460,12 +448,12 @@ func newStatusCmd() *cobra.Command {
 			} else {
 				w := cmd.OutOrStdout()
 				if s := st.LastSuccess; s != nil {
-					fmt.Fprintf(w, "last successful backup: %s (%s ago), %d items\n", s.ID, time.Duration(s.AgeSeconds*float64(time.Second)).Round(time.Minute), s.Items)
+					fmt.Fprintf(w, "last successful backup: %s (%s ago), %d items\n", s.ID, units.Age(time.Duration(s.AgeSeconds*float64(time.Second))), s.Items)
 				} else {
 					fmt.Fprintln(w, "last successful backup: none yet")
 				}
 				fmt.Fprintf(w, "vault %s: layout %s, %d snapshots, %s used of %s, dedup %.2fx\n", st.Vault.VaultID[:8], st.Vault.Layout, st.Vault.Snapshots,
-					human(int64(st.Vault.UsedBytes)), human(int64(st.Vault.CapacityBytes)), st.Vault.DedupRatio)
+					units.Bytes(st.Vault.UsedBytes), units.Bytes(st.Vault.CapacityBytes), st.Vault.DedupRatio)
 				if len(st.Alerts) == 0 {
 					fmt.Fprintln(w, "alerts: none")
 				}

@@ -19,6 +19,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -426,7 +427,7 @@ func printTenantBench(w io.Writer, res *tenantBenchResult) {
 	row("folders", func(r tenantRun) string { return fmt.Sprint(r.Folders) })
 	row("items", func(r tenantRun) string { return fmt.Sprint(r.Items) })
 	row("new items", func(r tenantRun) string { return fmt.Sprint(r.NewItems) })
-	row("downloaded", func(r tenantRun) string { return human(r.Bytes) })
+	row("downloaded", func(r tenantRun) string { return units.Bytes(r.Bytes) })
 	row("Graph requests (sim)", func(r tenantRun) string { return fmt.Sprint(r.SimRequests) })
 	row("  by the agent (governor)", func(r tenantRun) string { return fmt.Sprint(r.AgentRequests) })
 	row("  by mailboxes (report)", func(r tenantRun) string { return fmt.Sprint(r.MailboxRequests) })
@@ -443,6 +444,6 @@ func printTenantBench(w io.Writer, res *tenantBenchResult) {
 	row("throttled (429)", func(r tenantRun) string { return fmt.Sprint(r.Throttled) })
 	fmt.Fprintf(w, "\nmail burst: %d new mails (%d per mailbox)\n", res.BurstCreated, res.Burst)
 	fmt.Fprintf(w, "peak RSS: %s (of which %s before the first backup: the simulated tenant, in this process)\n",
-		human(res.PeakRSSBytes), human(res.SimRSSBytes))
+		units.Bytes(res.PeakRSSBytes), units.Bytes(res.SimRSSBytes))
 	fmt.Fprintf(w, "total: %.1fs\n\n%s\n", res.TotalSeconds, tenantIdealHelp)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -121,7 +122,7 @@ func runDemo(ctx context.Context, out io.Writer, users int, keep bool) error {
 		return err
 	}
 	step("full backup: %d mailboxes, %d items, %s downloaded, %s stored, %d Graph requests, %.1fs -> snapshot %s",
-		full.Mailboxes, full.Items, human(full.Bytes), human(full.StoredBytes), full.Requests, full.Seconds, full.Snapshot)
+		full.Mailboxes, full.Items, units.Bytes(full.Bytes), units.Bytes(full.StoredBytes), full.Requests, full.Seconds, full.Snapshot)
 
 	var victim tenantsim.UserInfo
 	for _, u := range sim.Users() {
@@ -196,7 +197,7 @@ func runDemo(ctx context.Context, out io.Writer, users int, keep bool) error {
 	for _, m := range originals {
 		total += len(m)
 	}
-	step("verified: all %d restored messages are byte-for-byte identical to the deleted originals (%s of MIME)", len(restored), human(int64(total)))
+	step("verified: all %d restored messages are byte-for-byte identical to the deleted originals (%s of MIME)", len(restored), units.Bytes(total))
 
 	test, err := a.RestoreTest(ctx, 25)
 	if err != nil {
@@ -208,10 +209,10 @@ func runDemo(ctx context.Context, out io.Writer, users int, keep bool) error {
 	}
 	step("restore test: %d random items restored to scratch space and verified (ok=%v)", test.Items, test.OK)
 	step("vault: %d snapshots, %s logical, %s unique, dedup %.2fx, %s on disk incl. parity, retention locked until %s",
-		st.Vault.Snapshots, human(int64(st.Vault.LogicalBytes)), human(int64(st.Vault.UniqueBytes)), st.Vault.DedupRatio,
-		human(int64(st.Vault.UsedBytes)), st.Vault.LockedUntil.Format("2006-01-02"))
+		st.Vault.Snapshots, units.Bytes(st.Vault.LogicalBytes), units.Bytes(st.Vault.UniqueBytes), st.Vault.DedupRatio,
+		units.Bytes(st.Vault.UsedBytes), st.Vault.LockedUntil.Format("2006-01-02"))
 	c := sim.Counters()
-	step("tenant served %d requests (%s), %d throttled", c.Total("", 0), human(c.BytesServed), c.Throttled)
+	step("tenant served %d requests (%s), %d throttled", c.Total("", 0), units.Bytes(c.BytesServed), c.Throttled)
 	fmt.Fprintf(out, "demo passed in %.1fs\n", time.Since(began).Seconds())
 	if !test.OK {
 		return fmt.Errorf("restore test failed")

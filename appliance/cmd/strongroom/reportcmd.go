@@ -9,6 +9,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/metrics"
+	"github.com/strongroom/strongroom/appliance/units"
 )
 
 func init() {
@@ -66,10 +67,10 @@ func newReportCmd() *cobra.Command {
 			fmt.Fprintf(w, "backups: %d (%d complete, %d partial)\n", len(r.Backups), r.Successful, r.Partial)
 			for _, b := range r.Backups {
 				fmt.Fprintf(w, "  %s  %-8s  %6d items  %10s  mailboxes %s, failed %s, kept until %s\n", b.Created.Format("2006-01-02 15:04"), b.Result, b.Items,
-					human(b.Bytes), b.Mailboxes, b.Failed, b.RetainUntil.Format("2006-01-02"))
+					units.Bytes(b.Bytes), b.Mailboxes, b.Failed, b.RetainUntil.Format("2006-01-02"))
 			}
 			if r.LastSuccess != nil {
-				fmt.Fprintf(w, "last complete backup: %s (%s ago)\n", r.LastSuccess.Created.Format("2006-01-02 15:04"), time.Duration(r.LastSuccess.AgeSeconds*float64(time.Second)).Round(time.Minute))
+				fmt.Fprintf(w, "last complete backup: %s (%s ago)\n", r.LastSuccess.Created.Format("2006-01-02 15:04"), units.Age(time.Duration(r.LastSuccess.AgeSeconds*float64(time.Second))))
 			}
 			fmt.Fprintf(w, "\nrestore tests: %d run, %d passed\n", len(r.RestoreTests), r.RestoreTestsOK)
 			for _, t := range r.RestoreTests {
@@ -80,7 +81,7 @@ func newReportCmd() *cobra.Command {
 				fmt.Fprintf(w, "  %s  %d items verified  %s\n", t.At.Format("2006-01-02 15:04"), t.Items, res)
 			}
 			fmt.Fprintf(w, "\nretention: every restore point %s, first of each month %s; %d snapshots locked, until %s at the latest; oldest restore point %s\n",
-				r.Retention.Rollback, r.Retention.Audit, r.Retention.LockedSnapshots, r.Retention.LockedUntil.Format("2006-01-02"), r.Retention.Oldest.Format("2006-01-02"))
+				units.Window(r.Retention.Rollback), units.Window(r.Retention.Audit), r.Retention.LockedSnapshots, r.Retention.LockedUntil.Format("2006-01-02"), r.Retention.Oldest.Format("2006-01-02"))
 			if len(r.Alerts) > 0 {
 				fmt.Fprintln(w, "\nopen alerts:")
 				for _, a := range r.Alerts {

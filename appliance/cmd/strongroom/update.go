@@ -13,6 +13,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/osupdate"
+	"github.com/strongroom/strongroom/appliance/units"
 )
 
 func init() { register(newUpdateCmd) }
@@ -63,7 +64,7 @@ func printSlots(w io.Writer, st *osupdate.Status) {
 	for _, e := range st.Entries {
 		state := string(e.State)
 		if e.State == osupdate.Trial {
-			state = fmt.Sprintf("trial, %d boot(s) left", e.TriesLeft)
+			state = "trial, " + units.Count(e.TriesLeft, "boot") + " left"
 		}
 		fmt.Fprintf(w, "slot %s: version %s (%s)  %s\n", e.Slot, e.ImageVersion, state, e.File)
 	}
@@ -98,7 +99,7 @@ kernel image, and only then adds the boot entry. Restart to boot it.`,
 					if p.Total > 0 {
 						if pct := p.Done * 100 / p.Total; pct/10 != lastPct/10 {
 							lastPct = pct
-							fmt.Fprintf(w, "  %3d%%  %s of %s\n", pct, human(p.Done), human(p.Total))
+							fmt.Fprintf(w, "  %3d%%  %s of %s\n", pct, units.Bytes(p.Done), units.Bytes(p.Total))
 						}
 					}
 				},

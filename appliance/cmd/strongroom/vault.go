@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/clock"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -106,13 +107,10 @@ func withVault(f *vaultFlags, progress func(string), fn func(v *vault.Vault) err
 }
 
 func survives(l vault.Layout) string {
-	switch l.M {
-	case 0:
+	if l.M == 0 {
 		return "survives no disk failure"
-	case 1:
-		return "survives the loss of any 1 disk"
 	}
-	return fmt.Sprintf("survives the loss of any %d disks", l.M)
+	return "survives the loss of any " + units.Count(l.M, "disk")
 }
 
 func newVaultInitCmd() *cobra.Command {
@@ -209,7 +207,7 @@ func newVaultSnapshotsCmd() *cobra.Command {
 						}
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Created.UTC().Format(time.RFC3339), s.Items,
-						formatBytes(uint64(s.Bytes)), formatBytes(uint64(s.NewBytes)), retain, s.Name)
+						units.Bytes(s.Bytes), units.Bytes(s.NewBytes), retain, s.Name)
 				}
 				if err := tw.Flush(); err != nil {
 					return err
@@ -339,7 +337,7 @@ Progress goes to stderr every second.`,
 								pct = 100 * float64(b) / float64(s.Bytes)
 							}
 							fmt.Fprintf(cmd.ErrOrStderr(), "restore: %d/%d items, %s (%.0f%%), %.1f MB/s\n",
-								items.Load(), s.Items, formatBytes(uint64(b)), pct, float64(b)/1e6/el)
+								items.Load(), s.Items, units.Bytes(b), pct, float64(b)/1e6/el)
 						}
 					}
 				}()
@@ -354,7 +352,7 @@ Progress goes to stderr every second.`,
 				}
 				el := time.Since(start)
 				fmt.Fprintf(cmd.OutOrStdout(), "Restored %d items (%s) of snapshot %s to %s in %s.\n",
-					st.Items, formatBytes(uint64(st.Bytes)), s.ID, args[1], el.Round(time.Millisecond))
+					st.Items, units.Bytes(st.Bytes), s.ID, args[1], el.Round(time.Millisecond))
 				if v.Degraded() {
 					fmt.Fprintln(cmd.OutOrStdout(), "The vault is degraded: the restore read parity shards. Replace the missing disk with 'strongroom vault replace-disk OLD NEW'.")
 				}
@@ -437,17 +435,17 @@ func printStatus(w io.Writer, v *vault.Vault, st vault.Status) {
 			continue
 		}
 		fmt.Fprintf(tw, "%d\t%s\tok\t%d\t%s\t%s\t%s\n", d.Index, d.Path, d.Shards,
-			formatBytes(d.UsedBytes), formatBytes(d.FreeBytes), formatBytes(d.TotalBytes))
+			units.Bytes(d.UsedBytes), units.Bytes(d.FreeBytes), units.Bytes(d.TotalBytes))
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "layout\t%s (%s, %.0f%% of raw capacity holds data)\n", st.Layout, survives(v.Layout()), 100*v.Layout().Efficiency())
-	fmt.Fprintf(tw, "capacity\t%s usable\n", formatBytes(st.CapacityBytes))
-	fmt.Fprintf(tw, "used\t%s raw on disks (with parity)\n", formatBytes(st.UsedBytes))
-	fmt.Fprintf(tw, "stored\t%s compressed and encrypted, before parity\n", formatBytes(st.StoredBytes))
-	fmt.Fprintf(tw, "unique\t%s of distinct chunks\n", formatBytes(st.UniqueBytes))
-	fmt.Fprintf(tw, "logical\t%s in all snapshots\n", formatBytes(st.LogicalBytes))
+	fmt.Fprintf(tw, "capacity\t%s usable\n", units.Bytes(st.CapacityBytes))
+	fmt.Fprintf(tw, "used\t%s raw on disks (with parity)\n", units.Bytes(st.UsedBytes))
+	fmt.Fprintf(tw, "stored\t%s compressed and encrypted, before parity\n", units.Bytes(st.StoredBytes))
+	fmt.Fprintf(tw, "unique\t%s of distinct chunks\n", units.Bytes(st.UniqueBytes))
+	fmt.Fprintf(tw, "logical\t%s in all snapshots\n", units.Bytes(st.LogicalBytes))
 	fmt.Fprintf(tw, "dedup ratio\t%.2f\n", st.DedupRatio)
 	fmt.Fprintf(tw, "segments\t%d (%d degraded)\n", st.Segments, st.DegradedSegments)
 	locked := fmt.Sprintf("%d locked", st.LockedSnapshots)
@@ -457,7 +455,7 @@ func printStatus(w io.Writer, v *vault.Vault, st vault.Status) {
 	fmt.Fprintf(tw, "snapshots\t%d (%s)\n", st.Snapshots, locked)
 	if st.LatestSnapshot != nil {
 		fmt.Fprintf(tw, "latest\t%s %s, %d items, %s\n", st.LatestSnapshot.ID, st.LatestSnapshot.Created.UTC().Format(time.RFC3339),
-			st.LatestSnapshot.Items, formatBytes(uint64(st.LatestSnapshot.Bytes)))
+			st.LatestSnapshot.Items, units.Bytes(st.LatestSnapshot.Bytes))
 	}
 	fmt.Fprintf(tw, "clock\t%s\n", clockLine(st))
 	tw.Flush()
@@ -521,7 +519,7 @@ func printScrub(w io.Writer, rep vault.ScrubReport) {
 		mbps = float64(rep.BytesRead) / 1e6 / rep.Seconds
 	}
 	fmt.Fprintf(w, "Checked %d shards of %d segments, %s in %.1fs (%.0f MB/s).\n",
-		rep.ShardsChecked, rep.Segments, formatBytes(uint64(rep.BytesRead)), rep.Seconds, mbps)
+		rep.ShardsChecked, rep.Segments, units.Bytes(rep.BytesRead), rep.Seconds, mbps)
 	for _, p := range rep.Problems {
 		fixed := ""
 		if p.Repaired {
@@ -771,18 +769,4 @@ backwards jump never unlocks anything. The agent only reads this clock.`,
 	cf.register(confirm, true)
 	cmd.AddCommand(status, confirm)
 	return cmd
-}
-
-// formatBytes prints a byte count with a binary unit.
-func formatBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
