@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/strongroom/strongroom/appliance/config"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -123,7 +124,7 @@ func disksEmpty(disks []string) (bool, error) {
 // ensureBenchVault creates a vault on empty disks (writing the key to the
 // configured key file or a new temporary one) and returns the configuration
 // to open it with.
-func ensureBenchVault(f *vaultFlags) (vaultConfig, error) {
+func ensureBenchVault(f *vaultFlags) (config.Vault, error) {
 	c, err := f.resolve()
 	if err != nil {
 		return c, err

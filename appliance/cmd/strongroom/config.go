@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/storage/keys"
@@ -18,55 +16,6 @@ import (
 // keyFileEnv names the environment variable that points at the recovery key
 // file for unattended use.
 const keyFileEnv = "STRONGROOM_KEY_FILE"
-
-// fileConfig is the part of the agent's configuration file that vault
-// commands read. Other sections of the file belong to other roles and are
-// ignored here.
-type fileConfig struct {
-	Vault vaultConfig `yaml:"vault"`
-}
-
-// vaultConfig is the vault section of the configuration file:
-//
-//	vault:
-//	  disks: [/srv/disk1, /srv/disk2, /srv/disk3, /srv/disk4]
-//	  key_file: /etc/strongroom/recovery.key
-//	  state_dir: /var/lib/strongroom
-//	  warden_dir: /var/lib/strongroom-warden
-type vaultConfig struct {
-	Disks     []string `yaml:"disks"`
-	KeyFile   string   `yaml:"key_file"`
-	StateDir  string   `yaml:"state_dir"`
-	WardenDir string   `yaml:"warden_dir"`
-}
-
-// loadConfig reads the configuration file at path. Relative paths inside it
-// are taken relative to the file's directory.
-func loadConfig(path string) (vaultConfig, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return vaultConfig{}, fmt.Errorf("read configuration %s: %w", path, err)
-	}
-	var fc fileConfig
-	if err := yaml.Unmarshal(b, &fc); err != nil {
-		return vaultConfig{}, fmt.Errorf("parse configuration %s: %w", path, err)
-	}
-	base := filepath.Dir(path)
-	rel := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(base, p)
-	}
-	c := fc.Vault
-	for i, d := range c.Disks {
-		c.Disks[i] = rel(d)
-	}
-	c.KeyFile = rel(c.KeyFile)
-	c.StateDir = rel(c.StateDir)
-	c.WardenDir = config.WardenDirOr(rel(c.WardenDir))
-	return c, nil
-}
 
 // vaultFlags are the flags every vault command shares: where the disks are
 // and where the recovery key is.
@@ -90,13 +39,14 @@ func (f *vaultFlags) register(cmd *cobra.Command, withKey bool) {
 }
 
 // resolve merges the flags with the configuration file: flags win.
-func (f *vaultFlags) resolve() (vaultConfig, error) {
-	var c vaultConfig
+func (f *vaultFlags) resolve() (config.Vault, error) {
+	var c config.Vault
 	if f.config != "" {
-		var err error
-		if c, err = loadConfig(f.config); err != nil {
+		fc, err := config.Read(f.config)
+		if err != nil {
 			return c, err
 		}
+		c = fc.Vault
 	}
 	if len(f.disks) > 0 {
 		c.Disks = f.disks
@@ -119,7 +69,7 @@ func (f *vaultFlags) resolve() (vaultConfig, error) {
 }
 
 // readKey reads the recovery key named by the configuration.
-func readKey(c vaultConfig) (keys.RecoveryKey, error) {
+func readKey(c config.Vault) (keys.RecoveryKey, error) {
 	if c.KeyFile == "" {
 		return keys.RecoveryKey{}, usageError{fmt.Errorf("no recovery key given: pass --key-file FILE or set %s (the key was printed by 'strongroom vault init')", keyFileEnv)}
 	}
@@ -148,7 +98,7 @@ func (f *vaultFlags) openVault(progress func(string)) (*vault.Vault, error) {
 // otherwise leave files in the agent's state the agent cannot open. It
 // changes this process's user and group (every thread's) and does nothing
 // when the caller is not root or root owns the vault.
-func runAsVaultOwner(c vaultConfig) error {
+func runAsVaultOwner(c config.Vault) error {
 	if os.Geteuid() != 0 {
 		return nil
 	}

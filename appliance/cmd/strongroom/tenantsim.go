@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 )
 
@@ -116,7 +118,10 @@ func remoteFrom(path string) (*tenantsim.Remote, error) {
 	if path == "" {
 		return nil, usageError{errors.New("--config is required: the file written by tenant-sim --config-out")}
 	}
-	ac, err := tenantsim.ReadAgentConfig(path)
+	ac, err := config.Read(path)
+	if err == nil && (ac.AuthorityHost == "" || ac.CAFile == "") {
+		err = fmt.Errorf("configuration %s: authority_host and ca_file are required", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w\nremedy: start a simulator with: strongroom tenant-sim --config-out %s", err, path)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/strongroom/strongroom/appliance/config"
 	"io"
 	"os"
 	"os/signal"
@@ -50,7 +51,7 @@ on confirmations within seconds.`,
 }
 
 // wardenDir is the warden's state directory the configuration names.
-func wardenDir(c vaultConfig) string {
+func wardenDir(c config.Vault) string {
 	return vault.DefaultWardenDir(c.Disks, c.StateDir, c.WardenDir)
 }
 
