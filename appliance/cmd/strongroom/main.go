@@ -4,13 +4,16 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/appliance/api"
+	"github.com/strongroom/strongroom/appliance/vaultctl"
 
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -70,14 +73,25 @@ func exitCode(err error) int {
 		fmt.Fprintln(os.Stderr, "  what to do:", fix)
 	}
 	var ue usageError
-	if errors.As(err, &ue) {
+	var vu vaultctl.Usage
+	if errors.As(err, &ue) || errors.As(err, &vu) {
 		return exitUsage
 	}
 	var ce interface{ exitCode() int } // e.g. exitDegraded
 	if errors.As(err, &ce) {
 		return ce.exitCode()
 	}
+	var uh vaultctl.Unhealthy
+	if errors.As(err, &uh) {
+		return exitDegraded
+	}
 	return exitFailure
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongroom/strongroom/appliance/bench"
+	"github.com/strongroom/strongroom/appliance/vaultctl"
 	"github.com/strongroom/strongroom/storage/immutable"
 )
 
@@ -160,7 +162,7 @@ func newTestVault(t *testing.T) *testVault {
 		t.Errorf("vault init did not print the recovery key written to --key-out")
 	}
 	r = mustRun(t, tv.args("bench", "ingest", tv.src)...)
-	var res ingestResult
+	var res bench.IngestResult
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
 		t.Fatalf("bench ingest printed %q: %v", r.stdout, err)
 	}
@@ -251,7 +253,7 @@ func TestVaultRoundTrip(t *testing.T) {
 		t.Errorf("ls SNAPSHOT mail: want 3 lines, got:\n%s", r.stdout)
 	}
 	r = mustRun(t, tv.args("vault", "ls", "--json", tv.snaps[1])...)
-	var items []listedItem
+	var items []vaultctl.ListedItem
 	if err := json.Unmarshal([]byte(r.stdout), &items); err != nil || len(items) != 7 {
 		t.Errorf("ls --json: %v, %d items\n%s", err, len(items), r.stdout)
 	}

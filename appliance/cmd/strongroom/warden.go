@@ -1,21 +1,18 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"github.com/strongroom/strongroom/appliance/config"
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/strongroom/strongroom/storage/clock"
-	"github.com/strongroom/strongroom/storage/vault"
+	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/vaultctl"
 	"github.com/strongroom/strongroom/storage/warden"
 )
 
@@ -45,100 +42,34 @@ on confirmations within seconds.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newWardenSealCmd(), newWardenExpireCmd(), newWardenRunCmd(), newWardenStatusCmd(), newWardenConfirmCmd(), newWardenDrillCmd())
+	cmd.AddCommand(newWardenRoundCmd("seal", "Seal every complete vault file and record it in the ledger (one round)", "", vaultctl.Seal),
+		newWardenRoundCmd("expire", "Remove snapshots past their retain-until and segments nothing needs (one round)", expireLong, vaultctl.Expire),
+		newWardenRunCmd(), newWardenStatusCmd(), newWardenConfirmCmd(), newWardenDrillCmd())
 	flagErrorsAreUsage(cmd)
 	return cmd
 }
 
-// wardenDir is the warden's state directory the configuration names.
-func wardenDir(c config.Vault) string {
-	return vault.DefaultWardenDir(c.Disks, c.StateDir, c.WardenDir)
-}
-
-// openWarden opens the warden the flags describe. As root, it refuses a
-// warden directory that belongs to another user: the warden's service runs
-// as that user, and files written by root would lock it out.
-func openWarden(f *vaultFlags) (*warden.Warden, error) {
-	c, err := f.resolve()
-	if err != nil {
-		return nil, err
-	}
-	k, err := readKey(c)
-	if err != nil {
-		return nil, err
-	}
-	dir := wardenDir(c)
-	if st, err := os.Stat(dir); err == nil && os.Geteuid() == 0 {
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Uid != 0 {
-			return nil, fmt.Errorf("%s belongs to uid %d, the warden's service user: as root, only 'strongroom warden status' and 'strongroom warden confirm' act on it; restart the service with 'systemctl restart strongroom-warden' to run a round now", dir, sys.Uid)
-		}
-	}
-	return warden.Open(warden.Options{Disks: c.Disks, Key: k, Dir: dir})
-}
-
-func withWarden(f *vaultFlags, fn func(w *warden.Warden) error) error {
-	w, err := openWarden(f)
-	if err != nil {
-		if errors.Is(err, clock.ErrLocked) {
-			return fmt.Errorf("%w: the warden service is running; it does this by itself", err)
-		}
-		return err
-	}
-	defer w.Close()
-	return fn(w)
-}
-
-func printSeal(out io.Writer, rep warden.SealReport) {
-	fmt.Fprintf(out, "sealed %d files (%d were already sealed); %d new snapshots and %d new segments recorded\n", rep.Sealed, rep.AlreadySealed, len(rep.NewSnapshots), rep.NewSegments)
-	for _, p := range rep.Problems {
-		fmt.Fprintln(out, "ALERT:", p)
-	}
-}
-
-func newWardenSealCmd() *cobra.Command {
-	var f vaultFlags
-	cmd := &cobra.Command{
-		Use:   "seal --disk DIR ... --key-file FILE",
-		Short: "Seal every complete vault file and record it in the ledger (one round)",
-		Args:  usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withWarden(&f, func(w *warden.Warden) error {
-				rep, err := w.Seal()
-				if err != nil {
-					return err
-				}
-				printSeal(cmd.OutOrStdout(), rep)
-				return nil
-			})
-		},
-	}
-	f.register(cmd, true)
-	return cmd
-}
-
-func newWardenExpireCmd() *cobra.Command {
-	var f vaultFlags
-	cmd := &cobra.Command{
-		Use:   "expire --disk DIR ... --key-file FILE",
-		Short: "Remove snapshots past their retain-until and segments nothing needs (one round)",
-		Long: `Seals and records what is on the disks, takes the vault from the agent
+// expireLong is the long help of warden expire.
+const expireLong = `Seals and records what is on the disks, takes the vault from the agent
 (hand-over), checks that every disk and every snapshot the ledger keeps is
 there, and removes what the ledger says has expired on the warden's clock.
-Refuses while the clock or a rebuilt ledger awaits 'strongroom warden confirm'.`,
-		Args: usageArgs(cobra.NoArgs),
+Refuses while the clock or a rebuilt ledger awaits 'strongroom warden confirm'.`
+
+// withWarden resolves the flags and runs fn on the warden they name.
+func (f *vaultFlags) withWarden(fn func(w *warden.Warden) error) error {
+	return f.resolved(func(c config.Vault) error { return vaultctl.WithWarden(c, fn) })
+}
+
+// newWardenRoundCmd makes a command that runs one round of the warden.
+func newWardenRoundCmd(name, short, long string, round func(out io.Writer, w *warden.Warden) error) *cobra.Command {
+	var f vaultFlags
+	cmd := &cobra.Command{
+		Use:   name + " --disk DIR ... --key-file FILE",
+		Short: short,
+		Long:  long,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withWarden(&f, func(w *warden.Warden) error {
-				rep, err := w.Expire()
-				if err != nil {
-					return err
-				}
-				out := cmd.OutOrStdout()
-				fmt.Fprintf(out, "expired %d snapshots and %d segments; %d snapshots kept\n", len(rep.Snapshots), len(rep.Segments), rep.Kept)
-				for _, id := range rep.Snapshots {
-					fmt.Fprintf(out, "  removed snapshot %s\n", id)
-				}
-				return nil
-			})
+			return f.withWarden(func(w *warden.Warden) error { return round(cmd.OutOrStdout(), w) })
 		},
 	}
 	f.register(cmd, true)
@@ -161,7 +92,7 @@ warden's directory (status.json) for the agent's metrics and the console.`,
 			if interval <= 0 || expireEvery <= 0 {
 				return usageError{errors.New("--interval and --expire-interval must be positive")}
 			}
-			return withWarden(&f, func(w *warden.Warden) error {
+			return f.withWarden(func(w *warden.Warden) error {
 				ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 				defer stop()
 				out := cmd.OutOrStdout()
@@ -186,21 +117,19 @@ func newWardenStatusCmd() *cobra.Command {
 		Short: "Show the warden's trusted clock, ledger and alerts, as it last published them",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.resolve()
-			if err != nil {
-				return err
-			}
-			st, err := warden.ReadStatus(wardenDir(c))
-			if err != nil {
-				return fmt.Errorf("no warden status in %s (%w): is the warden running? ('systemctl status strongroom-warden', or 'strongroom warden run')", wardenDir(c), err)
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), st)
-			}
-			for _, l := range warden.Describe(st) {
-				fmt.Fprintln(cmd.OutOrStdout(), l)
-			}
-			return nil
+			return f.resolved(func(c config.Vault) error {
+				st, err := vaultctl.WardenStatus(c)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(cmd.OutOrStdout(), st)
+				}
+				for _, l := range warden.Describe(st) {
+					fmt.Fprintln(cmd.OutOrStdout(), l)
+				}
+				return nil
+			})
 		},
 	}
 	f.register(cmd, false)
@@ -218,38 +147,11 @@ When the warden service runs, this leaves a request it acts on within
 seconds; otherwise it confirms directly. The agent cannot do this.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.resolve()
-			if err != nil {
-				return err
-			}
-			return confirmWarden(cmd.OutOrStdout(), &f, wardenDir(c))
+			return f.resolved(func(c config.Vault) error { return vaultctl.Confirm(cmd.OutOrStdout(), c) })
 		},
 	}
 	f.register(cmd, true)
 	return cmd
-}
-
-// confirmWarden asks the running warden to confirm, or confirms directly
-// when none runs.
-func confirmWarden(out io.Writer, f *vaultFlags, dir string) error {
-	w, err := openWarden(f)
-	if err == nil {
-		defer w.Close()
-		if err := w.Confirm(fmt.Sprintf("confirmed by uid %d from the command line", os.Getuid())); err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "Confirmed: the trusted time is now %s; expiry resumes.\n", w.Clock().Now().UTC().Format(time.RFC3339))
-		return nil
-	}
-	if !errors.Is(err, clock.ErrLocked) && os.Geteuid() != 0 {
-		return err
-	}
-	st, err := warden.ConfirmAndWait(context.Background(), dir, 15*time.Second)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "Confirmed: the trusted time is now %s; expiry resumes.\n", st.Clock.Trusted.UTC().Format(time.RFC3339))
-	return nil
 }
 
 // drillArmFlag must be given to run the drill: it attacks the vault for real.
@@ -280,36 +182,7 @@ firmware test runs it through strongroom-drill.service.`,
 			if os.Geteuid() == 0 {
 				return usageError{errors.New("run the drill as the agent's user, not as root: root is not what it tests")}
 			}
-			c, err := f.resolve()
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			dir := wardenDir(c)
-			var st warden.Status
-			for deadline := time.Now().Add(wait); ; time.Sleep(2 * time.Second) {
-				st, err = warden.ReadStatus(dir)
-				if err == nil && st.Snapshots > 0 && !st.LastSeal.IsZero() {
-					break
-				}
-				if time.Now().After(deadline) {
-					return fmt.Errorf("the warden has recorded no sealed snapshot within %s (status: %v): run a backup and start the warden first", wait, err)
-				}
-			}
-			rep, err := warden.RunDrill(c.Disks, dir, st.PID, func(format string, args ...any) {
-				fmt.Fprintf(out, format+"\n", args...)
-			})
-			if err != nil {
-				return err
-			}
-			if !rep.OK() {
-				fmt.Fprintf(out, "attack drill: FAIL: %d of %d attacks went through (%s); %d of %d sealed files changed (%s)\n",
-					len(rep.Succeeded), rep.Attacks, strings.Join(rep.Succeeded, "; "), len(rep.Changed), rep.Files, strings.Join(rep.Changed, ", "))
-				return errors.New("the attack drill found the vault within the agent's reach")
-			}
-			fmt.Fprintf(out, "attack drill: PASS: all %d attacks refused; %d sealed files unchanged; the warden (pid %d) kept %d snapshots\n",
-				rep.Attacks, rep.Files, st.PID, st.Snapshots)
-			return nil
+			return f.resolved(func(c config.Vault) error { return vaultctl.Drill(cmd.OutOrStdout(), c, wait) })
 		},
 	}
 	f.register(cmd, false)

@@ -1,0 +1,65 @@
+package vaultctl
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// Retention is a new retain-until: a date, or a duration from now on the
+// vault's trusted clock.
+type Retention struct {
+	Until time.Time
+	For   time.Duration
+}
+
+// ParseRetention reads exactly one of until (YYYY-MM-DD or RFC 3339) and
+// forDur (30d, 7y, 36h; more than zero and at most 100 years).
+func ParseRetention(until, forDur string) (Retention, error) {
+	var r Retention
+	var err error
+	switch {
+	case (until == "") == (forDur == ""):
+		return r, Usage{fmt.Errorf("give exactly one of --until DATE or --for DURATION")}
+	case until != "":
+		if r.Until, err = ParseDate(until); err != nil {
+			return r, Usage{err}
+		}
+	default:
+		if r.For, err = config.ParseDuration(forDur); err != nil {
+			return r, Usage{fmt.Errorf("--for: %w", err)}
+		}
+	}
+	return r, nil
+}
+
+// ParseDate accepts RFC 3339 or a plain date (midnight UTC).
+func ParseDate(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("date %q: want YYYY-MM-DD or RFC 3339 (2030-01-31T00:00:00Z)", s)
+}
+
+// Retain raises the retain-until of snapshot ref to r and says so on out.
+func Retain(out io.Writer, v *vault.Vault, ref string, r Retention) error {
+	t := r.Until
+	if r.For > 0 {
+		t = v.Clock().Now().Add(r.For)
+	}
+	s, err := v.Snapshot(ref)
+	if err != nil {
+		return err
+	}
+	if err := v.ExtendRetention(s.ID, t); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Snapshot %s is now retained until %s.\n", s.ID, t.UTC().Truncate(time.Second).Format(time.RFC3339))
+	return nil
+}
