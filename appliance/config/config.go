@@ -116,6 +116,18 @@ func ParseDuration(s string) (time.Duration, error) {
 	return durationInRange(s, float64(d))
 }
 
+// ParseDate reads a date as operators type it: YYYY-MM-DD (midnight UTC)
+// or an RFC 3339 time (2030-01-31T00:00:00Z).
+func ParseDate(s string) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("date %q: want YYYY-MM-DD or RFC 3339 (2030-01-31T00:00:00Z)", s)
+}
+
 // durationInRange returns ns nanoseconds as a duration when that is more
 // than zero and at most MaxDuration.
 func durationInRange(s string, ns float64) (time.Duration, error) {

@@ -151,3 +151,20 @@ func TestRead(t *testing.T) {
 		}
 	}
 }
+
+func TestParseDate(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"2030-01-31":                time.Date(2030, 1, 31, 0, 0, 0, 0, time.UTC),
+		"2030-01-31T12:30:00Z":      time.Date(2030, 1, 31, 12, 30, 0, 0, time.UTC),
+		"2030-01-31T12:30:00+02:00": time.Date(2030, 1, 31, 10, 30, 0, 0, time.UTC),
+	} {
+		if got, err := ParseDate(in); err != nil || !got.Equal(want) {
+			t.Errorf("ParseDate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "31.01.2030", "2030-13-01", "tomorrow"} {
+		if _, err := ParseDate(in); err == nil || !strings.Contains(err.Error(), "YYYY-MM-DD") {
+			t.Errorf("ParseDate(%q) = %v; want an error naming the forms", in, err)
+		}
+	}
+}

@@ -25,7 +25,7 @@ func ParseRetention(until, forDur string) (Retention, error) {
 	case (until == "") == (forDur == ""):
 		return r, Usage{fmt.Errorf("give exactly one of --until DATE or --for DURATION")}
 	case until != "":
-		if r.Until, err = ParseDate(until); err != nil {
+		if r.Until, err = config.ParseDate(until); err != nil {
 			return r, Usage{err}
 		}
 	default:
@@ -34,17 +34,6 @@ func ParseRetention(until, forDur string) (Retention, error) {
 		}
 	}
 	return r, nil
-}
-
-// ParseDate accepts RFC 3339 or a plain date (midnight UTC).
-func ParseDate(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("date %q: want YYYY-MM-DD or RFC 3339 (2030-01-31T00:00:00Z)", s)
 }
 
 // Retain raises the retain-until of snapshot ref to r and says so on out.

@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/strongroom/strongroom/appliance/api"
-	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/daemon"
 	"github.com/strongroom/strongroom/appliance/osupdate"
-	"github.com/strongroom/strongroom/appliance/units"
 )
 
 func init() { register(newUpdateCmd) }
@@ -46,31 +42,13 @@ func newUpdateStatusCmd() *cobra.Command {
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), st)
 			}
-			printSlots(cmd.OutOrStdout(), st)
+			osupdate.PrintStatus(cmd.OutOrStdout(), st)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	flagErrorsAreUsage(cmd)
 	return cmd
-}
-
-func printSlots(w io.Writer, st *osupdate.Status) {
-	trial := ""
-	if st.Trial {
-		trial = " (on trial: not confirmed healthy yet)"
-	}
-	fmt.Fprintf(w, "running: slot %s, version %s%s\nroot hash: %s\n", st.Slot, st.ImageVersion, trial, st.RootHash)
-	for _, e := range st.Entries {
-		state := string(e.State)
-		if e.State == osupdate.Trial {
-			state = "trial, " + units.Count(e.TriesLeft, "boot") + " left"
-		}
-		fmt.Fprintf(w, "slot %s: version %s (%s)  %s\n", e.Slot, e.ImageVersion, state, e.File)
-	}
-	if st.NextBoot != "" {
-		fmt.Fprintf(w, "next boot: slot %s\n", st.NextBoot)
-	}
 }
 
 func newUpdateApplyCmd() *cobra.Command {
@@ -86,24 +64,8 @@ kernel image, and only then adds the boot entry. Restart to boot it.`,
   strongroom update apply /var/lib/strongroom/strongroom-update.sru`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w := cmd.ErrOrStderr()
-			last := ""
-			var lastPct int64 = -10
 			res, err := osupdate.NewSystem().Apply(cmd.Context(), args[0], osupdate.ApplyOptions{
-				AllowDowngrade: downgrade,
-				Progress: func(p osupdate.Progress) {
-					if p.Step != last {
-						last, lastPct = p.Step, -10
-						fmt.Fprintln(w, p.Step)
-					}
-					if p.Total > 0 {
-						if pct := p.Done * 100 / p.Total; pct/10 != lastPct/10 {
-							lastPct = pct
-							fmt.Fprintf(w, "  %3d%%  %s of %s\n", pct, units.Bytes(p.Done), units.Bytes(p.Total))
-						}
-					}
-				},
-			})
+				AllowDowngrade: downgrade, Progress: osupdate.TextProgress(cmd.ErrOrStderr())})
 			if err != nil {
 				return err
 			}
@@ -149,7 +111,7 @@ are reported and exit 0.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sys := osupdate.NewSystem()
-			sys.Healthy = func(ctx context.Context) error { return agentAnswers(ctx, configPath, wait) }
+			sys.Healthy = func(ctx context.Context) error { return daemon.Answering(ctx, configPath, wait) }
 			res, err := sys.MarkGood(cmd.Context())
 			if err != nil && !errors.Is(err, osupdate.ErrUnhealthy) {
 				// Only an unhealthy trial boot may make the unit fail
@@ -171,35 +133,6 @@ are reported and exit 0.`,
 	return cmd
 }
 
-// agentAnswers waits until the agent of configPath answers a status call.
-// An appliance not set up yet has no agent to wait for.
-func agentAnswers(ctx context.Context, configPath string, wait time.Duration) error {
-	if _, err := os.Stat(configPath); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	cfg, err := config.Load(configPath)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	var last error
-	for {
-		if r, err := api.Dial(cfg.APISocket); err != nil {
-			last = err
-		} else if _, err := r.Status(ctx); err != nil {
-			last = err
-		} else {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the agent did not answer on %s within %s: %w", cfg.APISocket, wait, last)
-		case <-time.After(2 * time.Second):
-		}
-	}
-}
-
 func newUpdatePackCmd() *cobra.Command {
 	var o osupdate.PackOptions
 	var keyPath, out string
@@ -218,24 +151,8 @@ func newUpdatePackCmd() *cobra.Command {
 				return err
 			}
 			o.Key = key
-			tmp := out + ".tmp"
-			f, err := os.Create(tmp)
+			m, err := osupdate.PackFile(o, out)
 			if err != nil {
-				return err
-			}
-			o.Out = f
-			m, err := osupdate.Pack(o)
-			if err == nil {
-				err = f.Sync()
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				os.Remove(tmp)
-				return err
-			}
-			if err := os.Rename(tmp, out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: version %s, root hash %s\n", out, m.ImageVersion, m.RootHash)
