@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/config"
-	"github.com/strongroom/strongroom/appliance/vaultctl"
+	"github.com/strongroom/strongroom/appliance/outcome"
 )
 
 // TestDerive: the ideal wall time is the larger of "every slot busy" and
@@ -99,7 +99,7 @@ func TestIngestSourceIsUsage(t *testing.T) {
 	c := config.Vault{Disks: []string{filepath.Join(dir, "disk1")}}
 	for _, src := range []string{file, filepath.Join(dir, "missing")} {
 		_, err := Ingest(c, src, true, 1)
-		var u vaultctl.Usage
+		var u outcome.Usage
 		if !errors.As(err, &u) || !strings.Contains(err.Error(), src) {
 			t.Errorf("Ingest(%s) = %v; want a usage error naming it", src, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/vaultctl"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -38,9 +39,9 @@ type IngestResult struct {
 func Ingest(c config.Vault, src string, parentPass bool, workers int) (IngestResult, error) {
 	res := IngestResult{Workers: workers}
 	if fi, err := os.Stat(src); err != nil {
-		return res, vaultctl.Usage{Err: fmt.Errorf("source %s: %w", src, err)}
+		return res, outcome.Usage{Err: fmt.Errorf("source %s: %w", src, err)}
 	} else if !fi.IsDir() {
-		return res, vaultctl.Usage{Err: fmt.Errorf("source %s is not a directory", src)}
+		return res, outcome.Usage{Err: fmt.Errorf("source %s is not a directory", src)}
 	}
 	c, err := EnsureVault(c)
 	if err != nil {

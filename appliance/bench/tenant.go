@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/sandbox"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
-	"github.com/strongroom/strongroom/appliance/vaultctl"
 )
 
 // TenantOptions are the settings of the tenant benchmark.
@@ -166,7 +166,7 @@ func Tenant(ctx context.Context, o TenantOptions, progress io.Writer) (*TenantRe
 }
 
 // startSim starts the simulator the options describe; options it refuses
-// are the operator's mistake (vaultctl.Usage).
+// are the operator's mistake (outcome.Usage).
 func startSim(o TenantOptions) (*tenantsim.Sim, error) {
 	cfg := tenantsim.Config{Users: o.Users, Seed: o.Seed, Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleMode(o.Throttle)}}
 	cfg.Profile.MessagesPerUser = o.Messages
@@ -175,7 +175,7 @@ func startSim(o TenantOptions) (*tenantsim.Sim, error) {
 	}
 	sim, err := tenantsim.New(cfg)
 	if err != nil {
-		return nil, vaultctl.Usage{Err: err}
+		return nil, outcome.Usage{Err: err}
 	}
 	if err := sim.Start("127.0.0.1:0"); err != nil {
 		return nil, err

@@ -8,21 +8,7 @@
 // return numbers and states, this package turns them into text (sizes
 // through appliance/units), and the command only wires flags to it.
 //
-// Two error kinds tell the command line how to exit: Usage for what the
-// operator gave wrongly, Unhealthy for a vault found degraded or damaged
-// (as against an operation that failed).
+// Errors in what the operator gave are outcome.Usage; a vault found
+// degraded or damaged is outcome.Degraded (as against an operation that
+// failed).
 package vaultctl
-
-// Usage marks an error in what the operator gave: no disks, no key, a
-// source that is not a directory.
-type Usage struct{ Err error }
-
-func (e Usage) Error() string { return e.Err.Error() }
-func (e Usage) Unwrap() error { return e.Err }
-
-// Unhealthy marks a vault found degraded or damaged: the command did what
-// it was asked, and what it found needs an operator.
-type Unhealthy struct{ Err error }
-
-func (e Unhealthy) Error() string { return e.Err.Error() }
-func (e Unhealthy) Unwrap() error { return e.Err }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -15,7 +16,7 @@ import (
 func Init(out io.Writer, disks []string, keyOut string) error {
 	if keyOut != "" {
 		if _, err := os.Stat(keyOut); err == nil {
-			return Usage{fmt.Errorf("--key-out %s already exists: refusing to overwrite a recovery key", keyOut)}
+			return outcome.Usage{Err: fmt.Errorf("--key-out %s already exists: refusing to overwrite a recovery key", keyOut)}
 		}
 	}
 	res, err := vault.Init(disks)

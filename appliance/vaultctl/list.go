@@ -9,13 +9,25 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
-// Snapshots returns the vault's snapshots, oldest first, without their
+// Snapshots writes the vault's snapshots, oldest first: a table, or their
+// records without item lists.
+func Snapshots(o outcome.Output, v *vault.Vault) error {
+	snaps, err := snapshots(v)
+	if err != nil {
+		return err
+	}
+	now := v.Clock().Now()
+	return outcome.Show(o, snaps, func(w io.Writer, s []vault.Snapshot) { printSnapshots(w, s, now) })
+}
+
+// snapshots returns the vault's snapshots, oldest first, without their
 // item lists (an empty list, not nil, when there are none).
-func Snapshots(v *vault.Vault) ([]vault.Snapshot, error) {
+func snapshots(v *vault.Vault) ([]vault.Snapshot, error) {
 	snaps, err := v.Snapshots()
 	if err != nil {
 		return nil, err
@@ -29,9 +41,9 @@ func Snapshots(v *vault.Vault) ([]vault.Snapshot, error) {
 	return snaps, nil
 }
 
-// PrintSnapshots writes snapshots as a table; now, on the vault's trusted
+// printSnapshots writes snapshots as a table; now, on the vault's trusted
 // clock, tells which are locked.
-func PrintSnapshots(w io.Writer, snaps []vault.Snapshot, now time.Time) error {
+func printSnapshots(w io.Writer, snaps []vault.Snapshot, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCREATED\tITEMS\tSIZE\tNEW\tRETAIN UNTIL\tNAME")
 	for _, s := range snaps {
@@ -45,11 +57,8 @@ func PrintSnapshots(w io.Writer, snaps []vault.Snapshot, now time.Time) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Created.UTC().Format(time.RFC3339), s.Items,
 			units.Bytes(s.Bytes), units.Bytes(s.NewBytes), retain, s.Name)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	_, err := fmt.Fprintln(w, units.Count(len(snaps), "snapshot"))
-	return err
+	tw.Flush()
+	fmt.Fprintln(w, units.Count(len(snaps), "snapshot"))
 }
 
 // ListedItem is how List shows an item in JSON.

@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -52,7 +53,7 @@ func (f Flags) Resolve() (config.Vault, error) {
 		c.KeyFile = env
 	}
 	if len(c.Disks) == 0 {
-		return c, Usage{errors.New("no vault disks given: name each with --disk DIR, or give --config FILE")}
+		return c, outcome.Usage{Err: errors.New("no vault disks given: name each with --disk DIR, or give --config FILE")}
 	}
 	return c, nil
 }
@@ -60,7 +61,7 @@ func (f Flags) Resolve() (config.Vault, error) {
 // ReadKey reads the recovery key the configuration names.
 func ReadKey(c config.Vault) (keys.RecoveryKey, error) {
 	if c.KeyFile == "" {
-		return keys.RecoveryKey{}, Usage{fmt.Errorf("no recovery key given: pass --key-file FILE or set %s (the key was printed by 'strongroom vault init')", KeyFileEnv)}
+		return keys.RecoveryKey{}, outcome.Usage{Err: fmt.Errorf("no recovery key given: pass --key-file FILE or set %s (the key was printed by 'strongroom vault init')", KeyFileEnv)}
 	}
 	return keys.ReadRecoveryKeyFile(c.KeyFile)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -23,14 +24,14 @@ func ParseRetention(until, forDur string) (Retention, error) {
 	var err error
 	switch {
 	case (until == "") == (forDur == ""):
-		return r, Usage{fmt.Errorf("give exactly one of --until DATE or --for DURATION")}
+		return r, outcome.Usage{Err: fmt.Errorf("give exactly one of --until DATE or --for DURATION")}
 	case until != "":
 		if r.Until, err = config.ParseDate(until); err != nil {
-			return r, Usage{err}
+			return r, outcome.Usage{Err: err}
 		}
 	default:
 		if r.For, err = config.ParseDuration(forDur); err != nil {
-			return r, Usage{fmt.Errorf("--for: %w", err)}
+			return r, outcome.Usage{Err: fmt.Errorf("--for: %w", err)}
 		}
 	}
 	return r, nil

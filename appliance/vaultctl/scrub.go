@@ -3,14 +3,54 @@ package vaultctl
 import (
 	"fmt"
 	"io"
+	"time"
 
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
-// PrintScrub writes what a scrub (or a disk replacement) read, found and
+// Scrub reads and checks every shard (with repair, rebuilding what is
+// damaged or missing), writes what it found and returns outcome.Degraded
+// when the vault is not healthy afterwards.
+func Scrub(o outcome.Output, v *vault.Vault, repair bool) error {
+	rep, err := v.Scrub(repair)
+	if err != nil {
+		return err
+	}
+	if err := outcome.Show(o, rep, printScrub); err != nil {
+		return err
+	}
+	return scrubError(rep, repair)
+}
+
+// ReplaceDisk rebuilds the lost disk old (its path or slot) onto the empty
+// directory dir, says what it rebuilt and what to name from now on, and
+// returns outcome.Degraded when the vault is not healthy afterwards.
+func ReplaceDisk(out io.Writer, v *vault.Vault, old, dir string) error {
+	rep, err := v.ReplaceDisk(old, dir)
+	if err != nil {
+		return err
+	}
+	printScrub(out, rep)
+	fmt.Fprintf(out, "From now on name %s instead of %s with --disk or in the configuration.\n", dir, old)
+	return scrubError(rep, true)
+}
+
+// RebuildIndex recreates the chunk index from the segments and says how
+// long it took.
+func RebuildIndex(out io.Writer, v *vault.Vault) error {
+	start := time.Now()
+	n, err := v.RebuildIndex()
+	if err == nil {
+		fmt.Fprintf(out, "Rebuilt the index from %d segments in %s.\n", n, time.Since(start).Round(time.Millisecond))
+	}
+	return err
+}
+
+// printScrub writes what a scrub (or a disk replacement) read, found and
 // repaired, and whether the vault is healthy afterwards.
-func PrintScrub(w io.Writer, rep vault.ScrubReport) {
+func printScrub(w io.Writer, rep vault.ScrubReport) {
 	mbps := 0.0
 	if rep.Seconds > 0 {
 		mbps = float64(rep.BytesRead) / 1e6 / rep.Seconds
@@ -40,20 +80,20 @@ func PrintScrub(w io.Writer, rep vault.ScrubReport) {
 	}
 }
 
-// ScrubError is nil when the scrub left the vault healthy; otherwise it
-// says what is wrong and what to do (Unhealthy). repaired says whether the
-// scrub tried to repair.
-func ScrubError(rep vault.ScrubReport, repaired bool) error {
+// scrubError is nil when the scrub left the vault healthy; otherwise it
+// says what is wrong and what to do (outcome.Degraded). repaired says
+// whether the scrub tried to repair.
+func scrubError(rep vault.ScrubReport, repaired bool) error {
 	switch {
 	case rep.Healthy:
 		return nil
 	case len(rep.Unrecoverable) > 0:
-		return Unhealthy{fmt.Errorf("%d segments cannot be rebuilt (%v): more of their shards are lost than the layout's parity covers; snapshots that use them cannot be fully restored. Find and mount the missing disks, then scrub again",
+		return outcome.Degraded{Err: fmt.Errorf("%d segments cannot be rebuilt (%v): more of their shards are lost than the layout's parity covers; snapshots that use them cannot be fully restored. Find and mount the missing disks, then scrub again",
 			len(rep.Unrecoverable), rep.Unrecoverable)}
 	case len(rep.MissingDiskSlots) > 0:
-		return Unhealthy{fmt.Errorf("%w; disk slots %v are missing", vault.ErrDegradedWrite, rep.MissingDiskSlots)}
+		return outcome.Degraded{Err: fmt.Errorf("%w; disk slots %v are missing", vault.ErrDegradedWrite, rep.MissingDiskSlots)}
 	case repaired:
-		return Unhealthy{fmt.Errorf("scrub --repair left %d problems: check the disks' kernel logs and free space, then scrub --repair again", len(rep.Problems))}
+		return outcome.Degraded{Err: fmt.Errorf("scrub --repair left %d problems: check the disks' kernel logs and free space, then scrub --repair again", len(rep.Problems))}
 	}
-	return Unhealthy{fmt.Errorf("scrub found %d damaged or missing shards: %w", len(rep.Problems), vault.ErrCorrupt)}
+	return outcome.Degraded{Err: fmt.Errorf("scrub found %d damaged or missing shards: %w", len(rep.Problems), vault.ErrCorrupt)}
 }

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/clock"
 	"github.com/strongroom/strongroom/storage/vault"
@@ -20,10 +21,23 @@ func Survives(l vault.Layout) string {
 	return "survives the loss of any " + units.Count(l.M, "disk")
 }
 
-// StatusError is nil for a healthy vault; otherwise it says why the vault
-// is not healthy (Unhealthy), wrapping the vault's sentinel so that its
-// remedy can be found.
-func StatusError(st vault.Status) error {
+// Status writes the vault's status and returns outcome.Degraded when the
+// vault is not healthy.
+func Status(o outcome.Output, v *vault.Vault) error {
+	st, err := v.Status()
+	if err != nil {
+		return err
+	}
+	if err := outcome.Show(o, st, printStatus); err != nil {
+		return err
+	}
+	return statusError(st)
+}
+
+// statusError is nil for a healthy vault; otherwise it says why the vault
+// is not healthy (outcome.Degraded), wrapping the vault's sentinel so that
+// its remedy can be found.
+func statusError(st vault.Status) error {
 	if !st.Degraded {
 		return nil
 	}
@@ -34,15 +48,15 @@ func StatusError(st vault.Status) error {
 		}
 	}
 	if len(missing) > 0 {
-		return Unhealthy{fmt.Errorf("%w; missing: %s; %d of %d segments lack a shard, reads use parity",
+		return outcome.Degraded{Err: fmt.Errorf("%w; missing: %s; %d of %d segments lack a shard, reads use parity",
 			vault.ErrDegradedWrite, strings.Join(missing, ", "), st.DegradedSegments, st.Segments)}
 	}
-	return Unhealthy{fmt.Errorf("vault is degraded: %d of %d segments lack a shard file: %w",
+	return outcome.Degraded{Err: fmt.Errorf("vault is degraded: %d of %d segments lack a shard file: %w",
 		st.DegradedSegments, st.Segments, vault.ErrCorrupt)}
 }
 
-// PrintStatus writes the vault's status: its disks, then its figures.
-func PrintStatus(w io.Writer, v *vault.Vault, st vault.Status) {
+// printStatus writes the vault's status: its disks, then its figures.
+func printStatus(w io.Writer, st vault.Status) {
 	state := "healthy"
 	if st.Degraded {
 		state = "DEGRADED"
@@ -51,7 +65,8 @@ func PrintStatus(w io.Writer, v *vault.Vault, st vault.Status) {
 	printDisks(w, st.Disks)
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "layout\t%s (%s, %.0f%% of raw capacity holds data)\n", st.Layout, Survives(v.Layout()), 100*v.Layout().Efficiency())
+	l := vault.Layout{K: st.K, M: st.M}
+	fmt.Fprintf(tw, "layout\t%s (%s, %.0f%% of raw capacity holds data)\n", st.Layout, Survives(l), 100*l.Efficiency())
 	fmt.Fprintf(tw, "capacity\t%s usable\n", units.Bytes(st.CapacityBytes))
 	fmt.Fprintf(tw, "used\t%s raw on disks (with parity)\n", units.Bytes(st.UsedBytes))
 	fmt.Fprintf(tw, "stored\t%s compressed and encrypted, before parity\n", units.Bytes(st.StoredBytes))
@@ -103,8 +118,13 @@ func ClockLine(c clock.Status) string {
 	return fmt.Sprintf("trusted %s, ok", trusted)
 }
 
-// PrintClock writes the trusted clock's state, one fact a line.
-func PrintClock(w io.Writer, c clock.Status) {
+// Clock writes the state of the vault's trusted clock.
+func Clock(o outcome.Output, v *vault.Vault) error {
+	return outcome.Show(o, v.Clock().Status(), printClock)
+}
+
+// printClock writes the trusted clock's state, one fact a line.
+func printClock(w io.Writer, c clock.Status) {
 	fmt.Fprintf(w, "trusted time   %s\n", c.Trusted.UTC().Format(time.RFC3339))
 	fmt.Fprintf(w, "wall time      %s\n", c.Wall.UTC().Format(time.RFC3339))
 	fmt.Fprintf(w, "difference     %s (largest accepted forward step %s)\n", c.Jump.Round(time.Second), c.MaxForwardJump)

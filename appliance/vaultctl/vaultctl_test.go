@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -42,7 +43,7 @@ func TestResolve(t *testing.T) {
 		t.Errorf("--key-file with %s set: %q", KeyFileEnv, c.KeyFile)
 	}
 
-	var u Usage
+	var u outcome.Usage
 	if _, err := (Flags{}).Resolve(); !errors.As(err, &u) || !strings.Contains(err.Error(), "--disk") {
 		t.Errorf("no disks: %v; want a usage error naming --disk", err)
 	}
@@ -61,7 +62,7 @@ func TestResolve(t *testing.T) {
 // TestHealthErrors: a degraded status or scrub is Unhealthy and keeps the
 // vault's sentinel (for its remedy); a healthy one is no error.
 func TestHealthErrors(t *testing.T) {
-	if StatusError(vault.Status{}) != nil || ScrubError(vault.ScrubReport{Healthy: true}, false) != nil {
+	if statusError(vault.Status{}) != nil || scrubError(vault.ScrubReport{Healthy: true}, false) != nil {
 		t.Fatal("a healthy vault gave an error")
 	}
 	missing := vault.Status{Degraded: true, Segments: 9, DegradedSegments: 4,
@@ -71,16 +72,16 @@ func TestHealthErrors(t *testing.T) {
 		sentinel error
 		words    string
 	}{
-		{StatusError(missing), vault.ErrDegradedWrite, "slot 1 (/d1)"},
-		{StatusError(vault.Status{Degraded: true, Segments: 9, DegradedSegments: 2}), vault.ErrCorrupt, "2 of 9 segments"},
-		{ScrubError(vault.ScrubReport{MissingDiskSlots: []int{2}}, false), vault.ErrDegradedWrite, "disk slots [2]"},
-		{ScrubError(vault.ScrubReport{Problems: make([]vault.ShardProblem, 3)}, false), vault.ErrCorrupt, "3 damaged"},
-		{ScrubError(vault.ScrubReport{Unrecoverable: []uint64{7}}, true), nil, "cannot be rebuilt"},
-		{ScrubError(vault.ScrubReport{Problems: make([]vault.ShardProblem, 1)}, true), nil, "left 1 problems"},
+		{statusError(missing), vault.ErrDegradedWrite, "slot 1 (/d1)"},
+		{statusError(vault.Status{Degraded: true, Segments: 9, DegradedSegments: 2}), vault.ErrCorrupt, "2 of 9 segments"},
+		{scrubError(vault.ScrubReport{MissingDiskSlots: []int{2}}, false), vault.ErrDegradedWrite, "disk slots [2]"},
+		{scrubError(vault.ScrubReport{Problems: make([]vault.ShardProblem, 3)}, false), vault.ErrCorrupt, "3 damaged"},
+		{scrubError(vault.ScrubReport{Unrecoverable: []uint64{7}}, true), nil, "cannot be rebuilt"},
+		{scrubError(vault.ScrubReport{Problems: make([]vault.ShardProblem, 1)}, true), nil, "left 1 problems"},
 	} {
-		var uh Unhealthy
+		var uh outcome.Degraded
 		if !errors.As(tc.err, &uh) || !strings.Contains(tc.err.Error(), tc.words) {
-			t.Errorf("%v: want Unhealthy saying %q", tc.err, tc.words)
+			t.Errorf("%v: want Degraded saying %q", tc.err, tc.words)
 		}
 		if tc.sentinel != nil && !errors.Is(tc.err, tc.sentinel) {
 			t.Errorf("%v does not wrap %v", tc.err, tc.sentinel)
@@ -89,7 +90,7 @@ func TestHealthErrors(t *testing.T) {
 }
 
 func TestParseRetention(t *testing.T) {
-	var u Usage
+	var u outcome.Usage
 	for _, tc := range [][2]string{{"", ""}, {"2030-01-01", "30d"}, {"someday", ""}, {"", "soon"}} {
 		if _, err := ParseRetention(tc[0], tc[1]); !errors.As(err, &u) {
 			t.Errorf("ParseRetention(%q, %q) = %v; want a usage error", tc[0], tc[1], err)
@@ -123,7 +124,7 @@ func TestVaultOutput(t *testing.T) {
 	if !strings.Contains(out.String(), strings.TrimSpace(string(k))) || !strings.Contains(out.String(), "survives the loss of any 2 disks") {
 		t.Errorf("init output:\n%s", out.String())
 	}
-	var u Usage
+	var u outcome.Usage
 	if err := Init(&out, disks, key); !errors.As(err, &u) {
 		t.Errorf("init over an existing key file: %v; want a usage error", err)
 	}
@@ -146,12 +147,12 @@ func TestVaultOutput(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		snaps, err := Snapshots(v)
-		if err != nil || len(snaps) != 1 || snaps[0].ItemList != nil {
-			t.Errorf("Snapshots: %+v, %v", snaps, err)
+		out.Reset()
+		if err := Snapshots(outcome.Output{W: &out, JSON: true}, v); err != nil || strings.Contains(out.String(), `"item_list": [`) || !strings.Contains(out.String(), s.ID) {
+			t.Errorf("snapshots as JSON (%v):\n%s", err, out.String())
 		}
 		out.Reset()
-		PrintSnapshots(&out, snaps, v.Clock().Now())
+		Snapshots(outcome.Output{W: &out}, v)
 		if !strings.Contains(out.String(), s.ID) || !strings.Contains(out.String(), "12.0 KiB") || !strings.HasSuffix(out.String(), "1 snapshot\n") {
 			t.Errorf("snapshot table:\n%s", out.String())
 		}

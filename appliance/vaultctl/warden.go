@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/storage/clock"
 	"github.com/strongroom/strongroom/storage/warden"
 )
@@ -72,14 +73,19 @@ func Expire(out io.Writer, w *warden.Warden) error {
 	return nil
 }
 
-// WardenStatus reads the status the warden last published.
-func WardenStatus(c config.Vault) (warden.Status, error) {
+// WardenStatus writes the status the warden last published: its
+// description, a line a fact, or the status itself as JSON.
+func WardenStatus(o outcome.Output, c config.Vault) error {
 	dir := WardenDir(c)
 	st, err := warden.ReadStatus(dir)
 	if err != nil {
-		return st, fmt.Errorf("no warden status in %s (%w): is the warden running? ('systemctl status strongroom-warden', or 'strongroom warden run')", dir, err)
+		return fmt.Errorf("no warden status in %s (%w): is the warden running? ('systemctl status strongroom-warden', or 'strongroom warden run')", dir, err)
 	}
-	return st, nil
+	return outcome.Show(o, st, func(w io.Writer, st warden.Status) {
+		for _, l := range warden.Describe(st) {
+			fmt.Fprintln(w, l)
+		}
+	})
 }
 
 // Confirm accepts the current wall time on the trusted clock: directly

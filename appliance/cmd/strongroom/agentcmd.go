@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -13,18 +12,17 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/appliance/agent"
-	"github.com/strongroom/strongroom/appliance/agentview"
+	"github.com/strongroom/strongroom/appliance/agentctl"
 	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/daemon"
+	"github.com/strongroom/strongroom/appliance/outcome"
 )
 
 func init() {
-	for _, mk := range []func() *cobra.Command{newAgentCmd, newBackupCmd, newSnapshotsCmd, newLsCmd, newFindCmd,
-		newRestoreCmd, newExportCmd, newRestoreTestCmd, newStatusCmd, newReportCmd, newDeleteCmd} {
-		register(mk)
-	}
+	register(newAgentCmd, newBackupCmd, newSnapshotsCmd, newLsCmd, newFindCmd, newRestoreCmd,
+		newExportCmd, newRestoreTestCmd, newStatusCmd, newReportCmd, newDeleteCmd)
 }
 
 // agentFlags are shared by every command that talks to the agent.
@@ -34,88 +32,35 @@ type agentFlags struct {
 }
 
 func (f *agentFlags) register(cmd *cobra.Command) *cobra.Command {
-	cmd.Flags().StringVar(&f.config, "config", envOr("STRONGROOM_CONFIG", defaultConfigPath), "agent configuration file (env STRONGROOM_CONFIG)")
+	config := os.Getenv("STRONGROOM_CONFIG")
+	if config == "" {
+		config = defaultConfigPath
+	}
+	cmd.Flags().StringVar(&f.config, "config", config, "agent configuration file (env STRONGROOM_CONFIG)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON instead of text")
 	return cmd
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
-// service connects to the running agent daemon over its socket, or, when
-// none runs, opens the agent in this process. close must be called.
-func (f *agentFlags) service() (svc api.Service, close func(), err error) {
-	cfg, err := config.Load(f.config)
-	if err != nil {
-		return nil, nil, err
-	}
-	if r, err := api.Dial(cfg.APISocket); err == nil {
-		return r, func() {}, nil
-	}
-	a, err := agent.New(agent.Options{Config: cfg, Log: quietLog()})
-	if err != nil {
-		return nil, nil, err
-	}
-	return a, func() { a.Close() }, nil
 }
 
 func quietLog() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// run wraps a command body that needs the agent: it connects (or opens the
-// agent in-process), runs fn and lets go of the agent afterwards.
-func (f *agentFlags) run(fn func(cmd *cobra.Command, args []string, svc api.Service) error) func(*cobra.Command, []string) error {
+// run makes a command body that needs the agent: it connects to the
+// daemon (or opens the agent in this process), runs fn with the agent and
+// where to write, and lets go of the agent afterwards.
+func (f *agentFlags) run(fn func(cmd *cobra.Command, args []string, svc api.Service, o outcome.Output) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		svc, done, err := f.service()
+		cfg, err := config.Load(f.config)
+		if err != nil {
+			return err
+		}
+		svc, done, err := daemon.Connect(cfg, daemon.Local{Log: quietLog()})
 		if err != nil {
 			return err
 		}
 		defer done()
-		return fn(cmd, args, svc)
+		return fn(cmd, args, svc, outcome.Output{W: cmd.OutOrStdout(), JSON: f.json})
 	}
-}
-
-// question is one call to the agent and how a command shows the answer:
-// JSON with --json, text otherwise.
-type question[T any] struct {
-	ask  func(cmd *cobra.Command, args []string, svc api.Service) (T, error)
-	text func(w io.Writer, answer T)
-	// partial, when set, says whether an answer that came with an error
-	// is still worth showing before the error (a backup that committed a
-	// snapshot, a restore that wrote some items).
-	partial func(T) bool
-	// verdict, when set, turns a shown answer into the exit error (a
-	// partial backup, failed items, open alerts).
-	verdict func(T) error
-}
-
-// body is the command body that asks q with the flags of f.
-func (q question[T]) body(f *agentFlags) func(*cobra.Command, []string) error {
-	return f.run(func(cmd *cobra.Command, args []string, svc api.Service) error {
-		answer, err := q.ask(cmd, args, svc)
-		if err != nil && (q.partial == nil || !q.partial(answer)) {
-			return err
-		}
-		if f.json {
-			printJSON(cmd.OutOrStdout(), answer)
-		} else {
-			q.text(cmd.OutOrStdout(), answer)
-		}
-		if err != nil || q.verdict == nil {
-			return err
-		}
-		return q.verdict(answer)
-	})
-}
-
-// degraded is the exit error of a command that did its work only in part.
-func degraded(format string, args ...any) error {
-	return exitError{exitDegraded, fmt.Errorf(format, args...)}
 }
 
 func newAgentCmd() *cobra.Command {
@@ -151,19 +96,9 @@ carried over unchanged) and commits one snapshot. Prints what was done and
 what did not complete. Exit code 1 when the run failed, 3 when it completed
 only partly.`,
 		Args: cobra.NoArgs,
-		RunE: question[*agent.BackupReport]{
-			ask: func(cmd *cobra.Command, _ []string, svc api.Service) (*agent.BackupReport, error) {
-				return svc.Backup(cmd.Context(), agent.BackupRequest{Users: users})
-			},
-			text:    agentview.Backup,
-			partial: func(r *agent.BackupReport) bool { return r != nil && r.Snapshot != "" },
-			verdict: func(r *agent.BackupReport) error {
-				if r.Result != "success" {
-					return degraded("backup %s: %d mailboxes failed, %d items not completed; they are retried on the next run", r.Result, r.Failed, r.FailedItems)
-				}
-				return nil
-			},
-		}.body(&f),
+		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) error {
+			return agentctl.Backup(cmd.Context(), svc, o, users)
+		}),
 	})
 	cmd.Flags().StringSliceVar(&users, "user", nil, "back up only this mailbox (UPN or id; repeatable)")
 	return cmd
@@ -175,12 +110,9 @@ func newSnapshotsCmd() *cobra.Command {
 		Use:   "snapshots",
 		Short: "List restore points",
 		Args:  cobra.NoArgs,
-		RunE: question[[]agent.SnapshotSummary]{
-			ask: func(cmd *cobra.Command, _ []string, svc api.Service) ([]agent.SnapshotSummary, error) {
-				return svc.Snapshots(cmd.Context())
-			},
-			text: agentview.Snapshots,
-		}.body(&f),
+		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) error {
+			return agentctl.Snapshots(cmd.Context(), svc, o)
+		}),
 	})
 }
 
@@ -194,13 +126,9 @@ func newLsCmd() *cobra.Command {
   strongroom ls latest alice@contoso.com/Mail/Inbox
 SNAPSHOT is an id, a unique prefix, or "latest".`,
 		Args: snapshotFirst(cobra.RangeArgs(1, 2)),
-		RunE: question[agentview.Listing]{
-			ask: func(cmd *cobra.Command, args []string, svc api.Service) (l agentview.Listing, err error) {
-				l.Snapshot, l.Entries, err = svc.List(cmd.Context(), args[0], strings.Join(args[1:], ""))
-				return l, err
-			},
-			text: agentview.List,
-		}.body(&f),
+		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service, o outcome.Output) error {
+			return agentctl.List(cmd.Context(), svc, o, args[0], strings.Join(args[1:], ""))
+		}),
 	})
 }
 
@@ -214,19 +142,15 @@ func newFindCmd() *cobra.Command {
 		Short:   "Search a restore point by user, folder, subject, sender and date",
 		Args:    cobra.NoArgs,
 		PreRunE: func(*cobra.Command, []string) error { return snapshotArg(snapshot, "strongroom snapshots") },
-		RunE: question[agentview.Found]{
-			ask: func(cmd *cobra.Command, _ []string, svc api.Service) (found agentview.Found, err error) {
-				if q.After, err = parseDay("--after", after); err != nil {
-					return found, err
-				}
-				if q.Before, err = parseDay("--before", before); err != nil {
-					return found, err
-				}
-				found.Snapshot, found.Entries, err = svc.Find(cmd.Context(), snapshot, q, limit)
-				return found, err
-			},
-			text: agentview.Find,
-		}.body(&f),
+		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) (err error) {
+			if q.After, err = parseDay("--after", after); err != nil {
+				return err
+			}
+			if q.Before, err = parseDay("--before", before); err != nil {
+				return err
+			}
+			return agentctl.Find(cmd.Context(), svc, o, snapshot, q, limit)
+		}),
 	})
 	fl := cmd.Flags()
 	fl.StringVar(&snapshot, "snapshot", "latest", "snapshot to search")
@@ -286,20 +210,10 @@ configuration has restore_app.
   strongroom restore latest --user alice@contoso.com --folder "Inbox/Signed Contracts"
   strongroom restore 20261126T0200 --user alice@contoso.com --target-user bob@contoso.com`,
 		Args: snapshotFirst(cobra.ExactArgs(1)),
-		RunE: question[*agent.RestoreReport]{
-			ask: func(cmd *cobra.Command, args []string, svc api.Service) (*agent.RestoreReport, error) {
-				req.Snapshot = args[0]
-				return svc.Restore(cmd.Context(), req)
-			},
-			text:    agentview.Restore,
-			partial: func(r *agent.RestoreReport) bool { return r != nil && r.Selected > 0 },
-			verdict: func(r *agent.RestoreReport) error {
-				if r.Failed > 0 {
-					return degraded("%d items were not restored", r.Failed)
-				}
-				return nil
-			},
-		}.body(&f),
+		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service, o outcome.Output) error {
+			req.Snapshot = args[0]
+			return agentctl.Restore(cmd.Context(), svc, o, req)
+		}),
 	})
 	selectionFlags(cmd, &req.Selection)
 	cmd.Flags().StringVar(&req.TargetUser, "target-user", "", "restore into this mailbox instead (UPN or id)")
@@ -315,13 +229,10 @@ func newExportCmd() *cobra.Command {
 		Use:   "export SNAPSHOT --format eml|mbox|maildir|vcf|ics --dest DIR",
 		Short: "Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS",
 		Args:  snapshotFirst(cobra.ExactArgs(1)),
-		RunE: question[*agent.ExportReport]{
-			ask: func(cmd *cobra.Command, args []string, svc api.Service) (*agent.ExportReport, error) {
-				req.Snapshot = args[0]
-				return svc.Export(cmd.Context(), req)
-			},
-			text: func(w io.Writer, r *agent.ExportReport) { agentview.Export(w, r, req.Dest) },
-		}.body(&f),
+		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service, o outcome.Output) error {
+			req.Snapshot = args[0]
+			return agentctl.Export(cmd.Context(), svc, o, req)
+		}),
 	})
 	selectionFlags(cmd, &req.Selection)
 	cmd.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars")
@@ -336,18 +247,9 @@ func newRestoreTestCmd() *cobra.Command {
 		Use:   "restore-test",
 		Short: "Restore a random sample of the latest backup to scratch space and verify it",
 		Args:  cobra.NoArgs,
-		RunE: question[*agent.RestoreTestReport]{
-			ask: func(cmd *cobra.Command, _ []string, svc api.Service) (*agent.RestoreTestReport, error) {
-				return svc.RestoreTest(cmd.Context(), sample)
-			},
-			text: agentview.RestoreTest,
-			verdict: func(r *agent.RestoreTestReport) error {
-				if !r.OK {
-					return degraded("restore test failed: run 'strongroom vault scrub --repair' and check the disks")
-				}
-				return nil
-			},
-		}.body(&f),
+		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) error {
+			return agentctl.RestoreTest(cmd.Context(), svc, o, sample)
+		}),
 	})
 	cmd.Flags().IntVar(&sample, "sample", 50, "number of random items to restore")
 	return cmd
@@ -359,18 +261,9 @@ func newStatusCmd() *cobra.Command {
 		Use:   "status",
 		Short: "Show protection status: last backups, coverage, disks, alerts",
 		Args:  cobra.NoArgs,
-		RunE: question[*agent.Status]{
-			ask: func(cmd *cobra.Command, _ []string, svc api.Service) (*agent.Status, error) {
-				return svc.Status(cmd.Context())
-			},
-			text: agentview.Status,
-			verdict: func(st *agent.Status) error {
-				if len(st.Alerts) > 0 {
-					return degraded("%d alerts: %s", len(st.Alerts), strings.Join(st.Alerts, "; "))
-				}
-				return nil
-			},
-		}.body(&f),
+		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) error {
+			return agentctl.Status(cmd.Context(), svc, o)
+		}),
 	})
 }
 
@@ -381,20 +274,13 @@ func newReportCmd() *cobra.Command {
 		Use:   "report",
 		Short: "Protection report for an auditor or customer: backups, failures, restore tests, retention",
 		Args:  cobra.NoArgs,
-		RunE: question[*agent.Report]{
-			ask: func(cmd *cobra.Command, _ []string, svc api.Service) (*agent.Report, error) {
-				d, err := config.ParseDuration(since)
-				if err != nil {
-					return nil, usageError{fmt.Errorf("--since: %w", err)}
-				}
-				st, err := svc.Status(cmd.Context())
-				if err != nil {
-					return nil, err
-				}
-				return svc.Report(cmd.Context(), st.Now.Add(-d))
-			},
-			text: agentview.Report,
-		}.body(&f),
+		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) error {
+			d, err := config.ParseDuration(since)
+			if err != nil {
+				return usageError{fmt.Errorf("--since: %w", err)}
+			}
+			return agentctl.Report(cmd.Context(), svc, o, d)
+		}),
 	})
 	cmd.Flags().StringVar(&since, "since", "30d", "period to cover, e.g. 1d, 30d, 1y")
 	return cmd
@@ -409,7 +295,7 @@ func newDeleteCmd() *cobra.Command {
 and the refusal is counted in strongroom_retention_refusals_total. After it,
 expiry is done by the warden (strongroom warden expire), never by the agent.`,
 		Args: snapshotFirst(cobra.ExactArgs(1)),
-		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service) error {
+		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service, _ outcome.Output) error {
 			return svc.DeleteSnapshot(cmd.Context(), args[0])
 		}),
 	})

@@ -1,22 +1,17 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/strongroom/strongroom/appliance/agent"
-	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/daemon"
 	"github.com/strongroom/strongroom/appliance/setup"
 	"github.com/strongroom/strongroom/storage/vault"
-	"github.com/strongroom/strongroom/storage/warden"
 	"github.com/strongroom/strongroom/tui"
 	"github.com/strongroom/strongroom/tui/screens"
 )
@@ -78,41 +73,16 @@ STRONGROOM_NETWORK_DIR overrides /etc/systemd/network.`,
 }
 
 // openAgent reaches the agent daemon on its socket, or opens the agent in
-// this process when no daemon listens. The in-process agent's log goes
-// nowhere: the console owns the screen.
+// this process when no daemon listens (and the vault is this user's). The
+// in-process agent's log goes nowhere: the console owns the screen.
 func openAgent(path string) (screens.Service, func() error, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	wdir := vault.DefaultWardenDir(cfg.Vault.Disks, cfg.Vault.StateDir, cfg.Vault.WardenDir)
-	if r, err := api.Dial(cfg.APISocket); err == nil {
-		return wardenConfirms{r, wdir}, func() error { return nil }, nil
-	}
-	if uid, _, ok := vault.Owner(cfg.Vault.Disks, cfg.Vault.StateDir); ok && uid != 0 && os.Geteuid() == 0 {
-		// On the appliance the console runs as root and the vault is the
-		// agent's: opening it here would leave root-owned files the agent
-		// cannot use.
-		return nil, nil, fmt.Errorf("the agent is not running (no answer on %s); it restarts by itself, or check 'journalctl -u strongroom-agent'", cfg.APISocket)
-	}
-	a, err := agent.New(agent.Options{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	svc, done, err := daemon.Connect(cfg, daemon.Local{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), OwnVaultOnly: true})
 	if err != nil {
-		return nil, nil, fmt.Errorf("open the agent for %s: %w", path, err)
+		return nil, nil, err
 	}
-	return wardenConfirms{a, wdir}, a.Close, nil
-}
-
-// wardenConfirms is the agent's service as the console uses it, except
-// that confirming the trusted clock goes to the warden: the console's
-// operator (root) may ask for it, the agent may not.
-type wardenConfirms struct {
-	screens.Service
-	dir string
-}
-
-// ConfirmClock leaves a confirmation for the warden and waits for it to
-// be taken.
-func (s wardenConfirms) ConfirmClock(ctx context.Context) error {
-	_, err := warden.ConfirmAndWait(ctx, s.dir, 15*time.Second)
-	return err
+	return daemon.WardenConfirms(svc, vault.DefaultWardenDir(cfg.Vault.Disks, cfg.Vault.StateDir, cfg.Vault.WardenDir)), done, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/simctl"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 )
@@ -111,7 +112,7 @@ func newSimRemoteCmd(use, short string, args cobra.PositionalArgs, ask func(ctx 
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), v)
+			return outcome.JSON(cmd.OutOrStdout(), v)
 		},
 	}
 	cmd.Flags().StringVar(&config, "config", "", "agent config file written by tenant-sim --config-out")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/daemon"
 	"github.com/strongroom/strongroom/appliance/osupdate"
+	"github.com/strongroom/strongroom/appliance/outcome"
 )
 
 func init() { register(newUpdateCmd) }
@@ -39,16 +40,11 @@ func newUpdateStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), st)
-			}
-			osupdate.PrintStatus(cmd.OutOrStdout(), st)
-			return nil
+			return outcome.Show(outcome.Output{W: cmd.OutOrStdout(), JSON: asJSON}, st, osupdate.PrintStatus)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	flagErrorsAreUsage(cmd)
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newUpdateApplyCmd() *cobra.Command {

@@ -4,26 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/vaultctl"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
 func init() { register(newVaultCmd) }
-
-// exitError carries an exit code other than 1 (3: degraded or unhealthy).
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e exitError) Error() string { return e.err.Error() }
-func (e exitError) Unwrap() error { return e.err }
-func (e exitError) exitCode() int { return e.code }
 
 func newVaultCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -49,31 +39,20 @@ Exit codes: 0 ok, 1 failure, 2 bad command line, 3 vault degraded or unhealthy.`
 	return cmd
 }
 
-// flagErrorsAreUsage makes bad flags of cmd and its subcommands exit with
-// the usage code.
-func flagErrorsAreUsage(cmd *cobra.Command) {
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-}
-
-// usageArgs wraps a cobra positional-argument check so that its failure
-// exits with the usage code.
-func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := check(cmd, args); err != nil {
-			return usageError{err}
+// onVault makes c a vault subcommand: flags that name the vault and its
+// key, and a body that runs fn on the open vault. With progress, the
+// vault's progress lines go to stderr.
+func onVault(c *cobra.Command, progress bool, fn func(cmd *cobra.Command, args []string, v *vault.Vault) error) *cobra.Command {
+	var f vaultFlags
+	f.register(c, true)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		var lines func(string)
+		if progress {
+			lines = func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) }
 		}
-		return nil
+		return f.with(lines, func(v *vault.Vault) error { return fn(cmd, args, v) })
 	}
-}
-
-// snapshotArg refuses an empty snapshot argument (an empty string, an
-// unset shell variable): it is a mistake, not a request for the latest
-// snapshot. list is the command that lists the snapshots.
-func snapshotArg(ref, list string) error {
-	if strings.TrimSpace(ref) == "" {
-		return usageError{fmt.Errorf("no snapshot given: name one (see '%s') or say 'latest'", list)}
-	}
-	return nil
+	return c
 }
 
 // vaultSnapshotFirst checks the positional arguments with check and then
@@ -85,10 +64,6 @@ func vaultSnapshotFirst(check cobra.PositionalArgs) cobra.PositionalArgs {
 		}
 		return snapshotArg(args[0], "strongroom vault snapshots")
 	}
-}
-
-func stderrProgress(cmd *cobra.Command) func(string) {
-	return func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) }
 }
 
 func newVaultInitCmd() *cobra.Command {
@@ -119,57 +94,35 @@ for unattended use with --key-file or STRONGROOM_KEY_FILE.`,
 }
 
 func newVaultSnapshotsCmd() *cobra.Command {
-	var f vaultFlags
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := onVault(&cobra.Command{
 		Use:   "snapshots [--json]",
 		Short: "List the vault's snapshots, oldest first",
 		Args:  usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.with(nil, func(v *vault.Vault) error {
-				snaps, err := vaultctl.Snapshots(v)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return printJSON(cmd.OutOrStdout(), snaps)
-				}
-				return vaultctl.PrintSnapshots(cmd.OutOrStdout(), snaps, v.Clock().Now())
-			})
-		},
-	}
-	f.register(cmd, true)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	}, false, func(cmd *cobra.Command, _ []string, v *vault.Vault) error {
+		return vaultctl.Snapshots(outcome.Output{W: cmd.OutOrStdout(), JSON: asJSON}, v)
+	})
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newVaultLsCmd() *cobra.Command {
-	var f vaultFlags
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := onVault(&cobra.Command{
 		Use:   "ls SNAPSHOT [PREFIX] [--json]",
 		Short: "List the items of a snapshot (optionally those under PREFIX)",
 		Long: `Lists the items of a snapshot in path order. SNAPSHOT is an ID, a unique
 prefix of one, or "latest". With PREFIX only items at or below that path are
 listed. --json prints a JSON array of {path, size, mtime, mode, hash}.`,
 		Args: vaultSnapshotFirst(cobra.RangeArgs(1, 2)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			prefix := ""
-			if len(args) == 2 {
-				prefix = args[1]
-			}
-			return f.with(nil, func(v *vault.Vault) error { return vaultctl.List(cmd.OutOrStdout(), v, args[0], prefix, asJSON) })
-		},
-	}
-	f.register(cmd, true)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	}, false, func(cmd *cobra.Command, args []string, v *vault.Vault) error {
+		return vaultctl.List(cmd.OutOrStdout(), v, args[0], strings.Join(args[1:], ""), asJSON)
+	})
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newVaultRestoreCmd() *cobra.Command {
-	var f vaultFlags
 	var prefix string
-	cmd := &cobra.Command{
+	cmd := onVault(&cobra.Command{
 		Use:   "restore SNAPSHOT DEST [--path PREFIX]",
 		Short: "Write a snapshot's items back as files below DEST",
 		Long: `Writes the items of a snapshot (ID, unique ID prefix or "latest") as files
@@ -180,21 +133,16 @@ DEST is created if missing; a symbolic link inside DEST is never followed:
 one in the way of an item stops the restore with an error naming it.
 Progress goes to stderr every second.`,
 		Args: vaultSnapshotFirst(cobra.ExactArgs(2)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.with(stderrProgress(cmd), func(v *vault.Vault) error {
-				return vaultctl.Restore(cmd.OutOrStdout(), cmd.ErrOrStderr(), v, args[0], prefix, args[1])
-			})
-		},
-	}
-	f.register(cmd, true)
+	}, true, func(cmd *cobra.Command, args []string, v *vault.Vault) error {
+		return vaultctl.Restore(cmd.OutOrStdout(), cmd.ErrOrStderr(), v, args[0], prefix, args[1])
+	})
 	cmd.Flags().StringVar(&prefix, "path", "", "restore only items at or below this path")
 	return cmd
 }
 
 func newVaultStatusCmd() *cobra.Command {
-	var f vaultFlags
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := onVault(&cobra.Command{
 		Use:   "status [--json]",
 		Short: "Show disks, layout, capacity, usage, deduplication, segments and retention locks",
 		Long: `Shows the vault's disks with their free and used space, the layout,
@@ -205,32 +153,15 @@ listings and manifests only, so it is quick.
 
 Exits with code 3 when the vault is degraded (a disk or a shard missing).`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.with(nil, func(v *vault.Vault) error {
-				st, err := v.Status()
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					if err := printJSON(cmd.OutOrStdout(), st); err != nil {
-						return err
-					}
-				} else {
-					vaultctl.PrintStatus(cmd.OutOrStdout(), v, st)
-				}
-				return vaultctl.StatusError(st)
-			})
-		},
-	}
-	f.register(cmd, true)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	}, false, func(cmd *cobra.Command, _ []string, v *vault.Vault) error {
+		return vaultctl.Status(outcome.Output{W: cmd.OutOrStdout(), JSON: asJSON}, v)
+	})
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newVaultScrubCmd() *cobra.Command {
-	var f vaultFlags
 	var repair, asJSON bool
-	cmd := &cobra.Command{
+	cmd := onVault(&cobra.Command{
 		Use:   "scrub [--repair] [--json]",
 		Short: "Read and check every shard; with --repair rebuild damaged or missing shards",
 		Long: `Reads every shard of every segment and checks its block checksums. With
@@ -239,32 +170,15 @@ and written back, and snapshot manifests are copied to disks that lack them.
 
 Exits with code 3 when the vault is not healthy after the run.`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.with(stderrProgress(cmd), func(v *vault.Vault) error {
-				rep, err := v.Scrub(repair)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					if err := printJSON(cmd.OutOrStdout(), rep); err != nil {
-						return err
-					}
-				} else {
-					vaultctl.PrintScrub(cmd.OutOrStdout(), rep)
-				}
-				return vaultctl.ScrubError(rep, repair)
-			})
-		},
-	}
-	f.register(cmd, true)
+	}, true, func(cmd *cobra.Command, _ []string, v *vault.Vault) error {
+		return vaultctl.Scrub(outcome.Output{W: cmd.OutOrStdout(), JSON: asJSON}, v, repair)
+	})
 	cmd.Flags().BoolVar(&repair, "repair", false, "rebuild missing or corrupt shards from the other disks")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newVaultReplaceDiskCmd() *cobra.Command {
-	var f vaultFlags
-	cmd := &cobra.Command{
+	return onVault(&cobra.Command{
 		Use:   "replace-disk OLD NEW",
 		Short: "Put an empty directory in the place of a lost disk and rebuild its shards",
 		Long: `Replaces a lost disk: OLD is the path the lost disk had (as given with
@@ -273,68 +187,39 @@ an empty directory, normally the mount point of the new disk. Every shard of
 the lost disk is rebuilt onto NEW from the other disks. Afterwards name NEW
 instead of OLD with --disk or in the configuration file.`,
 		Args: usageArgs(cobra.ExactArgs(2)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.with(stderrProgress(cmd), func(v *vault.Vault) error {
-				rep, err := v.ReplaceDisk(args[0], args[1])
-				if err != nil {
-					return err
-				}
-				vaultctl.PrintScrub(cmd.OutOrStdout(), rep)
-				fmt.Fprintf(cmd.OutOrStdout(), "From now on name %s instead of %s with --disk or in the configuration.\n", args[1], args[0])
-				return vaultctl.ScrubError(rep, true)
-			})
-		},
-	}
-	f.register(cmd, true)
-	return cmd
+	}, true, func(cmd *cobra.Command, args []string, v *vault.Vault) error {
+		return vaultctl.ReplaceDisk(cmd.OutOrStdout(), v, args[0], args[1])
+	})
 }
 
 func newVaultRebuildIndexCmd() *cobra.Command {
-	var f vaultFlags
-	cmd := &cobra.Command{
+	return onVault(&cobra.Command{
 		Use:   "rebuild-index",
 		Short: "Recreate the chunk index from the segments alone",
 		Long: `Throws the chunk index away and recreates it by reading every segment's
 table. The rebuilt index answers every lookup exactly as the old one did
 (compare with dump-index). Use it when the state directory was lost or damaged.`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.with(stderrProgress(cmd), func(v *vault.Vault) error {
-				start := time.Now()
-				n, err := v.RebuildIndex()
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Rebuilt the index from %d segments in %s.\n", n, time.Since(start).Round(time.Millisecond))
-				return nil
-			})
-		},
-	}
-	f.register(cmd, true)
-	return cmd
+	}, true, func(cmd *cobra.Command, _ []string, v *vault.Vault) error {
+		return vaultctl.RebuildIndex(cmd.OutOrStdout(), v)
+	})
 }
 
 func newVaultDumpIndexCmd() *cobra.Command {
-	var f vaultFlags
-	cmd := &cobra.Command{
+	return onVault(&cobra.Command{
 		Use:   "dump-index",
 		Short: "Print the chunk index in key order (debugging)",
 		Long: `Prints the index's chunk and segment records in key order. Two indexes
 that answer every lookup the same way print the same text, so
 'dump-index > a; rebuild-index; dump-index > b; cmp a b' checks a rebuild.`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.with(nil, func(v *vault.Vault) error { return v.DumpIndex(cmd.OutOrStdout()) })
-		},
-	}
-	f.register(cmd, true)
-	return cmd
+	}, false, func(cmd *cobra.Command, _ []string, v *vault.Vault) error { return v.DumpIndex(cmd.OutOrStdout()) })
 }
 
 func newVaultRetainCmd() *cobra.Command {
-	var f vaultFlags
 	var until, forDur string
-	cmd := &cobra.Command{
+	var r vaultctl.Retention
+	cmd := onVault(&cobra.Command{
 		Use:   "retain SNAPSHOT --until DATE | --for DURATION",
 		Short: "Extend a snapshot's retention lock (it can never be shortened)",
 		Long: `Raises a snapshot's retain-until. Before that date nobody can delete the
@@ -343,23 +228,20 @@ the current retain-until is refused. --until takes YYYY-MM-DD or RFC 3339;
 --for takes a duration from now on the trusted clock (30d, 7y, 36h; at most
 100y).`,
 		Args: vaultSnapshotFirst(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := vaultctl.ParseRetention(until, forDur)
-			if err != nil {
-				return err
-			}
-			return f.with(nil, func(v *vault.Vault) error { return vaultctl.Retain(cmd.OutOrStdout(), v, args[0], r) })
+		PreRunE: func(*cobra.Command, []string) (err error) {
+			r, err = vaultctl.ParseRetention(until, forDur)
+			return err
 		},
-	}
-	f.register(cmd, true)
+	}, false, func(cmd *cobra.Command, args []string, v *vault.Vault) error {
+		return vaultctl.Retain(cmd.OutOrStdout(), v, args[0], r)
+	})
 	cmd.Flags().StringVar(&until, "until", "", "new retain-until date (YYYY-MM-DD or RFC 3339)")
 	cmd.Flags().StringVar(&forDur, "for", "", "retain for this long from now (30d, 7y, 36h)")
 	return cmd
 }
 
 func newVaultDeleteCmd() *cobra.Command {
-	var f vaultFlags
-	cmd := &cobra.Command{
+	return onVault(&cobra.Command{
 		Use:   "delete SNAPSHOT",
 		Short: "Ask to delete a snapshot (refused while it is retention-locked)",
 		Long: `Asks to delete a snapshot. While the snapshot is retention-locked this is
@@ -367,12 +249,7 @@ refused, whoever asks, and the refusal says until when. After its retain-until
 the warden removes it ('strongroom warden expire'): its files are immutable and
 only the warden may unseal them.`,
 		Args: vaultSnapshotFirst(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.with(nil, func(v *vault.Vault) error { return v.DeleteSnapshot(args[0]) })
-		},
-	}
-	f.register(cmd, true)
-	return cmd
+	}, false, func(_ *cobra.Command, args []string, v *vault.Vault) error { return v.DeleteSnapshot(args[0]) })
 }
 
 func newVaultClockCmd() *cobra.Command {
@@ -388,34 +265,24 @@ backwards jump never unlocks anything. The agent only reads this clock.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	var sf vaultFlags
 	var asJSON bool
-	status := &cobra.Command{
+	status := onVault(&cobra.Command{
 		Use:   "status [--json]",
 		Short: "Show the trusted time, the wall time and whether a jump awaits confirmation",
 		Args:  usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return sf.with(nil, func(v *vault.Vault) error {
-				if asJSON {
-					return printJSON(cmd.OutOrStdout(), v.Clock().Status())
-				}
-				vaultctl.PrintClock(cmd.OutOrStdout(), v.Clock().Status())
-				return nil
-			})
-		},
-	}
-	sf.register(status, true)
-	status.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	var cf vaultFlags
+	}, false, func(cmd *cobra.Command, _ []string, v *vault.Vault) error {
+		return vaultctl.Clock(outcome.Output{W: cmd.OutOrStdout(), JSON: asJSON}, v)
+	})
+	var f vaultFlags
 	confirm := &cobra.Command{
 		Use:   "confirm",
 		Short: "Accept the current wall time after a forward jump and let expiry resume",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cf.resolved(func(c config.Vault) error { return vaultctl.Confirm(cmd.OutOrStdout(), c) })
+			return f.resolved(func(c config.Vault) error { return vaultctl.Confirm(cmd.OutOrStdout(), c) })
 		},
 	}
-	cf.register(confirm, true)
-	cmd.AddCommand(status, confirm)
+	f.register(confirm, true)
+	cmd.AddCommand(jsonFlag(status, &asJSON), confirm)
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/vaultctl"
 	"github.com/strongroom/strongroom/storage/warden"
 )
@@ -118,17 +119,7 @@ func newWardenStatusCmd() *cobra.Command {
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return f.resolved(func(c config.Vault) error {
-				st, err := vaultctl.WardenStatus(c)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return printJSON(cmd.OutOrStdout(), st)
-				}
-				for _, l := range warden.Describe(st) {
-					fmt.Fprintln(cmd.OutOrStdout(), l)
-				}
-				return nil
+				return vaultctl.WardenStatus(outcome.Output{W: cmd.OutOrStdout(), JSON: asJSON}, c)
 			})
 		},
 	}

@@ -1,10 +1,11 @@
-// Package agentview writes the agent's answers the way the command line
-// shows them: backup, restore and export reports, restore points, browsing
-// and search results, the protection status and the auditor's report.
-// Each function reads one of the agent's result types, so a change in
-// those types is a change here and not in the commands. Sizes, ages and
-// windows are written by appliance/units, as the console writes them.
-package agentview
+// Package agentctl is what the agent's commands do through its API: ask
+// the agent (over its socket or in this process, api.Service), write the
+// answer as the command line shows it (text, or JSON), and judge it: work
+// done only in part, failed items and open alerts are outcome.Degraded.
+// Each writer reads one of the agent's result types, so a change in those
+// types is a change here and not in the commands. Sizes, ages and windows
+// are written by appliance/units, as the console writes them.
+package agentctl
 
 import (
 	"fmt"
@@ -34,8 +35,8 @@ func table(w io.Writer, rows func(tw io.Writer)) {
 // agent reports.
 func age(seconds float64) string { return units.Age(time.Duration(seconds * float64(time.Second))) }
 
-// Backup writes what a backup run did and what it did not complete.
-func Backup(w io.Writer, r *agent.BackupReport) {
+// writeBackup writes what a backup run did and what it did not complete.
+func writeBackup(w io.Writer, r *agent.BackupReport) {
 	fmt.Fprintf(w, "snapshot %s (%s) in %.1fs, retained until %s\n", r.Snapshot, r.Result, r.Seconds, r.RetainUntil.Format(day))
 	fmt.Fprintf(w, "mailboxes %d backed up, %d failed, %d departed\n", r.Mailboxes, r.Failed, len(r.Departed))
 	fmt.Fprintf(w, "items %d (%d new or changed, %d unchanged, %d moved, %d removed, %d not completed)\n", r.Items, r.NewItems, r.Carried, r.Moved, r.Removed, r.FailedItems)
@@ -45,8 +46,8 @@ func Backup(w io.Writer, r *agent.BackupReport) {
 	}
 }
 
-// Snapshots writes the restore points as a table.
-func Snapshots(w io.Writer, snaps []agent.SnapshotSummary) {
+// writeSnapshots writes the restore points as a table.
+func writeSnapshots(w io.Writer, snaps []agent.SnapshotSummary) {
 	table(w, func(tw io.Writer) {
 		fmt.Fprintln(tw, "SNAPSHOT\tCREATED\tRESULT\tITEMS\tSIZE\tRETAINED UNTIL")
 		for _, s := range snaps {
@@ -55,15 +56,15 @@ func Snapshots(w io.Writer, snaps []agent.SnapshotSummary) {
 	})
 }
 
-// Listing is one level of a restore point, as ls shows it.
-type Listing struct {
+// listing is one level of a restore point, as ls shows it.
+type listing struct {
 	Entries  []catalog.Node `json:"entries"`
 	Snapshot string         `json:"snapshot"`
 }
 
-// List writes one level of a restore point like a directory: an item on
+// writeList writes one level of a restore point like a directory: an item on
 // a line with its size, date and path, a folder with its item count.
-func List(w io.Writer, l Listing) {
+func writeList(w io.Writer, l listing) {
 	table(w, func(tw io.Writer) {
 		for _, n := range l.Entries {
 			if n.Leaf != nil && n.Items == 1 {
@@ -75,15 +76,15 @@ func List(w io.Writer, l Listing) {
 	})
 }
 
-// Found is what a search of a restore point found.
-type Found struct {
+// found is what a search of a restore point found.
+type found struct {
 	Entries  []catalog.Entry `json:"entries"`
 	Snapshot string          `json:"snapshot"`
 }
 
-// Find writes the search results as a table: date, sender, subject,
+// writeFind writes the search results as a table: date, sender, subject,
 // folder and item path.
-func Find(w io.Writer, f Found) {
+func writeFind(w io.Writer, f found) {
 	table(w, func(tw io.Writer) {
 		fmt.Fprintf(tw, "DATE\tFROM\tSUBJECT\tFOLDER\tITEM\n")
 		for _, e := range f.Entries {
@@ -94,8 +95,8 @@ func Find(w io.Writer, f Found) {
 	})
 }
 
-// Restore writes what a restore into a mailbox did and which items failed.
-func Restore(w io.Writer, r *agent.RestoreReport) {
+// writeRestore writes what a restore into a mailbox did and which items failed.
+func writeRestore(w io.Writer, r *agent.RestoreReport) {
 	fmt.Fprintf(w, "restored %d of %d items from %s into %q of %s in %.1fs (%d skipped, %d replaced, %d failed)\n",
 		r.Restored, r.Selected, r.Snapshot, r.TargetFolder, r.TargetUser, r.Seconds, r.Skipped, r.Replaced, r.Failed)
 	for _, e := range r.Errors {
@@ -103,23 +104,23 @@ func Restore(w io.Writer, r *agent.RestoreReport) {
 	}
 }
 
-// Export writes what an export into dest wrote.
-func Export(w io.Writer, r *agent.ExportReport, dest string) {
+// writeExport writes what an export into dest wrote.
+func writeExport(w io.Writer, r *agent.ExportReport, dest string) {
 	fmt.Fprintf(w, "exported %s (%s) from %s as %s into %s under %s\n",
 		units.Count(r.Items, "item"), units.Bytes(r.Bytes), r.Snapshot, r.Format, units.Count(len(r.Files), "file"), dest)
 }
 
-// RestoreTest writes what a restore test verified and what failed.
-func RestoreTest(w io.Writer, r *agent.RestoreTestReport) {
+// writeRestoreTest writes what a restore test verified and what failed.
+func writeRestoreTest(w io.Writer, r *agent.RestoreTestReport) {
 	fmt.Fprintf(w, "restore test of %s: %s (%s) verified, %d failed\n", r.Snapshot, units.Count(r.Items, "item"), units.Bytes(r.Bytes), len(r.Failures))
 	for _, e := range r.Failures {
 		fmt.Fprintln(w, "  failed:", e)
 	}
 }
 
-// Status writes the protection status: the last successful backup, the
+// writeStatus writes the protection status: the last successful backup, the
 // vault and the alerts.
-func Status(w io.Writer, st *agent.Status) {
+func writeStatus(w io.Writer, st *agent.Status) {
 	if s := st.LastSuccess; s != nil {
 		fmt.Fprintf(w, "last successful backup: %s (%s ago), %s\n", s.ID, age(s.AgeSeconds), units.Count(s.Items, "item"))
 	} else {
@@ -136,9 +137,9 @@ func Status(w io.Writer, st *agent.Status) {
 	}
 }
 
-// Report writes the protection report for an auditor: backups, restore
+// writeReport writes the protection report for an auditor: backups, restore
 // tests, retention and open alerts over the period it covers.
-func Report(w io.Writer, r *agent.Report) {
+func writeReport(w io.Writer, r *agent.Report) {
 	fmt.Fprintf(w, "Strongroom protection report, %s to %s\n", r.Since.Format(minute), r.Generated.Format(minute+" MST"))
 	fmt.Fprintf(w, "tenant %s, vault %s (layout %s)\n\n", r.Tenant, r.VaultID, r.Layout)
 	fmt.Fprintf(w, "backups: %d (%d complete, %d partial)\n", len(r.Backups), r.Successful, r.Partial)
