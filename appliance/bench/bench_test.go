@@ -67,7 +67,7 @@ func TestIngest(t *testing.T) {
 	for i := 1; i <= 4; i++ {
 		c.Disks = append(c.Disks, filepath.Join(dir, fmt.Sprintf("disk%d", i))) // not there yet: Ingest makes them
 	}
-	res, err := Ingest(c, src, true, 3)
+	res, err := Ingest(c, IngestOptions{Src: src, ParentPass: true, Workers: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestIngest(t *testing.T) {
 	if res.Bytes != want || res.FirstSeconds <= 0 || res.PeakRSSBytes <= 0 {
 		t.Errorf("bytes %d (want %d), first pass %vs, peak RSS %d", res.Bytes, want, res.FirstSeconds, res.PeakRSSBytes)
 	}
-	again, err := Ingest(c, src, false, 1)
+	again, err := Ingest(c, IngestOptions{Src: src, Workers: 1})
 	if err != nil {
 		t.Fatalf("second ingest into the existing vault: %v", err)
 	}
@@ -98,7 +98,7 @@ func TestIngestSourceIsUsage(t *testing.T) {
 	os.WriteFile(file, []byte("x"), 0o644)
 	c := config.Vault{Disks: []string{filepath.Join(dir, "disk1")}}
 	for _, src := range []string{file, filepath.Join(dir, "missing")} {
-		_, err := Ingest(c, src, true, 1)
+		_, err := Ingest(c, IngestOptions{Src: src, ParentPass: true})
 		var u outcome.Usage
 		if !errors.As(err, &u) || !strings.Contains(err.Error(), src) {
 			t.Errorf("Ingest(%s) = %v; want a usage error naming it", src, err)

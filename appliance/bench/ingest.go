@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -31,19 +32,39 @@ type IngestResult struct {
 	KeyFile       string   `json:"key_file"`
 }
 
-// Ingest stores every regular file under src as an item of one snapshot,
-// with workers writer goroutines, and with parentPass a second snapshot of
-// the unchanged tree the way an incremental backup makes it (items whose
-// path, size and mtime match are reused unread). On empty disks it first
-// creates a vault (EnsureVault).
-func Ingest(c config.Vault, src string, parentPass bool, workers int) (IngestResult, error) {
+// IngestOptions are the settings of the ingest benchmark.
+type IngestOptions struct {
+	Src string // the tree to store
+	// ParentPass adds the second, unchanged pass.
+	ParentPass bool
+	// Workers is the number of writer goroutines; 0 is GOMAXPROCS.
+	Workers int
+	// CPUProfile, when set, is where a Go CPU profile of the run goes.
+	CPUProfile string
+}
+
+// Ingest stores every regular file under o.Src as an item of one
+// snapshot, and with o.ParentPass a second snapshot of the unchanged tree
+// the way an incremental backup makes it (items whose path, size and mtime
+// match are reused unread). On empty disks it first creates a vault
+// (EnsureVault).
+func Ingest(c config.Vault, o IngestOptions) (IngestResult, error) {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	src, workers := o.Src, o.Workers
 	res := IngestResult{Workers: workers}
+	stop, err := ProfileCPU(o.CPUProfile)
+	if err != nil {
+		return res, err
+	}
+	defer stop()
 	if fi, err := os.Stat(src); err != nil {
 		return res, outcome.Usage{Err: fmt.Errorf("source %s: %w", src, err)}
 	} else if !fi.IsDir() {
 		return res, outcome.Usage{Err: fmt.Errorf("source %s is not a directory", src)}
 	}
-	c, err := EnsureVault(c)
+	c, err = EnsureVault(c)
 	if err != nil {
 		return res, err
 	}
@@ -67,7 +88,7 @@ func Ingest(c config.Vault, src string, parentPass bool, workers int) (IngestRes
 	res.Bytes, res.Items = s1.Bytes, s1.Items
 	res.FirstMBps = mbps(s1.Bytes, res.FirstSeconds)
 	res.Snapshots = append(res.Snapshots, s1.ID)
-	if parentPass {
+	if o.ParentPass {
 		if err := secondPass(v, src, s1, workers, &res); err != nil {
 			return res, err
 		}

@@ -36,6 +36,8 @@ type TenantOptions struct {
 	Keep bool
 	// Log receives the agent's log.
 	Log *slog.Logger
+	// CPUProfile, when set, is where a Go CPU profile of the run goes.
+	CPUProfile string
 }
 
 // TenantRun is what one backup run of the tenant benchmark measured.
@@ -129,6 +131,11 @@ ideal / wall measures, with everything else the agent loses by not keeping
 // an unchanged incremental, and an incremental after a mail burst. Each
 // run's figures go to progress as a line as well as into the result.
 func Tenant(ctx context.Context, o TenantOptions, progress io.Writer) (*TenantResult, error) {
+	stop, err := ProfileCPU(o.CPUProfile)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
 	began := time.Now()
 	res := &TenantResult{Date: began.UTC().Format(time.RFC3339), Users: o.Users, Seed: o.Seed, Throttle: o.Throttle,
 		LatencyMS: float64(o.Latency) / float64(time.Millisecond), Workers: o.Workers, Burst: o.Burst,

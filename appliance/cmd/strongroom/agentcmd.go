@@ -25,6 +25,9 @@ func init() {
 		newExportCmd, newRestoreTestCmd, newStatusCmd, newReportCmd, newDeleteCmd)
 }
 
+// listRestorePoints is the command that lists the restore points.
+const listRestorePoints = "strongroom snapshots"
+
 // agentFlags are shared by every command that talks to the agent.
 type agentFlags struct {
 	config string
@@ -68,11 +71,8 @@ func newAgentCmd() *cobra.Command {
 	return f.register(&cobra.Command{
 		Use:   "agent",
 		Short: "Run the backup agent daemon (schedule, metrics endpoint, API socket)",
-		Long: `Runs the agent: backups on the configured schedule, scheduled restore tests
-and scrubs, the Prometheus endpoint on metrics_listen, and the API on
-api_socket that the CLI and the console use while the daemon runs.
-The agent needs no privileges: it cannot delete or unseal stored data.`,
-		Args: cobra.NoArgs,
+		Long:  help("agent"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(f.config)
 			if err != nil {
@@ -91,11 +91,8 @@ func newBackupCmd() *cobra.Command {
 	cmd := f.register(&cobra.Command{
 		Use:   "backup",
 		Short: "Run one backup now and commit a restore point",
-		Long: `Backs up every mailbox of the tenant (or only --user ones; the others are
-carried over unchanged) and commits one snapshot. Prints what was done and
-what did not complete. Exit code 1 when the run failed, 3 when it completed
-only partly.`,
-		Args: cobra.NoArgs,
+		Long:  help("backup"),
+		Args:  cobra.NoArgs,
 		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) error {
 			return agentctl.Backup(cmd.Context(), svc, o, users)
 		}),
@@ -121,11 +118,8 @@ func newLsCmd() *cobra.Command {
 	return f.register(&cobra.Command{
 		Use:   "ls SNAPSHOT [PATH]",
 		Short: "Browse a restore point: users, then Mail/Contacts/Calendar, then folders and items",
-		Long: `Lists one level of a snapshot by display path, like a directory:
-  strongroom ls latest
-  strongroom ls latest alice@contoso.com/Mail/Inbox
-SNAPSHOT is an id, a unique prefix, or "latest".`,
-		Args: snapshotFirst(cobra.RangeArgs(1, 2)),
+		Long:  help("ls"),
+		Args:  snapshotFirst(listRestorePoints, cobra.RangeArgs(1, 2)),
 		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service, o outcome.Output) error {
 			return agentctl.List(cmd.Context(), svc, o, args[0], strings.Join(args[1:], ""))
 		}),
@@ -141,7 +135,7 @@ func newFindCmd() *cobra.Command {
 		Use:     "find",
 		Short:   "Search a restore point by user, folder, subject, sender and date",
 		Args:    cobra.NoArgs,
-		PreRunE: func(*cobra.Command, []string) error { return snapshotArg(snapshot, "strongroom snapshots") },
+		PreRunE: func(*cobra.Command, []string) error { return snapshotArg(snapshot, listRestorePoints) },
 		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) (err error) {
 			if q.After, err = parseDay("--after", after); err != nil {
 				return err
@@ -177,17 +171,6 @@ func parseDay(flag, s string) (time.Time, error) {
 	return t, nil
 }
 
-// snapshotFirst checks the positional arguments with check and then
-// refuses an empty SNAPSHOT, the first of them.
-func snapshotFirst(check cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := check(cmd, args); err != nil {
-			return err
-		}
-		return snapshotArg(args[0], "strongroom snapshots")
-	}
-}
-
 // selectionFlags name what to restore or export.
 func selectionFlags(cmd *cobra.Command, s *agent.Selection) {
 	fl := cmd.Flags()
@@ -203,13 +186,8 @@ func newRestoreCmd() *cobra.Command {
 	cmd := f.register(&cobra.Command{
 		Use:   "restore SNAPSHOT",
 		Short: "Restore a message, folder, contacts, calendar or whole mailbox into a mailbox",
-		Long: `Writes items from SNAPSHOT back into Exchange Online, by default into a new
-folder "Restored <snapshot time>" of the original mailbox, recreating the
-folder structure beneath it. Uses the restore app's credentials when the
-configuration has restore_app.
-  strongroom restore latest --user alice@contoso.com --folder "Inbox/Signed Contracts"
-  strongroom restore 20261126T0200 --user alice@contoso.com --target-user bob@contoso.com`,
-		Args: snapshotFirst(cobra.ExactArgs(1)),
+		Long:  help("restore"),
+		Args:  snapshotFirst(listRestorePoints, cobra.ExactArgs(1)),
 		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service, o outcome.Output) error {
 			req.Snapshot = args[0]
 			return agentctl.Restore(cmd.Context(), svc, o, req)
@@ -228,7 +206,7 @@ func newExportCmd() *cobra.Command {
 	cmd := f.register(&cobra.Command{
 		Use:   "export SNAPSHOT --format eml|mbox|maildir|vcf|ics --dest DIR",
 		Short: "Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS",
-		Args:  snapshotFirst(cobra.ExactArgs(1)),
+		Args:  snapshotFirst(listRestorePoints, cobra.ExactArgs(1)),
 		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service, o outcome.Output) error {
 			req.Snapshot = args[0]
 			return agentctl.Export(cmd.Context(), svc, o, req)
@@ -291,10 +269,8 @@ func newDeleteCmd() *cobra.Command {
 	return f.register(&cobra.Command{
 		Use:   "delete SNAPSHOT",
 		Short: "Ask to delete a restore point (refused while it is retention-locked)",
-		Long: `Deleting a restore point before its retain-until is refused, whoever asks,
-and the refusal is counted in strongroom_retention_refusals_total. After it,
-expiry is done by the warden (strongroom warden expire), never by the agent.`,
-		Args: snapshotFirst(cobra.ExactArgs(1)),
+		Long:  help("delete"),
+		Args:  snapshotFirst(listRestorePoints, cobra.ExactArgs(1)),
 		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service, _ outcome.Output) error {
 			return svc.DeleteSnapshot(cmd.Context(), args[0])
 		}),

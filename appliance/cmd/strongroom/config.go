@@ -1,22 +1,24 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/vaultctl"
 	"github.com/strongroom/strongroom/storage/vault"
+	"github.com/strongroom/strongroom/storage/warden"
 )
 
 // keyFileEnv names the environment variable that points at the recovery key
 // file for unattended use.
 const keyFileEnv = vaultctl.KeyFileEnv
 
-// vaultFlags are the flags every vault command shares: where the disks are
-// and where the recovery key is.
-type vaultFlags struct{ vaultctl.Flags }
-
-func (f *vaultFlags) register(cmd *cobra.Command, withKey bool) {
+// vaultFlags are the flags every vault and warden command shares: where
+// the disks are and where the recovery key is (withKey).
+func vaultFlags(cmd *cobra.Command, withKey bool) *vaultctl.Flags {
+	var f vaultctl.Flags
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.Disks, "disk", nil, "vault disk directory (repeat for every disk)")
 	fl.StringVar(&f.Config, "config", "", "read disks, key file and state directory from this YAML configuration file")
@@ -25,23 +27,38 @@ func (f *vaultFlags) register(cmd *cobra.Command, withKey bool) {
 	if withKey {
 		fl.StringVar(&f.KeyFile, "key-file", "", "file holding the recovery key (default: $"+keyFileEnv+")")
 	}
+	return &f
 }
 
-// with resolves the flags and runs fn on the vault they name; progress,
-// when not nil, receives the vault's progress lines.
-func (f *vaultFlags) with(progress func(string), fn func(v *vault.Vault) error) error {
-	c, err := f.Resolve()
-	if err != nil {
-		return err
+// onConfig makes c a command that runs fn on the vault configuration its
+// flags (and withKey, its key flag) name.
+func onConfig(c *cobra.Command, withKey bool, fn func(cmd *cobra.Command, args []string, vc config.Vault) error) *cobra.Command {
+	f := vaultFlags(c, withKey)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		vc, err := f.Resolve()
+		if err != nil {
+			return err
+		}
+		return fn(cmd, args, vc)
 	}
-	return vaultctl.With(c, progress, fn)
+	return c
 }
 
-// resolved runs fn on the configuration the flags name.
-func (f *vaultFlags) resolved(fn func(c config.Vault) error) error {
-	c, err := f.Resolve()
-	if err != nil {
-		return err
-	}
-	return fn(c)
+// onVault makes c a command that runs fn on the vault its flags name,
+// open. With progress, the vault's progress lines go to stderr.
+func onVault(c *cobra.Command, progress bool, fn func(cmd *cobra.Command, args []string, v *vault.Vault) error) *cobra.Command {
+	return onConfig(c, true, func(cmd *cobra.Command, args []string, vc config.Vault) error {
+		var lines func(string)
+		if progress {
+			lines = func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) }
+		}
+		return vaultctl.With(vc, lines, func(v *vault.Vault) error { return fn(cmd, args, v) })
+	})
+}
+
+// onWarden makes c a command that runs fn on the warden its flags name.
+func onWarden(c *cobra.Command, fn func(cmd *cobra.Command, w *warden.Warden) error) *cobra.Command {
+	return onConfig(c, true, func(cmd *cobra.Command, _ []string, vc config.Vault) error {
+		return vaultctl.WithWarden(vc, func(w *warden.Warden) error { return fn(cmd, w) })
+	})
 }

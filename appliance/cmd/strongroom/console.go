@@ -26,29 +26,10 @@ func newConsoleCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "console [--config FILE]",
 		Short: "The appliance console: first-boot setup wizard, then the status screen",
-		Long: `console is what tty1 of the appliance shows. It is drawn for the Linux
-console: 80x25, 16 colours, keyboard only.
-
-When the configuration file does not exist, it runs the setup wizard:
-network, data disks, Microsoft 365 tenant, schedule and retention, a summary
-to confirm; then it creates the vault, shows its recovery key once, and
-writes the key file and the configuration. Esc goes back one step. Nothing
-is written before the final confirmation, and a setup interrupted after it
-removes the vault it created.
-
-Afterwards it shows the agent's status (over the agent's socket, or with the
-agent opened in this process when no daemon runs) with actions: b backup
-now, r restore test, s scrub, l browse a restore point (R in it restores the
-selected user, folder or item into a mailbox), d replace a disk, t change
-retention (locks only grow), c confirm a clock jump, u update or roll back
-the appliance software (bundles written to an attached disk), q quit.
-
-Environment: STRONGROOM_DISK_DIRS offers directories matching glob patterns
-as disks instead of the machine's block devices (tests and demos);
-STRONGROOM_NETWORK_DIR overrides /etc/systemd/network.`,
+		Long:  help("console"),
 		Example: `  strongroom console
   STRONGROOM_DISK_DIRS='/tmp/demo/disk*' strongroom console --config /tmp/demo/strongroom.yaml`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			abs, err := filepath.Abs(configPath)
 			if err != nil {
@@ -68,7 +49,6 @@ STRONGROOM_NETWORK_DIR overrides /etc/systemd/network.`,
 	f.StringVar(&configPath, "config", defaultConfigPath, "configuration file; setup creates it when missing")
 	f.StringVar(&keyFile, "key-file", "", "where setup writes the recovery key (default: recovery.key beside the configuration)")
 	f.StringVar(&stateDir, "state-dir", "", "vault state directory setup configures (default: state/ on the first disk)")
-	flagErrorsAreUsage(cmd)
 	return cmd
 }
 

@@ -13,14 +13,8 @@ func newDemoCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "End-to-end demonstration: simulated tenant, vault on temporary disks, backup, deletion, restore",
-		Long: `Runs the product's main job end to end with real parts and nothing to set up:
-a simulated Microsoft 365 tenant served over HTTPS, a vault on four temporary
-disk directories, a full backup through Microsoft Graph, then the tenant
-changes (a user deletes the folder "Signed Contracts", everyone receives new
-mail), an incremental backup, a restore of the deleted folder from the earlier
-restore point, and a byte-for-byte check of every restored message against
-the original. Prints a short report; exits 1 if any check fails.`,
-		Args: cobra.NoArgs,
+		Long:  help("demo"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Log = quietLog()
 			return demo.Run(cmd.Context(), cmd.OutOrStdout(), o)

@@ -1,10 +1,11 @@
 // Command strongroom is the single binary of the Strongroom backup appliance.
 // Each role (agent, warden, console, vault tooling, the local tenant
 // simulator) is a subcommand; each file here wires one role's commands to
-// the packages that do the work.
+// the packages that do the work, and help/ holds their manual pages.
 package main
 
 import (
+	"embed"
 	"errors"
 	"fmt"
 	"os"
@@ -41,6 +42,8 @@ func main() {
 	for _, mk := range subcommands {
 		root.AddCommand(mk())
 	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	argsAreUsage(root)
 	os.Exit(exitCode(root.Execute()))
 }
 
@@ -54,11 +57,48 @@ var subcommands []func() *cobra.Command
 
 func register(mk ...func() *cobra.Command) { subcommands = append(subcommands, mk...) }
 
+// group makes a command that holds subcommands and shows its help.
+func group(use, short, long string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Long: long, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+//go:embed help
+var helpFiles embed.FS
+
+// help is a command's long help, from help/<name>.txt: the manual is kept
+// as text beside the commands that show it.
+func help(name string) string {
+	b, err := helpFiles.ReadFile("help/" + name + ".txt")
+	if err != nil {
+		panic(fmt.Sprintf("no help for %s: %v", name, err))
+	}
+	return strings.TrimSuffix(string(b), "\n")
+}
+
 // usageError marks an error caused by bad command-line input.
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
+
+// argsAreUsage makes a failed check of the positional arguments of cmd
+// and every command below it exit with the usage code.
+func argsAreUsage(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		argsAreUsage(sub)
+	}
+}
 
 // exitCode prints err with what to do about it and returns the exit code
 // that says what kind of error it is.
@@ -87,31 +127,29 @@ func exitCode(err error) int {
 	return exitFailure
 }
 
-// flagErrorsAreUsage makes bad flags of cmd and its subcommands exit with
-// the usage code.
-func flagErrorsAreUsage(cmd *cobra.Command) {
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-}
-
-// usageArgs wraps a cobra positional-argument check so that its failure
-// exits with the usage code.
-func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+// snapshotFirst checks the positional arguments with check and then
+// refuses an empty SNAPSHOT, the first of them (an empty string, an unset
+// shell variable): it is a mistake, not a request for the latest
+// snapshot. list is the command that lists the snapshots.
+func snapshotFirst(list string, check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := check(cmd, args); err != nil {
-			return usageError{err}
+			return err
 		}
-		return nil
+		return snapshotArg(args[0], list)
 	}
 }
 
-// snapshotArg refuses an empty snapshot argument (an empty string, an
-// unset shell variable): it is a mistake, not a request for the latest
-// snapshot. list is the command that lists the snapshots.
 func snapshotArg(ref, list string) error {
 	if strings.TrimSpace(ref) == "" {
 		return usageError{fmt.Errorf("no snapshot given: name one (see '%s') or say 'latest'", list)}
 	}
 	return nil
+}
+
+// output is where a command writes its answer: JSON with --json.
+func output(cmd *cobra.Command, asJSON bool) outcome.Output {
+	return outcome.Output{W: cmd.OutOrStdout(), JSON: asJSON}
 }
 
 // jsonFlag gives cmd the --json flag.

@@ -9,15 +9,11 @@ import (
 func init() { register(newMetricsCmd) }
 
 func newMetricsCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "metrics",
-		Short: "Print the Prometheus alert rules or the Grafana dashboard built into this binary",
-	}
+	cmd := group("metrics", "Print the Prometheus alert rules or the Grafana dashboard built into this binary", "")
 	for name, get := range map[string]func() []byte{
 		"rules": metrics.Rules, "dashboard": metrics.Dashboard,
 		"dashboard-provisioning": metrics.DashboardProvisioning, "datasource-provisioning": metrics.DatasourceProvisioning,
 	} {
-		get := get
 		cmd.AddCommand(&cobra.Command{
 			Use:   name,
 			Short: "Print the " + name + " file",

@@ -24,19 +24,7 @@ func newTenantSimCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tenant-sim",
 		Short: "Run a local Microsoft 365 tenant that speaks Graph, for tests and demos",
-		Long: `tenant-sim serves a generated Microsoft 365 tenant over HTTPS: the identity
-endpoints, users, mail (with MIME), contacts, calendars, OneDrive and
-SharePoint libraries (with versions), lists, groups, Teams channels and
-delta queries, as Microsoft Graph v1.0 does. The same --users and --seed
-always generate the same tenant. The TLS certificate is signed by a fresh CA written to a file;
-clients must trust it.
-
-It prints the tenant id, the backup and restore app credentials, the CA file
-and the Graph base URL, and with --config-out writes them as the YAML file
-the agent reads. It runs until interrupted.
-
-Drive a running simulator with the subcommands (scenario, counters, dump,
-dump-drive); they find it through the --config-out file.`,
+		Long:  help("tenant-sim"),
 		Example: `  strongroom tenant-sim --listen 127.0.0.1:8443 --users 50 --seed 7 --config-out sim.yaml
   strongroom tenant-sim scenario delete-folder --config sim.yaml --user anna.muller0@contoso-sim.onmicrosoft.com --folder "Signed Contracts"`,
 		Args: cobra.NoArgs,
@@ -64,14 +52,7 @@ dump-drive); they find it through the --config-out file.`,
 			sc.Name = args[0]
 			return r.Apply(ctx, sc)
 		})
-	scenario.Long = `scenario applies a named change to a running tenant simulator and prints what
-changed as JSON. Names: delete-folder (--user, --folder), mail-burst (--count,
-optional --user), deprovision-user (--user), delete-messages and
-move-messages (--user, --folder, --to, --count), ransomware (--user: every
-OneDrive file gets a new version of random bytes), delete-files (--user,
---folder, --count: files removed from the OneDrive), delete-library (--site,
---folder for the library, default "Documents"), expire-tokens,
-expire-delta-tokens.`
+	scenario.Long = help("tenant-sim-scenario")
 	sf := scenario.Flags()
 	sf.StringVar(&sc.User, "user", "", "user id or UPN")
 	sf.StringVar(&sc.Folder, "folder", "", "folder path or name, e.g. \"Inbox/Signed Contracts\"")
