@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -106,5 +108,17 @@ func TestIngestSourceIsUsage(t *testing.T) {
 	}
 	if _, err := os.Stat(c.Disks[0]); !os.IsNotExist(err) {
 		t.Errorf("a refused ingest created the disk directory (%v)", err)
+	}
+}
+
+// TestTenantOptionsAreUsage: impossible settings are the operator's
+// mistake, refused before anything starts.
+func TestTenantOptionsAreUsage(t *testing.T) {
+	for _, o := range []TenantOptions{{Users: 0, Workers: 1}, {Users: 1, Workers: 0}, {Users: 1, Workers: 1, Latency: -time.Second}, {Users: 1, Workers: 1, Burst: -1}} {
+		_, err := Tenant(context.Background(), o, io.Discard)
+		var u outcome.Usage
+		if !errors.As(err, &u) {
+			t.Errorf("Tenant(%+v) = %v; want a usage error", o, err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -131,6 +132,9 @@ ideal / wall measures, with everything else the agent loses by not keeping
 // an unchanged incremental, and an incremental after a mail burst. Each
 // run's figures go to progress as a line as well as into the result.
 func Tenant(ctx context.Context, o TenantOptions, progress io.Writer) (*TenantResult, error) {
+	if o.Users <= 0 || o.Workers <= 0 || o.Latency < 0 || o.Burst < 0 || o.Messages < 0 {
+		return nil, outcome.Usage{Err: errors.New("--users and --workers must be positive; --latency, --burst and --messages must not be negative")}
+	}
 	stop, err := ProfileCPU(o.CPUProfile)
 	if err != nil {
 		return nil, err

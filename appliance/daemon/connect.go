@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -42,6 +43,23 @@ func Connect(cfg *config.Config, l Local) (api.Service, func() error, error) {
 		return nil, nil, fmt.Errorf("open the agent for %s: %w", cfg.Path(), err)
 	}
 	return a, a.Close, nil
+}
+
+// ForConsole reaches the agent of the configuration at path as the
+// appliance's console does: its daemon, or the agent in this process
+// (never on a vault another user owns, when run as root) with its log
+// discarded, since the console owns the screen; clock confirmations go to
+// the warden.
+func ForConsole(path string) (api.Service, func() error, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, done, err := Connect(cfg, Local{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), OwnVaultOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	return WardenConfirms(svc, vault.DefaultWardenDir(cfg.Vault.Disks, cfg.Vault.StateDir, cfg.Vault.WardenDir)), done, nil
 }
 
 // wardenConfirms is an agent's service whose clock confirmations go to

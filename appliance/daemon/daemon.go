@@ -7,11 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +36,18 @@ type observer struct{ *metrics.Metrics }
 
 // Request counts one Graph response.
 func (o observer) Request(workload string, status int) { o.GraphRequest(workload, status) }
+
+// Serve runs the daemon of the configuration file at path, logging to
+// logw, until ctx ends or the process gets SIGINT or SIGTERM.
+func Serve(ctx context.Context, path, version string, logw io.Writer) error {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, cfg, version, slog.New(slog.NewTextHandler(logw, nil)))
+}
 
 // Run opens the agent of cfg and serves until ctx ends. version is the
 // binary's, for the build-info metric.

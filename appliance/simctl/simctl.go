@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
@@ -24,8 +26,11 @@ type Files struct {
 }
 
 // Serve starts s on listen, writes its CA and connection file, describes
-// the tenant on out and serves until ctx ends.
+// the tenant on out and serves until ctx ends or the process gets SIGINT
+// or SIGTERM.
 func Serve(ctx context.Context, out io.Writer, s *tenantsim.Sim, listen string, f Files) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if err := s.Start(listen); err != nil {
 		return fmt.Errorf("%w\nremedy: choose a free port with --listen 127.0.0.1:PORT", err)
 	}

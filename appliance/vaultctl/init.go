@@ -1,6 +1,7 @@
 package vaultctl
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,9 @@ import (
 // 0600) that also receives the key. An existing keyOut is refused before
 // anything is created.
 func Init(out io.Writer, disks []string, keyOut string) error {
+	if len(disks) == 0 {
+		return outcome.Usage{Err: errors.New("vault init needs the disk directories: --disk DIR (repeat for each disk)")}
+	}
 	if keyOut != "" {
 		if _, err := os.Stat(keyOut); err == nil {
 			return outcome.Usage{Err: fmt.Errorf("--key-out %s already exists: refusing to overwrite a recovery key", keyOut)}

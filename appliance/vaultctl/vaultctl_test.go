@@ -125,6 +125,9 @@ func TestVaultOutput(t *testing.T) {
 		t.Errorf("init output:\n%s", out.String())
 	}
 	var u outcome.Usage
+	if err := Init(&out, nil, filepath.Join(dir, "other.key")); !errors.As(err, &u) || !strings.Contains(err.Error(), "--disk") {
+		t.Errorf("init without disks: %v; want a usage error naming --disk", err)
+	}
 	if err := Init(&out, disks, key); !errors.As(err, &u) {
 		t.Errorf("init over an existing key file: %v; want a usage error", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 	"syscall"
 	"time"
@@ -86,6 +87,15 @@ func WardenStatus(o outcome.Output, c config.Vault) error {
 			fmt.Fprintln(w, l)
 		}
 	})
+}
+
+// RunWarden seals every interval and expires every expireEvery, saying
+// how each round went on out, until ctx ends or the process gets SIGINT or
+// SIGTERM.
+func RunWarden(ctx context.Context, out io.Writer, w *warden.Warden, interval, expireEvery time.Duration) {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	warden.Run(ctx, w, interval, expireEvery, func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) })
 }
 
 // Confirm accepts the current wall time on the trusted clock: directly

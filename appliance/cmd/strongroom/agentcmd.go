@@ -1,12 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,32 +27,28 @@ func init() {
 // listRestorePoints is the command that lists the restore points.
 const listRestorePoints = "strongroom snapshots"
 
-// agentFlags are shared by every command that talks to the agent.
-type agentFlags struct {
-	config string
-	json   bool
-}
-
-func (f *agentFlags) register(cmd *cobra.Command) *cobra.Command {
-	config := os.Getenv("STRONGROOM_CONFIG")
-	if config == "" {
-		config = defaultConfigPath
+// agentFlags gives cmd the flags of every command that talks to the agent:
+// its configuration file and --json.
+func agentFlags(cmd *cobra.Command) (configPath *string, asJSON *bool) {
+	def := os.Getenv("STRONGROOM_CONFIG")
+	if def == "" {
+		def = defaultConfigPath
 	}
-	cmd.Flags().StringVar(&f.config, "config", config, "agent configuration file (env STRONGROOM_CONFIG)")
-	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON instead of text")
-	return cmd
+	return cmd.Flags().String("config", def, "agent configuration file (env STRONGROOM_CONFIG)"),
+		cmd.Flags().Bool("json", false, "print JSON instead of text")
 }
 
 func quietLog() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// run makes a command body that needs the agent: it connects to the
-// daemon (or opens the agent in this process), runs fn with the agent and
-// where to write, and lets go of the agent afterwards.
-func (f *agentFlags) run(fn func(cmd *cobra.Command, args []string, svc api.Service, o outcome.Output) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		cfg, err := config.Load(f.config)
+// onAgent makes c a command that runs fn with the agent: it connects to
+// the daemon (or opens the agent in this process), runs fn with the agent
+// and where to write, and lets go of the agent afterwards.
+func onAgent(c *cobra.Command, fn func(ctx context.Context, args []string, svc api.Service, o outcome.Output) error) *cobra.Command {
+	configPath, asJSON := agentFlags(c)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		cfg, err := config.Load(*configPath)
 		if err != nil {
 			return err
 		}
@@ -62,89 +57,77 @@ func (f *agentFlags) run(fn func(cmd *cobra.Command, args []string, svc api.Serv
 			return err
 		}
 		defer done()
-		return fn(cmd, args, svc, outcome.Output{W: cmd.OutOrStdout(), JSON: f.json})
+		return fn(cmd.Context(), args, svc, output(cmd, *asJSON))
 	}
+	return c
 }
 
 func newAgentCmd() *cobra.Command {
-	var f agentFlags
-	return f.register(&cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "agent",
 		Short: "Run the backup agent daemon (schedule, metrics endpoint, API socket)",
 		Long:  help("agent"),
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(f.config)
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return daemon.Run(ctx, cfg, version, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
-		},
-	})
+	}
+	configPath, _ := agentFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		return daemon.Serve(cmd.Context(), *configPath, version, cmd.ErrOrStderr())
+	}
+	return cmd
 }
 
 func newBackupCmd() *cobra.Command {
-	var f agentFlags
 	var users []string
-	cmd := f.register(&cobra.Command{
+	cmd := onAgent(&cobra.Command{
 		Use:   "backup",
 		Short: "Run one backup now and commit a restore point",
 		Long:  help("backup"),
 		Args:  cobra.NoArgs,
-		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) error {
-			return agentctl.Backup(cmd.Context(), svc, o, users)
-		}),
+	}, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
+		return agentctl.Backup(ctx, svc, o, users)
 	})
 	cmd.Flags().StringSliceVar(&users, "user", nil, "back up only this mailbox (UPN or id; repeatable)")
 	return cmd
 }
 
 func newSnapshotsCmd() *cobra.Command {
-	var f agentFlags
-	return f.register(&cobra.Command{
+	return onAgent(&cobra.Command{
 		Use:   "snapshots",
 		Short: "List restore points",
 		Args:  cobra.NoArgs,
-		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) error {
-			return agentctl.Snapshots(cmd.Context(), svc, o)
-		}),
+	}, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
+		return agentctl.Snapshots(ctx, svc, o)
 	})
 }
 
 func newLsCmd() *cobra.Command {
-	var f agentFlags
-	return f.register(&cobra.Command{
+	return onAgent(&cobra.Command{
 		Use:   "ls SNAPSHOT [PATH]",
 		Short: "Browse a restore point: users, then Mail/Contacts/Calendar, then folders and items",
 		Long:  help("ls"),
 		Args:  snapshotFirst(listRestorePoints, cobra.RangeArgs(1, 2)),
-		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service, o outcome.Output) error {
-			return agentctl.List(cmd.Context(), svc, o, args[0], strings.Join(args[1:], ""))
-		}),
+	}, func(ctx context.Context, args []string, svc api.Service, o outcome.Output) error {
+		return agentctl.List(ctx, svc, o, args[0], strings.Join(args[1:], ""))
 	})
 }
 
 func newFindCmd() *cobra.Command {
-	var f agentFlags
 	var q catalog.Query
 	var snapshot, after, before string
 	var limit int
-	cmd := f.register(&cobra.Command{
+	cmd := onAgent(&cobra.Command{
 		Use:     "find",
 		Short:   "Search a restore point by user, folder, subject, sender and date",
 		Args:    cobra.NoArgs,
 		PreRunE: func(*cobra.Command, []string) error { return snapshotArg(snapshot, listRestorePoints) },
-		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) (err error) {
-			if q.After, err = parseDay("--after", after); err != nil {
-				return err
-			}
-			if q.Before, err = parseDay("--before", before); err != nil {
-				return err
-			}
-			return agentctl.Find(cmd.Context(), svc, o, snapshot, q, limit)
-		}),
+	}, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) (err error) {
+		if q.After, err = parseDay("--after", after); err != nil {
+			return err
+		}
+		if q.Before, err = parseDay("--before", before); err != nil {
+			return err
+		}
+		return agentctl.Find(ctx, svc, o, snapshot, q, limit)
 	})
 	fl := cmd.Flags()
 	fl.StringVar(&snapshot, "snapshot", "latest", "snapshot to search")
@@ -181,17 +164,15 @@ func selectionFlags(cmd *cobra.Command, s *agent.Selection) {
 }
 
 func newRestoreCmd() *cobra.Command {
-	var f agentFlags
 	var req agent.RestoreRequest
-	cmd := f.register(&cobra.Command{
+	cmd := onAgent(&cobra.Command{
 		Use:   "restore SNAPSHOT",
 		Short: "Restore a message, folder, contacts, calendar or whole mailbox into a mailbox",
 		Long:  help("restore"),
 		Args:  snapshotFirst(listRestorePoints, cobra.ExactArgs(1)),
-		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service, o outcome.Output) error {
-			req.Snapshot = args[0]
-			return agentctl.Restore(cmd.Context(), svc, o, req)
-		}),
+	}, func(ctx context.Context, args []string, svc api.Service, o outcome.Output) error {
+		req.Snapshot = args[0]
+		return agentctl.Restore(ctx, svc, o, req)
 	})
 	selectionFlags(cmd, &req.Selection)
 	cmd.Flags().StringVar(&req.TargetUser, "target-user", "", "restore into this mailbox instead (UPN or id)")
@@ -201,16 +182,14 @@ func newRestoreCmd() *cobra.Command {
 }
 
 func newExportCmd() *cobra.Command {
-	var f agentFlags
 	var req agent.ExportRequest
-	cmd := f.register(&cobra.Command{
+	cmd := onAgent(&cobra.Command{
 		Use:   "export SNAPSHOT --format eml|mbox|maildir|vcf|ics --dest DIR",
 		Short: "Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS",
 		Args:  snapshotFirst(listRestorePoints, cobra.ExactArgs(1)),
-		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service, o outcome.Output) error {
-			req.Snapshot = args[0]
-			return agentctl.Export(cmd.Context(), svc, o, req)
-		}),
+	}, func(ctx context.Context, args []string, svc api.Service, o outcome.Output) error {
+		req.Snapshot = args[0]
+		return agentctl.Export(ctx, svc, o, req)
 	})
 	selectionFlags(cmd, &req.Selection)
 	cmd.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars")
@@ -219,60 +198,52 @@ func newExportCmd() *cobra.Command {
 }
 
 func newRestoreTestCmd() *cobra.Command {
-	var f agentFlags
 	var sample int
-	cmd := f.register(&cobra.Command{
+	cmd := onAgent(&cobra.Command{
 		Use:   "restore-test",
 		Short: "Restore a random sample of the latest backup to scratch space and verify it",
 		Args:  cobra.NoArgs,
-		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) error {
-			return agentctl.RestoreTest(cmd.Context(), svc, o, sample)
-		}),
+	}, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
+		return agentctl.RestoreTest(ctx, svc, o, sample)
 	})
 	cmd.Flags().IntVar(&sample, "sample", 50, "number of random items to restore")
 	return cmd
 }
 
 func newStatusCmd() *cobra.Command {
-	var f agentFlags
-	return f.register(&cobra.Command{
+	return onAgent(&cobra.Command{
 		Use:   "status",
 		Short: "Show protection status: last backups, coverage, disks, alerts",
 		Args:  cobra.NoArgs,
-		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) error {
-			return agentctl.Status(cmd.Context(), svc, o)
-		}),
+	}, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
+		return agentctl.Status(ctx, svc, o)
 	})
 }
 
 func newReportCmd() *cobra.Command {
-	var f agentFlags
 	var since string
-	cmd := f.register(&cobra.Command{
+	cmd := onAgent(&cobra.Command{
 		Use:   "report",
 		Short: "Protection report for an auditor or customer: backups, failures, restore tests, retention",
 		Args:  cobra.NoArgs,
-		RunE: f.run(func(cmd *cobra.Command, _ []string, svc api.Service, o outcome.Output) error {
-			d, err := config.ParseDuration(since)
-			if err != nil {
-				return usageError{fmt.Errorf("--since: %w", err)}
-			}
-			return agentctl.Report(cmd.Context(), svc, o, d)
-		}),
+	}, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
+		d, err := config.ParseDuration(since)
+		if err != nil {
+			return usageError{fmt.Errorf("--since: %w", err)}
+		}
+		return agentctl.Report(ctx, svc, o, d)
 	})
 	cmd.Flags().StringVar(&since, "since", "30d", "period to cover, e.g. 1d, 30d, 1y")
 	return cmd
 }
 
 func newDeleteCmd() *cobra.Command {
-	var f agentFlags
-	return f.register(&cobra.Command{
+	return onAgent(&cobra.Command{
 		Use:   "delete SNAPSHOT",
 		Short: "Ask to delete a restore point (refused while it is retention-locked)",
 		Long:  help("delete"),
 		Args:  snapshotFirst(listRestorePoints, cobra.ExactArgs(1)),
-		RunE: f.run(func(cmd *cobra.Command, args []string, svc api.Service, _ outcome.Output) error {
-			return svc.DeleteSnapshot(cmd.Context(), args[0])
-		}),
+	}, func(ctx context.Context, args []string, svc api.Service, _ outcome.Output) error {
+		return svc.DeleteSnapshot(ctx, args[0])
 	})
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"time"
 
@@ -69,9 +68,6 @@ func newBenchTenantCmd() *cobra.Command {
 		Long:  help("bench-tenant") + "\n\n" + bench.IdealHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Users <= 0 || o.Workers <= 0 || o.Latency < 0 || o.Burst < 0 || o.Messages < 0 {
-				return usageError{fmt.Errorf("--users and --workers must be positive; --latency, --burst and --messages must not be negative")}
-			}
 			progress := cmd.ErrOrStderr()
 			if asJSON {
 				progress = io.Discard

@@ -11,10 +11,6 @@ import (
 	"github.com/strongroom/strongroom/storage/warden"
 )
 
-// keyFileEnv names the environment variable that points at the recovery key
-// file for unattended use.
-const keyFileEnv = vaultctl.KeyFileEnv
-
 // vaultFlags are the flags every vault and warden command shares: where
 // the disks are and where the recovery key is (withKey).
 func vaultFlags(cmd *cobra.Command, withKey bool) *vaultctl.Flags {
@@ -25,7 +21,7 @@ func vaultFlags(cmd *cobra.Command, withKey bool) *vaultctl.Flags {
 	fl.StringVar(&f.StateDir, "state-dir", "", "directory of the index (default: state/ on the first disk)")
 	fl.StringVar(&f.WardenDir, "warden-dir", "", "the warden's state directory: trusted clock and ledger (default: warden/ in the state directory)")
 	if withKey {
-		fl.StringVar(&f.KeyFile, "key-file", "", "file holding the recovery key (default: $"+keyFileEnv+")")
+		fl.StringVar(&f.KeyFile, "key-file", "", "file holding the recovery key (default: $"+vaultctl.KeyFileEnv+")")
 	}
 	return &f
 }

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"io"
-	"log/slog"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/daemon"
 	"github.com/strongroom/strongroom/appliance/setup"
-	"github.com/strongroom/strongroom/storage/vault"
 	"github.com/strongroom/strongroom/tui"
 	"github.com/strongroom/strongroom/tui/screens"
 )
@@ -40,7 +36,7 @@ func newConsoleCmd() *cobra.Command {
 			}
 			return tui.Run(tui.Options{
 				ConfigPath: abs, KeyFile: keyFile, StateDir: stateDir,
-				Setup: setup.NewSystem(), Open: openAgent, Refresh: 2 * time.Second,
+				Setup: setup.NewSystem(), Open: func(path string) (screens.Service, func() error, error) { return daemon.ForConsole(path) }, Refresh: 2 * time.Second,
 				Updater: tui.NewSystemUpdater(),
 			}, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
@@ -50,19 +46,4 @@ func newConsoleCmd() *cobra.Command {
 	f.StringVar(&keyFile, "key-file", "", "where setup writes the recovery key (default: recovery.key beside the configuration)")
 	f.StringVar(&stateDir, "state-dir", "", "vault state directory setup configures (default: state/ on the first disk)")
 	return cmd
-}
-
-// openAgent reaches the agent daemon on its socket, or opens the agent in
-// this process when no daemon listens (and the vault is this user's). The
-// in-process agent's log goes nowhere: the console owns the screen.
-func openAgent(path string) (screens.Service, func() error, error) {
-	cfg, err := config.Load(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	svc, done, err := daemon.Connect(cfg, daemon.Local{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), OwnVaultOnly: true})
-	if err != nil {
-		return nil, nil, err
-	}
-	return daemon.WardenConfirms(svc, vault.DefaultWardenDir(cfg.Vault.Disks, cfg.Vault.StateDir, cfg.Vault.WardenDir)), done, nil
 }

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -33,9 +30,7 @@ func newTenantSimCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return simctl.Serve(ctx, cmd.OutOrStdout(), s, listen, files)
+			return simctl.Serve(cmd.Context(), cmd.OutOrStdout(), s, listen, files)
 		},
 	}
 	f := cmd.Flags()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -31,12 +30,7 @@ func newVaultInitCmd() *cobra.Command {
 		Short: "Create a new vault on empty disk directories and print its recovery key",
 		Long:  help("vault-init"),
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(disks) == 0 {
-				return usageError{errors.New("vault init needs the disk directories: --disk DIR (repeat for each disk)")}
-			}
-			return vaultctl.Init(cmd.OutOrStdout(), disks, keyOut)
-		},
+		RunE:  func(cmd *cobra.Command, _ []string) error { return vaultctl.Init(cmd.OutOrStdout(), disks, keyOut) },
 	}
 	cmd.Flags().StringArrayVar(&disks, "disk", nil, "empty disk directory (repeat for every disk)")
 	cmd.Flags().StringVar(&keyOut, "key-out", "", "also write the recovery key to this new file (mode 0600)")

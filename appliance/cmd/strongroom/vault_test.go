@@ -53,7 +53,7 @@ func run(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, keyFileEnv+"=") {
+		if !strings.HasPrefix(kv, vaultctl.KeyFileEnv+"=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
@@ -336,13 +336,13 @@ func TestWrongKeyFile(t *testing.T) {
 	}
 
 	// The environment variable works the same way as the flag.
-	r = run(t, []string{keyFileEnv + "=" + wrong}, append([]string{"vault", "snapshots"}, tv.diskArgs()...)...)
+	r = run(t, []string{vaultctl.KeyFileEnv + "=" + wrong}, append([]string{"vault", "snapshots"}, tv.diskArgs()...)...)
 	if r.code != exitFailure || !strings.Contains(r.stderr, "does not open this vault") {
-		t.Errorf("wrong key via %s: exit %d\n%s", keyFileEnv, r.code, r.stderr)
+		t.Errorf("wrong key via %s: exit %d\n%s", vaultctl.KeyFileEnv, r.code, r.stderr)
 	}
-	r = run(t, []string{keyFileEnv + "=" + tv.key}, append([]string{"vault", "snapshots"}, tv.diskArgs()...)...)
+	r = run(t, []string{vaultctl.KeyFileEnv + "=" + tv.key}, append([]string{"vault", "snapshots"}, tv.diskArgs()...)...)
 	if r.code != 0 {
-		t.Errorf("right key via %s: exit %d\n%s", keyFileEnv, r.code, r.stderr)
+		t.Errorf("right key via %s: exit %d\n%s", vaultctl.KeyFileEnv, r.code, r.stderr)
 	}
 
 	// A mistyped key names the file.

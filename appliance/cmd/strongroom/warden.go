@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,10 +49,7 @@ func newWardenRunCmd() *cobra.Command {
 			return nil
 		},
 	}, func(cmd *cobra.Command, w *warden.Warden) error {
-		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-		defer stop()
-		out := cmd.OutOrStdout()
-		warden.Run(ctx, w, interval, expireEvery, func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) })
+		vaultctl.RunWarden(cmd.Context(), cmd.OutOrStdout(), w, interval, expireEvery)
 		return nil
 	})
 	cmd.Flags().DurationVar(&interval, "interval", time.Minute, "time between seal rounds")
