@@ -85,7 +85,7 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 	defer sb.Close()
 	d.a = sb.Agent
 	d.step("vault %s created on %d temporary disks, layout %s (any 2 disks may fail)", sb.Vault.VaultID[:8], sandbox.Disks, sb.Vault.Layout)
-	for _, s := range []func(context.Context) error{d.backUp, d.changeTenant, d.backUpAgain, d.restore, d.check} {
+	for _, s := range []func(context.Context) error{d.fullBackup, d.changeTenant, d.backUpAgain, d.restore, d.check} {
 		if err := s(ctx); err != nil {
 			return err
 		}
@@ -93,16 +93,22 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 	return nil
 }
 
-// backUp makes the first, full backup.
-func (d *demo) backUp(ctx context.Context) error {
-	full, err := d.a.Backup(ctx, agent.BackupRequest{})
-	if err != nil {
-		return err
+// backUp makes a backup through the agent and reports it with say.
+func (d *demo) backUp(ctx context.Context, say func(r *agent.BackupReport)) (*agent.BackupReport, error) {
+	r, err := d.a.Backup(ctx, agent.BackupRequest{})
+	if err == nil {
+		say(r)
 	}
-	d.full = full
-	d.step("full backup: %d mailboxes, %d items, %s downloaded, %s stored, %d Graph requests, %.1fs -> snapshot %s",
-		full.Mailboxes, full.Items, units.Bytes(full.Bytes), units.Bytes(full.StoredBytes), full.Requests, full.Seconds, full.Snapshot)
-	return nil
+	return r, err
+}
+
+// fullBackup makes the first, full backup.
+func (d *demo) fullBackup(ctx context.Context) (err error) {
+	d.full, err = d.backUp(ctx, func(r *agent.BackupReport) {
+		d.step("full backup: %d mailboxes, %d items, %s downloaded, %s stored, %d Graph requests, %.1fs -> snapshot %s",
+			r.Mailboxes, r.Items, units.Bytes(r.Bytes), units.Bytes(r.StoredBytes), r.Requests, r.Seconds, r.Snapshot)
+	})
+	return err
 }
 
 // changeTenant has the first licensed user delete the folder and a burst
@@ -149,19 +155,19 @@ func (d *demo) mailIn(prefix string) ([][]byte, error) {
 
 // backUpAgain makes the incremental backup and looks the folder up in the
 // catalog of both restore points.
-func (d *demo) backUpAgain(ctx context.Context) error {
-	inc, err := d.a.Backup(ctx, agent.BackupRequest{})
+func (d *demo) backUpAgain(ctx context.Context) (err error) {
+	d.inc, err = d.backUp(ctx, func(r *agent.BackupReport) {
+		d.step("incremental backup: %d new items, %d unchanged carried over without download, %d Graph requests, %.1fs -> snapshot %s",
+			r.NewItems, r.Carried, r.Requests, r.Seconds, r.Snapshot)
+	})
 	if err != nil {
 		return err
 	}
-	d.inc = inc
-	d.step("incremental backup: %d new items, %d unchanged carried over without download, %d Graph requests, %.1fs -> snapshot %s",
-		inc.NewItems, inc.Carried, inc.Requests, inc.Seconds, inc.Snapshot)
 	_, found, err := d.a.Find(ctx, d.full.Snapshot, catalog.Query{User: d.victim.UPN, Folder: folder, Kind: catalog.KindMessage}, 0)
 	if err != nil {
 		return err
 	}
-	_, gone, _ := d.a.Find(ctx, inc.Snapshot, catalog.Query{User: d.victim.UPN, Folder: folder}, 0)
+	_, gone, _ := d.a.Find(ctx, d.inc.Snapshot, catalog.Query{User: d.victim.UPN, Folder: folder}, 0)
 	d.step("catalog: the folder holds %d messages in the first restore point, %d in the latest", len(found), len(gone))
 	return nil
 }

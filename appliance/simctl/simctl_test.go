@@ -1,14 +1,13 @@
 package simctl
 
 import (
-	"bytes"
+	"bufio"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 )
@@ -23,23 +22,27 @@ func TestServeAndRemote(t *testing.T) {
 	}
 	cfg := filepath.Join(t.TempDir(), "sim.yaml")
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	pr, pw := io.Pipe()
 	served := make(chan error, 1)
-	go func() { served <- Serve(ctx, &out, s, "127.0.0.1:0", Files{ConfigOut: cfg}) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(out.String(), "serving; interrupt to stop") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the simulator did not start:\n%s", out.String())
+	go func() {
+		served <- Serve(ctx, pw, s, "127.0.0.1:0", Files{ConfigOut: cfg})
+		pw.Close()
+	}()
+	// Serve's description ends with the line saying it serves.
+	var said []string
+	lines := bufio.NewScanner(pr)
+	for lines.Scan() && lines.Text() != "serving; interrupt to stop" {
+		said = append(said, lines.Text())
+	}
+	go io.Copy(io.Discard, pr)
+	description := strings.Join(said, "\n")
+	for _, want := range []string{"tenant id:", "agent config:     " + cfg, "(licensed)"} {
+		if !strings.Contains(description, want) {
+			t.Errorf("description lacks %q:\n%s", want, description)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	if _, err := os.Stat(cfg + ".ca.pem"); err != nil {
 		t.Errorf("no CA beside the connection file: %v", err)
-	}
-	for _, want := range []string{"tenant id:", "agent config:     " + cfg, "(licensed)"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("description lacks %q:\n%s", want, out.String())
-		}
 	}
 	r, err := Remote(cfg)
 	if err != nil {
@@ -56,22 +59,4 @@ func TestServeAndRemote(t *testing.T) {
 	if _, err := Remote(filepath.Join(t.TempDir(), "none.yaml")); err == nil || !strings.Contains(err.Error(), "tenant-sim --config-out") {
 		t.Errorf("Remote without a connection file: %v; want the remedy", err)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -77,72 +77,61 @@ func (s *Status) missingDisks() int {
 
 func (s *Status) diskKey(msg tea.KeyMsg) tea.Cmd {
 	f := s.disk
-	back := key.Matches(msg, keys.Back)
-	switch f.phase {
-	case diskPick:
-		disks := s.disks()
-		switch {
-		case back:
-			s.disk = nil
-			s.say(components.Info, "Nothing was changed.")
-		case len(disks) > 0 && focusMove(msg, &f.cursor, len(disks)):
-			s.msg = ""
-		case key.Matches(msg, keys.Choose) && f.cursor < len(disks):
-			d := disks[f.cursor]
-			if d.Present {
-				s.say(components.Problem, "Disk %d (%s) is present: only a disk marked MISSING can be replaced.", d.Index, components.Safe(d.Path))
-				return nil
-			}
-			f.old, f.phase = d, phaseEdit
-			s.say(components.Info, "Type the path of the empty directory on the new disk.")
-		}
-	case phaseEdit:
-		switch {
-		case back:
-			f.phase = diskPick
-			s.msg = ""
-		case key.Matches(msg, keys.Enter):
-			if problem := s.checkNewDisk(); problem != "" {
-				s.say(components.Problem, "%s", problem)
-				return nil
-			}
-			f.path.Value = filepath.Clean(strings.TrimSpace(f.path.Value))
-			f.phase = phaseConfirm
-			s.say(components.Warning, "Check the disks, then press enter to rebuild.")
-		default:
-			if f.path.Update(msg) {
-				s.msg = ""
-			}
-		}
-	case phaseConfirm:
-		switch {
-		case back:
-			f.phase = phaseEdit
-			s.msg = ""
-		case key.Matches(msg, keys.Confirm):
-			old, dir := f.old.Path, f.path.Value
-			cmd := s.launch("disk replacement", "Rebuilding the lost disk's shards...", func(ctx context.Context) tea.Msg {
-				rep, err := s.svc.ReplaceDisk(ctx, old, dir)
-				return replaceMsg{rep, err}
-			})
-			if cmd != nil {
-				f.phase = phaseRunning
-			}
-			return cmd
-		}
-	case phaseRunning:
-		if back {
-			s.disk = nil
-			s.say(components.Info, "The rebuild goes on; its progress shows under Running.")
+	cmd, closed, handled := s.afterEdit(msg, &f.phase, func() tea.Cmd {
+		old, dir := f.old.Path, f.path.Value
+		return s.launch("disk replacement", "Rebuilding the lost disk's shards...", func(ctx context.Context) tea.Msg {
+			rep, err := s.svc.ReplaceDisk(ctx, old, dir)
+			return replaceMsg{rep, err}
+		})
+	}, "The rebuild goes on; its progress shows under Running.", "Wait: the rebuild is running (esc leaves it running).")
+	if closed {
+		s.disk = nil
+	}
+	if handled {
+		return cmd
+	}
+	if f.phase == diskPick {
+		s.pickDiskKey(msg)
+		return nil
+	}
+	switch {
+	case key.Matches(msg, keys.Back):
+		f.phase = diskPick
+		s.msg = ""
+	case key.Matches(msg, keys.Enter):
+		if problem := s.checkNewDisk(); problem != "" {
+			s.say(components.Problem, "%s", problem)
 			return nil
 		}
-		s.say(components.Info, "Wait: the rebuild is running (esc leaves it running).")
-	case phaseDone:
-		if back || key.Matches(msg, keys.Enter) {
-			s.disk = nil
+		f.path.Value = filepath.Clean(strings.TrimSpace(f.path.Value))
+		f.phase = phaseConfirm
+		s.say(components.Warning, "Check the disks, then press enter to rebuild.")
+	default:
+		if f.path.Update(msg) {
+			s.msg = ""
 		}
 	}
 	return nil
+}
+
+// pickDiskKey handles a key while the missing disk is being chosen.
+func (s *Status) pickDiskKey(msg tea.KeyMsg) {
+	f, disks := s.disk, s.disks()
+	switch {
+	case key.Matches(msg, keys.Back):
+		s.disk = nil
+		s.say(components.Info, "Nothing was changed.")
+	case len(disks) > 0 && focusMove(msg, &f.cursor, len(disks)):
+		s.msg = ""
+	case key.Matches(msg, keys.Choose) && f.cursor < len(disks):
+		d := disks[f.cursor]
+		if d.Present {
+			s.say(components.Problem, "Disk %d (%s) is present: only a disk marked MISSING can be replaced.", d.Index, components.Safe(d.Path))
+			return
+		}
+		f.old, f.phase = d, phaseEdit
+		s.say(components.Info, "Type the path of the empty directory on the new disk.")
+	}
 }
 
 // checkNewDisk returns why the typed directory cannot take the lost

@@ -70,60 +70,36 @@ func (s *Status) openRetention() {
 
 func (s *Status) retentionKey(msg tea.KeyMsg) tea.Cmd {
 	f := s.ret
-	back := key.Matches(msg, keys.Back)
-	switch f.phase {
-	case phaseEdit:
-		if back {
-			s.ret = nil
-			s.say(components.Info, "Retention unchanged.")
+	cmd, closed, handled := s.afterEdit(msg, &f.phase, func() tea.Cmd {
+		w := f.parsed
+		return s.launch("retention change", "Setting the retention windows...", func(ctx context.Context) tea.Msg {
+			ch, err := s.svc.SetRetention(ctx, w.Rollback, w.Audit)
+			return retentionMsg{ch, err}
+		})
+	}, "", "Wait: the retention windows are being set.")
+	if closed {
+		s.ret = nil
+	}
+	if handled {
+		return cmd
+	}
+	switch {
+	case key.Matches(msg, keys.Back):
+		s.ret = nil
+		s.say(components.Info, "Retention unchanged.")
+	case focusMove(msg, &f.focus, len(f.fields)):
+	case key.Matches(msg, keys.Enter) && f.focus < len(f.fields)-1:
+		f.focus++
+	case key.Matches(msg, keys.Enter):
+		w, problem := f.check()
+		if problem != "" {
+			s.say(components.Problem, "%s", problem)
 			return nil
 		}
-		if focusMove(msg, &f.focus, len(f.fields)) {
-			return nil
-		}
-		if key.Matches(msg, keys.Enter) {
-			if f.focus < len(f.fields)-1 {
-				f.focus++
-				return nil
-			}
-			w, problem := f.check()
-			if problem != "" {
-				s.say(components.Problem, "%s", problem)
-				return nil
-			}
-			f.parsed, f.phase = w, phaseConfirm
-			s.say(components.Warning, "Check the new windows, then press enter to set them.")
-			return nil
-		}
-		if f.fields[f.focus].Update(msg) {
-			s.msg = ""
-		}
-	case phaseConfirm:
-		switch {
-		case back:
-			f.phase = phaseEdit
-			s.msg = ""
-		case key.Matches(msg, keys.Confirm):
-			w := f.parsed
-			cmd := s.launch("retention change", "Setting the retention windows...", func(ctx context.Context) tea.Msg {
-				ch, err := s.svc.SetRetention(ctx, w.Rollback, w.Audit)
-				return retentionMsg{ch, err}
-			})
-			if cmd != nil {
-				f.phase = phaseRunning
-			}
-			return cmd
-		}
-	case phaseRunning:
-		if back {
-			s.ret = nil
-			return nil
-		}
-		s.say(components.Info, "Wait: the retention windows are being set.")
-	case phaseDone:
-		if back || key.Matches(msg, keys.Enter) {
-			s.ret = nil
-		}
+		f.parsed, f.phase = w, phaseConfirm
+		s.say(components.Warning, "Check the new windows, then press enter to set them.")
+	case f.fields[f.focus].Update(msg):
+		s.msg = ""
 	}
 	return nil
 }
@@ -204,14 +180,8 @@ func (s *Status) retentionView() string {
 	help := ""
 	switch f.phase {
 	case phaseEdit:
-		for i, fl := range f.fields {
-			b = append(b, fl.View(st, 18, f.focus == i))
-		}
-		b = append(b, "")
-		for _, l := range components.Wrap("\"Keep every point\" is the rollback window, for every restore point; "+
-			"\"Keep monthly\" the audit window, for the first restore point of each month.", components.BodyWidth) {
-			b = append(b, l)
-		}
+		b = append(b, fieldsWithNote(st, f.fields[:], f.focus, "\"Keep every point\" is the rollback window, for every restore point; "+
+			"\"Keep monthly\" the audit window, for the first restore point of each month.")...)
 		b = append(b, st.Dim.Render("Forms: 90m, 4h, 30d, 7y."))
 		help = keys.Help(keys.Up, keys.Enter, keys.Erase, keys.Back)
 	case phaseConfirm:

@@ -75,6 +75,22 @@ type actionMsg struct {
 	err          error
 }
 
+// actionDone is what an action the status screen launched returns: the
+// action has ended, and apply shows its result.
+type actionDone interface{ apply(s *Status) }
+
+func (m actionMsg) apply(s *Status) {
+	if m.err != nil {
+		s.msg, s.kind = fmt.Sprintf("%s failed: %v", m.what, m.err), components.Problem
+	} else {
+		s.msg, s.kind = m.result, components.Good
+	}
+}
+
+func (m restoreMsg) apply(s *Status)   { s.gotRestore(m) }
+func (m replaceMsg) apply(s *Status)   { s.gotReplace(m) }
+func (m retentionMsg) apply(s *Status) { s.gotRetention(m) }
+
 // Init reads the status and starts the refresh timer.
 func (s *Status) Init() tea.Cmd { return tea.Batch(s.fetch(), s.tick()) }
 
@@ -108,25 +124,9 @@ func (s *Status) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case tickMsg:
 		return tea.Batch(s.fetch(), s.tick())
-	case actionMsg:
+	case actionDone:
 		s.running = ""
-		if msg.err != nil {
-			s.msg, s.kind = fmt.Sprintf("%s failed: %v", msg.what, msg.err), components.Problem
-		} else {
-			s.msg, s.kind = msg.result, components.Good
-		}
-		return s.fetch()
-	case restoreMsg:
-		s.running = ""
-		s.gotRestore(msg)
-		return s.fetch()
-	case replaceMsg:
-		s.running = ""
-		s.gotReplace(msg)
-		return s.fetch()
-	case retentionMsg:
-		s.running = ""
-		s.gotRetention(msg)
+		msg.apply(s)
 		return s.fetch()
 	case snapshotsMsg:
 		if s.browse != nil {

@@ -62,51 +62,38 @@ func onAgent(c *cobra.Command, fn func(ctx context.Context, args []string, svc a
 	return c
 }
 
+// noArgs adapts an agent operation that takes no arguments to onAgent.
+func noArgs(op func(ctx context.Context, svc api.Service, o outcome.Output) error) func(context.Context, []string, api.Service, outcome.Output) error {
+	return func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error { return op(ctx, svc, o) }
+}
+
 func newAgentCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "agent",
-		Short: "Run the backup agent daemon (schedule, metrics endpoint, API socket)",
-		Long:  help("agent"),
-		Args:  cobra.NoArgs,
-	}
-	configPath, _ := agentFlags(cmd)
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+	c := command("agent", "Run the backup agent daemon (schedule, metrics endpoint, API socket)", "agent", cobra.NoArgs)
+	configPath, _ := agentFlags(c)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		return daemon.Serve(cmd.Context(), *configPath, version, cmd.ErrOrStderr())
 	}
-	return cmd
+	return c
 }
 
 func newBackupCmd() *cobra.Command {
 	var users []string
-	cmd := onAgent(&cobra.Command{
-		Use:   "backup",
-		Short: "Run one backup now and commit a restore point",
-		Long:  help("backup"),
-		Args:  cobra.NoArgs,
-	}, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
+	c := command("backup", "Run one backup now and commit a restore point", "backup", cobra.NoArgs)
+	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		return agentctl.Backup(ctx, svc, o, users)
 	})
-	cmd.Flags().StringSliceVar(&users, "user", nil, "back up only this mailbox (UPN or id; repeatable)")
-	return cmd
+	c.Flags().StringSliceVar(&users, "user", nil, "back up only this mailbox (UPN or id; repeatable)")
+	return c
 }
 
 func newSnapshotsCmd() *cobra.Command {
-	return onAgent(&cobra.Command{
-		Use:   "snapshots",
-		Short: "List restore points",
-		Args:  cobra.NoArgs,
-	}, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
-		return agentctl.Snapshots(ctx, svc, o)
-	})
+	return onAgent(command("snapshots", "List restore points", "", cobra.NoArgs), noArgs(agentctl.Snapshots))
 }
 
 func newLsCmd() *cobra.Command {
-	return onAgent(&cobra.Command{
-		Use:   "ls SNAPSHOT [PATH]",
-		Short: "Browse a restore point: users, then Mail/Contacts/Calendar, then folders and items",
-		Long:  help("ls"),
-		Args:  snapshotFirst(listRestorePoints, cobra.RangeArgs(1, 2)),
-	}, func(ctx context.Context, args []string, svc api.Service, o outcome.Output) error {
+	c := command("ls SNAPSHOT [PATH]", "Browse a restore point: users, then Mail/Contacts/Calendar, then folders and items", "ls",
+		snapshotFirst(listRestorePoints, cobra.RangeArgs(1, 2)))
+	return onAgent(c, func(ctx context.Context, args []string, svc api.Service, o outcome.Output) error {
 		return agentctl.List(ctx, svc, o, args[0], strings.Join(args[1:], ""))
 	})
 }
@@ -115,12 +102,9 @@ func newFindCmd() *cobra.Command {
 	var q catalog.Query
 	var snapshot, after, before string
 	var limit int
-	cmd := onAgent(&cobra.Command{
-		Use:     "find",
-		Short:   "Search a restore point by user, folder, subject, sender and date",
-		Args:    cobra.NoArgs,
-		PreRunE: func(*cobra.Command, []string) error { return snapshotArg(snapshot, listRestorePoints) },
-	}, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) (err error) {
+	c := command("find", "Search a restore point by user, folder, subject, sender and date", "", cobra.NoArgs)
+	c.PreRunE = func(*cobra.Command, []string) error { return snapshotArg(snapshot, listRestorePoints) }
+	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) (err error) {
 		if q.After, err = parseDay("--after", after); err != nil {
 			return err
 		}
@@ -129,7 +113,7 @@ func newFindCmd() *cobra.Command {
 		}
 		return agentctl.Find(ctx, svc, o, snapshot, q, limit)
 	})
-	fl := cmd.Flags()
+	fl := c.Flags()
 	fl.StringVar(&snapshot, "snapshot", "latest", "snapshot to search")
 	fl.StringVar(&q.User, "user", "", "mailbox (UPN or id)")
 	fl.StringVar(&q.Kind, "kind", "", "message, contact or event")
@@ -139,7 +123,7 @@ func newFindCmd() *cobra.Command {
 	fl.StringVar(&after, "after", "", "date on or after (YYYY-MM-DD or RFC 3339)")
 	fl.StringVar(&before, "before", "", "date before (YYYY-MM-DD or RFC 3339)")
 	fl.IntVar(&limit, "limit", 1000, "stop after this many results (0: all)")
-	return cmd
+	return c
 }
 
 // parseDay reads the date of flag, when given.
@@ -154,96 +138,75 @@ func parseDay(flag, s string) (time.Time, error) {
 	return t, nil
 }
 
-// selectionFlags name what to restore or export.
-func selectionFlags(cmd *cobra.Command, s *agent.Selection) {
-	fl := cmd.Flags()
+// selection makes c take the SNAPSHOT argument and the flags that name
+// what to restore or export into s.
+func selection(c *cobra.Command, s *agent.Selection) *cobra.Command {
+	c.Args = snapshotFirst(listRestorePoints, cobra.ExactArgs(1))
+	c.PreRun = func(_ *cobra.Command, args []string) { s.Snapshot = args[0] }
+	fl := c.Flags()
 	fl.StringVar(&s.User, "user", "", "source mailbox (UPN or id)")
 	fl.StringVar(&s.Folder, "folder", "", "folder display path, restored recursively (e.g. \"Inbox/Signed Contracts\")")
 	fl.StringVar(&s.Kind, "kind", "", "mail, contacts or calendar (default: all)")
 	fl.StringSliceVar(&s.Paths, "item", nil, "one item by its path as shown by ls/find (repeatable)")
+	return c
 }
 
 func newRestoreCmd() *cobra.Command {
 	var req agent.RestoreRequest
-	cmd := onAgent(&cobra.Command{
-		Use:   "restore SNAPSHOT",
-		Short: "Restore a message, folder, contacts, calendar or whole mailbox into a mailbox",
-		Long:  help("restore"),
-		Args:  snapshotFirst(listRestorePoints, cobra.ExactArgs(1)),
-	}, func(ctx context.Context, args []string, svc api.Service, o outcome.Output) error {
-		req.Snapshot = args[0]
+	c := selection(command("restore SNAPSHOT", "Restore a message, folder, contacts, calendar or whole mailbox into a mailbox", "restore", nil), &req.Selection)
+	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		return agentctl.Restore(ctx, svc, o, req)
 	})
-	selectionFlags(cmd, &req.Selection)
-	cmd.Flags().StringVar(&req.TargetUser, "target-user", "", "restore into this mailbox instead (UPN or id)")
-	cmd.Flags().StringVar(&req.TargetFolder, "target-folder", "", "name of the new folder to restore into")
-	cmd.Flags().StringVar(&req.Collision, "collision", "skip", "when the item already exists there: skip, copy or replace")
-	return cmd
+	c.Flags().StringVar(&req.TargetUser, "target-user", "", "restore into this mailbox instead (UPN or id)")
+	c.Flags().StringVar(&req.TargetFolder, "target-folder", "", "name of the new folder to restore into")
+	c.Flags().StringVar(&req.Collision, "collision", "skip", "when the item already exists there: skip, copy or replace")
+	return c
 }
 
 func newExportCmd() *cobra.Command {
 	var req agent.ExportRequest
-	cmd := onAgent(&cobra.Command{
-		Use:   "export SNAPSHOT --format eml|mbox|maildir|vcf|ics --dest DIR",
-		Short: "Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS",
-		Args:  snapshotFirst(listRestorePoints, cobra.ExactArgs(1)),
-	}, func(ctx context.Context, args []string, svc api.Service, o outcome.Output) error {
-		req.Snapshot = args[0]
+	c := selection(command("export SNAPSHOT --format eml|mbox|maildir|vcf|ics --dest DIR",
+		"Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS", "", nil), &req.Selection)
+	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		return agentctl.Export(ctx, svc, o, req)
 	})
-	selectionFlags(cmd, &req.Selection)
-	cmd.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars")
-	cmd.Flags().StringVar(&req.Dest, "dest", "", "destination directory")
-	return cmd
+	c.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars")
+	c.Flags().StringVar(&req.Dest, "dest", "", "destination directory")
+	return c
 }
 
 func newRestoreTestCmd() *cobra.Command {
 	var sample int
-	cmd := onAgent(&cobra.Command{
-		Use:   "restore-test",
-		Short: "Restore a random sample of the latest backup to scratch space and verify it",
-		Args:  cobra.NoArgs,
-	}, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
+	c := command("restore-test", "Restore a random sample of the latest backup to scratch space and verify it", "", cobra.NoArgs)
+	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		return agentctl.RestoreTest(ctx, svc, o, sample)
 	})
-	cmd.Flags().IntVar(&sample, "sample", 50, "number of random items to restore")
-	return cmd
+	c.Flags().IntVar(&sample, "sample", 50, "number of random items to restore")
+	return c
 }
 
 func newStatusCmd() *cobra.Command {
-	return onAgent(&cobra.Command{
-		Use:   "status",
-		Short: "Show protection status: last backups, coverage, disks, alerts",
-		Args:  cobra.NoArgs,
-	}, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
-		return agentctl.Status(ctx, svc, o)
-	})
+	return onAgent(command("status", "Show protection status: last backups, coverage, disks, alerts", "", cobra.NoArgs), noArgs(agentctl.Status))
 }
 
 func newReportCmd() *cobra.Command {
 	var since string
-	cmd := onAgent(&cobra.Command{
-		Use:   "report",
-		Short: "Protection report for an auditor or customer: backups, failures, restore tests, retention",
-		Args:  cobra.NoArgs,
-	}, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
+	c := command("report", "Protection report for an auditor or customer: backups, failures, restore tests, retention", "", cobra.NoArgs)
+	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		d, err := config.ParseDuration(since)
 		if err != nil {
 			return usageError{fmt.Errorf("--since: %w", err)}
 		}
 		return agentctl.Report(ctx, svc, o, d)
 	})
-	cmd.Flags().StringVar(&since, "since", "30d", "period to cover, e.g. 1d, 30d, 1y")
-	return cmd
+	c.Flags().StringVar(&since, "since", "30d", "period to cover, e.g. 1d, 30d, 1y")
+	return c
 }
 
 func newDeleteCmd() *cobra.Command {
-	return onAgent(&cobra.Command{
-		Use:   "delete SNAPSHOT",
-		Short: "Ask to delete a restore point (refused while it is retention-locked)",
-		Long:  help("delete"),
-		Args:  snapshotFirst(listRestorePoints, cobra.ExactArgs(1)),
-	}, func(ctx context.Context, args []string, svc api.Service, _ outcome.Output) error {
+	c := command("delete SNAPSHOT", "Ask to delete a restore point (refused while it is retention-locked)", "delete",
+		snapshotFirst(listRestorePoints, cobra.ExactArgs(1)))
+	return onAgent(c, func(ctx context.Context, args []string, svc api.Service, _ outcome.Output) error {
 		return svc.DeleteSnapshot(ctx, args[0])
 	})
 }

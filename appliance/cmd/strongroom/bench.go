@@ -29,59 +29,50 @@ func jsonLine(w io.Writer, res any, err error) error {
 
 func newBenchIngestCmd() *cobra.Command {
 	var o bench.IngestOptions
-	cmd := onConfig(&cobra.Command{
-		Use:   "ingest --disk DIR ... SRC [--parent-pass] [--key-file F]",
-		Short: "Store every file under SRC as an item of one snapshot, twice, and print the speed",
-		Long:  help("bench-ingest"),
-		Args:  cobra.ExactArgs(1),
-	}, true, func(cmd *cobra.Command, args []string, vc config.Vault) error {
+	c := command("ingest --disk DIR ... SRC [--parent-pass] [--key-file F]",
+		"Store every file under SRC as an item of one snapshot, twice, and print the speed", "bench-ingest", cobra.ExactArgs(1))
+	onConfig(c, true, func(cmd *cobra.Command, args []string, vc config.Vault) error {
 		o.Src = args[0]
 		res, err := bench.Ingest(vc, o)
 		return jsonLine(cmd.OutOrStdout(), res, err)
 	})
-	cmd.Flags().BoolVar(&o.ParentPass, "parent-pass", true, "run the second, unchanged pass that reuses the first snapshot's items")
-	cmd.Flags().IntVar(&o.Workers, "workers", 0, "writer goroutines (default: GOMAXPROCS)")
-	cmd.Flags().StringVar(&o.CPUProfile, "cpuprofile", "", "write a Go CPU profile of the run to this file")
-	return cmd
+	c.Flags().BoolVar(&o.ParentPass, "parent-pass", true, "run the second, unchanged pass that reuses the first snapshot's items")
+	c.Flags().IntVar(&o.Workers, "workers", 0, "writer goroutines (default: GOMAXPROCS)")
+	c.Flags().StringVar(&o.CPUProfile, "cpuprofile", "", "write a Go CPU profile of the run to this file")
+	return c
 }
 
 func newBenchScrubCmd() *cobra.Command {
 	var repair bool
-	cmd := onVault(&cobra.Command{
-		Use:   "scrub --disk DIR ... [--repair]",
-		Short: "Scrub the vault and print one JSON line with bytes read, seconds and MB/s",
-		Args:  cobra.NoArgs,
-	}, false, func(cmd *cobra.Command, _ []string, v *vault.Vault) error {
+	c := command("scrub --disk DIR ... [--repair]", "Scrub the vault and print one JSON line with bytes read, seconds and MB/s", "", cobra.NoArgs)
+	onVault(c, false, func(cmd *cobra.Command, _ []string, v *vault.Vault) error {
 		res, err := bench.Scrub(v, repair)
 		return jsonLine(cmd.OutOrStdout(), res, err)
 	})
-	cmd.Flags().BoolVar(&repair, "repair", false, "also rebuild missing or corrupt shards")
-	return cmd
+	c.Flags().BoolVar(&repair, "repair", false, "also rebuild missing or corrupt shards")
+	return c
 }
 
 func newBenchTenantCmd() *cobra.Command {
 	var o bench.TenantOptions
 	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "tenant [--users N] [--throttle realistic] [--latency 30ms] [--workers W] [--json]",
-		Short: "Back up a simulated tenant (full, unchanged incremental, mail burst) and compare with the throttle limits",
-		Long:  help("bench-tenant") + "\n\n" + bench.IdealHelp,
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			progress := cmd.ErrOrStderr()
-			if asJSON {
-				progress = io.Discard
-			}
-			o.Log = quietLog()
-			res, err := bench.Tenant(cmd.Context(), o, progress)
-			if err != nil || asJSON {
-				return jsonLine(cmd.OutOrStdout(), res, err)
-			}
-			bench.PrintTenant(cmd.OutOrStdout(), res)
-			return nil
-		},
+	c := command("tenant [--users N] [--throttle realistic] [--latency 30ms] [--workers W] [--json]",
+		"Back up a simulated tenant (full, unchanged incremental, mail burst) and compare with the throttle limits", "bench-tenant", cobra.NoArgs)
+	c.Long += "\n\n" + bench.IdealHelp
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		progress := cmd.ErrOrStderr()
+		if asJSON {
+			progress = io.Discard
+		}
+		o.Log = quietLog()
+		res, err := bench.Tenant(cmd.Context(), o, progress)
+		if err != nil || asJSON {
+			return jsonLine(cmd.OutOrStdout(), res, err)
+		}
+		bench.PrintTenant(cmd.OutOrStdout(), res)
+		return nil
 	}
-	fl := cmd.Flags()
+	fl := c.Flags()
 	fl.IntVar(&o.Users, "users", 50, "users in the simulated tenant")
 	fl.Int64Var(&o.Seed, "seed", 7, "seed of the simulated tenant")
 	fl.StringVar(&o.Throttle, "throttle", string(tenantsim.ThrottleRealistic), "throttling of the simulator: off, realistic or strict")
@@ -92,5 +83,5 @@ func newBenchTenantCmd() *cobra.Command {
 	fl.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (vault, configuration)")
 	fl.StringVar(&o.CPUProfile, "cpuprofile", "", "write a Go CPU profile of the whole run to this file")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON line instead of the report")
-	return cmd
+	return c
 }

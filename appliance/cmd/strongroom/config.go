@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/vaultctl"
 	"github.com/strongroom/strongroom/storage/vault"
 	"github.com/strongroom/strongroom/storage/warden"
@@ -50,6 +51,14 @@ func onVault(c *cobra.Command, progress bool, fn func(cmd *cobra.Command, args [
 		}
 		return vaultctl.With(vc, lines, func(v *vault.Vault) error { return fn(cmd, args, v) })
 	})
+}
+
+// onVaultJSON makes c a command with --json that runs op on the vault its
+// flags name.
+func onVaultJSON(c *cobra.Command, op func(o outcome.Output, v *vault.Vault) error) *cobra.Command {
+	var asJSON bool
+	onVault(c, false, func(cmd *cobra.Command, _ []string, v *vault.Vault) error { return op(output(cmd, asJSON), v) })
+	return jsonFlag(c, &asJSON)
 }
 
 // onWarden makes c a command that runs fn on the warden its flags name.

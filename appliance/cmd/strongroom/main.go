@@ -57,12 +57,13 @@ var subcommands []func() *cobra.Command
 
 func register(mk ...func() *cobra.Command) { subcommands = append(subcommands, mk...) }
 
-// group makes a command that holds subcommands and shows its help.
+// group makes a command that holds subcommands and shows its help (long
+// names its manual page, as for command).
 func group(use, short, long string, subs ...*cobra.Command) *cobra.Command {
-	cmd := &cobra.Command{Use: use, Short: short, Long: long, Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
-	cmd.AddCommand(subs...)
-	return cmd
+	c := command(use, short, long, cobra.NoArgs)
+	c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	c.AddCommand(subs...)
+	return c
 }
 
 //go:embed help
@@ -156,4 +157,15 @@ func output(cmd *cobra.Command, asJSON bool) outcome.Output {
 func jsonFlag(cmd *cobra.Command, asJSON *bool) *cobra.Command {
 	cmd.Flags().BoolVar(asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// command is a command's line: how it is called (use), what it does in a
+// line (short) and in its manual page (help/<long>.txt, none when long is
+// ""), and the positional arguments it takes.
+func command(use, short, long string, args cobra.PositionalArgs) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short, Args: args}
+	if long != "" {
+		c.Long = help(long)
+	}
+	return c
 }

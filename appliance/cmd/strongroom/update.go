@@ -16,7 +16,7 @@ import (
 
 func init() {
 	register(func() *cobra.Command {
-		return group("update", "Install a new appliance image into the other slot, roll back, or show the slots", help("update"),
+		return group("update", "Install a new appliance image into the other slot, roll back, or show the slots", "update",
 			newUpdateStatusCmd(), newUpdateApplyCmd(), newUpdateRollbackCmd(), newUpdateMarkGoodCmd(), newUpdatePackCmd())
 	})
 }
@@ -106,34 +106,39 @@ func newUpdateMarkGoodCmd() *cobra.Command {
 func newUpdatePackCmd() *cobra.Command {
 	var o osupdate.PackOptions
 	var keyPath, out string
-	cmd := &cobra.Command{
-		Use:   "pack --squashfs F --verity F --uki-a F --uki-b F --key PEM --out BUNDLE",
-		Short: "Make a signed update bundle from an image build's outputs (image/build.sh runs it)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			for name, v := range map[string]string{"--squashfs": o.Squashfs, "--verity": o.Verity, "--uki-a": o.UKIA, "--uki-b": o.UKIB, "--key": keyPath, "--out": out} {
-				if v == "" {
-					return usageError{fmt.Errorf("%s is required", name)}
-				}
-			}
-			key, err := osupdate.LoadSigner(keyPath)
-			if err != nil {
-				return err
-			}
-			o.Key = key
-			m, err := osupdate.PackFile(o, out)
-			if err == nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: version %s, root hash %s\n", out, m.ImageVersion, m.RootHash)
-			}
-			return err
-		},
+	files := []struct {
+		flag  string
+		path  *string
+		usage string
+	}{
+		{"squashfs", &o.Squashfs, "root file system (padded to 4 KiB)"},
+		{"verity", &o.Verity, "its dm-verity hash device"},
+		{"uki-a", &o.UKIA, "signed kernel image booting slot a"},
+		{"uki-b", &o.UKIB, "signed kernel image booting slot b"},
+		{"key", &keyPath, "signing key (PEM); its certificate is the one in the image"},
+		{"out", &out, "bundle to write"},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Squashfs, "squashfs", "", "root file system (padded to 4 KiB)")
-	f.StringVar(&o.Verity, "verity", "", "its dm-verity hash device")
-	f.StringVar(&o.UKIA, "uki-a", "", "signed kernel image booting slot a")
-	f.StringVar(&o.UKIB, "uki-b", "", "signed kernel image booting slot b")
-	f.StringVar(&keyPath, "key", "", "signing key (PEM); its certificate is the one in the image")
-	f.StringVar(&out, "out", "", "bundle to write")
-	return cmd
+	c := command("pack --squashfs F --verity F --uki-a F --uki-b F --key PEM --out BUNDLE",
+		"Make a signed update bundle from an image build's outputs (image/build.sh runs it)", "", cobra.NoArgs)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		for _, f := range files {
+			if *f.path == "" {
+				return usageError{fmt.Errorf("--%s is required", f.flag)}
+			}
+		}
+		key, err := osupdate.LoadSigner(keyPath)
+		if err != nil {
+			return err
+		}
+		o.Key = key
+		m, err := osupdate.PackFile(o, out)
+		if err == nil {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: version %s, root hash %s\n", out, m.ImageVersion, m.RootHash)
+		}
+		return err
+	}
+	for _, f := range files {
+		c.Flags().StringVar(f.path, f.flag, "", f.usage)
+	}
+	return c
 }
