@@ -30,6 +30,18 @@ var rules = []struct {
 	// but no storage machinery.
 	{"tui", []string{"storage/chunk", "storage/segment", "storage/index", "storage/keys", "storage/immutable", "storage/clock",
 		"appliance/workloads", "appliance/graph", "appliance/cmd"}},
+	// What the command line's operations are built on: units and outcome
+	// import nothing of the project; the vault's tooling does not reach
+	// the agent; the agent's tooling goes through its API.
+	{"appliance/units", []string{"appliance/", "storage/", "tui/"}},
+	{"appliance/outcome", []string{"appliance/", "storage/", "tui/"}},
+	{"appliance/vaultctl", []string{"appliance/agent", "appliance/api", "appliance/workloads", "appliance/graph", "appliance/catalog", "appliance/cmd", "tui/"}},
+	{"appliance/agentctl", []string{"appliance/workloads", "appliance/graph", "appliance/cmd", "storage/warden", "tui/"}},
+	{"appliance/simctl", []string{"storage/", "appliance/agent", "appliance/api", "appliance/workloads", "appliance/cmd", "tui/"}},
+	{"appliance/daemon", []string{"appliance/workloads", "appliance/cmd", "tui/"}},
+	{"appliance/bench", []string{"appliance/cmd", "tui/"}},
+	{"appliance/demo", []string{"appliance/cmd", "tui/"}},
+	{"appliance/sandbox", []string{"appliance/cmd", "tui/"}},
 }
 
 // TestLayers fails on any import edge that goes against the layering.

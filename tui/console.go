@@ -11,7 +11,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/setup"
@@ -192,25 +191,11 @@ func Run(opts Options, in io.Reader, out io.Writer) error {
 }
 
 // readWindows reads the retention windows from the configuration file,
-// with the agent's defaults for windows it leaves out. Only the retention
-// section is read, so the rest of the file need not be valid here.
+// with the agent's defaults for windows it leaves out.
 func readWindows(path string) (screens.Windows, error) {
-	b, err := os.ReadFile(path)
+	c, err := config.Read(path)
 	if err != nil {
 		return screens.Windows{}, err
 	}
-	var c struct {
-		Retention config.Retention `yaml:"retention"`
-	}
-	if err := yaml.Unmarshal(b, &c); err != nil {
-		return screens.Windows{}, fmt.Errorf("configuration %s: %w", path, err)
-	}
-	w := screens.Windows{Rollback: c.Retention.Rollback.D(), Audit: c.Retention.Audit.D()}
-	if w.Rollback == 0 {
-		w.Rollback = config.DefaultRollback
-	}
-	if w.Audit == 0 {
-		w.Audit = config.DefaultAudit
-	}
-	return w, nil
+	return screens.Windows{Rollback: c.Retention.Rollback.D(), Audit: c.Retention.Audit.D()}, nil
 }

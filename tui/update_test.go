@@ -254,7 +254,7 @@ func TestUpdateApplyWithProgress(t *testing.T) {
 	if !strings.Contains(c.m.View(), "Step: writing root.squashfs") {
 		wait = c.deliver(wait)
 	}
-	c.wantView("Installing version 2026.04.1 from /dev/sdf into slot b", "Step: writing root.squashfs to slot b", " 50%", "629.1 MB of 1.3 GB")
+	c.wantView("Installing version 2026.04.1 from /dev/sdf into slot b", "Step: writing root.squashfs to slot b", " 50%", "600.0 MiB of 1.2 GiB")
 	// A second apply is refused while the first runs.
 	c.key("y")
 	c.wantView("Wait: an update is being installed; it cannot be started twice")

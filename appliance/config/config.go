@@ -8,8 +8,10 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -114,6 +116,18 @@ func ParseDuration(s string) (time.Duration, error) {
 	return durationInRange(s, float64(d))
 }
 
+// ParseDate reads a date as operators type it: YYYY-MM-DD (midnight UTC)
+// or an RFC 3339 time (2030-01-31T00:00:00Z).
+func ParseDate(s string) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("date %q: want YYYY-MM-DD or RFC 3339 (2030-01-31T00:00:00Z)", s)
+}
+
 // durationInRange returns ns nanoseconds as a duration when that is more
 // than zero and at most MaxDuration.
 func durationInRange(s string, ns float64) (time.Duration, error) {
@@ -151,24 +165,44 @@ const (
 	DefaultSocket      = "/run/strongroom/agent.sock"
 )
 
-// Load reads, defaults and checks a configuration file.
+// Load reads, defaults and checks the configuration file of the agent:
+// every key must be one the agent knows and Check must pass. Errors name
+// the file.
 func Load(path string) (*Config, error) {
+	c, err := read(path, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Check(); err != nil {
+		return nil, fmt.Errorf("configuration %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Read reads the configuration file for a role that needs only part of it
+// (the vault and warden commands, the console's retention form): keys it
+// does not know are ignored, as are sections left incomplete, and nothing
+// is checked. Relative paths are resolved and defaults applied as Load
+// does; errors name the file.
+func Read(path string) (*Config, error) { return read(path, false) }
+
+// read decodes the file at path (with strict, every key must be known),
+// resolves relative paths against its directory and applies the defaults.
+// An empty file is an empty configuration.
+func read(path string, strict bool) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read configuration: %w", err)
 	}
 	var c Config
-	dec := yaml.NewDecoder(strings.NewReader(string(b)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(strict)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("configuration %s: %w (see the example in README.md)", path, err)
 	}
 	c.path = path
 	c.resolve(filepath.Dir(path))
 	c.defaults()
-	if err := c.Check(); err != nil {
-		return nil, fmt.Errorf("configuration %s: %w", path, err)
-	}
 	return &c, nil
 }
 

@@ -102,3 +102,69 @@ func TestParseDurationRange(t *testing.T) {
 		t.Errorf("Load with audit: 1000000y: %v", err)
 	}
 }
+
+// TestRead: the vault commands and the console read the same file as the
+// agent, through Read: keys of other roles are ignored, nothing is
+// checked, relative paths are taken from the file's directory and the
+// defaults are those of Load.
+func TestRead(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "strongroom.yaml")
+	yaml := "vault:\n  disks: [disk1, /abs/disk2]\n  key_file: recovery.key\nretention: {rollback: 14d}\nother_role:\n  anything: 1\n"
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Read(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{filepath.Join(dir, "disk1"), "/abs/disk2"}; strings.Join(c.Vault.Disks, ",") != strings.Join(want, ",") {
+		t.Errorf("disks = %v, want %v", c.Vault.Disks, want)
+	}
+	if c.Vault.KeyFile != filepath.Join(dir, "recovery.key") {
+		t.Errorf("key file = %q, want it beside the configuration", c.Vault.KeyFile)
+	}
+	if c.Retention.Rollback.D() != 14*24*time.Hour || c.Retention.Audit.D() != DefaultAudit {
+		t.Errorf("retention = %+v, want 14d and the default audit window", c.Retention)
+	}
+	if c.Path() != p {
+		t.Errorf("Path() = %q, want %q", c.Path(), p)
+	}
+	// The same file is no agent configuration: Load refuses it, naming the
+	// file and the key it does not know.
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "other_role") {
+		t.Errorf("Load of a vault-only file: %v; want an error naming %s and other_role", err, p)
+	}
+
+	empty := filepath.Join(dir, "empty.yaml")
+	os.WriteFile(empty, nil, 0o600)
+	if c, err := Read(empty); err != nil || c.APISocket != DefaultSocket {
+		t.Errorf("Read of an empty file = %+v, %v; want the defaults", c, err)
+	}
+	for name, content := range map[string]string{"bad.yaml": "vault: [not, a, map]\n", "missing.yaml": ""} {
+		path := filepath.Join(dir, name)
+		if content != "" {
+			os.WriteFile(path, []byte(content), 0o600)
+		}
+		if _, err := Read(path); err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("Read(%s) = %v; want an error naming the file", name, err)
+		}
+	}
+}
+
+func TestParseDate(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"2030-01-31":                time.Date(2030, 1, 31, 0, 0, 0, 0, time.UTC),
+		"2030-01-31T12:30:00Z":      time.Date(2030, 1, 31, 12, 30, 0, 0, time.UTC),
+		"2030-01-31T12:30:00+02:00": time.Date(2030, 1, 31, 10, 30, 0, 0, time.UTC),
+	} {
+		if got, err := ParseDate(in); err != nil || !got.Equal(want) {
+			t.Errorf("ParseDate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "31.01.2030", "2030-13-01", "tomorrow"} {
+		if _, err := ParseDate(in); err == nil || !strings.Contains(err.Error(), "YYYY-MM-DD") {
+			t.Errorf("ParseDate(%q) = %v; want an error naming the forms", in, err)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -206,13 +207,9 @@ func preview(n int) (Preview, error) {
 		return Preview{}, err
 	}
 	p := Preview{Layout: l.String(), K: l.K, M: l.M, Warning: warning}
-	switch l.M {
-	case 0:
-		p.Survives = "survives no disk failure"
-	case 1:
-		p.Survives = "survives the loss of any 1 disk"
-	default:
-		p.Survives = fmt.Sprintf("survives the loss of any %d disks", l.M)
+	p.Survives = "survives no disk failure"
+	if l.M > 0 {
+		p.Survives = "survives the loss of any " + units.Count(l.M, "disk")
 	}
 	return p, nil
 }

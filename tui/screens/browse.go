@@ -13,6 +13,7 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
 	"github.com/strongroom/strongroom/tui/styles"
@@ -242,7 +243,7 @@ func (b *Browser) View(msg string, kind components.MessageKind) string {
 		if !isItem(n) {
 			name += "/"
 		}
-		line := fmt.Sprintf("%-46.46s %7d items %10s", name, n.Items, components.Bytes(uint64(n.Bytes)))
+		line := fmt.Sprintf("%-46.46s %7d items %10s", name, n.Items, units.Bytes(n.Bytes))
 		if i == b.cursor {
 			body = append(body, styles.Pointer+" "+st.Focus.Render(line))
 		} else {
@@ -280,7 +281,7 @@ func (b *Browser) snapshotsView(msg string, kind components.MessageKind) string 
 			result = "-"
 		}
 		line := fmt.Sprintf("%-16s  %-8.8s %9d %10s  %-16s", s.Created.UTC().Format("2006-01-02 15:04"), components.Safe(result), s.Items,
-			components.Bytes(uint64(max(s.Bytes, 0))), s.RetainUntil.UTC().Format("2006-01-02 15:04"))
+			units.Bytes(max(s.Bytes, 0)), s.RetainUntil.UTC().Format("2006-01-02 15:04"))
 		if i == 0 {
 			line += " latest"
 		}

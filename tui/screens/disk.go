@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
@@ -76,72 +77,61 @@ func (s *Status) missingDisks() int {
 
 func (s *Status) diskKey(msg tea.KeyMsg) tea.Cmd {
 	f := s.disk
-	back := key.Matches(msg, keys.Back)
-	switch f.phase {
-	case diskPick:
-		disks := s.disks()
-		switch {
-		case back:
-			s.disk = nil
-			s.say(components.Info, "Nothing was changed.")
-		case len(disks) > 0 && focusMove(msg, &f.cursor, len(disks)):
-			s.msg = ""
-		case key.Matches(msg, keys.Choose) && f.cursor < len(disks):
-			d := disks[f.cursor]
-			if d.Present {
-				s.say(components.Problem, "Disk %d (%s) is present: only a disk marked MISSING can be replaced.", d.Index, components.Safe(d.Path))
-				return nil
-			}
-			f.old, f.phase = d, phaseEdit
-			s.say(components.Info, "Type the path of the empty directory on the new disk.")
-		}
-	case phaseEdit:
-		switch {
-		case back:
-			f.phase = diskPick
-			s.msg = ""
-		case key.Matches(msg, keys.Enter):
-			if problem := s.checkNewDisk(); problem != "" {
-				s.say(components.Problem, "%s", problem)
-				return nil
-			}
-			f.path.Value = filepath.Clean(strings.TrimSpace(f.path.Value))
-			f.phase = phaseConfirm
-			s.say(components.Warning, "Check the disks, then press enter to rebuild.")
-		default:
-			if f.path.Update(msg) {
-				s.msg = ""
-			}
-		}
-	case phaseConfirm:
-		switch {
-		case back:
-			f.phase = phaseEdit
-			s.msg = ""
-		case key.Matches(msg, keys.Confirm):
-			old, dir := f.old.Path, f.path.Value
-			cmd := s.launch("disk replacement", "Rebuilding the lost disk's shards...", func(ctx context.Context) tea.Msg {
-				rep, err := s.svc.ReplaceDisk(ctx, old, dir)
-				return replaceMsg{rep, err}
-			})
-			if cmd != nil {
-				f.phase = phaseRunning
-			}
-			return cmd
-		}
-	case phaseRunning:
-		if back {
-			s.disk = nil
-			s.say(components.Info, "The rebuild goes on; its progress shows under Running.")
+	cmd, closed, handled := s.afterEdit(msg, &f.phase, func() tea.Cmd {
+		old, dir := f.old.Path, f.path.Value
+		return s.launch("disk replacement", "Rebuilding the lost disk's shards...", func(ctx context.Context) tea.Msg {
+			rep, err := s.svc.ReplaceDisk(ctx, old, dir)
+			return replaceMsg{rep, err}
+		})
+	}, "The rebuild goes on; its progress shows under Running.", "Wait: the rebuild is running (esc leaves it running).")
+	if closed {
+		s.disk = nil
+	}
+	if handled {
+		return cmd
+	}
+	if f.phase == diskPick {
+		s.pickDiskKey(msg)
+		return nil
+	}
+	switch {
+	case key.Matches(msg, keys.Back):
+		f.phase = diskPick
+		s.msg = ""
+	case key.Matches(msg, keys.Enter):
+		if problem := s.checkNewDisk(); problem != "" {
+			s.say(components.Problem, "%s", problem)
 			return nil
 		}
-		s.say(components.Info, "Wait: the rebuild is running (esc leaves it running).")
-	case phaseDone:
-		if back || key.Matches(msg, keys.Enter) {
-			s.disk = nil
+		f.path.Value = filepath.Clean(strings.TrimSpace(f.path.Value))
+		f.phase = phaseConfirm
+		s.say(components.Warning, "Check the disks, then press enter to rebuild.")
+	default:
+		if f.path.Update(msg) {
+			s.msg = ""
 		}
 	}
 	return nil
+}
+
+// pickDiskKey handles a key while the missing disk is being chosen.
+func (s *Status) pickDiskKey(msg tea.KeyMsg) {
+	f, disks := s.disk, s.disks()
+	switch {
+	case key.Matches(msg, keys.Back):
+		s.disk = nil
+		s.say(components.Info, "Nothing was changed.")
+	case len(disks) > 0 && focusMove(msg, &f.cursor, len(disks)):
+		s.msg = ""
+	case key.Matches(msg, keys.Choose) && f.cursor < len(disks):
+		d := disks[f.cursor]
+		if d.Present {
+			s.say(components.Problem, "Disk %d (%s) is present: only a disk marked MISSING can be replaced.", d.Index, components.Safe(d.Path))
+			return
+		}
+		f.old, f.phase = d, phaseEdit
+		s.say(components.Info, "Type the path of the empty directory on the new disk.")
+	}
 }
 
 // checkNewDisk returns why the typed directory cannot take the lost
@@ -199,7 +189,7 @@ func (s *Status) diskView() string {
 		}
 		free := ""
 		if d.Present {
-			free = components.Bytes(d.FreeBytes) + " free"
+			free = units.Bytes(d.FreeBytes) + " free"
 		}
 		line := fmt.Sprintf("Disk %d  %-40.40s ", d.Index, components.Safe(d.Path)) + state + "  " + free
 		switch {
@@ -259,6 +249,6 @@ func (s *Status) diskView() string {
 		}
 		help = keys.Help(keys.Back)
 	}
-	right := fmt.Sprintf("%d disks, %d missing", len(disks), s.missingDisks())
+	right := units.Count(len(disks), "disk") + fmt.Sprintf(", %d missing", s.missingDisks())
 	return components.Frame{Title: "STRONGROOM replace disk", Right: right, Body: b, Message: s.msg, Kind: s.kind, Help: help}.Render(st)
 }

@@ -14,17 +14,6 @@ import (
 	"github.com/strongroom/strongroom/tui/styles"
 )
 
-// phase is where an action form is: being filled in, asking for
-// confirmation, waiting for the agent, or showing the result.
-type phase int
-
-const (
-	phaseEdit phase = iota
-	phaseConfirm
-	phaseRunning
-	phaseDone
-)
-
 // collisions are the restore's collision policies in the order space
 // cycles through them, with what each does.
 var collisions = []struct{ name, means string }{
@@ -80,29 +69,13 @@ func (s *Status) openRestore() {
 
 func (s *Status) restoreKey(msg tea.KeyMsg) tea.Cmd {
 	f := s.restore
-	switch f.phase {
-	case phaseRunning:
-		if key.Matches(msg, keys.Back) {
-			s.restore = nil
-			s.say(components.Info, "The restore goes on; its result will show here.")
-			return nil
-		}
-		s.say(components.Info, "Wait: the restore is running (esc leaves it running).")
-		return nil
-	case phaseDone:
-		if key.Matches(msg, keys.Back) || key.Matches(msg, keys.Enter) {
-			s.restore = nil
-		}
-		return nil
-	case phaseConfirm:
-		switch {
-		case key.Matches(msg, keys.Back):
-			f.phase = phaseEdit
-			s.msg = ""
-		case key.Matches(msg, keys.Confirm):
-			return s.startRestore()
-		}
-		return nil
+	cmd, closed, handled := s.afterEdit(msg, &f.phase, s.startRestore,
+		"The restore goes on; its result will show here.", "Wait: the restore is running (esc leaves it running).")
+	if closed {
+		s.restore = nil
+	}
+	if handled {
+		return cmd
 	}
 	if key.Matches(msg, keys.Back) {
 		s.restore = nil
@@ -171,14 +144,10 @@ func (f *restoreForm) request() agent.RestoreRequest {
 
 func (s *Status) startRestore() tea.Cmd {
 	req := s.restore.request()
-	cmd := s.launch("restore", "Restoring...", func(ctx context.Context) tea.Msg {
+	return s.launch("restore", "Restoring...", func(ctx context.Context) tea.Msg {
 		rep, err := s.svc.Restore(ctx, req)
 		return restoreMsg{rep, err}
 	})
-	if cmd != nil {
-		s.restore.phase = phaseRunning
-	}
-	return cmd
 }
 
 func (s *Status) gotRestore(m restoreMsg) {

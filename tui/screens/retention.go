@@ -10,6 +10,7 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
 )
@@ -61,7 +62,7 @@ func (s *Status) openRetention() {
 		}
 	}
 	if f.current != nil {
-		f.fields[0].Value, f.fields[1].Value = components.Span(f.current.Rollback), components.Span(f.current.Audit)
+		f.fields[0].Value, f.fields[1].Value = units.Window(f.current.Rollback), units.Window(f.current.Audit)
 	}
 	s.ret = f
 	s.msg = ""
@@ -69,60 +70,36 @@ func (s *Status) openRetention() {
 
 func (s *Status) retentionKey(msg tea.KeyMsg) tea.Cmd {
 	f := s.ret
-	back := key.Matches(msg, keys.Back)
-	switch f.phase {
-	case phaseEdit:
-		if back {
-			s.ret = nil
-			s.say(components.Info, "Retention unchanged.")
+	cmd, closed, handled := s.afterEdit(msg, &f.phase, func() tea.Cmd {
+		w := f.parsed
+		return s.launch("retention change", "Setting the retention windows...", func(ctx context.Context) tea.Msg {
+			ch, err := s.svc.SetRetention(ctx, w.Rollback, w.Audit)
+			return retentionMsg{ch, err}
+		})
+	}, "", "Wait: the retention windows are being set.")
+	if closed {
+		s.ret = nil
+	}
+	if handled {
+		return cmd
+	}
+	switch {
+	case key.Matches(msg, keys.Back):
+		s.ret = nil
+		s.say(components.Info, "Retention unchanged.")
+	case focusMove(msg, &f.focus, len(f.fields)):
+	case key.Matches(msg, keys.Enter) && f.focus < len(f.fields)-1:
+		f.focus++
+	case key.Matches(msg, keys.Enter):
+		w, problem := f.check()
+		if problem != "" {
+			s.say(components.Problem, "%s", problem)
 			return nil
 		}
-		if focusMove(msg, &f.focus, len(f.fields)) {
-			return nil
-		}
-		if key.Matches(msg, keys.Enter) {
-			if f.focus < len(f.fields)-1 {
-				f.focus++
-				return nil
-			}
-			w, problem := f.check()
-			if problem != "" {
-				s.say(components.Problem, "%s", problem)
-				return nil
-			}
-			f.parsed, f.phase = w, phaseConfirm
-			s.say(components.Warning, "Check the new windows, then press enter to set them.")
-			return nil
-		}
-		if f.fields[f.focus].Update(msg) {
-			s.msg = ""
-		}
-	case phaseConfirm:
-		switch {
-		case back:
-			f.phase = phaseEdit
-			s.msg = ""
-		case key.Matches(msg, keys.Confirm):
-			w := f.parsed
-			cmd := s.launch("retention change", "Setting the retention windows...", func(ctx context.Context) tea.Msg {
-				ch, err := s.svc.SetRetention(ctx, w.Rollback, w.Audit)
-				return retentionMsg{ch, err}
-			})
-			if cmd != nil {
-				f.phase = phaseRunning
-			}
-			return cmd
-		}
-	case phaseRunning:
-		if back {
-			s.ret = nil
-			return nil
-		}
-		s.say(components.Info, "Wait: the retention windows are being set.")
-	case phaseDone:
-		if back || key.Matches(msg, keys.Enter) {
-			s.ret = nil
-		}
+		f.parsed, f.phase = w, phaseConfirm
+		s.say(components.Warning, "Check the new windows, then press enter to set them.")
+	case f.fields[f.focus].Update(msg):
+		s.msg = ""
 	}
 	return nil
 }
@@ -162,23 +139,23 @@ func (s *Status) gotRetention(m retentionMsg) {
 		s.say(components.Problem, "Changing retention: the agent gave no answer.")
 	default:
 		s.say(components.Good, "Retention set: every point %s, monthly %s; %d restore points extended.",
-			components.Span(m.ch.Rollback), components.Span(m.ch.Audit), m.ch.Extended)
+			units.Window(m.ch.Rollback), units.Window(m.ch.Audit), m.ch.Extended)
 	}
 }
 
 // compare describes a window's change: "30d -> 60d (longer)".
 func compare(old *Windows, pick func(Windows) time.Duration, now time.Duration) string {
 	if old == nil {
-		return components.Span(now)
+		return units.Window(now)
 	}
 	was := pick(*old)
 	switch {
 	case now > was:
-		return fmt.Sprintf("%s -> %s (longer)", components.Span(was), components.Span(now))
+		return fmt.Sprintf("%s -> %s (longer)", units.Window(was), units.Window(now))
 	case now < was:
-		return fmt.Sprintf("%s -> %s (shorter: for new restore points only)", components.Span(was), components.Span(now))
+		return fmt.Sprintf("%s -> %s (shorter: for new restore points only)", units.Window(was), units.Window(now))
 	}
-	return components.Span(now) + " (unchanged)"
+	return units.Window(now) + " (unchanged)"
 }
 
 func (s *Status) retentionView() string {
@@ -191,7 +168,7 @@ func (s *Status) retentionView() string {
 			when = "Before"
 		}
 		b = append(b, fmt.Sprintf("%s: every restore point is kept %s, the first of each month %s.",
-			when, components.Span(f.current.Rollback), components.Span(f.current.Audit)))
+			when, units.Window(f.current.Rollback), units.Window(f.current.Audit)))
 	} else {
 		msg := "Now: the current windows could not be read"
 		if f.readErr != nil {
@@ -203,14 +180,8 @@ func (s *Status) retentionView() string {
 	help := ""
 	switch f.phase {
 	case phaseEdit:
-		for i, fl := range f.fields {
-			b = append(b, fl.View(st, 18, f.focus == i))
-		}
-		b = append(b, "")
-		for _, l := range components.Wrap("\"Keep every point\" is the rollback window, for every restore point; "+
-			"\"Keep monthly\" the audit window, for the first restore point of each month.", components.BodyWidth) {
-			b = append(b, l)
-		}
+		b = append(b, fieldsWithNote(st, f.fields[:], f.focus, "\"Keep every point\" is the rollback window, for every restore point; "+
+			"\"Keep monthly\" the audit window, for the first restore point of each month.")...)
 		b = append(b, st.Dim.Render("Forms: 90m, 4h, 30d, 7y."))
 		help = keys.Help(keys.Up, keys.Enter, keys.Erase, keys.Back)
 	case phaseConfirm:
@@ -227,8 +198,8 @@ func (s *Status) retentionView() string {
 			b = append(b, components.Wrap(components.Safe(f.err.Error()), components.BodyWidth)...)
 		} else {
 			c := f.change
-			b = append(b, fmt.Sprintf("Keep every point  %s", components.Span(c.Rollback)),
-				fmt.Sprintf("Keep monthly      %s", components.Span(c.Audit)), "",
+			b = append(b, fmt.Sprintf("Keep every point  %s", units.Window(c.Rollback)),
+				fmt.Sprintf("Keep monthly      %s", units.Window(c.Audit)), "",
 				st.OK.Render(fmt.Sprintf("%d existing restore points were extended.", c.Extended)))
 		}
 		help = keys.Help(keys.Back)

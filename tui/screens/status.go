@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
 	"github.com/strongroom/strongroom/tui/styles"
@@ -74,6 +75,22 @@ type actionMsg struct {
 	err          error
 }
 
+// actionDone is what an action the status screen launched returns: the
+// action has ended, and apply shows its result.
+type actionDone interface{ apply(s *Status) }
+
+func (m actionMsg) apply(s *Status) {
+	if m.err != nil {
+		s.msg, s.kind = fmt.Sprintf("%s failed: %v", m.what, m.err), components.Problem
+	} else {
+		s.msg, s.kind = m.result, components.Good
+	}
+}
+
+func (m restoreMsg) apply(s *Status)   { s.gotRestore(m) }
+func (m replaceMsg) apply(s *Status)   { s.gotReplace(m) }
+func (m retentionMsg) apply(s *Status) { s.gotRetention(m) }
+
 // Init reads the status and starts the refresh timer.
 func (s *Status) Init() tea.Cmd { return tea.Batch(s.fetch(), s.tick()) }
 
@@ -107,25 +124,9 @@ func (s *Status) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case tickMsg:
 		return tea.Batch(s.fetch(), s.tick())
-	case actionMsg:
+	case actionDone:
 		s.running = ""
-		if msg.err != nil {
-			s.msg, s.kind = fmt.Sprintf("%s failed: %v", msg.what, msg.err), components.Problem
-		} else {
-			s.msg, s.kind = msg.result, components.Good
-		}
-		return s.fetch()
-	case restoreMsg:
-		s.running = ""
-		s.gotRestore(msg)
-		return s.fetch()
-	case replaceMsg:
-		s.running = ""
-		s.gotReplace(msg)
-		return s.fetch()
-	case retentionMsg:
-		s.running = ""
-		s.gotRetention(msg)
+		msg.apply(s)
 		return s.fetch()
 	case snapshotsMsg:
 		if s.browse != nil {
@@ -217,7 +218,7 @@ func (s *Status) job(kind string) string {
 		line += ", " + j.Message
 	}
 	if !j.Started.IsZero() {
-		line += ", running for " + components.Age(s.status.Now.Sub(j.Started))
+		line += ", running for " + units.Age(s.status.Now.Sub(j.Started))
 	}
 	if j.UnitsAll > 0 {
 		line += " " + components.Bar(j.UnitsDone, j.UnitsAll, 12)
@@ -329,17 +330,29 @@ func (s *Status) View() string {
 	return components.Frame{Title: "STRONGROOM status", Right: right, Body: s.body(), Message: s.msg, Kind: s.kind, Help: keys.Help(help...)}.Render(s.st)
 }
 
+// rows are the status screen's labelled lines.
+type rows []string
+
+func (r *rows) add(label, value string) { *r = append(*r, fmt.Sprintf("%-15s %s", label, value)) }
+
 func (s *Status) body() []string {
-	st := s.st
 	if s.status == nil {
 		if s.err != nil {
 			return components.Wrap("The agent did not answer: "+s.err.Error(), components.BodyWidth)
 		}
 		return []string{"Reading the agent's status..."}
 	}
-	x := s.status
-	var b []string
-	row := func(label, value string) { b = append(b, fmt.Sprintf("%-15s %s", label, value)) }
+	var b rows
+	s.protectionRows(&b)
+	s.activityRows(&b)
+	s.storageRows(&b)
+	return s.alertLines(b)
+}
+
+// protectionRows: the vault's health, the last backups and the users they
+// cover.
+func (s *Status) protectionRows(b *rows) {
+	st, x := s.st, s.status
 	health := st.OK.Render("healthy")
 	if x.Vault.Degraded {
 		health = st.Error.Render("DEGRADED")
@@ -348,30 +361,35 @@ func (s *Status) body() []string {
 	if x.Vault.Clock.JumpPending {
 		clock = st.Error.Render("CLOCK JUMP PENDING (c to confirm)")
 	}
-	row("Vault", fmt.Sprintf("%s, layout %s   %s   %s", short(x.Vault.VaultID), x.Vault.Layout, health, clock))
+	b.add("Vault", fmt.Sprintf("%s, layout %s   %s   %s", short(x.Vault.VaultID), x.Vault.Layout, health, clock))
 	if x.LastSuccess != nil {
 		age := x.Now.Sub(x.LastSuccess.Created)
-		line := fmt.Sprintf("%s (%s ago), %d items", x.LastSuccess.Created.UTC().Format("2006-01-02 15:04"), components.Age(age), x.LastSuccess.Items)
+		line := fmt.Sprintf("%s (%s ago), %d items", x.LastSuccess.Created.UTC().Format("2006-01-02 15:04"), units.Age(age), x.LastSuccess.Items)
 		if x.Interval > 0 && age > 2*x.Interval {
 			line = st.Warn.Render(line)
 		}
-		row("Last success", line)
+		b.add("Last success", line)
 	} else {
-		row("Last success", st.Warn.Render("never"))
+		b.add("Last success", st.Warn.Render("never"))
 	}
 	if x.LastRun != nil {
-		row("Last run", fmt.Sprintf("%s, %d units, %d failed, %d new items", x.LastRun.Result, x.LastRun.Protected, x.LastRun.Failed, x.LastRun.NewItems))
+		b.add("Last run", fmt.Sprintf("%s, %d units, %d failed, %d new items", x.LastRun.Result, x.LastRun.Protected, x.LastRun.Failed, x.LastRun.NewItems))
 	}
-	coverageRows(row, st, x.Coverage)
+	coverageRows(b.add, st, x.Coverage)
+}
+
+// activityRows: what runs now and how much Microsoft throttles.
+func (s *Status) activityRows(b *rows) {
+	x := s.status
 	if j := x.Job; j != nil {
 		line := fmt.Sprintf("%-8s %s %d/%d units, %d items", j.Kind, components.Bar(j.UnitsDone, j.UnitsAll, 12), j.UnitsDone, j.UnitsAll, j.Items)
-		row("Running", line)
+		b.add("Running", line)
 	} else if s.running != "" {
-		row("Running", s.running)
+		b.add("Running", s.running)
 	} else if u := s.upd.Running(); u != "" {
-		row("Running", u)
+		b.add("Running", u)
 	} else {
-		row("Running", "nothing")
+		b.add("Running", "nothing")
 	}
 	thr := fmt.Sprintf("%d of %d requests throttled", x.Throttle.Throttled, x.Throttle.Requests)
 	if x.Throttle.MailboxThrottled > 0 {
@@ -380,51 +398,59 @@ func (s *Status) body() []string {
 		thr = fmt.Sprintf("%d of %d throttled (%d by a mailbox)", x.Throttle.Throttled, x.Throttle.Requests, x.Throttle.MailboxThrottled)
 	}
 	if x.Throttle.Paused > 0 {
-		thr += ", tenant paused " + components.Age(x.Throttle.Paused)
+		thr += ", tenant paused " + units.Age(x.Throttle.Paused)
 	}
-	row("Throttling", thr)
-	row("Capacity", fmt.Sprintf("%s used of %s usable, %d snapshots, dedup %.1fx",
-		components.Bytes(x.Vault.UsedBytes), components.Bytes(x.Vault.CapacityBytes), x.Vault.Snapshots, x.Vault.DedupRatio))
+	b.add("Throttling", thr)
+}
+
+// storageRows: capacity, stripes, disks and the last restore test.
+func (s *Status) storageRows(b *rows) {
+	st, x := s.st, s.status
+	b.add("Capacity", fmt.Sprintf("%s used of %s usable, %d snapshots, dedup %.1fx",
+		units.Bytes(x.Vault.UsedBytes), units.Bytes(x.Vault.CapacityBytes), x.Vault.Snapshots, x.Vault.DedupRatio))
 	deg := fmt.Sprintf("%d degraded segments of %d", x.Vault.DegradedSegments, x.Vault.Segments)
 	if x.Vault.DegradedSegments > 0 {
 		deg = st.Error.Render(deg)
 	}
-	row("Stripes", deg)
+	b.add("Stripes", deg)
 	var disks []string
 	for _, d := range x.Vault.Disks {
 		state := "ok"
 		if !d.Present {
 			state = "MISSING"
 		}
-		disks = append(disks, fmt.Sprintf("%d:%s %s", d.Index, state, components.Bytes(d.FreeBytes)+" free"))
+		disks = append(disks, fmt.Sprintf("%d:%s %s", d.Index, state, units.Bytes(d.FreeBytes)+" free"))
 	}
 	for i := 0; i < len(disks); i += 3 {
 		label := ""
 		if i == 0 {
 			label = "Disks"
 		}
-		row(label, strings.Join(disks[i:min(i+3, len(disks))], "   "))
+		b.add(label, strings.Join(disks[i:min(i+3, len(disks))], "   "))
 	}
 	if x.LastRestoreTest != nil {
 		res := st.OK.Render("passed")
 		if !x.LastRestoreTest.OK {
 			res = st.Error.Render("FAILED")
 		}
-		row("Restore test", fmt.Sprintf("%s, %d items, %s", res, x.LastRestoreTest.Items, x.LastRestoreTest.At.UTC().Format("2006-01-02 15:04")))
+		b.add("Restore test", fmt.Sprintf("%s, %d items, %s", res, x.LastRestoreTest.Items, x.LastRestoreTest.At.UTC().Format("2006-01-02 15:04")))
 	}
+}
+
+// alertLines ends the body with the alerts, as many as fit.
+func (s *Status) alertLines(b []string) []string {
+	st, x := s.st, s.status
 	b = append(b, "")
 	if len(x.Alerts) == 0 {
-		b = append(b, st.OK.Render("No alerts."))
-	} else {
-		b = append(b, st.Heading.Render("Alerts"))
-		room := components.BodyLines - len(b)
-		for i, a := range x.Alerts {
-			if i == room-1 && len(x.Alerts) > room {
-				b = append(b, st.Warn.Render(fmt.Sprintf("%s and %d more", styles.Bullet, len(x.Alerts)-i)))
-				break
-			}
-			b = append(b, st.Warn.Render(styles.Bullet+" "+a))
+		return append(b, st.OK.Render("No alerts."))
+	}
+	b = append(b, st.Heading.Render("Alerts"))
+	room := components.BodyLines - len(b)
+	for i, a := range x.Alerts {
+		if i == room-1 && len(x.Alerts) > room {
+			return append(b, st.Warn.Render(fmt.Sprintf("%s and %d more", styles.Bullet, len(x.Alerts)-i)))
 		}
+		b = append(b, st.Warn.Render(styles.Bullet+" "+a))
 	}
 	return b
 }

@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/strongroom/strongroom/appliance/osupdate"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
 	"github.com/strongroom/strongroom/tui/styles"
@@ -655,11 +656,13 @@ func (u *UpdateScreen) runningLines(b []string) []string {
 		step = "starting"
 	}
 	b = append(b, components.Fit(components.Safe("Step: "+step), components.BodyWidth))
+	// The bar leaves room for " 100%  1023.9 MiB of 1023.9 GiB".
+	const barWidth = 44
 	if p.Total > 0 {
-		b = append(b, components.Bar(int(percent(p)), 100, 50)+"  "+
-			fmt.Sprintf("%s of %s", components.Bytes(uint64(max(p.Done, 0))), components.Bytes(uint64(p.Total))))
+		b = append(b, components.Bar(int(percent(p)), 100, barWidth)+"  "+
+			fmt.Sprintf("%s of %s", units.Bytes(max(p.Done, 0)), units.Bytes(p.Total)))
 	} else {
-		b = append(b, components.Bar(0, 0, 50))
+		b = append(b, components.Bar(0, 0, barWidth))
 	}
 	b = append(b, "")
 	for _, l := range components.Wrap("The running system is not touched. Until the new slot is written and verified it "+

@@ -7,6 +7,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/strongroom/strongroom/appliance/setup"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
 )
@@ -117,7 +118,7 @@ func (w *Wizard) diskView() ([]string, string) {
 		if !x.Usable() {
 			where = x.Problem
 		}
-		line := fmt.Sprintf("%s %-12s %10s  %-20.20s %s", mark, x.Name, components.Bytes(x.SizeBytes), x.Model, where)
+		line := fmt.Sprintf("%s %-12s %10s  %-20.20s %s", mark, x.Name, units.Bytes(x.SizeBytes), x.Model, where)
 		switch {
 		case i == d.cursor:
 			b = append(b, "> "+st.Focus.Render(components.Fit(line, components.BodyWidth-2)))
@@ -152,7 +153,7 @@ func (w *Wizard) diskView() ([]string, string) {
 		raw += x.SizeBytes
 	}
 	b = append(b, fmt.Sprintf("%d disks chosen: layout %s (%d data + %d parity shards per stripe).", len(sel), p.Layout, p.K, p.M))
-	b = append(b, fmt.Sprintf("Usable capacity %s of %s raw; %s.", components.Bytes(p.UsableBytes(sizes)), components.Bytes(raw), p.Survives))
+	b = append(b, fmt.Sprintf("Usable capacity %s of %s raw; %s.", units.Bytes(p.UsableBytes(sizes)), units.Bytes(raw), p.Survives))
 	if p.Warning != "" {
 		for _, l := range components.Wrap("Warning: "+p.Warning+".", components.BodyWidth) {
 			b = append(b, st.Warn.Render(l))

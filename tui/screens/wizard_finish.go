@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/strongroom/strongroom/appliance/setup"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
 )
@@ -131,7 +132,7 @@ func (w *Wizard) summaryView() ([]string, string) {
 	}
 	layout := ""
 	if pv, err := w.be.PreviewLayout(len(sel)); err == nil {
-		layout = fmt.Sprintf("layout %s, %s usable, %s", pv.Layout, components.Bytes(pv.UsableBytes(sizes)), pv.Survives)
+		layout = fmt.Sprintf("layout %s, %s usable, %s", pv.Layout, units.Bytes(pv.UsableBytes(sizes)), pv.Survives)
 	}
 	b = append(b, fmt.Sprintf("Disks       %d: %s", len(sel), strings.Join(names, ", ")))
 	b = append(b, "            "+layout)

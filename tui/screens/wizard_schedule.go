@@ -52,14 +52,8 @@ func (w *Wizard) schedView() ([]string, string) {
 	s := &w.sched
 	st := w.st
 	b := []string{st.Heading.Render("Schedule and retention"), ""}
-	for i, f := range s.fields {
-		b = append(b, f.View(st, 18, s.focus == i))
-	}
-	b = append(b, "")
-	for _, l := range components.Wrap("Every restore point is kept for the rollback window (\"Keep every point\"); "+
-		"the first restore point of each month is kept for the audit window (\"Keep monthly\").", components.BodyWidth) {
-		b = append(b, l)
-	}
+	b = append(b, fieldsWithNote(st, s.fields[:], s.focus, "Every restore point is kept for the rollback window (\"Keep every point\"); "+
+		"the first restore point of each month is kept for the audit window (\"Keep monthly\").")...)
 	b = append(b, "")
 	for _, l := range components.Wrap("Both windows are retention locks: once data is written they can be made "+
 		"longer, never shorter, not even by an administrator.", components.BodyWidth) {

@@ -1,22 +1,13 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/strongroom/strongroom/appliance/agent"
-	"github.com/strongroom/strongroom/appliance/api"
-	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/daemon"
 	"github.com/strongroom/strongroom/appliance/setup"
-	"github.com/strongroom/strongroom/storage/vault"
-	"github.com/strongroom/strongroom/storage/warden"
 	"github.com/strongroom/strongroom/tui"
 	"github.com/strongroom/strongroom/tui/screens"
 )
@@ -31,29 +22,10 @@ func newConsoleCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "console [--config FILE]",
 		Short: "The appliance console: first-boot setup wizard, then the status screen",
-		Long: `console is what tty1 of the appliance shows. It is drawn for the Linux
-console: 80x25, 16 colours, keyboard only.
-
-When the configuration file does not exist, it runs the setup wizard:
-network, data disks, Microsoft 365 tenant, schedule and retention, a summary
-to confirm; then it creates the vault, shows its recovery key once, and
-writes the key file and the configuration. Esc goes back one step. Nothing
-is written before the final confirmation, and a setup interrupted after it
-removes the vault it created.
-
-Afterwards it shows the agent's status (over the agent's socket, or with the
-agent opened in this process when no daemon runs) with actions: b backup
-now, r restore test, s scrub, l browse a restore point (R in it restores the
-selected user, folder or item into a mailbox), d replace a disk, t change
-retention (locks only grow), c confirm a clock jump, u update or roll back
-the appliance software (bundles written to an attached disk), q quit.
-
-Environment: STRONGROOM_DISK_DIRS offers directories matching glob patterns
-as disks instead of the machine's block devices (tests and demos);
-STRONGROOM_NETWORK_DIR overrides /etc/systemd/network.`,
+		Long:  help("console"),
 		Example: `  strongroom console
   STRONGROOM_DISK_DIRS='/tmp/demo/disk*' strongroom console --config /tmp/demo/strongroom.yaml`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			abs, err := filepath.Abs(configPath)
 			if err != nil {
@@ -64,7 +36,7 @@ STRONGROOM_NETWORK_DIR overrides /etc/systemd/network.`,
 			}
 			return tui.Run(tui.Options{
 				ConfigPath: abs, KeyFile: keyFile, StateDir: stateDir,
-				Setup: setup.NewSystem(), Open: openAgent, Refresh: 2 * time.Second,
+				Setup: setup.NewSystem(), Open: func(path string) (screens.Service, func() error, error) { return daemon.ForConsole(path) }, Refresh: 2 * time.Second,
 				Updater: tui.NewSystemUpdater(),
 			}, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
@@ -73,46 +45,5 @@ STRONGROOM_NETWORK_DIR overrides /etc/systemd/network.`,
 	f.StringVar(&configPath, "config", defaultConfigPath, "configuration file; setup creates it when missing")
 	f.StringVar(&keyFile, "key-file", "", "where setup writes the recovery key (default: recovery.key beside the configuration)")
 	f.StringVar(&stateDir, "state-dir", "", "vault state directory setup configures (default: state/ on the first disk)")
-	flagErrorsAreUsage(cmd)
 	return cmd
-}
-
-// openAgent reaches the agent daemon on its socket, or opens the agent in
-// this process when no daemon listens. The in-process agent's log goes
-// nowhere: the console owns the screen.
-func openAgent(path string) (screens.Service, func() error, error) {
-	cfg, err := config.Load(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	wdir := vault.DefaultWardenDir(cfg.Vault.Disks, cfg.Vault.StateDir, cfg.Vault.WardenDir)
-	if r, err := api.Dial(cfg.APISocket); err == nil {
-		return wardenConfirms{r, wdir}, func() error { return nil }, nil
-	}
-	if uid, _, ok := vault.Owner(cfg.Vault.Disks, cfg.Vault.StateDir); ok && uid != 0 && os.Geteuid() == 0 {
-		// On the appliance the console runs as root and the vault is the
-		// agent's: opening it here would leave root-owned files the agent
-		// cannot use.
-		return nil, nil, fmt.Errorf("the agent is not running (no answer on %s); it restarts by itself, or check 'journalctl -u strongroom-agent'", cfg.APISocket)
-	}
-	a, err := agent.New(agent.Options{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		return nil, nil, fmt.Errorf("open the agent for %s: %w", path, err)
-	}
-	return wardenConfirms{a, wdir}, a.Close, nil
-}
-
-// wardenConfirms is the agent's service as the console uses it, except
-// that confirming the trusted clock goes to the warden: the console's
-// operator (root) may ask for it, the agent may not.
-type wardenConfirms struct {
-	screens.Service
-	dir string
-}
-
-// ConfirmClock leaves a confirmation for the warden and waits for it to
-// be taken.
-func (s wardenConfirms) ConfirmClock(ctx context.Context) error {
-	_, err := warden.ConfirmAndWait(ctx, s.dir, 15*time.Second)
-	return err
 }

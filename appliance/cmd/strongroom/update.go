@@ -5,132 +5,75 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/strongroom/strongroom/appliance/api"
-	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/daemon"
 	"github.com/strongroom/strongroom/appliance/osupdate"
+	"github.com/strongroom/strongroom/appliance/outcome"
 )
 
-func init() { register(newUpdateCmd) }
+func init() {
+	register(func() *cobra.Command {
+		return group("update", "Install a new appliance image into the other slot, roll back, or show the slots", "update",
+			newUpdateStatusCmd(), newUpdateApplyCmd(), newUpdateRollbackCmd(), newUpdateMarkGoodCmd(), newUpdatePackCmd())
+	})
+}
 
-func newUpdateCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "update",
-		Short: "Install a new appliance image into the other slot, roll back, or show the slots",
-		Long: `The boot disk holds two copies of the appliance software (slots a and b).
-An update is written into the slot that is not running, verified, and booted
-at the next restart on trial: if it does not come up healthy within three
-boots, the previous slot boots again by itself. Updates and rollbacks need
-root (the console runs them from the keyboard); the agent cannot.`,
+// said writes the message of what an update operation changed.
+func said(w io.Writer, res *osupdate.Result, err error) error {
+	if err == nil {
+		fmt.Fprintln(w, res.Message)
 	}
-	cmd.AddCommand(newUpdateStatusCmd(), newUpdateApplyCmd(), newUpdateRollbackCmd(), newUpdateMarkGoodCmd(), newUpdatePackCmd())
-	return cmd
+	return err
 }
 
 func newUpdateStatusCmd() *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
+	return jsonFlag(&cobra.Command{
 		Use:   "status",
 		Short: "Show the running slot, both slots' versions and which one boots next",
-		Args:  usageArgs(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := osupdate.NewSystem().Status()
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), st)
-			}
-			printSlots(cmd.OutOrStdout(), st)
-			return nil
+			return outcome.Show(output(cmd, asJSON), st, osupdate.PrintStatus)
 		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	flagErrorsAreUsage(cmd)
-	return cmd
-}
-
-func printSlots(w io.Writer, st *osupdate.Status) {
-	trial := ""
-	if st.Trial {
-		trial = " (on trial: not confirmed healthy yet)"
-	}
-	fmt.Fprintf(w, "running: slot %s, version %s%s\nroot hash: %s\n", st.Slot, st.ImageVersion, trial, st.RootHash)
-	for _, e := range st.Entries {
-		state := string(e.State)
-		if e.State == osupdate.Trial {
-			state = fmt.Sprintf("trial, %d boot(s) left", e.TriesLeft)
-		}
-		fmt.Fprintf(w, "slot %s: version %s (%s)  %s\n", e.Slot, e.ImageVersion, state, e.File)
-	}
-	if st.NextBoot != "" {
-		fmt.Fprintf(w, "next boot: slot %s\n", st.NextBoot)
-	}
+	}, &asJSON)
 }
 
 func newUpdateApplyCmd() *cobra.Command {
-	var downgrade bool
+	var o osupdate.ApplyOptions
 	cmd := &cobra.Command{
 		Use:   "apply BUNDLE",
 		Short: "Write an update bundle (a file, or a disk it was copied to) into the other slot",
-		Long: `apply checks the bundle's signature against the certificate in the running
-image, writes the root file system and its hash tree into the slot that is not
-running, reads them back and recomputes the dm-verity root hash, checks the
-kernel image, and only then adds the boot entry. Restart to boot it.`,
+		Long:  help("update-apply"),
 		Example: `  strongroom update apply /dev/sdb
   strongroom update apply /var/lib/strongroom/strongroom-update.sru`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w := cmd.ErrOrStderr()
-			last := ""
-			var lastPct int64 = -10
-			res, err := osupdate.NewSystem().Apply(cmd.Context(), args[0], osupdate.ApplyOptions{
-				AllowDowngrade: downgrade,
-				Progress: func(p osupdate.Progress) {
-					if p.Step != last {
-						last, lastPct = p.Step, -10
-						fmt.Fprintln(w, p.Step)
-					}
-					if p.Total > 0 {
-						if pct := p.Done * 100 / p.Total; pct/10 != lastPct/10 {
-							lastPct = pct
-							fmt.Fprintf(w, "  %3d%%  %s of %s\n", pct, human(p.Done), human(p.Total))
-						}
-					}
-				},
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), res.Message)
-			return nil
+			o.Progress = osupdate.TextProgress(cmd.ErrOrStderr())
+			res, err := osupdate.NewSystem().Apply(cmd.Context(), args[0], o)
+			return said(cmd.OutOrStdout(), res, err)
 		},
 	}
-	cmd.Flags().BoolVar(&downgrade, "allow-downgrade", false, "install a bundle that is not newer than the running version")
-	flagErrorsAreUsage(cmd)
+	cmd.Flags().BoolVar(&o.AllowDowngrade, "allow-downgrade", false, "install a bundle that is not newer than the running version")
 	return cmd
 }
 
 func newUpdateRollbackCmd() *cobra.Command {
-	cmd := &cobra.Command{
+	return &cobra.Command{
 		Use:   "rollback",
 		Short: "Boot the other slot's version at the next restart",
-		Args:  usageArgs(cobra.NoArgs),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			res, err := osupdate.NewSystem().Rollback()
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), res.Message)
-			return nil
+			return said(cmd.OutOrStdout(), res, err)
 		},
 	}
-	flagErrorsAreUsage(cmd)
-	return cmd
 }
 
 func newUpdateMarkGoodCmd() *cobra.Command {
@@ -139,16 +82,11 @@ func newUpdateMarkGoodCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mark-good",
 		Short: "Confirm a trial boot once the agent answers (run by strongroom-boot-ok.service)",
-		Long: `On a boot of a freshly installed slot, mark-good waits until the agent answers
-on its socket (when the appliance is configured) and then removes the boot
-counter, so the slot stays. It exits non-zero only when a trial boot's agent
-does not answer in time; the unit then restarts the machine and the boot
-loader counts the attempt. On a confirmed slot it does nothing; other errors
-are reported and exit 0.`,
-		Args: usageArgs(cobra.NoArgs),
+		Long:  help("update-mark-good"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sys := osupdate.NewSystem()
-			sys.Healthy = func(ctx context.Context) error { return agentAnswers(ctx, configPath, wait) }
+			sys.Healthy = func(ctx context.Context) error { return daemon.Answering(ctx, configPath, wait) }
 			res, err := sys.MarkGood(cmd.Context())
 			if err != nil && !errors.Is(err, osupdate.ErrUnhealthy) {
 				// Only an unhealthy trial boot may make the unit fail
@@ -157,97 +95,50 @@ are reported and exit 0.`,
 				fmt.Fprintln(cmd.ErrOrStderr(), "mark-good:", err)
 				return nil
 			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), res.Message)
-			return nil
+			return said(cmd.OutOrStdout(), res, err)
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "config", defaultConfigPath, "the agent's configuration (its api_socket); when it does not exist, the boot counts as healthy")
 	cmd.Flags().DurationVar(&wait, "wait", 5*time.Minute, "how long to wait for the agent")
-	flagErrorsAreUsage(cmd)
 	return cmd
-}
-
-// agentAnswers waits until the agent of configPath answers a status call.
-// An appliance not set up yet has no agent to wait for.
-func agentAnswers(ctx context.Context, configPath string, wait time.Duration) error {
-	if _, err := os.Stat(configPath); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	cfg, err := config.Load(configPath)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	var last error
-	for {
-		if r, err := api.Dial(cfg.APISocket); err != nil {
-			last = err
-		} else if _, err := r.Status(ctx); err != nil {
-			last = err
-		} else {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the agent did not answer on %s within %s: %w", cfg.APISocket, wait, last)
-		case <-time.After(2 * time.Second):
-		}
-	}
 }
 
 func newUpdatePackCmd() *cobra.Command {
 	var o osupdate.PackOptions
 	var keyPath, out string
-	cmd := &cobra.Command{
-		Use:   "pack --squashfs F --verity F --uki-a F --uki-b F --key PEM --out BUNDLE",
-		Short: "Make a signed update bundle from an image build's outputs (image/build.sh runs it)",
-		Args:  usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			for name, v := range map[string]string{"--squashfs": o.Squashfs, "--verity": o.Verity, "--uki-a": o.UKIA, "--uki-b": o.UKIB, "--key": keyPath, "--out": out} {
-				if v == "" {
-					return usageError{fmt.Errorf("%s is required", name)}
-				}
-			}
-			key, err := osupdate.LoadSigner(keyPath)
-			if err != nil {
-				return err
-			}
-			o.Key = key
-			tmp := out + ".tmp"
-			f, err := os.Create(tmp)
-			if err != nil {
-				return err
-			}
-			o.Out = f
-			m, err := osupdate.Pack(o)
-			if err == nil {
-				err = f.Sync()
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				os.Remove(tmp)
-				return err
-			}
-			if err := os.Rename(tmp, out); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: version %s, root hash %s\n", out, m.ImageVersion, m.RootHash)
-			return nil
-		},
+	files := []struct {
+		flag  string
+		path  *string
+		usage string
+	}{
+		{"squashfs", &o.Squashfs, "root file system (padded to 4 KiB)"},
+		{"verity", &o.Verity, "its dm-verity hash device"},
+		{"uki-a", &o.UKIA, "signed kernel image booting slot a"},
+		{"uki-b", &o.UKIB, "signed kernel image booting slot b"},
+		{"key", &keyPath, "signing key (PEM); its certificate is the one in the image"},
+		{"out", &out, "bundle to write"},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Squashfs, "squashfs", "", "root file system (padded to 4 KiB)")
-	f.StringVar(&o.Verity, "verity", "", "its dm-verity hash device")
-	f.StringVar(&o.UKIA, "uki-a", "", "signed kernel image booting slot a")
-	f.StringVar(&o.UKIB, "uki-b", "", "signed kernel image booting slot b")
-	f.StringVar(&keyPath, "key", "", "signing key (PEM); its certificate is the one in the image")
-	f.StringVar(&out, "out", "", "bundle to write")
-	flagErrorsAreUsage(cmd)
-	return cmd
+	c := command("pack --squashfs F --verity F --uki-a F --uki-b F --key PEM --out BUNDLE",
+		"Make a signed update bundle from an image build's outputs (image/build.sh runs it)", "", cobra.NoArgs)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		for _, f := range files {
+			if *f.path == "" {
+				return usageError{fmt.Errorf("--%s is required", f.flag)}
+			}
+		}
+		key, err := osupdate.LoadSigner(keyPath)
+		if err != nil {
+			return err
+		}
+		o.Key = key
+		m, err := osupdate.PackFile(o, out)
+		if err == nil {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: version %s, root hash %s\n", out, m.ImageVersion, m.RootHash)
+		}
+		return err
+	}
+	for _, f := range files {
+		c.Flags().StringVar(f.path, f.flag, "", f.usage)
+	}
+	return c
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongroom/strongroom/appliance/bench"
+	"github.com/strongroom/strongroom/appliance/vaultctl"
 	"github.com/strongroom/strongroom/storage/immutable"
 )
 
@@ -51,7 +53,7 @@ func run(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, keyFileEnv+"=") {
+		if !strings.HasPrefix(kv, vaultctl.KeyFileEnv+"=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
@@ -160,7 +162,7 @@ func newTestVault(t *testing.T) *testVault {
 		t.Errorf("vault init did not print the recovery key written to --key-out")
 	}
 	r = mustRun(t, tv.args("bench", "ingest", tv.src)...)
-	var res ingestResult
+	var res bench.IngestResult
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
 		t.Fatalf("bench ingest printed %q: %v", r.stdout, err)
 	}
@@ -251,7 +253,7 @@ func TestVaultRoundTrip(t *testing.T) {
 		t.Errorf("ls SNAPSHOT mail: want 3 lines, got:\n%s", r.stdout)
 	}
 	r = mustRun(t, tv.args("vault", "ls", "--json", tv.snaps[1])...)
-	var items []listedItem
+	var items []vaultctl.ListedItem
 	if err := json.Unmarshal([]byte(r.stdout), &items); err != nil || len(items) != 7 {
 		t.Errorf("ls --json: %v, %d items\n%s", err, len(items), r.stdout)
 	}
@@ -334,13 +336,13 @@ func TestWrongKeyFile(t *testing.T) {
 	}
 
 	// The environment variable works the same way as the flag.
-	r = run(t, []string{keyFileEnv + "=" + wrong}, append([]string{"vault", "snapshots"}, tv.diskArgs()...)...)
+	r = run(t, []string{vaultctl.KeyFileEnv + "=" + wrong}, append([]string{"vault", "snapshots"}, tv.diskArgs()...)...)
 	if r.code != exitFailure || !strings.Contains(r.stderr, "does not open this vault") {
-		t.Errorf("wrong key via %s: exit %d\n%s", keyFileEnv, r.code, r.stderr)
+		t.Errorf("wrong key via %s: exit %d\n%s", vaultctl.KeyFileEnv, r.code, r.stderr)
 	}
-	r = run(t, []string{keyFileEnv + "=" + tv.key}, append([]string{"vault", "snapshots"}, tv.diskArgs()...)...)
+	r = run(t, []string{vaultctl.KeyFileEnv + "=" + tv.key}, append([]string{"vault", "snapshots"}, tv.diskArgs()...)...)
 	if r.code != 0 {
-		t.Errorf("right key via %s: exit %d\n%s", keyFileEnv, r.code, r.stderr)
+		t.Errorf("right key via %s: exit %d\n%s", vaultctl.KeyFileEnv, r.code, r.stderr)
 	}
 
 	// A mistyped key names the file.

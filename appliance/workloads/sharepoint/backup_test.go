@@ -45,7 +45,7 @@ func TestSiteBackup(t *testing.T) {
 	}
 	check(t, e, first)
 	inc, second := e.Run(&first, all)
-	if inc.NewItems != 0 || inc.CarriedItems != full.NewItems {
+	if inc.NewItems != 0 || inc.CarriedItems != full.NewItems || full.NewItems != full.Items {
 		t.Fatalf("unchanged sites: %+v after %+v", inc, full)
 	}
 	check(t, e, second)

@@ -148,6 +148,26 @@ func (b *backup) put(p string, meta map[string]string, body []byte) {
 	b.res.Written++
 }
 
+// record stores a list or page of n items: carried when the previous
+// snapshot holds the same bytes, put as new otherwise.
+func (b *backup) record(p string, meta map[string]string, body []byte, n int) {
+	b.res.Items += n
+	if it, ok := b.prev.Get(p); ok {
+		if old, err := b.prev.Read(it); err == nil && bytes.Equal(old, body) {
+			it.Meta = meta
+			if err := b.sink.Add(it); err != nil {
+				b.sinkErr = err
+				return
+			}
+			b.res.Written++
+			b.res.CarriedItems += n
+			return
+		}
+	}
+	b.put(p, meta, body)
+	b.res.NewItems += n
+}
+
 func (b *backup) fail(format string, args ...any) {
 	b.res.Failed++
 	b.res.Errors = append(b.res.Errors, fmt.Sprintf(format, args...))
@@ -258,9 +278,8 @@ func (b *backup) lists(ctx context.Context) {
 		}
 		m := b.meta(catalog.KindList, name)
 		m[catalog.MetaItemID] = l.ID
-		b.put(p, m, body)
+		b.record(p, m, body, len(items))
 		b.res.Collections++
-		b.res.Items += len(items)
 	}
 }
 
@@ -294,7 +313,6 @@ func (b *backup) pages(ctx context.Context) {
 		}
 		m := b.meta(catalog.KindPage, name)
 		m[catalog.MetaItemID] = pg.ID
-		b.put(PathPrefix(b.u.ID)+"pages/"+workloads.EscapeID(pg.ID)+".json", m, raw)
-		b.res.Items++
+		b.record(PathPrefix(b.u.ID)+"pages/"+workloads.EscapeID(pg.ID)+".json", m, raw, 1)
 	}
 }

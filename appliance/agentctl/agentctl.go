@@ -1,0 +1,172 @@
+// Package agentctl is what the agent's commands do through its API: ask
+// the agent (over its socket or in this process, api.Service), write the
+// answer as the command line shows it (text, or JSON), and judge it: work
+// done only in part, failed items and open alerts are outcome.Degraded.
+// Each writer reads one of the agent's result types, so a change in those
+// types is a change here and not in the commands. Sizes, ages and windows
+// are written by appliance/units, as the console writes them.
+package agentctl
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/units"
+)
+
+const (
+	day    = "2006-01-02"
+	minute = "2006-01-02 15:04"
+)
+
+// table writes rows through a tabwriter, which aligns their
+// tab-separated columns.
+func table(w io.Writer, rows func(tw io.Writer)) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	rows(tw)
+	tw.Flush()
+}
+
+// age is how long ago a restore point was made, from the seconds the
+// agent reports.
+func age(seconds float64) string { return units.Age(time.Duration(seconds * float64(time.Second))) }
+
+// writeBackup writes what a backup run did and what it did not complete.
+func writeBackup(w io.Writer, r *agent.BackupReport) {
+	fmt.Fprintf(w, "snapshot %s (%s) in %.1fs, retained until %s\n", r.Snapshot, r.Result, r.Seconds, r.RetainUntil.Format(day))
+	for _, c := range r.Coverage {
+		fmt.Fprintf(w, "%s: %d of %d protected, %d failed, %d departed\n", c.Noun, c.Protected, c.All, len(c.Unprotected), len(c.Departed))
+	}
+	fmt.Fprintf(w, "items %d (%d new or changed, %d unchanged, %d moved, %d removed, %d not completed)\n", r.Items, r.NewItems, r.Carried, r.Moved, r.Removed, r.FailedItems)
+	fmt.Fprintf(w, "downloaded %s, stored %s new; %d Graph requests, %d throttled, %d resource units\n", units.Bytes(r.Bytes), units.Bytes(r.StoredBytes), r.Requests, r.Throttled, r.ResourceUnits)
+	for _, e := range r.Errors {
+		fmt.Fprintln(w, "  not completed:", e)
+	}
+}
+
+// writeSnapshots writes the restore points as a table.
+func writeSnapshots(w io.Writer, snaps []agent.SnapshotSummary) {
+	table(w, func(tw io.Writer) {
+		fmt.Fprintln(tw, "SNAPSHOT\tCREATED\tRESULT\tITEMS\tSIZE\tRETAINED UNTIL")
+		for _, s := range snaps {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Created.Format(minute), s.Result, s.Items, units.Bytes(s.Bytes), s.RetainUntil.Format(day))
+		}
+	})
+}
+
+// listing is one level of a restore point, as ls shows it.
+type listing struct {
+	Entries  []catalog.Node `json:"entries"`
+	Snapshot string         `json:"snapshot"`
+}
+
+// writeList writes one level of a restore point like a directory: an item on
+// a line with its size, date and path, a folder with its item count.
+func writeList(w io.Writer, l listing) {
+	table(w, func(tw io.Writer) {
+		for _, n := range l.Entries {
+			if n.Leaf != nil && n.Items == 1 {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Name, units.Bytes(n.Bytes), n.Leaf.Meta[catalog.MetaDate], n.Leaf.Path)
+			} else {
+				fmt.Fprintf(tw, "%s/\t%s\t%s\t\n", n.Name, units.Count(n.Items, "item"), units.Bytes(n.Bytes))
+			}
+		}
+	})
+}
+
+// found is what a search of a restore point found.
+type found struct {
+	Entries  []catalog.Entry `json:"entries"`
+	Snapshot string          `json:"snapshot"`
+}
+
+// writeFind writes the search results as a table: date, sender, subject,
+// folder and item path.
+func writeFind(w io.Writer, f found) {
+	table(w, func(tw io.Writer) {
+		fmt.Fprintf(tw, "DATE\tFROM\tSUBJECT\tFOLDER\tITEM\n")
+		for _, e := range f.Entries {
+			m := e.Meta
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m[catalog.MetaDate], m[catalog.MetaFrom], m[catalog.MetaSubject], m[catalog.MetaFolder], e.Path)
+		}
+		fmt.Fprintf(tw, "%s in snapshot %s\n", units.Count(len(f.Entries), "item"), f.Snapshot)
+	})
+}
+
+// writeRestore writes what a restore into a mailbox did and which items failed.
+func writeRestore(w io.Writer, r *agent.RestoreReport) {
+	fmt.Fprintf(w, "restored %d of %d items from %s into %q of %s in %.1fs (%d skipped, %d replaced, %d failed)\n",
+		r.Restored, r.Selected, r.Snapshot, r.TargetFolder, r.TargetUser, r.Seconds, r.Skipped, r.Replaced, r.Failed)
+	for _, e := range r.Errors {
+		fmt.Fprintln(w, "  failed:", e)
+	}
+}
+
+// writeExport writes what an export into dest wrote.
+func writeExport(w io.Writer, r *agent.ExportReport, dest string) {
+	fmt.Fprintf(w, "exported %s (%s) from %s as %s into %s under %s\n",
+		units.Count(r.Items, "item"), units.Bytes(r.Bytes), r.Snapshot, r.Format, units.Count(len(r.Files), "file"), dest)
+}
+
+// writeRestoreTest writes what a restore test verified and what failed.
+func writeRestoreTest(w io.Writer, r *agent.RestoreTestReport) {
+	fmt.Fprintf(w, "restore test of %s: %s (%s) verified, %d failed\n", r.Snapshot, units.Count(r.Items, "item"), units.Bytes(r.Bytes), len(r.Failures))
+	for _, e := range r.Failures {
+		fmt.Fprintln(w, "  failed:", e)
+	}
+}
+
+// writeStatus writes the protection status: the last successful backup, the
+// vault and the alerts.
+func writeStatus(w io.Writer, st *agent.Status) {
+	if s := st.LastSuccess; s != nil {
+		fmt.Fprintf(w, "last successful backup: %s (%s ago), %s\n", s.ID, age(s.AgeSeconds), units.Count(s.Items, "item"))
+	} else {
+		fmt.Fprintln(w, "last successful backup: none yet")
+	}
+	v := st.Vault
+	fmt.Fprintf(w, "vault %s: layout %s, %s, %s used of %s, dedup %.2fx\n", v.VaultID[:min(8, len(v.VaultID))], v.Layout,
+		units.Count(v.Snapshots, "snapshot"), units.Bytes(v.UsedBytes), units.Bytes(v.CapacityBytes), v.DedupRatio)
+	if len(st.Alerts) == 0 {
+		fmt.Fprintln(w, "alerts: none")
+	}
+	for _, a := range st.Alerts {
+		fmt.Fprintln(w, "alert:", a)
+	}
+}
+
+// writeReport writes the protection report for an auditor: backups, restore
+// tests, retention and open alerts over the period it covers.
+func writeReport(w io.Writer, r *agent.Report) {
+	fmt.Fprintf(w, "Strongroom protection report, %s to %s\n", r.Since.Format(minute), r.Generated.Format(minute+" MST"))
+	fmt.Fprintf(w, "tenant %s, vault %s (layout %s)\n\n", r.Tenant, r.VaultID, r.Layout)
+	fmt.Fprintf(w, "backups: %d (%d complete, %d partial)\n", len(r.Backups), r.Successful, r.Partial)
+	for _, b := range r.Backups {
+		fmt.Fprintf(w, "  %s  %-8s  %6d items  %10s  units %s, failed %s, kept until %s\n", b.Created.Format(minute), b.Result, b.Items,
+			units.Bytes(b.Bytes), b.Units, b.Failed, b.RetainUntil.Format(day))
+	}
+	if r.LastSuccess != nil {
+		fmt.Fprintf(w, "last complete backup: %s (%s ago)\n", r.LastSuccess.Created.Format(minute), age(r.LastSuccess.AgeSeconds))
+	}
+	fmt.Fprintf(w, "\nrestore tests: %d run, %d passed\n", len(r.RestoreTests), r.RestoreTestsOK)
+	for _, t := range r.RestoreTests {
+		res := "passed"
+		if !t.OK {
+			res = fmt.Sprintf("FAILED (%s)", units.Count(len(t.Failures), "item"))
+		}
+		fmt.Fprintf(w, "  %s  %d items verified  %s\n", t.At.Format(minute), t.Items, res)
+	}
+	ret := r.Retention
+	fmt.Fprintf(w, "\nretention: every restore point %s, first of each month %s; %d snapshots locked, until %s at the latest; oldest restore point %s\n",
+		units.Window(ret.Rollback), units.Window(ret.Audit), ret.LockedSnapshots, ret.LockedUntil.Format(day), ret.Oldest.Format(day))
+	if len(r.Alerts) > 0 {
+		fmt.Fprintln(w, "\nopen alerts:")
+		for _, a := range r.Alerts {
+			fmt.Fprintln(w, "  -", a)
+		}
+	}
+}

@@ -1,0 +1,41 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestRun runs the demo on a small tenant: every step reports, the deleted
+// folder is found in the first restore point and not in the latest, and
+// the restored messages are the deleted ones.
+func TestRun(t *testing.T) {
+	var out bytes.Buffer
+	if err := Run(context.Background(), &out, Options{Users: 2, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{"simulated tenant", "full backup:", "tenant changed:", "incremental backup:", "restore:",
+		"verified: all", "restore test:", "vault: 2 snapshots", "demo passed in"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, text)
+		}
+	}
+	m := regexp.MustCompile(`the folder holds (\d+) messages in the first restore point, (\d+) in the latest`).FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("no catalog line:\n%s", text)
+	}
+	deleted := regexp.MustCompile(`deleted the folder "[^"]+" \((\d+) messages\)`).FindStringSubmatch(text)
+	restored := regexp.MustCompile(`restore: (\d+) messages written back`).FindStringSubmatch(text)
+	if deleted == nil || restored == nil || m[1] != deleted[1] || restored[1] != deleted[1] || m[2] != "0" {
+		t.Errorf("deleted %v, in the first restore point %s, in the latest %s, restored %v; want the same count deleted, found first and restored, none latest", deleted, m[1], m[2], restored)
+	}
+	if n, _ := strconv.Atoi(deleted[1]); n == 0 {
+		t.Errorf("the demo's user had no messages in the folder:\n%s", text)
+	}
+}
