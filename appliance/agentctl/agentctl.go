@@ -10,6 +10,7 @@ package agentctl
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -101,6 +102,27 @@ func writeFind(w io.Writer, f found) {
 func writeRestore(w io.Writer, r *agent.RestoreReport) {
 	fmt.Fprintf(w, "restored %d of %d items from %s into %q of %s in %.1fs (%d skipped, %d replaced, %d failed)\n",
 		r.Restored, r.Selected, r.Snapshot, r.TargetFolder, r.TargetUser, r.Seconds, r.Skipped, r.Replaced, r.Failed)
+	for _, e := range r.Errors {
+		fmt.Fprintln(w, "  failed:", e)
+	}
+}
+
+// writeRollback writes what a rollback did, file by file.
+func writeRollback(w io.Writer, r *agent.RollbackReport) {
+	verb, moved, dry := "restored", "quarantined into "+strconv.Quote(r.QuarantineFolder), ""
+	if r.DryRun {
+		verb, moved, dry = "would restore", "would quarantine", ", dry run: nothing changed"
+	}
+	fmt.Fprintf(w, "rollback of the OneDrive of %s to restore point %s (%s, the last before %s)%s\n", r.User, r.Snapshot,
+		r.SnapshotTime.UTC().Format(minute), r.Before.UTC().Format(minute), dry)
+	fmt.Fprintf(w, "%s %d files (%s), %s %d, %d unchanged, %d failed, in %.1fs\n", verb, len(r.Restored), units.Bytes(r.Bytes),
+		moved, len(r.Quarantined), r.Unchanged, r.Failed, r.Seconds)
+	for _, p := range r.Restored {
+		fmt.Fprintln(w, "  "+verb+":", p)
+	}
+	for _, p := range r.Quarantined {
+		fmt.Fprintln(w, "  quarantine:", p)
+	}
 	for _, e := range r.Errors {
 		fmt.Fprintln(w, "  failed:", e)
 	}

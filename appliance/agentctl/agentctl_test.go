@@ -37,6 +37,11 @@ func TestBackupAndRestore(t *testing.T) {
 	wantLines(t, "backup", render(func(w *strings.Builder) { writeBackup(w, rep) }),
 		"snapshot S1 (partial) in 2.5s, retained until 2030-01-02", "mailboxes: 4 of 5 protected, 1 failed",
 		"downloaded 3.0 MiB, stored 1.5 KiB new; 50 Graph requests, 3 throttled, 7 resource units", "  not completed: bob: mailbox gone")
+	rb := &agent.RollbackReport{User: "a@b", Snapshot: "S0", Before: time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC), DryRun: true,
+		Restored: []string{"Docs/x.docx"}, Quarantined: []string{"README-RANSOM.txt"}, Unchanged: 4, Bytes: 2048}
+	wantLines(t, "rollback", render(func(w *strings.Builder) { writeRollback(w, rb) }),
+		"rollback of the OneDrive of a@b to restore point S0", "dry run: nothing changed", "would restore 1 files (2.0 KiB), would quarantine 1, 4 unchanged",
+		"  would restore: Docs/x.docx", "  quarantine: README-RANSOM.txt")
 	rr := &agent.RestoreReport{Snapshot: "S1", Selected: 3, TargetUser: "a@b", TargetFolder: "Restored"}
 	rr.Restored, rr.Failed, rr.Errors = 2, 1, []string{"x: refused"}
 	wantLines(t, "restore", render(func(w *strings.Builder) { writeRestore(w, rr) }),

@@ -30,7 +30,7 @@ func Backup(ctx context.Context, svc api.Service, o outcome.Output, users []stri
 		err = serr
 	}
 	if err == nil && r.Result != "success" {
-		err = degraded("backup %s: %d mailboxes failed, %d items not completed; they are retried on the next run", r.Result, r.Failed, r.FailedItems)
+		err = degraded("backup %s: %d units failed, %d items not completed; they are retried on the next run", r.Result, r.Failed, r.FailedItems)
 	}
 	return err
 }
@@ -81,6 +81,22 @@ func Restore(ctx context.Context, svc api.Service, o outcome.Output, req agent.R
 		err = degraded("%d items were not restored", r.Failed)
 	}
 	return err
+}
+
+// Rollback puts a drive back as it was before a time and writes what it
+// did (or would do, dry). Files not put back are outcome.Degraded.
+func Rollback(ctx context.Context, svc api.Service, o outcome.Output, req agent.RollbackRequest) error {
+	r, err := svc.Rollback(ctx, req)
+	if err != nil {
+		return err
+	}
+	if err := outcome.Show(o, r, writeRollback); err != nil {
+		return err
+	}
+	if r.Failed > 0 {
+		return degraded("%d files were not rolled back", r.Failed)
+	}
+	return nil
 }
 
 // Export writes the selected items as files below req.Dest and says what

@@ -105,7 +105,9 @@ var tenantRows = []struct {
 	{"  of it files (drives)", func(r TenantRun) string { return units.Bytes(r.FileBytes) }},
 	{"  files MB/s", func(r TenantRun) string { return fmt.Sprintf("%.1f", float64(r.FileBytes)/1e6/max(r.Wall, 1e-9)) }},
 	{"drives backed up", func(r TenantRun) string { return fmt.Sprint(r.Drives) }},
-	{"  requests per drive", func(r TenantRun) string { return fmt.Sprintf("%.1f", float64(r.DriveRequests)/float64(max(r.Drives, 1))) }},
+	{"  requests per drive", func(r TenantRun) string {
+		return fmt.Sprintf("%.1f", float64(r.DriveRequests)/float64(max(r.Drives, 1)))
+	}},
 	{"resource units (files)", func(r TenantRun) string { return fmt.Sprint(r.ResourceUnits) }},
 	{"  per minute", func(r TenantRun) string { return fmt.Sprintf("%.0f", float64(r.ResourceUnits)/max(r.Wall, 1e-9)*60) }},
 	{"Graph requests (sim)", func(r TenantRun) string { return fmt.Sprint(r.SimRequests) }},

@@ -85,7 +85,7 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 	defer sb.Close()
 	d.a = sb.Agent
 	d.step("vault %s created on %d temporary disks, layout %s (any 2 disks may fail)", sb.Vault.VaultID[:8], sandbox.Disks, sb.Vault.Layout)
-	for _, s := range []func(context.Context) error{d.fullBackup, d.changeTenant, d.backUpAgain, d.restore, d.check} {
+	for _, s := range []func(context.Context) error{d.fullBackup, d.changeTenant, d.backUpAgain, d.restore, d.ransomware, d.check} {
 		if err := s(ctx); err != nil {
 			return err
 		}
@@ -197,6 +197,52 @@ func (d *demo) restore(ctx context.Context) error {
 		return fmt.Errorf("demo failed: %d messages restored, %d deleted, and they are not byte-identical", len(restored), len(d.originals))
 	}
 	d.step("verified: all %d restored messages are byte-for-byte identical to the deleted originals (%s of MIME)", len(restored), units.Bytes(total))
+	return nil
+}
+
+// ransomware encrypts the victim's OneDrive, as a synced attacker would,
+// lets a scheduled backup take the damage in, and puts the drive back with
+// one rollback to the time before the attack; the drive must then equal
+// the tenant's own record of it from before, byte for byte.
+func (d *demo) ransomware(ctx context.Context) error {
+	time.Sleep(10 * time.Millisecond) // the attack comes after the last clean restore point
+	attack := time.Now()
+	hit, err := d.sim.Apply(tenantsim.Scenario{Name: "ransomware", User: d.victim.UPN})
+	if err != nil {
+		return err
+	}
+	d.step("ransomware: %d files of %s's OneDrive encrypted in place", hit.ItemsModified, d.victim.UPN)
+	if _, err := d.backUp(ctx, func(r *agent.BackupReport) {
+		d.step("a backup after the attack stores the encrypted versions: %d new items -> snapshot %s", r.NewItems, r.Snapshot)
+	}); err != nil {
+		return err
+	}
+	rep, err := d.a.Rollback(ctx, agent.RollbackRequest{User: d.victim.UPN, Before: attack})
+	if err != nil {
+		return err
+	}
+	d.step("strongroom rollback --user %s --before %s: %d files put back (%s) from restore point %s, %d quarantined, %d failed, %.1fs",
+		d.victim.UPN, attack.UTC().Format(time.RFC3339), len(rep.Restored), units.Bytes(rep.Bytes), rep.Snapshot, len(rep.Quarantined), rep.Failed, rep.Seconds)
+	before, err := d.sim.DumpDriveAt(d.victim.ID, hit.Before)
+	if err != nil {
+		return err
+	}
+	now, err := d.sim.DumpDrive(d.victim.ID)
+	if err != nil {
+		return err
+	}
+	want, got := before.Files(), now.Files()
+	var total int64
+	for p, b := range want {
+		if !bytes.Equal(got[p], b) {
+			return fmt.Errorf("after the rollback %s differs from before the attack", p)
+		}
+		total += int64(len(b))
+	}
+	if len(got) != len(want) {
+		return fmt.Errorf("after the rollback the drive holds %d files, before the attack %d", len(got), len(want))
+	}
+	d.step("verified: all %d files of the drive are byte-for-byte what they were before the attack (%s)", len(want), units.Bytes(total))
 	return nil
 }
 

@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	register(newAgentCmd, newBackupCmd, newSnapshotsCmd, newLsCmd, newFindCmd, newRestoreCmd,
+	register(newAgentCmd, newBackupCmd, newSnapshotsCmd, newLsCmd, newFindCmd, newRestoreCmd, newRollbackCmd,
 		newExportCmd, newRestoreTestCmd, newStatusCmd, newReportCmd, newDeleteCmd)
 }
 
@@ -144,22 +144,44 @@ func selection(c *cobra.Command, s *agent.Selection) *cobra.Command {
 	c.Args = snapshotFirst(listRestorePoints, cobra.ExactArgs(1))
 	c.PreRun = func(_ *cobra.Command, args []string) { s.Snapshot = args[0] }
 	fl := c.Flags()
-	fl.StringVar(&s.User, "user", "", "source mailbox (UPN or id)")
-	fl.StringVar(&s.Folder, "folder", "", "folder display path, restored recursively (e.g. \"Inbox/Signed Contracts\")")
-	fl.StringVar(&s.Kind, "kind", "", "mail, contacts or calendar (default: all)")
+	fl.StringVar(&s.User, "user", "", "source user: their mailbox or OneDrive (UPN or id)")
+	fl.StringVar(&s.Folder, "folder", "", "folder display path, restored recursively (e.g. \"Inbox/Signed Contracts\", \"Dokumente/Projekte\")")
+	fl.StringVar(&s.Kind, "kind", "", "mail, contacts, calendar or files (default: every kind of mail; files must be named)")
 	fl.StringSliceVar(&s.Paths, "item", nil, "one item by its path as shown by ls/find (repeatable)")
 	return c
 }
 
 func newRestoreCmd() *cobra.Command {
 	var req agent.RestoreRequest
-	c := selection(command("restore SNAPSHOT", "Restore a message, folder, contacts, calendar or whole mailbox into a mailbox", "restore", nil), &req.Selection)
+	c := selection(command("restore SNAPSHOT", "Restore mail, contacts, calendars or OneDrive files into a mailbox or drive", "restore", nil), &req.Selection)
 	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		return agentctl.Restore(ctx, svc, o, req)
 	})
-	c.Flags().StringVar(&req.TargetUser, "target-user", "", "restore into this mailbox instead (UPN or id)")
-	c.Flags().StringVar(&req.TargetFolder, "target-folder", "", "name of the new folder to restore into")
+	c.Flags().StringVar(&req.TargetUser, "target-user", "", "restore into this user's mailbox or drive instead (UPN or id)")
+	c.Flags().StringVar(&req.TargetFolder, "target-folder", "", "folder to restore beneath (mail: a new folder, default \"Restored <time>\"; files: default the original places)")
 	c.Flags().StringVar(&req.Collision, "collision", "skip", "when the item already exists there: skip, copy or replace")
+	return c
+}
+
+func newRollbackCmd() *cobra.Command {
+	var req agent.RollbackRequest
+	var before string
+	c := command("rollback --user U --before TIME", "Put a user's OneDrive back as it was before a time (ransomware, a bad sync)", "rollback", cobra.NoArgs)
+	c.PreRunE = func(*cobra.Command, []string) (err error) {
+		if req.User == "" || before == "" {
+			return usageError{fmt.Errorf("name the user (--user) and when the damage began (--before)")}
+		}
+		req.Before, err = parseDay("--before", before)
+		return err
+	}
+	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
+		return agentctl.Rollback(ctx, svc, o, req)
+	})
+	fl := c.Flags()
+	fl.StringVar(&req.User, "user", "", "the drive's owner (UPN or id)")
+	fl.StringVar(&before, "before", "", "when the damage began: YYYY-MM-DD or RFC 3339; the last restore point before it is used")
+	fl.BoolVar(&req.DryRun, "dry-run", false, "say what would be restored and quarantined, change nothing")
+	fl.Bool("drive", true, "roll back the user's OneDrive (the only kind of rollback so far)")
 	return c
 }
 
