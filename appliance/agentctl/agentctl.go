@@ -100,8 +100,12 @@ func writeFind(w io.Writer, f found) {
 
 // writeRestore writes what a restore into a mailbox did and which items failed.
 func writeRestore(w io.Writer, r *agent.RestoreReport) {
-	fmt.Fprintf(w, "restored %d of %d items from %s into %q of %s in %.1fs (%d skipped, %d replaced, %d failed)\n",
-		r.Restored, r.Selected, r.Snapshot, r.TargetFolder, r.TargetUser, r.Seconds, r.Skipped, r.Replaced, r.Failed)
+	where := fmt.Sprintf("into %q of %s", r.TargetFolder, r.TargetUser)
+	if r.TargetFolder == "" {
+		where = "to their original places for " + r.TargetUser
+	}
+	fmt.Fprintf(w, "restored %d of %d items from %s %s in %.1fs (%d skipped, %d replaced, %d failed)\n",
+		r.Restored, r.Selected, r.Snapshot, where, r.Seconds, r.Skipped, r.Replaced, r.Failed)
 	for _, e := range r.Errors {
 		fmt.Fprintln(w, "  failed:", e)
 	}

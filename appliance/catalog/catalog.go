@@ -238,6 +238,9 @@ func ViewPath(it vault.Item) string {
 		return it.Path
 	}
 	clean := func(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "/", "∕") }
+	// A site is named by its URL: its slashes must not make levels.
+	user = strings.TrimPrefix(user, "https://")
+	user = clean(user)
 	var area, leaf string
 	switch m[MetaKind] {
 	case KindMessage:

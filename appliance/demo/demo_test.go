@@ -12,8 +12,9 @@ import (
 )
 
 // TestRun runs the demo on a small tenant: every step reports, the deleted
-// folder is found in the first restore point and not in the latest, and
-// the restored messages are the deleted ones.
+// folder is found in the first restore point and not in the latest, the
+// restored messages are the deleted ones, and the rolled-back drive is
+// checked (Run fails when it differs).
 func TestRun(t *testing.T) {
 	var out bytes.Buffer
 	if err := Run(context.Background(), &out, Options{Users: 2, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
@@ -21,7 +22,8 @@ func TestRun(t *testing.T) {
 	}
 	text := out.String()
 	for _, want := range []string{"simulated tenant", "full backup:", "tenant changed:", "incremental backup:", "restore:",
-		"verified: all", "restore test:", "vault: 2 snapshots", "demo passed in"} {
+		"verified: all", "ransomware:", "strongroom rollback --user", "byte-for-byte what they were before the attack",
+		"restore test:", "vault: 3 snapshots", "demo passed in"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)
 		}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +12,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
-	"github.com/strongroom/strongroom/storage/chunk"
+	"github.com/strongroom/strongroom/appliance/workloads/workloadtest"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -26,35 +24,14 @@ type env struct {
 	restore *graph.Client
 	v       *vault.Vault
 	user    workloads.Unit
+	w       *workloadtest.Env
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	s := tenantsim.NewTest(t, tenantsim.Config{Users: 3, Seed: 7})
-	e := &env{t: t, sim: s}
-	e.backup = graphClient(t, s, s.BackupApp())
-	e.restore = graphClient(t, s, s.RestoreApp())
-	root := t.TempDir()
-	var disks []string
-	for _, n := range []string{"a", "b", "c"} {
-		d := filepath.Join(root, "disk"+n)
-		if err := os.Mkdir(d, 0o750); err != nil {
-			t.Fatal(err)
-		}
-		disks = append(disks, d)
-	}
-	res, err := vault.Init(disks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := vault.Open(vault.Options{Disks: disks, Key: res.RecoveryKey, SegmentSize: 4 << 20,
-		Chunking: chunk.Params{Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
-	e.v = v
-	for _, u := range s.Users() {
+	w := workloadtest.New(t, tenantsim.Config{Users: 3, Seed: 7})
+	e := &env{t: t, sim: w.Sim, backup: w.Backup, restore: w.Restore, v: w.V, w: w}
+	for _, u := range w.Sim.Users() {
 		if u.Licensed && !u.Deleted {
 			e.user = workloads.Unit{ID: u.ID, Name: u.UPN, DisplayName: u.Name}
 			break
@@ -63,39 +40,10 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func graphClient(t *testing.T, s *tenantsim.Sim, app tenantsim.App) *graph.Client {
-	t.Helper()
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, s.CAPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	g, err := graph.New(graph.Config{TenantID: s.TenantID(), BaseURL: s.BaseURL(), AuthorityHost: s.AuthorityHost(), CAFile: ca,
-		App: graph.App{ClientID: app.ClientID, ClientSecret: app.ClientSecret}, Timeout: 30 * time.Second},
-		graph.GovernorOptions{BaseBackoff: 20 * time.Millisecond, MaxWait: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
-}
-
 // read returns the stored content of an item.
-func (e *env) read(it vault.Item) ([]byte, error) {
-	var buf bytes.Buffer
-	err := e.v.WriteItem(&buf, it)
-	return buf.Bytes(), err
-}
+func (e *env) read(it vault.Item) ([]byte, error) { return e.w.Read(it) }
 
-func (e *env) items(s *vault.Snapshot) []vault.Item {
-	e.t.Helper()
-	if s == nil {
-		return nil
-	}
-	items, err := e.v.Items(*s)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return items
-}
+func (e *env) items(s *vault.Snapshot) []vault.Item { return e.w.Items(s) }
 
 // run backs up the env's user on top of prev (nil: first backup) and
 // commits the snapshot.

@@ -181,15 +181,13 @@ type library struct {
 
 // libraries backs up each document library with the drive engine.
 func (b *backup) libraries(ctx context.Context) {
-	var libs []library
-	err := b.each(ctx, "/sites/"+url.PathEscape(b.u.ID)+"/drives", url.Values{"$select": {"id,name"}}, func(raw json.RawMessage) error {
-		var l library
-		if err := json.Unmarshal(raw, &l); err != nil {
-			return err
+	raws, err := b.all(ctx, "/sites/"+url.PathEscape(b.u.ID)+"/drives", url.Values{"$select": {"id,name"}})
+	libs := make([]library, len(raws))
+	for i, raw := range raws {
+		if err == nil {
+			err = json.Unmarshal(raw, &libs[i])
 		}
-		libs = append(libs, l)
-		return nil
-	})
+	}
 	if err != nil {
 		b.fail("list the document libraries: %s", graph.Describe(err))
 		b.carry(PathPrefix(b.u.ID) + "drives/")
@@ -224,21 +222,25 @@ func (b *backup) carry(prefix string) {
 	})
 }
 
-// each pages through a listing.
-func (b *backup) each(ctx context.Context, path string, q url.Values, fn func(json.RawMessage) error) error {
+// all pages through a listing and returns every element.
+func (b *backup) all(ctx context.Context, path string, q url.Values) ([]json.RawMessage, error) {
 	ri, err := b.c.Request(path, q)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = b.c.Pages(ctx, ri, fn)
-	return err
+	var out []json.RawMessage
+	_, err = b.c.Pages(ctx, ri, func(raw json.RawMessage) error {
+		out = append(out, raw)
+		return nil
+	})
+	return out, err
 }
 
 // lists stores each list with its columns and items as one JSON record.
 func (b *backup) lists(ctx context.Context) {
-	var lists []json.RawMessage
 	base := "/sites/" + url.PathEscape(b.u.ID) + "/lists"
-	if err := b.each(ctx, base, nil, func(raw json.RawMessage) error { lists = append(lists, raw); return nil }); err != nil {
+	lists, err := b.all(ctx, base, nil)
+	if err != nil {
 		b.fail("list the lists: %s", graph.Describe(err))
 		b.carry(PathPrefix(b.u.ID) + "lists/")
 		return
@@ -253,11 +255,7 @@ func (b *backup) lists(ctx context.Context) {
 			continue
 		}
 		rec := map[string]any{"list": raw}
-		var items []json.RawMessage
-		err := b.each(ctx, base+"/"+url.PathEscape(l.ID)+"/items", url.Values{"$expand": {"fields"}}, func(it json.RawMessage) error {
-			items = append(items, it)
-			return nil
-		})
+		items, err := b.all(ctx, base+"/"+url.PathEscape(l.ID)+"/items", url.Values{"$expand": {"fields"}})
 		p := PathPrefix(b.u.ID) + "lists/" + workloads.EscapeID(l.ID) + ".json"
 		if err != nil {
 			b.fail("list %s: %s", l.DisplayName, graph.Describe(err))
@@ -267,8 +265,7 @@ func (b *backup) lists(ctx context.Context) {
 			continue
 		}
 		rec["items"] = items
-		var cols []json.RawMessage
-		if err := b.each(ctx, base+"/"+url.PathEscape(l.ID)+"/columns", nil, func(c json.RawMessage) error { cols = append(cols, c); return nil }); err == nil {
+		if cols, err := b.all(ctx, base+"/"+url.PathEscape(l.ID)+"/columns", nil); err == nil {
 			rec["columns"] = cols
 		}
 		body, _ := json.Marshal(rec)
@@ -286,12 +283,7 @@ func (b *backup) lists(ctx context.Context) {
 // pages stores each site page with its canvas layout; when they cannot
 // all be read, the previous snapshot's pages are kept instead.
 func (b *backup) pages(ctx context.Context) {
-	var pages []json.RawMessage
-	path := "/sites/" + url.PathEscape(b.u.ID) + "/pages/microsoft.graph.sitePage"
-	err := b.each(ctx, path, url.Values{"$expand": {"canvasLayout"}}, func(raw json.RawMessage) error {
-		pages = append(pages, raw)
-		return nil
-	})
+	pages, err := b.all(ctx, "/sites/"+url.PathEscape(b.u.ID)+"/pages/microsoft.graph.sitePage", url.Values{"$expand": {"canvasLayout"}})
 	if err != nil {
 		b.fail("pages: %s", graph.Describe(err))
 		b.carry(PathPrefix(b.u.ID) + "pages/")
