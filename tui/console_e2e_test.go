@@ -116,7 +116,9 @@ func TestConsoleEndToEndInTmux(t *testing.T) {
 	cfgPath := filepath.Join(dir, "etc", "strongroom.yaml")
 	command := fmt.Sprintf("env TERM=linux STRONGROOM_DISK_DIRS=%s STRONGROOM_NETWORK_DIR=%s %s console --config %s; echo console exited $?; sleep 60",
 		filepath.Join(dir, "disk*"), filepath.Join(dir, "network"), bin, cfgPath)
-	s := &tmuxSession{t: t, socket: "strongroom-test-" + filepath.Base(dir)}
+	// The socket is private to this process: two test runs at once (CI
+	// and a developer, two worktrees) must not share a tmux server.
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("strongroom-test-%d-%s", os.Getpid(), filepath.Base(dir))}
 	s.tmux("new-session", "-d", "-s", "console", "-x", "80", "-y", "25", command)
 	t.Cleanup(func() { exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
 

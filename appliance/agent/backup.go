@@ -180,7 +180,7 @@ func (p *backupPlan) isSelected(u workloads.Unit) bool {
 func (a *Agent) plan(ctx context.Context, g *graph.Client, req BackupRequest) (*backupPlan, error) {
 	users, err := g.Users(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list the tenant's users: %w", graph.Explain(err))
 	}
 	p := &backupPlan{found: map[string]int{}, selected: map[string]bool{}}
 	if p.snaps, err = a.v.Snapshots(); err != nil {
@@ -296,17 +296,11 @@ func (a *Agent) nouns() string {
 // commit seals the snapshot with the retention its month calls for.
 func (a *Agent) commit(w *vault.Writer, p *backupPlan, rep *BackupReport) (vault.Snapshot, error) {
 	now := a.v.Clock().Now()
-	first := true
-	for _, s := range p.snaps {
-		if s.Meta["kind"] == "backup" && s.Created.Year() == now.Year() && s.Created.Month() == now.Month() {
-			first = false
-		}
-	}
-	retain := a.cfg.Retention.RetainUntil(now, first)
 	rep.Result = RunSuccess
 	if rep.Failed > 0 || rep.FailedItems > 0 {
 		rep.Result = RunPartial
 	}
+	retain := a.cfg.Retention.RetainUntil(now, a.auditDue(p.snaps, now, rep.Result))
 	w.SetMeta("result", string(rep.Result))
 	w.SetMeta("units", fmt.Sprint(len(p.units)))
 	w.SetMeta("failed_units", fmt.Sprint(rep.Failed))
@@ -317,6 +311,27 @@ func (a *Agent) commit(w *vault.Writer, p *backupPlan, rep *BackupReport) (vault
 	}
 	rep.Snapshot, rep.RetainUntil, rep.StoredBytes = snap.ID, snap.RetainUntil, snap.NewBytes
 	return snap, nil
+}
+
+// auditDue says whether a run ending with result at now gets the long
+// audit retention: the first complete run of the month does, and so does
+// a partial one while the month has no audit restore point yet (a month
+// without any complete run keeps its most complete one); a complete run
+// after a partial audit point gets the audit retention as well.
+func (a *Agent) auditDue(snaps []vault.Snapshot, now time.Time, result RunResult) bool {
+	long := a.cfg.Retention.Rollback.D() + 24*time.Hour
+	anyAudit, completeAudit := false, false
+	for _, s := range snaps {
+		if s.Meta["kind"] != "backup" || s.Created.Year() != now.Year() || s.Created.Month() != now.Month() || s.RetainUntil.Sub(s.Created) <= long {
+			continue
+		}
+		anyAudit = true
+		completeAudit = completeAudit || s.Meta["result"] == string(RunSuccess)
+	}
+	if completeAudit {
+		return false
+	}
+	return result == RunSuccess || !anyAudit
 }
 
 // tally sums the units' results into the run's.

@@ -202,3 +202,45 @@ func containsStr(xs []string, x string) bool {
 	}
 	return false
 }
+
+// TestAuditLockGoesToACompleteRun guards the monthly audit restore point:
+// a partial first run of the month gets it (the month may see no better),
+// the first complete run after it gets it too, and later runs only the
+// rollback retention.
+func TestAuditLockGoesToACompleteRun(t *testing.T) {
+	sim, a, _ := newAgent(t, 2, tenantsim.Config{})
+	d, err := sim.DumpDrive(sim.Users()[0].ID)
+	var file string
+	for _, it := range d.Items {
+		if err == nil && !it.Folder {
+			file = it.ID
+			break
+		}
+	}
+	if file == "" {
+		t.Fatal("the first user has no OneDrive file to corrupt")
+	}
+	if err := sim.SetFaults(tenantsim.Faults{CorruptContent: map[string]int{file: -1}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	years := func(r *agent.BackupReport) float64 { return r.RetainUntil.Sub(r.Started).Hours() / 24 / 365 }
+	partial, err := a.Backup(ctx, agent.BackupRequest{})
+	if err != nil || partial.Result != agent.RunPartial {
+		t.Fatalf("run with a corrupted file: %v %s", err, partial.Result)
+	}
+	if err := sim.SetFaults(tenantsim.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	complete, err := a.Backup(ctx, agent.BackupRequest{})
+	if err != nil || complete.Result != agent.RunSuccess {
+		t.Fatalf("clean run: %v %s", err, complete.Result)
+	}
+	later, err := a.Backup(ctx, agent.BackupRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if years(partial) < 1 || years(complete) < 1 || years(later) > 1 {
+		t.Fatalf("retention: partial first run %.2f years, first complete %.2f, later %.2f; want audit, audit, rollback", years(partial), years(complete), years(later))
+	}
+}

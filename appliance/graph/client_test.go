@@ -2,8 +2,10 @@ package graph_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,5 +33,27 @@ func TestClientTimeoutIsPerAttempt(t *testing.T) {
 	users, err := g.Users(context.Background())
 	if err != nil || len(users) == 0 {
 		t.Fatalf("a response slower than Config.Timeout failed: %v (%d users)", err, len(users))
+	}
+}
+
+// TestSignInRemedies guards the "what to do" line for sign-in and
+// connection failures: each names the setting to fix.
+func TestSignInRemedies(t *testing.T) {
+	cases := map[string]string{
+		"AADSTS7000215: Invalid client secret provided.":                                   "client_secret",
+		"AADSTS700016: Application with identifier 'x' not found":                          "client_id",
+		"AADSTS90002: Tenant 'x' not found.":                                               "tenant_id",
+		"tls: failed to verify certificate: x509: certificate signed by unknown authority": "ca_file",
+		"dial tcp: lookup login.example: no such host":                                     "DNS",
+		"dial tcp 10.0.0.1:443: connect: connection refused":                               "proxy",
+	}
+	for msg, want := range cases {
+		err := graph.Explain(errors.New(msg))
+		if !strings.Contains(err.Error(), "what to do:") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q explained as %q; want a remedy naming %s", msg, err, want)
+		}
+	}
+	if err := graph.Explain(errors.New("something else")); strings.Contains(err.Error(), "what to do") {
+		t.Errorf("an unknown failure got a remedy: %v", err)
 	}
 }

@@ -87,7 +87,33 @@ func Explain(err error) error {
 	case code != 0:
 		return fmt.Errorf("%s (HTTP %d)", msg, code)
 	}
+	if what := signInRemedy(msg); what != "" {
+		return fmt.Errorf("%w\n  what to do: %s", err, what)
+	}
 	return err
+}
+
+// signInRemedy names the fix for the sign-in and connection failures an
+// operator meets while setting up: Entra ID's AADSTS codes and the
+// network's refusals. "" when there is no specific one.
+func signInRemedy(msg string) string {
+	switch {
+	case strings.Contains(msg, "AADSTS7000215") || strings.Contains(msg, "AADSTS7000222"):
+		return "the app's client secret is wrong or expired: create a new one in Entra ID (App registrations, Certificates & secrets) and put it in the configuration's client_secret (on the appliance: the console's Tenant step)"
+	case strings.Contains(msg, "AADSTS700016"):
+		return "no app with this client_id in the tenant: check client_id and tenant_id, and that the app was created in this tenant"
+	case strings.Contains(msg, "AADSTS90002") || strings.Contains(msg, "AADSTS900023"):
+		return "no tenant with this tenant_id: copy the Directory (tenant) ID from Entra ID's overview into tenant_id"
+	case strings.Contains(msg, "AADSTS7000112") || strings.Contains(msg, "AADSTS7000114"):
+		return "the app is disabled in the tenant: enable it in Entra ID (Enterprise applications, Properties)"
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate signed by unknown authority"):
+		return "the server's TLS certificate is not trusted: on a network with TLS inspection name its CA in ca_file; otherwise check graph_base_url and authority_host"
+	case strings.Contains(msg, "no such host"):
+		return "the host name does not resolve: check the appliance's DNS servers (console: Network) and graph_base_url / authority_host"
+	case strings.Contains(msg, "connection refused") || strings.Contains(msg, "i/o timeout") || strings.Contains(msg, "network is unreachable"):
+		return "the host cannot be reached: check the appliance's network, gateway and any proxy (HTTPS_PROXY), and that outbound HTTPS to Microsoft is allowed"
+	}
+	return ""
 }
 
 // StatusCode returns the HTTP status of a Graph error, or 0.
