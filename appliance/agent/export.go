@@ -40,17 +40,11 @@ type ExportReport struct {
 func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, error) {
 	a.vmu.RLock()
 	defer a.vmu.RUnlock()
-	want := map[string]string{"eml": "mail", "mbox": "mail", "maildir": "mail", "vcf": "contacts", "ics": "calendar"}[req.Format]
-	if want == "" {
-		return nil, fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts) or ics (calendars)", req.Format)
+	kind, err := exportKind(req)
+	if err != nil {
+		return nil, err
 	}
-	if req.Dest == "" {
-		return nil, fmt.Errorf("name the export destination directory (--dest)")
-	}
-	if req.Kind != "" && req.Kind != want {
-		return nil, fmt.Errorf("format %s exports %s, not %s", req.Format, want, req.Kind)
-	}
-	req.Kind = want
+	req.Kind = kind
 	snap, items, err := a.resolve(req.Selection)
 	if err != nil {
 		return nil, err
@@ -65,12 +59,39 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 		return nil, fmt.Errorf("export destination: %w", err)
 	}
 	defer root.Close()
-	rep := &ExportReport{Snapshot: snap.ID, Format: req.Format}
-	read := func(it vault.Item) ([]byte, error) {
-		var buf bytes.Buffer
-		err := a.v.WriteItem(&buf, it)
-		return buf.Bytes(), err
+	x := &exporter{a: a, root: root, dest: req.Dest, format: req.Format,
+		rep: &ExportReport{Snapshot: snap.ID, Format: req.Format}}
+	folders, byFolder := groupByFolder(items)
+	for _, folder := range folders {
+		if ctx.Err() != nil {
+			return x.rep, ctx.Err()
+		}
+		if err := x.folder(folder, byFolder[folder]); err != nil {
+			return x.rep, err
+		}
 	}
+	return x.rep, nil
+}
+
+// exportKind checks an export request's format, destination and kind and
+// returns the kind of item the format exports.
+func exportKind(req ExportRequest) (string, error) {
+	want := map[string]string{"eml": "mail", "mbox": "mail", "maildir": "mail", "vcf": "contacts", "ics": "calendar"}[req.Format]
+	if want == "" {
+		return "", fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts) or ics (calendars)", req.Format)
+	}
+	if req.Dest == "" {
+		return "", fmt.Errorf("name the export destination directory (--dest)")
+	}
+	if req.Kind != "" && req.Kind != want {
+		return "", fmt.Errorf("format %s exports %s, not %s", req.Format, want, req.Kind)
+	}
+	return want, nil
+}
+
+// groupByFolder groups items by their display folder ("Unfiled" when they
+// name none) and returns the folders in sorted order.
+func groupByFolder(items []vault.Item) ([]string, map[string][]vault.Item) {
 	byFolder := map[string][]vault.Item{}
 	for _, it := range items {
 		f := it.Meta[catalog.MetaFolder]
@@ -84,126 +105,169 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 		folders = append(folders, f)
 	}
 	sort.Strings(folders)
-	date := func(it vault.Item) time.Time {
-		t, _ := time.Parse(time.RFC3339, it.Meta[catalog.MetaDate])
-		return t
+	return folders, byFolder
+}
+
+// itemDate is an item's recorded date, or the zero time if it has none.
+func itemDate(it vault.Item) time.Time {
+	t, _ := time.Parse(time.RFC3339, it.Meta[catalog.MetaDate])
+	return t
+}
+
+// exporter writes the folders of one export below its root and keeps its
+// report.
+type exporter struct {
+	a      *Agent
+	root   *safefs.Dir
+	dest   string
+	format string
+	rep    *ExportReport
+}
+
+// read returns an item's content from the vault.
+func (x *exporter) read(it vault.Item) ([]byte, error) {
+	var buf bytes.Buffer
+	err := x.a.v.WriteItem(&buf, it)
+	return buf.Bytes(), err
+}
+
+// count adds one item of the given content to the report.
+func (x *exporter) count(data []byte) {
+	x.rep.Items++
+	x.rep.Bytes += int64(len(data))
+}
+
+// folder writes one folder's items in the export's format.
+func (x *exporter) folder(folder string, group []vault.Item) error {
+	switch x.format {
+	case "eml":
+		return x.eml(folder, group)
+	case "mbox":
+		return x.mbox(folder, group)
+	case "maildir":
+		return x.maildir(folder, group)
+	case "vcf", "ics":
+		return x.document(folder, group)
 	}
-	for _, folder := range folders {
-		if ctx.Err() != nil {
-			return rep, ctx.Err()
-		}
-		group := byFolder[folder]
-		switch req.Format {
-		case "eml":
-			dir := safePath(folder)
-			if err := root.MkdirAll(dir, 0o750); err != nil {
-				return rep, err
-			}
-			for _, it := range group {
-				data, err := read(it)
-				if err != nil {
-					return rep, err
-				}
-				rel := filepath.Join(dir, safeName(it.Meta[catalog.MetaSubject])+" ["+safeName(shortID(it.Meta[catalog.MetaItemID]))+"].eml")
-				name := filepath.Join(req.Dest, rel)
-				f, err := root.Create(rel)
-				if err != nil {
-					return rep, err
-				}
-				err = export.WriteEML(f, data)
-				if cerr := f.Close(); err == nil {
-					err = cerr
-				}
-				if err != nil {
-					return rep, err
-				}
-				rep.Files = append(rep.Files, name)
-				rep.Items++
-				rep.Bytes += int64(len(data))
-			}
-		case "mbox":
-			rel := safePath(folder) + ".mbox"
-			name := filepath.Join(req.Dest, rel)
-			if err := root.MkdirAll(filepath.Dir(rel), 0o750); err != nil {
-				return rep, err
-			}
-			f, err := root.Create(rel)
-			if err != nil {
-				return rep, err
-			}
-			mb := export.NewMbox(f)
-			for _, it := range group {
-				data, err := read(it)
-				if err == nil {
-					err = mb.Add(data, it.Meta[catalog.MetaFrom], date(it))
-				}
-				if err != nil {
-					f.Close()
-					return rep, err
-				}
-				rep.Items++
-				rep.Bytes += int64(len(data))
-			}
-			if err := mb.Close(); err != nil {
-				f.Close()
-				return rep, err
-			}
-			if err := f.Close(); err != nil {
-				return rep, err
-			}
-			rep.Files = append(rep.Files, name)
-		case "maildir":
-			md, err := export.NewMaildir(root, export.FolderDir(".", folder))
-			if err != nil {
-				return rep, err
-			}
-			for _, it := range group {
-				data, err := read(it)
-				if err == nil {
-					err = md.Add(data, "S", date(it))
-				}
-				if err != nil {
-					return rep, err
-				}
-				rep.Items++
-				rep.Bytes += int64(len(data))
-			}
-			rep.Files = append(rep.Files, md.Dir())
-		case "vcf", "ics":
-			var docs [][]byte
-			for _, it := range group {
-				data, err := read(it)
-				if err != nil {
-					return rep, err
-				}
-				docs = append(docs, data)
-				rep.Items++
-				rep.Bytes += int64(len(data))
-			}
-			rel := safePath(folder) + "." + req.Format
-			name := filepath.Join(req.Dest, rel)
-			if err := root.MkdirAll(filepath.Dir(rel), 0o750); err != nil {
-				return rep, err
-			}
-			var out bytes.Buffer
-			if req.Format == "vcf" {
-				if err := export.WriteVCF(&out, docs); err != nil {
-					return rep, err
-				}
-			} else {
-				ics, err := export.EventsToICS(docs, folder)
-				if err != nil {
-					return rep, err
-				}
-				out.Write(ics)
-			}
-			if err := root.WriteFile(rel, out.Bytes(), 0o640); err != nil {
-				return rep, err
-			}
-			rep.Files = append(rep.Files, name)
-		}
+	return nil
+}
+
+// eml writes each message of a folder as its own EML file in a directory
+// named after the folder.
+func (x *exporter) eml(folder string, group []vault.Item) error {
+	dir := safePath(folder)
+	if err := x.root.MkdirAll(dir, 0o750); err != nil {
+		return err
 	}
-	return rep, nil
+	for _, it := range group {
+		data, err := x.read(it)
+		if err != nil {
+			return err
+		}
+		rel := filepath.Join(dir, safeName(it.Meta[catalog.MetaSubject])+" ["+safeName(shortID(it.Meta[catalog.MetaItemID]))+"].eml")
+		f, err := x.root.Create(rel)
+		if err != nil {
+			return err
+		}
+		err = export.WriteEML(f, data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		x.rep.Files = append(x.rep.Files, filepath.Join(x.dest, rel))
+		x.count(data)
+	}
+	return nil
+}
+
+// mbox writes a folder's messages as one mbox file named after the folder.
+func (x *exporter) mbox(folder string, group []vault.Item) error {
+	rel := safePath(folder) + ".mbox"
+	if err := x.root.MkdirAll(filepath.Dir(rel), 0o750); err != nil {
+		return err
+	}
+	f, err := x.root.Create(rel)
+	if err != nil {
+		return err
+	}
+	mb := export.NewMbox(f)
+	for _, it := range group {
+		data, err := x.read(it)
+		if err == nil {
+			err = mb.Add(data, it.Meta[catalog.MetaFrom], itemDate(it))
+		}
+		if err != nil {
+			f.Close()
+			return err
+		}
+		x.count(data)
+	}
+	if err := mb.Close(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	x.rep.Files = append(x.rep.Files, filepath.Join(x.dest, rel))
+	return nil
+}
+
+// maildir writes a folder's messages into a Maildir++ folder, marked seen.
+func (x *exporter) maildir(folder string, group []vault.Item) error {
+	md, err := export.NewMaildir(x.root, export.FolderDir(".", folder))
+	if err != nil {
+		return err
+	}
+	for _, it := range group {
+		data, err := x.read(it)
+		if err == nil {
+			err = md.Add(data, "S", itemDate(it))
+		}
+		if err != nil {
+			return err
+		}
+		x.count(data)
+	}
+	x.rep.Files = append(x.rep.Files, md.Dir())
+	return nil
+}
+
+// document writes a folder's contacts as one VCF file, or its events as one
+// ICS calendar, named after the folder.
+func (x *exporter) document(folder string, group []vault.Item) error {
+	var docs [][]byte
+	for _, it := range group {
+		data, err := x.read(it)
+		if err != nil {
+			return err
+		}
+		docs = append(docs, data)
+		x.count(data)
+	}
+	rel := safePath(folder) + "." + x.format
+	if err := x.root.MkdirAll(filepath.Dir(rel), 0o750); err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if x.format == "vcf" {
+		if err := export.WriteVCF(&out, docs); err != nil {
+			return err
+		}
+	} else {
+		ics, err := export.EventsToICS(docs, folder)
+		if err != nil {
+			return err
+		}
+		out.Write(ics)
+	}
+	if err := x.root.WriteFile(rel, out.Bytes(), 0o640); err != nil {
+		return err
+	}
+	x.rep.Files = append(x.rep.Files, filepath.Join(x.dest, rel))
+	return nil
 }
 
 // safeName makes a display string usable as one file name.

@@ -19,116 +19,92 @@ import (
 // arguments as a JSON object, answering the result or {"error": "..."}.
 func Handler(s Service) http.Handler {
 	mux := http.NewServeMux()
-	handle := func(name string, fn func(ctx context.Context, body json.RawMessage) (any, error)) {
-		mux.HandleFunc("POST /v1/"+name, func(w http.ResponseWriter, r *http.Request) {
-			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-			var out any
-			if err == nil {
-				out, err = fn(r.Context(), body)
-			}
-			w.Header().Set("Content-Type", "application/json")
-			if err != nil {
-				w.WriteHeader(http.StatusUnprocessableEntity)
-				json.NewEncoder(w).Encode(map[string]string{"error": err.Error(), "remedy": vault.Remedy(err)})
-				return
-			}
-			json.NewEncoder(w).Encode(out)
-		})
+	for name, fn := range methods(s) {
+		mux.HandleFunc("POST /v1/"+name, serve(fn))
 	}
-	handle("status", func(ctx context.Context, _ json.RawMessage) (any, error) { return s.Status(ctx) })
-	handle("backup", func(ctx context.Context, b json.RawMessage) (any, error) {
-		var req agent.BackupRequest
-		if err := decode(b, &req); err != nil {
-			return nil, err
-		}
-		// The daemon finishes a run whose client went away (a CLI
-		// interrupted or disconnected): it is the daemon's job.
-		return s.Backup(context.WithoutCancel(ctx), req)
-	})
-	handle("snapshots", func(ctx context.Context, _ json.RawMessage) (any, error) { return s.Snapshots(ctx) })
-	handle("list", func(ctx context.Context, b json.RawMessage) (any, error) {
-		var req listArgs
-		if err := decode(b, &req); err != nil {
-			return nil, err
-		}
-		id, nodes, err := s.List(ctx, req.Snapshot, req.Dir)
-		return listResult{Snapshot: id, Nodes: nodes}, err
-	})
-	handle("find", func(ctx context.Context, b json.RawMessage) (any, error) {
-		var req findArgs
-		if err := decode(b, &req); err != nil {
-			return nil, err
-		}
-		id, entries, err := s.Find(ctx, req.Snapshot, req.Query, req.Limit)
-		return findResult{Snapshot: id, Entries: entries}, err
-	})
-	handle("restore", func(ctx context.Context, b json.RawMessage) (any, error) {
-		var req agent.RestoreRequest
-		if err := decode(b, &req); err != nil {
-			return nil, err
-		}
-		return s.Restore(ctx, req)
-	})
-	handle("rollback", func(ctx context.Context, b json.RawMessage) (any, error) {
-		var req agent.RollbackRequest
-		if err := decode(b, &req); err != nil {
-			return nil, err
-		}
-		// Half a rollback is worse than none: it finishes when the client
-		// goes away.
-		return s.Rollback(context.WithoutCancel(ctx), req)
-	})
-	handle("export", func(ctx context.Context, b json.RawMessage) (any, error) {
-		var req agent.ExportRequest
-		if err := decode(b, &req); err != nil {
-			return nil, err
-		}
-		return s.Export(ctx, req)
-	})
-	handle("restore-test", func(ctx context.Context, b json.RawMessage) (any, error) {
-		var req struct{ Sample int }
-		if err := decode(b, &req); err != nil {
-			return nil, err
-		}
-		return s.RestoreTest(ctx, req.Sample)
-	})
-	handle("scrub", func(ctx context.Context, b json.RawMessage) (any, error) {
-		var req struct{ Repair bool }
-		if err := decode(b, &req); err != nil {
-			return nil, err
-		}
-		return s.Scrub(context.WithoutCancel(ctx), req.Repair)
-	})
-	handle("report", func(ctx context.Context, b json.RawMessage) (any, error) {
-		var req struct{ Since time.Time }
-		if err := decode(b, &req); err != nil {
-			return nil, err
-		}
-		return s.Report(ctx, req.Since)
-	})
-	handle("delete-snapshot", func(ctx context.Context, b json.RawMessage) (any, error) {
-		var req struct{ ID string }
-		if err := decode(b, &req); err != nil {
-			return nil, err
-		}
-		return struct{}{}, s.DeleteSnapshot(ctx, req.ID)
-	})
-	handle("replace-disk", func(ctx context.Context, b json.RawMessage) (any, error) {
-		var req struct{ Old, New string }
-		if err := decode(b, &req); err != nil {
-			return nil, err
-		}
-		return s.ReplaceDisk(ctx, req.Old, req.New)
-	})
-	handle("set-retention", func(ctx context.Context, b json.RawMessage) (any, error) {
-		var req struct{ Rollback, Audit time.Duration }
-		if err := decode(b, &req); err != nil {
-			return nil, err
-		}
-		return s.SetRetention(ctx, req.Rollback, req.Audit)
-	})
-	handle("confirm-clock", func(ctx context.Context, _ json.RawMessage) (any, error) { return struct{}{}, s.ConfirmClock(ctx) })
 	return mux
+}
+
+// method answers one call: it decodes the arguments in body, if it takes
+// any, and calls the service.
+type method func(ctx context.Context, body json.RawMessage) (any, error)
+
+// methods maps each method name of the API to the service call it makes.
+func methods(s Service) map[string]method {
+	return map[string]method{
+		"status": func(ctx context.Context, _ json.RawMessage) (any, error) { return s.Status(ctx) },
+		"backup": withArgs(func(ctx context.Context, req agent.BackupRequest) (any, error) {
+			// The daemon finishes a run whose client went away (a CLI
+			// interrupted or disconnected): it is the daemon's job.
+			return s.Backup(context.WithoutCancel(ctx), req)
+		}),
+		"snapshots": func(ctx context.Context, _ json.RawMessage) (any, error) { return s.Snapshots(ctx) },
+		"list": withArgs(func(ctx context.Context, req listArgs) (any, error) {
+			id, nodes, err := s.List(ctx, req.Snapshot, req.Dir)
+			return listResult{Snapshot: id, Nodes: nodes}, err
+		}),
+		"find": withArgs(func(ctx context.Context, req findArgs) (any, error) {
+			id, entries, err := s.Find(ctx, req.Snapshot, req.Query, req.Limit)
+			return findResult{Snapshot: id, Entries: entries}, err
+		}),
+		"restore": withArgs(func(ctx context.Context, req agent.RestoreRequest) (any, error) { return s.Restore(ctx, req) }),
+		"rollback": withArgs(func(ctx context.Context, req agent.RollbackRequest) (any, error) {
+			// Half a rollback is worse than none: it finishes when the client
+			// goes away.
+			return s.Rollback(context.WithoutCancel(ctx), req)
+		}),
+		"export": withArgs(func(ctx context.Context, req agent.ExportRequest) (any, error) { return s.Export(ctx, req) }),
+		"restore-test": withArgs(func(ctx context.Context, req struct{ Sample int }) (any, error) {
+			return s.RestoreTest(ctx, req.Sample)
+		}),
+		"scrub": withArgs(func(ctx context.Context, req struct{ Repair bool }) (any, error) {
+			return s.Scrub(context.WithoutCancel(ctx), req.Repair)
+		}),
+		"report": withArgs(func(ctx context.Context, req struct{ Since time.Time }) (any, error) {
+			return s.Report(ctx, req.Since)
+		}),
+		"delete-snapshot": withArgs(func(ctx context.Context, req struct{ ID string }) (any, error) {
+			return struct{}{}, s.DeleteSnapshot(ctx, req.ID)
+		}),
+		"replace-disk": withArgs(func(ctx context.Context, req struct{ Old, New string }) (any, error) {
+			return s.ReplaceDisk(ctx, req.Old, req.New)
+		}),
+		"set-retention": withArgs(func(ctx context.Context, req struct{ Rollback, Audit time.Duration }) (any, error) {
+			return s.SetRetention(ctx, req.Rollback, req.Audit)
+		}),
+		"confirm-clock": func(ctx context.Context, _ json.RawMessage) (any, error) { return struct{}{}, s.ConfirmClock(ctx) },
+	}
+}
+
+// withArgs makes a method that decodes its body into an A and calls fn
+// with it.
+func withArgs[A any](fn func(ctx context.Context, args A) (any, error)) method {
+	return func(ctx context.Context, body json.RawMessage) (any, error) {
+		var args A
+		if err := decode(body, &args); err != nil {
+			return nil, err
+		}
+		return fn(ctx, args)
+	}
+}
+
+// serve answers a request with fn's result as JSON, or with status 422 and
+// the error and its remedy.
+func serve(fn method) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		var out any
+		if err == nil {
+			out, err = fn(r.Context(), body)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			json.NewEncoder(w).Encode(map[string]string{"error": err.Error(), "remedy": vault.Remedy(err)})
+			return
+		}
+		json.NewEncoder(w).Encode(out)
+	}
 }
 
 type listArgs struct {

@@ -128,22 +128,49 @@ func EventsToICS(events [][]byte, calendarName string) ([]byte, error) {
 	return out.bytes(), nil
 }
 
+// writeVEvent writes one Graph event as a VEVENT and widens the span of
+// the zone its times are in, for the VTIMEZONE written later; now stamps an
+// event that names no last modification.
 func writeVEvent(out *contentLines, e *graphEvent, spans map[string]*zoneSpan, now time.Time) error {
-	if e.Start == nil {
-		return fmt.Errorf("no start")
-	}
-	start, err := resolveTime(*e.Start)
+	start, end, err := eventTimes(e)
 	if err != nil {
-		return fmt.Errorf("start: %w", err)
+		return err
 	}
-	end := start
+	out.add("BEGIN", "", "VEVENT")
+	writeEventStamps(out, e, now)
+	writeEventTimes(out, e, start, end, spans)
+	if rule := rrule(e, start); rule != "" {
+		out.add("RRULE", "", rule)
+	}
+	writeEventText(out, e)
+	writeEventPeople(out, e)
+	writeEventFlags(out, e)
+	out.add("END", "", "VEVENT")
+	return nil
+}
+
+// eventTimes resolves an event's start and end; an event without an end
+// ends when it starts.
+func eventTimes(e *graphEvent) (start, end eventTime, err error) {
+	if e.Start == nil {
+		return start, end, fmt.Errorf("no start")
+	}
+	start, err = resolveTime(*e.Start)
+	if err != nil {
+		return start, end, fmt.Errorf("start: %w", err)
+	}
+	end = start
 	if e.End != nil {
 		if end, err = resolveTime(*e.End); err != nil {
-			return fmt.Errorf("end: %w", err)
+			return start, end, fmt.Errorf("end: %w", err)
 		}
 	}
+	return start, end, nil
+}
 
-	out.add("BEGIN", "", "VEVENT")
+// writeEventStamps writes an event's UID, DTSTAMP, CREATED and
+// LAST-MODIFIED.
+func writeEventStamps(out *contentLines, e *graphEvent, now time.Time) {
 	uid := e.ICalUID
 	if uid == "" {
 		uid = e.ID
@@ -164,7 +191,12 @@ func writeVEvent(out *contentLines, e *graphEvent, spans map[string]*zoneSpan, n
 	if t, ok := parseGraphInstant(e.LastModifiedDateTime); ok {
 		out.add("LAST-MODIFIED", "", t.UTC().Format(icsDateTimeUTC))
 	}
+}
 
+// writeEventTimes writes DTSTART and DTEND: dates for an all-day event,
+// otherwise times in the start's zone, whose span it widens to cover the
+// event and its recurrences.
+func writeEventTimes(out *contentLines, e *graphEvent, start, end eventTime, spans map[string]*zoneSpan) {
 	if e.IsAllDay {
 		sd := wallDate(start)
 		ed := wallDate(end)
@@ -173,34 +205,35 @@ func writeVEvent(out *contentLines, e *graphEvent, spans map[string]*zoneSpan, n
 		}
 		out.add("DTSTART", ";VALUE=DATE", sd.Format(icsDate))
 		out.add("DTEND", ";VALUE=DATE", ed.Format(icsDate))
-	} else {
-		if end.t.Before(start.t) {
-			end = start
-		}
-		// Both ends are written in the start's zone so that a reader
-		// never has to reconcile two zones for one event.
-		if !start.floating && !end.floating {
-			end.loc = start.loc
-		}
-		p, v := formatTime(start)
-		out.add("DTSTART", p, v)
-		p, v = formatTime(end)
-		out.add("DTEND", p, v)
-		if start.loc != nil && !start.floating {
-			span := spans[start.loc.String()]
-			if span == nil {
-				span = &zoneSpan{loc: start.loc}
-				spans[start.loc.String()] = span
-			}
-			span.cover(start.t)
-			span.cover(end.t)
-			span.cover(recurrenceHorizon(e.Recurrence, start.t))
-		}
+		return
 	}
+	if end.t.Before(start.t) {
+		end = start
+	}
+	// Both ends are written in the start's zone so that a reader
+	// never has to reconcile two zones for one event.
+	if !start.floating && !end.floating {
+		end.loc = start.loc
+	}
+	p, v := formatTime(start)
+	out.add("DTSTART", p, v)
+	p, v = formatTime(end)
+	out.add("DTEND", p, v)
+	if start.loc != nil && !start.floating {
+		span := spans[start.loc.String()]
+		if span == nil {
+			span = &zoneSpan{loc: start.loc}
+			spans[start.loc.String()] = span
+		}
+		span.cover(start.t)
+		span.cover(end.t)
+		span.cover(recurrenceHorizon(e.Recurrence, start.t))
+	}
+}
 
-	if rule := rrule(e, start); rule != "" {
-		out.add("RRULE", "", rule)
-	}
+// writeEventText writes an event's SUMMARY, DESCRIPTION (an HTML body as
+// plain text) and LOCATION.
+func writeEventText(out *contentLines, e *graphEvent) {
 	if e.Subject != "" {
 		out.add("SUMMARY", "", escapeText(e.Subject))
 	}
@@ -216,6 +249,11 @@ func writeVEvent(out *contentLines, e *graphEvent, spans map[string]*zoneSpan, n
 	if e.Location != nil && e.Location.DisplayName != "" {
 		out.add("LOCATION", "", escapeText(e.Location.DisplayName))
 	}
+}
+
+// writeEventPeople writes an event's ORGANIZER and one ATTENDEE per
+// attendee with an address, with role and participation status.
+func writeEventPeople(out *contentLines, e *graphEvent) {
 	if e.Organizer != nil {
 		if p, v := calAddress(e.Organizer.EmailAddress); v != "" {
 			out.add("ORGANIZER", p, v)
@@ -241,6 +279,11 @@ func writeVEvent(out *contentLines, e *graphEvent, spans map[string]*zoneSpan, n
 		p += ";PARTSTAT=" + partstat(resp)
 		out.add("ATTENDEE", p, v)
 	}
+}
+
+// writeEventFlags writes an event's CATEGORIES, CLASS (from its
+// sensitivity), TRANSP (from its free/busy) and a cancelled STATUS.
+func writeEventFlags(out *contentLines, e *graphEvent) {
 	if len(e.Categories) > 0 {
 		var cats []string
 		for _, c := range e.Categories {
@@ -270,8 +313,6 @@ func writeVEvent(out *contentLines, e *graphEvent, spans map[string]*zoneSpan, n
 	if e.IsCancelled {
 		out.add("STATUS", "", "CANCELLED")
 	}
-	out.add("END", "", "VEVENT")
-	return nil
 }
 
 // resolveTime reads a Graph dateTimeTimeZone: a wall-clock dateTime (with

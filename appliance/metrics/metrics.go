@@ -109,66 +109,86 @@ func New(reg prometheus.Registerer, version string, opts ...Option) *Metrics {
 	for _, o := range opts {
 		o(m)
 	}
-	name := func(n string) string { return prometheus.BuildFQName(Namespace, "", n) }
-	gauge := func(n, help string) prometheus.Gauge {
-		return prometheus.NewGauge(prometheus.GaugeOpts{Name: name(n), Help: help})
-	}
-	gaugeVec := func(n, help string, labels ...string) *prometheus.GaugeVec {
-		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name(n), Help: help}, labels)
-	}
-	counterVec := func(n, help string, labels ...string) *prometheus.CounterVec {
-		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name(n), Help: help}, labels)
-	}
+	m.create()
+	m.register(reg)
+	m.buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
+	m.zeroSeries()
+	return m
+}
 
-	m.buildInfo = gaugeVec("build_info", "Always 1; the labels say which strongroom build is running.", "version", "goversion")
-	m.osInfo = gaugeVec("os_info", "Always 1 on the appliance image; the labels say which slot booted, its image version and root hash, and whether a TPM is present.",
+// fqName is the exported name of metric n.
+func fqName(n string) string { return prometheus.BuildFQName(Namespace, "", n) }
+
+// newGauge makes the gauge n.
+func newGauge(n, help string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Name: fqName(n), Help: help})
+}
+
+// newGaugeVec makes the gauge n with labels.
+func newGaugeVec(n, help string, labels ...string) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: fqName(n), Help: help}, labels)
+}
+
+// newCounterVec makes the counter n with labels.
+func newCounterVec(n, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: fqName(n), Help: help}, labels)
+}
+
+// create makes every collector of m.
+func (m *Metrics) create() {
+	m.buildInfo = newGaugeVec("build_info", "Always 1; the labels say which strongroom build is running.", "version", "goversion")
+	m.osInfo = newGaugeVec("os_info", "Always 1 on the appliance image; the labels say which slot booted, its image version and root hash, and whether a TPM is present.",
 		"slot", "image_version", "root_hash", "tpm")
 
-	m.lastSuccess = gaugeVec("backup_last_success_timestamp_seconds",
+	m.lastSuccess = newGaugeVec("backup_last_success_timestamp_seconds",
 		"Unix time at which the last backup run of the workload completed with result success or partial.", "workload")
-	m.lastRun = gaugeVec("backup_last_run_timestamp_seconds",
+	m.lastRun = newGaugeVec("backup_last_run_timestamp_seconds",
 		"Unix time at which the last backup run of the workload started.", "workload")
-	m.scheduleInterval = gauge("backup_schedule_interval_seconds",
+	m.scheduleInterval = newGauge("backup_schedule_interval_seconds",
 		"Configured time between scheduled backup runs.")
-	m.runs = counterVec("backup_runs_total",
+	m.runs = newCounterVec("backup_runs_total",
 		"Backup runs that ended, by workload and result (success, partial, failed).", "workload", "result")
 	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    name("backup_duration_seconds"),
+		Name:    fqName("backup_duration_seconds"),
 		Help:    "Wall time of backup runs that ended, whatever their result.",
 		Buckets: DurationBuckets,
 	}, []string{"workload"})
-	m.items = counterVec("backup_items_total",
+	m.items = newCounterVec("backup_items_total",
 		"Items (messages, file versions, list items) stored by backup runs.", "workload")
-	m.bytes = counterVec("backup_bytes_total",
+	m.bytes = newCounterVec("backup_bytes_total",
 		"Bytes of item content read from Microsoft 365 by backup runs, before deduplication and compression.", "workload")
-	m.failedItems = counterVec("backup_failed_items_total",
+	m.failedItems = newCounterVec("backup_failed_items_total",
 		"Items that backup runs could not read or store.", "workload")
-	m.jobsRunning = gauge("jobs_running", "Backup, restore, scrub and restore-test jobs running now.")
+	m.jobsRunning = newGauge("jobs_running", "Backup, restore, scrub and restore-test jobs running now.")
 
-	m.graphRequests = counterVec("graph_requests_total",
+	m.graphRequests = newCounterVec("graph_requests_total",
 		"Microsoft Graph HTTP responses by status class (2xx, 3xx, 4xx, 429, 5xx; other for no response).", "workload", "status_class")
-	m.graphThrottled = counterVec("graph_throttled_total",
+	m.graphThrottled = newCounterVec("graph_throttled_total",
 		"Microsoft Graph responses that asked the agent to back off (429, or 503 with Retry-After).", "workload")
-	m.graphRetryAfter = counterVec("graph_retry_after_seconds_total",
+	m.graphRetryAfter = newCounterVec("graph_retry_after_seconds_total",
 		"Sum of the Retry-After delays Microsoft Graph asked for.", "workload")
 
-	m.units = gaugeVec("units",
+	m.units = newGaugeVec("units",
 		"Protected units of the tenant (mailboxes, drives, sites) per workload by state: protected (in the last snapshot), unprotected (found in the tenant but not backed up), departed (gone from the tenant, backups retained).", "workload", "state")
 
-	m.scrubLast = gauge("scrub_last_timestamp_seconds", "Unix time at which the last vault scrub finished.")
-	m.scrubProblems = gauge("scrub_problems", "Damaged or missing shards the last scrub found.")
-	m.scrubUnrepaired = gauge("scrub_unrepaired", "Problems the last scrub found and could not repair.")
+	m.scrubLast = newGauge("scrub_last_timestamp_seconds", "Unix time at which the last vault scrub finished.")
+	m.scrubProblems = newGauge("scrub_problems", "Damaged or missing shards the last scrub found.")
+	m.scrubUnrepaired = newGauge("scrub_unrepaired", "Problems the last scrub found and could not repair.")
 
 	m.retentionRefusals = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: name("retention_refusals_total"),
+		Name: fqName("retention_refusals_total"),
 		Help: "Requests to delete or shorten retention of locked data that the vault refused.",
 	})
 
-	m.restoreTestLast = gauge("restore_test_last_timestamp_seconds", "Unix time at which the last scheduled restore test finished.")
-	m.restoreTestSuccess = gauge("restore_test_last_success", "1 if the last restore test restored and verified every sampled item, else 0.")
-	m.restoreTestItems = counterVec("restore_test_items_total",
+	m.restoreTestLast = newGauge("restore_test_last_timestamp_seconds", "Unix time at which the last scheduled restore test finished.")
+	m.restoreTestSuccess = newGauge("restore_test_last_success", "1 if the last restore test restored and verified every sampled item, else 0.")
+	m.restoreTestItems = newCounterVec("restore_test_items_total",
 		"Items restored by restore tests, by result (success: matched its stored hash; failed: could not be restored or did not match).", "result")
+}
 
+// register registers m's collectors, and the vault collector if m has a
+// vault status, with reg.
+func (m *Metrics) register(reg prometheus.Registerer) {
 	reg.MustRegister(
 		m.buildInfo, m.osInfo,
 		m.lastSuccess, m.lastRun, m.scheduleInterval, m.runs, m.duration,
@@ -182,10 +202,11 @@ func New(reg prometheus.Registerer, version string, opts ...Option) *Metrics {
 	if m.vault != nil {
 		reg.MustRegister(NewVaultCollector(m.vault))
 	}
+}
 
-	m.buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
-	// Create every series of the known label values at zero, so the first
-	// event is visible to rate() and increase() and sums do not jump.
+// zeroSeries creates every series of the known label values at zero, so
+// the first event is visible to rate() and increase() and sums do not jump.
+func (m *Metrics) zeroSeries() {
 	for _, w := range Workloads {
 		for _, r := range Results {
 			m.runs.WithLabelValues(w, r)
@@ -207,7 +228,6 @@ func New(reg prometheus.Registerer, version string, opts ...Option) *Metrics {
 	}
 	m.restoreTestItems.WithLabelValues(ResultSuccess)
 	m.restoreTestItems.WithLabelValues(ResultFailed)
-	return m
 }
 
 // BackupStarted records that a backup run of workload started.

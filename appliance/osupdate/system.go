@@ -160,19 +160,9 @@ func (s *System) Apply(ctx context.Context, path string, o ApplyOptions) (*Resul
 		return nil, err
 	}
 	defer unlock()
-	// The other slot's entry is removed below: the running slot's entry
-	// must be one that boots this system, or a failed update would leave
-	// nothing bootable.
-	cur := st.Entry(st.Slot)
-	switch {
-	case cur == nil:
-		return nil, fmt.Errorf("the running slot %s has no boot entry on the EFI system partition (%s): installing into slot %s now could leave nothing to boot; reinstall the appliance image", st.Slot, filepath.Join(s.ESP, entriesDir), st.Slot.Other())
-	case cur.State == Trial:
-		return nil, fmt.Errorf("slot %s (version %s) is still on trial: it has not been confirmed healthy yet; wait for strongroom-boot-ok.service (strongroom update mark-good) or roll back first", st.Slot, st.ImageVersion)
-	case cur.State == Bad:
-		return nil, fmt.Errorf("slot %s (version %s) was rolled back from or failed its trial: restart first (slot %s boots), then update from there", st.Slot, st.ImageVersion, st.Slot.Other())
-	case cur.RootHash != "" && st.RootHash != "" && cur.RootHash != st.RootHash:
-		return nil, fmt.Errorf("the boot entry of the running slot %s names root hash %s, the running system has %s: the EFI system partition does not match what runs; reinstall the appliance image", st.Slot, cur.RootHash, st.RootHash)
+	cur, err := s.runningEntry(st)
+	if err != nil {
+		return nil, err
 	}
 	cert, err := LoadCertificate(s.Cert)
 	if err != nil {
@@ -191,32 +181,101 @@ func (s *System) Apply(ctx context.Context, path string, o ApplyOptions) (*Resul
 	}
 	defer b.Close()
 	m := b.Manifest
-	if c := compareVersions(m.ImageVersion, st.ImageVersion); c <= 0 && !o.AllowDowngrade {
-		if c == 0 {
-			return nil, fmt.Errorf("the bundle is version %s, which is running already", m.ImageVersion)
-		}
-		return nil, fmt.Errorf("the bundle is version %s, older than the running %s; use rollback to return to the other slot, or allow a downgrade explicitly", m.ImageVersion, st.ImageVersion)
+	if err := checkVersion(m.ImageVersion, st.ImageVersion, o.AllowDowngrade); err != nil {
+		return nil, err
 	}
 	target := st.Slot.Other()
-	rootPart := filepath.Join(s.PartDir, "sr-root-"+string(target))
-	hashPart := filepath.Join(s.PartDir, "sr-verity-"+string(target))
-	for _, p := range []struct {
-		path, file string
-	}{{rootPart, fileRoot}, {hashPart, fileVerity}} {
-		f, _ := m.file(p.file)
-		size, err := deviceSize(p.path)
-		if err != nil {
-			return nil, err
-		}
-		if f.Size > size {
-			return nil, fmt.Errorf("%s (%d bytes) does not fit %s (%d bytes): this bundle needs a newer disk layout", p.file, f.Size, p.path, size)
-		}
+	parts := s.slotParts(target)
+	if err := parts.fit(&m); err != nil {
+		return nil, err
 	}
 
 	// The target slot must not boot while it is rewritten.
 	if err := s.removeEntries(target); err != nil {
 		return nil, err
 	}
+	uki, err := writeSlot(ctx, b, st.Slot, target, parts, progress)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkSlot(target, &m, uki, progress); err != nil {
+		return nil, err
+	}
+	if err := s.bootNext(st, cur, target, uki, progress); err != nil {
+		return nil, err
+	}
+	return &Result{Slot: target, ImageVersion: m.ImageVersion, Message: fmt.Sprintf(
+		"version %s is in slot %s and verified; it boots at the next restart, on trial: unless it is healthy within %d boots, slot %s (version %s) boots again",
+		m.ImageVersion, target, s.tries(), st.Slot, st.ImageVersion)}, nil
+}
+
+// runningEntry returns the running slot's boot entry, or an error when the
+// running slot cannot be updated from: the other slot's entry is removed
+// during an update, so the running slot's entry must be one that boots
+// this system, or a failed update would leave nothing bootable.
+func (s *System) runningEntry(st *Status) (*Entry, error) {
+	cur := st.Entry(st.Slot)
+	switch {
+	case cur == nil:
+		return nil, fmt.Errorf("the running slot %s has no boot entry on the EFI system partition (%s): installing into slot %s now could leave nothing to boot; reinstall the appliance image", st.Slot, filepath.Join(s.ESP, entriesDir), st.Slot.Other())
+	case cur.State == Trial:
+		return nil, fmt.Errorf("slot %s (version %s) is still on trial: it has not been confirmed healthy yet; wait for strongroom-boot-ok.service (strongroom update mark-good) or roll back first", st.Slot, st.ImageVersion)
+	case cur.State == Bad:
+		return nil, fmt.Errorf("slot %s (version %s) was rolled back from or failed its trial: restart first (slot %s boots), then update from there", st.Slot, st.ImageVersion, st.Slot.Other())
+	case cur.RootHash != "" && st.RootHash != "" && cur.RootHash != st.RootHash:
+		return nil, fmt.Errorf("the boot entry of the running slot %s names root hash %s, the running system has %s: the EFI system partition does not match what runs; reinstall the appliance image", st.Slot, cur.RootHash, st.RootHash)
+	}
+	return cur, nil
+}
+
+// checkVersion refuses a bundle that is not newer than the running image,
+// unless a downgrade is allowed.
+func checkVersion(bundle, running string, allowDowngrade bool) error {
+	if c := compareVersions(bundle, running); c <= 0 && !allowDowngrade {
+		if c == 0 {
+			return fmt.Errorf("the bundle is version %s, which is running already", bundle)
+		}
+		return fmt.Errorf("the bundle is version %s, older than the running %s; use rollback to return to the other slot, or allow a downgrade explicitly", bundle, running)
+	}
+	return nil
+}
+
+// slotPartitions are the devices of one slot: its root file system and its
+// dm-verity hash tree.
+type slotPartitions struct {
+	root, hash string
+}
+
+// slotParts returns the partitions of slot target.
+func (s *System) slotParts(target Slot) slotPartitions {
+	return slotPartitions{
+		root: filepath.Join(s.PartDir, "sr-root-"+string(target)),
+		hash: filepath.Join(s.PartDir, "sr-verity-"+string(target)),
+	}
+}
+
+// fit checks that the bundle's root and verity images fit the partitions.
+func (sp slotPartitions) fit(m *Manifest) error {
+	for _, p := range []struct {
+		path, file string
+	}{{sp.root, fileRoot}, {sp.hash, fileVerity}} {
+		f, _ := m.file(p.file)
+		size, err := deviceSize(p.path)
+		if err != nil {
+			return err
+		}
+		if f.Size > size {
+			return fmt.Errorf("%s (%d bytes) does not fit %s (%d bytes): this bundle needs a newer disk layout", p.file, f.Size, p.path, size)
+		}
+	}
+	return nil
+}
+
+// writeSlot reads the bundle's payload once, writes its root and verity
+// images to slot target's partitions and returns target's kernel image;
+// other files are skipped. running names the slot that still boots, for
+// the error when the bundle changes underway.
+func writeSlot(ctx context.Context, b *Bundle, running, target Slot, parts slotPartitions, progress func(Progress)) ([]byte, error) {
 	var uki []byte
 	for {
 		if err := ctx.Err(); err != nil {
@@ -235,14 +294,14 @@ func (s *System) Apply(ctx context.Context, path string, o ApplyOptions) (*Resul
 				return nil, err
 			}
 		case fileRoot, fileVerity:
-			dst := rootPart
+			dst := parts.root
 			if f.Name == fileVerity {
-				dst = hashPart
+				dst = parts.hash
 			}
 			step := fmt.Sprintf("writing %s to slot %s", f.Name, target)
 			if err := writeDevice(ctx, dst, r, func(n int64) { progress(Progress{Step: step, Done: n, Total: f.Size}) }); err != nil {
 				if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errPayload) {
-					return nil, fmt.Errorf("the bundle changed while it was being installed (%w); slot %s was left without a boot entry, slot %s boots as before", err, target, st.Slot)
+					return nil, fmt.Errorf("the bundle changed while it was being installed (%w); slot %s was left without a boot entry, slot %s boots as before", err, target, running)
 				}
 				return nil, fmt.Errorf("write %s: %w", dst, err)
 			}
@@ -255,24 +314,31 @@ func (s *System) Apply(ctx context.Context, path string, o ApplyOptions) (*Resul
 	if uki == nil {
 		return nil, fmt.Errorf("the bundle has no kernel image for slot %s", target)
 	}
+	return uki, nil
+}
 
-	// Read the slot back from the device and recompute the tree the kernel
-	// will check.
+// checkSlot reads slot target back from the device, recomputes the tree
+// the kernel will check, and checks that the kernel image boots target
+// with the manifest's root hash and version.
+func (s *System) checkSlot(target Slot, m *Manifest, uki []byte, progress func(Progress)) error {
 	rootSize, _ := m.file(fileRoot)
 	if err := s.verifySlot(target, m.RootHash, rootSize.Size, progress); err != nil {
-		return nil, fmt.Errorf("slot %s does not verify after writing, nothing was switched: %w", target, err)
+		return fmt.Errorf("slot %s does not verify after writing, nothing was switched: %w", target, err)
 	}
 	k, err := ReadKernelImage(bytes.NewReader(uki))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := checkKernelImage(k, target, m.RootHash, m.ImageVersion); err != nil {
-		return nil, err
-	}
+	return checkKernelImage(k, target, m.RootHash, m.ImageVersion)
+}
+
+// bootNext writes slot target's boot entry, on trial, and makes it the one
+// that boots next; cur is the running slot's entry.
+func (s *System) bootNext(st *Status, cur *Entry, target Slot, uki []byte, progress func(Progress)) error {
 	progress(Progress{Step: "writing the boot entry"})
 	name := entryName(target, s.tries())
 	if err := durable.WriteFile(filepath.Join(s.ESP, entriesDir, name), uki, 0o600); err != nil {
-		return nil, fmt.Errorf("write boot entry: %w", err)
+		return fmt.Errorf("write boot entry: %w", err)
 	}
 	// systemd-boot prefers the newest version: an older (or the same)
 	// version only boots next when the running entry steps back. Should
@@ -280,12 +346,10 @@ func (s *System) Apply(ctx context.Context, path string, o ApplyOptions) (*Resul
 	// the newer, running one boots again.
 	if after, err := s.Status(); err == nil && after.NextBoot != target {
 		if err := renameSync(filepath.Join(s.ESP, entriesDir), cur.File, entryName(st.Slot, 0)); err != nil {
-			return nil, fmt.Errorf("make slot %s boot next: %w", target, err)
+			return fmt.Errorf("make slot %s boot next: %w", target, err)
 		}
 	}
-	return &Result{Slot: target, ImageVersion: m.ImageVersion, Message: fmt.Sprintf(
-		"version %s is in slot %s and verified; it boots at the next restart, on trial: unless it is healthy within %d boots, slot %s (version %s) boots again",
-		m.ImageVersion, target, s.tries(), st.Slot, st.ImageVersion)}, nil
+	return nil
 }
 
 func (s *System) tries() int {

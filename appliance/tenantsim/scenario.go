@@ -72,14 +72,7 @@ func (s *Sim) Apply(sc Scenario) (ScenarioResult, error) {
 		return res, nil
 	case "expire-delta-tokens":
 		s.ExpireDeltaTokens()
-		s.mu.RLock()
-		defer s.mu.RUnlock()
-		res.Resync = map[string]string{}
-		for id, d := range s.drives {
-			if !d.deleted {
-				res.Resync[id] = s.resyncCode(d)
-			}
-		}
+		res.Resync = s.deltaResyncCodes()
 		return res, nil
 	}
 	s.mu.Lock()
@@ -89,108 +82,173 @@ func (s *Sim) Apply(sc Scenario) (ScenarioResult, error) {
 		return res, s.deleteLibrary(sc, &res)
 	}
 	if sc.Name == "post-channel-messages" {
-		for _, g := range s.groups {
-			if len(g.channels) > 0 && (sc.Site == "" || strings.EqualFold(g.displayName, sc.Site) || g.id == sc.Site) {
-				return res, s.postChannelMessages(g, sc.Folder, max(sc.Count, 1), &res)
-			}
-		}
-		return res, fmt.Errorf("scenario post-channel-messages: no team %q", sc.Site)
+		return res, s.postToTeam(sc, &res)
 	}
-	var users []*user
+	users, err := s.scenarioUsers(sc)
+	if err != nil {
+		return res, err
+	}
+	count := max(sc.Count, 1)
+	for _, u := range users {
+		res.Users = append(res.Users, u.upn)
+		if err := s.applyToUser(sc, u, count, &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// deltaResyncCodes returns, by drive id, the 410 error code each drive
+// that is not deleted answers a voided delta token with.
+func (s *Sim) deltaResyncCodes() map[string]string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	codes := map[string]string{}
+	for id, d := range s.drives {
+		if !d.deleted {
+			codes[id] = s.resyncCode(d)
+		}
+	}
+	return codes
+}
+
+// postToTeam posts channel messages in the team sc.Site names (the first
+// team with channels when it names none). The caller holds s.mu.
+func (s *Sim) postToTeam(sc Scenario, res *ScenarioResult) error {
+	for _, g := range s.groups {
+		if len(g.channels) > 0 && (sc.Site == "" || strings.EqualFold(g.displayName, sc.Site) || g.id == sc.Site) {
+			return s.postChannelMessages(g, sc.Folder, max(sc.Count, 1), res)
+		}
+	}
+	return fmt.Errorf("scenario post-channel-messages: no team %q", sc.Site)
+}
+
+// scenarioUsers returns the users a scenario changes: sc.User, or every
+// user with a mailbox for a mail-burst that names none. A user without a
+// mailbox is refused, except to be deprovisioned. The caller holds s.mu.
+func (s *Sim) scenarioUsers(sc Scenario) ([]*user, error) {
 	if sc.User == "" && sc.Name == "mail-burst" {
+		var users []*user
 		for _, u := range s.users {
 			if u.hasMailbox() {
 				users = append(users, u)
 			}
 		}
-	} else {
-		u, gerr := s.lookupUser(sc.User)
-		if gerr != nil {
-			return res, fmt.Errorf("scenario %s: user %q not found", sc.Name, sc.User)
-		}
-		if !u.hasMailbox() && sc.Name != "deprovision-user" {
-			return res, fmt.Errorf("scenario %s: user %s has no mailbox", sc.Name, u.upn)
-		}
-		users = []*user{u}
+		return users, nil
 	}
-	count := max(sc.Count, 1)
-	for _, u := range users {
-		res.Users = append(res.Users, u.upn)
-		switch sc.Name {
-		case "delete-folder":
-			c := u.findFolder(sc.Folder)
-			if c == nil || c.wellKnown != "" {
-				return res, fmt.Errorf("scenario delete-folder: user %s has no deletable folder %q", u.upn, sc.Folder)
-			}
-			for _, cc := range u.mailCollections() {
-				if cc == c || strings.HasPrefix(u.folderPath(cc), u.folderPath(c)+"/") {
-					res.FoldersDeleted++
-					for _, m := range cc.order {
-						res.IDs = append(res.IDs, m.id)
-					}
-				}
-			}
-			res.ItemsDeleted += s.deleteCollection(c)
-		case "mail-burst":
-			inbox := u.wellKnown["inbox"]
-			for range count {
-				seq := s.seq + 1
-				it := s.newMessageItem(u, false, s.newRand(seq), fmt.Sprint("burst", seq))
-				it.created, it.modified = s.logicalNow(seq), s.logicalNow(seq)
-				it.msg.date, it.msg.isRead = it.created, false
-				s.addItem(inbox, it)
-				res.ItemsCreated++
-				res.IDs = append(res.IDs, it.id)
-			}
-		case "ransomware":
-			if u.drive == nil {
-				return res, fmt.Errorf("scenario ransomware: user %s has no OneDrive", u.upn)
-			}
-			s.ransomware(u.drive, &res)
-		case "delete-files":
-			if u.drive == nil {
-				return res, fmt.Errorf("scenario delete-files: user %s has no OneDrive", u.upn)
-			}
-			s.deleteFiles(u.drive, sc.Folder, count, &res)
-		case "deprovision-user":
-			u.deleted, u.deletedAt = true, s.logicalNow(s.nextSeq())
-		case "modify-messages":
-			c := u.findFolder(firstNonEmpty(sc.Folder, "Inbox"))
-			if c == nil {
-				return res, fmt.Errorf("scenario modify-messages: user %s has no folder %q", u.upn, sc.Folder)
-			}
-			for _, m := range c.order[:min(count, len(c.order))] {
-				s.modifyMessage(u.items[m.id])
-				res.ItemsModified++
+	u, gerr := s.lookupUser(sc.User)
+	if gerr != nil {
+		return nil, fmt.Errorf("scenario %s: user %q not found", sc.Name, sc.User)
+	}
+	if !u.hasMailbox() && sc.Name != "deprovision-user" {
+		return nil, fmt.Errorf("scenario %s: user %s has no mailbox", sc.Name, u.upn)
+	}
+	return []*user{u}, nil
+}
+
+// applyToUser runs a per-user scenario against user u; count is how many
+// items it touches. The caller holds s.mu.
+func (s *Sim) applyToUser(sc Scenario, u *user, count int, res *ScenarioResult) error {
+	switch sc.Name {
+	case "delete-folder":
+		return s.deleteMailFolder(u, sc.Folder, res)
+	case "mail-burst":
+		s.mailBurst(u, count, res)
+	case "ransomware":
+		if u.drive == nil {
+			return fmt.Errorf("scenario ransomware: user %s has no OneDrive", u.upn)
+		}
+		s.ransomware(u.drive, res)
+	case "delete-files":
+		if u.drive == nil {
+			return fmt.Errorf("scenario delete-files: user %s has no OneDrive", u.upn)
+		}
+		s.deleteFiles(u.drive, sc.Folder, count, res)
+	case "deprovision-user":
+		u.deleted, u.deletedAt = true, s.logicalNow(s.nextSeq())
+	case "modify-messages":
+		return s.modifyMessages(u, sc.Folder, count, res)
+	case "delete-messages", "move-messages":
+		return s.deleteOrMoveMessages(sc, u, count, res)
+	default:
+		return fmt.Errorf("%w %q: want one of %s", ErrUnknownScenario, sc.Name, strings.Join(ScenarioNames, ", "))
+	}
+	return nil
+}
+
+// deleteMailFolder deletes u's mail folder name (not a well-known one)
+// with its subfolders, recording the folders and the messages in them.
+func (s *Sim) deleteMailFolder(u *user, name string, res *ScenarioResult) error {
+	c := u.findFolder(name)
+	if c == nil || c.wellKnown != "" {
+		return fmt.Errorf("scenario delete-folder: user %s has no deletable folder %q", u.upn, name)
+	}
+	for _, cc := range u.mailCollections() {
+		if cc == c || strings.HasPrefix(u.folderPath(cc), u.folderPath(c)+"/") {
+			res.FoldersDeleted++
+			for _, m := range cc.order {
 				res.IDs = append(res.IDs, m.id)
 			}
-		case "delete-messages", "move-messages":
-			from := u.findFolder(firstNonEmpty(sc.Folder, "Inbox"))
-			if from == nil {
-				return res, fmt.Errorf("scenario %s: user %s has no folder %q", sc.Name, u.upn, sc.Folder)
-			}
-			var to *collection
-			if sc.Name == "move-messages" {
-				if to = u.findFolder(sc.To); to == nil || to == from {
-					return res, fmt.Errorf("scenario move-messages: user %s has no destination folder %q", u.upn, sc.To)
-				}
-			}
-			for n := 0; n < count && len(from.order) > 0; n++ {
-				it := u.items[from.order[0].id]
-				res.IDs = append(res.IDs, it.id)
-				if to != nil {
-					s.moveItem(it, to)
-					res.ItemsMoved++
-				} else {
-					s.removeItem(it)
-					res.ItemsDeleted++
-				}
-			}
-		default:
-			return res, fmt.Errorf("%w %q: want one of %s", ErrUnknownScenario, sc.Name, strings.Join(ScenarioNames, ", "))
 		}
 	}
-	return res, nil
+	res.ItemsDeleted += s.deleteCollection(c)
+	return nil
+}
+
+// mailBurst delivers count new unread messages to u's inbox.
+func (s *Sim) mailBurst(u *user, count int, res *ScenarioResult) {
+	inbox := u.wellKnown["inbox"]
+	for range count {
+		seq := s.seq + 1
+		it := s.newMessageItem(u, false, s.newRand(seq), fmt.Sprint("burst", seq))
+		it.created, it.modified = s.logicalNow(seq), s.logicalNow(seq)
+		it.msg.date, it.msg.isRead = it.created, false
+		s.addItem(inbox, it)
+		res.ItemsCreated++
+		res.IDs = append(res.IDs, it.id)
+	}
+}
+
+// modifyMessages changes the first count messages of u's folder (default
+// Inbox).
+func (s *Sim) modifyMessages(u *user, folder string, count int, res *ScenarioResult) error {
+	c := u.findFolder(firstNonEmpty(folder, "Inbox"))
+	if c == nil {
+		return fmt.Errorf("scenario modify-messages: user %s has no folder %q", u.upn, folder)
+	}
+	for _, m := range c.order[:min(count, len(c.order))] {
+		s.modifyMessage(u.items[m.id])
+		res.ItemsModified++
+		res.IDs = append(res.IDs, m.id)
+	}
+	return nil
+}
+
+// deleteOrMoveMessages deletes the first count messages of u's folder
+// sc.Folder (default Inbox), or for move-messages moves them to sc.To.
+func (s *Sim) deleteOrMoveMessages(sc Scenario, u *user, count int, res *ScenarioResult) error {
+	from := u.findFolder(firstNonEmpty(sc.Folder, "Inbox"))
+	if from == nil {
+		return fmt.Errorf("scenario %s: user %s has no folder %q", sc.Name, u.upn, sc.Folder)
+	}
+	var to *collection
+	if sc.Name == "move-messages" {
+		if to = u.findFolder(sc.To); to == nil || to == from {
+			return fmt.Errorf("scenario move-messages: user %s has no destination folder %q", u.upn, sc.To)
+		}
+	}
+	for n := 0; n < count && len(from.order) > 0; n++ {
+		it := u.items[from.order[0].id]
+		res.IDs = append(res.IDs, it.id)
+		if to != nil {
+			s.moveItem(it, to)
+			res.ItemsMoved++
+		} else {
+			s.removeItem(it)
+			res.ItemsDeleted++
+		}
+	}
+	return nil
 }
 
 // findFolder finds a mail folder by path, else by display name,

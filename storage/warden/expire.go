@@ -62,6 +62,8 @@ func (w *Warden) frozen() error {
 	return nil
 }
 
+// expire is Expire without the status: it takes the vault from the agent,
+// seals and checks the disks, then removes what the ledger lets go.
 func (w *Warden) expire() (ExpireReport, error) {
 	var rep ExpireReport
 	w.mu.Lock()
@@ -78,32 +80,45 @@ func (w *Warden) expire() (ExpireReport, error) {
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	// What the agent committed up to the hand-over is sealed and recorded
-	// before anything is judged.
-	sr, err := w.sealLocked()
+	sr, err := w.sealForExpiryLocked()
 	if err != nil {
 		return rep, err
 	}
-	w.problems = sr.Problems
-	if len(sr.Problems) > 0 {
-		return rep, fmt.Errorf("%w: %s", ErrFrozen, strings.Join(sr.Problems, "; "))
-	}
-	if err := w.frozen(); err != nil {
+	now := w.clock.Now()
+	if err := w.checkManifestsLocked(sr, now); err != nil {
 		return rep, err
 	}
-	// Every snapshot the ledger keeps must still have its manifest on
-	// every disk: a copy gone means someone removed or hid it.
+	if err := w.expireSnapshotsLocked(&rep, now); err != nil {
+		return rep, err
+	}
+	return rep, w.expireSegmentsLocked(&rep, now)
+}
+
+// sealForExpiryLocked seals and records what the agent committed up to the
+// hand-over, before anything is judged, and fails wrapping ErrFrozen when
+// the disks show problems or expiry is frozen.
+func (w *Warden) sealForExpiryLocked() (SealReport, error) {
+	sr, err := w.sealLocked()
+	if err != nil {
+		return sr, err
+	}
+	w.problems = sr.Problems
+	if len(sr.Problems) > 0 {
+		return sr, fmt.Errorf("%w: %s", ErrFrozen, strings.Join(sr.Problems, "; "))
+	}
+	return sr, w.frozen()
+}
+
+// checkManifestsLocked fails wrapping ErrFrozen unless every snapshot the
+// ledger keeps still has its manifest on every disk (a copy gone means
+// someone removed or hid it) and every one has a readable manifest.
+func (w *Warden) checkManifestsLocked(sr SealReport, now time.Time) error {
 	onDisk := map[string]int{}
-	present := map[uint64]bool{}
 	for _, d := range sr.Disks {
 		for _, id := range d.Manifests {
 			onDisk[id]++
 		}
-		for _, id := range d.Segments {
-			present[id] = true
-		}
 	}
-	now := w.clock.Now()
 	var lost []string
 	for id, s := range w.ledger.snaps {
 		if s.Expired {
@@ -112,7 +127,7 @@ func (w *Warden) expire() (ExpireReport, error) {
 		if s.Unreadable {
 			// Its retain-until and segments are unknown: never expired,
 			// and nothing else is while it stands.
-			return rep, fmt.Errorf("%w: snapshot %s has no readable manifest, so its retention and the segments it needs are unknown; run 'strongroom vault scrub --repair'", ErrFrozen, id)
+			return fmt.Errorf("%w: snapshot %s has no readable manifest, so its retention and the segments it needs are unknown; run 'strongroom vault scrub --repair'", ErrFrozen, id)
 		}
 		if now.After(s.RetainUntil) {
 			// Due for removal anyway: copies already gone are those of
@@ -125,10 +140,16 @@ func (w *Warden) expire() (ExpireReport, error) {
 	}
 	if len(lost) > 0 {
 		sort.Strings(lost)
-		return rep, fmt.Errorf("%w: %d snapshots the warden recorded are missing from a disk (%s); nothing is removed until they are back (scrub copies them)",
+		return fmt.Errorf("%w: %d snapshots the warden recorded are missing from a disk (%s); nothing is removed until they are back (scrub copies them)",
 			ErrFrozen, len(lost), strings.Join(lost, ", "))
 	}
+	return nil
+}
 
+// expireSnapshotsLocked removes, in order of id, the snapshots whose
+// retain-until has passed and records them in the ledger, also when a
+// removal fails; it counts the snapshots kept.
+func (w *Warden) expireSnapshotsLocked(rep *ExpireReport, now time.Time) error {
 	var recs []record
 	ids := make([]string, 0, len(w.ledger.snaps))
 	for id := range w.ledger.snaps {
@@ -146,15 +167,19 @@ func (w *Warden) expire() (ExpireReport, error) {
 		}
 		if err := w.custody.RemoveSnapshot(id); err != nil {
 			w.ledger.append(recs...)
-			return rep, err
+			return err
 		}
 		recs = append(recs, record{At: now, Kind: kindExpiredSnap, Snapshot: id})
 		rep.Snapshots = append(rep.Snapshots, id)
 	}
-	if err := w.ledger.append(recs...); err != nil {
-		return rep, err
-	}
-	recs = recs[:0]
+	return w.ledger.append(recs...)
+}
+
+// expireSegmentsLocked removes, in order, the segments the ledger lets go
+// (see removable) and records them in the ledger, also when a removal
+// fails.
+func (w *Warden) expireSegmentsLocked(rep *ExpireReport, now time.Time) error {
+	var recs []record
 	segs := make([]uint64, 0, len(w.ledger.segs))
 	for id, s := range w.ledger.segs {
 		if !s.Expired {
@@ -168,12 +193,12 @@ func (w *Warden) expire() (ExpireReport, error) {
 		}
 		if err := w.custody.RemoveSegment(id); err != nil {
 			w.ledger.append(recs...)
-			return rep, err
+			return err
 		}
 		recs = append(recs, record{At: now, Kind: kindExpiredSegment, Segment: id})
 		rep.Segments = append(rep.Segments, id)
 	}
-	return rep, w.ledger.append(recs...)
+	return w.ledger.append(recs...)
 }
 
 // removable reports whether the ledger lets segment id go: no snapshot it
