@@ -19,7 +19,7 @@ import (
 // ExportRequest writes a selection as standard files.
 type ExportRequest struct {
 	Selection
-	Format string `json:"format"` // eml, mbox, maildir, vcf, ics
+	Format string `json:"format"` // eml, mbox, maildir, vcf, ics, tar, files, csv, json
 	Dest   string `json:"dest"`   // a directory; created if missing
 }
 
@@ -34,9 +34,10 @@ type ExportReport struct {
 
 // Export writes the selected items below req.Dest: messages as EML files,
 // one mbox file per folder, or a Maildir++ tree; contacts as one VCF per
-// contact folder; events as one ICS per calendar. No symbolic link below
-// req.Dest is followed: one in the way stops the export with an error
-// naming it.
+// contact folder; events as one ICS per calendar; drive and library files
+// as one tar archive or a tree of files, with a manifest; SharePoint lists
+// as one CSV or JSON file each. No symbolic link below req.Dest is
+// followed: one in the way stops the export with an error naming it.
 func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, error) {
 	a.vmu.RLock()
 	defer a.vmu.RUnlock()
@@ -45,7 +46,7 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 		return nil, err
 	}
 	req.Kind = kind
-	snap, items, err := a.resolve(req.Selection)
+	snap, items, err := a.resolveKinds(req.Selection, a.exportKinds())
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +62,12 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 	defer root.Close()
 	x := &exporter{a: a, root: root, dest: req.Dest, format: req.Format,
 		rep: &ExportReport{Snapshot: snap.ID, Format: req.Format}}
+	switch req.Format {
+	case "tar", "files":
+		return x.rep, x.files(ctx, snap, req.User, items)
+	case "csv", "json":
+		return x.rep, x.lists(ctx, items)
+	}
 	folders, byFolder := groupByFolder(items)
 	for _, folder := range folders {
 		if ctx.Err() != nil {
@@ -76,9 +83,10 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 // exportKind checks an export request's format, destination and kind and
 // returns the kind of item the format exports.
 func exportKind(req ExportRequest) (string, error) {
-	want := map[string]string{"eml": "mail", "mbox": "mail", "maildir": "mail", "vcf": "contacts", "ics": "calendar"}[req.Format]
+	want := map[string]string{"eml": "mail", "mbox": "mail", "maildir": "mail", "vcf": "contacts", "ics": "calendar",
+		"tar": "files", "files": "files", "csv": "lists", "json": "lists"}[req.Format]
 	if want == "" {
-		return "", fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts) or ics (calendars)", req.Format)
+		return "", fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts), ics (calendars), tar or files (files), csv or json (lists)", req.Format)
 	}
 	if req.Dest == "" {
 		return "", fmt.Errorf("name the export destination directory (--dest)")
@@ -87,6 +95,14 @@ func exportKind(req ExportRequest) (string, error) {
 		return "", fmt.Errorf("format %s exports %s, not %s", req.Format, want, req.Kind)
 	}
 	return want, nil
+}
+
+// exportKinds maps the kinds an export selects by name to catalog kinds:
+// the restorable ones and SharePoint lists.
+func (a *Agent) exportKinds() map[string]string {
+	kinds := a.restoreKinds()
+	kinds["lists"] = catalog.KindList
+	return kinds
 }
 
 // groupByFolder groups items by their display folder ("Unfiled" when they

@@ -89,12 +89,18 @@ func (s Selection) match(it vault.Item, kinds map[string]string) bool {
 // a request for the latest backup.
 var ErrNoSnapshot = errors.New("no snapshot given: name one (see 'strongroom snapshots') or say 'latest'")
 
-// resolve finds the snapshot and the selected items.
+// resolve finds the snapshot and the selected items of the restorable
+// kinds.
 func (a *Agent) resolve(sel Selection) (vault.Snapshot, []vault.Item, error) {
+	return a.resolveKinds(sel, a.restoreKinds())
+}
+
+// resolveKinds finds the snapshot and the selected items of kinds (by
+// name).
+func (a *Agent) resolveKinds(sel Selection, kinds map[string]string) (vault.Snapshot, []vault.Item, error) {
 	if strings.TrimSpace(sel.Snapshot) == "" {
 		return vault.Snapshot{}, nil, ErrNoSnapshot
 	}
-	kinds := a.restoreKinds()
 	if sel.Kind != "" && kinds[sel.Kind] == "" {
 		return vault.Snapshot{}, nil, fmt.Errorf("kind %q: use one of %s", sel.Kind, kindNames(kinds))
 	}
