@@ -61,7 +61,11 @@ func ListDrive(ctx context.Context, g *graph.Client, user workloads.Unit) ([]Liv
 // did not.
 func Quarantine(ctx context.Context, g *graph.Client, userID, folder string, ids []string) (int, []string) {
 	r := &restorer{c: &graph.Caller{G: g}, g: g, o: workloads.RestoreOptions{TargetUserID: userID}, folders: map[string]string{}, children: map[string]map[string]child{}}
-	if err := r.openDrive(ctx); err != nil {
+	var err error
+	if r.driveID, err = userDrive(ctx, r.c, userID); err != nil {
+		return 0, []string{err.Error()}
+	}
+	if err := r.openRoot(ctx); err != nil {
 		return 0, []string{err.Error()}
 	}
 	fid, err := r.folder(ctx, folder)

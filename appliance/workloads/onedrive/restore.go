@@ -64,19 +64,45 @@ type restorer struct {
 // Failures of single files are counted; an error means nothing could be
 // restored (no target drive, bad options).
 func RestoreFiles(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
-	var res workloads.RestoreResult
-	switch o.Collision {
-	case "":
-		o.Collision = workloads.CollisionSkip
-	case workloads.CollisionSkip, workloads.CollisionCopy, workloads.CollisionReplace:
-	default:
-		return res, fmt.Errorf("collision policy %q: use skip, copy or replace", o.Collision)
+	o, err := checkOptions(o)
+	if err != nil {
+		return workloads.RestoreResult{}, err
 	}
 	if o.TargetUserID == "" {
-		return res, errors.New("restore: no target user given")
+		return workloads.RestoreResult{}, errors.New("restore: no target user given")
 	}
-	r := &restorer{c: &graph.Caller{G: g}, g: g, src: src, o: o, folders: map[string]string{}, children: map[string]map[string]child{}}
-	if err := r.openDrive(ctx); err != nil {
+	driveID, err := userDrive(ctx, &graph.Caller{G: g}, o.TargetUserID)
+	if err != nil {
+		return workloads.RestoreResult{}, err
+	}
+	return RestoreToDrive(ctx, g, src, items, o, driveID)
+}
+
+// userDrive returns the id of a user's OneDrive.
+func userDrive(ctx context.Context, c *graph.Caller, userID string) (string, error) {
+	var d struct {
+		ID string `json:"id"`
+	}
+	body, err := c.Get(ctx, "/users/"+url.PathEscape(userID)+"/drive", url.Values{"$select": {"id"}})
+	if err == nil {
+		err = json.Unmarshal(body, &d)
+	}
+	if err != nil || d.ID == "" {
+		return "", fmt.Errorf("open the OneDrive of %s: %s (does the user have a OneDrive, and the restore app Files.ReadWrite.All?)", userID, describe(err))
+	}
+	return d.ID, nil
+}
+
+// RestoreToDrive is RestoreFiles into the drive driveID (a OneDrive or a
+// SharePoint document library); o.TargetUserID is not used.
+func RestoreToDrive(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions, driveID string) (workloads.RestoreResult, error) {
+	var res workloads.RestoreResult
+	o, err := checkOptions(o)
+	if err != nil {
+		return res, err
+	}
+	r := &restorer{c: &graph.Caller{G: g}, g: g, src: src, o: o, driveID: driveID, folders: map[string]string{}, children: map[string]map[string]child{}}
+	if err := r.openRoot(ctx); err != nil {
 		return res, err
 	}
 	for _, it := range items {
@@ -91,24 +117,31 @@ func RestoreFiles(ctx context.Context, g *graph.Client, src workloads.Source, it
 	return res, nil
 }
 
-func (r *restorer) openDrive(ctx context.Context) error {
-	var d, root struct {
+// checkOptions checks the collision policy, skip when none is given.
+func checkOptions(o workloads.RestoreOptions) (workloads.RestoreOptions, error) {
+	switch o.Collision {
+	case "":
+		o.Collision = workloads.CollisionSkip
+	case workloads.CollisionSkip, workloads.CollisionCopy, workloads.CollisionReplace:
+	default:
+		return o, fmt.Errorf("collision policy %q: use skip, copy or replace", o.Collision)
+	}
+	return o, nil
+}
+
+// openRoot finds the root folder of the target drive.
+func (r *restorer) openRoot(ctx context.Context) error {
+	var root struct {
 		ID string `json:"id"`
 	}
-	body, err := r.c.Get(ctx, "/users/"+url.PathEscape(r.o.TargetUserID)+"/drive", url.Values{"$select": {"id"}})
-	if err == nil {
-		err = json.Unmarshal(body, &d)
-	}
-	if err == nil {
-		body, err = r.c.Get(ctx, "/drives/"+url.PathEscape(d.ID)+"/root", url.Values{"$select": {"id"}})
-	}
+	body, err := r.c.Get(ctx, "/drives/"+url.PathEscape(r.driveID)+"/root", url.Values{"$select": {"id"}})
 	if err == nil {
 		err = json.Unmarshal(body, &root)
 	}
-	if err != nil || d.ID == "" || root.ID == "" {
-		return fmt.Errorf("open the OneDrive of %s: %s (does the user have a OneDrive, and the restore app Files.ReadWrite.All?)", r.o.TargetUserID, describe(err))
+	if err != nil || root.ID == "" {
+		return fmt.Errorf("open drive %s: %s (does the restore app have Files.ReadWrite.All or Sites.ReadWrite.All?)", r.driveID, describe(err))
 	}
-	r.driveID, r.rootID = d.ID, root.ID
+	r.rootID = root.ID
 	r.folders[""] = root.ID
 	return nil
 }
