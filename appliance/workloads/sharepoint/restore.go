@@ -1,0 +1,148 @@
+package sharepoint
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/workloads"
+	"github.com/strongroom/strongroom/appliance/workloads/onedrive"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// Kinds implements workloads.Restorer: library files.
+func (Workload) Kinds() map[string]string { return map[string]string{"files": catalog.KindFile} }
+
+// Restore implements workloads.Restorer with RestoreLibraries.
+func (Workload) Restore(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
+	return RestoreLibraries(ctx, g, src, items, o)
+}
+
+// RestoreLibraries writes library files (of any snapshot) back with g, the
+// restore app's client, into the library of the same name of the site
+// o.TargetUserID (a site id or URL; "" the site each file came from), with
+// the OneDrive engine: beneath o.TargetFolder in their folder structure or
+// at their original places, skipping, copying or replacing a file whose
+// name is taken. A library the target site lacks is not created: its files
+// are counted as failed. Items other than library files are ignored.
+func RestoreLibraries(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
+	var res workloads.RestoreResult
+	c := &graph.Caller{G: g, PageSize: 200}
+	// Group the files by target site and library, in a stable order.
+	type key struct{ site, library string }
+	groups := map[key][]vault.Item{}
+	var keys []key
+	for _, it := range items {
+		if it.Meta[catalog.MetaKind] != catalog.KindFile || it.Meta[catalog.MetaLibrary] == "" {
+			continue
+		}
+		k := key{o.TargetUserID, it.Meta[catalog.MetaLibrary]}
+		if k.site == "" {
+			k.site = it.Meta[catalog.MetaUserID]
+		}
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], it)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].site != keys[j].site {
+			return keys[i].site < keys[j].site
+		}
+		return keys[i].library < keys[j].library
+	})
+	sites := map[string]string{}
+	for _, k := range keys {
+		siteID, ok := sites[k.site]
+		if !ok {
+			id, err := findSite(ctx, c, k.site)
+			if err != nil {
+				return res, err
+			}
+			sites[k.site], siteID = id, id
+		}
+		driveID, err := findLibrary(ctx, c, siteID, k.library)
+		if err != nil {
+			res.Failed += len(groups[k])
+			res.Errors = append(res.Errors, err.Error())
+			continue
+		}
+		r, err := onedrive.RestoreToDrive(ctx, g, src, groups[k], o, driveID)
+		if err != nil {
+			return res, fmt.Errorf("library %s: %w", k.library, err)
+		}
+		res.Restored += r.Restored
+		res.Skipped += r.Skipped
+		res.Replaced += r.Replaced
+		res.Failed += r.Failed
+		res.Bytes += r.Bytes
+		for _, e := range r.Errors {
+			res.Errors = append(res.Errors, k.library+"/"+e)
+		}
+	}
+	return res, nil
+}
+
+// findSite returns the id of the site named by an id or its URL.
+func findSite(ctx context.Context, c *graph.Caller, name string) (string, error) {
+	if !strings.Contains(name, "://") {
+		var s site
+		body, err := c.Get(ctx, "/sites/"+url.PathEscape(name), url.Values{"$select": {"id"}})
+		if err == nil {
+			err = json.Unmarshal(body, &s)
+		}
+		if err != nil || s.ID == "" {
+			return "", fmt.Errorf("open site %s: %s", name, describe(err))
+		}
+		return s.ID, nil
+	}
+	units, err := Workload{}.Discover(ctx, workloads.Tenant{Graph: c.G})
+	if err != nil {
+		return "", fmt.Errorf("find site %s: %s", name, graph.Describe(err))
+	}
+	for _, u := range units {
+		if strings.EqualFold(strings.TrimSuffix(u.Name, "/"), strings.TrimSuffix(name, "/")) {
+			return u.ID, nil
+		}
+	}
+	return "", fmt.Errorf("no site has the URL %s", name)
+}
+
+// findLibrary returns the drive id of the document library of a site
+// named name (case ignored).
+func findLibrary(ctx context.Context, c *graph.Caller, siteID, name string) (string, error) {
+	ri, err := c.Request("/sites/"+url.PathEscape(siteID)+"/drives", url.Values{"$select": {"id,name"}})
+	if err != nil {
+		return "", err
+	}
+	var found string
+	_, err = c.Pages(ctx, ri, func(raw json.RawMessage) error {
+		var l library
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return err
+		}
+		if found == "" && strings.EqualFold(l.Name, name) {
+			found = l.ID
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("list the libraries of site %s: %s", siteID, graph.Describe(err))
+	}
+	if found == "" {
+		return "", fmt.Errorf("site %s has no library %q (restore does not create libraries yet: restore into another site's library of that name with a target site)", siteID, name)
+	}
+	return found, nil
+}
+
+func describe(err error) string {
+	if err == nil {
+		return "the answer lacks an id"
+	}
+	return graph.Describe(err)
+}
