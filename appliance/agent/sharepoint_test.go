@@ -1,0 +1,69 @@
+package agent_test
+
+import (
+	"bytes"
+	"context"
+	"net/url"
+	"path/filepath"
+	"testing"
+
+	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/tenantsim"
+	"github.com/strongroom/strongroom/appliance/workloads/workloadtest"
+)
+
+// TestSiteFilesThroughAgent selects a site's files by its URL: the agent
+// exports them beneath their library's name, and restores them through
+// the SharePoint workload beneath a folder of the same library.
+func TestSiteFilesThroughAgent(t *testing.T) {
+	sim, a, dir := newAgent(t, 2, tenantsim.Config{})
+	ctx := context.Background()
+	full, err := a.Backup(ctx, agent.BackupRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &graph.Caller{G: workloadtest.Client(t, sim, sim.BackupApp())}
+	var sites, drives struct {
+		Value []struct {
+			ID, Name, WebURL string
+		} `json:"value"`
+	}
+	getJSON(t, c, "/sites", url.Values{"search": {"*"}}, &sites)
+	for _, s := range sites.Value {
+		getJSON(t, c, "/sites/"+url.PathEscape(s.ID)+"/drives", nil, &drives)
+		for _, d := range drives.Value {
+			lib, err := sim.DumpDrive(d.ID)
+			if err != nil || len(lib.Files()) == 0 {
+				continue
+			}
+			sel := agent.Selection{Snapshot: full.Snapshot, User: s.WebURL, Kind: "files", Folder: ""}
+			rep, err := a.Export(ctx, agent.ExportRequest{Selection: sel, Format: "tar", Dest: filepath.Join(dir, "site")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := readTar(t, rep.Files[0])
+			for p, b := range lib.Files() {
+				if !bytes.Equal(got[d.Name+"/"+p], b) {
+					t.Errorf("export: %s/%s differs", d.Name, p)
+				}
+			}
+			res, err := a.Restore(ctx, agent.RestoreRequest{Selection: sel, TargetFolder: "Back"})
+			if err != nil || res.Workload != "sharepoint" || res.Failed != 0 || res.Restored != rep.Items {
+				t.Fatalf("restore: %v %+v", err, res)
+			}
+			after, err := sim.DumpDrive(d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := after.Files()
+			for p, b := range lib.Files() {
+				if !bytes.Equal(now["Back/"+p], b) {
+					t.Errorf("restore: Back/%s differs in %s", p, d.Name)
+				}
+			}
+			return
+		}
+	}
+	t.Fatal("no site library with files")
+}
