@@ -144,20 +144,20 @@ func selection(c *cobra.Command, s *agent.Selection) *cobra.Command {
 	c.Args = snapshotFirst(listRestorePoints, cobra.ExactArgs(1))
 	c.PreRun = func(_ *cobra.Command, args []string) { s.Snapshot = args[0] }
 	fl := c.Flags()
-	fl.StringVar(&s.User, "user", "", "source user: their mailbox or OneDrive (UPN or id)")
+	fl.StringVar(&s.User, "user", "", "source user: their mailbox or OneDrive (UPN or id), or a SharePoint site (URL or id)")
 	fl.StringVar(&s.Folder, "folder", "", "folder display path, restored recursively (e.g. \"Inbox/Signed Contracts\", \"Dokumente/Projekte\")")
-	fl.StringVar(&s.Kind, "kind", "", "mail, contacts, calendar or files (default: every kind of mail; files must be named)")
+	fl.StringVar(&s.Kind, "kind", "", "mail, contacts, calendar, files or (export only) lists (default: every kind of mail; files must be named)")
 	fl.StringSliceVar(&s.Paths, "item", nil, "one item by its path as shown by ls/find (repeatable)")
 	return c
 }
 
 func newRestoreCmd() *cobra.Command {
 	var req agent.RestoreRequest
-	c := selection(command("restore SNAPSHOT", "Restore mail, contacts, calendars or OneDrive files into a mailbox or drive", "restore", nil), &req.Selection)
+	c := selection(command("restore SNAPSHOT", "Restore mail, contacts, calendars, OneDrive or library files into a mailbox, drive or site", "restore", nil), &req.Selection)
 	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		return agentctl.Restore(ctx, svc, o, req)
 	})
-	c.Flags().StringVar(&req.TargetUser, "target-user", "", "restore into this user's mailbox or drive instead (UPN or id)")
+	c.Flags().StringVar(&req.TargetUser, "target-user", "", "restore into this user's mailbox or drive instead (UPN or id), or for library files this site (URL or id)")
 	c.Flags().StringVar(&req.TargetFolder, "target-folder", "", "folder to restore beneath (mail: a new folder, default \"Restored <time>\"; files: default the original places)")
 	c.Flags().StringVar(&req.Collision, "collision", "skip", "when the item already exists there: skip, copy or replace")
 	return c
@@ -187,12 +187,12 @@ func newRollbackCmd() *cobra.Command {
 
 func newExportCmd() *cobra.Command {
 	var req agent.ExportRequest
-	c := selection(command("export SNAPSHOT --format eml|mbox|maildir|vcf|ics --dest DIR",
-		"Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS", "", nil), &req.Selection)
+	c := selection(command("export SNAPSHOT --format eml|mbox|maildir|vcf|ics|tar|files|csv|json --dest DIR",
+		"Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS, files as tar or a tree, lists as CSV or JSON", "export", nil), &req.Selection)
 	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		return agentctl.Export(ctx, svc, o, req)
 	})
-	c.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars")
+	c.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars; tar or files for files (with manifest.json); csv or json for lists")
 	c.Flags().StringVar(&req.Dest, "dest", "", "destination directory")
 	return c
 }
