@@ -181,16 +181,15 @@ func TestExportLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &graph.Caller{G: workloadtest.Client(t, sim, sim.BackupApp())}
-	var sites, lists struct {
+	c, sites := simSites(t, sim)
+	var lists struct {
 		Value []struct {
 			ID          string `json:"id"`
 			DisplayName string `json:"displayName"`
 		} `json:"value"`
 	}
-	getJSON(t, c, "/sites", url.Values{"search": {"*"}}, &sites)
 	var siteID string
-	for _, s := range sites.Value {
+	for _, s := range sites {
 		getJSON(t, c, "/sites/"+url.PathEscape(s.ID)+"/lists", nil, &lists)
 		if len(lists.Value) > 0 {
 			siteID = s.ID
@@ -261,6 +260,25 @@ func TestExportLists(t *testing.T) {
 			t.Errorf("%s.json: %v, %d items", l.DisplayName, err, len(rec.Items))
 		}
 	}
+}
+
+// simSite is a site as the simulator lists it.
+type simSite struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	WebURL string `json:"webUrl"`
+}
+
+// simSites returns a caller with the backup app's rights and the
+// simulated tenant's sites.
+func simSites(t *testing.T, sim *tenantsim.Sim) (*graph.Caller, []simSite) {
+	t.Helper()
+	c := &graph.Caller{G: workloadtest.Client(t, sim, sim.BackupApp())}
+	var sites struct {
+		Value []simSite `json:"value"`
+	}
+	getJSON(t, c, "/sites", url.Values{"search": {"*"}}, &sites)
+	return c, sites.Value
 }
 
 func getJSON(t *testing.T, c *graph.Caller, path string, q url.Values, v any) {

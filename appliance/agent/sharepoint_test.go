@@ -8,9 +8,7 @@ import (
 	"testing"
 
 	"github.com/strongroom/strongroom/appliance/agent"
-	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
-	"github.com/strongroom/strongroom/appliance/workloads/workloadtest"
 )
 
 // TestSiteFilesThroughAgent selects a site's files by its URL: the agent
@@ -23,14 +21,11 @@ func TestSiteFilesThroughAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &graph.Caller{G: workloadtest.Client(t, sim, sim.BackupApp())}
-	var sites, drives struct {
-		Value []struct {
-			ID, Name, WebURL string
-		} `json:"value"`
+	c, sites := simSites(t, sim)
+	var drives struct {
+		Value []simSite `json:"value"`
 	}
-	getJSON(t, c, "/sites", url.Values{"search": {"*"}}, &sites)
-	for _, s := range sites.Value {
+	for _, s := range sites {
 		getJSON(t, c, "/sites/"+url.PathEscape(s.ID)+"/drives", nil, &drives)
 		for _, d := range drives.Value {
 			lib, err := sim.DumpDrive(d.ID)
