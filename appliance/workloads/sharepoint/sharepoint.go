@@ -222,6 +222,18 @@ func (b *backup) carry(prefix string) {
 	})
 }
 
+// allOrCarry is all, or, when the listing fails, nothing: the failure is
+// counted as what and the previous snapshot's items under dir are kept.
+func (b *backup) allOrCarry(ctx context.Context, path string, q url.Values, what, dir string) []json.RawMessage {
+	raws, err := b.all(ctx, path, q)
+	if err != nil {
+		b.fail("list %s: %s", what, graph.Describe(err))
+		b.carry(PathPrefix(b.u.ID) + dir)
+		return nil
+	}
+	return raws
+}
+
 // all pages through a listing and returns every element.
 func (b *backup) all(ctx context.Context, path string, q url.Values) ([]json.RawMessage, error) {
 	ri, err := b.c.Request(path, q)
@@ -239,13 +251,7 @@ func (b *backup) all(ctx context.Context, path string, q url.Values) ([]json.Raw
 // lists stores each list with its columns and items as one JSON record.
 func (b *backup) lists(ctx context.Context) {
 	base := "/sites/" + url.PathEscape(b.u.ID) + "/lists"
-	lists, err := b.all(ctx, base, nil)
-	if err != nil {
-		b.fail("list the lists: %s", graph.Describe(err))
-		b.carry(PathPrefix(b.u.ID) + "lists/")
-		return
-	}
-	for _, raw := range lists {
+	for _, raw := range b.allOrCarry(ctx, base, nil, "the lists", "lists/") {
 		var l struct {
 			ID          string `json:"id"`
 			Name        string `json:"name"`
@@ -283,12 +289,7 @@ func (b *backup) lists(ctx context.Context) {
 // pages stores each site page with its canvas layout; when they cannot
 // all be read, the previous snapshot's pages are kept instead.
 func (b *backup) pages(ctx context.Context) {
-	pages, err := b.all(ctx, "/sites/"+url.PathEscape(b.u.ID)+"/pages/microsoft.graph.sitePage", url.Values{"$expand": {"canvasLayout"}})
-	if err != nil {
-		b.fail("pages: %s", graph.Describe(err))
-		b.carry(PathPrefix(b.u.ID) + "pages/")
-		return
-	}
+	pages := b.allOrCarry(ctx, "/sites/"+url.PathEscape(b.u.ID)+"/pages/microsoft.graph.sitePage", url.Values{"$expand": {"canvasLayout"}}, "the pages", "pages/")
 	for _, raw := range pages {
 		var pg struct {
 			ID    string `json:"id"`
