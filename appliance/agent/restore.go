@@ -25,6 +25,10 @@ type Selection struct {
 	Folder   string   `json:"folder,omitempty"` // display path, e.g. "Inbox/Signed Contracts"
 	Kind     string   `json:"kind,omitempty"`   // mail, contacts, calendar; empty: all
 	Paths    []string `json:"paths,omitempty"`  // exact vault item paths
+	// Version selects, instead of files as they were, their earlier
+	// version of this id (as ls shows under NAME.versions/); files
+	// without one are not selected.
+	Version string `json:"version,omitempty"`
 }
 
 // restoreKinds maps the names of restorable kinds ("mail", "files") to
@@ -54,9 +58,17 @@ func kindNames(kinds map[string]string) string {
 // kinds by name.
 func (s Selection) match(it vault.Item, kinds map[string]string) bool {
 	m := it.Meta
+	kind := m[catalog.MetaKind]
+	if s.Version != "" {
+		// An earlier version stands in for its file.
+		if kind != catalog.KindFileVersion || m[catalog.MetaVersion] != s.Version {
+			return false
+		}
+		kind = catalog.KindFile
+	}
 	restorable := false
 	for _, k := range kinds {
-		restorable = restorable || m[catalog.MetaKind] == k
+		restorable = restorable || kind == k
 	}
 	if !restorable {
 		return false
@@ -72,7 +84,7 @@ func (s Selection) match(it vault.Item, kinds map[string]string) bool {
 	if s.User != "" && !strings.EqualFold(m[catalog.MetaUser], s.User) && m[catalog.MetaUserID] != s.User {
 		return false
 	}
-	if s.Kind != "" && m[catalog.MetaKind] != kinds[s.Kind] {
+	if s.Kind != "" && kind != kinds[s.Kind] {
 		return false
 	}
 	if f := strings.Trim(s.Folder, "/"); f != "" {

@@ -160,6 +160,7 @@ func newRestoreCmd() *cobra.Command {
 	c.Flags().StringVar(&req.TargetUser, "target-user", "", "restore into this user's mailbox or drive instead (UPN or id), or for library files this site (URL or id)")
 	c.Flags().StringVar(&req.TargetFolder, "target-folder", "", "folder to restore beneath (mail: a new folder, default \"Restored <time>\"; files: default the original places)")
 	c.Flags().StringVar(&req.Collision, "collision", "skip", "when the item already exists there: skip, copy or replace")
+	c.Flags().StringVar(&req.Version, "version", "", "files: restore this earlier version of each selected file (an id under NAME.versions/ in ls)")
 	return c
 }
 

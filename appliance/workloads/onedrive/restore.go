@@ -60,7 +60,8 @@ type restorer struct {
 // original folder structure, or at its original place when TargetFolder
 // is "". A file whose name is taken is skipped (skip), restored under a
 // free name "name (restored N).ext" (copy), or written as a new version of
-// the existing file (replace). Items other than files are ignored.
+// the existing file (replace). An earlier version is restored as its file,
+// under the file's name; other items are ignored.
 // Failures of single files are counted; an error means nothing could be
 // restored (no target drive, bad options).
 func RestoreFiles(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
@@ -106,7 +107,7 @@ func RestoreToDrive(ctx context.Context, g *graph.Client, src workloads.Source, 
 		return res, err
 	}
 	for _, it := range items {
-		if it.Meta[catalog.MetaKind] != catalog.KindFile {
+		if k := it.Meta[catalog.MetaKind]; k != catalog.KindFile && k != catalog.KindFileVersion {
 			continue
 		}
 		if ctx.Err() != nil {

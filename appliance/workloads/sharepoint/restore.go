@@ -38,7 +38,7 @@ func RestoreLibraries(ctx context.Context, g *graph.Client, src workloads.Source
 	groups := map[key][]vault.Item{}
 	var keys []key
 	for _, it := range items {
-		if it.Meta[catalog.MetaKind] != catalog.KindFile || it.Meta[catalog.MetaLibrary] == "" {
+		if k := it.Meta[catalog.MetaKind]; k != catalog.KindFile && k != catalog.KindFileVersion || it.Meta[catalog.MetaLibrary] == "" {
 			continue
 		}
 		k := key{o.TargetUserID, it.Meta[catalog.MetaLibrary]}
