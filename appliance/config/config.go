@@ -50,9 +50,13 @@ type Config struct {
 	Schedule      Schedule   `yaml:"schedule"`
 	Retention     Retention  `yaml:"retention"`
 	Workers       int        `yaml:"workers,omitempty"`
-	Users         []string   `yaml:"users,omitempty"`
-	MetricsListen string     `yaml:"metrics_listen,omitempty"`
-	APISocket     string     `yaml:"api_socket,omitempty"`
+	// ResourceUnits is the tenant's OneDrive and SharePoint budget per
+	// minute that the agent paces itself to (Microsoft's table by licence
+	// count; default 1,250, its smallest tier); -1 turns pacing off.
+	ResourceUnits int      `yaml:"resource_units_per_minute,omitempty"`
+	Users         []string `yaml:"users,omitempty"`
+	MetricsListen string   `yaml:"metrics_listen,omitempty"`
+	APISocket     string   `yaml:"api_socket,omitempty"`
 
 	path string
 }
@@ -161,8 +165,11 @@ const (
 	DefaultRollback    = 30 * 24 * time.Hour
 	DefaultAudit       = 7 * 365 * 24 * time.Hour
 	DefaultWorkers     = 8
-	DefaultMetrics     = "127.0.0.1:9464"
-	DefaultSocket      = "/run/strongroom/agent.sock"
+	// DefaultResourceUnits is Microsoft's smallest tenant tier of OneDrive
+	// and SharePoint resource units per app per minute.
+	DefaultResourceUnits = 1250
+	DefaultMetrics       = "127.0.0.1:9464"
+	DefaultSocket        = "/run/strongroom/agent.sock"
 )
 
 // Load reads, defaults and checks the configuration file of the agent:
@@ -263,6 +270,9 @@ func (c *Config) defaults() {
 	}
 	if c.Retention.Audit == 0 {
 		c.Retention.Audit = Duration(DefaultAudit)
+	}
+	if c.ResourceUnits == 0 {
+		c.ResourceUnits = DefaultResourceUnits
 	}
 	if c.Workers <= 0 {
 		c.Workers = DefaultWorkers

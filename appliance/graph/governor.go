@@ -53,6 +53,12 @@ type GovernorOptions struct {
 	// Reauth, when set, gives a fresh access token after a 401 (the
 	// rejected token is passed in); the request is then retried once.
 	Reauth func(ctx context.Context, rejected string) (string, error)
+	// ResourceUnitsPerMinute paces OneDrive and SharePoint requests to the
+	// tenant's budget of resource units (see resourceUnits): a request
+	// waits until the units it costs are there, refilled evenly, the
+	// budget starting full. Spending it evenly instead of meeting 429s
+	// keeps the whole tenant from pausing. 0: no pacing.
+	ResourceUnitsPerMinute int
 	// Now reads the clock that pauses are measured against (default
 	// time.Now); tests give a fake one.
 	Now func() time.Time
@@ -71,6 +77,9 @@ type Governor struct {
 	pauseUntil time.Time
 	boxPause   map[string]time.Time
 	stats      Stats
+	// units is the resource-unit budget available at unitsAt.
+	units   float64
+	unitsAt time.Time
 }
 
 // Stats are the governor's running totals.
@@ -88,6 +97,9 @@ type Stats struct {
 	Retries int64 `json:"retries"`
 	// Paused is the wall time during which the whole tenant was paused.
 	Paused time.Duration `json:"paused_ns"`
+	// UnitsWait is the time requests waited for resource units, summed
+	// over the requests.
+	UnitsWait time.Duration `json:"units_wait_ns"`
 	// ResourceUnits is what the OneDrive and SharePoint requests cost
 	// against the tenant's resource-unit budget, retries included (see
 	// resourceUnits).
@@ -191,6 +203,37 @@ func resourceOf(path string) resource {
 		r.workload = "teams"
 	}
 	return r
+}
+
+// spendUnits waits until cost resource units are in the budget and takes
+// them.
+func (g *Governor) spendUnits(ctx context.Context, cost int) error {
+	perMinute := float64(g.opts.ResourceUnitsPerMinute)
+	if perMinute <= 0 || cost == 0 {
+		return nil
+	}
+	perSecond := perMinute / 60
+	for {
+		g.mu.Lock()
+		now := g.opts.Now()
+		if g.unitsAt.IsZero() {
+			g.units = perMinute
+		} else {
+			g.units = min(perMinute, g.units+now.Sub(g.unitsAt).Seconds()*perSecond)
+		}
+		g.unitsAt = now
+		if g.units >= float64(cost) {
+			g.units -= float64(cost)
+			g.mu.Unlock()
+			return nil
+		}
+		wait := time.Duration((float64(cost) - g.units) / perSecond * float64(time.Second))
+		g.stats.UnitsWait += wait
+		g.mu.Unlock()
+		if err := sleepCtx(ctx, wait); err != nil {
+			return err
+		}
+	}
 }
 
 // resourceUnits is what a request costs against the resource-unit budget
@@ -353,6 +396,9 @@ func (g *Governor) roundTrip(req *http.Request, res resource) (*http.Response, e
 	reauthed := false
 	for attempt := 0; ; attempt++ {
 		if err := g.waitPause(ctx, mailbox); err != nil {
+			return nil, err
+		}
+		if err := g.spendUnits(ctx, resourceUnits(req, res)); err != nil {
 			return nil, err
 		}
 		if attempt > 0 {

@@ -655,3 +655,40 @@ func TestResourceUnits(t *testing.T) {
 		}
 	}
 }
+
+// TestGovernorPacesResourceUnits guards the pacing of OneDrive and
+// SharePoint requests: a full budget is spent at once, then requests wait
+// for the units they cost, and Exchange requests never wait for units.
+func TestGovernorPacesResourceUnits(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) }))
+	defer srv.Close()
+	// 600 units a minute: 10 a second; a permissions request costs 5.
+	g := NewGovernor(http.DefaultTransport, GovernorOptions{ResourceUnitsPerMinute: 600})
+	c := &http.Client{Transport: g}
+	get := func(path string) {
+		resp, err := c.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	start := time.Now()
+	for range 120 {
+		get("/v1.0/drives/d/items/i/permissions")
+	}
+	if g.Stats().UnitsWait != 0 {
+		t.Fatalf("the first 600 units waited %s", g.Stats().UnitsWait)
+	}
+	for range 50 {
+		get("/v1.0/users/u/messages") // Exchange: no units
+	}
+	for range 3 {
+		get("/v1.0/drives/d/items/i/permissions")
+	}
+	// 15 more units at 10 a second: about 1.5 s (less what refilled
+	// while the first requests ran).
+	elapsed := time.Since(start)
+	if st := g.Stats(); st.ResourceUnits != 615 || st.UnitsWait == 0 || elapsed < time.Second {
+		t.Fatalf("after 123 permission requests: %d units, waited %s, took %s; want 615 units and a wait of over a second", st.ResourceUnits, st.UnitsWait, elapsed)
+	}
+}
