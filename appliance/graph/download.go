@@ -78,7 +78,7 @@ func (c *Client) Fetch(ctx context.Context, rawURL string) (*Body, error) {
 	if err != nil || u.Scheme != "https" && u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && !strings.HasSuffix(u.Hostname(), ".localhost") {
 		return nil, fmt.Errorf("download URL %q is not https", redactQuery(rawURL))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, downloadKey{}, true), http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -53,11 +53,12 @@ type GovernorOptions struct {
 	// Reauth, when set, gives a fresh access token after a 401 (the
 	// rejected token is passed in); the request is then retried once.
 	Reauth func(ctx context.Context, rejected string) (string, error)
-	// ResourceUnitsPerMinute paces OneDrive and SharePoint requests to the
-	// tenant's budget of resource units (see resourceUnits): a request
-	// waits until the units it costs are there, refilled evenly, the
-	// budget starting full. Spending it evenly instead of meeting 429s
-	// keeps the whole tenant from pausing. 0: no pacing.
+	// ResourceUnitsPerMinute paces OneDrive and SharePoint requests,
+	// downloads from their pre-authenticated URLs included, to the
+	// tenant's budget of resource units (see resourceUnits and
+	// spendUnits): a request waits until the units it costs are there.
+	// Spending the budget evenly instead of meeting 429s keeps the whole
+	// tenant from pausing. 0: no pacing.
 	ResourceUnitsPerMinute int
 	// Now reads the clock that pauses are measured against (default
 	// time.Now); tests give a fake one.
@@ -206,20 +207,22 @@ func resourceOf(path string) resource {
 }
 
 // spendUnits waits until cost resource units are in the budget and takes
-// them.
+// them. The budget holds at most a twentieth of a minute's units and
+// refills at 95 % of the rate: no 60-second window, fixed or sliding, sees
+// more than the tenant's budget (a twentieth plus 95 % of it).
 func (g *Governor) spendUnits(ctx context.Context, cost int) error {
 	perMinute := float64(g.opts.ResourceUnitsPerMinute)
 	if perMinute <= 0 || cost == 0 {
 		return nil
 	}
-	perSecond := perMinute / 60
+	capacity, perSecond := max(perMinute/20, float64(cost)), 0.95*perMinute/60
 	for {
 		g.mu.Lock()
 		now := g.opts.Now()
 		if g.unitsAt.IsZero() {
-			g.units = perMinute
+			g.units = capacity
 		} else {
-			g.units = min(perMinute, g.units+now.Sub(g.unitsAt).Seconds()*perSecond)
+			g.units = min(capacity, g.units+now.Sub(g.unitsAt).Seconds()*perSecond)
 		}
 		g.unitsAt = now
 		if g.units >= float64(cost) {
@@ -236,11 +239,19 @@ func (g *Governor) spendUnits(ctx context.Context, cost int) error {
 	}
 }
 
+// downloadKey marks, in a request's context, a download from a
+// pre-authenticated URL of OneDrive or SharePoint: its host and path are
+// not Graph's, but it costs a resource unit like any download.
+type downloadKey struct{}
+
 // resourceUnits is what a request costs against the resource-unit budget
 // Microsoft sets OneDrive and SharePoint per app and tenant: 1 for a single
 // item, a download or a delta with a token; 2 for a listing, a delta
 // without a token or a write; 5 for permissions. Other workloads cost none.
 func resourceUnits(req *http.Request, res resource) int {
+	if req.Context().Value(downloadKey{}) != nil {
+		return 1
+	}
 	if res.workload != "onedrive" && res.workload != "sharepoint" {
 		return 0
 	}
