@@ -51,6 +51,7 @@ backup_app: {client_id: %s, client_secret: %s}
 restore_app: {client_id: %s, client_secret: %s}
 vault: {disks: [%s], key_file: recovery.key}
 workers: 4
+resource_units_per_minute: -1
 api_socket: agent.sock
 `, sim.TenantID(), sim.BaseURL(), sim.AuthorityHost(), sim.BackupApp().ClientID, sim.BackupApp().ClientSecret,
 		sim.RestoreApp().ClientID, sim.RestoreApp().ClientSecret, strings.Join(disks, ", "))

@@ -81,6 +81,8 @@ func writeConfig(dir string, sim *tenantsim.Sim, res vault.InitResult, disks []s
 		Vault:      config.Vault{Disks: disks, KeyFile: keyFile},
 		Workers:    workers,
 		APISocket:  filepath.Join(dir, "agent.sock"),
+		// Paced to the simulator's own budget, or not at all.
+		ResourceUnits: ac.ResourceUnits,
 	}
 	path := filepath.Join(dir, ConfigFile)
 	if err := c.Save(path); err != nil {

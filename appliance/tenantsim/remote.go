@@ -28,6 +28,9 @@ type AgentConfig struct {
 	CAFile        string        `yaml:"ca_file"`
 	BackupApp     AgentAppCreds `yaml:"backup_app"`
 	RestoreApp    AgentAppCreds `yaml:"restore_app"`
+	// ResourceUnits is the simulator's OneDrive and SharePoint budget per
+	// minute for the agent to pace itself to; -1 when it sets none.
+	ResourceUnits int `yaml:"resource_units_per_minute"`
 }
 
 // AgentAppCreds are one application's client credentials.
@@ -41,9 +44,19 @@ type AgentAppCreds struct {
 func (s *Sim) AgentConfig(caFile string) AgentConfig {
 	return AgentConfig{
 		TenantID: s.tenantID, GraphBaseURL: s.baseURL, AuthorityHost: s.authority, CAFile: caFile,
-		BackupApp:  AgentAppCreds{s.backup.ClientID, s.backup.ClientSecret},
-		RestoreApp: AgentAppCreds{s.restore.ClientID, s.restore.ClientSecret},
+		BackupApp:     AgentAppCreds{s.backup.ClientID, s.backup.ClientSecret},
+		RestoreApp:    AgentAppCreds{s.restore.ClientID, s.restore.ClientSecret},
+		ResourceUnits: s.resourceUnits(),
 	}
+}
+
+// resourceUnits is the resource-unit budget per minute the simulator
+// enforces, -1 for none.
+func (s *Sim) resourceUnits() int {
+	if t := s.throttle.cfg; t.Mode != ThrottleOff && t.ResourceUnits > 0 {
+		return t.ResourceUnits
+	}
+	return -1
 }
 
 // WriteAgentConfig writes c as YAML to path, readable only by its owner
