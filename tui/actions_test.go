@@ -9,7 +9,7 @@ import (
 
 	"github.com/muesli/termenv"
 
-	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/api"
 )
 
 const day = 24 * time.Hour
@@ -82,8 +82,8 @@ func TestRestoreForm(t *testing.T) {
 			t.Fatal("the restore started before it was confirmed")
 		}
 		c.key("enter")
-		want := agent.RestoreRequest{
-			Selection:  agent.Selection{Snapshot: c.svc.snaps[3].ID, User: "anna@contoso.com", Folder: "Inbox/Signed Contracts", Kind: "mail"},
+		want := api.RestoreRequest{
+			Selection:  api.Selection{Snapshot: c.svc.snaps[3].ID, User: "anna@contoso.com", Folder: "Inbox/Signed Contracts", Kind: "mail"},
 			TargetUser: "anna@contoso.com", TargetFolder: "Restored 2026-03-14 06:00", Collision: "copy",
 		}
 		if len(c.svc.restores) != 1 || !reflect.DeepEqual(c.svc.restores[0], want) {
@@ -99,8 +99,8 @@ func TestRestoreForm(t *testing.T) {
 	t.Run("item into another mailbox", func(t *testing.T) {
 		c := newConsole(t, true).toInbox().key("down", "R")
 		c.erase(20).typ("ben@contoso.com").key("down").erase(30).typ("From Anna").key("enter", "enter", "enter")
-		want := agent.RestoreRequest{
-			Selection:  agent.Selection{Snapshot: c.svc.snaps[3].ID, User: "anna@contoso.com", Paths: []string{"users/u-anna/mail/m-AAMkAGI2TG"}},
+		want := api.RestoreRequest{
+			Selection:  api.Selection{Snapshot: c.svc.snaps[3].ID, User: "anna@contoso.com", Paths: []string{"users/u-anna/mail/m-AAMkAGI2TG"}},
 			TargetUser: "ben@contoso.com", TargetFolder: "From Anna", Collision: "skip",
 		}
 		if len(c.svc.restores) != 1 || !reflect.DeepEqual(c.svc.restores[0], want) {
@@ -170,7 +170,7 @@ func TestReplaceDiskForm(t *testing.T) {
 			t.Fatal("replaced before confirmation")
 		}
 		// While it runs, the screen shows the agent's job from the status.
-		c.svc.status.Job = &agent.JobStatus{Kind: "replace-disk", Started: fixedNow.Add(-12 * time.Minute), Message: "rebuilding /srv/disk5"}
+		c.svc.status.Job = &api.JobStatus{Kind: "replace-disk", Started: fixedNow.Add(-12 * time.Minute), Message: "rebuilding /srv/disk5"}
 		c.svc.status.Vault.DegradedSegments = 312
 		held := c.keyHolding("enter")
 		c.wantView("Rebuilding disk 2 onto /srv/disk5...", "Agent: replace-disk, rebuilding /srv/disk5, running for 12m", "Degraded segments: 312 of 800")
@@ -298,7 +298,7 @@ func formScreens(t *testing.T) map[string]string {
 	out["status-disk"] = c.m.View()
 	c.key("enter").typ("/srv/disk5").key("enter")
 	out["status-disk-confirm"] = c.m.View()
-	c.svc.status.Job = &agent.JobStatus{Kind: "replace-disk", Started: fixedNow.Add(-12 * time.Minute), Message: "rebuilding /srv/disk5"}
+	c.svc.status.Job = &api.JobStatus{Kind: "replace-disk", Started: fixedNow.Add(-12 * time.Minute), Message: "rebuilding /srv/disk5"}
 	c.svc.status.Vault.DegradedSegments = 312
 	held := c.keyHolding("enter")
 	out["status-disk-running"] = c.m.View()

@@ -15,8 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
-	"github.com/strongroom/strongroom/appliance/agent"
-	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/setup"
 	"github.com/strongroom/strongroom/storage/vault"
 	"github.com/strongroom/strongroom/tui"
@@ -109,12 +108,12 @@ func (f *fakeBackend) Commit(_ context.Context, p setup.Plan) error {
 // fakeService is the agent API with a fixed state.
 type fakeService struct {
 	mu      sync.Mutex
-	status  agent.Status
+	status  api.Status
 	calls   []string
-	listing map[string][]catalog.Node
-	snaps   []agent.SnapshotSummary
+	listing map[string][]api.Node
+	snaps   []api.SnapshotSummary
 
-	restores  []agent.RestoreRequest
+	restores  []api.RestoreRequest
 	replaced  [][2]string
 	retention [][2]time.Duration
 }
@@ -122,40 +121,40 @@ type fakeService struct {
 var fixedNow = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
 
 func newFakeService() *fakeService {
-	s := &fakeService{status: agent.Status{
+	s := &fakeService{status: api.Status{
 		Now:      fixedNow,
 		Interval: 4 * time.Hour,
-		Vault: vault.Status{VaultID: "0123456789abcdef0123456789abcdef", Layout: "2+2", K: 2, M: 2, CapacityBytes: 8001574060032, UsedBytes: 52428800000,
+		Vault: api.VaultStatus{VaultID: "0123456789abcdef0123456789abcdef", Layout: "2+2", K: 2, M: 2, CapacityBytes: 8001574060032, UsedBytes: 52428800000,
 			Snapshots: 42, Segments: 800, DedupRatio: 3.4,
-			Disks: []vault.DiskStatus{{Index: 0, Path: "/srv/disk1", Present: true, FreeBytes: 3900000000000}, {Index: 1, Path: "/srv/disk2", Present: true, FreeBytes: 3900000000000},
+			Disks: []api.DiskStatus{{Index: 0, Path: "/srv/disk1", Present: true, FreeBytes: 3900000000000}, {Index: 1, Path: "/srv/disk2", Present: true, FreeBytes: 3900000000000},
 				{Index: 2, Path: "/srv/disk3", Present: true, FreeBytes: 3900000000000}, {Index: 3, Path: "/srv/disk4", Present: true, FreeBytes: 3900000000000}}},
-		LastSuccess: &agent.SnapshotSummary{ID: "20260314T060000Z-ab12", Created: fixedNow.Add(-3*time.Hour - 30*time.Minute), Items: 182340},
-		LastRun:     &agent.BackupReport{Result: "success", Protected: 48, NewItems: 1203},
-		Coverage:    []agent.Coverage{{Workload: "exchange", Noun: "mailboxes", All: 50, Protected: 48, Unprotected: []string{"new.hire@contoso.com", "temp.worker@contoso.com"}}},
-		Job:         &agent.JobStatus{Kind: "backup", UnitsDone: 12, UnitsAll: 50, Items: 3120},
+		LastSuccess: &api.SnapshotSummary{ID: "20260314T060000Z-ab12", Created: fixedNow.Add(-3*time.Hour - 30*time.Minute), Items: 182340},
+		LastRun:     &api.BackupReport{Result: "success", Protected: 48, NewItems: 1203},
+		Coverage:    []api.Coverage{{Workload: "exchange", Noun: "mailboxes", All: 50, Protected: 48, Unprotected: []string{"new.hire@contoso.com", "temp.worker@contoso.com"}}},
+		Job:         &api.JobStatus{Kind: "backup", UnitsDone: 12, UnitsAll: 50, Items: 3120},
 		Alerts:      []string{"2 mailboxes unprotected"},
 	}}
 	s.status.Throttle.Requests, s.status.Throttle.Throttled = 51234, 17
-	s.listing = map[string][]catalog.Node{
+	s.listing = map[string][]api.Node{
 		"": {{Name: "anna@contoso.com", View: "anna@contoso.com", Items: 300, Bytes: 52000000}, {Name: "ben@contoso.com", View: "ben@contoso.com", Items: 120, Bytes: 8000000}},
 		"anna@contoso.com": {{Name: "Mail", View: "anna@contoso.com/Mail", Items: 280, Bytes: 51000000},
 			{Name: "Contacts", View: "anna@contoso.com/Contacts", Items: 20, Bytes: 1000000}},
 	}
-	s.listing["anna@contoso.com/Mail"] = []catalog.Node{{Name: "Inbox", View: "anna@contoso.com/Mail/Inbox", Items: 250, Bytes: 50000000}}
-	s.listing["anna@contoso.com/Mail/Inbox"] = []catalog.Node{
+	s.listing["anna@contoso.com/Mail"] = []api.Node{{Name: "Inbox", View: "anna@contoso.com/Mail/Inbox", Items: 250, Bytes: 50000000}}
+	s.listing["anna@contoso.com/Mail/Inbox"] = []api.Node{
 		{Name: "Signed Contracts", View: "anna@contoso.com/Mail/Inbox/Signed Contracts", Items: 12, Bytes: 9000000},
 		{Name: "Quarterly figures [AAMkAGI2TG].eml", View: "anna@contoso.com/Mail/Inbox/Quarterly figures [AAMkAGI2TG].eml", Items: 1, Bytes: 48000,
-			Leaf: &catalog.Entry{Path: "users/u-anna/mail/m-AAMkAGI2TG", View: "anna@contoso.com/Mail/Inbox/Quarterly figures [AAMkAGI2TG].eml", Size: 48000}},
+			Leaf: &api.Entry{Path: "users/u-anna/mail/m-AAMkAGI2TG", View: "anna@contoso.com/Mail/Inbox/Quarterly figures [AAMkAGI2TG].eml", Size: 48000}},
 		// A subject with a slash (the catalog shows it as U+2215) and
 		// characters the console font lacks.
 		{Name: "Budget 2026\u2215Q1 \u2602 \u65e5\u672c [AAMkAGI3TH].eml", View: "anna@contoso.com/Mail/Inbox/Budget 2026\u2215Q1 \u2602 \u65e5\u672c [AAMkAGI3TH].eml", Items: 1, Bytes: 2000,
-			Leaf: &catalog.Entry{Path: "users/u-anna/mail/m-AAMkAGI3TH", Size: 2000}},
+			Leaf: &api.Entry{Path: "users/u-anna/mail/m-AAMkAGI3TH", Size: 2000}},
 	}
 	// Listed oldest first, as the agent does; the browser shows the
 	// newest first.
 	for i := 3; i >= 0; i-- {
 		at := fixedNow.Add(-3*time.Hour - 30*time.Minute - time.Duration(i)*4*time.Hour)
-		s.snaps = append(s.snaps, agent.SnapshotSummary{ID: fmt.Sprintf("%s-%02d", at.Format("20060102T150405Z"), i), Created: at,
+		s.snaps = append(s.snaps, api.SnapshotSummary{ID: fmt.Sprintf("%s-%02d", at.Format("20060102T150405Z"), i), Created: at,
 			RetainUntil: at.Add(30 * 24 * time.Hour), Result: "success", Items: 182340 - int64(i)*100, Bytes: 52428800000})
 	}
 	s.snaps[0].Result = "partial"
@@ -174,22 +173,22 @@ func (s *fakeService) Calls() string {
 	return strings.Join(s.calls, ",")
 }
 
-func (s *fakeService) Status(context.Context) (*agent.Status, error) {
+func (s *fakeService) Status(context.Context) (*api.Status, error) {
 	st := s.status
 	return &st, nil
 }
 
-func (s *fakeService) Backup(context.Context, agent.BackupRequest) (*agent.BackupReport, error) {
+func (s *fakeService) Backup(context.Context, api.BackupRequest) (*api.BackupReport, error) {
 	s.record("backup")
-	return &agent.BackupReport{Snapshot: "20260314T093000Z-cd34", Result: "success", Protected: 50, Items: 183000}, nil
+	return &api.BackupReport{Snapshot: "20260314T093000Z-cd34", Result: "success", Protected: 50, Items: 183000}, nil
 }
 
-func (s *fakeService) Snapshots(context.Context) ([]agent.SnapshotSummary, error) {
+func (s *fakeService) Snapshots(context.Context) ([]api.SnapshotSummary, error) {
 	s.record("snapshots")
 	return s.snaps, nil
 }
 
-func (s *fakeService) List(_ context.Context, snap, dir string) (string, []catalog.Node, error) {
+func (s *fakeService) List(_ context.Context, snap, dir string) (string, []api.Node, error) {
 	s.record("list:" + dir)
 	if snap == "" {
 		snap = "20260314T060000Z-ab12"
@@ -197,41 +196,41 @@ func (s *fakeService) List(_ context.Context, snap, dir string) (string, []catal
 	return snap, s.listing[dir], nil
 }
 
-func (s *fakeService) Restore(_ context.Context, req agent.RestoreRequest) (*agent.RestoreReport, error) {
+func (s *fakeService) Restore(_ context.Context, req api.RestoreRequest) (*api.RestoreReport, error) {
 	s.record("restore")
 	s.mu.Lock()
 	s.restores = append(s.restores, req)
 	s.mu.Unlock()
-	rep := &agent.RestoreReport{Snapshot: req.Snapshot, Selected: 12, TargetUser: req.TargetUser, TargetFolder: req.TargetFolder}
+	rep := &api.RestoreReport{Snapshot: req.Snapshot, Selected: 12, TargetUser: req.TargetUser, TargetFolder: req.TargetFolder}
 	rep.Restored, rep.Skipped, rep.Failed = 9, 2, 1
 	rep.Errors = []string{"Quarterly figures: 413 request entity too large"}
 	return rep, nil
 }
 
-func (s *fakeService) ReplaceDisk(_ context.Context, oldDir, newDir string) (*vault.ScrubReport, error) {
+func (s *fakeService) ReplaceDisk(_ context.Context, oldDir, newDir string) (*api.ScrubReport, error) {
 	s.record("replace-disk")
 	s.mu.Lock()
 	s.replaced = append(s.replaced, [2]string{oldDir, newDir})
 	s.mu.Unlock()
-	return &vault.ScrubReport{Segments: 800, Repaired: 800, Healthy: true}, nil
+	return &api.ScrubReport{Segments: 800, Repaired: 800, Healthy: true}, nil
 }
 
-func (s *fakeService) SetRetention(_ context.Context, rollback, audit time.Duration) (*agent.RetentionChange, error) {
+func (s *fakeService) SetRetention(_ context.Context, rollback, audit time.Duration) (*api.RetentionChange, error) {
 	s.record("set-retention")
 	s.mu.Lock()
 	s.retention = append(s.retention, [2]time.Duration{rollback, audit})
 	s.mu.Unlock()
-	return &agent.RetentionChange{Rollback: rollback, Audit: audit, Extended: 37}, nil
+	return &api.RetentionChange{Rollback: rollback, Audit: audit, Extended: 37}, nil
 }
 
-func (s *fakeService) RestoreTest(context.Context, int) (*agent.RestoreTestReport, error) {
+func (s *fakeService) RestoreTest(context.Context, int) (*api.RestoreTestReport, error) {
 	s.record("restore-test")
-	return &agent.RestoreTestReport{OK: true, Items: 50}, nil
+	return &api.RestoreTestReport{OK: true, Items: 50}, nil
 }
 
-func (s *fakeService) Scrub(context.Context, bool) (*vault.ScrubReport, error) {
+func (s *fakeService) Scrub(context.Context, bool) (*api.ScrubReport, error) {
 	s.record("scrub")
-	return &vault.ScrubReport{Segments: 800, Healthy: true}, nil
+	return &api.ScrubReport{Segments: 800, Healthy: true}, nil
 }
 
 func (s *fakeService) ConfirmClock(context.Context) error {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -56,7 +57,7 @@ func (a *Agent) SetRetention(ctx context.Context, rollback, audit time.Duration)
 	if rollback <= 0 || audit < rollback {
 		return nil, fmt.Errorf("retention: rollback must be positive and audit at least as long as rollback")
 	}
-	if audit > config.MaxDuration {
+	if audit > units.MaxDuration {
 		// The configuration would not load again with it.
 		return nil, fmt.Errorf("retention: audit %s is more than 100 years: give at most 100y", audit)
 	}

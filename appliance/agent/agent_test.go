@@ -176,7 +176,7 @@ func TestAgentDeleteIncrementalRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: api.Handler(a)}
+	srv := &http.Server{Handler: api.Handler(api.NewLocal(a))}
 	go srv.Serve(l)
 	defer srv.Close()
 	remote, err := api.Dial(sock)
@@ -195,7 +195,7 @@ func TestAgentDeleteIncrementalRestore(t *testing.T) {
 	if err != nil || len(nodes) == 0 {
 		t.Fatalf("remote ls: %v %+v", err, nodes)
 	}
-	if _, err := remote.Restore(ctx, agent.RestoreRequest{Selection: agent.Selection{Snapshot: "nope"}}); err == nil {
+	if _, err := remote.Restore(ctx, api.RestoreRequest{Selection: api.Selection{Snapshot: "nope"}}); err == nil {
 		t.Fatal("remote restore of a missing snapshot succeeded")
 	}
 	err = remote.DeleteSnapshot(ctx, full.Snapshot)

@@ -26,7 +26,7 @@ func TestAgentBackupOutlivesClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: api.Handler(a)}
+	srv := &http.Server{Handler: api.Handler(api.NewLocal(a))}
 	go srv.Serve(l)
 	defer srv.Close()
 	remote, err := api.Dial(sock)
@@ -44,7 +44,7 @@ func TestAgentBackupOutlivesClient(t *testing.T) {
 			return nil
 		}}
 	})
-	if _, err := remote.Backup(ctx, agent.BackupRequest{}); err == nil {
+	if _, err := remote.Backup(ctx, api.BackupRequest{}); err == nil {
 		t.Fatal("the client's call returned no error although it hung up")
 	}
 	deadline := time.Now().Add(30 * time.Second)

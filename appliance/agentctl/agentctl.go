@@ -14,8 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/strongroom/strongroom/appliance/agent"
-	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/units"
 )
 
@@ -37,7 +36,7 @@ func table(w io.Writer, rows func(tw io.Writer)) {
 func age(seconds float64) string { return units.Age(time.Duration(seconds * float64(time.Second))) }
 
 // writeBackup writes what a backup run did and what it did not complete.
-func writeBackup(w io.Writer, r *agent.BackupReport) {
+func writeBackup(w io.Writer, r *api.BackupReport) {
 	fmt.Fprintf(w, "snapshot %s (%s) in %.1fs, retained until %s\n", r.Snapshot, r.Result, r.Seconds, r.RetainUntil.Format(day))
 	for _, c := range r.Coverage {
 		fmt.Fprintf(w, "%s: %d of %d protected, %d failed, %d departed\n", c.Noun, c.Protected, c.All, len(c.Unprotected), len(c.Departed))
@@ -50,7 +49,7 @@ func writeBackup(w io.Writer, r *agent.BackupReport) {
 }
 
 // writeSnapshots writes the restore points as a table.
-func writeSnapshots(w io.Writer, snaps []agent.SnapshotSummary) {
+func writeSnapshots(w io.Writer, snaps []api.SnapshotSummary) {
 	table(w, func(tw io.Writer) {
 		fmt.Fprintln(tw, "SNAPSHOT\tCREATED\tRESULT\tITEMS\tSIZE\tRETAINED UNTIL")
 		for _, s := range snaps {
@@ -61,8 +60,8 @@ func writeSnapshots(w io.Writer, snaps []agent.SnapshotSummary) {
 
 // listing is one level of a restore point, as ls shows it.
 type listing struct {
-	Entries  []catalog.Node `json:"entries"`
-	Snapshot string         `json:"snapshot"`
+	Entries  []api.Node `json:"entries"`
+	Snapshot string     `json:"snapshot"`
 }
 
 // writeList writes one level of a restore point like a directory: an item on
@@ -71,7 +70,7 @@ func writeList(w io.Writer, l listing) {
 	table(w, func(tw io.Writer) {
 		for _, n := range l.Entries {
 			if n.Leaf != nil && n.Items == 1 {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Name, units.Bytes(n.Bytes), n.Leaf.Meta[catalog.MetaDate], n.Leaf.Path)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Name, units.Bytes(n.Bytes), n.Leaf.Meta[api.MetaDate], n.Leaf.Path)
 			} else {
 				fmt.Fprintf(tw, "%s/\t%s\t%s\t\n", n.Name, units.Count(n.Items, "item"), units.Bytes(n.Bytes))
 			}
@@ -81,8 +80,8 @@ func writeList(w io.Writer, l listing) {
 
 // found is what a search of a restore point found.
 type found struct {
-	Entries  []catalog.Entry `json:"entries"`
-	Snapshot string          `json:"snapshot"`
+	Entries  []api.Entry `json:"entries"`
+	Snapshot string      `json:"snapshot"`
 }
 
 // writeFind writes the search results as a table: date, sender, subject,
@@ -92,14 +91,14 @@ func writeFind(w io.Writer, f found) {
 		fmt.Fprintf(tw, "DATE\tFROM\tSUBJECT\tFOLDER\tITEM\n")
 		for _, e := range f.Entries {
 			m := e.Meta
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m[catalog.MetaDate], m[catalog.MetaFrom], m[catalog.MetaSubject], m[catalog.MetaFolder], e.Path)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m[api.MetaDate], m[api.MetaFrom], m[api.MetaSubject], m[api.MetaFolder], e.Path)
 		}
 		fmt.Fprintf(tw, "%s in snapshot %s\n", units.Count(len(f.Entries), "item"), f.Snapshot)
 	})
 }
 
 // writeRestore writes what a restore into a mailbox did and which items failed.
-func writeRestore(w io.Writer, r *agent.RestoreReport) {
+func writeRestore(w io.Writer, r *api.RestoreReport) {
 	where := fmt.Sprintf("into %q of %s", r.TargetFolder, r.TargetUser)
 	if r.TargetFolder == "" {
 		where = "to their original places for " + r.TargetUser
@@ -112,7 +111,7 @@ func writeRestore(w io.Writer, r *agent.RestoreReport) {
 }
 
 // writeRollback writes what a rollback did, file by file.
-func writeRollback(w io.Writer, r *agent.RollbackReport) {
+func writeRollback(w io.Writer, r *api.RollbackReport) {
 	verb, moved, dry := "restored", "quarantined into "+strconv.Quote(r.QuarantineFolder), ""
 	if r.DryRun {
 		verb, moved, dry = "would restore", "would quarantine", ", dry run: nothing changed"
@@ -133,13 +132,13 @@ func writeRollback(w io.Writer, r *agent.RollbackReport) {
 }
 
 // writeExport writes what an export into dest wrote.
-func writeExport(w io.Writer, r *agent.ExportReport, dest string) {
+func writeExport(w io.Writer, r *api.ExportReport, dest string) {
 	fmt.Fprintf(w, "exported %s (%s) from %s as %s into %s under %s\n",
 		units.Count(r.Items, "item"), units.Bytes(r.Bytes), r.Snapshot, r.Format, units.Count(len(r.Files), "file"), dest)
 }
 
 // writeRestoreTest writes what a restore test verified and what failed.
-func writeRestoreTest(w io.Writer, r *agent.RestoreTestReport) {
+func writeRestoreTest(w io.Writer, r *api.RestoreTestReport) {
 	fmt.Fprintf(w, "restore test of %s: %s (%s) verified, %d failed\n", r.Snapshot, units.Count(r.Items, "item"), units.Bytes(r.Bytes), len(r.Failures))
 	for _, e := range r.Failures {
 		fmt.Fprintln(w, "  failed:", e)
@@ -148,7 +147,7 @@ func writeRestoreTest(w io.Writer, r *agent.RestoreTestReport) {
 
 // writeStatus writes the protection status: the last successful backup, the
 // vault and the alerts.
-func writeStatus(w io.Writer, st *agent.Status) {
+func writeStatus(w io.Writer, st *api.Status) {
 	if s := st.LastSuccess; s != nil {
 		fmt.Fprintf(w, "last successful backup: %s (%s ago), %s\n", s.ID, age(s.AgeSeconds), units.Count(s.Items, "item"))
 	} else {
@@ -167,7 +166,7 @@ func writeStatus(w io.Writer, st *agent.Status) {
 
 // writeReport writes the protection report for an auditor: backups, restore
 // tests, retention and open alerts over the period it covers.
-func writeReport(w io.Writer, r *agent.Report) {
+func writeReport(w io.Writer, r *api.Report) {
 	fmt.Fprintf(w, "Strongroom protection report, %s to %s\n", r.Since.Format(minute), r.Generated.Format(minute+" MST"))
 	fmt.Fprintf(w, "tenant %s, vault %s (layout %s)\n\n", r.Tenant, r.VaultID, r.Layout)
 	fmt.Fprintf(w, "backups: %d (%d complete, %d partial)\n", len(r.Backups), r.Successful, r.Partial)

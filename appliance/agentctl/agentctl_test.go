@@ -7,11 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/api"
-	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/outcome"
-	"github.com/strongroom/strongroom/storage/vault"
 )
 
 func render(f func(w *strings.Builder)) string {
@@ -30,48 +27,48 @@ func wantLines(t *testing.T, what, got string, want ...string) {
 }
 
 func TestBackupAndRestore(t *testing.T) {
-	rep := &agent.BackupReport{Snapshot: "S1", Result: "partial", Seconds: 2.5, RetainUntil: time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC),
+	rep := &api.BackupReport{Snapshot: "S1", Result: "partial", Seconds: 2.5, RetainUntil: time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC),
 		Protected: 4, Failed: 1, Items: 100, ResourceUnits: 7,
-		Coverage: []agent.Coverage{{Workload: "exchange", Noun: "mailboxes", All: 5, Protected: 4, Unprotected: []string{"bob"}}}, NewItems: 10, Carried: 90, FailedItems: 2, Bytes: 3 << 20, StoredBytes: 1536,
+		Coverage: []api.Coverage{{Workload: "exchange", Noun: "mailboxes", All: 5, Protected: 4, Unprotected: []string{"bob"}}}, NewItems: 10, Carried: 90, FailedItems: 2, Bytes: 3 << 20, StoredBytes: 1536,
 		Requests: 50, Throttled: 3, Errors: []string{"bob: mailbox gone"}}
 	wantLines(t, "backup", render(func(w *strings.Builder) { writeBackup(w, rep) }),
 		"snapshot S1 (partial) in 2.5s, retained until 2030-01-02", "mailboxes: 4 of 5 protected, 1 failed",
 		"downloaded 3.0 MiB, stored 1.5 KiB new; 50 Graph requests, 3 throttled, 7 resource units", "  not completed: bob: mailbox gone")
-	rb := &agent.RollbackReport{User: "a@b", Snapshot: "S0", Before: time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC), DryRun: true,
+	rb := &api.RollbackReport{User: "a@b", Snapshot: "S0", Before: time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC), DryRun: true,
 		Restored: []string{"Docs/x.docx"}, Quarantined: []string{"README-RANSOM.txt"}, Unchanged: 4, Bytes: 2048}
 	wantLines(t, "rollback", render(func(w *strings.Builder) { writeRollback(w, rb) }),
 		"rollback of the OneDrive of a@b to restore point S0", "dry run: nothing changed", "would restore 1 files (2.0 KiB), would quarantine 1, 4 unchanged",
 		"  would restore: Docs/x.docx", "  quarantine: README-RANSOM.txt")
-	rr := &agent.RestoreReport{Snapshot: "S1", Selected: 3, TargetUser: "a@b", TargetFolder: "Restored"}
+	rr := &api.RestoreReport{Snapshot: "S1", Selected: 3, TargetUser: "a@b", TargetFolder: "Restored"}
 	rr.Restored, rr.Failed, rr.Errors = 2, 1, []string{"x: refused"}
 	wantLines(t, "restore", render(func(w *strings.Builder) { writeRestore(w, rr) }),
 		`restored 2 of 3 items from S1 into "Restored" of a@b`, "1 failed)", "  failed: x: refused")
 	wantLines(t, "restore test", render(func(w *strings.Builder) {
-		writeRestoreTest(w, &agent.RestoreTestReport{Snapshot: "S1", Items: 1, Bytes: 2048})
+		writeRestoreTest(w, &api.RestoreTestReport{Snapshot: "S1", Items: 1, Bytes: 2048})
 	}),
 		"restore test of S1: 1 item (2.0 KiB) verified, 0 failed")
 }
 
 func TestListings(t *testing.T) {
-	l := listing{Snapshot: "S1", Entries: []catalog.Node{
+	l := listing{Snapshot: "S1", Entries: []api.Node{
 		{Name: "Inbox", Items: 12, Bytes: 5 << 20},
-		{Name: "hello.eml", Items: 1, Bytes: 100, Leaf: &catalog.Entry{Path: "p/1", Meta: map[string]string{catalog.MetaDate: "2026-01-01"}}},
+		{Name: "hello.eml", Items: 1, Bytes: 100, Leaf: &api.Entry{Path: "p/1", Meta: map[string]string{api.MetaDate: "2026-01-01"}}},
 	}}
 	wantLines(t, "ls", render(func(w *strings.Builder) { writeList(w, l) }), "Inbox/", "12 items", "5.0 MiB", "hello.eml", "100 B", "2026-01-01", "p/1")
-	f := found{Snapshot: "S1", Entries: []catalog.Entry{{Path: "p/1", Meta: map[string]string{catalog.MetaSubject: "budget"}}}}
+	f := found{Snapshot: "S1", Entries: []api.Entry{{Path: "p/1", Meta: map[string]string{api.MetaSubject: "budget"}}}}
 	wantLines(t, "find", render(func(w *strings.Builder) { writeFind(w, f) }), "SUBJECT", "budget", "1 item in snapshot S1")
-	snaps := []agent.SnapshotSummary{{ID: "S1", Result: "success", Items: 7, Bytes: 4096}}
+	snaps := []api.SnapshotSummary{{ID: "S1", Result: "success", Items: 7, Bytes: 4096}}
 	wantLines(t, "snapshots", render(func(w *strings.Builder) { writeSnapshots(w, snaps) }), "SNAPSHOT", "S1", "success", "4.0 KiB")
 }
 
 func TestStatusAndReport(t *testing.T) {
-	st := &agent.Status{Vault: vault.Status{VaultID: "0123456789abcdef", Snapshots: 1, UsedBytes: 1 << 30, CapacityBytes: 4 << 40, DedupRatio: 2},
-		LastSuccess: &agent.SnapshotSummary{ID: "S1", Items: 5, AgeSeconds: 3*3600 + 20*60}, Alerts: []string{"disk 2 missing"}}
+	st := &api.Status{Vault: api.VaultStatus{VaultID: "0123456789abcdef", Snapshots: 1, UsedBytes: 1 << 30, CapacityBytes: 4 << 40, DedupRatio: 2},
+		LastSuccess: &api.SnapshotSummary{ID: "S1", Items: 5, AgeSeconds: 3*3600 + 20*60}, Alerts: []string{"disk 2 missing"}}
 	wantLines(t, "status", render(func(w *strings.Builder) { writeStatus(w, st) }),
 		"last successful backup: S1 (3h20m ago), 5 items", "vault 01234567:", "1 snapshot,", "1.0 GiB used of 4.0 TiB", "alert: disk 2 missing")
-	r := &agent.Report{Tenant: "T", VaultID: "V"}
+	r := &api.Report{Tenant: "T", VaultID: "V"}
 	r.Retention.Rollback, r.Retention.Audit = 30*24*time.Hour, 7*365*24*time.Hour
-	r.RestoreTests = []agent.RestoreTestReport{{Items: 3, Failures: []string{"x"}}}
+	r.RestoreTests = []api.RestoreTestReport{{Items: 3, Failures: []string{"x"}}}
 	wantLines(t, "report", render(func(w *strings.Builder) { writeReport(w, r) }),
 		"tenant T, vault V", "restore tests: 1 run, 0 passed", "FAILED (1 item)", "every restore point 30d, first of each month 7y")
 }
@@ -79,15 +76,15 @@ func TestStatusAndReport(t *testing.T) {
 // fake answers the calls the verdict tests make; the others panic.
 type fake struct {
 	api.Service
-	backup *agent.BackupReport
-	status *agent.Status
+	backup *api.BackupReport
+	status *api.Status
 	err    error
 }
 
-func (f fake) Backup(context.Context, agent.BackupRequest) (*agent.BackupReport, error) {
+func (f fake) Backup(context.Context, api.BackupRequest) (*api.BackupReport, error) {
 	return f.backup, f.err
 }
-func (f fake) Status(context.Context) (*agent.Status, error) { return f.status, f.err }
+func (f fake) Status(context.Context) (*api.Status, error) { return f.status, f.err }
 
 // TestVerdicts: work done in part is Degraded, shown all the same; a
 // failure after a committed snapshot shows the report and returns the
@@ -97,7 +94,7 @@ func TestVerdicts(t *testing.T) {
 	var b strings.Builder
 	o := outcome.Output{W: &b}
 	var d outcome.Degraded
-	partial := &agent.BackupReport{Snapshot: "S1", Result: "partial", Failed: 1}
+	partial := &api.BackupReport{Snapshot: "S1", Result: "partial", Failed: 1}
 	if err := Backup(ctx, fake{backup: partial}, o, nil); !errors.As(err, &d) || !strings.Contains(b.String(), "snapshot S1 (partial)") {
 		t.Errorf("partial backup: %v\n%s", err, b.String())
 	}
@@ -107,13 +104,13 @@ func TestVerdicts(t *testing.T) {
 		t.Errorf("failure after the commit: %v\n%s", err, b.String())
 	}
 	b.Reset()
-	if err := Backup(ctx, fake{backup: &agent.BackupReport{}, err: broke}, o, nil); err != broke || b.Len() != 0 {
+	if err := Backup(ctx, fake{backup: &api.BackupReport{}, err: broke}, o, nil); err != broke || b.Len() != 0 {
 		t.Errorf("failure before a commit: %v\n%s", err, b.String())
 	}
-	if err := Backup(ctx, fake{backup: &agent.BackupReport{Snapshot: "S2", Result: "success"}}, outcome.Output{W: &b, JSON: true}, nil); err != nil || !strings.Contains(b.String(), `"snapshot": "S2"`) {
+	if err := Backup(ctx, fake{backup: &api.BackupReport{Snapshot: "S2", Result: "success"}}, outcome.Output{W: &b, JSON: true}, nil); err != nil || !strings.Contains(b.String(), `"snapshot": "S2"`) {
 		t.Errorf("a successful backup as JSON: %v\n%s", err, b.String())
 	}
-	st := &agent.Status{Vault: vault.Status{VaultID: "v"}, Alerts: []string{"disk 2 missing"}}
+	st := &api.Status{Vault: api.VaultStatus{VaultID: "v"}, Alerts: []string{"disk 2 missing"}}
 	if err := Status(ctx, fake{status: st}, o); !errors.As(err, &d) || !strings.Contains(err.Error(), "disk 2 missing") {
 		t.Errorf("status with an alert: %v", err)
 	}

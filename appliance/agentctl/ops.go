@@ -7,9 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/api"
-	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/outcome"
 )
 
@@ -22,7 +20,7 @@ func degraded(format string, args ...any) error {
 // its report, also when it failed after committing a snapshot. A run that
 // completed only in part is outcome.Degraded.
 func Backup(ctx context.Context, svc api.Service, o outcome.Output, users []string) error {
-	r, err := svc.Backup(ctx, agent.BackupRequest{Users: users})
+	r, err := svc.Backup(ctx, api.BackupRequest{Users: users})
 	if err != nil && (r == nil || r.Snapshot == "") {
 		return err
 	}
@@ -57,7 +55,7 @@ func List(ctx context.Context, svc api.Service, o outcome.Output, snapshot, dir 
 
 // Find writes what a search of restore point snapshot found, at most
 // limit items (0: all).
-func Find(ctx context.Context, svc api.Service, o outcome.Output, snapshot string, q catalog.Query, limit int) error {
+func Find(ctx context.Context, svc api.Service, o outcome.Output, snapshot string, q api.Query, limit int) error {
 	var f found
 	var err error
 	if f.Snapshot, f.Entries, err = svc.Find(ctx, snapshot, q, limit); err != nil {
@@ -69,7 +67,7 @@ func Find(ctx context.Context, svc api.Service, o outcome.Output, snapshot strin
 // Restore writes items back into a mailbox and says what it did, also
 // when it failed after restoring some. Items not restored are
 // outcome.Degraded.
-func Restore(ctx context.Context, svc api.Service, o outcome.Output, req agent.RestoreRequest) error {
+func Restore(ctx context.Context, svc api.Service, o outcome.Output, req api.RestoreRequest) error {
 	r, err := svc.Restore(ctx, req)
 	if err != nil && (r == nil || r.Selected == 0) {
 		return err
@@ -85,7 +83,7 @@ func Restore(ctx context.Context, svc api.Service, o outcome.Output, req agent.R
 
 // Rollback puts a drive back as it was before a time and writes what it
 // did (or would do, dry). Files not put back are outcome.Degraded.
-func Rollback(ctx context.Context, svc api.Service, o outcome.Output, req agent.RollbackRequest) error {
+func Rollback(ctx context.Context, svc api.Service, o outcome.Output, req api.RollbackRequest) error {
 	r, err := svc.Rollback(ctx, req)
 	if err != nil {
 		return err
@@ -101,12 +99,12 @@ func Rollback(ctx context.Context, svc api.Service, o outcome.Output, req agent.
 
 // Export writes the selected items as files below req.Dest and says what
 // it wrote.
-func Export(ctx context.Context, svc api.Service, o outcome.Output, req agent.ExportRequest) error {
+func Export(ctx context.Context, svc api.Service, o outcome.Output, req api.ExportRequest) error {
 	r, err := svc.Export(ctx, req)
 	if err != nil {
 		return err
 	}
-	return outcome.Show(o, r, func(w io.Writer, r *agent.ExportReport) { writeExport(w, r, req.Dest) })
+	return outcome.Show(o, r, func(w io.Writer, r *api.ExportReport) { writeExport(w, r, req.Dest) })
 }
 
 // RestoreTest restores sample random items of the latest backup to

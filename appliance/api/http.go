@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/strongroom/strongroom/appliance/agent"
-	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -33,7 +31,7 @@ type method func(ctx context.Context, body json.RawMessage) (any, error)
 func methods(s Service) map[string]method {
 	return map[string]method{
 		"status": func(ctx context.Context, _ json.RawMessage) (any, error) { return s.Status(ctx) },
-		"backup": withArgs(func(ctx context.Context, req agent.BackupRequest) (any, error) {
+		"backup": withArgs(func(ctx context.Context, req BackupRequest) (any, error) {
 			// The daemon finishes a run whose client went away (a CLI
 			// interrupted or disconnected): it is the daemon's job.
 			return s.Backup(context.WithoutCancel(ctx), req)
@@ -47,13 +45,13 @@ func methods(s Service) map[string]method {
 			id, entries, err := s.Find(ctx, req.Snapshot, req.Query, req.Limit)
 			return findResult{Snapshot: id, Entries: entries}, err
 		}),
-		"restore": withArgs(func(ctx context.Context, req agent.RestoreRequest) (any, error) { return s.Restore(ctx, req) }),
-		"rollback": withArgs(func(ctx context.Context, req agent.RollbackRequest) (any, error) {
+		"restore": withArgs(func(ctx context.Context, req RestoreRequest) (any, error) { return s.Restore(ctx, req) }),
+		"rollback": withArgs(func(ctx context.Context, req RollbackRequest) (any, error) {
 			// Half a rollback is worse than none: it finishes when the client
 			// goes away.
 			return s.Rollback(context.WithoutCancel(ctx), req)
 		}),
-		"export": withArgs(func(ctx context.Context, req agent.ExportRequest) (any, error) { return s.Export(ctx, req) }),
+		"export": withArgs(func(ctx context.Context, req ExportRequest) (any, error) { return s.Export(ctx, req) }),
 		"restore-test": withArgs(func(ctx context.Context, req struct{ Sample int }) (any, error) {
 			return s.RestoreTest(ctx, req.Sample)
 		}),
@@ -113,16 +111,16 @@ type listArgs struct {
 }
 type listResult struct {
 	Snapshot string
-	Nodes    []catalog.Node
+	Nodes    []Node
 }
 type findArgs struct {
 	Snapshot string
-	Query    catalog.Query
+	Query    Query
 	Limit    int
 }
 type findResult struct {
 	Snapshot string
-	Entries  []catalog.Entry
+	Entries  []Entry
 }
 
 func decode(b json.RawMessage, v any) error {
@@ -189,64 +187,64 @@ func (r *Remote) call(ctx context.Context, name string, in, out any) error {
 }
 
 // Status implements Service.
-func (r *Remote) Status(ctx context.Context) (*agent.Status, error) {
-	var out agent.Status
+func (r *Remote) Status(ctx context.Context) (*Status, error) {
+	var out Status
 	return &out, r.call(ctx, "status", nil, &out)
 }
 
 // Backup implements Service.
-func (r *Remote) Backup(ctx context.Context, req agent.BackupRequest) (*agent.BackupReport, error) {
-	var out agent.BackupReport
+func (r *Remote) Backup(ctx context.Context, req BackupRequest) (*BackupReport, error) {
+	var out BackupReport
 	return &out, r.call(ctx, "backup", req, &out)
 }
 
 // Snapshots implements Service.
-func (r *Remote) Snapshots(ctx context.Context) ([]agent.SnapshotSummary, error) {
-	var out []agent.SnapshotSummary
+func (r *Remote) Snapshots(ctx context.Context) ([]SnapshotSummary, error) {
+	var out []SnapshotSummary
 	return out, r.call(ctx, "snapshots", nil, &out)
 }
 
 // List implements Service.
-func (r *Remote) List(ctx context.Context, snapshot, dir string) (string, []catalog.Node, error) {
+func (r *Remote) List(ctx context.Context, snapshot, dir string) (string, []Node, error) {
 	var out listResult
 	err := r.call(ctx, "list", listArgs{Snapshot: snapshot, Dir: dir}, &out)
 	return out.Snapshot, out.Nodes, err
 }
 
 // Find implements Service.
-func (r *Remote) Find(ctx context.Context, snapshot string, q catalog.Query, limit int) (string, []catalog.Entry, error) {
+func (r *Remote) Find(ctx context.Context, snapshot string, q Query, limit int) (string, []Entry, error) {
 	var out findResult
 	err := r.call(ctx, "find", findArgs{Snapshot: snapshot, Query: q, Limit: limit}, &out)
 	return out.Snapshot, out.Entries, err
 }
 
 // Restore implements Service.
-func (r *Remote) Restore(ctx context.Context, req agent.RestoreRequest) (*agent.RestoreReport, error) {
-	var out agent.RestoreReport
+func (r *Remote) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport, error) {
+	var out RestoreReport
 	return &out, r.call(ctx, "restore", req, &out)
 }
 
 // Export implements Service.
-func (r *Remote) Export(ctx context.Context, req agent.ExportRequest) (*agent.ExportReport, error) {
-	var out agent.ExportReport
+func (r *Remote) Export(ctx context.Context, req ExportRequest) (*ExportReport, error) {
+	var out ExportReport
 	return &out, r.call(ctx, "export", req, &out)
 }
 
 // Rollback implements Service.
-func (r *Remote) Rollback(ctx context.Context, req agent.RollbackRequest) (*agent.RollbackReport, error) {
-	var out agent.RollbackReport
+func (r *Remote) Rollback(ctx context.Context, req RollbackRequest) (*RollbackReport, error) {
+	var out RollbackReport
 	return &out, r.call(ctx, "rollback", req, &out)
 }
 
 // RestoreTest implements Service.
-func (r *Remote) RestoreTest(ctx context.Context, sample int) (*agent.RestoreTestReport, error) {
-	var out agent.RestoreTestReport
+func (r *Remote) RestoreTest(ctx context.Context, sample int) (*RestoreTestReport, error) {
+	var out RestoreTestReport
 	return &out, r.call(ctx, "restore-test", struct{ Sample int }{sample}, &out)
 }
 
 // Scrub implements Service.
-func (r *Remote) Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, error) {
-	var out vault.ScrubReport
+func (r *Remote) Scrub(ctx context.Context, repair bool) (*ScrubReport, error) {
+	var out ScrubReport
 	return &out, r.call(ctx, "scrub", struct{ Repair bool }{repair}, &out)
 }
 
@@ -256,8 +254,8 @@ func (r *Remote) ConfirmClock(ctx context.Context) error {
 }
 
 // Report implements Service.
-func (r *Remote) Report(ctx context.Context, since time.Time) (*agent.Report, error) {
-	var out agent.Report
+func (r *Remote) Report(ctx context.Context, since time.Time) (*Report, error) {
+	var out Report
 	return &out, r.call(ctx, "report", struct{ Since time.Time }{since}, &out)
 }
 
@@ -267,14 +265,14 @@ func (r *Remote) DeleteSnapshot(ctx context.Context, id string) error {
 }
 
 // ReplaceDisk implements Service.
-func (r *Remote) ReplaceDisk(ctx context.Context, oldDir, newDir string) (*vault.ScrubReport, error) {
-	var out vault.ScrubReport
+func (r *Remote) ReplaceDisk(ctx context.Context, oldDir, newDir string) (*ScrubReport, error) {
+	var out ScrubReport
 	return &out, r.call(ctx, "replace-disk", struct{ Old, New string }{oldDir, newDir}, &out)
 }
 
 // SetRetention implements Service.
-func (r *Remote) SetRetention(ctx context.Context, rollback, audit time.Duration) (*agent.RetentionChange, error) {
-	var out agent.RetentionChange
+func (r *Remote) SetRetention(ctx context.Context, rollback, audit time.Duration) (*RetentionChange, error) {
+	var out RetentionChange
 	return &out, r.call(ctx, "set-retention", struct{ Rollback, Audit time.Duration }{rollback, audit}, &out)
 }
 

@@ -171,13 +171,13 @@ func (c *Catalog) List(snap, dir string) ([]Node, error) {
 // Query selects items for Find. Empty fields match everything; text
 // matches are case-insensitive substrings.
 type Query struct {
-	User    string    // user principal name or id
-	Kind    string    // message, contact, event, ...
-	Folder  string    // display path prefix
-	Subject string    //
-	From    string    //
-	After   time.Time // item date on or after
-	Before  time.Time // item date before
+	User    string    `json:"user,omitempty"`    // user principal name or id
+	Kind    string    `json:"kind,omitempty"`    // message, contact, event, ...
+	Folder  string    `json:"folder,omitempty"`  // display path prefix
+	Subject string    `json:"subject,omitempty"` //
+	From    string    `json:"from,omitempty"`    //
+	After   time.Time `json:"after,omitzero"`    // item date on or after
+	Before  time.Time `json:"before,omitzero"`   // item date before
 }
 
 // Match reports whether an entry satisfies the query.

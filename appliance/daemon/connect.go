@@ -42,7 +42,7 @@ func Connect(cfg *config.Config, l Local) (api.Service, func() error, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the agent for %s: %w", cfg.Path(), err)
 	}
-	return a, a.Close, nil
+	return api.NewLocal(a), a.Close, nil
 }
 
 // ForConsole reaches the agent of the configuration at path as the

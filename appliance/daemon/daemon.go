@@ -80,7 +80,7 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 	}
 	defer os.Remove(cfg.APISocket)
 	defer al.Close()
-	go http.Serve(al, api.Handler(a))
+	go http.Serve(al, api.Handler(api.NewLocal(a)))
 	log.Info("agent running", "metrics", ml.Addr().String(), "socket", cfg.APISocket, "interval", cfg.Schedule.Interval.D())
 	return a.Run(ctx)
 }

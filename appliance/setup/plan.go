@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/units"
 )
 
 var guid = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -37,19 +37,19 @@ type Windows struct {
 func ParseWindows(interval, rollback, audit string) (Windows, error) {
 	var w Windows
 	var err error
-	if w.Interval, err = config.ParseDuration(interval); err != nil {
+	if w.Interval, err = units.ParseDuration(interval); err != nil {
 		return w, fmt.Errorf("backup interval: %w", err)
 	}
 	if w.Interval < time.Minute {
 		return w, errors.New("backup interval must be at least 1m")
 	}
-	if w.Rollback, err = config.ParseDuration(rollback); err != nil {
+	if w.Rollback, err = units.ParseDuration(rollback); err != nil {
 		return w, fmt.Errorf("rollback window: %w", err)
 	}
 	if w.Rollback < 24*time.Hour {
 		return w, errors.New("rollback window must be at least 1d")
 	}
-	if w.Audit, err = config.ParseDuration(audit); err != nil {
+	if w.Audit, err = units.ParseDuration(audit); err != nil {
 		return w, fmt.Errorf("audit window: %w", err)
 	}
 	if w.Audit < w.Rollback {

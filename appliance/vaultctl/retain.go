@@ -5,8 +5,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/outcome"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -26,11 +26,11 @@ func ParseRetention(until, forDur string) (Retention, error) {
 	case (until == "") == (forDur == ""):
 		return r, outcome.Usage{Err: fmt.Errorf("give exactly one of --until DATE or --for DURATION")}
 	case until != "":
-		if r.Until, err = config.ParseDate(until); err != nil {
+		if r.Until, err = units.ParseDate(until); err != nil {
 			return r, outcome.Usage{Err: err}
 		}
 	default:
-		if r.For, err = config.ParseDuration(forDur); err != nil {
+		if r.For, err = units.ParseDuration(forDur); err != nil {
 			return r, outcome.Usage{Err: fmt.Errorf("--for: %w", err)}
 		}
 	}

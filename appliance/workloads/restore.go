@@ -29,10 +29,13 @@ type RestoreOptions struct {
 
 // RestoreResult counts what a restore did.
 type RestoreResult struct {
-	Restored, Skipped, Replaced, Failed int
+	Restored int `json:"restored"`
+	Skipped  int `json:"skipped"`
+	Replaced int `json:"replaced"`
+	Failed   int `json:"failed"`
 	// Bytes is the content written back.
-	Bytes  int64 `json:",omitempty"`
-	Errors []string
+	Bytes  int64    `json:"bytes,omitempty"`
+	Errors []string `json:"errors,omitempty"`
 }
 
 // Source reads stored content: vault.Vault satisfies it.

@@ -11,8 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/strongroom/strongroom/appliance/agent"
-	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
@@ -28,14 +27,14 @@ type Browser struct {
 
 	// Choosing the restore point.
 	choosing   bool
-	snaps      []agent.SnapshotSummary
+	snaps      []api.SnapshotSummary
 	snapCursor int
 
 	// Listing the chosen one.
 	snapshot string
 	created  time.Time
 	dir      string
-	nodes    []catalog.Node
+	nodes    []api.Node
 	cursor   int
 	loading  bool
 	err      error
@@ -46,14 +45,14 @@ func newBrowser(svc Service, st styles.Styles) *Browser {
 }
 
 type snapshotsMsg struct {
-	snaps []agent.SnapshotSummary
+	snaps []api.SnapshotSummary
 	err   error
 }
 
 type listMsg struct {
 	dir      string
 	snapshot string
-	nodes    []catalog.Node
+	nodes    []api.Node
 	err      error
 }
 
@@ -84,7 +83,7 @@ func (b *Browser) gotSnapshots(m snapshotsMsg) {
 	if m.err != nil {
 		return
 	}
-	b.snaps = append([]agent.SnapshotSummary(nil), m.snaps...)
+	b.snaps = append([]api.SnapshotSummary(nil), m.snaps...)
 	sort.SliceStable(b.snaps, func(i, j int) bool { return b.snaps[i].Created.After(b.snaps[j].Created) })
 	b.snapCursor = 0
 }
@@ -178,17 +177,17 @@ func (b *Browser) chooseKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 }
 
 // isItem reports whether a node is a single item rather than a folder.
-func isItem(n catalog.Node) bool { return n.Leaf != nil && n.Items == 1 }
+func isItem(n api.Node) bool { return n.Leaf != nil && n.Items == 1 }
 
 // selection is what R on the focused row restores, with a description
 // for the form. ok is false when nothing restorable is focused.
-func (b *Browser) selection() (sel agent.Selection, what string, ok bool) {
+func (b *Browser) selection() (sel api.Selection, what string, ok bool) {
 	if b.choosing || b.loading || len(b.nodes) == 0 {
 		return sel, "", false
 	}
 	n := b.nodes[b.cursor]
 	parts := strings.Split(strings.Trim(n.View, "/"), "/")
-	sel = agent.Selection{Snapshot: b.snapshot, User: parts[0]}
+	sel = api.Selection{Snapshot: b.snapshot, User: parts[0]}
 	if isItem(n) {
 		sel.Paths = []string{n.Leaf.Path}
 		return sel, "the item " + n.View, true

@@ -9,8 +9,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/units"
-	"github.com/strongroom/strongroom/storage/vault"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
 	"github.com/strongroom/strongroom/tui/styles"
@@ -24,15 +24,15 @@ const diskPick phase = -1
 // on a new disk.
 type diskForm struct {
 	cursor int
-	old    vault.DiskStatus // the disk chosen
+	old    api.DiskStatus // the disk chosen
 	path   components.Field
 	phase  phase
-	report *vault.ScrubReport
+	report *api.ScrubReport
 	err    error
 }
 
 type replaceMsg struct {
-	rep *vault.ScrubReport
+	rep *api.ScrubReport
 	err error
 }
 
@@ -58,7 +58,7 @@ func (s *Status) openDisk() {
 	}
 }
 
-func (s *Status) disks() []vault.DiskStatus {
+func (s *Status) disks() []api.DiskStatus {
 	if s.status == nil {
 		return nil
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
 	"github.com/strongroom/strongroom/tui/styles"
@@ -32,7 +32,7 @@ const (
 
 // restoreForm restores a folder or an item of the browsed restore point.
 type restoreForm struct {
-	sel       agent.Selection
+	sel       api.Selection
 	what      string // "the folder anna@.../Mail/Inbox (12 items)"
 	created   string // the restore point's time, for the heading
 	target    components.Field
@@ -40,12 +40,12 @@ type restoreForm struct {
 	collision int
 	focus     int
 	phase     phase
-	report    *agent.RestoreReport
+	report    *api.RestoreReport
 	err       error
 }
 
 type restoreMsg struct {
-	rep *agent.RestoreReport
+	rep *api.RestoreReport
 	err error
 }
 
@@ -137,8 +137,8 @@ func (f *restoreForm) check() string {
 	return ""
 }
 
-func (f *restoreForm) request() agent.RestoreRequest {
-	return agent.RestoreRequest{Selection: f.sel, TargetUser: strings.TrimSpace(f.target.Value),
+func (f *restoreForm) request() api.RestoreRequest {
+	return api.RestoreRequest{Selection: f.sel, TargetUser: strings.TrimSpace(f.target.Value),
 		TargetFolder: strings.TrimSpace(f.folder.Value), Collision: collisions[f.collision].name}
 }
 
@@ -164,7 +164,7 @@ func (s *Status) gotRestore(m restoreMsg) {
 	}
 }
 
-func restoreCounts(r *agent.RestoreReport) string {
+func restoreCounts(r *api.RestoreReport) string {
 	return fmt.Sprintf("%d restored, %d replaced, %d skipped, %d failed", r.Restored, r.Replaced, r.Skipped, r.Failed)
 }
 

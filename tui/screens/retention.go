@@ -8,8 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/strongroom/strongroom/appliance/agent"
-	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
@@ -29,12 +28,12 @@ type retentionForm struct {
 	focus   int
 	parsed  Windows
 	phase   phase
-	change  *agent.RetentionChange
+	change  *api.RetentionChange
 	err     error
 }
 
 type retentionMsg struct {
-	ch  *agent.RetentionChange
+	ch  *api.RetentionChange
 	err error
 }
 
@@ -107,10 +106,10 @@ func (s *Status) retentionKey(msg tea.KeyMsg) tea.Cmd {
 // check parses the fields; problem says why they cannot be set.
 func (f *retentionForm) check() (w Windows, problem string) {
 	var err error
-	if w.Rollback, err = config.ParseDuration(f.fields[0].Value); err != nil {
+	if w.Rollback, err = units.ParseDuration(f.fields[0].Value); err != nil {
 		return w, "Keep every point: " + components.Safe(err.Error())
 	}
-	if w.Audit, err = config.ParseDuration(f.fields[1].Value); err != nil {
+	if w.Audit, err = units.ParseDuration(f.fields[1].Value); err != nil {
 		return w, "Keep monthly: " + components.Safe(err.Error())
 	}
 	switch {

@@ -10,7 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
@@ -41,7 +41,7 @@ type Status struct {
 	opts StatusOptions
 	st   styles.Styles
 
-	status  *agent.Status
+	status  *api.Status
 	err     error
 	running string // the action in progress, if any
 	msg     string
@@ -64,7 +64,7 @@ func NewStatus(svc Service, opts StatusOptions, st styles.Styles) *Status {
 }
 
 type statusMsg struct {
-	s   *agent.Status
+	s   *api.Status
 	err error
 }
 
@@ -244,7 +244,7 @@ func (s *Status) key(msg tea.KeyMsg) tea.Cmd {
 		return s.openUpdate()
 	case key.Matches(msg, keys.Backup):
 		return start("backup", "Backup started...", func(ctx context.Context) (string, error) {
-			r, err := s.svc.Backup(ctx, agent.BackupRequest{})
+			r, err := s.svc.Backup(ctx, api.BackupRequest{})
 			if err != nil {
 				return "", err
 			}
@@ -501,7 +501,7 @@ func (s *Status) UpdateScreen() *UpdateScreen { return s.upd }
 
 // coverageRows shows, per workload, how many units are protected and
 // names those that are not.
-func coverageRows(row func(label, value string), st styles.Styles, cov []agent.Coverage) {
+func coverageRows(row func(label, value string), st styles.Styles, cov []api.Coverage) {
 	if len(cov) == 0 {
 		row("Coverage", "not known until the first backup run")
 		return

@@ -10,13 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/agentctl"
 	"github.com/strongroom/strongroom/appliance/api"
-	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/daemon"
 	"github.com/strongroom/strongroom/appliance/outcome"
+	"github.com/strongroom/strongroom/appliance/units"
 )
 
 func init() {
@@ -99,7 +98,7 @@ func newLsCmd() *cobra.Command {
 }
 
 func newFindCmd() *cobra.Command {
-	var q catalog.Query
+	var q api.Query
 	var snapshot, after, before string
 	var limit int
 	c := command("find", "Search a restore point by user, folder, subject, sender and date", "", cobra.NoArgs)
@@ -131,7 +130,7 @@ func parseDay(flag, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	t, err := config.ParseDate(s)
+	t, err := units.ParseDate(s)
 	if err != nil {
 		return t, usageError{fmt.Errorf("%s: %w", flag, err)}
 	}
@@ -140,7 +139,7 @@ func parseDay(flag, s string) (time.Time, error) {
 
 // selection makes c take the SNAPSHOT argument and the flags that name
 // what to restore or export into s.
-func selection(c *cobra.Command, s *agent.Selection) *cobra.Command {
+func selection(c *cobra.Command, s *api.Selection) *cobra.Command {
 	c.Args = snapshotFirst(listRestorePoints, cobra.ExactArgs(1))
 	c.PreRun = func(_ *cobra.Command, args []string) { s.Snapshot = args[0] }
 	fl := c.Flags()
@@ -152,7 +151,7 @@ func selection(c *cobra.Command, s *agent.Selection) *cobra.Command {
 }
 
 func newRestoreCmd() *cobra.Command {
-	var req agent.RestoreRequest
+	var req api.RestoreRequest
 	c := selection(command("restore SNAPSHOT", "Restore mail, contacts, calendars, OneDrive or library files into a mailbox, drive or site", "restore", nil), &req.Selection)
 	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		return agentctl.Restore(ctx, svc, o, req)
@@ -165,7 +164,7 @@ func newRestoreCmd() *cobra.Command {
 }
 
 func newRollbackCmd() *cobra.Command {
-	var req agent.RollbackRequest
+	var req api.RollbackRequest
 	var before string
 	c := command("rollback --user U --before TIME", "Put a user's OneDrive back as it was before a time (ransomware, a bad sync)", "rollback", cobra.NoArgs)
 	c.PreRunE = func(*cobra.Command, []string) (err error) {
@@ -187,7 +186,7 @@ func newRollbackCmd() *cobra.Command {
 }
 
 func newExportCmd() *cobra.Command {
-	var req agent.ExportRequest
+	var req api.ExportRequest
 	c := selection(command("export SNAPSHOT --format eml|mbox|maildir|vcf|ics|tar|files|csv|json --dest DIR",
 		"Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS, files as tar or a tree, lists as CSV or JSON", "export", nil), &req.Selection)
 	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
@@ -216,7 +215,7 @@ func newReportCmd() *cobra.Command {
 	var since string
 	c := command("report", "Protection report for an auditor or customer: backups, failures, restore tests, retention", "", cobra.NoArgs)
 	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
-		d, err := config.ParseDuration(since)
+		d, err := units.ParseDuration(since)
 		if err != nil {
 			return usageError{fmt.Errorf("--since: %w", err)}
 		}
