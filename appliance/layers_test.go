@@ -1,11 +1,12 @@
 // Package appliance_test checks the dependency directions of the whole
-// project: cmd → agent → workloads → graph, catalog, storage; storage
-// imports nothing of the appliance; the console reaches the agent only
-// through its API (and the setup package for first-boot actions).
+// project: cmd → (api client | packages); tui → api only (setup for the
+// first-boot wizard, units for formatting); api → agent; agent → workloads
+// → graph, catalog, storage; storage imports nothing of the appliance.
 package appliance_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -26,10 +27,8 @@ var rules = []struct {
 	{"appliance/agent", []string{"appliance/api", "appliance/cmd", "tui/"}},
 	{"appliance/metrics", []string{"appliance/agent", "appliance/api", "appliance/workloads", "tui/"}},
 	{"appliance/tenantsim", []string{"storage/", "appliance/agent", "appliance/workloads", "tui/"}},
-	// The console may use the vault's result types (the API returns them)
-	// but no storage machinery.
-	{"tui", []string{"storage/chunk", "storage/segment", "storage/index", "storage/keys", "storage/immutable", "storage/clock",
-		"appliance/workloads", "appliance/graph", "appliance/cmd"}},
+	{"tui", []string{"storage/", "appliance/agent", "appliance/workloads", "appliance/graph", "appliance/catalog",
+		"appliance/osupdate", "appliance/config", "appliance/daemon", "appliance/cmd"}},
 	// What the command line's operations are built on: units and outcome
 	// import nothing of the project; the vault's tooling does not reach
 	// the agent; the agent's tooling goes through its API.
@@ -42,6 +41,23 @@ var rules = []struct {
 	{"appliance/bench", []string{"appliance/cmd", "tui/"}},
 	{"appliance/demo", []string{"appliance/cmd", "tui/"}},
 	{"appliance/sandbox", []string{"appliance/cmd", "tui/"}},
+}
+
+// only: packages under the prefix may import, of this project, only
+// packages under these prefixes (and their own).
+var only = []struct {
+	pkg     string
+	allowed []string
+}{
+	// The console is a client of the API; the wizard's setup backend is
+	// the one exception (it runs before there is an agent), and units
+	// formats numbers the same way as the CLI.
+	{"tui", []string{"tui/", "appliance/api", "appliance/setup", "appliance/units"}},
+	// The CLI's agent commands go through the API and print its types.
+	{"appliance/agentctl", []string{"appliance/api", "appliance/outcome", "appliance/units"}},
+	// The API's wire types are its own: it adapts the agent, the vault's
+	// remedies and the OS updater, and nothing else.
+	{"appliance/api", []string{"appliance/agent", "appliance/catalog", "appliance/osupdate", "storage/vault"}},
 }
 
 // TestLayers fails on any import edge that goes against the layering.
@@ -71,6 +87,28 @@ func TestLayers(t *testing.T) {
 					if strings.HasPrefix(dep+"/", strings.TrimSuffix(f, "/")+"/") {
 						t.Errorf("%s imports %s: %s must not depend on %s", pkg, dep, r.pkg, f)
 					}
+				}
+			}
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, ok := strings.CutPrefix(fields[0], module)
+		if !ok {
+			continue
+		}
+		for _, r := range only {
+			if !strings.HasPrefix(pkg+"/", r.pkg+"/") {
+				continue
+			}
+			checked++
+			for _, imp := range fields[1:] {
+				dep, ok := strings.CutPrefix(imp, module)
+				if !ok || strings.HasPrefix(dep+"/", r.pkg+"/") {
+					continue
+				}
+				if !slices.ContainsFunc(r.allowed, func(a string) bool { return strings.HasPrefix(dep+"/", strings.TrimSuffix(a, "/")+"/") }) {
+					t.Errorf("%s imports %s: %s may import only %v", pkg, dep, r.pkg, r.allowed)
 				}
 			}
 		}

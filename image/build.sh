@@ -245,7 +245,7 @@ ln -sf ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
 
 log "enabling units"
 systemctl --root="$root" enable strongroom-agent.service strongroom-warden.service \
-	strongroom-console.service strongroom-config.path strongroom-drill.service \
+	strongroom-console.service strongroom-update.service strongroom-config.path strongroom-drill.service \
 	systemd-networkd.service systemd-networkd-wait-online.service systemd-resolved.service \
 	systemd-timesyncd.service nftables.service >/dev/null 2>&1
 # No login anywhere: the console owns tty1, nothing listens on serial.

@@ -1,7 +1,6 @@
 package tui_test
 
 import (
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -270,15 +269,16 @@ func TestRetentionForm(t *testing.T) {
 		}
 		c.wantView("Retention unchanged.")
 	})
-	t.Run("windows from the configuration file", func(t *testing.T) {
-		c := newConsole(t, true)
-		if err := os.WriteFile(c.cfg, []byte("tenant_id: x\nretention:\n  rollback: 45d\n  audit: 87600h\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	t.Run("windows from the agent's status", func(t *testing.T) {
+		c := newConsoleWith(t, true, termenv.Ascii, func(s *fakeService) {
+			s.status.Retention = api.RetentionWindows{Rollback: 45 * day, Audit: 87600 * time.Hour}
+		})
 		c.key("t")
 		c.wantView("Now: every restore point is kept 45d, the first of each month 10y.", "[45d", "[10y")
-		os.Remove(c.cfg)
-		c.key("esc", "t")
+	})
+	t.Run("windows unknown", func(t *testing.T) {
+		c := newConsoleWith(t, true, termenv.Ascii, func(s *fakeService) { s.status.Retention = api.RetentionWindows{} })
+		c.key("t")
 		c.wantView("Now: the current windows could not be read", "[          ]")
 		c.typ("30d").key("enter").typ("7y").key("enter")
 		c.wantView("Keep every point  30d", "Keep monthly      7y")

@@ -12,7 +12,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
-	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/setup"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
@@ -110,10 +109,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.err, m.closer = nil, msg.closer
-		path := m.opts.ConfigPath
 		m.status = screens.NewStatus(msg.svc, screens.StatusOptions{Refresh: m.opts.Refresh,
-			Retention: func() (screens.Windows, error) { return readWindows(path) },
-			Updater:   m.opts.Updater, Log: m.opts.Log}, m.opts.Styles)
+			Updater: m.opts.Updater, Log: m.opts.Log}, m.opts.Styles)
 		return m, m.status.Init()
 	}
 	switch {
@@ -188,14 +185,4 @@ func Run(opts Options, in io.Reader, out io.Writer) error {
 		return nil
 	}
 	return err
-}
-
-// readWindows reads the retention windows from the configuration file,
-// with the agent's defaults for windows it leaves out.
-func readWindows(path string) (screens.Windows, error) {
-	c, err := config.Read(path)
-	if err != nil {
-		return screens.Windows{}, err
-	}
-	return screens.Windows{Rollback: c.Retention.Rollback.D(), Audit: c.Retention.Audit.D()}, nil
 }

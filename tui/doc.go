@@ -3,12 +3,13 @@
 // virtual terminal (80x25, 16 colours, code page 437 glyphs, keyboard
 // only) with bubbletea.
 //
-// The console is a client: it changes the machine only through the setup
-// backend (appliance/setup) and talks to the agent only through its API
-// (screens.Service, which api.Service satisfies). The one exception is
-// the software update screen: updates never go through the network-facing
-// agent, so the console, running as root on tty1, calls appliance/osupdate
-// itself (screens.Updater, which SystemUpdater satisfies).
+// The console is a client. It talks to the agent only through its API
+// (screens.Service, which api.Service satisfies, over the agent's socket)
+// and installs software updates only by asking the root-owned update
+// service (api.Updater, over its own socket): updates never go through the
+// network-facing agent, and the console writes no boot disk itself. The
+// one exception is the first-boot wizard: before there is an agent, it
+// changes the machine through the setup backend (appliance/setup).
 //
 // Subpackages: screens (the wizard steps and the status screen),
 // components (frame, fields, bars), keys (bindings), styles (palette,

@@ -122,8 +122,9 @@ var fixedNow = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
 
 func newFakeService() *fakeService {
 	s := &fakeService{status: api.Status{
-		Now:      fixedNow,
-		Interval: 4 * time.Hour,
+		Now:       fixedNow,
+		Interval:  4 * time.Hour,
+		Retention: api.RetentionWindows{Rollback: 30 * 24 * time.Hour, Audit: 7 * 365 * 24 * time.Hour},
 		Vault: api.VaultStatus{VaultID: "0123456789abcdef0123456789abcdef", Layout: "2+2", K: 2, M: 2, CapacityBytes: 8001574060032, UsedBytes: 52428800000,
 			Snapshots: 42, Segments: 800, DedupRatio: 3.4,
 			Disks: []api.DiskStatus{{Index: 0, Path: "/srv/disk1", Present: true, FreeBytes: 3900000000000}, {Index: 1, Path: "/srv/disk2", Present: true, FreeBytes: 3900000000000},

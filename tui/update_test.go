@@ -13,7 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
-	"github.com/strongroom/strongroom/appliance/osupdate"
+	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/tui"
 	"github.com/strongroom/strongroom/tui/screens"
 )
@@ -24,11 +24,11 @@ import (
 // afterwards shows slot b on trial as the next boot, as osupdate does.
 type fakeUpdater struct {
 	mu        sync.Mutex
-	status    osupdate.Status
+	status    api.OSStatus
 	statusErr error
-	cands     []osupdate.Candidate
+	cands     []api.OSCandidate
 	findErr   error
-	steps     []osupdate.Progress
+	steps     []api.OSProgress
 	// gate, when set, holds Apply after its first report until closed.
 	gate        chan struct{}
 	applyErr    error
@@ -41,16 +41,16 @@ const signatureErr = "the bundle is not signed by the update certificate (ECDSA 
 
 func newFakeUpdater() *fakeUpdater {
 	return &fakeUpdater{
-		status: osupdate.Status{Slot: osupdate.SlotA, ImageVersion: "2026.03.1", Version: "12", NextBoot: osupdate.SlotA,
-			Entries: []osupdate.Entry{
-				{Slot: osupdate.SlotA, File: "strongroom-a.efi", State: osupdate.Good, TriesLeft: -1, ImageVersion: "2026.03.1"},
-				{Slot: osupdate.SlotB, File: "strongroom-b.efi", State: osupdate.Good, TriesLeft: -1, ImageVersion: "2026.02.3"},
+		status: api.OSStatus{Slot: "a", ImageVersion: "2026.03.1", Version: "12", NextBoot: "a",
+			Entries: []api.OSEntry{
+				{Slot: "a", File: "strongroom-a.efi", State: api.OSGood, TriesLeft: -1, ImageVersion: "2026.03.1"},
+				{Slot: "b", File: "strongroom-b.efi", State: api.OSGood, TriesLeft: -1, ImageVersion: "2026.02.3"},
 			}},
-		cands: []osupdate.Candidate{
-			{Path: "/dev/sdf", Manifest: &osupdate.Manifest{Format: 1, ImageVersion: "2026.04.1", Version: "12"}},
-			{Path: "/dev/sdg", Err: errors.New(signatureErr)},
+		cands: []api.OSCandidate{
+			{Path: "/dev/sdf", Manifest: &api.OSManifest{ImageVersion: "2026.04.1", Version: "12"}},
+			{Path: "/dev/sdg", Problem: signatureErr},
 		},
-		steps: []osupdate.Progress{
+		steps: []api.OSProgress{
 			{Step: "checking the bundle's signature"},
 			{Step: "writing root.squashfs to slot b", Done: 600 << 20, Total: 1200 << 20},
 			{Step: "writing root.squashfs to slot b", Done: 1200 << 20, Total: 1200 << 20},
@@ -74,23 +74,23 @@ func (f *fakeUpdater) Calls() string {
 	return strings.Join(f.calls, ",")
 }
 
-func (f *fakeUpdater) Status() (*osupdate.Status, error) {
+func (f *fakeUpdater) Status() (*api.OSStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.statusErr != nil {
 		return nil, f.statusErr
 	}
 	st := f.status
-	st.Entries = append([]osupdate.Entry(nil), f.status.Entries...)
+	st.Entries = append([]api.OSEntry(nil), f.status.Entries...)
 	return &st, nil
 }
 
-func (f *fakeUpdater) Find() ([]osupdate.Candidate, error) {
+func (f *fakeUpdater) Find() ([]api.OSCandidate, error) {
 	f.record("find")
 	return f.cands, f.findErr
 }
 
-func (f *fakeUpdater) Apply(_ context.Context, path string, o osupdate.ApplyOptions) (*osupdate.Result, error) {
+func (f *fakeUpdater) Apply(_ context.Context, path string, o api.OSApplyOptions) (*api.OSResult, error) {
 	f.record("apply:" + path)
 	for i, p := range f.steps {
 		o.Progress(p)
@@ -102,23 +102,23 @@ func (f *fakeUpdater) Apply(_ context.Context, path string, o osupdate.ApplyOpti
 		return nil, f.applyErr
 	}
 	f.mu.Lock()
-	f.status.Entries[1] = osupdate.Entry{Slot: osupdate.SlotB, File: "strongroom-b+3.efi", State: osupdate.Trial, TriesLeft: 3, ImageVersion: "2026.04.1"}
-	f.status.NextBoot = osupdate.SlotB
+	f.status.Entries[1] = api.OSEntry{Slot: "b", File: "strongroom-b+3.efi", State: api.OSTrial, TriesLeft: 3, ImageVersion: "2026.04.1"}
+	f.status.NextBoot = "b"
 	f.mu.Unlock()
-	return &osupdate.Result{Slot: osupdate.SlotB, ImageVersion: "2026.04.1",
+	return &api.OSResult{Slot: "b", ImageVersion: "2026.04.1",
 		Message: "version 2026.04.1 is in slot b and verified; it boots at the next restart, on trial: unless it is healthy within 3 boots, slot a (version 2026.03.1) boots again"}, nil
 }
 
-func (f *fakeUpdater) Rollback() (*osupdate.Result, error) {
+func (f *fakeUpdater) Rollback() (*api.OSResult, error) {
 	f.record("rollback")
 	if f.rollbackErr != nil {
 		return nil, f.rollbackErr
 	}
 	f.mu.Lock()
-	f.status.Entries[0] = osupdate.Entry{Slot: osupdate.SlotA, File: "strongroom-a+0.efi", State: osupdate.Bad, ImageVersion: "2026.03.1"}
-	f.status.NextBoot = osupdate.SlotB
+	f.status.Entries[0] = api.OSEntry{Slot: "a", File: "strongroom-a+0.efi", State: api.OSBad, ImageVersion: "2026.03.1"}
+	f.status.NextBoot = "b"
 	f.mu.Unlock()
-	return &osupdate.Result{Slot: osupdate.SlotB, ImageVersion: "2026.02.3",
+	return &api.OSResult{Slot: "b", ImageVersion: "2026.02.3",
 		Message: "slot b (version 2026.02.3) boots at the next restart; slot a (version 2026.03.1) stays installed but will not boot unless updated again"}, nil
 }
 
@@ -382,7 +382,7 @@ func TestUpdateRollback(t *testing.T) {
 		c.wantNoView("R roll back")
 		c.key("R")
 		c.wantView("Slot b holds no other version: there is nothing to roll back to.")
-		up.status.Entries = append(up.status.Entries, osupdate.Entry{Slot: osupdate.SlotB, State: osupdate.Bad, ImageVersion: "2026.02.3"})
+		up.status.Entries = append(up.status.Entries, api.OSEntry{Slot: "b", State: api.OSBad, ImageVersion: "2026.02.3"})
 		c.key("f", "R")
 		c.wantView("slot b, version 2026.02.3, bad: failed to boot", "Slot b (version 2026.02.3) failed to boot before")
 		if calls := up.Calls(); strings.Contains(calls, "rollback") {
@@ -393,7 +393,7 @@ func TestUpdateRollback(t *testing.T) {
 
 func TestUpdateNotAppliance(t *testing.T) {
 	up, log := newFakeUpdater(), &syncBuffer{}
-	up.statusErr = osupdate.ErrNotAppliance
+	up.statusErr = api.ErrNotAppliance
 	c := updateConsole(t, termenv.Ascii, up, log).key("u")
 	c.wantText("This console is not running from a Strongroom appliance image", "no strongroom.slot= on the kernel command line",
 		"Updates are installed only on the appliance.", "esc back")
@@ -518,7 +518,7 @@ func updateScreens(t *testing.T) map[string]string {
 	up.applyErr = errors.New("slot b does not verify after writing, nothing was switched: verity: hash block 1234 of /dev/disk/by-partlabel/sr-verity-b does not match its parent")
 	out["update-failed"] = updateConsole(t, termenv.Ascii, up, nil).key("u", "enter", "y").m.View()
 	up = newFakeUpdater()
-	up.statusErr = osupdate.ErrNotAppliance
+	up.statusErr = api.ErrNotAppliance
 	out["update-not-appliance"] = updateConsole(t, termenv.Ascii, up, nil).key("u").m.View()
 	up = newFakeUpdater()
 	up.cands = nil
@@ -532,7 +532,7 @@ func walkUpdate(t *testing.T, profile termenv.Profile) []string {
 	var views []string
 	up := newFakeUpdater()
 	// A bundle error with characters the console font lacks.
-	up.cands[1].Err = errors.New("manifest: invalid character '\u2602' looking for beginning of value \u65e5")
+	up.cands[1].Problem = "manifest: invalid character '\u2602' looking for beginning of value \u65e5"
 	up.rebootErr = errors.New("systemctl reboot: exit status 1: Failed to connect to bus")
 	c := updateConsole(t, profile, up, nil).key("u", "down", "enter", "up", "enter", "n", "enter", "y", "y", "n", "R", "n", "R", "y", "y")
 	views = append(views, c.views...)
@@ -541,7 +541,7 @@ func walkUpdate(t *testing.T, profile termenv.Profile) []string {
 	c = updateConsole(t, profile, up, nil).key("u", "enter", "y", "enter", "esc")
 	views = append(views, c.views...)
 	for _, prep := range []func(*fakeUpdater){
-		func(u *fakeUpdater) { u.statusErr = osupdate.ErrNotAppliance },
+		func(u *fakeUpdater) { u.statusErr = api.ErrNotAppliance },
 		func(u *fakeUpdater) {
 			u.statusErr = errors.New("image release: open /usr/lib/strongroom/image-release: no such file")
 		},

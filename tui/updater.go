@@ -1,41 +1,12 @@
 package tui
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
-	"strings"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/strongroom/strongroom/appliance/osupdate"
-	"github.com/strongroom/strongroom/tui/screens"
 )
-
-// SystemUpdater is the update screen's Updater on the appliance: the boot
-// disk through osupdate, and a restart through systemd.
-type SystemUpdater struct {
-	*osupdate.System
-}
-
-var _ screens.Updater = SystemUpdater{}
-
-// NewSystemUpdater returns the Updater of the running appliance. Outside
-// an appliance image its Status reports osupdate.ErrNotAppliance, and the
-// screen says so.
-func NewSystemUpdater() SystemUpdater { return SystemUpdater{osupdate.NewSystem()} }
-
-// Reboot asks systemd to restart the machine; it returns once the restart
-// is queued.
-func (SystemUpdater) Reboot() error {
-	out, err := exec.Command("systemctl", "reboot").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("systemctl reboot: %v: %s", err, strings.TrimSpace(string(out)))
-	}
-	return nil
-}
 
 // milestoneLog is where Run logs the update screen's milestones: stderr,
 // which the console's unit sends to the journal (and the journal to the

@@ -17,7 +17,7 @@ func (a *Agent) ReplaceDisk(ctx context.Context, oldDir, newDir string) (*vault.
 	defer a.vmu.RUnlock()
 	a.jobMu.Lock()
 	defer a.jobMu.Unlock()
-	defer a.startJob(&JobStatus{Kind: "replace-disk", Started: a.v.Clock().Now(), Message: "rebuilding " + newDir})()
+	defer a.startJob(&JobStatus{Kind: "replace-disk", Started: a.now(), Message: "rebuilding " + newDir})()
 	rep, err := a.v.ReplaceDisk(oldDir, newDir)
 	if err != nil {
 		return nil, err
@@ -38,6 +38,14 @@ func (a *Agent) ReplaceDisk(ctx context.Context, oldDir, newDir string) (*vault.
 		}
 	}
 	return &rep, nil
+}
+
+// RetentionWindows are the retention windows in force: every restore
+// point is kept for Rollback, the first complete one of each month for
+// Audit.
+type RetentionWindows struct {
+	Rollback time.Duration `json:"rollback_ns"`
+	Audit    time.Duration `json:"audit_ns"`
 }
 
 // RetentionChange is what SetRetention did.
@@ -71,6 +79,9 @@ func (a *Agent) SetRetention(ctx context.Context, rollback, audit time.Duration)
 			return nil, fmt.Errorf("save configuration: %w", err)
 		}
 	}
+	a.stateMu.Lock()
+	a.windows = RetentionWindows{Rollback: rollback, Audit: audit}
+	a.stateMu.Unlock()
 	ch := &RetentionChange{Rollback: rollback, Audit: audit}
 	snaps, err := a.v.Snapshots()
 	if err != nil {

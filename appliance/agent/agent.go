@@ -40,8 +40,9 @@ type Options struct {
 	// warden expiring old restore points) holds the vault; the daemon
 	// waits, commands fail at once.
 	WaitForVault time.Duration
-	// Now is the time used in reports and names (default: the vault's
-	// trusted clock).
+	// Now is the time used in reports, names and timings (default: the
+	// vault's trusted clock). Waits and schedules use the monotonic
+	// clock.
 	Now func() time.Time
 }
 
@@ -71,6 +72,8 @@ type Agent struct {
 	lastScrubAt time.Time
 	lastTest    *RestoreTestReport
 	coverage    []Coverage
+	windows     RetentionWindows // the retention in force; under stateMu
+	now         func() time.Time // Options.Now
 	// workloads are the kinds of data a run backs up (registered in
 	// workloads.go).
 	workloads []workloads.Workload
@@ -115,7 +118,11 @@ func New(o Options) (*Agent, error) {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	a := &Agent{cfg: cfg, obs: obs, log: log, v: v, cat: cat, keyFile: keyFile, workloads: registered(cfg)}
+	a := &Agent{cfg: cfg, obs: obs, log: log, v: v, cat: cat, keyFile: keyFile, workloads: registered(cfg),
+		windows: RetentionWindows{Rollback: cfg.Retention.Rollback.D(), Audit: cfg.Retention.Audit.D()}, now: o.Now}
+	if a.now == nil {
+		a.now = v.Clock().Now
+	}
 	if err := a.syncCatalog(); err != nil {
 		a.Close()
 		return nil, err

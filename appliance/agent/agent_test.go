@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -176,9 +175,8 @@ func TestAgentDeleteIncrementalRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: api.Handler(api.NewLocal(a))}
-	go srv.Serve(l)
-	defer srv.Close()
+	go api.Serve(l, api.NewLocal(a), api.Operators(os.Getuid()))
+	defer l.Close()
 	remote, err := api.Dial(sock)
 	if err != nil {
 		t.Fatal(err)

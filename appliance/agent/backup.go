@@ -119,7 +119,7 @@ func (a *Agent) Backup(ctx context.Context, req BackupRequest) (*BackupReport, e
 	defer a.vmu.RUnlock()
 	a.jobMu.Lock()
 	defer a.jobMu.Unlock()
-	start := a.v.Clock().Now()
+	start := a.now()
 	rep := &BackupReport{Started: start}
 	job := &JobStatus{Kind: "backup", Started: start, Message: "listing users"}
 	defer a.startJob(job)()
@@ -127,7 +127,7 @@ func (a *Agent) Backup(ctx context.Context, req BackupRequest) (*BackupReport, e
 		a.obs.BackupStarted(w.Name())
 	}
 	err := a.backup(ctx, req, rep, job)
-	dur := a.v.Clock().Now().Sub(start)
+	dur := a.now().Sub(start)
 	rep.Seconds = dur.Seconds()
 	if err != nil {
 		rep.Result = RunFailed
@@ -295,7 +295,7 @@ func (a *Agent) nouns() string {
 
 // commit seals the snapshot with the retention its month calls for.
 func (a *Agent) commit(w *vault.Writer, p *backupPlan, rep *BackupReport) (vault.Snapshot, error) {
-	now := a.v.Clock().Now()
+	now := a.now()
 	rep.Result = RunSuccess
 	if rep.Failed > 0 || rep.FailedItems > 0 {
 		rep.Result = RunPartial

@@ -221,7 +221,7 @@ func (r *backupRun) markDeparted(prefix, id, name string) error {
 }
 
 func (r *backupRun) putDepartedMarker(prefix, id, name string) error {
-	body, _ := json.Marshal(map[string]string{"user_id": id, "upn": name, "departed_at": r.a.v.Clock().Now().UTC().Format(time.RFC3339)})
+	body, _ := json.Marshal(map[string]string{"user_id": id, "upn": name, "departed_at": r.a.now().UTC().Format(time.RFC3339)})
 	_, err := r.w.Put(vault.Item{Path: prefix + departedRecord, Meta: map[string]string{catalog.MetaKind: catalog.KindUser,
 		catalog.MetaUserID: id, catalog.MetaUser: name, "departed": "true"}}, bytes.NewReader(body))
 	if err != nil {

@@ -183,7 +183,7 @@ func (s *tarSink) write(rel string, it vault.Item, mtime time.Time) (string, err
 }
 
 func (s *tarSink) manifest(data []byte) error {
-	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: manifestName, Size: int64(len(data)), Mode: 0o644, ModTime: time.Now().UTC()}
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: manifestName, Size: int64(len(data)), Mode: 0o644, ModTime: s.x.a.now().UTC()}
 	if err := s.tw.WriteHeader(hdr); err != nil {
 		return err
 	}

@@ -180,7 +180,7 @@ type RestoreReport struct {
 func (a *Agent) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport, error) {
 	a.vmu.RLock()
 	defer a.vmu.RUnlock()
-	start := time.Now()
+	start := a.now()
 	switch req.Collision {
 	case "":
 		req.Collision = "skip"
@@ -217,7 +217,7 @@ func (a *Agent) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport
 	if folder == "" && w.Name() == exchange.Name {
 		folder = "Restored " + snap.Created.UTC().Format("2006-01-02 15:04")
 	}
-	defer a.startJob(&JobStatus{Kind: "restore", Started: a.v.Clock().Now(), Message: fmt.Sprintf("restoring %d items", len(items))})()
+	defer a.startJob(&JobStatus{Kind: "restore", Started: a.now(), Message: fmt.Sprintf("restoring %d items", len(items))})()
 	res, err := w.(workloads.Restorer).Restore(ctx, g, a.v, items, workloads.RestoreOptions{TargetUserID: target, TargetFolder: folder, Collision: req.Collision})
 	rep := &RestoreReport{RestoreResult: res, Workload: w.Name(), Snapshot: snap.ID, Selected: len(items), TargetUser: target, TargetFolder: folder, Seconds: time.Since(start).Seconds()}
 	return rep, err
@@ -277,7 +277,7 @@ func (a *Agent) RestoreTest(ctx context.Context, sample int) (*RestoreTestReport
 	if err != nil {
 		return nil, err
 	}
-	defer a.startJob(&JobStatus{Kind: "restore-test", Started: a.v.Clock().Now(), Message: fmt.Sprintf("checking %d items", min(sample, len(pool)))})()
+	defer a.startJob(&JobStatus{Kind: "restore-test", Started: a.now(), Message: fmt.Sprintf("checking %d items", min(sample, len(pool)))})()
 	rand.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
 	if len(pool) > sample {
 		pool = pool[:sample]
@@ -292,7 +292,7 @@ func (a *Agent) RestoreTest(ctx context.Context, sample int) (*RestoreTestReport
 		return nil, err
 	}
 	defer root.Close()
-	rep := &RestoreTestReport{Snapshot: latest.ID, At: a.v.Clock().Now(), OK: true}
+	rep := &RestoreTestReport{Snapshot: latest.ID, At: a.now(), OK: true}
 	for i, it := range pool {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -63,7 +63,7 @@ var ErrNoCleanPoint = errors.New("no restore point before that time holds the dr
 func (a *Agent) Rollback(ctx context.Context, req RollbackRequest) (*RollbackReport, error) {
 	a.vmu.RLock()
 	defer a.vmu.RUnlock()
-	start := time.Now()
+	start := a.now()
 	if req.User == "" || req.Before.IsZero() {
 		return nil, errors.New("name the user (--user) and when the damage began (--before)")
 	}
@@ -77,7 +77,7 @@ func (a *Agent) Rollback(ctx context.Context, req RollbackRequest) (*RollbackRep
 	}
 	owner := workloads.Unit{ID: stored[0].Meta[catalog.MetaUserID], Name: stored[0].Meta[catalog.MetaUser]}
 	rep := &RollbackReport{User: owner.Name, Before: req.Before, Snapshot: snap.ID, SnapshotTime: snap.Created, DryRun: req.DryRun}
-	defer a.startJob(&JobStatus{Kind: "rollback", Started: a.v.Clock().Now(), Message: "rolling back the OneDrive of " + owner.Name})()
+	defer a.startJob(&JobStatus{Kind: "rollback", Started: a.now(), Message: "rolling back the OneDrive of " + owner.Name})()
 	live, err := onedrive.ListDrive(ctx, g, owner)
 	if err != nil {
 		return nil, err
@@ -194,7 +194,7 @@ func (a *Agent) applyRollback(ctx context.Context, owner workloads.Unit, restore
 		rep.Errors = append(rep.Errors, res.Errors...)
 	}
 	if len(quarantine) > 0 {
-		rep.QuarantineFolder = "Quarantine " + a.v.Clock().Now().UTC().Format("2006-01-02 1504")
+		rep.QuarantineFolder = "Quarantine " + a.now().UTC().Format("2006-01-02 1504")
 		ids := make([]string, len(quarantine))
 		for i, f := range quarantine {
 			ids[i] = f.ID
@@ -215,6 +215,6 @@ func (a *Agent) recordRollback(rep *RollbackReport) error {
 	if err != nil {
 		return err
 	}
-	name := a.v.Clock().Now().UTC().Format("20060102T150405.000000000Z") + ".json"
+	name := a.now().UTC().Format("20060102T150405.000000000Z") + ".json"
 	return durable.WriteFile(filepath.Join(dir, name), b, 0o640)
 }

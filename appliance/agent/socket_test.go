@@ -3,7 +3,7 @@ package agent_test
 import (
 	"context"
 	"net"
-	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -26,9 +26,8 @@ func TestAgentBackupOutlivesClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: api.Handler(api.NewLocal(a))}
-	go srv.Serve(l)
-	defer srv.Close()
+	go api.Serve(l, api.NewLocal(a), api.Operators(os.Getuid()))
+	defer l.Close()
 	remote, err := api.Dial(sock)
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,7 @@ type Status struct {
 	LastScrubAt     time.Time          `json:"last_scrub_at,omitempty"`
 	LastRestoreTest *RestoreTestReport `json:"last_restore_test,omitempty"`
 	Interval        time.Duration      `json:"interval_ns"`
+	Retention       RetentionWindows   `json:"retention"`
 	Alerts          []string           `json:"alerts,omitempty"`
 }
 
@@ -67,7 +68,7 @@ func (a *Agent) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := a.v.Clock().Now()
+	now := a.now()
 	st := &Status{Now: now, Vault: vs, Interval: a.cfg.Schedule.Interval.D()}
 	snaps, err := a.v.Snapshots()
 	if err != nil {
@@ -95,6 +96,7 @@ func (a *Agent) Status(ctx context.Context) (*Status, error) {
 		st.Job = &j
 	}
 	st.LastRun, st.Coverage, st.LastScrub, st.LastScrubAt, st.LastRestoreTest = a.lastBackup, a.coverage, a.lastScrub, a.lastScrubAt, a.lastTest
+	st.Retention = a.windows
 	a.stateMu.Unlock()
 	if a.backupG != nil {
 		st.Throttle = a.backupG.Governor.Stats()
@@ -154,7 +156,7 @@ func (a *Agent) Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, err
 	defer a.vmu.RUnlock()
 	a.jobMu.Lock()
 	defer a.jobMu.Unlock()
-	defer a.startJob(&JobStatus{Kind: "scrub", Started: a.v.Clock().Now()})()
+	defer a.startJob(&JobStatus{Kind: "scrub", Started: a.now()})()
 	rep, err := a.v.Scrub(repair)
 	if err != nil {
 		return nil, err
@@ -167,7 +169,7 @@ func (a *Agent) Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, err
 	}
 	a.obs.ScrubFinished(len(rep.Problems), unrepaired)
 	a.stateMu.Lock()
-	a.lastScrub, a.lastScrubAt = &rep, a.v.Clock().Now()
+	a.lastScrub, a.lastScrubAt = &rep, a.now()
 	a.stateMu.Unlock()
 	return &rep, nil
 }
@@ -180,7 +182,7 @@ func (a *Agent) Snapshots(ctx context.Context) ([]SnapshotSummary, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := a.v.Clock().Now()
+	now := a.now()
 	out := make([]SnapshotSummary, 0, len(snaps))
 	for _, s := range snaps {
 		out = append(out, *summarize(s, now))

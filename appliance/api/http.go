@@ -15,10 +15,16 @@ import (
 
 // Handler serves a Service as JSON over HTTP: POST /v1/<method> with the
 // arguments as a JSON object, answering the result or {"error": "..."}.
-func Handler(s Service) http.Handler {
+// Each call must be allowed by p for the caller Serve found; Handler on a
+// server that records no caller lets p judge an unknown one.
+func Handler(s Service, p Policy) http.Handler {
 	mux := http.NewServeMux()
 	for name, fn := range methods(s) {
-		mux.HandleFunc("POST /v1/"+name, serve(fn))
+		need, ok := access[name]
+		if !ok {
+			need = Operate
+		}
+		mux.HandleFunc("POST /v1/"+name, serve(fn, p, need))
 	}
 	return mux
 }
@@ -87,9 +93,16 @@ func withArgs[A any](fn func(ctx context.Context, args A) (any, error)) method {
 }
 
 // serve answers a request with fn's result as JSON, or with status 422 and
-// the error and its remedy.
-func serve(fn method) http.HandlerFunc {
+// the error and its remedy, or 403 when p does not allow the caller.
+func serve(fn method, p Policy, need Access) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if err := p(CallerOf(r.Context()), need); err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			json.NewEncoder(w).Encode(map[string]string{"error": err.Error(),
+				"remedy": "Operations on the agent (backup, restore, export, disk and retention changes) are for root, at the console or over ssh, and the agent's own user."})
+			return
+		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		var out any
 		if err == nil {

@@ -300,6 +300,7 @@ type Status struct {
 	LastScrubAt     time.Time          `json:"last_scrub_at,omitempty"`
 	LastRestoreTest *RestoreTestReport `json:"last_restore_test,omitempty"`
 	Interval        time.Duration      `json:"interval_ns"`
+	Retention       RetentionWindows   `json:"retention"`
 	Alerts          []string           `json:"alerts,omitempty"`
 }
 
@@ -380,6 +381,14 @@ type VaultStatus struct {
 	WardenAlerts        []string     `json:"warden_alerts,omitempty"`
 	UnreadableSnapshots []string     `json:"unreadable_snapshots,omitempty"`
 	LatestSnapshot      *Snapshot    `json:"latest_snapshot,omitempty"`
+}
+
+// RetentionWindows are the retention windows in force: every restore
+// point is kept for Rollback, the first complete one of each month for
+// Audit.
+type RetentionWindows struct {
+	Rollback time.Duration `json:"rollback_ns"`
+	Audit    time.Duration `json:"audit_ns"`
 }
 
 // RetentionSummary is the retention policy and the locks in force.

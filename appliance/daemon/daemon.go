@@ -74,25 +74,33 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 	}
 	defer ml.Close()
 	go http.Serve(ml, metrics.Handler(reg))
-	al, err := listenSocket(cfg.APISocket)
+	al, err := listenSocket(cfg.APISocket, 0o660)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(cfg.APISocket)
 	defer al.Close()
-	go http.Serve(al, api.Handler(api.NewLocal(a)))
+	// Anyone the socket's mode lets in may read; root and the agent's
+	// own user may operate (api.Operators).
+	go api.Serve(al, api.NewLocal(a), api.Operators(os.Getuid()))
 	log.Info("agent running", "metrics", ml.Addr().String(), "socket", cfg.APISocket, "interval", cfg.Schedule.Interval.D())
 	return a.Run(ctx)
 }
 
-// listenSocket listens on the unix socket path, replacing a socket left
-// by an earlier run.
-func listenSocket(path string) (net.Listener, error) {
+// listenSocket listens on the unix socket path with the given mode,
+// replacing a socket left by an earlier run.
+func listenSocket(path string, mode os.FileMode) (net.Listener, error) {
 	os.MkdirAll(filepath.Dir(path), 0o750)
 	os.Remove(path)
 	l, err := net.Listen("unix", path)
 	if err != nil {
 		return nil, fmt.Errorf("api_socket %s: %w", path, err)
+	}
+	// Who may connect is the mode's business (root always can); what a
+	// caller may do is decided by its peer credentials (api.Operators).
+	if err := os.Chmod(path, mode); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("socket %s: %w", path, err)
 	}
 	return l, nil
 }

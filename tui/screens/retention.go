@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -52,13 +53,10 @@ func (s *Status) openRetention() {
 	case s.windows != nil:
 		w := *s.windows
 		f.current = &w
-	case s.opts.Retention != nil:
-		w, err := s.opts.Retention()
-		if err != nil {
-			f.readErr = err
-		} else {
-			f.current = &w
-		}
+	case s.status != nil && s.status.Retention.Rollback > 0:
+		f.current = &Windows{Rollback: s.status.Retention.Rollback, Audit: s.status.Retention.Audit}
+	default:
+		f.readErr = errors.New("the agent has not reported its retention yet")
 	}
 	if f.current != nil {
 		f.fields[0].Value, f.fields[1].Value = units.Window(f.current.Rollback), units.Window(f.current.Audit)

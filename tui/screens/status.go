@@ -24,9 +24,6 @@ type StatusOptions struct {
 	Refresh time.Duration
 	// Timeout bounds a status read; actions run without a deadline.
 	Timeout time.Duration
-	// Retention reads the current retention windows for the retention
-	// form (the agent's status does not carry them); nil: unknown.
-	Retention func() (Windows, error)
 	// Updater installs and rolls back the appliance software (u); nil
 	// hides the action.
 	Updater Updater

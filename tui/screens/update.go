@@ -10,26 +10,18 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/strongroom/strongroom/appliance/osupdate"
+	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
 	"github.com/strongroom/strongroom/tui/styles"
 )
 
-// Updater is the part of osupdate.System the update screen uses, plus a
-// restart. Keeping it narrow lets tests fake it. Methods are called from
-// tea.Cmd goroutines, one at a time: the screen never scans while an
-// apply or a rollback runs. Apply calls o.Progress from its own goroutine.
-type Updater interface {
-	Status() (*osupdate.Status, error)
-	Find() ([]osupdate.Candidate, error)
-	Apply(ctx context.Context, path string, o osupdate.ApplyOptions) (*osupdate.Result, error)
-	Rollback() (*osupdate.Result, error)
-	// Reboot asks the system to restart; it returns once the restart is
-	// under way (or refused).
-	Reboot() error
-}
+// Updater is the update service the screen asks (api.Updater): on the
+// appliance, the root-owned strongroom-update.service over its socket;
+// tests fake it. Methods are called from tea.Cmd goroutines, one at a
+// time: the screen never scans while an apply or a rollback runs.
+type Updater = api.Updater
 
 // updPhase is where the update screen is.
 type updPhase int
@@ -56,17 +48,17 @@ type UpdateScreen struct {
 
 	gen       int // which scan or action a message belongs to
 	phase     updPhase
-	status    *osupdate.Status
+	status    *api.OSStatus
 	statusErr error
-	cands     []osupdate.Candidate
+	cands     []api.OSCandidate
 	findErr   error
 	cursor    int
 
 	// The running or finished action.
 	rollback  bool
-	chosen    osupdate.Candidate
-	progress  osupdate.Progress
-	result    *osupdate.Result
+	chosen    api.OSCandidate
+	progress  api.OSProgress
+	result    *api.OSResult
 	err       error
 	rebootErr error
 
@@ -79,21 +71,21 @@ type UpdateScreen struct {
 type (
 	updScanMsg struct {
 		gen     int
-		st      *osupdate.Status
+		st      *api.OSStatus
 		stErr   error
-		cands   []osupdate.Candidate
+		cands   []api.OSCandidate
 		findErr error
 	}
 	updProgressMsg struct {
 		gen int
-		p   osupdate.Progress
-		ch  <-chan osupdate.Progress
+		p   api.OSProgress
+		ch  <-chan api.OSProgress
 	}
 	updDoneMsg struct {
 		gen int
-		res *osupdate.Result
+		res *api.OSResult
 		err error
-		st  *osupdate.Status // read again after the action, nil if that failed
+		st  *api.OSStatus // read again after the action, nil if that failed
 	}
 	updRebootMsg struct {
 		gen int
@@ -123,7 +115,7 @@ func (u *UpdateScreen) Open() tea.Cmd {
 
 // NotAppliance reports whether the console runs outside an appliance
 // image, where the screen offers nothing.
-func (u *UpdateScreen) NotAppliance() bool { return errors.Is(u.statusErr, osupdate.ErrNotAppliance) }
+func (u *UpdateScreen) NotAppliance() bool { return errors.Is(u.statusErr, api.ErrNotAppliance) }
 
 // Busy reports whether an apply or a rollback is running.
 func (u *UpdateScreen) Busy() bool { return u != nil && u.phase == updRunning }
@@ -181,8 +173,8 @@ func (u *UpdateScreen) logScan() {
 		log.Info("update: no bundle found on the attached disks")
 	}
 	for _, c := range u.cands {
-		if c.Err != nil {
-			log.Info(fmt.Sprintf("update: found a bundle on %s that does not verify: %s", c.Path, oneLine(c.Err)))
+		if c.Problem != "" {
+			log.Info(fmt.Sprintf("update: found a bundle on %s that does not verify: %s", c.Path, oneLine(errors.New(c.Problem))))
 		} else {
 			log.Info(fmt.Sprintf("update: found version %s on %s, signature OK", c.Manifest.ImageVersion, c.Path))
 		}
@@ -225,7 +217,7 @@ func (u *UpdateScreen) gotScan(m updScanMsg) {
 	u.logScan()
 	u.cursor = 0
 	for i, c := range u.cands {
-		if c.Err == nil && c.Manifest != nil {
+		if c.Problem == "" && c.Manifest != nil {
 			u.cursor = i
 			break
 		}
@@ -249,8 +241,8 @@ func (u *UpdateScreen) gotScan(m updScanMsg) {
 }
 
 // verified returns the manifest of candidate i when it can be installed.
-func (u *UpdateScreen) verified(i int) *osupdate.Manifest {
-	if i < 0 || i >= len(u.cands) || u.cands[i].Err != nil {
+func (u *UpdateScreen) verified(i int) *api.OSManifest {
+	if i < 0 || i >= len(u.cands) || u.cands[i].Problem != "" {
 		return nil
 	}
 	return u.cands[i].Manifest
@@ -335,7 +327,7 @@ func (u *UpdateScreen) listKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 		switch {
 		case other == nil:
 			u.say(components.Problem, "Slot %s holds no other version: there is nothing to roll back to.", u.status.Slot.Other())
-		case other.State == osupdate.Bad:
+		case other.State == api.OSBad:
 			u.say(components.Problem, "Slot %s (version %s) failed to boot before: install an update instead.", other.Slot, components.Safe(other.ImageVersion))
 		default:
 			u.rollback, u.phase = true, updConfirmRollback
@@ -353,7 +345,7 @@ func (u *UpdateScreen) start() tea.Cmd {
 		return nil
 	}
 	u.gen++
-	u.phase, u.progress, u.result, u.err, u.rebootErr = updRunning, osupdate.Progress{}, nil, nil, nil
+	u.phase, u.progress, u.result, u.err, u.rebootErr = updRunning, api.OSProgress{}, nil, nil, nil
 	gen, up, log := u.gen, u.up, u.log
 	if u.rollback {
 		other := u.status.Slot.Other()
@@ -369,10 +361,10 @@ func (u *UpdateScreen) start() tea.Cmd {
 	version := c.Manifest.ImageVersion
 	log.Info(fmt.Sprintf("update: applying version %s from %s to slot %s", version, c.Path, target))
 	u.say(components.Info, "Installing version %s into slot %s...", components.Safe(version), target)
-	ch := make(chan osupdate.Progress, 1)
+	ch := make(chan api.OSProgress, 1)
 	apply := func() tea.Msg {
 		last := ""
-		res, err := up.Apply(context.Background(), c.Path, osupdate.ApplyOptions{Progress: func(p osupdate.Progress) {
+		res, err := up.Apply(context.Background(), c.Path, api.OSApplyOptions{Progress: func(p api.OSProgress) {
 			if p.Step != last {
 				last = p.Step
 				log.Info("update: " + p.Step)
@@ -395,7 +387,7 @@ func (u *UpdateScreen) start() tea.Cmd {
 
 // waitProgress delivers the next progress report of an apply; it ends
 // when the apply closes the channel.
-func waitProgress(gen int, ch <-chan osupdate.Progress) tea.Cmd {
+func waitProgress(gen int, ch <-chan api.OSProgress) tea.Cmd {
 	return func() tea.Msg {
 		p, ok := <-ch
 		if !ok {
@@ -478,7 +470,7 @@ func (u *UpdateScreen) Running() string {
 	return line
 }
 
-func percent(p osupdate.Progress) int64 {
+func percent(p api.OSProgress) int64 {
 	if p.Total <= 0 {
 		return 0
 	}
@@ -505,7 +497,7 @@ func (u *UpdateScreen) View() string {
 		b = append(b, "Reading the boot disk and looking for update bundles...")
 		help = []key.Binding{keys.Back}
 	case u.NotAppliance():
-		if u.statusErr == osupdate.ErrNotAppliance {
+		if u.statusErr == api.ErrNotAppliance {
 			wrap(st.Warn.Render, "This console is "+u.statusErr.Error()+", so it cannot update or roll back the software here.")
 		} else {
 			wrap(st.Warn.Render, "This console is not running from a Strongroom appliance image, so it cannot update or roll back the software here.")
@@ -556,9 +548,9 @@ func (u *UpdateScreen) slotLines() []string {
 		}
 		other += fmt.Sprintf("version %s, ", components.Safe(v))
 		switch e.State {
-		case osupdate.Good:
+		case api.OSGood:
 			other += st.OK.Render("good")
-		case osupdate.Trial:
+		case api.OSTrial:
 			other += st.Warn.Render(fmt.Sprintf("trial (%d boot tries left)", e.TriesLeft))
 		default:
 			other += st.Error.Render("bad: failed to boot")
@@ -600,7 +592,7 @@ func (u *UpdateScreen) listLines(b []string) ([]string, []key.Binding) {
 				line += st.Dim.Render("  (running now)")
 			}
 		} else {
-			line += st.Error.Render(components.Fit(components.Safe("does not verify: "+errText(c.Err)), components.BodyWidth-17))
+			line += st.Error.Render(components.Fit(components.Safe("does not verify: "+errText(c.Problem)), components.BodyWidth-17))
 		}
 		if i == u.cursor {
 			b = append(b, styles.Pointer+" "+line)
@@ -611,7 +603,7 @@ func (u *UpdateScreen) listLines(b []string) ([]string, []key.Binding) {
 	// The whole reason the chosen bundle does not verify.
 	if len(u.cands) > 0 && u.verified(u.cursor) == nil {
 		b = append(b, "")
-		for _, l := range components.Wrap(components.Safe(components.Safe(u.cands[u.cursor].Path)+": "+errText(u.cands[u.cursor].Err)), components.BodyWidth) {
+		for _, l := range components.Wrap(components.Safe(components.Safe(u.cands[u.cursor].Path)+": "+errText(u.cands[u.cursor].Problem)), components.BodyWidth) {
 			b = append(b, st.Error.Render(l))
 		}
 	}
@@ -639,7 +631,7 @@ func (u *UpdateScreen) listLines(b []string) ([]string, []key.Binding) {
 	if u.verified(u.cursor) != nil {
 		help = append(help, keys.Install)
 	}
-	if e := u.status.Entry(u.status.Slot.Other()); e != nil && e.State != osupdate.Bad {
+	if e := u.status.Entry(u.status.Slot.Other()); e != nil && e.State != api.OSBad {
 		help = append(help, keys.Rollback)
 	}
 	return b, append(help, keys.Rescan, keys.Back)
@@ -703,11 +695,11 @@ func (u *UpdateScreen) doneLines(b []string) ([]string, []key.Binding) {
 	return b, []key.Binding{keys.Yes, keys.No, keys.Back}
 }
 
-func errText(err error) string {
-	if err == nil {
+func errText(problem string) string {
+	if problem == "" {
 		return "no manifest"
 	}
-	return err.Error()
+	return problem
 }
 
 // sentence starts s with a capital letter and ends it with a full stop.

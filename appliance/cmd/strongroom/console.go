@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/daemon"
 	"github.com/strongroom/strongroom/appliance/setup"
 	"github.com/strongroom/strongroom/tui"
@@ -18,7 +19,7 @@ func init() { register(newConsoleCmd) }
 const defaultConfigPath = "/etc/strongroom/strongroom.yaml"
 
 func newConsoleCmd() *cobra.Command {
-	var configPath, keyFile, stateDir string
+	var configPath, keyFile, stateDir, updateSocket string
 	cmd := &cobra.Command{
 		Use:   "console [--config FILE]",
 		Short: "The appliance console: first-boot setup wizard, then the status screen",
@@ -37,7 +38,7 @@ func newConsoleCmd() *cobra.Command {
 			return tui.Run(tui.Options{
 				ConfigPath: abs, KeyFile: keyFile, StateDir: stateDir,
 				Setup: setup.NewSystem(), Open: func(path string) (screens.Service, func() error, error) { return daemon.ForConsole(path) }, Refresh: 2 * time.Second,
-				Updater: tui.NewSystemUpdater(),
+				Updater: api.DialUpdater(updateSocket),
 			}, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
@@ -45,5 +46,6 @@ func newConsoleCmd() *cobra.Command {
 	f.StringVar(&configPath, "config", defaultConfigPath, "configuration file; setup creates it when missing")
 	f.StringVar(&keyFile, "key-file", "", "where setup writes the recovery key (default: recovery.key beside the configuration)")
 	f.StringVar(&stateDir, "state-dir", "", "vault state directory setup configures (default: state/ on the first disk)")
+	f.StringVar(&updateSocket, "update-socket", api.DefaultUpdateSocket, "the update service's socket (strongroom update serve)")
 	return cmd
 }

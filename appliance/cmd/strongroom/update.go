@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/daemon"
 	"github.com/strongroom/strongroom/appliance/osupdate"
 	"github.com/strongroom/strongroom/appliance/outcome"
@@ -17,7 +19,7 @@ import (
 func init() {
 	register(func() *cobra.Command {
 		return group("update", "Install a new appliance image into the other slot, roll back, or show the slots", "update",
-			newUpdateStatusCmd(), newUpdateApplyCmd(), newUpdateRollbackCmd(), newUpdateMarkGoodCmd(), newUpdatePackCmd())
+			newUpdateStatusCmd(), newUpdateApplyCmd(), newUpdateRollbackCmd(), newUpdateMarkGoodCmd(), newUpdatePackCmd(), newUpdateServeCmd())
 	})
 }
 
@@ -141,4 +143,19 @@ func newUpdatePackCmd() *cobra.Command {
 		c.Flags().StringVar(f.path, f.flag, "", f.usage)
 	}
 	return c
+}
+
+func newUpdateServeCmd() *cobra.Command {
+	var socket string
+	cmd := &cobra.Command{
+		Use:   "serve [--socket PATH]",
+		Short: "Run the update service the console asks to install, roll back and restart (root only)",
+		Long:  help("update-serve"),
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return daemon.ServeUpdates(cmd.Context(), socket, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
+		},
+	}
+	cmd.Flags().StringVar(&socket, "socket", api.DefaultUpdateSocket, "unix socket to listen on (mode 0600)")
+	return cmd
 }
