@@ -167,10 +167,14 @@ func newRestoreCmd() *cobra.Command {
 func newRollbackCmd() *cobra.Command {
 	var req agent.RollbackRequest
 	var before string
-	c := command("rollback --user U --before TIME", "Put a user's OneDrive back as it was before a time (ransomware, a bad sync)", "rollback", cobra.NoArgs)
+	c := command("rollback --user U | --site S [--library L] --before TIME",
+		"Put a user's OneDrive or a site's libraries back as they were before a time (ransomware, a bad sync)", "rollback", cobra.NoArgs)
 	c.PreRunE = func(*cobra.Command, []string) (err error) {
-		if req.User == "" || before == "" {
-			return usageError{fmt.Errorf("name the user (--user) and when the damage began (--before)")}
+		if (req.User == "") == (req.Site == "") || before == "" {
+			return usageError{fmt.Errorf("name the user (--user) or the site (--site), and when the damage began (--before)")}
+		}
+		if req.Library != "" && req.Site == "" {
+			return usageError{fmt.Errorf("--library names a library of a site: give the site too (--site)")}
 		}
 		req.Before, err = parseDay("--before", before)
 		return err
@@ -179,10 +183,12 @@ func newRollbackCmd() *cobra.Command {
 		return agentctl.Rollback(ctx, svc, o, req)
 	})
 	fl := c.Flags()
-	fl.StringVar(&req.User, "user", "", "the drive's owner (UPN or id)")
+	fl.StringVar(&req.User, "user", "", "the OneDrive's owner (UPN or id)")
+	fl.StringVar(&req.Site, "site", "", "a SharePoint site (URL or id): roll back its document libraries instead")
+	fl.StringVar(&req.Library, "library", "", "with --site: only the library of this name")
 	fl.StringVar(&before, "before", "", "when the damage began: YYYY-MM-DD or RFC 3339; the last restore point before it is used")
 	fl.BoolVar(&req.DryRun, "dry-run", false, "say what would be restored and quarantined, change nothing")
-	fl.Bool("drive", true, "roll back the user's OneDrive (the only kind of rollback so far)")
+	fl.Bool("drive", true, "with --user: roll back the user's OneDrive (the default)")
 	return c
 }
 

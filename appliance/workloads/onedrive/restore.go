@@ -79,6 +79,11 @@ func RestoreFiles(ctx context.Context, g *graph.Client, src workloads.Source, it
 	return RestoreToDrive(ctx, g, src, items, o, driveID)
 }
 
+// UserDrive returns the id of the OneDrive of a user (id or UPN).
+func UserDrive(ctx context.Context, g *graph.Client, userID string) (string, error) {
+	return userDrive(ctx, &graph.Caller{G: g}, userID)
+}
+
 // userDrive returns the id of a user's OneDrive.
 func userDrive(ctx context.Context, c *graph.Caller, userID string) (string, error) {
 	var d struct {

@@ -88,6 +88,17 @@ func RestoreLibraries(ctx context.Context, g *graph.Client, src workloads.Source
 	return res, nil
 }
 
+// LibraryDrive returns the drive id of the document library named library
+// (case ignored) of the site named by its id or URL.
+func LibraryDrive(ctx context.Context, g *graph.Client, siteName, library string) (string, error) {
+	c := &graph.Caller{G: g, PageSize: 200}
+	siteID, err := findSite(ctx, c, siteName)
+	if err != nil {
+		return "", err
+	}
+	return findLibrary(ctx, c, siteID, library)
+}
+
 // findSite returns the id of the site named by an id or its URL.
 func findSite(ctx context.Context, c *graph.Caller, name string) (string, error) {
 	if !strings.Contains(name, "://") {
