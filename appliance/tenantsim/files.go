@@ -101,6 +101,10 @@ type site struct {
 type spList struct {
 	id, name, displayName string
 	items                 []map[string]any // fields, "id" included
+	// columns are columnDefinitions, as Graph lists them.
+	columns  []map[string]any
+	template string // "" is genericList
+	created  time.Time
 }
 
 // group is a Microsoft 365 group; a team when team is set.
@@ -212,7 +216,7 @@ func (s *Sim) generateWorkloads() {
 		lib.site = st
 		s.fillDrive(lib, r, s.cfg.Profile.FilesPerUser)
 		st.drives = append(st.drives, lib)
-		l := &spList{id: guid(s.cfg.Seed, "list", i), name: "Vertragsregister", displayName: "Vertragsregister – Contracts"}
+		l := &spList{id: guid(s.cfg.Seed, "list", i), name: "Vertragsregister", displayName: "Vertragsregister – Contracts", columns: genericColumns(), created: genEpoch}
 		for n := range 8 {
 			l.items = append(l.items, map[string]any{"id": fmt.Sprint(n + 1), "Title": fmt.Sprintf("Vertrag %d – %s", n+1, surnames[r.IntN(len(surnames))]), "Amount": 1000 * (1 + r.IntN(90)), "Status": []string{"Entwurf", "Signed", "Expired"}[r.IntN(3)]})
 		}

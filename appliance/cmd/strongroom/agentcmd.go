@@ -146,7 +146,7 @@ func selection(c *cobra.Command, s *agent.Selection) *cobra.Command {
 	fl := c.Flags()
 	fl.StringVar(&s.User, "user", "", "source user: their mailbox or OneDrive (UPN or id), or a SharePoint site (URL or id)")
 	fl.StringVar(&s.Folder, "folder", "", "folder display path, restored recursively (e.g. \"Inbox/Signed Contracts\", \"Dokumente/Projekte\")")
-	fl.StringVar(&s.Kind, "kind", "", "mail, contacts, calendar, files or (export only) lists (default: every kind of mail; files must be named)")
+	fl.StringVar(&s.Kind, "kind", "", "mail, contacts, calendar, files, lists or pages (default: every kind; a user's mail and files go separately)")
 	fl.StringSliceVar(&s.Paths, "item", nil, "one item by its path as shown by ls/find (repeatable)")
 	return c
 }
