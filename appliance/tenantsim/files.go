@@ -38,6 +38,8 @@ type driveItem struct {
 	shared             bool
 	// links are the sharing links made with createLink, oldest first.
 	links []*sharingLink
+	// grants are the people given access with invite.
+	grants []*grant
 	// createdBy is who created the item; nil for generated items (see
 	// drive.creator).
 	createdBy *identity
@@ -325,6 +327,8 @@ func (s *Sim) driveItemJSON(d *drive, it *driveItem) map[string]any {
 		j["shared"] = map[string]any{"scope": "organization"}
 	} else if len(it.links) > 0 {
 		j["shared"] = map[string]any{"scope": it.links[0].scope}
+	} else if len(it.grants) > 0 {
+		j["shared"] = map[string]any{"scope": "users"}
 	}
 	return j
 }

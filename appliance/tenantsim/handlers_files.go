@@ -37,6 +37,7 @@ func (s *Sim) registerFileRoutes() {
 		rt.add(get, item+"/versions/{vid}/content", "files.content", permFilesRead, handleDriveContent)
 		rt.add(get, item+"/permissions", "files", permFilesRead, handleListPermissions)
 		rt.add(post, item+"/createLink", "files", permFilesWrite, handleCreateLink)
+		rt.add(post, item+"/invite", "files", permFilesWrite, handleInvite)
 	}
 	rt.add(http.MethodPatch, "drives/{did}/items/{iid}", "files", permFilesWrite, handlePatchDriveItem)
 	rt.add(put, "drives/{did}/items/{pid}/{name}/content", "files.upload", permFilesWrite, handleUpload)
@@ -306,6 +307,9 @@ func handleListPermissions(q *request) *graphError {
 		}
 		for _, l := range it.sharingLinks() {
 			all = append(all, l.json())
+		}
+		for _, g := range it.grants {
+			all = append(all, g.json())
 		}
 		return q.listPage("permissions", all, 100, 1000)
 	})

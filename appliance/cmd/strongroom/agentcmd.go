@@ -161,6 +161,8 @@ func newRestoreCmd() *cobra.Command {
 	c.Flags().StringVar(&req.TargetFolder, "target-folder", "", "folder to restore beneath (mail: a new folder, default \"Restored <time>\"; files: default the original places)")
 	c.Flags().StringVar(&req.Collision, "collision", "skip", "when the item already exists there: skip, copy or replace")
 	c.Flags().StringVar(&req.Version, "version", "", "files: restore this earlier version of each selected file (an id under NAME.versions/ in ls)")
+	c.Flags().BoolVar(&req.AllVersions, "all-versions", false, "files: recreate each file's history, its earlier versions oldest first, then the file")
+	c.Flags().BoolVar(&req.Permissions, "permissions", false, "files: re-apply the files' sharing as it was (off by default: it can re-expose what was unshared on purpose)")
 	return c
 }
 

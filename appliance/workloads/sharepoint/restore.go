@@ -30,7 +30,7 @@ func (Workload) Restore(ctx context.Context, g *graph.Client, src workloads.Sour
 	for _, it := range items {
 		byKind[it.Meta[catalog.MetaKind]] = append(byKind[it.Meta[catalog.MetaKind]], it)
 	}
-	files := append(byKind[catalog.KindFile], byKind[catalog.KindFileVersion]...)
+	files := append(append(byKind[catalog.KindFile], byKind[catalog.KindFileVersion]...), byKind[catalog.KindPermissions]...)
 	steps := []struct {
 		items []vault.Item
 		run   func(context.Context, *graph.Client, workloads.Source, []vault.Item, workloads.RestoreOptions) (workloads.RestoreResult, error)
@@ -75,7 +75,7 @@ func RestoreLibraries(ctx context.Context, g *graph.Client, src workloads.Source
 	groups := map[key][]vault.Item{}
 	var keys []key
 	for _, it := range items {
-		if k := it.Meta[catalog.MetaKind]; k != catalog.KindFile && k != catalog.KindFileVersion || it.Meta[catalog.MetaLibrary] == "" {
+		if k := it.Meta[catalog.MetaKind]; k != catalog.KindFile && k != catalog.KindFileVersion && k != catalog.KindPermissions || it.Meta[catalog.MetaLibrary] == "" {
 			continue
 		}
 		k := key{o.TargetUserID, it.Meta[catalog.MetaLibrary]}
