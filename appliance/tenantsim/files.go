@@ -64,6 +64,10 @@ type fileVersion struct {
 	// seq is the change sequence number that made the version; 0 for
 	// generated versions, which exist from the item's creation.
 	seq uint64
+	// sparse, when set, is the content, made on demand; dropped marks
+	// a large upload whose bytes were not kept (see sparse.go).
+	sparse  *sparseContent
+	dropped bool
 
 	// The content's hashes, computed once on first use: content never
 	// changes once a version exists.
@@ -83,7 +87,12 @@ func (v *fileVersion) hashes() (sha, qx string) {
 	return v.sha256, v.quickXor
 }
 
+// content is the version's bytes; nil for a sparse or dropped version,
+// which is only ever streamed (reader).
 func (v *fileVersion) content() []byte {
+	if v.sparse != nil || v.dropped {
+		return nil
+	}
 	if v.data != nil {
 		return v.data
 	}
