@@ -26,8 +26,8 @@ const (
 // uploadSession is an upload in progress. Its URL, under /_upload/, is
 // pre-authenticated like Graph's: it carries no bearer token.
 type uploadSession struct {
-	mu      sync.Mutex
-	id      string
+	mu   sync.Mutex
+	id   string
 	size int
 	buf  []byte
 	// received counts the bytes taken; a drive upload over
