@@ -302,6 +302,13 @@ func (s *Sim) serveUpload(w http.ResponseWriter, r *http.Request, id string) {
 		writeJSON(w, http.StatusAccepted, us.status())
 		return
 	}
+	s.finishUpload(w, r, id, us)
+}
+
+// finishUpload commits a session whose last chunk landed: a drive file
+// (the session outlives a failed commit) or a message attachment. The
+// caller holds us.mu.
+func (s *Sim) finishUpload(w http.ResponseWriter, r *http.Request, id string, us *uploadSession) {
 	if us.drive != nil {
 		proto := &fileVersion{size: len(us.buf), data: us.buf}
 		if us.hash != nil {
