@@ -162,6 +162,9 @@ type RestoreRequest struct {
 	TargetUser   string `json:"target_user,omitempty"`   // default: the source mailbox
 	TargetFolder string `json:"target_folder,omitempty"` // default: "Restored <snapshot time>"
 	Collision    string `json:"collision,omitempty"`     // skip (default), copy, replace
+	// AllVersions and Permissions (files): see workloads.RestoreOptions.
+	AllVersions bool `json:"all_versions,omitempty"`
+	Permissions bool `json:"permissions,omitempty"`
 }
 
 // RestoreReport is what a restore did.
@@ -192,6 +195,10 @@ func (a *Agent) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport
 	if err != nil {
 		return nil, err
 	}
+	picked := len(items)
+	if items, err = a.withHistory(snap, items, req); err != nil {
+		return nil, err
+	}
 	target := req.TargetUser
 	if target == "" {
 		target = items[0].Meta[catalog.MetaUserID]
@@ -217,9 +224,10 @@ func (a *Agent) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport
 	if folder == "" && w.Name() == exchange.Name {
 		folder = "Restored " + snap.Created.UTC().Format("2006-01-02 15:04")
 	}
-	defer a.startJob(&JobStatus{Kind: "restore", Started: a.now(), Message: fmt.Sprintf("restoring %d items", len(items))})()
-	res, err := w.(workloads.Restorer).Restore(ctx, g, a.v, items, workloads.RestoreOptions{TargetUserID: target, TargetFolder: folder, Collision: req.Collision})
-	rep := &RestoreReport{RestoreResult: res, Workload: w.Name(), Snapshot: snap.ID, Selected: len(items), TargetUser: target, TargetFolder: folder, Seconds: time.Since(start).Seconds()}
+	defer a.startJob(&JobStatus{Kind: "restore", Started: a.now(), Message: fmt.Sprintf("restoring %d items", picked)})()
+	res, err := w.(workloads.Restorer).Restore(ctx, g, a.v, items, workloads.RestoreOptions{TargetUserID: target, TargetFolder: folder, Collision: req.Collision,
+		AllVersions: req.AllVersions, Permissions: req.Permissions})
+	rep := &RestoreReport{RestoreResult: res, Workload: w.Name(), Snapshot: snap.ID, Selected: picked, TargetUser: target, TargetFolder: folder, Seconds: time.Since(start).Seconds()}
 	return rep, err
 }
 

@@ -13,16 +13,24 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/onedrive"
+	"github.com/strongroom/strongroom/appliance/workloads/sharepoint"
 	"github.com/strongroom/strongroom/storage/durable"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
-// RollbackRequest puts a user's OneDrive back as it was before a time.
+// RollbackRequest puts a user's OneDrive, or a SharePoint site's document
+// libraries, back as they were before a time.
 type RollbackRequest struct {
 	// User is the drive's owner, UPN or id.
-	User string `json:"user"`
+	User string `json:"user,omitempty"`
+	// Site, instead of User, is a SharePoint site (URL or id) whose
+	// document libraries are rolled back.
+	Site string `json:"site,omitempty"`
+	// Library limits a site's rollback to its library of that name.
+	Library string `json:"library,omitempty"`
 	// Before is when the damage began: the rollback uses the last
 	// restore point taken before it.
 	Before time.Time `json:"before"`
@@ -32,9 +40,13 @@ type RollbackRequest struct {
 
 // RollbackReport is what a rollback did (or, dry, would do).
 type RollbackReport struct {
-	User     string    `json:"user"`
-	Before   time.Time `json:"before"`
-	Snapshot string    `json:"snapshot"`
+	User string `json:"user,omitempty"`
+	// Site and Libraries name what a site's rollback covered; paths
+	// in Restored and Quarantined then begin with the library's name.
+	Site      string    `json:"site,omitempty"`
+	Libraries []string  `json:"libraries,omitempty"`
+	Before    time.Time `json:"before"`
+	Snapshot  string    `json:"snapshot"`
 	// SnapshotTime is when the restore point used was taken.
 	SnapshotTime time.Time `json:"snapshot_time"`
 	DryRun       bool      `json:"dry_run,omitempty"`
@@ -52,22 +64,35 @@ type RollbackReport struct {
 }
 
 // ErrNoCleanPoint is wrapped when no restore point before the time holds
-// the user's drive.
-var ErrNoCleanPoint = errors.New("no restore point before that time holds the drive")
+// the user's drive or the site's libraries.
+var ErrNoCleanPoint = errors.New("no restore point before that time holds the drive or library")
+
+// rollbackDrive is one drive a rollback puts back: a OneDrive or one
+// document library, with its files at the clean restore point.
+type rollbackDrive struct {
+	label   string // "the OneDrive of alice@contoso.com"
+	library string // the library's name; "" for a OneDrive
+	owner   string // the user's or the site's id
+	stored  []vault.Item
+}
 
 // Rollback finds the last restore point before req.Before that holds the
-// user's drive, puts back every file changed or deleted since to its
-// content then, and moves files that restore point does not hold (made
-// since, save those Graph dates before req.Before) into a quarantine folder
-// of the drive. It records its report in the state directory (rollbacks/).
+// user's drive (or the site's libraries), puts back every file changed or
+// deleted since to its content then, and moves files that restore point
+// does not hold (made since, save those Graph dates before req.Before)
+// into a quarantine folder of the drive or library. It records its report
+// in the state directory (rollbacks/).
 func (a *Agent) Rollback(ctx context.Context, req RollbackRequest) (*RollbackReport, error) {
 	a.vmu.RLock()
 	defer a.vmu.RUnlock()
 	start := a.now()
-	if req.User == "" || req.Before.IsZero() {
-		return nil, errors.New("name the user (--user) and when the damage began (--before)")
+	if (req.User == "") == (req.Site == "") || req.Before.IsZero() {
+		return nil, errors.New("name the user (--user) or the site (--site), and when the damage began (--before)")
 	}
-	snap, stored, err := a.cleanPoint(req)
+	if req.Library != "" && req.Site == "" {
+		return nil, errors.New("--library names a library of a site: give the site too (--site)")
+	}
+	snap, drives, err := a.cleanPoint(req)
 	if err != nil {
 		return nil, err
 	}
@@ -75,17 +100,28 @@ func (a *Agent) Rollback(ctx context.Context, req RollbackRequest) (*RollbackRep
 	if err != nil {
 		return nil, err
 	}
-	owner := workloads.Unit{ID: stored[0].Meta[catalog.MetaUserID], Name: stored[0].Meta[catalog.MetaUser]}
-	rep := &RollbackReport{User: owner.Name, Before: req.Before, Snapshot: snap.ID, SnapshotTime: snap.Created, DryRun: req.DryRun}
-	defer a.startJob(&JobStatus{Kind: "rollback", Started: a.now(), Message: "rolling back the OneDrive of " + owner.Name})()
-	live, err := onedrive.ListDrive(ctx, g, owner)
-	if err != nil {
-		return nil, err
+	rep := &RollbackReport{Before: req.Before, Snapshot: snap.ID, SnapshotTime: snap.Created, DryRun: req.DryRun}
+	if req.Site != "" {
+		rep.Site = drives[0].stored[0].Meta[catalog.MetaUser]
+	} else {
+		rep.User = drives[0].stored[0].Meta[catalog.MetaUser]
 	}
-	restore, quarantine := rollbackPlan(stored, live, snap.Created, req.Before, rep)
-	if !req.DryRun {
-		a.applyRollback(ctx, owner, restore, quarantine, rep)
+	defer a.startJob(&JobStatus{Kind: "rollback", Started: a.now(), Message: "rolling back " + firstNonEmpty(rep.User, rep.Site)})()
+	quarantine := "Quarantine " + a.now().UTC().Format("2006-01-02 1504")
+	for _, d := range drives {
+		if d.library != "" {
+			rep.Libraries = append(rep.Libraries, d.library)
+		}
+		if err := a.rollbackOne(ctx, g, d, snap.Created, req, quarantine, rep); err != nil {
+			if len(drives) == 1 {
+				return nil, err
+			}
+			rep.Failed += len(d.stored)
+			rep.Errors = append(rep.Errors, err.Error())
+		}
 	}
+	sort.Strings(rep.Restored)
+	sort.Strings(rep.Quarantined)
 	rep.Seconds = time.Since(start).Seconds()
 	if err := a.recordRollback(rep); err != nil {
 		rep.Errors = append(rep.Errors, "record the report: "+err.Error())
@@ -93,9 +129,47 @@ func (a *Agent) Rollback(ctx context.Context, req RollbackRequest) (*RollbackRep
 	return rep, nil
 }
 
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// rollbackOne compares one drive with its clean restore point and, unless
+// dry, puts it back.
+func (a *Agent) rollbackOne(ctx context.Context, g *graph.Client, d rollbackDrive, point time.Time, req RollbackRequest, quarantine string, rep *RollbackReport) error {
+	var driveID string
+	var err error
+	if d.library == "" {
+		driveID, err = onedrive.UserDrive(ctx, g, d.owner)
+	} else if driveID, err = sharepoint.LibraryDrive(ctx, g, d.owner, d.library); err != nil {
+		err = fmt.Errorf("%w; a deleted library comes back with 'strongroom restore SNAPSHOT --user %s --kind files'", err, rep.Site)
+	}
+	if err != nil {
+		return err
+	}
+	live, err := onedrive.ListDriveID(ctx, g, driveID, d.label)
+	if err != nil {
+		return err
+	}
+	prefix := ""
+	if d.library != "" {
+		prefix = d.library + "/"
+	}
+	restore, moved := rollbackPlan(d.stored, live, point, req.Before, prefix, rep)
+	if !req.DryRun {
+		a.applyRollback(ctx, g, driveID, restore, moved, quarantine, rep)
+	}
+	return nil
+}
+
 // cleanPoint is the newest backup taken before req.Before holding files
-// of the user's drive, with those files.
-func (a *Agent) cleanPoint(req RollbackRequest) (vault.Snapshot, []vault.Item, error) {
+// of the user's drive or of the site's libraries, with those files by
+// drive.
+func (a *Agent) cleanPoint(req RollbackRequest) (vault.Snapshot, []rollbackDrive, error) {
 	snaps, err := a.v.Snapshots()
 	if err != nil {
 		return vault.Snapshot{}, nil, err
@@ -105,30 +179,62 @@ func (a *Agent) cleanPoint(req RollbackRequest) (vault.Snapshot, []vault.Item, e
 		if s.Meta["kind"] != "backup" || !s.Created.Before(req.Before) {
 			continue
 		}
-		var items []vault.Item
+		byLib := map[string][]vault.Item{}
 		err := a.v.EachItem(s, func(it vault.Item) error {
-			m := it.Meta
-			if m[catalog.MetaKind] == catalog.KindFile && m[catalog.MetaWorkload] == onedrive.Name &&
-				(strings.EqualFold(m[catalog.MetaUser], req.User) || m[catalog.MetaUserID] == req.User) {
-				items = append(items, it)
+			if req.selects(it.Meta) {
+				byLib[it.Meta[catalog.MetaLibrary]] = append(byLib[it.Meta[catalog.MetaLibrary]], it)
 			}
 			return nil
 		})
 		if err != nil {
 			return s, nil, err
 		}
-		if len(items) > 0 {
-			return s, items, nil
+		if len(byLib) > 0 {
+			return s, req.drives(byLib), nil
 		}
 	}
-	return vault.Snapshot{}, nil, fmt.Errorf("%w: %s before %s; see 'strongroom snapshots'", ErrNoCleanPoint, req.User, req.Before.UTC().Format(time.RFC3339))
+	what := req.User
+	if req.Site != "" {
+		what = strings.TrimSpace(req.Site + " " + req.Library)
+	}
+	return vault.Snapshot{}, nil, fmt.Errorf("%w: %s before %s; see 'strongroom snapshots'", ErrNoCleanPoint, what, req.Before.UTC().Format(time.RFC3339))
+}
+
+// selects reports whether a stored item is a file the rollback covers.
+func (req RollbackRequest) selects(m map[string]string) bool {
+	if m[catalog.MetaKind] != catalog.KindFile {
+		return false
+	}
+	if req.User != "" {
+		return m[catalog.MetaWorkload] == onedrive.Name && (strings.EqualFold(m[catalog.MetaUser], req.User) || m[catalog.MetaUserID] == req.User)
+	}
+	site := strings.TrimSuffix(req.Site, "/")
+	return m[catalog.MetaWorkload] == sharepoint.Name &&
+		(strings.EqualFold(strings.TrimSuffix(m[catalog.MetaUser], "/"), site) || m[catalog.MetaUserID] == req.Site) &&
+		(req.Library == "" || strings.EqualFold(m[catalog.MetaLibrary], req.Library))
+}
+
+// drives groups the selected files by drive, libraries by name.
+func (req RollbackRequest) drives(byLib map[string][]vault.Item) []rollbackDrive {
+	var out []rollbackDrive
+	for lib, items := range byLib {
+		m := items[0].Meta
+		d := rollbackDrive{library: lib, owner: m[catalog.MetaUserID], stored: items, label: "the OneDrive of " + m[catalog.MetaUser]}
+		if lib != "" {
+			d.label = "library " + lib + " of " + m[catalog.MetaUser]
+		}
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].library < out[j].library })
+	return out
 }
 
 // rollbackPlan compares the restore point taken at point with the drive
 // now: files whose content differs or that are gone are restored; files
 // the restore point does not hold are quarantined, unless Graph says they
-// were made between point and before (before the damage began).
-func rollbackPlan(stored []vault.Item, live []onedrive.LiveFile, point, before time.Time, rep *RollbackReport) ([]vault.Item, []onedrive.LiveFile) {
+// were made between point and before (before the damage began). Paths in
+// the report begin with prefix.
+func rollbackPlan(stored []vault.Item, live []onedrive.LiveFile, point, before time.Time, prefix string, rep *RollbackReport) ([]vault.Item, []onedrive.LiveFile) {
 	byPath := map[string]onedrive.LiveFile{}
 	for _, f := range live {
 		byPath[strings.ToLower(f.Path)] = f
@@ -144,7 +250,7 @@ func rollbackPlan(stored []vault.Item, live []onedrive.LiveFile, point, before t
 			continue
 		}
 		restore = append(restore, it)
-		rep.Restored = append(rep.Restored, p)
+		rep.Restored = append(rep.Restored, prefix+p)
 		rep.Bytes += it.Size
 	}
 	var quarantine []onedrive.LiveFile
@@ -160,10 +266,8 @@ func rollbackPlan(stored []vault.Item, live []onedrive.LiveFile, point, before t
 			continue
 		}
 		quarantine = append(quarantine, f)
-		rep.Quarantined = append(rep.Quarantined, f.Path)
+		rep.Quarantined = append(rep.Quarantined, prefix+f.Path)
 	}
-	sort.Strings(rep.Restored)
-	sort.Strings(rep.Quarantined)
 	return restore, quarantine
 }
 
@@ -179,14 +283,11 @@ func sameFile(stored map[string]string, f onedrive.LiveFile) bool {
 	return stored[onedrive.MetaCTag] != "" && stored[onedrive.MetaCTag] == f.CTag
 }
 
-func (a *Agent) applyRollback(ctx context.Context, owner workloads.Unit, restore []vault.Item, quarantine []onedrive.LiveFile, rep *RollbackReport) {
-	g, err := a.graphClient(true)
-	if err != nil {
-		rep.Errors = append(rep.Errors, err.Error())
-		return
-	}
+// applyRollback writes the stored files back into the drive driveID as
+// new versions and moves the files to quarantine into folder.
+func (a *Agent) applyRollback(ctx context.Context, g *graph.Client, driveID string, restore []vault.Item, quarantine []onedrive.LiveFile, folder string, rep *RollbackReport) {
 	if len(restore) > 0 {
-		res, err := onedrive.RestoreFiles(ctx, g, a.v, restore, workloads.RestoreOptions{TargetUserID: owner.ID, Collision: workloads.CollisionReplace})
+		res, err := onedrive.RestoreToDrive(ctx, g, a.v, restore, workloads.RestoreOptions{Collision: workloads.CollisionReplace}, driveID)
 		if err != nil {
 			res.Failed, res.Errors = len(restore), append(res.Errors, err.Error())
 		}
@@ -194,12 +295,12 @@ func (a *Agent) applyRollback(ctx context.Context, owner workloads.Unit, restore
 		rep.Errors = append(rep.Errors, res.Errors...)
 	}
 	if len(quarantine) > 0 {
-		rep.QuarantineFolder = "Quarantine " + a.now().UTC().Format("2006-01-02 1504")
+		rep.QuarantineFolder = folder
 		ids := make([]string, len(quarantine))
 		for i, f := range quarantine {
 			ids[i] = f.ID
 		}
-		moved, errs := onedrive.Quarantine(ctx, g, owner.ID, rep.QuarantineFolder, ids)
+		moved, errs := onedrive.QuarantineInDrive(ctx, g, driveID, folder, ids)
 		rep.Failed += len(quarantine) - moved
 		rep.Errors = append(rep.Errors, errs...)
 	}

@@ -3,12 +3,16 @@ package agent_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/url"
 	"path/filepath"
 	"testing"
 
+	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/strongroom/strongroom/appliance/agent"
+	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
+	"github.com/strongroom/strongroom/appliance/workloads/workloadtest"
 )
 
 // TestSiteFilesThroughAgent selects a site's files by its URL: the agent
@@ -61,4 +65,37 @@ func TestSiteFilesThroughAgent(t *testing.T) {
 		}
 	}
 	t.Fatal("no site library with files")
+}
+
+// TestSiteListsThroughAgent selects a site's lists by its URL (--kind
+// lists): a list deleted since the backup comes back through the
+// SharePoint workload with every item.
+func TestSiteListsThroughAgent(t *testing.T) {
+	sim, a, _ := newAgent(t, 2, tenantsim.Config{})
+	ctx := context.Background()
+	full, err := a.Backup(ctx, agent.BackupRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, sites := simSites(t, sim)
+	var lists struct {
+		Value []struct{ ID, DisplayName string } `json:"value"`
+	}
+	getJSON(t, c, "/sites/"+url.PathEscape(sites[0].ID)+"/lists", nil, &lists)
+	var items struct {
+		Value []json.RawMessage `json:"value"`
+	}
+	getJSON(t, c, "/sites/"+url.PathEscape(sites[0].ID)+"/lists/"+lists.Value[0].ID+"/items", nil, &items)
+	w := &graph.Caller{G: workloadtest.Client(t, sim, sim.RestoreApp())}
+	if _, err := w.Write(ctx, abstractions.DELETE, "/sites/"+url.PathEscape(sites[0].ID)+"/lists/"+lists.Value[0].ID, "application/json", nil); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := a.Restore(ctx, agent.RestoreRequest{Selection: agent.Selection{Snapshot: full.Snapshot, User: sites[0].WebURL, Kind: "lists"}})
+	if err != nil || rep.Workload != "sharepoint" || rep.Failed != 0 || rep.Restored != len(items.Value) || len(items.Value) == 0 {
+		t.Fatalf("restore of the deleted list: %v %+v, want %d items", err, rep, len(items.Value))
+	}
+	getJSON(t, c, "/sites/"+url.PathEscape(sites[0].ID)+"/lists", nil, &lists)
+	if len(lists.Value) != 1 || lists.Value[0].DisplayName == "" {
+		t.Fatalf("lists after the restore: %+v", lists.Value)
+	}
 }

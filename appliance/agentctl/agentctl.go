@@ -116,7 +116,14 @@ func writeRollback(w io.Writer, r *api.RollbackReport) {
 	if r.DryRun {
 		verb, moved, dry = "would restore", "would quarantine", ", dry run: nothing changed"
 	}
-	fmt.Fprintf(w, "rollback of the OneDrive of %s to restore point %s (%s, the last before %s)%s\n", r.User, r.Snapshot,
+	what := "the OneDrive of " + r.User
+	if r.Site != "" {
+		what = fmt.Sprintf("%d libraries of %s", len(r.Libraries), r.Site)
+		if len(r.Libraries) == 1 {
+			what = "library " + strconv.Quote(r.Libraries[0]) + " of " + r.Site
+		}
+	}
+	fmt.Fprintf(w, "rollback of %s to restore point %s (%s, the last before %s)%s\n", what, r.Snapshot,
 		r.SnapshotTime.UTC().Format(minute), r.Before.UTC().Format(minute), dry)
 	fmt.Fprintf(w, "%s %d files (%s), %s %d, %d unchanged, %d failed, in %.1fs\n", verb, len(r.Restored), units.Bytes(r.Bytes),
 		moved, len(r.Quarantined), r.Unchanged, r.Failed, r.Seconds)

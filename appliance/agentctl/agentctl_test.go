@@ -39,6 +39,10 @@ func TestBackupAndRestore(t *testing.T) {
 	wantLines(t, "rollback", render(func(w *strings.Builder) { writeRollback(w, rb) }),
 		"rollback of the OneDrive of a@b to restore point S0", "dry run: nothing changed", "would restore 1 files (2.0 KiB), would quarantine 1, 4 unchanged",
 		"  would restore: Docs/x.docx", "  quarantine: README-RANSOM.txt")
+	site := &api.RollbackReport{Site: "https://c.sharepoint.com/sites/hr", Libraries: []string{"Documents"}, Snapshot: "S0", QuarantineFolder: "Quarantine X",
+		Restored: []string{"Documents/a.pdf"}}
+	wantLines(t, "site rollback", render(func(w *strings.Builder) { writeRollback(w, site) }),
+		`rollback of library "Documents" of https://c.sharepoint.com/sites/hr to restore point S0`, "  restored: Documents/a.pdf")
 	rr := &api.RestoreReport{Snapshot: "S1", Selected: 3, TargetUser: "a@b", TargetFolder: "Restored"}
 	rr.Restored, rr.Failed, rr.Errors = 2, 1, []string{"x: refused"}
 	wantLines(t, "restore", render(func(w *strings.Builder) { writeRestore(w, rr) }),

@@ -165,6 +165,11 @@ type RestoreRequest struct {
 	TargetUser   string `json:"target_user,omitempty"`
 	TargetFolder string `json:"target_folder,omitempty"`
 	Collision    string `json:"collision,omitempty"`
+	// AllVersions recreates a file's history, oldest first; Permissions
+	// re-applies its sharing (off by default: old sharing can re-expose
+	// data).
+	AllVersions bool `json:"all_versions,omitempty"`
+	Permissions bool `json:"permissions,omitempty"`
 }
 
 // RestoreResult counts a restore's items by outcome.
@@ -199,6 +204,8 @@ type RetentionChange struct {
 // RollbackReport is what a ransomware rollback did, or with DryRun would do.
 type RollbackReport struct {
 	User             string    `json:"user"`
+	Site             string    `json:"site,omitempty"`
+	Libraries        []string  `json:"libraries,omitempty"`
 	Before           time.Time `json:"before"`
 	Snapshot         string    `json:"snapshot"`
 	SnapshotTime     time.Time `json:"snapshot_time"`
@@ -213,12 +220,16 @@ type RollbackReport struct {
 	Seconds          float64   `json:"seconds"`
 }
 
-// RollbackRequest puts User's OneDrive back to the last clean restore point
-// before Before.
+// RollbackRequest puts User's OneDrive, or a site's libraries, back to the
+// last clean restore point before Before.
 type RollbackRequest struct {
-	User   string    `json:"user"`
-	Before time.Time `json:"before"`
-	DryRun bool      `json:"dry_run,omitempty"`
+	User string `json:"user"`
+	// Site, instead of User, is a SharePoint site (URL or id) whose
+	// libraries are rolled back; Library limits it to one of them.
+	Site    string    `json:"site,omitempty"`
+	Library string    `json:"library,omitempty"`
+	Before  time.Time `json:"before"`
+	DryRun  bool      `json:"dry_run,omitempty"`
 }
 
 // RunResult is a backup run's outcome: see the RunResult constants.

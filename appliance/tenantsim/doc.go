@@ -111,6 +111,19 @@
 //     A drive upload honours @microsoft.graph.conflictBehavior: fail
 //     (the default for sessions: 409 nameAlreadyExists), replace (the
 //     default for a simple PUT: a new version) or rename ("name 1.ext").
+//     An upload over 64 MiB is hashed as it arrives and not kept: when
+//     its size and SHA-256 are those of a sparse file the simulator made
+//     (AddSparseFile: gigabytes made on demand from a seed, hashes
+//     computed in one streamed pass), the new version serves that
+//     content; otherwise only its size and hashes remain and a download
+//     of it answers 501.
+//
+//   - Site writes: lists created (generic lists with their columns, or a
+//     document library, which shows as a drive), deleted, their items
+//     added, changed (PATCH .../fields) and deleted, fields checked
+//     against the list's writable columns; pages created with their
+//     canvas (a draft), changed, published and deleted; people granted
+//     access to a drive item with invite.
 //
 //   - Teams: a team's channels and their messages with replies. Some
 //     messages have pasted images: an HTML body whose <img> points at
@@ -123,8 +136,8 @@
 //     with a thread of posts, under /groups/{id}/conversations (with
 //     their threads and posts) and /groups/{id}/threads.
 //
-// Served read-only: site pages, hosted contents, group conversations
-// (no create, update or reply paths). Not served: a drive or site
+// Served read-only: hosted contents, group conversations (no create,
+// update or reply paths). Not served: a drive or site
 // recycle bin (see Drive), hosted contents of replies, replies delta,
 // chats, deletion of channel messages, $filter, $orderby and $search
 // (accepted and ignored).

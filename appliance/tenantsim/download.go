@@ -130,15 +130,21 @@ func (s *Sim) serveDownload(w http.ResponseWriter, r *http.Request) {
 		writeError(cw, r, errDriveItemNotFound)
 		return
 	}
-	b := v.content()
-	if s.faults.corrupt(c.Item) {
+	body := v.reader()
+	if body == nil {
+		writeError(cw, r, errNotKept)
+		return
+	}
+	// Fault injection corrupts what is held in memory; sparse content
+	// is served as made.
+	if v.sparse == nil && s.faults.corrupt(c.Item) {
 		s.counters.faulted.Add(1)
-		b = corrupted(b)
+		body = bytes.NewReader(corrupted(v.content()))
 	}
 	h := cw.Header()
 	h.Set("Content-Type", v.ct)
 	h.Set("ETag", fmt.Sprintf(`"{%s},%s"`, c.Item, v.id))
-	http.ServeContent(cw, r, "", v.modified, bytes.NewReader(b))
+	http.ServeContent(cw, r, "", v.modified, body)
 }
 
 // corrupted returns a copy of b with its middle byte flipped, the same

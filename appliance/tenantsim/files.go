@@ -38,6 +38,8 @@ type driveItem struct {
 	shared             bool
 	// links are the sharing links made with createLink, oldest first.
 	links []*sharingLink
+	// grants are the people given access with invite.
+	grants []*grant
 	// createdBy is who created the item; nil for generated items (see
 	// drive.creator).
 	createdBy *identity
@@ -62,6 +64,10 @@ type fileVersion struct {
 	// seq is the change sequence number that made the version; 0 for
 	// generated versions, which exist from the item's creation.
 	seq uint64
+	// sparse, when set, is the content, made on demand; dropped marks
+	// a large upload whose bytes were not kept (see sparse.go).
+	sparse  *sparseContent
+	dropped bool
 
 	// The content's hashes, computed once on first use: content never
 	// changes once a version exists.
@@ -81,7 +87,12 @@ func (v *fileVersion) hashes() (sha, qx string) {
 	return v.sha256, v.quickXor
 }
 
+// content is the version's bytes; nil for a sparse or dropped version,
+// which is only ever streamed (reader).
 func (v *fileVersion) content() []byte {
+	if v.sparse != nil || v.dropped {
+		return nil
+	}
 	if v.data != nil {
 		return v.data
 	}
@@ -101,6 +112,10 @@ type site struct {
 type spList struct {
 	id, name, displayName string
 	items                 []map[string]any // fields, "id" included
+	// columns are columnDefinitions, as Graph lists them.
+	columns  []map[string]any
+	template string // "" is genericList
+	created  time.Time
 }
 
 // group is a Microsoft 365 group; a team when team is set.
@@ -212,7 +227,7 @@ func (s *Sim) generateWorkloads() {
 		lib.site = st
 		s.fillDrive(lib, r, s.cfg.Profile.FilesPerUser)
 		st.drives = append(st.drives, lib)
-		l := &spList{id: guid(s.cfg.Seed, "list", i), name: "Vertragsregister", displayName: "Vertragsregister – Contracts"}
+		l := &spList{id: guid(s.cfg.Seed, "list", i), name: "Vertragsregister", displayName: "Vertragsregister – Contracts", columns: genericColumns(), created: genEpoch}
 		for n := range 8 {
 			l.items = append(l.items, map[string]any{"id": fmt.Sprint(n + 1), "Title": fmt.Sprintf("Vertrag %d – %s", n+1, surnames[r.IntN(len(surnames))]), "Amount": 1000 * (1 + r.IntN(90)), "Status": []string{"Entwurf", "Signed", "Expired"}[r.IntN(3)]})
 		}
@@ -321,6 +336,8 @@ func (s *Sim) driveItemJSON(d *drive, it *driveItem) map[string]any {
 		j["shared"] = map[string]any{"scope": "organization"}
 	} else if len(it.links) > 0 {
 		j["shared"] = map[string]any{"scope": it.links[0].scope}
+	} else if len(it.grants) > 0 {
+		j["shared"] = map[string]any{"scope": "users"}
 	}
 	return j
 }

@@ -2,7 +2,6 @@ package tenantsim
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -38,6 +37,7 @@ func (s *Sim) registerFileRoutes() {
 		rt.add(get, item+"/versions/{vid}/content", "files.content", permFilesRead, handleDriveContent)
 		rt.add(get, item+"/permissions", "files", permFilesRead, handleListPermissions)
 		rt.add(post, item+"/createLink", "files", permFilesWrite, handleCreateLink)
+		rt.add(post, item+"/invite", "files", permFilesWrite, handleInvite)
 	}
 	rt.add(http.MethodPatch, "drives/{did}/items/{iid}", "files", permFilesWrite, handlePatchDriveItem)
 	rt.add(put, "drives/{did}/items/{pid}/{name}/content", "files.upload", permFilesWrite, handleUpload)
@@ -64,9 +64,16 @@ func (s *Sim) registerFileRoutes() {
 		rt.add(get, page+"/canvasLayout", "sites", permSitesRead, handlePageCanvas)
 		rt.add(get, page+"/webParts", "sites", permSitesRead, handlePageWebParts)
 	}
+	s.pageRoutes()
 	rt.add(get, "sites/{sid}/lists", "sites", permSitesRead, handleListLists)
+	rt.add(post, "sites/{sid}/lists", "sites", permSitesWrite, handleCreateList)
+	rt.add(get, "sites/{sid}/lists/{lid}", "sites", permSitesRead, handleGetList)
+	rt.add(http.MethodDelete, "sites/{sid}/lists/{lid}", "sites", permSitesWrite, handleDeleteList)
+	rt.add(get, "sites/{sid}/lists/{lid}/columns", "sites", permSitesRead, handleListColumns)
 	rt.add(get, "sites/{sid}/lists/{lid}/items", "sites", permSitesRead, handleListListItems)
 	rt.add(post, "sites/{sid}/lists/{lid}/items", "sites", permSitesWrite, handleCreateListItem)
+	rt.add(http.MethodDelete, "sites/{sid}/lists/{lid}/items/{iid}", "sites", permSitesWrite, handleDeleteListItem)
+	rt.add(http.MethodPatch, "sites/{sid}/lists/{lid}/items/{iid}/fields", "sites", permSitesWrite, handlePatchListItemFields)
 
 	rt.add(get, "groups", "groups", permGroupRead, handleListGroups)
 	rt.add(get, "groups/{gid}/members", "groups", permGroupRead, handleGroupMembers)
@@ -301,6 +308,9 @@ func handleListPermissions(q *request) *graphError {
 		for _, l := range it.sharingLinks() {
 			all = append(all, l.json())
 		}
+		for _, g := range it.grants {
+			all = append(all, g.json())
+		}
 		return q.listPage("permissions", all, 100, 1000)
 	})
 }
@@ -466,9 +476,9 @@ func handleListLists(q *request) *graphError {
 		if gerr != nil {
 			return nil, gerr
 		}
-		var all []map[string]any
+		all := []map[string]any{}
 		for _, l := range st.lists {
-			all = append(all, map[string]any{"id": l.id, "name": l.name, "displayName": l.displayName, "list": map[string]any{"template": "genericList", "hidden": false}, "createdDateTime": ts(genEpoch)})
+			all = append(all, listJSON(l))
 		}
 		return q.listPage("lists", all, 100, 999)
 	})
@@ -507,7 +517,10 @@ func handleCreateListItem(q *request) *graphError {
 		if gerr != nil {
 			return nil, gerr
 		}
-		in.Fields["id"] = fmt.Sprint(len(l.items) + 1)
+		if gerr := l.checkFields(in.Fields); gerr != nil {
+			return nil, gerr
+		}
+		in.Fields["id"] = l.nextItemID()
 		l.items = append(l.items, in.Fields)
 		q.sim.nextSeq()
 		return listItemJSON(in.Fields), nil

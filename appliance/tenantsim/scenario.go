@@ -21,8 +21,9 @@ type Scenario struct {
 	Folder string `json:"folder,omitempty"`
 	// To is the destination folder of move-messages, named like Folder.
 	To string `json:"to,omitempty"`
-	// Site names the site (name, display name or id) of delete-library;
-	// Folder then names the library (default "Documents"). For
+	// Site names the site (name, display name or id) of delete-library,
+	// or of ransomware on a library instead of a user's OneDrive; Folder
+	// then names the library (default "Documents"). For
 	// post-channel-messages Site names the team (display name or id,
 	// default the first team) and Folder the channel (default the first).
 	Site string `json:"site,omitempty"`
@@ -80,6 +81,13 @@ func (s *Sim) Apply(sc Scenario) (ScenarioResult, error) {
 	res.Before = s.seq
 	if sc.Name == "delete-library" {
 		return res, s.deleteLibrary(sc, &res)
+	}
+	if sc.Name == "ransomware" && sc.Site != "" {
+		d, err := s.scenarioLibrary(sc)
+		if err == nil {
+			s.ransomware(d, &res)
+		}
+		return res, err
 	}
 	if sc.Name == "post-channel-messages" {
 		return res, s.postToTeam(sc, &res)
@@ -377,6 +385,20 @@ func (s *Sim) Info() Info {
 // deleteLibrary deletes a site's document library, as a site owner
 // would; the drive then answers 404 and leaves the site's drive list.
 func (s *Sim) deleteLibrary(sc Scenario, res *ScenarioResult) error {
+	d, err := s.scenarioLibrary(sc)
+	if err != nil {
+		return err
+	}
+	d.deleted = true
+	s.nextSeq()
+	res.ItemsDeleted = len(d.items) - 1
+	res.IDs = []string{d.id}
+	return nil
+}
+
+// scenarioLibrary is the library sc.Folder (default "Documents") of the
+// site sc.Site (name, display name or id). The caller holds s.mu.
+func (s *Sim) scenarioLibrary(sc Scenario) (*drive, error) {
 	lib := firstNonEmpty(sc.Folder, "Documents")
 	for _, st := range s.sites {
 		if !strings.EqualFold(st.name, sc.Site) && !strings.EqualFold(st.displayName, sc.Site) && st.id != sc.Site {
@@ -384,16 +406,12 @@ func (s *Sim) deleteLibrary(sc Scenario, res *ScenarioResult) error {
 		}
 		for _, d := range st.drives {
 			if strings.EqualFold(d.name, lib) && !d.deleted {
-				d.deleted = true
-				s.nextSeq()
-				res.ItemsDeleted = len(d.items) - 1
-				res.IDs = []string{d.id}
-				return nil
+				return d, nil
 			}
 		}
-		return fmt.Errorf("scenario delete-library: site %s has no library %q", st.displayName, lib)
+		return nil, fmt.Errorf("scenario %s: site %s has no library %q", sc.Name, st.displayName, lib)
 	}
-	return fmt.Errorf("scenario delete-library: no site %q", sc.Site)
+	return nil, fmt.Errorf("scenario %s: no site %q", sc.Name, sc.Site)
 }
 
 // messageCategories are the categories modify-messages assigns.

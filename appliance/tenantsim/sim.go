@@ -41,8 +41,10 @@ type Sim struct {
 	byID       map[string]*user // by id and by lower-case UPN
 	pool       []*attachment
 	drives     map[string]*drive
-	sites      []*site
-	groups     []*group
+	// sparse are the sparse contents AddSparseFile made, by SHA-256.
+	sparse map[string]*sparseContent
+	sites  []*site
+	groups []*group
 
 	uploadsMu sync.Mutex
 	uploads   map[string]*uploadSession

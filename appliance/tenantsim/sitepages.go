@@ -21,6 +21,11 @@ type sitePage struct {
 	showComments       bool
 	titleAreaLayout    string
 	titleAreaAlignment string
+	showAuthor         bool
+	showPublishedDate  bool
+	// draft is set on a page created or changed through Graph until it
+	// is published.
+	draft bool
 }
 
 type pageSection struct {
@@ -33,7 +38,12 @@ type pageColumn struct {
 	parts []textPart
 }
 
-type textPart struct{ id, html string }
+// textPart is a text web part; raw, when set, is another kind of web
+// part as it was written.
+type textPart struct {
+	id, html string
+	raw      map[string]any
+}
 
 var pageTitles = []string{"Willkommen im Team", "Reisekostenrichtlinie 2025", "Nouvelles du trimestre", "Onboarding – Überblick", "社内イベントのお知らせ", "IT-Sicherheit: Phishing erkennen"}
 
@@ -69,6 +79,7 @@ func (s *Sim) generateSitePages() {
 			if len(authors) > 0 {
 				pg.author = authors[r.IntN(len(authors))]
 			}
+			pg.showAuthor, pg.showPublishedDate = pg.author != nil, pg.promotion == "newsPost"
 			layouts := []struct {
 				name   string
 				widths []int
@@ -127,12 +138,12 @@ func sitePageJSON(st *site, pg *sitePage, withCanvas bool) map[string]any {
 		"showComments":         pg.showComments,
 		"showRecommendedPages": false,
 		"thumbnailWebUrl":      "https://contoso-sim.sharepoint.com/_layouts/15/images/sitepagethumbnail.png",
-		"publishingState":      map[string]any{"level": "published", "versionId": "1.0"},
+		"publishingState":      publishingState(pg),
 		"titleArea": map[string]any{
 			"enableGradientEffect":    true,
 			"layout":                  pg.titleAreaLayout,
-			"showAuthor":              pg.author != nil,
-			"showPublishedDate":       pg.promotion == "newsPost",
+			"showAuthor":              pg.showAuthor,
+			"showPublishedDate":       pg.showPublishedDate,
 			"showTextBlockAboveTitle": false,
 			"textAboveTitle":          "",
 			"textAlignment":           pg.titleAreaAlignment,
@@ -145,7 +156,17 @@ func sitePageJSON(st *site, pg *sitePage, withCanvas bool) map[string]any {
 	return j
 }
 
+func publishingState(pg *sitePage) map[string]any {
+	if pg.draft {
+		return map[string]any{"level": "draft", "versionId": "0.1"}
+	}
+	return map[string]any{"level": "published", "versionId": "1.0"}
+}
+
 func textPartJSON(p textPart) map[string]any {
+	if p.raw != nil {
+		return rawPartJSON(p)
+	}
 	return map[string]any{"@odata.type": "#microsoft.graph.textWebPart", "id": p.id, "innerHtml": p.html}
 }
 

@@ -26,11 +26,15 @@ const (
 // uploadSession is an upload in progress. Its URL, under /_upload/, is
 // pre-authenticated like Graph's: it carries no bearer token.
 type uploadSession struct {
-	mu      sync.Mutex
-	id      string
-	size    int
-	buf     []byte
-	expires time.Time
+	mu   sync.Mutex
+	id   string
+	size int
+	buf  []byte
+	// received counts the bytes taken; a drive upload over
+	// keptUploadMax goes into hash instead of buf.
+	received int
+	hash     *streamHash
+	expires  time.Time
 	// Drive upload.
 	drive    *drive
 	parentID string
@@ -67,7 +71,7 @@ const uploadLifetime = 24 * time.Hour
 func (us *uploadSession) status() map[string]any {
 	return map[string]any{
 		"expirationDateTime": ts(us.expires),
-		"nextExpectedRanges": []any{strconv.Itoa(len(us.buf)) + "-"},
+		"nextExpectedRanges": []any{strconv.Itoa(us.received) + "-"},
 	}
 }
 
@@ -274,8 +278,8 @@ func (s *Sim) serveUpload(w http.ResponseWriter, r *http.Request, id string) {
 	case us.size >= 0 && total != us.size:
 		badRange(fmt.Sprintf("The total size %d differs from the session's %d.", total, us.size))
 		return
-	case first != len(us.buf):
-		badRange(fmt.Sprintf("Expected the range starting at %d.", len(us.buf)))
+	case first != us.received:
+		badRange(fmt.Sprintf("Expected the range starting at %d.", us.received))
 		return
 	case us.drive != nil && (n > driveChunkMax || (last+1 < total && n%driveChunkMultiple != 0)):
 		badRange("Chunks must be a multiple of 320 KiB (327,680 bytes) and at most 60 MiB, except the last.")
@@ -285,13 +289,34 @@ func (s *Sim) serveUpload(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	us.size = total
-	us.buf = append(us.buf, chunk...)
-	if len(us.buf) < total {
+	us.received += n
+	if us.drive != nil && total > keptUploadMax {
+		if us.hash == nil {
+			us.hash = newStreamHash()
+		}
+		us.hash.Write(chunk)
+	} else {
+		us.buf = append(us.buf, chunk...)
+	}
+	if us.received < total {
 		writeJSON(w, http.StatusAccepted, us.status())
 		return
 	}
+	s.finishUpload(w, r, id, us)
+}
+
+// finishUpload commits a session whose last chunk landed: a drive file
+// (the session outlives a failed commit) or a message attachment. The
+// caller holds us.mu.
+func (s *Sim) finishUpload(w http.ResponseWriter, r *http.Request, id string, us *uploadSession) {
 	if us.drive != nil {
-		status, body, gerr := s.commitFile(us.drive, us.parentID, us.name, us.buf, "application/octet-stream", us.by, us.conflict)
+		proto := &fileVersion{size: len(us.buf), data: us.buf}
+		if us.hash != nil {
+			s.mu.RLock()
+			proto = s.largeVersion(us.hash)
+			s.mu.RUnlock()
+		}
+		status, body, gerr := s.commitVersion(us.drive, us.parentID, us.name, proto, "application/octet-stream", us.by, us.conflict)
 		if gerr != nil {
 			// The session outlives a failed commit (a name taken in the
 			// meantime), as Graph keeps it until it expires.
@@ -320,6 +345,12 @@ func (s *Sim) serveUpload(w http.ResponseWriter, r *http.Request, id string) {
 // that file (replace), a new file under a free name (rename) or 409
 // (fail). A folder of that name is always a conflict unless renaming.
 func (s *Sim) commitFile(d *drive, parentID, name string, data []byte, ct string, by *identity, conflict string) (int, map[string]any, *graphError) {
+	return s.commitVersion(d, parentID, name, &fileVersion{size: len(data), data: data}, ct, by, conflict)
+}
+
+// commitVersion is commitFile of a version whose content (data, sparse
+// or dropped, with its size) is set; the rest is filled in here.
+func (s *Sim) commitVersion(d *drive, parentID, name string, v *fileVersion, ct string, by *identity, conflict string) (int, map[string]any, *graphError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	parent := d.items[parentID]
@@ -334,14 +365,14 @@ func (s *Sim) commitFile(d *drive, parentID, name string, data []byte, ct string
 			return 0, nil, errNameExists
 		default:
 			seq := s.nextSeq()
-			v := &fileVersion{id: fmt.Sprintf("%d.0", len(ci.versions)+1), size: len(data), data: data, ct: ct, modified: s.logicalNow(seq), by: by, seq: seq}
+			v.id, v.ct, v.modified, v.by, v.seq = fmt.Sprintf("%d.0", len(ci.versions)+1), ct, s.logicalNow(seq), by, seq
 			ci.versions = append(ci.versions, v)
 			s.logTouch(d.log, ci.id)
 			return http.StatusOK, s.driveItemJSON(d, ci), nil
 		}
 	}
 	seq := s.nextSeq()
-	v := &fileVersion{id: "1.0", size: len(data), data: data, ct: ct, modified: s.logicalNow(seq), by: by, seq: seq}
+	v.id, v.ct, v.modified, v.by, v.seq = "1.0", ct, s.logicalNow(seq), by, seq
 	it := &driveItem{id: itemID("01NEW", d.id, seq), name: name, created: v.modified, versions: []*fileVersion{v}, createdBy: by}
 	s.addDriveItem(d, parent, it)
 	return http.StatusCreated, s.driveItemJSON(d, it), nil

@@ -25,6 +25,14 @@ type RestoreOptions struct {
 	TargetFolder string
 	// Collision is skip (default), copy or replace.
 	Collision string
+	// AllVersions (files) writes each file's earlier versions, among the
+	// items restored, oldest first before the file, so its history is
+	// recreated and the live file ends at the restored version.
+	AllVersions bool
+	// Permissions (files) re-applies the stored sharing of each file:
+	// links and people. Off by default: old sharing can expose data that
+	// was unshared on purpose since.
+	Permissions bool
 }
 
 // RestoreResult counts what a restore did.

@@ -49,7 +49,7 @@ func (v *Vault) ReadChunk(id keys.ID) ([]byte, error) {
 		return nil, fmt.Errorf("%w: chunk %s in segment %d: %v", ErrCorrupt, id, loc.Segment, err)
 	}
 	if loc.Flags&segment.FlagCompressed != 0 {
-		if plain, err = compress.Decompress(nil, plain, int(loc.RawLen)); err != nil {
+		if plain, err = compress.Decompress(make([]byte, 0, int(loc.RawLen)), plain, int(loc.RawLen)); err != nil {
 			return nil, fmt.Errorf("%w: chunk %s in segment %d: %v", ErrCorrupt, id, loc.Segment, err)
 		}
 	}

@@ -145,7 +145,7 @@ func selection(c *cobra.Command, s *api.Selection) *cobra.Command {
 	fl := c.Flags()
 	fl.StringVar(&s.User, "user", "", "source user: their mailbox or OneDrive (UPN or id), or a SharePoint site (URL or id)")
 	fl.StringVar(&s.Folder, "folder", "", "folder display path, restored recursively (e.g. \"Inbox/Signed Contracts\", \"Dokumente/Projekte\")")
-	fl.StringVar(&s.Kind, "kind", "", "mail, contacts, calendar, files or (export only) lists (default: every kind of mail; files must be named)")
+	fl.StringVar(&s.Kind, "kind", "", "mail, contacts, calendar, files, lists or pages (default: every kind; a user's mail and files go separately)")
 	fl.StringSliceVar(&s.Paths, "item", nil, "one item by its path as shown by ls/find (repeatable)")
 	return c
 }
@@ -160,16 +160,22 @@ func newRestoreCmd() *cobra.Command {
 	c.Flags().StringVar(&req.TargetFolder, "target-folder", "", "folder to restore beneath (mail: a new folder, default \"Restored <time>\"; files: default the original places)")
 	c.Flags().StringVar(&req.Collision, "collision", "skip", "when the item already exists there: skip, copy or replace")
 	c.Flags().StringVar(&req.Version, "version", "", "files: restore this earlier version of each selected file (an id under NAME.versions/ in ls)")
+	c.Flags().BoolVar(&req.AllVersions, "all-versions", false, "files: recreate each file's history, its earlier versions oldest first, then the file")
+	c.Flags().BoolVar(&req.Permissions, "permissions", false, "files: re-apply the files' sharing as it was (off by default: it can re-expose what was unshared on purpose)")
 	return c
 }
 
 func newRollbackCmd() *cobra.Command {
 	var req api.RollbackRequest
 	var before string
-	c := command("rollback --user U --before TIME", "Put a user's OneDrive back as it was before a time (ransomware, a bad sync)", "rollback", cobra.NoArgs)
+	c := command("rollback --user U | --site S [--library L] --before TIME",
+		"Put a user's OneDrive or a site's libraries back as they were before a time (ransomware, a bad sync)", "rollback", cobra.NoArgs)
 	c.PreRunE = func(*cobra.Command, []string) (err error) {
-		if req.User == "" || before == "" {
-			return usageError{fmt.Errorf("name the user (--user) and when the damage began (--before)")}
+		if (req.User == "") == (req.Site == "") || before == "" {
+			return usageError{fmt.Errorf("name the user (--user) or the site (--site), and when the damage began (--before)")}
+		}
+		if req.Library != "" && req.Site == "" {
+			return usageError{fmt.Errorf("--library names a library of a site: give the site too (--site)")}
 		}
 		req.Before, err = parseDay("--before", before)
 		return err
@@ -178,10 +184,12 @@ func newRollbackCmd() *cobra.Command {
 		return agentctl.Rollback(ctx, svc, o, req)
 	})
 	fl := c.Flags()
-	fl.StringVar(&req.User, "user", "", "the drive's owner (UPN or id)")
+	fl.StringVar(&req.User, "user", "", "the OneDrive's owner (UPN or id)")
+	fl.StringVar(&req.Site, "site", "", "a SharePoint site (URL or id): roll back its document libraries instead")
+	fl.StringVar(&req.Library, "library", "", "with --site: only the library of this name")
 	fl.StringVar(&before, "before", "", "when the damage began: YYYY-MM-DD or RFC 3339; the last restore point before it is used")
 	fl.BoolVar(&req.DryRun, "dry-run", false, "say what would be restored and quarantined, change nothing")
-	fl.Bool("drive", true, "roll back the user's OneDrive (the only kind of rollback so far)")
+	fl.Bool("drive", true, "with --user: roll back the user's OneDrive (the default)")
 	return c
 }
 

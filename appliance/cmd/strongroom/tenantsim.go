@@ -52,7 +52,7 @@ func newTenantSimCmd() *cobra.Command {
 	sf.StringVar(&sc.User, "user", "", "user id or UPN")
 	sf.StringVar(&sc.Folder, "folder", "", "folder path or name, e.g. \"Inbox/Signed Contracts\"")
 	sf.StringVar(&sc.To, "to", "", "destination folder for move-messages")
-	sf.StringVar(&sc.Site, "site", "", "site name or display name for delete-library")
+	sf.StringVar(&sc.Site, "site", "", "site name or display name for delete-library, or ransomware on its library")
 	sf.IntVar(&sc.Count, "count", 0, "how many messages")
 	cmd.AddCommand(scenario,
 		newSimRemoteCmd("counters", "Print the counters of a running simulator", cobra.NoArgs,

@@ -3,7 +3,6 @@ package onedrive
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"path"
 	"strings"
 
@@ -27,17 +26,20 @@ type LiveFile struct {
 // ListDrive lists every file of user's drive as it is now (one full delta
 // enumeration), with display paths.
 func ListDrive(ctx context.Context, g *graph.Client, user workloads.Unit) ([]LiveFile, error) {
-	b := &backup{c: &graph.Caller{G: g, PageSize: 500}, t: userTarget(user), tree: map[string]*node{}, paths: map[string]string{}}
-	body, err := b.c.Get(ctx, "/users/"+url.PathEscape(user.ID)+"/drive", url.Values{"$select": {"id"}})
+	driveID, err := userDrive(ctx, &graph.Caller{G: g}, user.ID)
 	if err != nil {
-		return nil, fmt.Errorf("open the OneDrive of %s: %s", user.Name, graph.Describe(err))
-	}
-	if b.driveID, err = driveIDOf(body); err != nil {
 		return nil, err
 	}
+	return ListDriveID(ctx, g, driveID, "the OneDrive of "+user.Name)
+}
+
+// ListDriveID lists every file of the drive driveID (a OneDrive or a
+// document library) as it is now; label names the drive in errors.
+func ListDriveID(ctx context.Context, g *graph.Client, driveID, label string) ([]LiveFile, error) {
+	b := &backup{c: &graph.Caller{G: g, PageSize: 500}, t: Target{Label: label}, tree: map[string]*node{}, paths: map[string]string{}, driveID: driveID}
 	entries, _, _, err := b.enumerate(ctx, "")
 	if err != nil {
-		return nil, fmt.Errorf("list the OneDrive of %s: %s", user.Name, graph.Describe(err))
+		return nil, fmt.Errorf("list %s: %s", label, graph.Describe(err))
 	}
 	b.apply(entries, true)
 	var out []LiveFile
@@ -60,11 +62,17 @@ func ListDrive(ctx context.Context, g *graph.Client, user workloads.Unit) ([]Liv
 // new one. It never deletes. It returns how many moved and why the others
 // did not.
 func Quarantine(ctx context.Context, g *graph.Client, userID, folder string, ids []string) (int, []string) {
-	r := &restorer{c: &graph.Caller{G: g}, g: g, o: workloads.RestoreOptions{TargetUserID: userID}, folders: map[string]string{}, children: map[string]map[string]child{}}
-	var err error
-	if r.driveID, err = userDrive(ctx, r.c, userID); err != nil {
+	driveID, err := userDrive(ctx, &graph.Caller{G: g}, userID)
+	if err != nil {
 		return 0, []string{err.Error()}
 	}
+	return QuarantineInDrive(ctx, g, driveID, folder, ids)
+}
+
+// QuarantineInDrive is Quarantine in the drive driveID (a OneDrive or a
+// document library).
+func QuarantineInDrive(ctx context.Context, g *graph.Client, driveID, folder string, ids []string) (int, []string) {
+	r := &restorer{c: &graph.Caller{G: g}, g: g, driveID: driveID, folders: map[string]string{}, children: map[string]map[string]child{}}
 	if err := r.openRoot(ctx); err != nil {
 		return 0, []string{err.Error()}
 	}

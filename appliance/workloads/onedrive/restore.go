@@ -53,6 +53,10 @@ type restorer struct {
 	// children a folder id to its entries by lower-case name.
 	folders  map[string]string
 	children map[string]map[string]child
+	// versions are a file's earlier versions (AllVersions), oldest
+	// first, and perms its stored permissions, by itemKey.
+	versions map[string][]vault.Item
+	perms    map[string]vault.Item
 }
 
 // RestoreFiles writes files (of any snapshot) into the target user's
@@ -77,6 +81,11 @@ func RestoreFiles(ctx context.Context, g *graph.Client, src workloads.Source, it
 		return workloads.RestoreResult{}, err
 	}
 	return RestoreToDrive(ctx, g, src, items, o, driveID)
+}
+
+// UserDrive returns the id of the OneDrive of a user (id or UPN).
+func UserDrive(ctx context.Context, g *graph.Client, userID string) (string, error) {
+	return userDrive(ctx, &graph.Caller{G: g}, userID)
 }
 
 // userDrive returns the id of a user's OneDrive.
@@ -106,8 +115,9 @@ func RestoreToDrive(ctx context.Context, g *graph.Client, src workloads.Source, 
 	if err := r.openRoot(ctx); err != nil {
 		return res, err
 	}
+	r.index(items)
 	for _, it := range items {
-		if k := it.Meta[catalog.MetaKind]; k != catalog.KindFile && k != catalog.KindFileVersion {
+		if k := it.Meta[catalog.MetaKind]; k != catalog.KindFile && (k != catalog.KindFileVersion || o.AllVersions) {
 			continue
 		}
 		if ctx.Err() != nil {
@@ -187,16 +197,19 @@ func (r *restorer) restoreFile(ctx context.Context, it vault.Item, res *workload
 	case taken && r.o.Collision == workloads.CollisionCopy:
 		name = freeName(kids, name)
 	}
-	id, err := r.upload(ctx, pid, name, it)
+	id, written, err := r.uploadHistory(ctx, pid, name, it)
+	res.Bytes += written
 	if err != nil {
 		failf("%v", err)
 		return
 	}
 	kids[strings.ToLower(name)] = child{id: id}
 	res.Restored++
-	res.Bytes += it.Size
 	if taken && r.o.Collision == workloads.CollisionReplace {
 		res.Replaced++
+	}
+	if r.o.Permissions {
+		r.applySharing(ctx, id, it, where, res)
 	}
 }
 
@@ -289,7 +302,9 @@ func (r *restorer) itemPath(id string) string {
 
 // upload writes the content of it as file name in folder pid, replacing
 // the content of a file of that name (a new version), and returns the
-// file's id.
+// file's id. With AllVersions a file's earlier versions (among the items)
+// are uploaded first, oldest first; with Permissions its stored sharing
+// is applied to the restored file.
 func (r *restorer) upload(ctx context.Context, pid, name string, it vault.Item) (string, error) {
 	at := r.itemPath(pid) + ":/" + url.PathEscape(name) + ":"
 	if it.Size <= simpleUploadMax {

@@ -3,11 +3,13 @@ package sharepoint
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
 	"strings"
 
+	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/workloads"
@@ -15,12 +17,47 @@ import (
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
-// Kinds implements workloads.Restorer: library files.
-func (Workload) Kinds() map[string]string { return map[string]string{"files": catalog.KindFile} }
+// Kinds implements workloads.Restorer: library files, lists and pages.
+func (Workload) Kinds() map[string]string {
+	return map[string]string{"files": catalog.KindFile, "lists": catalog.KindList, "pages": catalog.KindPage}
+}
 
-// Restore implements workloads.Restorer with RestoreLibraries.
+// Restore implements workloads.Restorer: library files with
+// RestoreLibraries, lists with RestoreLists, pages with RestorePages.
 func (Workload) Restore(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
-	return RestoreLibraries(ctx, g, src, items, o)
+	var res workloads.RestoreResult
+	byKind := map[string][]vault.Item{}
+	for _, it := range items {
+		byKind[it.Meta[catalog.MetaKind]] = append(byKind[it.Meta[catalog.MetaKind]], it)
+	}
+	files := append(append(byKind[catalog.KindFile], byKind[catalog.KindFileVersion]...), byKind[catalog.KindPermissions]...)
+	steps := []struct {
+		items []vault.Item
+		run   func(context.Context, *graph.Client, workloads.Source, []vault.Item, workloads.RestoreOptions) (workloads.RestoreResult, error)
+	}{{files, RestoreLibraries}, {byKind[catalog.KindList], RestoreLists}, {byKind[catalog.KindPage], RestorePages}}
+	for _, st := range steps {
+		if len(st.items) == 0 {
+			continue
+		}
+		r, err := st.run(ctx, g, src, st.items, o)
+		addResult(&res, r, "")
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// addResult adds r to res, its errors prefixed with prefix.
+func addResult(res *workloads.RestoreResult, r workloads.RestoreResult, prefix string) {
+	res.Restored += r.Restored
+	res.Skipped += r.Skipped
+	res.Replaced += r.Replaced
+	res.Failed += r.Failed
+	res.Bytes += r.Bytes
+	for _, e := range r.Errors {
+		res.Errors = append(res.Errors, prefix+e)
+	}
 }
 
 // RestoreLibraries writes library files (of any snapshot) back with g, the
@@ -28,8 +65,8 @@ func (Workload) Restore(ctx context.Context, g *graph.Client, src workloads.Sour
 // o.TargetUserID (a site id or URL; "" the site each file came from), with
 // the OneDrive engine: beneath o.TargetFolder in their folder structure or
 // at their original places, skipping, copying or replacing a file whose
-// name is taken. A library the target site lacks is not created: its files
-// are counted as failed. Items other than library files are ignored.
+// name is taken. A library the target site lacks (deleted since) is
+// created first. Items other than library files are ignored.
 func RestoreLibraries(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
 	var res workloads.RestoreResult
 	c := &graph.Caller{G: g, PageSize: 200}
@@ -38,7 +75,7 @@ func RestoreLibraries(ctx context.Context, g *graph.Client, src workloads.Source
 	groups := map[key][]vault.Item{}
 	var keys []key
 	for _, it := range items {
-		if k := it.Meta[catalog.MetaKind]; k != catalog.KindFile && k != catalog.KindFileVersion || it.Meta[catalog.MetaLibrary] == "" {
+		if k := it.Meta[catalog.MetaKind]; k != catalog.KindFile && k != catalog.KindFileVersion && k != catalog.KindPermissions || it.Meta[catalog.MetaLibrary] == "" {
 			continue
 		}
 		k := key{o.TargetUserID, it.Meta[catalog.MetaLibrary]}
@@ -67,6 +104,9 @@ func RestoreLibraries(ctx context.Context, g *graph.Client, src workloads.Source
 			sites[k.site], siteID = id, id
 		}
 		driveID, err := findLibrary(ctx, c, siteID, k.library)
+		if errors.Is(err, errNoLibrary) {
+			driveID, err = createLibrary(ctx, c, siteID, k.library)
+		}
 		if err != nil {
 			res.Failed += len(groups[k])
 			res.Errors = append(res.Errors, err.Error())
@@ -76,16 +116,20 @@ func RestoreLibraries(ctx context.Context, g *graph.Client, src workloads.Source
 		if err != nil {
 			return res, fmt.Errorf("library %s: %w", k.library, err)
 		}
-		res.Restored += r.Restored
-		res.Skipped += r.Skipped
-		res.Replaced += r.Replaced
-		res.Failed += r.Failed
-		res.Bytes += r.Bytes
-		for _, e := range r.Errors {
-			res.Errors = append(res.Errors, k.library+"/"+e)
-		}
+		addResult(&res, r, k.library+"/")
 	}
 	return res, nil
+}
+
+// LibraryDrive returns the drive id of the document library named library
+// (case ignored) of the site named by its id or URL.
+func LibraryDrive(ctx context.Context, g *graph.Client, siteName, library string) (string, error) {
+	c := &graph.Caller{G: g, PageSize: 200}
+	siteID, err := findSite(ctx, c, siteName)
+	if err != nil {
+		return "", err
+	}
+	return findLibrary(ctx, c, siteID, library)
 }
 
 // findSite returns the id of the site named by an id or its URL.
@@ -135,9 +179,23 @@ func findLibrary(ctx context.Context, c *graph.Caller, siteID, name string) (str
 		return "", fmt.Errorf("list the libraries of site %s: %s", siteID, graph.Describe(err))
 	}
 	if found == "" {
-		return "", fmt.Errorf("site %s has no library %q (restore does not create libraries yet: restore into another site's library of that name with a target site)", siteID, name)
+		return "", fmt.Errorf("site %s: %w %q", siteID, errNoLibrary, name)
 	}
 	return found, nil
+}
+
+// errNoLibrary is wrapped when a site has no library of a name.
+var errNoLibrary = errors.New("no document library")
+
+// createLibrary makes a document library name in the site and returns
+// its drive id.
+func createLibrary(ctx context.Context, c *graph.Caller, siteID, name string) (string, error) {
+	_, err := c.WriteJSON(ctx, abstractions.POST, "/sites/"+url.PathEscape(siteID)+"/lists",
+		map[string]any{"displayName": name, "list": map[string]any{"template": "documentLibrary"}})
+	if err != nil {
+		return "", fmt.Errorf("create the library %q in site %s: %s (does the restore app have Sites.ReadWrite.All or Sites.Manage.All?)", name, siteID, graph.Describe(err))
+	}
+	return findLibrary(ctx, c, siteID, name)
 }
 
 func describe(err error) string {

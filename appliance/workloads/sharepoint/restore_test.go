@@ -17,9 +17,10 @@ import (
 
 // TestRestoreLibrary overwrites every file of a site's library (as
 // ransomware would), restores the library from the snapshot before with
-// replace and compares it with what it held; then deletes the library and
-// restores it into the library of that name of another site, named by its
-// URL, beneath a folder, and compares that too.
+// replace and compares it with what it held; then deletes the library,
+// restores it (which creates it again), and restores it into the library
+// of that name of another site, named by its URL, beneath a folder, and
+// compares both.
 func TestRestoreLibrary(t *testing.T) {
 	e := workloadtest.New(t, tenantsim.Config{Users: 3, Seed: 4})
 	ctx := context.Background()
@@ -100,9 +101,17 @@ func TestRestoreLibrary(t *testing.T) {
 	if _, err := e.Sim.Apply(tenantsim.Scenario{Name: "delete-library", Site: victim.ID, Folder: "Documents"}); err != nil {
 		t.Fatal(err)
 	}
+	// The library is gone: the restore creates it again.
 	res, err = w.Restore(ctx, e.Restore, e.V, items, workloads.RestoreOptions{})
-	if err != nil || res.Failed != len(items) {
-		t.Fatalf("restore into the deleted library: %v %+v, want every file failed", err, res)
+	if err != nil || res.Failed != 0 || res.Restored != len(items) {
+		t.Fatalf("restore into the deleted library: %v %+v, want every file restored", err, res)
+	}
+	newID, err := sharepoint.LibraryDrive(ctx, e.Restore, victim.ID, "Documents")
+	if err != nil || newID == driveID {
+		t.Fatalf("the recreated library: %q (%v), the deleted one was %q", newID, err, driveID)
+	}
+	if back := dumpFiles(t, e, newID); !equalFileMaps(back, clean) {
+		t.Errorf("the recreated library holds %d files, not the %d it had", len(back), len(clean))
 	}
 	res, err = w.Restore(ctx, e.Restore, e.V, items, workloads.RestoreOptions{TargetUserID: other.Name, TargetFolder: "From " + victim.DisplayName})
 	if err != nil || res.Failed != 0 || res.Restored != len(items) {
@@ -123,4 +132,16 @@ func dumpFiles(t *testing.T, e *workloadtest.Env, driveID string) map[string][]b
 		t.Fatal(err)
 	}
 	return d.Files()
+}
+
+func equalFileMaps(x, y map[string][]byte) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for p, b := range x {
+		if !bytes.Equal(b, y[p]) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,40 @@
+package agent
+
+import (
+	"errors"
+
+	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/workloads/onedrive"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// withHistory adds to the selected files what --all-versions and
+// --permissions restore with them: the snapshot's earlier versions and
+// stored permissions of those files.
+func (a *Agent) withHistory(snap vault.Snapshot, items []vault.Item, req RestoreRequest) ([]vault.Item, error) {
+	if !req.AllVersions && !req.Permissions {
+		return items, nil
+	}
+	if req.AllVersions && req.Version != "" {
+		return nil, errors.New("--version restores one earlier version, --all-versions all of them: use one of the two")
+	}
+	key := func(m map[string]string) string { return m[onedrive.MetaDriveID] + "/" + m[catalog.MetaItemID] }
+	files := map[string]bool{}
+	for _, it := range items {
+		if it.Meta[catalog.MetaKind] == catalog.KindFile {
+			files[key(it.Meta)] = true
+		}
+	}
+	if len(files) == 0 {
+		return items, nil
+	}
+	out := items
+	err := a.v.EachItem(snap, func(it vault.Item) error {
+		k := it.Meta[catalog.MetaKind]
+		if files[key(it.Meta)] && (req.AllVersions && k == catalog.KindFileVersion || req.Permissions && k == catalog.KindPermissions) {
+			out = append(out, it)
+		}
+		return nil
+	})
+	return out, err
+}
