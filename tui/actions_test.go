@@ -312,3 +312,60 @@ func formScreens(t *testing.T) map[string]string {
 	out["status-retention-done"] = c.m.View()
 	return out
 }
+
+// withOneDrive gives anna a OneDrive in the browsed restore points.
+func withOneDrive(s *fakeService) {
+	s.listing["anna@contoso.com"] = append(s.listing["anna@contoso.com"], api.Node{Name: "OneDrive", View: "anna@contoso.com/OneDrive", Items: 43, Bytes: 9000000})
+}
+
+// TestRollbackForm: B on a user's OneDrive asks when the damage began,
+// shows the agent's dry run, and rolls back only after enter; a time
+// that is not one is refused before the agent is asked.
+func TestRollbackForm(t *testing.T) {
+	c := newConsoleWith(t, true, termenv.Ascii, withOneDrive).key("l", "enter", "enter")
+	c.key("B")
+	if c.m.Status().RollingBack() {
+		t.Fatal("B on a mail folder opened the rollback form")
+	}
+	c.wantView("Move to a user's OneDrive or a site's library to roll it back.")
+	c.key("down", "down")
+	c.wantView("> OneDrive/", "B roll back")
+	c.key("B")
+	if !c.m.Status().RollingBack() {
+		t.Fatal("B on a OneDrive did not open the rollback form")
+	}
+	c.wantView("What: the OneDrive of anna@contoso.com", "moved to a quarantine folder")
+	c.erase(25).typ("yesterday").key("enter")
+	c.wantView(`Damage began: date "yesterday"`)
+	if strings.Contains(c.svc.Calls(), "rollback") {
+		t.Fatalf("the agent was asked with a bad time: %s", c.svc.Calls())
+	}
+	c.erase(25).typ("2026-03-14T08:00:00Z").key("enter")
+	c.wantView("Would do: 2 files restored (3.0 MiB), 1 quarantined, 40 unchanged", "Docs/plan.docx", "README-RANSOM.txt", "Press enter to roll back")
+	if got := c.svc.Calls(); !strings.HasSuffix(got, "rollback:anna@contoso.com:2026-03-14T08:00:00Z:dry=true") {
+		t.Fatalf("calls %s; want a dry run first", got)
+	}
+	c.key("enter")
+	c.wantView("Done: 2 files restored (3.0 MiB), 1 quarantined, 40 unchanged", "Quarantine folder: Quarantine 2026-03-14 0930")
+	if got := c.svc.Calls(); !strings.HasSuffix(got, "rollback:anna@contoso.com:2026-03-14T08:00:00Z:dry=false") {
+		t.Fatalf("calls %s; want the rollback after the confirmation", got)
+	}
+}
+
+// TestRollbackOfASiteLibrary: B on a library row of a site rolls back
+// that library, the site named by its URL again (the catalog shows it
+// without the scheme, its slashes as U+2215).
+func TestRollbackOfASiteLibrary(t *testing.T) {
+	site := "contoso.sharepoint.com\u2215sites\u2215hr"
+	c := newConsoleWith(t, true, termenv.Ascii, func(s *fakeService) {
+		s.listing[""] = append(s.listing[""], api.Node{Name: site, View: site, Items: 10, Bytes: 1000})
+		s.listing[site] = []api.Node{{Name: "Libraries", View: site + "/Libraries", Items: 10, Bytes: 1000}}
+		s.listing[site+"/Libraries"] = []api.Node{{Name: "Documents", View: site + "/Libraries/Documents", Items: 10, Bytes: 1000}}
+	}).key("l", "enter", "down", "down", "enter", "enter", "B")
+	c.wantView(`What: the library "Documents" of https://contoso.sharepoint.com/sites/hr`)
+	c.key("enter")
+	c.wantView("Would do: 2 files restored")
+	if got := c.svc.Calls(); !strings.Contains(got, "rollback:https://contoso.sharepoint.com/sites/hr:") {
+		t.Fatalf("calls %s; want the site's URL", got)
+	}
+}

@@ -208,6 +208,16 @@ func (s *fakeService) Restore(_ context.Context, req api.RestoreRequest) (*api.R
 	return rep, nil
 }
 
+func (s *fakeService) Rollback(_ context.Context, req api.RollbackRequest) (*api.RollbackReport, error) {
+	s.record(fmt.Sprintf("rollback:%s%s:%s:dry=%v", req.User, req.Site, req.Before.UTC().Format(time.RFC3339), req.DryRun))
+	rep := &api.RollbackReport{User: req.User, Site: req.Site, Before: req.Before, Snapshot: "S-clean", SnapshotTime: fixedNow.Add(-4 * time.Hour), DryRun: req.DryRun,
+		Restored: []string{"Docs/plan.docx", "Docs/budget.xlsx"}, Quarantined: []string{"README-RANSOM.txt"}, Unchanged: 40, Bytes: 3 << 20}
+	if !req.DryRun {
+		rep.QuarantineFolder = "Quarantine 2026-03-14 0930"
+	}
+	return rep, nil
+}
+
 func (s *fakeService) ReplaceDisk(_ context.Context, oldDir, newDir string) (*api.ScrubReport, error) {
 	s.record("replace-disk")
 	s.mu.Lock()

@@ -33,6 +33,7 @@ var (
 	Retention   = key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "retention"))
 	Choose      = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose"))
 	Restore     = key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "restore"))
+	RollBack    = key.NewBinding(key.WithKeys("B"), key.WithHelp("B", "roll back"))
 	Cycle       = key.NewBinding(key.WithKeys(" ", "left", "right"), key.WithHelp("space", "change"))
 	Confirm     = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm"))
 	Leave       = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave it running"))

@@ -253,6 +253,9 @@ func (b *Browser) View(msg string, kind components.MessageKind) string {
 	if _, _, ok := b.selection(); ok {
 		help = append(help, keys.Restore)
 	}
+	if _, _, ok := b.rollbackTarget(); ok {
+		help = append(help, keys.RollBack)
+	}
 	help = append(help, keys.Back)
 	return components.Frame{Title: "STRONGROOM browse", Right: fmt.Sprintf("%d entries", len(b.nodes)), Body: body, Message: msg, Kind: kind,
 		Help: keys.Help(help...)}.Render(st)

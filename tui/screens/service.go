@@ -17,6 +17,7 @@ type Service interface {
 	Snapshots(ctx context.Context) ([]api.SnapshotSummary, error)
 	List(ctx context.Context, snapshot, dir string) (string, []api.Node, error)
 	Restore(ctx context.Context, req api.RestoreRequest) (*api.RestoreReport, error)
+	Rollback(ctx context.Context, req api.RollbackRequest) (*api.RollbackReport, error)
 	RestoreTest(ctx context.Context, sample int) (*api.RestoreTestReport, error)
 	Scrub(ctx context.Context, repair bool) (*api.ScrubReport, error)
 	ConfirmClock(ctx context.Context) error

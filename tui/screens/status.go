@@ -38,18 +38,19 @@ type Status struct {
 	opts StatusOptions
 	st   styles.Styles
 
-	status  *api.Status
-	err     error
-	running string // the action in progress, if any
-	msg     string
-	kind    components.MessageKind
-	browse  *Browser
-	restore *restoreForm // over the browser
-	disk    *diskForm
-	ret     *retentionForm
-	windows *Windows // set by a retention change made here
-	upd     *UpdateScreen
-	updOpen bool // upd is shown (it may run hidden)
+	status   *api.Status
+	err      error
+	running  string // the action in progress, if any
+	msg      string
+	kind     components.MessageKind
+	browse   *Browser
+	restore  *restoreForm  // over the browser
+	rollback *rollbackForm // over the browser
+	disk     *diskForm
+	ret      *retentionForm
+	windows  *Windows // set by a retention change made here
+	upd      *UpdateScreen
+	updOpen  bool // upd is shown (it may run hidden)
 }
 
 // NewStatus returns the status screen for svc.
@@ -166,9 +167,15 @@ func (s *Status) Update(msg tea.Msg) tea.Cmd {
 			return cmd
 		case s.restore != nil:
 			return s.restoreKey(msg)
+		case s.rollback != nil:
+			return s.rollbackKey(msg)
 		case s.browse != nil:
 			if key.Matches(msg, keys.Restore) {
 				s.openRestore()
+				return nil
+			}
+			if key.Matches(msg, keys.RollBack) {
+				s.openRollback()
 				return nil
 			}
 			cmd, closed := s.browse.key(msg)
@@ -296,6 +303,8 @@ func (s *Status) View() string {
 	switch {
 	case s.restore != nil:
 		return s.restoreView()
+	case s.rollback != nil:
+		return s.rollbackView()
 	case s.browse != nil:
 		return s.browse.View(s.msg, s.kind)
 	case s.disk != nil:
