@@ -222,13 +222,7 @@ func (s *Status) restoreView() string {
 				fmt.Sprintf("Failed    %6d", r.Failed), "")
 			b = append(b, components.Wrap(components.Safe(fmt.Sprintf("Into %s, folder %q; %d items selected from restore point %s.",
 				r.TargetUser, r.TargetFolder, r.Selected, r.Snapshot)), components.BodyWidth)...)
-			for i, e := range r.Errors {
-				if i == 4 {
-					b = append(b, st.Warn.Render(fmt.Sprintf("%s and %d more", styles.Bullet, len(r.Errors)-i)))
-					break
-				}
-				b = append(b, st.Warn.Render(components.Fit(styles.Bullet+" "+components.Safe(e), components.BodyWidth)))
-			}
+			b = append(b, bulletList(st.Warn.Render, r.Errors, 4)...)
 		}
 		help = keys.Help(keys.Back)
 	}
@@ -242,4 +236,17 @@ func choiceRow(st styles.Styles, label, value string, focused bool) string {
 		return styles.Pointer + " " + st.Heading.Render(components.Fit(label, 16)) + " " + st.Focus.Render(v)
 	}
 	return "  " + st.Text.Render(components.Fit(label, 16)) + " " + v
+}
+
+// bulletList draws up to max of lines as bullets, each cut to the body's
+// width, and how many more there are.
+func bulletList(style func(...string) string, lines []string, max int) []string {
+	var b []string
+	for i, l := range lines {
+		if i == max {
+			return append(b, style(fmt.Sprintf("%s and %d more", styles.Bullet, len(lines)-i)))
+		}
+		b = append(b, style(components.Fit(styles.Bullet+" "+components.Safe(l), components.BodyWidth)))
+	}
+	return b
 }

@@ -155,15 +155,7 @@ func listSome(st styles.Styles, label string, names []string) []string {
 	if len(names) == 0 {
 		return nil
 	}
-	b := []string{fmt.Sprintf("%s (%d):", label, len(names))}
-	for i, n := range names {
-		if i == 4 {
-			b = append(b, st.Dim.Render(fmt.Sprintf("  %s and %d more", styles.Bullet, len(names)-i)))
-			break
-		}
-		b = append(b, components.Fit("  "+styles.Bullet+" "+components.Safe(n), components.BodyWidth))
-	}
-	return b
+	return append([]string{fmt.Sprintf("%s (%d):", label, len(names))}, bulletList(st.Dim.Render, names, 4)...)
 }
 
 func (s *Status) rollbackView() string {
@@ -204,13 +196,7 @@ func (s *Status) rollbackView() string {
 			if r.QuarantineFolder != "" {
 				b = append(b, components.Fit("Quarantine folder: "+components.Safe(r.QuarantineFolder), components.BodyWidth))
 			}
-			for i, e := range r.Errors {
-				if i == 4 {
-					b = append(b, st.Warn.Render(fmt.Sprintf("%s and %d more", styles.Bullet, len(r.Errors)-i)))
-					break
-				}
-				b = append(b, st.Warn.Render(components.Fit(styles.Bullet+" "+components.Safe(e), components.BodyWidth)))
-			}
+			b = append(b, bulletList(st.Warn.Render, r.Errors, 4)...)
 		}
 		help = keys.Help(keys.Back)
 	}
