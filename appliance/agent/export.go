@@ -89,7 +89,7 @@ func exportKind(req ExportRequest) (string, error) {
 		return "", fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts), ics (calendars), tar or files (files), csv or json (lists)", req.Format)
 	}
 	if req.Dest == "" {
-		return "", fmt.Errorf("name the export destination directory (--dest)")
+		return "", invalid("dest", "name the directory to export into")
 	}
 	if req.Kind != "" && req.Kind != want {
 		return "", fmt.Errorf("format %s exports %s, not %s", req.Format, want, req.Kind)

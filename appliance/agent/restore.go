@@ -117,7 +117,7 @@ func (a *Agent) resolveKinds(sel Selection, kinds map[string]string) (vault.Snap
 		return vault.Snapshot{}, nil, fmt.Errorf("kind %q: use one of %s", sel.Kind, kindNames(kinds))
 	}
 	if sel.User == "" && len(sel.Paths) == 0 {
-		return vault.Snapshot{}, nil, fmt.Errorf("name the mailbox to restore from (--user) or the items (--item)")
+		return vault.Snapshot{}, nil, invalid("user paths", "name the mailbox, drive or site to restore from, or the items")
 	}
 	snap, err := a.v.Snapshot(sel.Snapshot)
 	if err != nil {
@@ -238,7 +238,7 @@ func (a *Agent) restorerOf(items []vault.Item) (workloads.Workload, error) {
 		names[it.Meta[catalog.MetaWorkload]] = true
 	}
 	if len(names) != 1 {
-		return nil, fmt.Errorf("the selection holds items of %d workloads: restore mail and files separately (--kind)", len(names))
+		return nil, invalid("kind", fmt.Sprintf("the selection holds items of %d workloads: restore mail and files separately, one kind at a time", len(names)))
 	}
 	for _, w := range a.workloads {
 		if _, ok := w.(workloads.Restorer); ok && names[w.Name()] {

@@ -1,8 +1,6 @@
 package agent
 
 import (
-	"errors"
-
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/workloads/onedrive"
 	"github.com/strongroom/strongroom/storage/vault"
@@ -16,7 +14,7 @@ func (a *Agent) withHistory(snap vault.Snapshot, items []vault.Item, req Restore
 		return items, nil
 	}
 	if req.AllVersions && req.Version != "" {
-		return nil, errors.New("--version restores one earlier version, --all-versions all of them: use one of the two")
+		return nil, invalid("version all_versions", "a restore takes one earlier version or all of them, not both")
 	}
 	key := func(m map[string]string) string { return m[onedrive.MetaDriveID] + "/" + m[catalog.MetaItemID] }
 	files := map[string]bool{}

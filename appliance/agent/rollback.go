@@ -87,10 +87,10 @@ func (a *Agent) Rollback(ctx context.Context, req RollbackRequest) (*RollbackRep
 	defer a.vmu.RUnlock()
 	start := a.now()
 	if (req.User == "") == (req.Site == "") || req.Before.IsZero() {
-		return nil, errors.New("name the user (--user) or the site (--site), and when the damage began (--before)")
+		return nil, invalid("user site before", "name the user or the site, and when the damage began")
 	}
 	if req.Library != "" && req.Site == "" {
-		return nil, errors.New("--library names a library of a site: give the site too (--site)")
+		return nil, invalid("site", "a library belongs to a site: name the site too")
 	}
 	snap, drives, err := a.cleanPoint(req)
 	if err != nil {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/strongroom/strongroom/appliance/agent"
 )
 
 // countingService answers status and set-retention and counts the
@@ -106,5 +109,35 @@ func TestSocketChecksPeerCredentials(t *testing.T) {
 	}
 	if code, body := call(false, "set-retention", retention); code != 200 || svc.changes != 1 {
 		t.Errorf("set-retention as root: %d %s, %d changes", code, body, svc.changes)
+	}
+}
+
+// refusingService refuses every export as the agent refuses a request
+// without a destination.
+type refusingService struct{ Service }
+
+func (refusingService) Export(context.Context, ExportRequest) (*ExportReport, error) {
+	return nil, &agent.Invalid{Fields: []string{"dest"}, Problem: "name the directory to export into"}
+}
+
+// TestRefusalsNameTheirFields: a request the agent refuses reaches the
+// client, over the socket, as a RemoteError naming the fields to change.
+func TestRefusalsNameTheirFields(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go Serve(l, refusingService{}, Operators(os.Getuid()))
+	r, err := Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Export(context.Background(), ExportRequest{Format: "eml"})
+	var re *RemoteError
+	if !errors.As(err, &re) || re.Msg != "name the directory to export into" || len(re.Fields) != 1 || re.Fields[0] != "dest" {
+		t.Fatalf("export without a destination: %#v", err)
 	}
 }

@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"github.com/strongroom/strongroom/storage/vault"
 )
 
 // Handler serves a Service as JSON over HTTP: POST /v1/<method> with the
@@ -111,7 +109,8 @@ func serve(fn method, p Policy, need Access) http.HandlerFunc {
 		w.Header().Set("Content-Type", "application/json")
 		if err != nil {
 			w.WriteHeader(http.StatusUnprocessableEntity)
-			json.NewEncoder(w).Encode(map[string]string{"error": err.Error(), "remedy": vault.Remedy(err)})
+			e := wireError(err)
+			json.NewEncoder(w).Encode(errorBody{Error: e.Msg, Remedy: e.Remedy, Fields: e.Fields})
 			return
 		}
 		json.NewEncoder(w).Encode(out)
@@ -167,8 +166,19 @@ func Dial(socket string) (*Remote, error) {
 	return r, nil
 }
 
-// RemoteError is an error the agent reported.
-type RemoteError struct{ Msg, Remedy string }
+// errorBody is a refused call's answer.
+type errorBody struct {
+	Error  string   `json:"error"`
+	Remedy string   `json:"remedy,omitempty"`
+	Fields []string `json:"fields,omitempty"` // request fields to change
+}
+
+// RemoteError is an error the agent reported. Fields, when set, names the
+// request's fields (JSON names) to change: the CLI says which flags.
+type RemoteError struct {
+	Msg, Remedy string
+	Fields      []string
+}
 
 func (e *RemoteError) Error() string { return e.Msg }
 
@@ -187,11 +197,11 @@ func (r *Remote) call(ctx context.Context, name string, in, out any) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error, Remedy string }
+		var e errorBody
 		if json.NewDecoder(resp.Body).Decode(&e) != nil || e.Error == "" {
 			return fmt.Errorf("agent answered HTTP %d", resp.StatusCode)
 		}
-		return &RemoteError{Msg: e.Error, Remedy: e.Remedy}
+		return &RemoteError{Msg: e.Error, Remedy: e.Remedy, Fields: e.Fields}
 	}
 	if out == nil {
 		return nil

@@ -3,11 +3,13 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/storage/vault"
 )
 
 // Local serves the API from an agent in this process (tests, the demo and
@@ -24,8 +26,9 @@ func NewLocal(a *agent.Agent) *Local { return &Local{a: a} }
 // of partial work say what was done.
 func recode[W any](v any, err error) (*W, error) {
 	if v == nil {
-		return nil, err
+		return nil, refused(err)
 	}
+	err = refused(err)
 	b, merr := json.Marshal(v)
 	if merr != nil {
 		return nil, fmt.Errorf("encode %T: %w", v, merr)
@@ -35,6 +38,30 @@ func recode[W any](v any, err error) (*W, error) {
 		return nil, fmt.Errorf("decode %T into %T: %w", v, w, merr)
 	}
 	return &w, err
+}
+
+// wireError is err as a client sees it: what to change and what to do.
+func wireError(err error) *RemoteError {
+	var re *RemoteError
+	if errors.As(err, &re) {
+		return re
+	}
+	e := &RemoteError{Msg: err.Error(), Remedy: vault.Remedy(err)}
+	var inv *agent.Invalid
+	if errors.As(err, &inv) {
+		e.Fields = inv.Fields
+	}
+	return e
+}
+
+// refused keeps an agent's error as it is, except that a refused request
+// becomes the RemoteError naming its fields, as on the socket.
+func refused(err error) error {
+	var inv *agent.Invalid
+	if errors.As(err, &inv) {
+		return wireError(err)
+	}
+	return err
 }
 
 // in converts a wire request into the agent's type A.
@@ -78,7 +105,7 @@ func (l *Local) Snapshots(ctx context.Context) ([]SnapshotSummary, error) {
 	if cerr != nil {
 		return nil, cerr
 	}
-	return *out, err
+	return *out, refused(err)
 }
 
 // List implements Service.
@@ -88,7 +115,7 @@ func (l *Local) List(ctx context.Context, snapshot, dir string) (string, []Node,
 	if cerr != nil {
 		return "", nil, cerr
 	}
-	return id, *out, err
+	return id, *out, refused(err)
 }
 
 // Find implements Service.
@@ -102,7 +129,7 @@ func (l *Local) Find(ctx context.Context, snapshot string, q Query, limit int) (
 	if cerr != nil {
 		return "", nil, cerr
 	}
-	return id, *out, err
+	return id, *out, refused(err)
 }
 
 // Restore implements Service.
