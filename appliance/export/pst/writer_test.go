@@ -39,7 +39,7 @@ func noise(seed uint64, n int) []byte {
 func richSample() *sample {
 	s := &sample{messages: map[string][]*pst.Message{}, contacts: map[string][]*pst.Contact{},
 		appointments: map[string][]*pst.Appointment{},
-		order: []string{"Inbox", "Inbox/Signed Contracts", "Sent Items", "Contacts", "Calendar"}}
+		order:        []string{"Inbox", "Inbox/Signed Contracts", "Sent Items", "Contacts", "Calendar"}}
 	when := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
 	for i := range 60 {
 		m := &pst.Message{Subject: fmt.Sprintf("Quarterly report %d – Grüße", i),
