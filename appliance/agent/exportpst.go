@@ -146,7 +146,9 @@ func (o *pstFile) write(ctx context.Context, items []vault.Item) error {
 		if err != nil {
 			return err
 		}
-		if o.w == nil || o.w.Items() > 0 && o.w.Size()+int64(len(data))*11/10+1<<16 > o.limit {
+		// Text is stored as UTF-16, so an item can take twice its MIME
+		// size.
+		if o.w == nil || o.w.Items() > 0 && o.w.SizeWith(2*int64(len(data))+1<<16) > o.limit {
 			if err := o.next(); err != nil {
 				return err
 			}

@@ -201,3 +201,49 @@ func messageDiff(it psttest.Item, want mimeParts) string {
 	}
 	return ""
 }
+
+// TestExportPSTSplit exports a mailbox with a small split size: it comes
+// out as numbered files, none larger than the limit, each one a PST that
+// readpst reads, and together they hold every item of the unsplit export.
+func TestExportPSTSplit(t *testing.T) {
+	sim, a, dir := newAgent(t, 2, tenantsim.Config{})
+	ctx := context.Background()
+	full, err := a.Backup(ctx, agent.BackupRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := agent.Selection{Snapshot: full.Snapshot, User: firstMailboxUser(sim).UPN}
+	whole, err := a.Export(ctx, agent.ExportRequest{Selection: sel, Format: "pst", Dest: filepath.Join(dir, "whole")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 1 << 20
+	rep, err := a.Export(ctx, agent.ExportRequest{Selection: sel, Format: "pst", Dest: filepath.Join(dir, "split"), SplitSize: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(whole.Files[0])
+	if len(rep.Files) < 2 || len(rep.Files) > int(st.Size()/limit)*2+2 {
+		t.Fatalf("split of a %d-byte PST at %d bytes wrote %d files: %v", st.Size(), limit, len(rep.Files), rep.Files)
+	}
+	items := 0
+	for i, f := range rep.Files {
+		if want := fmt.Sprintf("-%03d.pst", i+1); !strings.HasSuffix(f, want) {
+			t.Errorf("part %d is %s, want a name ending in %s", i+1, f, want)
+		}
+		n := psttest.Readpst(t, f).Count()
+		// Only a part of one item, larger than the limit itself, may
+		// pass it.
+		if st, err := os.Stat(f); err != nil || st.Size() > limit && n > 1 {
+			t.Errorf("part %s: %v, %d bytes in %d items, over the %d-byte limit", f, err, st.Size(), n, limit)
+		}
+		items += n
+	}
+	if items != whole.Items || rep.Items != whole.Items {
+		t.Errorf("the parts hold %d items (report: %d), the whole export %d", items, rep.Items, whole.Items)
+	}
+	_, err = a.Export(ctx, agent.ExportRequest{Selection: sel, Format: "pst", Dest: filepath.Join(dir, "tiny"), SplitSize: 1000})
+	if err == nil || !strings.Contains(err.Error(), "--split-size") {
+		t.Errorf("a 1000-byte split size gave %v, want an error naming --split-size", err)
+	}
+}

@@ -114,12 +114,21 @@ func (w *Writer) AddFolder(parent Folder, name string, kind FolderKind) (Folder,
 // Items is the number of items added so far.
 func (w *Writer) Items() int { return w.items }
 
-// Size estimates the size of the file if it were closed now: what has
-// been written, plus the B-trees, folder tables and the allocation maps
-// Close adds.
-func (w *Writer) Size() int64 {
-	pages := len(w.n.nodes)/15 + len(w.n.blocks)/20 + 4
-	return int64(w.n.pos) + int64(pages)*pageSize*11/10 + int64(w.items)*400 + amapSpan
+// Size estimates the size of the file if it were closed now. See
+// SizeWith.
+func (w *Writer) Size() int64 { return w.SizeWith(0) }
+
+// SizeWith estimates the size of the file if it were closed after adding
+// extra more bytes of blocks: what has been written, the B-trees, folder
+// tables and the rest of the last allocation map's span, which Close
+// fills (a PST grows by whole AMap spans). The estimate errs on the large
+// side, so a caller that splits at a limit stays below it.
+func (w *Writer) SizeWith(extra int64) int64 {
+	pages := int64(len(w.n.nodes)/15+len(w.n.blocks)/20+8) * 2
+	tables := int64(w.items)*600 + int64(len(w.folders))*4*maxBlockData
+	used := int64(w.n.pos) + extra + pages*pageSize + tables
+	regions := (used - firstAMap + amapSpan - 1) / amapSpan
+	return firstAMap + regions*amapSpan
 }
 
 // Close writes the folders, the message store, the name-to-ID map, the
