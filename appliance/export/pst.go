@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"strings"
 	"time"
 
@@ -54,13 +55,16 @@ func MessageToPST(raw []byte) (*pst.Message, error) {
 }
 
 // addPart puts one leaf part where it belongs: the first inline text and
-// HTML parts become the bodies, everything else an attachment.
+// HTML parts become the bodies, everything else an attachment; one with a
+// Content-ID and no "attachment" disposition is inline (an HTML body
+// shows it).
 func addPart(m *pst.Message, h mail.PartHeader, body []byte) {
-	ct, params, _ := h.(interface {
+	hdr := h.(interface {
 		ContentType() (string, map[string]string, error)
-	}).ContentType()
+		Get(string) string
+	})
+	ct, params, _ := hdr.ContentType()
 	var name string
-	inline := true
 	switch ph := h.(type) {
 	case *mail.InlineHeader:
 		switch {
@@ -74,7 +78,6 @@ func addPart(m *pst.Message, h mail.PartHeader, body []byte) {
 		name = params["name"]
 	case *mail.AttachmentHeader:
 		name, _ = ph.Filename()
-		inline = false
 	}
 	if name == "" {
 		name = "part" + extension(ct)
@@ -82,9 +85,10 @@ func addPart(m *pst.Message, h mail.PartHeader, body []byte) {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	cid := strings.Trim(h.(interface{ Get(string) string }).Get("Content-Id"), "<> ")
+	cid := strings.Trim(hdr.Get("Content-Id"), "<> ")
+	disp, _, _ := mime.ParseMediaType(hdr.Get("Content-Disposition"))
 	m.Attachments = append(m.Attachments, pst.Attachment{Name: name, MIMEType: ct, ContentID: cid,
-		Inline: inline && cid != "", Data: body})
+		Inline: cid != "" && disp != "attachment", Data: body})
 }
 
 func extension(ct string) string {
