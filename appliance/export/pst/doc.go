@@ -31,5 +31,25 @@
 // tables, the B-trees, the allocation maps and the header follow at Close.
 // Blocks are stored without encoding (bCryptMethod NDB_CRYPT_NONE).
 //
+// What a file holds besides the exported folders: the root folder, "Top
+// of Personal Folders" with "Deleted Items", "Search Root", the message
+// store (display name, record key, entry IDs of the IPM subtree, the
+// wastebasket and the finder, the support mask with STORE_UNICODE_OK),
+// the name-to-ID map of the named properties used (e-mail addresses of
+// contacts, appointment times, location, busy status), and empty table
+// templates for hierarchy, contents, associated contents, attachment and
+// recipient tables. The allocation maps (AMap, PMap, FMap, FPMap at their
+// fixed intervals) and the density list are written for the file as laid
+// out, with fAMapValid set.
+//
+// Not written: the search-related nodes (search management queue,
+// activity list, gatherer queues and descriptors), the folder templates
+// NID_NORMAL_FOLDER_TEMPLATE and NID_SEARCH_FOLDER_TEMPLATE, the search
+// contents table template, RTF bodies, recurrence patterns of recurring
+// appointments and embedded message objects (a message/rfc822 part is an
+// attachment holding the message's bytes). The files are read back in
+// tests with readpst (libpst) and pffexport (libpff); Outlook itself has
+// not been run on them here.
+//
 // A Writer is not safe for concurrent use.
 package pst
