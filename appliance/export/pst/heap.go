@@ -66,17 +66,6 @@ func (h *heap) alloc(p []byte) uint32 {
 	return uint32(len(h.blocks)-1)<<16 | uint32(len(b.allocs))<<5
 }
 
-// get returns the bytes of an allocation made before.
-func (h *heap) get(hid uint32) []byte {
-	b := h.blocks[hid>>16]
-	i := int(hid>>5&0x7FF) - 1
-	end := len(b.data)
-	if i+1 < len(b.allocs) {
-		end = b.allocs[i+1]
-	}
-	return b.data[b.allocs[i]:end]
-}
-
 // chunks finishes the heap and returns its blocks' bytes.
 func (h *heap) chunks() [][]byte {
 	out := make([][]byte, len(h.blocks))

@@ -66,6 +66,19 @@ func richSample() *sample {
 	}
 	s.messages["Sent Items"] = []*pst.Message{{Subject: "Re: lunch", From: pst.Address{Address: "alice@contoso.test"},
 		To: []pst.Address{{Address: "bob@contoso.test"}}, Sent: when, Body: "Sure.", Read: true}}
+	// 400 attachments need an SIBLOCK over two SLBLOCKs and put the
+	// attachment table's rows in a subnode.
+	many := &pst.Message{Subject: "Many receipts", From: pst.Address{Address: "shop@contoso.test"}, Sent: when, Body: "all of them"}
+	for i := range 400 {
+		many.Attachments = append(many.Attachments, pst.Attachment{Name: fmt.Sprintf("receipt-%03d.txt", i), Data: noise(uint64(100+i), 40+i)})
+	}
+	s.messages["Sent Items"] = append(s.messages["Sent Items"], many)
+	// 500 rows need a row index of two levels; the node B-tree gets three.
+	for i := range 345 {
+		s.messages["Bulk"] = append(s.messages["Bulk"], &pst.Message{Subject: fmt.Sprintf("Newsletter %d", i),
+			From: pst.Address{Address: "news@fabrikam.test"}, Sent: when, Body: fmt.Sprintf("issue %d", i)})
+	}
+	s.order = append(s.order, "Bulk")
 	s.contacts["Contacts"] = []*pst.Contact{
 		{DisplayName: "Carol Jones", GivenName: "Carol", Surname: "Jones", Company: "Contoso", Emails: []string{"carol@contoso.test"},
 			MobilePhone: "+41 79 000 00 00"},
@@ -135,6 +148,11 @@ func (s *sample) count() int {
 	return n
 }
 
+// libpstMaxAttachments is the most attachments readpst extracts from one
+// message: 340 subnodes in one SLBLOCK, less the recipient and
+// attachment tables.
+const libpstMaxAttachments = 338
+
 func normalize(s string) string {
 	return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
 }
@@ -161,6 +179,12 @@ func checkMessages(t *testing.T, reader, folder string, got []psttest.Item, want
 		}
 		if m.HTML != nil && normalize(it.HTML) != normalize(string(m.HTML)) {
 			t.Errorf("%s: %s: %q: HTML %q, want %q", reader, folder, m.Subject, it.HTML, m.HTML)
+		}
+		if reader == "readpst" && len(m.Attachments) > libpstMaxAttachments {
+			// libpst reads only one SLBLOCK of subnodes: it refuses the
+			// SIBLOCK ([MS-PST] 2.2.2.8.3.3.2) that a message with more
+			// subnodes than one SLBLOCK holds needs. pffexport reads it.
+			continue
 		}
 		if len(it.Attachments) != len(m.Attachments) {
 			t.Errorf("%s: %s: %q: %d attachments, want %d", reader, folder, m.Subject, len(it.Attachments), len(m.Attachments))
