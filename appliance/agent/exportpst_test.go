@@ -242,9 +242,23 @@ func TestExportPSTSplit(t *testing.T) {
 	if items != whole.Items || rep.Items != whole.Items {
 		t.Errorf("the parts hold %d items (report: %d), the whole export %d", items, rep.Items, whole.Items)
 	}
-	_, err = a.Export(ctx, agent.ExportRequest{Selection: sel, Format: "pst", Dest: filepath.Join(dir, "tiny"), SplitSize: 1000})
-	if err == nil || !strings.Contains(err.Error(), "--split-size") {
-		t.Errorf("a 1000-byte split size gave %v, want an error naming --split-size", err)
+	refused := filepath.Join(dir, "refused")
+	for _, tc := range []struct {
+		name string
+		req  agent.ExportRequest
+		want string
+	}{
+		{"split size too small", agent.ExportRequest{Selection: sel, Dest: refused, SplitSize: 1000}, "give --split-size a larger value"},
+		{"kind a PST does not hold", agent.ExportRequest{Selection: agent.Selection{Snapshot: full.Snapshot, Kind: "files"}, Dest: refused},
+			"format pst holds mail, contacts and calendar, not files"},
+		{"unknown mailbox", agent.ExportRequest{Selection: agent.Selection{Snapshot: full.Snapshot, User: sel.User + ",nobody@contoso.test"}, Dest: refused},
+			"holds no mail, contacts or calendar of nobody@contoso.test matching the selection; list its mailboxes with 'strongroom ls"},
+		{"no destination", agent.ExportRequest{Selection: sel}, "name the export destination directory (--dest)"},
+	} {
+		tc.req.Format = "pst"
+		if _, err := a.Export(ctx, tc.req); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
+		}
 	}
 }
 
