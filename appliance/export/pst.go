@@ -37,6 +37,8 @@ func MessageToPST(raw []byte) (*pst.Message, error) {
 	m.Received = m.Sent
 	m.MessageID = strings.TrimSpace(h.Get("Message-Id"))
 	m.InReplyTo = strings.TrimSpace(h.Get("In-Reply-To"))
+	m.References = strings.Join(strings.Fields(h.Get("References")), " ")
+	m.Priority = priority(h)
 	for {
 		p, err := mr.NextPart()
 		if err == io.EOF {
@@ -89,6 +91,25 @@ func addPart(m *pst.Message, h mail.PartHeader, body []byte) {
 	disp, _, _ := mime.ParseMediaType(hdr.Get("Content-Disposition"))
 	m.Attachments = append(m.Attachments, pst.Attachment{Name: name, MIMEType: ct, ContentID: cid,
 		Inline: cid != "" && disp != "attachment", Data: body})
+}
+
+// priority reads Importance (RFC 2156) or, without it, X-Priority: 1 and
+// 2 are high, 4 and 5 low.
+func priority(h mail.Header) int {
+	switch strings.ToLower(strings.TrimSpace(h.Get("Importance"))) {
+	case "high":
+		return 1
+	case "low":
+		return -1
+	}
+	p := strings.TrimSpace(h.Get("X-Priority"))
+	switch {
+	case strings.HasPrefix(p, "1"), strings.HasPrefix(p, "2"):
+		return 1
+	case strings.HasPrefix(p, "4"), strings.HasPrefix(p, "5"):
+		return -1
+	}
+	return 0
 }
 
 func extension(ct string) string {

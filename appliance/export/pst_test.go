@@ -48,6 +48,7 @@ func TestMessageToPST(t *testing.T) {
 // attachment with its Content-ID.
 func TestMessageToPSTParts(t *testing.T) {
 	raw := "From: a@contoso.test\r\nTo: B <b@contoso.test>, c@contoso.test\r\nCc: d@contoso.test\r\nSubject: Parts\r\n" +
+		"X-Priority: 5 (Lowest)\r\nReferences: <1@contoso.test>\r\n <2@contoso.test>\r\n" +
 		"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=r\r\n\r\n" +
 		"--r\r\nContent-Type: multipart/alternative; boundary=a\r\n\r\n" +
 		"--a\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nGr=FC=DFe\r\n" +
@@ -59,6 +60,9 @@ func TestMessageToPSTParts(t *testing.T) {
 	}
 	if strings.TrimSpace(m.Body) != "Grüße" || !bytes.Contains(m.HTML, []byte("Grüße")) {
 		t.Errorf("body %q HTML %q, want both in UTF-8", m.Body, m.HTML)
+	}
+	if m.Priority != -1 || m.References != "<1@contoso.test> <2@contoso.test>" {
+		t.Errorf("priority %d references %q, want -1 and both IDs", m.Priority, m.References)
 	}
 	if len(m.To) != 2 || m.To[0].Name != "B" || len(m.Cc) != 1 {
 		t.Errorf("to %+v cc %+v", m.To, m.Cc)

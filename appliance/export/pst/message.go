@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // recipient is one row of a message's recipient table.
@@ -21,6 +22,7 @@ type item struct {
 	attachments []Attachment
 	read        bool
 	modified    time.Time
+	importance  int32 // 0 low, 1 normal, 2 high
 }
 
 // AddMessage writes an e-mail message into folder f.
@@ -44,6 +46,10 @@ func (w *Writer) AddMessage(f Folder, m *Message) error {
 	ps.time(0x0E060040, received)
 	ps.str(0x1035001F, m.MessageID)
 	ps.str(0x1042001F, m.InReplyTo)
+	ps.str(0x1039001F, m.References)
+	prefix, normalized := splitSubject(m.Subject)
+	ps.str(0x003D001F, prefix)     // PidTagSubjectPrefix
+	ps.str(0x0E1D001F, normalized) // PidTagNormalizedSubject
 	ps.str(0x007D001F, m.Headers)
 	ps.str(0x1000001F, m.Body)
 	ps.bin(0x10130102, m.HTML)
@@ -60,7 +66,22 @@ func (w *Writer) AddMessage(f Folder, m *Message) error {
 	key := sha256.Sum256([]byte(m.MessageID + m.Subject + m.Sent.String()))
 	ps.bin(0x300B0102, key[:16]) // PidTagSearchKey
 	return w.addItem(f, &item{class: "IPM.Note", ps: ps, recipients: rs, attachments: m.Attachments,
-		read: m.Read, modified: received})
+		read: m.Read, modified: received, importance: int32(max(-1, min(1, m.Priority)) + 1)})
+}
+
+// splitSubject splits a subject into the prefix Outlook keeps apart ("RE: ",
+// "AW: ": one to three letters, a colon and a space) and the rest.
+func splitSubject(s string) (prefix, normalized string) {
+	head, rest, ok := strings.Cut(s, ": ")
+	if !ok || len([]rune(head)) > 3 || head == "" {
+		return "", s
+	}
+	for _, r := range head {
+		if !unicode.IsLetter(r) {
+			return "", s
+		}
+	}
+	return head + ": ", rest
 }
 
 func smtp(a Address) string {
@@ -124,7 +145,7 @@ func (w *Writer) AddContact(f Folder, c *Contact) error {
 		ps.str(namedTag(0x8082), "SMTP")
 		ps.str(namedTag(0x8084), c.Emails[0])
 	}
-	return w.addItem(f, &item{class: "IPM.Contact", ps: ps, read: true, modified: c.Modified})
+	return w.addItem(f, &item{class: "IPM.Contact", ps: ps, read: true, modified: c.Modified, importance: 1})
 }
 
 // AddAppointment writes a calendar item into folder f.
@@ -151,7 +172,7 @@ func (w *Writer) AddAppointment(f Folder, a *Appointment) error {
 		rs = append(rs, recipient{at, 1})
 	}
 	ps.str(0x0E04001F, displayList(a.Attendees))
-	return w.addItem(f, &item{class: "IPM.Appointment", ps: ps, recipients: rs, read: true, modified: a.Modified})
+	return w.addItem(f, &item{class: "IPM.Appointment", ps: ps, recipients: rs, read: true, modified: a.Modified, importance: 1})
 }
 
 // addItem writes an item's node with its recipient and attachment tables
@@ -187,7 +208,7 @@ func (w *Writer) addItem(f Folder, it *item) error {
 	ps.long(0x0E070003, flags)
 	ps.long(0x0E080003, size)
 	ps.long(0x0E170003, 0)
-	ps.long(0x00170003, 1) // importance normal
+	ps.long(0x00170003, it.importance)
 	ps.long(0x00360003, 0) // sensitivity normal
 	ps.boolean(0x0E1B000B, len(it.attachments) > 0)
 	ps.time(0x30070040, it.modified)

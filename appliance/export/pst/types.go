@@ -27,6 +27,8 @@ type Message struct {
 	Received    time.Time // delivery time
 	MessageID   string
 	InReplyTo   string
+	References  string // the References header: Message-IDs of the thread
+	Priority    int    // -1 low, 0 normal, 1 high importance
 	Headers     string
 	Body        string // plain text
 	HTML        []byte // HTML body, UTF-8

@@ -65,7 +65,7 @@ func richSample() *sample {
 			Body: "the archive", Attachments: []pst.Attachment{{Name: "archive.zip", Data: noise(4, 25_000_000)}}},
 	}
 	s.messages["Sent Items"] = []*pst.Message{{Subject: "Re: lunch", From: pst.Address{Address: "alice@contoso.test"},
-		To: []pst.Address{{Address: "bob@contoso.test"}}, Sent: when, Body: "Sure.", Read: true}}
+		To: []pst.Address{{Address: "bob@contoso.test"}}, Sent: when, Body: "Sure.", Read: true, Priority: 1}}
 	// 400 attachments need an SIBLOCK over two SLBLOCKs and put the
 	// attachment table's rows in a subnode.
 	many := &pst.Message{Subject: "Many receipts", From: pst.Address{Address: "shop@contoso.test"}, Sent: when, Body: "all of them"}
@@ -251,6 +251,11 @@ func TestWriterPffexport(t *testing.T) {
 	}
 	for folder, want := range s.messages {
 		checkMessages(t, "pffexport", folder, got[folder], want)
+	}
+	for _, it := range got["Sent Items"] {
+		if it.Subject == "Re: lunch" && !strings.Contains(it.Details, "Importance:\t\t\t\tHigh") {
+			t.Errorf("pffexport: Re: lunch is not of high importance:\n%s", it.Details)
+		}
 	}
 	details := ""
 	for _, f := range []string{"Contacts", "Calendar"} {
