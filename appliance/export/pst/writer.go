@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Node IDs and types of [MS-PST] 2.4.1.
@@ -97,18 +98,43 @@ func (w *Writer) start() {
 }
 
 // AddFolder adds a folder named name under parent (Root or a folder
-// added before) for items of the given kind.
+// added before) for items of the given kind. Outlook allows no two
+// folders of one name (in any case) under one parent: a folder of that
+// name and kind there already is returned (under Root, "Deleted Items" is
+// the store's own), one of another kind makes the new one "name (2)".
 func (w *Writer) AddFolder(parent Folder, name string, kind FolderKind) (Folder, error) {
 	if w.closed {
 		return 0, ErrClosed
 	}
 	w.start()
-	if w.folders[uint32(parent)] == nil {
+	p := w.folders[uint32(parent)]
+	if p == nil {
 		return 0, fmt.Errorf("pst: add folder %q: unknown parent folder %#x", name, uint32(parent))
 	}
+	unique := name
+	for n := 2; ; n++ {
+		sibling := w.child(p, unique)
+		if sibling == nil {
+			break
+		}
+		if sibling.kind == kind {
+			return Folder(sibling.nid), nil
+		}
+		unique = fmt.Sprintf("%s (%d)", name, n)
+	}
 	nid := w.newNID(typeFolder)
-	w.addFolder(nid, uint32(parent), name, kind)
+	w.addFolder(nid, uint32(parent), unique, kind)
 	return Folder(nid), nil
+}
+
+// child returns p's subfolder of that name, in any case, or nil.
+func (w *Writer) child(p *folder, name string) *folder {
+	for _, c := range p.children {
+		if f := w.folders[c]; strings.EqualFold(f.name, name) {
+			return f
+		}
+	}
+	return nil
 }
 
 // Items is the number of items added so far.

@@ -271,3 +271,45 @@ func TestWriterPffexport(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterFolderNames guards Outlook's rule of one name per parent: the
+// same folder comes back for the same name and kind (the mailbox's
+// "Deleted Items" is the store's own), another kind gets "name (2)", and
+// readpst finds each item where it was put.
+func TestWriterFolderNames(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "names.pst")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := pst.NewWriter(f, "names")
+	add := func(name string, kind pst.FolderKind) pst.Folder {
+		id, err := w.AddFolder(w.Root(), name, kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	deleted, again, mail, contacts := add("deleted items", pst.MailFolder), add("Deleted Items", pst.MailFolder),
+		add("Contacts", pst.MailFolder), add("Contacts", pst.ContactFolder)
+	if deleted != again || mail == contacts {
+		t.Fatalf("folders %v %v %v %v: want the first two equal, the last two apart", deleted, again, mail, contacts)
+	}
+	when := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
+	w.AddMessage(deleted, &pst.Message{Subject: "gone", Sent: when, Body: "x"})
+	w.AddMessage(mail, &pst.Message{Subject: "filed", Sent: when, Body: "y"})
+	w.AddContact(contacts, &pst.Contact{DisplayName: "Carol"})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	got := psttest.Readpst(t, path)
+	for folder, n := range map[string]int{"Deleted Items": 1, "Contacts": 1, "Contacts (2)": 1} {
+		if len(got[folder]) != n {
+			t.Errorf("readpst: %s holds %d items, want %d (folders %v)", folder, len(got[folder]), n, folders(got))
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("readpst: folders %v, want Deleted Items, Contacts, Contacts (2)", folders(got))
+	}
+}

@@ -60,9 +60,9 @@ func Tool(t testing.TB, name, pkg string) string {
 	return ""
 }
 
-// Readpst extracts file with readpst -S -j 0 (one file per item, attachments
-// beside it) and parses what it wrote. Folder paths are relative to the
-// store's top folder.
+// Readpst extracts file with readpst -D -S -j 0 (deleted items too, one
+// file per item, attachments beside it) and parses what it wrote. Folder
+// paths are relative to the store's top folder.
 func Readpst(t testing.TB, file string) Store {
 	t.Helper()
 	bin := Tool(t, "readpst", "pst-utils")
@@ -70,7 +70,7 @@ func Readpst(t testing.TB, file string) Store {
 	// -j 0: one process. readpst's parallel children (its default) were
 	// seen to leave one attachment of an unchanged file with other bytes
 	// in one run of many, which a test cannot tell from a writer's fault.
-	if b, err := exec.Command(bin, "-j", "0", "-S", "-q", "-o", out, file).CombinedOutput(); err != nil {
+	if b, err := exec.Command(bin, "-D", "-j", "0", "-S", "-q", "-o", out, file).CombinedOutput(); err != nil {
 		t.Fatalf("readpst %s: %v\n%s", file, err, b)
 	}
 	tops, _ := os.ReadDir(out)
