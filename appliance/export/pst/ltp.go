@@ -61,6 +61,8 @@ const (
 	tagRowVer = 0x67F30003
 )
 
+// column is where a table row keeps one property: offset, size and bit
+// in the cell existence bitmap.
 type column struct {
 	tag    uint32
 	ib, cb int
