@@ -200,18 +200,6 @@ func newExportCmd() *cobra.Command {
 	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		return agentctl.Export(ctx, svc, o, req)
 	})
-	// A bad size is refused before the agent is looked for.
-	setSnapshot := c.PreRun
-	c.PreRun = nil
-	c.PreRunE = func(cmd *cobra.Command, args []string) error {
-		setSnapshot(cmd, args)
-		n, err := units.ParseBytes(split)
-		if err != nil {
-			return usageError{fmt.Errorf("--split-size: %w", err)}
-		}
-		req.SplitSize = n
-		return nil
-	}
 	c.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars; pst for whole mailboxes (mail, contacts, calendars); tar or files for files (with manifest.json); csv or json for lists")
 	c.Flags().StringVar(&req.Dest, "dest", "", "destination directory")
 	return c
