@@ -188,7 +188,7 @@ func (o *pstFile) add(it vault.Item, data []byte) error {
 	}
 	m, err := export.MessageToPST(data)
 	if err != nil {
-		return err
+		m = export.UnreadableToPST(data, it.Meta[catalog.MetaSubject], itemDate(it), err)
 	}
 	if m.Sent.IsZero() {
 		m.Sent = itemDate(it)

@@ -212,3 +212,14 @@ func EventToPST(graphJSON []byte) (*pst.Appointment, error) {
 	a.Modified, _ = time.Parse(time.RFC3339, e.LastModifiedDateTime)
 	return a, nil
 }
+
+// UnreadableToPST makes a PST message of MIME that MessageToPST could not
+// read (a part with broken base64, a multipart without a boundary): the
+// subject and date the backup recorded, a body that says what happened,
+// and the original bytes attached as message.eml, so the export loses
+// nothing and goes on.
+func UnreadableToPST(raw []byte, subject string, date time.Time, cause error) *pst.Message {
+	return &pst.Message{Subject: subject, Sent: date, Received: date, Read: true,
+		Body:        fmt.Sprintf("Strongroom could not read this message's MIME (%v); the message as it was backed up is attached as message.eml.", cause),
+		Attachments: []pst.Attachment{{Name: "message.eml", MIMEType: "message/rfc822", Data: raw}}}
+}

@@ -137,3 +137,27 @@ func (m *memFile) WriteAt(p []byte, off int64) (int, error) {
 	}
 	return copy(m.b[off:], p), nil
 }
+
+// TestUnreadableToPST guards the fallback for MIME that cannot be read:
+// the message keeps the recorded subject and date, says why, and carries
+// the original bytes, and the writer takes it.
+func TestUnreadableToPST(t *testing.T) {
+	raw := []byte("Subject: a\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!!\r\n--b--\r\n")
+	_, err := MessageToPST(raw)
+	if err == nil {
+		t.Fatal("broken base64 was read")
+	}
+	when := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	m := UnreadableToPST(raw, "Recorded subject", when, err)
+	if m.Subject != "Recorded subject" || !m.Sent.Equal(when) || !strings.Contains(m.Body, "illegal base64") ||
+		len(m.Attachments) != 1 || !bytes.Equal(m.Attachments[0].Data, raw) {
+		t.Errorf("fallback message %+v", m)
+	}
+	w := pst.NewWriter(&memFile{}, "fallback")
+	if err := w.AddMessage(w.Root(), m); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
