@@ -11,7 +11,7 @@ PKG      := ./appliance/cmd/strongroom
 # (prometheus) for the alert-rule tests, tmux for the console's end-to-end
 # test on a real terminal, veritysetup (cryptsetup-bin), objcopy (binutils)
 # and systemd's EFI stub (systemd-boot-efi) for the update bundle tests.
-DEB_PACKAGES := e2fsprogs util-linux prometheus tmux cryptsetup-bin binutils systemd-boot-efi
+DEB_PACKAGES := e2fsprogs util-linux prometheus tmux cryptsetup-bin binutils systemd-boot-efi pst-utils pff-tools
 
 .PHONY: all build deps test demo bench clean image units-test firmware-test
 
@@ -38,7 +38,7 @@ test: deps
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	STRONGROOM_REQUIRE_PROMTOOL=1 STRONGROOM_REQUIRE_TMUX=1 STRONGROOM_REQUIRE_IMAGE_TOOLS=1 $(GO) test -timeout 30m ./...
+	STRONGROOM_REQUIRE_PROMTOOL=1 STRONGROOM_REQUIRE_TMUX=1 STRONGROOM_REQUIRE_PST_READERS=1 STRONGROOM_REQUIRE_IMAGE_TOOLS=1 $(GO) test -timeout 30m ./...
 
 # The main job end to end (simulated tenant, backup, deletion, restore,
 # byte-for-byte check), then the vault's fault drill (lost disk, scrub,

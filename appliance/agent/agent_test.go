@@ -24,7 +24,7 @@ import (
 
 // newAgent starts a simulated tenant, a vault on four real disk
 // directories, and an agent configured from a real configuration file.
-func newAgent(t *testing.T, users int, simCfg tenantsim.Config) (*tenantsim.Sim, *agent.Agent, string) {
+func newAgent(t testing.TB, users int, simCfg tenantsim.Config) (*tenantsim.Sim, *agent.Agent, string) {
 	t.Helper()
 	simCfg.Users, simCfg.Seed = users, 11
 	sim := tenantsim.NewTest(t, simCfg)

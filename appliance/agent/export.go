@@ -19,8 +19,11 @@ import (
 // ExportRequest writes a selection as standard files.
 type ExportRequest struct {
 	Selection
-	Format string `json:"format"` // eml, mbox, maildir, vcf, ics, tar, files, csv, json
+	Format string `json:"format"` // eml, mbox, maildir, vcf, ics, pst, tar, files, csv, json
 	Dest   string `json:"dest"`   // a directory; created if missing
+	// SplitSize is the size in bytes at which a PST export starts its
+	// next numbered file (0: DefaultPSTSplit).
+	SplitSize int64 `json:"split_size,omitempty"`
 }
 
 // ExportReport lists what an export wrote.
@@ -34,7 +37,9 @@ type ExportReport struct {
 
 // Export writes the selected items below req.Dest: messages as EML files,
 // one mbox file per folder, or a Maildir++ tree; contacts as one VCF per
-// contact folder; events as one ICS per calendar; drive and library files
+// contact folder; events as one ICS per calendar; mailboxes (User may name
+// several, comma-separated, or none for all) as one Outlook PST each, in
+// numbered parts of at most SplitSize; drive and library files
 // as one tar archive or a tree of files, with a manifest; SharePoint lists
 // as one CSV or JSON file each. No symbolic link below req.Dest is
 // followed: one in the way stops the export with an error naming it.
@@ -46,7 +51,13 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 		return nil, err
 	}
 	req.Kind = kind
-	snap, items, err := a.resolveKinds(req.Selection, a.exportKinds())
+	var snap vault.Snapshot
+	var items []vault.Item
+	if req.Format == "pst" {
+		snap, items, err = a.resolveMailboxes(req.Selection)
+	} else {
+		snap, items, err = a.resolveKinds(req.Selection, a.exportKinds())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +78,8 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 		return x.rep, x.files(ctx, snap, req.User, items)
 	case "csv", "json":
 		return x.rep, x.lists(ctx, items)
+	case "pst":
+		return x.rep, x.pst(ctx, snap, items, req.SplitSize)
 	}
 	folders, byFolder := groupByFolder(items)
 	for _, folder := range folders {
@@ -83,10 +96,16 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 // exportKind checks an export request's format, destination and kind and
 // returns the kind of item the format exports.
 func exportKind(req ExportRequest) (string, error) {
+	if req.Format == "pst" {
+		if req.Dest == "" {
+			return "", fmt.Errorf("name the export destination directory (--dest)")
+		}
+		return req.Kind, nil
+	}
 	want := map[string]string{"eml": "mail", "mbox": "mail", "maildir": "mail", "vcf": "contacts", "ics": "calendar",
 		"tar": "files", "files": "files", "csv": "lists", "json": "lists"}[req.Format]
 	if want == "" {
-		return "", fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts), ics (calendars), tar or files (files), csv or json (lists)", req.Format)
+		return "", fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts), ics (calendars), pst (mailboxes), tar or files (files), csv or json (lists)", req.Format)
 	}
 	if req.Dest == "" {
 		return "", invalid("dest", "name the directory to export into")

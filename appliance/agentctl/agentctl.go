@@ -142,6 +142,12 @@ func writeRollback(w io.Writer, r *api.RollbackReport) {
 func writeExport(w io.Writer, r *api.ExportReport, dest string) {
 	fmt.Fprintf(w, "exported %s (%s) from %s as %s into %s under %s\n",
 		units.Count(r.Items, "item"), units.Bytes(r.Bytes), r.Snapshot, r.Format, units.Count(len(r.Files), "file"), dest)
+	if r.Format == "pst" {
+		// A handful of files, one or more per mailbox: name them.
+		for _, f := range r.Files {
+			fmt.Fprintln(w, " ", f)
+		}
+	}
 }
 
 // writeRestoreTest writes what a restore test verified and what failed.

@@ -195,12 +195,12 @@ func newRollbackCmd() *cobra.Command {
 
 func newExportCmd() *cobra.Command {
 	var req api.ExportRequest
-	c := selection(command("export SNAPSHOT --format eml|mbox|maildir|vcf|ics|tar|files|csv|json --dest DIR",
-		"Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS, files as tar or a tree, lists as CSV or JSON", "export", nil), &req.Selection)
+	c := selection(command("export SNAPSHOT --format eml|mbox|maildir|vcf|ics|pst|tar|files|csv|json --dest DIR",
+		"Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS, mailboxes as Outlook PST, files as tar or a tree, lists as CSV or JSON", "export", nil), &req.Selection)
 	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		return agentctl.Export(ctx, svc, o, req)
 	})
-	c.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars; tar or files for files (with manifest.json); csv or json for lists")
+	c.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars; pst for whole mailboxes (mail, contacts, calendars); tar or files for files (with manifest.json); csv or json for lists")
 	c.Flags().StringVar(&req.Dest, "dest", "", "destination directory")
 	return c
 }
