@@ -95,7 +95,7 @@ func (x *exporter) pst(ctx context.Context, snap vault.Snapshot, items []vault.I
 		limit = DefaultPSTSplit
 	}
 	if limit < minPSTSplit {
-		return fmt.Errorf("PST split size %d bytes is below 1 MiB: give a split size of at least 1 MiB (the default is 20 GiB)", limit)
+		return fmt.Errorf("PST split size %d bytes is below 1 MiB: give --split-size a larger value such as 20GB", limit)
 	}
 	byUser := map[string][]vault.Item{}
 	for _, it := range items {

@@ -248,7 +248,7 @@ func TestExportPSTSplit(t *testing.T) {
 		req  agent.ExportRequest
 		want string
 	}{
-		{"split size too small", agent.ExportRequest{Selection: sel, Dest: refused, SplitSize: 1000}, "give a split size of at least 1 MiB"},
+		{"split size too small", agent.ExportRequest{Selection: sel, Dest: refused, SplitSize: 1000}, "give --split-size a larger value"},
 		{"kind a PST does not hold", agent.ExportRequest{Selection: agent.Selection{Snapshot: full.Snapshot, Kind: "files"}, Dest: refused},
 			"format pst holds mail, contacts and calendar, not files"},
 		{"unknown mailbox", agent.ExportRequest{Selection: agent.Selection{Snapshot: full.Snapshot, User: sel.User + ",nobody@contoso.test"}, Dest: refused},

@@ -94,6 +94,9 @@ type ExportRequest struct {
 	Selection
 	Format string `json:"format"`
 	Dest   string `json:"dest"`
+	// SplitSize starts a new numbered PST file past this many bytes (0:
+	// 20 GiB, Outlook's own limit).
+	SplitSize int64 `json:"split_size,omitempty"`
 }
 
 // JobStatus is a running job (backup, restore, export, ...) and how far it

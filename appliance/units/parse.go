@@ -58,3 +58,24 @@ func durationInRange(s string, ns float64) (time.Duration, error) {
 	}
 	return time.Duration(ns), nil
 }
+
+// ParseBytes reads a size an operator types: a number of bytes, or a
+// number (decimals allowed) with K, M, G or T, optionally followed by "B"
+// or "iB". Every unit is binary, as Bytes writes them and as Outlook
+// counts its file size limit: "20GB" and "20GiB" are both 20×2³⁰ bytes.
+func ParseBytes(s string) (int64, error) {
+	t := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		if i := strings.IndexByte("KMGT", t[n-1]); i >= 0 {
+			mult = int64(1) << (10 * (i + 1))
+			t = t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 || v*float64(mult) > 1<<62 {
+		return 0, fmt.Errorf("size %q: give a number of bytes or one with K, M, G or T, e.g. 20GB", s)
+	}
+	return int64(v * float64(mult)), nil
+}

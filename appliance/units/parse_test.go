@@ -69,3 +69,33 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+// TestParseBytes guards the sizes an operator may type for --split-size.
+func TestParseBytes(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		bad  bool
+	}{
+		{in: "1048576", want: 1 << 20},
+		{in: "20GB", want: 20 << 30},
+		{in: "20 GiB", want: 20 << 30},
+		{in: "1.5g", want: 3 << 29},
+		{in: "500MB", want: 500 << 20},
+		{in: "64k", want: 64 << 10},
+		{in: "twenty", bad: true},
+		{in: "-1GB", bad: true},
+		{in: "", bad: true},
+	} {
+		got, err := ParseBytes(c.in)
+		if c.bad {
+			if err == nil || !strings.Contains(err.Error(), "e.g. 20GB") {
+				t.Errorf("ParseBytes(%q) = %d, %v; want an error naming the form", c.in, got, err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", c.in, got, err, c.want)
+		}
+	}
+}

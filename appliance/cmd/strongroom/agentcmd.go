@@ -195,13 +195,27 @@ func newRollbackCmd() *cobra.Command {
 
 func newExportCmd() *cobra.Command {
 	var req api.ExportRequest
+	var split string
 	c := selection(command("export SNAPSHOT --format eml|mbox|maildir|vcf|ics|pst|tar|files|csv|json --dest DIR",
 		"Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS, mailboxes as Outlook PST, files as tar or a tree, lists as CSV or JSON", "export", nil), &req.Selection)
 	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		return agentctl.Export(ctx, svc, o, req)
 	})
+	// A bad size is refused before the agent is looked for.
+	setSnapshot := c.PreRun
+	c.PreRun = nil
+	c.PreRunE = func(cmd *cobra.Command, args []string) error {
+		setSnapshot(cmd, args)
+		n, err := units.ParseBytes(split)
+		if err != nil {
+			return usageError{fmt.Errorf("--split-size: %w", err)}
+		}
+		req.SplitSize = n
+		return nil
+	}
 	c.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars; pst for whole mailboxes (mail, contacts, calendars); tar or files for files (with manifest.json); csv or json for lists")
 	c.Flags().StringVar(&req.Dest, "dest", "", "destination directory")
+	c.Flags().StringVar(&split, "split-size", "20GB", "with --format pst: continue in a numbered file past this size (e.g. 4GB, 500MiB)")
 	return c
 }
 
