@@ -69,7 +69,7 @@ type restorer struct {
 // Failures of single files are counted; an error means nothing could be
 // restored (no target drive, bad options).
 func RestoreFiles(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
-	o, err := checkOptions(o)
+	o, err := o.WithCollision()
 	if err != nil {
 		return workloads.RestoreResult{}, err
 	}
@@ -107,7 +107,7 @@ func userDrive(ctx context.Context, c *graph.Caller, userID string) (string, err
 // SharePoint document library); o.TargetUserID is not used.
 func RestoreToDrive(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions, driveID string) (workloads.RestoreResult, error) {
 	var res workloads.RestoreResult
-	o, err := checkOptions(o)
+	o, err := o.WithCollision()
 	if err != nil {
 		return res, err
 	}
@@ -126,18 +126,6 @@ func RestoreToDrive(ctx context.Context, g *graph.Client, src workloads.Source, 
 		r.restoreFile(ctx, it, &res)
 	}
 	return res, nil
-}
-
-// checkOptions checks the collision policy, skip when none is given.
-func checkOptions(o workloads.RestoreOptions) (workloads.RestoreOptions, error) {
-	switch o.Collision {
-	case "":
-		o.Collision = workloads.CollisionSkip
-	case workloads.CollisionSkip, workloads.CollisionCopy, workloads.CollisionReplace:
-	default:
-		return o, fmt.Errorf("collision policy %q: use skip, copy or replace", o.Collision)
-	}
-	return o, nil
 }
 
 // openRoot finds the root folder of the target drive.

@@ -69,7 +69,7 @@ func targetSite(it vault.Item, o workloads.RestoreOptions) string {
 // document library's list record is skipped (its files restore as files).
 func RestoreLists(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
 	var res workloads.RestoreResult
-	o, err := checkCollision(o)
+	o, err := o.WithCollision()
 	if err != nil {
 		return res, err
 	}
@@ -97,18 +97,6 @@ func RestoreLists(ctx context.Context, g *graph.Client, src workloads.Source, it
 		addResult(&res, r, "list "+rec.List.DisplayName+": ")
 	}
 	return res, nil
-}
-
-// checkCollision defaults the policy to skip and refuses unknown ones.
-func checkCollision(o workloads.RestoreOptions) (workloads.RestoreOptions, error) {
-	switch o.Collision {
-	case "":
-		o.Collision = workloads.CollisionSkip
-	case workloads.CollisionSkip, workloads.CollisionCopy, workloads.CollisionReplace:
-	default:
-		return o, fmt.Errorf("collision policy %q: use skip, copy or replace", o.Collision)
-	}
-	return o, nil
 }
 
 // readJSON decodes a stored item's content.

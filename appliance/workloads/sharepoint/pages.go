@@ -27,7 +27,7 @@ var pageFields = []string{"name", "title", "pageLayout", "promotionKind", "showC
 // and canvas (replace). Items other than pages are ignored.
 func RestorePages(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
 	var res workloads.RestoreResult
-	o, err := checkCollision(o)
+	o, err := o.WithCollision()
 	if err != nil {
 		return res, err
 	}
