@@ -36,6 +36,7 @@ var rules = []struct {
 	{"appliance/outcome", []string{"appliance/", "storage/", "tui/"}},
 	{"appliance/vaultctl", []string{"appliance/agent", "appliance/api", "appliance/workloads", "appliance/graph", "appliance/catalog", "appliance/cmd", "tui/"}},
 	{"appliance/agentctl", []string{"appliance/workloads", "appliance/graph", "appliance/cmd", "storage/warden", "tui/"}},
+	{"appliance/progress", []string{"storage/", "appliance/agent", "appliance/api", "appliance/workloads", "appliance/graph", "appliance/catalog", "appliance/cmd", "tui/"}},
 	{"appliance/simctl", []string{"storage/", "appliance/agent", "appliance/api", "appliance/workloads", "appliance/cmd", "tui/"}},
 	{"appliance/daemon", []string{"appliance/workloads", "appliance/cmd", "tui/"}},
 	{"appliance/bench", []string{"appliance/cmd", "tui/"}},

@@ -89,6 +89,9 @@ func (a *Agent) Status(ctx context.Context) (*Status, error) {
 	}
 	a.stateMu.Lock()
 	for _, j := range a.jobs {
+		if j.throttle != nil {
+			j.throttle(j)
+		}
 		st.Jobs = append(st.Jobs, *j)
 	}
 	if len(st.Jobs) > 0 {

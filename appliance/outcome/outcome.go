@@ -14,6 +14,11 @@ import (
 type Output struct {
 	W    io.Writer
 	JSON bool
+	// Progress, when not nil, receives the progress of long work (the
+	// command's stderr); Bar says a bar may be drawn there (a terminal,
+	// and no JSON asked for), else it gets plain lines.
+	Progress io.Writer
+	Bar      bool
 }
 
 // Show writes v as indented JSON when o asks for JSON, otherwise as text.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -178,8 +179,20 @@ func TestVaultOutput(t *testing.T) {
 		var progress bytes.Buffer
 		out.Reset()
 		dest := filepath.Join(dir, "restored")
-		if err := Restore(&out, &progress, v, "latest", "b", dest); err != nil || !strings.Contains(out.String(), "Restored 1 item (4.0 KiB)") {
+		if err := Restore(outcome.Output{W: &out, Progress: &progress}, v, "latest", "b", dest); err != nil || !strings.Contains(out.String(), "Restored 1 item (4.0 KiB)") {
 			t.Errorf("restore: %v, %s", err, out.String())
+		}
+		// Not a terminal: the progress ends with a plain line.
+		if !strings.HasPrefix(progress.String(), "restore: writing files, 1/? items, 4.0 KiB at ") {
+			t.Errorf("restore progress: %q", progress.String())
+		}
+		out.Reset()
+		progress.Reset()
+		if err := Scrub(outcome.Output{W: &out, Progress: &progress}, v, false); err != nil || !strings.Contains(out.String(), "Vault is healthy.") {
+			t.Errorf("scrub: %v, %s", err, out.String())
+		}
+		if !regexp.MustCompile(`^scrub: checking shards, (\d+)/(\d+) segments, [0-9.]+ KiB`).MatchString(progress.String()) {
+			t.Errorf("scrub progress: %q", progress.String())
 		}
 		if b, err := os.ReadFile(filepath.Join(dest, "b", "three.txt")); err != nil || len(b) != 4096 {
 			t.Errorf("restored file: %d bytes, %v", len(b), err)
