@@ -8,6 +8,7 @@ package outcome
 import (
 	"encoding/json"
 	"io"
+	"time"
 )
 
 // Output is where an operation writes its answer, and whether as JSON.
@@ -19,6 +20,9 @@ type Output struct {
 	// and no JSON asked for), else it gets plain lines.
 	Progress io.Writer
 	Bar      bool
+	// ProgressEvery is how often plain progress lines are written (0: the
+	// default of a few seconds).
+	ProgressEvery time.Duration
 }
 
 // Show writes v as indented JSON when o asks for JSON, otherwise as text.

@@ -112,3 +112,20 @@ func TestReporterBar(t *testing.T) {
 		t.Error("a buffer is taken for a terminal")
 	}
 }
+
+// TestReporterDone guards the last line of work that completed: every
+// unit done, whatever the last poll saw, and nothing after it.
+func TestReporterDone(t *testing.T) {
+	var out bytes.Buffer
+	now := t0
+	r := progress.New(progress.Options{W: &out, Label: "export", Every: time.Hour, Now: func() time.Time { return now }})
+	now = at(3)
+	r.Update(progress.Snapshot{Phase: "exporting", Done: 40, All: 50, Noun: "items", Bytes: 3 << 20, BytesAll: 4 << 20})
+	now = at(4)
+	r.Done()
+	r.Update(progress.Snapshot{Phase: "exporting", Done: 45, All: 50})
+	r.Finish()
+	if want := "export: done, 50/50 items, 4.0 MiB of 4.0 MiB at 1.0 MiB/s, 0s left, 4s elapsed\n"; out.String() != want {
+		t.Errorf("output %q, want %q", out.String(), want)
+	}
+}

@@ -50,7 +50,9 @@ type Reporter struct {
 	// lastUpdate is when the meter last took a sample.
 	lastUpdate time.Time
 	last       Snapshot
-	seen       bool
+	// finished is set by Finish; later updates show nothing.
+	finished bool
+	seen     bool
 }
 
 // Start is New for the progress of an operation of the command line:
@@ -87,6 +89,9 @@ func (r *Reporter) Update(s Snapshot) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.finished {
+		return
+	}
 	now := r.o.Now()
 	r.last, r.seen = s, true
 	if now.Sub(r.lastUpdate) < minUpdate && (s.All == 0 || s.Done < s.All) {
@@ -125,7 +130,27 @@ func (r *Reporter) drawBar(s Snapshot) {
 	_ = r.bar.Set64(s.Done)
 }
 
-// Finish ends the display: the bar is left as it stands on its own line,
+// Done ends the display of work that completed: what was last seen is
+// shown with every unit done, as "done".
+func (r *Reporter) Done() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	if r.seen && !r.finished {
+		r.last.Phase = "done"
+		if r.last.All > 0 {
+			r.last.Done = r.last.All
+		}
+		if r.last.BytesAll > 0 {
+			r.last.Bytes = r.last.BytesAll
+		}
+	}
+	r.mu.Unlock()
+	r.Finish()
+}
+
+// Finish ends the display (a second call does nothing): the bar is left as it stands on its own line,
 // and without a bar a last line is written if any progress was seen since
 // the last one.
 func (r *Reporter) Finish() {
@@ -134,7 +159,11 @@ func (r *Reporter) Finish() {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.seen && r.o.Now() != r.lastUpdate {
+	if r.finished {
+		return
+	}
+	r.finished = true
+	if r.seen && !r.o.Now().Equal(r.lastUpdate) {
 		r.meter.Add(r.o.Now(), r.last)
 		if r.o.Bar {
 			r.drawBar(r.last)
