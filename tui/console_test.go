@@ -360,3 +360,15 @@ func TestWizardWarnsOfSharedDevice(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusRunningJobProgress guards the running job's line: units of
+// its own noun, items, bytes and the time throttling held it back.
+func TestStatusRunningJobProgress(t *testing.T) {
+	c := newConsoleWith(t, true, termenv.Ascii, func(s *fakeService) {
+		j := s.status.Job
+		j.Kind, j.Noun, j.UnitsDone, j.UnitsAll, j.Items, j.Bytes, j.ThrottlePaused = "export", "items", 40, 90, 40, 5<<20, 90e9
+	})
+	if v := c.m.View(); !strings.Contains(v, "40/90 items, 5.0 MiB, paused 1m") {
+		t.Errorf("running job line:\n%s", v)
+	}
+}
