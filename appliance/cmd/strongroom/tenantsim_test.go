@@ -68,8 +68,19 @@ func TestTenantSimCommands(t *testing.T) {
 		Messages []json.RawMessage `json:"messages"`
 	}
 	r = mustRun(t, "tenant-sim", "dump", "--config", cfg, "--user", upn)
-	if err := json.Unmarshal([]byte(r.stdout), &dump); err != nil || dump.UPN != upn || len(dump.Messages) == 0 {
-		t.Errorf("tenant-sim dump --user %s: %v, upn %q, %d messages", upn, err, dump.UPN, len(dump.Messages))
+	if err := json.Unmarshal([]byte(r.stdout), &dump); err != nil || dump.UPN != upn || len(dump.Messages) == 0 ||
+		!strings.Contains(r.stdout, `"path": "Inbox/Signed Contracts"`) {
+		t.Errorf("tenant-sim dump --user %s: %v, upn %q, %d messages, Signed Contracts listed: %v", upn, err, dump.UPN, len(dump.Messages),
+			strings.Contains(r.stdout, `"path": "Inbox/Signed Contracts"`))
+	}
+	// The README's scenario, then the README's dump shows it done.
+	r = mustRun(t, "tenant-sim", "scenario", "delete-folder", "--config", cfg, "--user", upn, "--folder", "Inbox/Signed Contracts")
+	if !strings.Contains(r.stdout, `"folders_deleted"`) {
+		t.Errorf("scenario delete-folder: %s", r.stdout)
+	}
+	r = mustRun(t, "tenant-sim", "dump", "--config", cfg, "--user", upn)
+	if strings.Contains(r.stdout, `"path": "Inbox/Signed Contracts"`) {
+		t.Errorf("dump after delete-folder still lists Inbox/Signed Contracts")
 	}
 	if r := run(t, nil, "tenant-sim", "dump", "--config", cfg); r.code != exitUsage || !strings.Contains(r.stderr, "--user is required") {
 		t.Errorf("tenant-sim dump without --user: exit %d %q; want a usage error naming --user", r.code, r.stderr)
