@@ -52,6 +52,30 @@ func TestBackupShowsProgress(t *testing.T) {
 			checkProgressLines(t, prog.String())
 		})
 	}
+	t.Run("restore", func(t *testing.T) { restoreShowsProgress(t, sim, sb.Agent) })
+}
+
+// restoreShowsProgress restores a user's OneDrive files beside them and
+// checks the progress ends with every item and byte done.
+func restoreShowsProgress(t *testing.T, sim *tenantsim.Sim, svc api.Service) {
+	upn := ""
+	for _, u := range sim.Users() {
+		if u.Licensed && upn == "" {
+			upn = u.UPN
+		}
+	}
+	var out, prog bytes.Buffer
+	o := outcome.Output{W: &out, Progress: &prog, ProgressEvery: 100 * time.Millisecond}
+	req := agent.RestoreRequest{Selection: agent.Selection{Snapshot: "latest", User: upn, Kind: "files"}, TargetFolder: "Progress check", Collision: "copy"}
+	if err := Restore(context.Background(), svc, o, req); err != nil {
+		t.Fatalf("restore: %v\n%s", err, out.String())
+	}
+	m := regexp.MustCompile(`restored (\d+) of (\d+) items`).FindStringSubmatch(out.String())
+	lines := strings.Split(strings.TrimSpace(prog.String()), "\n")
+	last := lines[len(lines)-1]
+	if m == nil || m[2] == "0" || !strings.HasPrefix(last, "restore: done, "+m[2]+"/"+m[2]+" items, ") || !strings.Contains(last, " of ") {
+		t.Errorf("restore report:\n%s\nprogress:\n%s\nwant a last line with every item and byte done", out.String(), prog.String())
+	}
 }
 
 // checkProgressLines checks the plain progress lines of one backup.
