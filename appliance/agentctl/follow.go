@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/progress"
@@ -61,7 +60,7 @@ func follow(ctx context.Context, svc api.Service, o outcome.Output, kind string)
 // newestJob is the most recently started running job of kind: the one
 // this command started (the agent runs one backup at a time; another
 // restore started meanwhile is newer only if it started later).
-func newestJob(jobs []agent.JobStatus, kind string) *agent.JobStatus {
+func newestJob(jobs []api.JobStatus, kind string) *api.JobStatus {
 	for i := len(jobs) - 1; i >= 0; i-- {
 		if jobs[i].Kind == kind {
 			return &jobs[i]
@@ -71,7 +70,7 @@ func newestJob(jobs []agent.JobStatus, kind string) *agent.JobStatus {
 }
 
 // snapshotOf is a job's progress as the progress display reads it.
-func snapshotOf(j agent.JobStatus) progress.Snapshot {
+func snapshotOf(j api.JobStatus) progress.Snapshot {
 	phase := j.Phase
 	if j.Message != "" {
 		phase = j.Message

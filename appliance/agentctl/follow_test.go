@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/sandbox"
@@ -34,11 +33,12 @@ func TestBackupShowsProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close()
-	remote := serveSocket(t, sb.Agent, filepath.Join(sb.Dir, "agent.sock"))
+	local := api.NewLocal(sb.Agent)
+	remote := serveSocket(t, local, filepath.Join(sb.Dir, "agent.sock"))
 	for _, c := range []struct {
 		name string
 		svc  api.Service
-	}{{"in process", sb.Agent}, {"over the socket", remote}} {
+	}{{"in process", local}, {"over the socket", remote}} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, prog bytes.Buffer
 			o := outcome.Output{W: &out, Progress: &prog, ProgressEvery: 200 * time.Millisecond}
@@ -52,7 +52,7 @@ func TestBackupShowsProgress(t *testing.T) {
 			checkProgressLines(t, prog.String())
 		})
 	}
-	t.Run("restore", func(t *testing.T) { restoreShowsProgress(t, sim, sb.Agent) })
+	t.Run("restore", func(t *testing.T) { restoreShowsProgress(t, sim, local) })
 }
 
 // restoreShowsProgress restores a user's OneDrive files beside them and
@@ -66,7 +66,7 @@ func restoreShowsProgress(t *testing.T, sim *tenantsim.Sim, svc api.Service) {
 	}
 	var out, prog bytes.Buffer
 	o := outcome.Output{W: &out, Progress: &prog, ProgressEvery: 100 * time.Millisecond}
-	req := agent.RestoreRequest{Selection: agent.Selection{Snapshot: "latest", User: upn, Kind: "files"}, TargetFolder: "Progress check", Collision: "copy"}
+	req := api.RestoreRequest{Selection: api.Selection{Snapshot: "latest", User: upn, Kind: "files"}, TargetFolder: "Progress check", Collision: "copy"}
 	if err := Restore(context.Background(), svc, o, req); err != nil {
 		t.Fatalf("restore: %v\n%s", err, out.String())
 	}
@@ -112,15 +112,15 @@ func checkProgressLines(t *testing.T, text string) {
 	}
 }
 
-// serveSocket serves a's API on a unix socket at path, as the daemon
-// does, and returns a client of it.
-func serveSocket(t *testing.T, a *agent.Agent, path string) api.Service {
+// serveSocket serves svc on a unix socket at path, as the daemon does,
+// and returns a client of it.
+func serveSocket(t *testing.T, svc api.Service, path string) api.Service {
 	t.Helper()
 	l, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: api.Handler(a)}
+	srv := &http.Server{Handler: api.Handler(svc)}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	r, err := api.Dial(path)
