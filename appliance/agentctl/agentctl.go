@@ -166,6 +166,9 @@ func writeStatus(w io.Writer, st *api.Status) {
 	if v.DeviceWarning != "" {
 		fmt.Fprintln(w, "warning:", v.DeviceWarning)
 	}
+	for _, j := range st.Jobs {
+		fmt.Fprintf(w, "running: %s: %s\n", j.Kind, jobLine(j, st.Now))
+	}
 	if len(st.Alerts) == 0 {
 		fmt.Fprintln(w, "alerts: none")
 	}

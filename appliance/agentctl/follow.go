@@ -82,3 +82,11 @@ func snapshotOf(j api.JobStatus) progress.Snapshot {
 	}
 	return s
 }
+
+// jobLine describes a running job as it stands at now (the agent's
+// time), with its rates since it started.
+func jobLine(j api.JobStatus, now time.Time) string {
+	m := progress.NewMeter(j.Started)
+	m.Add(now, snapshotOf(j))
+	return progress.Line(snapshotOf(j), m)
+}
