@@ -218,9 +218,11 @@ type JobStatus struct {
 	// Phase is the step the job is at ("listing", "backing up",
 	// "committing"); Message says it for a person.
 	Phase string `json:"phase,omitempty"`
-	// UnitsDone of UnitsAll units of work (Noun: mailboxes and drives of
-	// a backup, items of a restore or export, files of a rollback, shards
-	// of a scrub); UnitsAll is 0 until known.
+	// UnitsDone of UnitsAll units of work, named by Noun: units
+	// (mailboxes, drives, sites) of a backup, items of a restore, export
+	// or restore test, files of a rollback, segments of a scrub or a disk
+	// replacement; UnitsAll is 0 until known. A restore counts an item
+	// when it has read it from the vault.
 	UnitsDone int    `json:"units_done"`
 	UnitsAll  int    `json:"units_all"`
 	Noun      string `json:"noun,omitempty"`
