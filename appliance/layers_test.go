@@ -36,7 +36,6 @@ var rules = []struct {
 	{"appliance/outcome", []string{"appliance/", "storage/", "tui/"}},
 	{"appliance/vaultctl", []string{"appliance/agent", "appliance/api", "appliance/workloads", "appliance/graph", "appliance/catalog", "appliance/cmd", "tui/"}},
 	{"appliance/agentctl", []string{"appliance/workloads", "appliance/graph", "appliance/cmd", "storage/warden", "tui/"}},
-	{"appliance/progress", []string{"storage/", "appliance/agent", "appliance/api", "appliance/workloads", "appliance/graph", "appliance/catalog", "appliance/cmd", "tui/"}},
 	{"appliance/simctl", []string{"storage/", "appliance/agent", "appliance/api", "appliance/workloads", "appliance/cmd", "tui/"}},
 	{"appliance/daemon", []string{"appliance/workloads", "appliance/cmd", "tui/"}},
 	{"appliance/bench", []string{"appliance/cmd", "tui/"}},
@@ -54,8 +53,11 @@ var only = []struct {
 	// the one exception (it runs before there is an agent), and units
 	// formats numbers the same way as the CLI.
 	{"tui", []string{"tui/", "appliance/api", "appliance/setup", "appliance/units"}},
-	// The CLI's agent commands go through the API and print its types.
-	{"appliance/agentctl", []string{"appliance/api", "appliance/outcome", "appliance/units"}},
+	// The CLI's agent commands go through the API and print its types,
+	// and show the progress of its jobs.
+	{"appliance/agentctl", []string{"appliance/api", "appliance/outcome", "appliance/progress", "appliance/units"}},
+	// Progress display formats with units and nothing else of the project.
+	{"appliance/progress", []string{"appliance/units"}},
 	// The API's wire types are its own: it adapts the agent, the vault's
 	// remedies and the OS updater, and nothing else.
 	{"appliance/api", []string{"appliance/agent", "appliance/catalog", "appliance/osupdate", "storage/vault"}},

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -112,17 +112,16 @@ func checkProgressLines(t *testing.T, text string) {
 	}
 }
 
-// serveSocket serves svc on a unix socket at path, as the daemon does,
-// and returns a client of it.
+// serveSocket serves svc on a unix socket at path, as the daemon does
+// (operations for this process's user), and returns a client of it.
 func serveSocket(t *testing.T, svc api.Service, path string) api.Service {
 	t.Helper()
 	l, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: api.Handler(svc)}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
+	go api.Serve(l, svc, api.Operators(os.Getuid()))
+	t.Cleanup(func() { l.Close() })
 	r, err := api.Dial(path)
 	if err != nil {
 		t.Fatal(err)
