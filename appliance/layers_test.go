@@ -56,8 +56,11 @@ var only = []struct {
 	// the one exception (it runs before there is an agent), and units
 	// formats numbers the same way as the CLI.
 	{"tui", []string{"tui/", "appliance/api", "appliance/setup", "appliance/units"}},
-	// The CLI's agent commands go through the API and print its types.
-	{"appliance/agentctl", []string{"appliance/api", "appliance/outcome", "appliance/units"}},
+	// The CLI's agent commands go through the API and print its types,
+	// and show the progress of its jobs.
+	{"appliance/agentctl", []string{"appliance/api", "appliance/outcome", "appliance/progress", "appliance/units"}},
+	// Progress display formats with units and nothing else of the project.
+	{"appliance/progress", []string{"appliance/units"}},
 	// The API's wire types are its own: it adapts the agent, the vault's
 	// remedies and the OS updater, and nothing else.
 	{"appliance/api", []string{"appliance/agent", "appliance/catalog", "appliance/osupdate", "storage/vault"}},

@@ -341,3 +341,34 @@ func TestStatusThrottlingLine(t *testing.T) {
 		t.Errorf("throttling line:\n%s", v)
 	}
 }
+
+// TestWizardWarnsOfSharedDevice guards the disk step when the chosen
+// disks are directories of one file system: the wizard says they count
+// as one disk, survive no disk failure, and shows their real capacity.
+func TestWizardWarnsOfSharedDevice(t *testing.T) {
+	c := newConsole(t, false)
+	for i := range c.be.disks[:4] {
+		c.be.disks[i].FSDevice = 2049
+	}
+	c.key("enter", "space", "down", "space", "down", "space", "down", "space")
+	c.wantStep(screens.StepDisks)
+	screen := strings.Join(strings.Fields(ansi.Strip(c.m.View())), " ")
+	for _, want := range []string{"Usable capacity 1.8 TiB of 14.6 TiB raw; survives no disk failure.",
+		"disk directories on one file system count as one disk"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("disk step lacks %q:\n%s", want, c.m.View())
+		}
+	}
+}
+
+// TestStatusRunningJobProgress guards the running job's line: units of
+// its own noun, items, bytes and the time throttling held it back.
+func TestStatusRunningJobProgress(t *testing.T) {
+	c := newConsoleWith(t, true, termenv.Ascii, func(s *fakeService) {
+		j := s.status.Job
+		j.Kind, j.Noun, j.UnitsDone, j.UnitsAll, j.Items, j.Bytes, j.ThrottlePaused = "export", "items", 40, 90, 40, 5<<20, 90e9
+	})
+	if v := c.m.View(); !strings.Contains(v, "40/90 items, 5.0 MiB, paused 1m") {
+		t.Errorf("running job line:\n%s", v)
+	}
+}

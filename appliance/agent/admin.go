@@ -17,8 +17,9 @@ func (a *Agent) ReplaceDisk(ctx context.Context, oldDir, newDir string) (*vault.
 	defer a.vmu.RUnlock()
 	a.jobMu.Lock()
 	defer a.jobMu.Unlock()
-	defer a.startJob(&JobStatus{Kind: "replace-disk", Started: a.now(), Message: "rebuilding " + newDir})()
-	rep, err := a.v.ReplaceDisk(oldDir, newDir)
+	job := &JobStatus{Kind: "replace-disk", Started: a.now(), Phase: "rebuilding shards", Noun: "segments", Message: "rebuilding " + newDir}
+	defer a.startJob(job)()
+	rep, err := a.v.ReplaceDiskWatched(oldDir, newDir, a.watchVault(job))
 	if err != nil {
 		return nil, err
 	}

@@ -210,15 +210,35 @@ func (nopObserver) RestoreTest(bool, int, int)                                  
 func (nopObserver) JobRunning(int)                                              {}
 func (nopObserver) RetentionRefused()                                           {}
 
-// JobStatus is the progress of a running job.
+// JobStatus is the progress of a running job. The command line polls it
+// to show the progress of the job it started; the console shows it.
 type JobStatus struct {
-	Kind      string    `json:"kind"` // backup, restore, scrub, restore-test
-	Started   time.Time `json:"started"`
-	UnitsDone int       `json:"units_done"`
-	UnitsAll  int       `json:"units_all"`
-	Items     int       `json:"items"`
-	Bytes     int64     `json:"bytes"`
-	Message   string    `json:"message,omitempty"`
+	Kind    string    `json:"kind"` // backup, restore, export, rollback, scrub, replace-disk, restore-test
+	Started time.Time `json:"started"`
+	// Phase is the step the job is at ("listing", "backing up",
+	// "committing"); Message says it for a person.
+	Phase string `json:"phase,omitempty"`
+	// UnitsDone of UnitsAll units of work, named by Noun: units
+	// (mailboxes, drives, sites) of a backup, items of a restore, export
+	// or restore test, files of a rollback, segments of a scrub or a disk
+	// replacement; UnitsAll is 0 until known. A restore counts an item
+	// when it has read it from the vault.
+	UnitsDone int    `json:"units_done"`
+	UnitsAll  int    `json:"units_all"`
+	Noun      string `json:"noun,omitempty"`
+	// Items and Bytes handled so far; BytesAll is the total when known.
+	Items    int    `json:"items"`
+	Bytes    int64  `json:"bytes"`
+	BytesAll int64  `json:"bytes_all,omitempty"`
+	Message  string `json:"message,omitempty"`
+	// Throttled counts Graph answers that asked the job to back off, and
+	// ThrottlePaused is how long throttling paused the whole tenant
+	// during the job.
+	Throttled      int64         `json:"throttled,omitempty"`
+	ThrottlePaused time.Duration `json:"throttle_paused_ns,omitempty"`
+	// throttle, when set, fills the throttling fields when the status is
+	// read (under stateMu).
+	throttle func(j *JobStatus)
 }
 
 // startJob records j as running until the returned function is called.

@@ -121,7 +121,7 @@ func (a *Agent) Backup(ctx context.Context, req BackupRequest) (*BackupReport, e
 	defer a.jobMu.Unlock()
 	start := a.now()
 	rep := &BackupReport{Started: start}
-	job := &JobStatus{Kind: "backup", Started: start, Message: "listing users"}
+	job := &JobStatus{Kind: "backup", Started: start, Phase: "listing", Noun: "units", Message: "listing users"}
 	defer a.startJob(job)()
 	for _, w := range a.workloads {
 		a.obs.BackupStarted(w.Name())
@@ -236,6 +236,7 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 		return err
 	}
 	before := g.Governor.Stats()
+	a.updateJob(job, func(j *JobStatus) { j.throttle = throttleSince(g.Governor, before) })
 	p, err := a.plan(ctx, g, req)
 	if err != nil {
 		return err
@@ -250,11 +251,14 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 			w.Abort()
 		}
 	}()
-	a.updateJob(job, func(j *JobStatus) { j.UnitsAll = len(p.units); j.Message = "backing up " + a.nouns() })
+	a.updateJob(job, func(j *JobStatus) {
+		j.UnitsAll, j.Phase, j.Message = len(p.units), "backing up", "backing up "+a.nouns()
+	})
 	r := &backupRun{a: a, g: g, p: p, w: w, rep: rep, job: job, sink: w}
 	if a.wrapSink != nil {
 		r.sink = a.wrapSink(w)
 	}
+	r.sink = jobSink{next: r.sink, a: a, job: job}
 	if err := r.carryDeparted(); err != nil {
 		return err
 	}
@@ -263,7 +267,7 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 	}
 	rep.tally()
 	rep.Coverage = p.coverage(a.workloads, rep.Units)
-	a.updateJob(job, func(j *JobStatus) { j.Message = "committing snapshot" })
+	a.updateJob(job, func(j *JobStatus) { j.Phase, j.Message = "committing", "committing snapshot" })
 	snap, err := a.commit(w, p, rep)
 	if err != nil {
 		return err

@@ -86,7 +86,7 @@ func (r *backupRun) backupUnits(ctx context.Context) error {
 				r.mu.Lock()
 				r.rep.Units = append(r.rep.Units, ur)
 				r.mu.Unlock()
-				r.a.updateJob(r.job, func(j *JobStatus) { j.UnitsDone++; j.Items += ur.Items; j.Bytes += ur.Bytes })
+				r.a.updateJob(r.job, func(j *JobStatus) { j.UnitsDone++ }) // items and bytes: jobSink
 			}
 		}()
 	}

@@ -71,7 +71,9 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 		return nil, fmt.Errorf("export destination: %w", err)
 	}
 	defer root.Close()
-	x := &exporter{a: a, root: root, dest: req.Dest, format: req.Format,
+	job := itemsJob("export", "exporting", "items", fmt.Sprintf("exporting %d items as %s", len(items), req.Format), a.now(), items)
+	defer a.startJob(job)()
+	x := &exporter{a: a, src: jobSource{next: a.v, a: a, job: job}, root: root, dest: req.Dest, format: req.Format,
 		rep: &ExportReport{Snapshot: snap.ID, Format: req.Format}}
 	switch req.Format {
 	case "tar", "files":
@@ -152,7 +154,9 @@ func itemDate(it vault.Item) time.Time {
 // exporter writes the folders of one export below its root and keeps its
 // report.
 type exporter struct {
-	a      *Agent
+	a *Agent
+	// src reads item content from the vault, counting it into the job.
+	src    jobSource
 	root   *safefs.Dir
 	dest   string
 	format string
@@ -162,7 +166,7 @@ type exporter struct {
 // read returns an item's content from the vault.
 func (x *exporter) read(it vault.Item) ([]byte, error) {
 	var buf bytes.Buffer
-	err := x.a.v.WriteItem(&buf, it)
+	err := x.src.WriteItem(&buf, it)
 	return buf.Bytes(), err
 }
 

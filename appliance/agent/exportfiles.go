@@ -176,7 +176,7 @@ func (s *tarSink) write(rel string, it vault.Item, mtime time.Time) (string, err
 		return "", err
 	}
 	h := sha256.New()
-	if err := s.x.a.v.WriteItem(io.MultiWriter(s.tw, h), it); err != nil {
+	if err := s.x.src.WriteItem(io.MultiWriter(s.tw, h), it); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -209,7 +209,7 @@ func (s *treeSink) write(rel string, it vault.Item, mtime time.Time) (string, er
 		return "", err
 	}
 	h := sha256.New()
-	err = s.x.a.v.WriteItem(io.MultiWriter(f, h), it)
+	err = s.x.src.WriteItem(io.MultiWriter(f, h), it)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -224,8 +224,10 @@ func (a *Agent) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport
 	if folder == "" && w.Name() == exchange.Name {
 		folder = "Restored " + snap.Created.UTC().Format("2006-01-02 15:04")
 	}
-	defer a.startJob(&JobStatus{Kind: "restore", Started: a.now(), Message: fmt.Sprintf("restoring %d items", picked)})()
-	res, err := w.(workloads.Restorer).Restore(ctx, g, a.v, items, workloads.RestoreOptions{TargetUserID: target, TargetFolder: folder, Collision: req.Collision,
+	job := itemsJob("restore", "restoring", "items", fmt.Sprintf("restoring %d items", picked), a.now(), items)
+	job.throttle = throttleSince(g.Governor, g.Governor.Stats())
+	defer a.startJob(job)()
+	res, err := w.(workloads.Restorer).Restore(ctx, g, jobSource{next: a.v, a: a, job: job}, items, workloads.RestoreOptions{TargetUserID: target, TargetFolder: folder, Collision: req.Collision,
 		AllVersions: req.AllVersions, Permissions: req.Permissions})
 	rep := &RestoreReport{RestoreResult: res, Workload: w.Name(), Snapshot: snap.ID, Selected: picked, TargetUser: target, TargetFolder: folder, Seconds: time.Since(start).Seconds()}
 	return rep, err
@@ -285,11 +287,13 @@ func (a *Agent) RestoreTest(ctx context.Context, sample int) (*RestoreTestReport
 	if err != nil {
 		return nil, err
 	}
-	defer a.startJob(&JobStatus{Kind: "restore-test", Started: a.now(), Message: fmt.Sprintf("checking %d items", min(sample, len(pool)))})()
 	rand.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
 	if len(pool) > sample {
 		pool = pool[:sample]
 	}
+	job := itemsJob("restore-test", "checking", "items", fmt.Sprintf("checking %d items", len(pool)), a.now(), pool)
+	defer a.startJob(job)()
+	src := jobSource{next: a.v, a: a, job: job}
 	scratch, err := os.MkdirTemp(a.v.StateDir(), "restore-test-")
 	if err != nil {
 		return nil, err
@@ -308,7 +312,7 @@ func (a *Agent) RestoreTest(ctx context.Context, sample int) (*RestoreTestReport
 		p := fmt.Sprintf("%06d", i)
 		f, err := root.Create(p)
 		if err == nil {
-			err = a.v.WriteItem(f, it) // checks size and content hash
+			err = src.WriteItem(f, it) // checks size and content hash
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}

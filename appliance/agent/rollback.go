@@ -106,13 +106,15 @@ func (a *Agent) Rollback(ctx context.Context, req RollbackRequest) (*RollbackRep
 	} else {
 		rep.User = drives[0].stored[0].Meta[catalog.MetaUser]
 	}
-	defer a.startJob(&JobStatus{Kind: "rollback", Started: a.now(), Message: "rolling back " + firstNonEmpty(rep.User, rep.Site)})()
+	job := &JobStatus{Kind: "rollback", Started: a.now(), Phase: "listing", Noun: "files", Message: "rolling back " + firstNonEmpty(rep.User, rep.Site)}
+	job.throttle = throttleSince(g.Governor, g.Governor.Stats())
+	defer a.startJob(job)()
 	quarantine := "Quarantine " + a.now().UTC().Format("2006-01-02 1504")
 	for _, d := range drives {
 		if d.library != "" {
 			rep.Libraries = append(rep.Libraries, d.library)
 		}
-		if err := a.rollbackOne(ctx, g, d, snap.Created, req, quarantine, rep); err != nil {
+		if err := a.rollbackOne(ctx, g, d, snap.Created, req, quarantine, rep, job); err != nil {
 			if len(drives) == 1 {
 				return nil, err
 			}
@@ -139,8 +141,8 @@ func firstNonEmpty(s ...string) string {
 }
 
 // rollbackOne compares one drive with its clean restore point and, unless
-// dry, puts it back.
-func (a *Agent) rollbackOne(ctx context.Context, g *graph.Client, d rollbackDrive, point time.Time, req RollbackRequest, quarantine string, rep *RollbackReport) error {
+// dry, puts it back, counting the files it puts back into job.
+func (a *Agent) rollbackOne(ctx context.Context, g *graph.Client, d rollbackDrive, point time.Time, req RollbackRequest, quarantine string, rep *RollbackReport, job *JobStatus) error {
 	var driveID string
 	var err error
 	if d.library == "" {
@@ -161,7 +163,13 @@ func (a *Agent) rollbackOne(ctx context.Context, g *graph.Client, d rollbackDriv
 	}
 	restore, moved := rollbackPlan(d.stored, live, point, req.Before, prefix, rep)
 	if !req.DryRun {
-		a.applyRollback(ctx, g, driveID, restore, moved, quarantine, rep)
+		a.updateJob(job, func(j *JobStatus) {
+			j.Phase, j.UnitsAll = "restoring", j.UnitsAll+len(restore)
+			for _, it := range restore {
+				j.BytesAll += it.Size
+			}
+		})
+		a.applyRollback(ctx, g, driveID, restore, moved, quarantine, rep, job)
 	}
 	return nil
 }
@@ -284,10 +292,11 @@ func sameFile(stored map[string]string, f onedrive.LiveFile) bool {
 }
 
 // applyRollback writes the stored files back into the drive driveID as
-// new versions and moves the files to quarantine into folder.
-func (a *Agent) applyRollback(ctx context.Context, g *graph.Client, driveID string, restore []vault.Item, quarantine []onedrive.LiveFile, folder string, rep *RollbackReport) {
+// new versions (counting them into job) and moves the files to quarantine
+// into folder.
+func (a *Agent) applyRollback(ctx context.Context, g *graph.Client, driveID string, restore []vault.Item, quarantine []onedrive.LiveFile, folder string, rep *RollbackReport, job *JobStatus) {
 	if len(restore) > 0 {
-		res, err := onedrive.RestoreToDrive(ctx, g, a.v, restore, workloads.RestoreOptions{Collision: workloads.CollisionReplace}, driveID)
+		res, err := onedrive.RestoreToDrive(ctx, g, jobSource{next: a.v, a: a, job: job}, restore, workloads.RestoreOptions{Collision: workloads.CollisionReplace}, driveID)
 		if err != nil {
 			res.Failed, res.Errors = len(restore), append(res.Errors, err.Error())
 		}
@@ -295,6 +304,7 @@ func (a *Agent) applyRollback(ctx context.Context, g *graph.Client, driveID stri
 		rep.Errors = append(rep.Errors, res.Errors...)
 	}
 	if len(quarantine) > 0 {
+		a.updateJob(job, func(j *JobStatus) { j.Phase = "quarantining" })
 		rep.QuarantineFolder = folder
 		ids := make([]string, len(quarantine))
 		for i, f := range quarantine {

@@ -89,6 +89,9 @@ func (a *Agent) Status(ctx context.Context) (*Status, error) {
 	}
 	a.stateMu.Lock()
 	for _, j := range a.jobs {
+		if j.throttle != nil {
+			j.throttle(j)
+		}
 		st.Jobs = append(st.Jobs, *j)
 	}
 	if len(st.Jobs) > 0 {
@@ -156,8 +159,9 @@ func (a *Agent) Scrub(ctx context.Context, repair bool) (*vault.ScrubReport, err
 	defer a.vmu.RUnlock()
 	a.jobMu.Lock()
 	defer a.jobMu.Unlock()
-	defer a.startJob(&JobStatus{Kind: "scrub", Started: a.now()})()
-	rep, err := a.v.Scrub(repair)
+	job := &JobStatus{Kind: "scrub", Started: a.now(), Phase: "checking shards", Noun: "segments"}
+	defer a.startJob(job)()
+	rep, err := a.v.ScrubWatched(repair, a.watchVault(job))
 	if err != nil {
 		return nil, err
 	}

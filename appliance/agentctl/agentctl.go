@@ -169,6 +169,12 @@ func writeStatus(w io.Writer, st *api.Status) {
 	v := st.Vault
 	fmt.Fprintf(w, "vault %s: layout %s, %s, %s used of %s, dedup %.2fx\n", v.VaultID[:min(8, len(v.VaultID))], v.Layout,
 		units.Count(v.Snapshots, "snapshot"), units.Bytes(v.UsedBytes), units.Bytes(v.CapacityBytes), v.DedupRatio)
+	if v.DeviceWarning != "" {
+		fmt.Fprintln(w, "warning:", v.DeviceWarning)
+	}
+	for _, j := range st.Jobs {
+		fmt.Fprintf(w, "running: %s: %s\n", j.Kind, jobLine(j, st.Now))
+	}
 	if len(st.Alerts) == 0 {
 		fmt.Fprintln(w, "alerts: none")
 	}

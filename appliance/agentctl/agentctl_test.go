@@ -66,10 +66,16 @@ func TestListings(t *testing.T) {
 }
 
 func TestStatusAndReport(t *testing.T) {
-	st := &api.Status{Vault: api.VaultStatus{VaultID: "0123456789abcdef", Snapshots: 1, UsedBytes: 1 << 30, CapacityBytes: 4 << 40, DedupRatio: 2},
+	st := &api.Status{Vault: api.VaultStatus{VaultID: "0123456789abcdef", Snapshots: 1, UsedBytes: 1 << 30, CapacityBytes: 4 << 40, DedupRatio: 2,
+		DeviceWarning: "disk directories on one file system count as one disk"},
+		Now: time.Date(2026, 3, 14, 9, 1, 40, 0, time.UTC),
+		Jobs: []api.JobStatus{{Kind: "backup", Started: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC), Phase: "backing up", Message: "backing up mailboxes",
+			UnitsDone: 5, UnitsAll: 20, Noun: "units", Items: 400, Bytes: 100 << 20, Throttled: 2, ThrottlePaused: 30 * time.Second}},
 		LastSuccess: &api.SnapshotSummary{ID: "S1", Items: 5, AgeSeconds: 3*3600 + 20*60}, Alerts: []string{"disk 2 missing"}}
 	wantLines(t, "status", render(func(w *strings.Builder) { writeStatus(w, st) }),
-		"last successful backup: S1 (3h20m ago), 5 items", "vault 01234567:", "1 snapshot,", "1.0 GiB used of 4.0 TiB", "alert: disk 2 missing")
+		"last successful backup: S1 (3h20m ago), 5 items", "vault 01234567:", "1 snapshot,", "1.0 GiB used of 4.0 TiB", "alert: disk 2 missing",
+		"warning: disk directories on one file system count as one disk",
+		"running: backup: backing up mailboxes, 5/20 units, 400 items, 100.0 MiB at 1.0 MiB/s, 2 throttled (paused 30s), 5m left, 1m elapsed")
 	r := &api.Report{Tenant: "T", VaultID: "V"}
 	r.Retention.Rollback, r.Retention.Audit = 30*24*time.Hour, 7*365*24*time.Hour
 	r.RestoreTests = []api.RestoreTestReport{{Items: 3, Failures: []string{"x"}}}

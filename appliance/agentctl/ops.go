@@ -20,7 +20,9 @@ func degraded(format string, args ...any) error {
 // its report, also when it failed after committing a snapshot. A run that
 // completed only in part is outcome.Degraded.
 func Backup(ctx context.Context, svc api.Service, o outcome.Output, users []string) error {
+	stop := follow(ctx, svc, o, "backup")
 	r, err := svc.Backup(ctx, api.BackupRequest{Users: users})
+	stop(err == nil)
 	if err != nil && (r == nil || r.Snapshot == "") {
 		return err
 	}
@@ -68,7 +70,9 @@ func Find(ctx context.Context, svc api.Service, o outcome.Output, snapshot strin
 // when it failed after restoring some. Items not restored are
 // outcome.Degraded.
 func Restore(ctx context.Context, svc api.Service, o outcome.Output, req api.RestoreRequest) error {
+	stop := follow(ctx, svc, o, "restore")
 	r, err := svc.Restore(ctx, req)
+	stop(err == nil)
 	if err != nil && (r == nil || r.Selected == 0) {
 		return err
 	}
@@ -84,7 +88,9 @@ func Restore(ctx context.Context, svc api.Service, o outcome.Output, req api.Res
 // Rollback puts a drive back as it was before a time and writes what it
 // did (or would do, dry). Files not put back are outcome.Degraded.
 func Rollback(ctx context.Context, svc api.Service, o outcome.Output, req api.RollbackRequest) error {
+	stop := follow(ctx, svc, o, "rollback")
 	r, err := svc.Rollback(ctx, req)
+	stop(err == nil)
 	if err != nil {
 		return err
 	}
@@ -100,7 +106,9 @@ func Rollback(ctx context.Context, svc api.Service, o outcome.Output, req api.Ro
 // Export writes the selected items as files below req.Dest and says what
 // it wrote.
 func Export(ctx context.Context, svc api.Service, o outcome.Output, req api.ExportRequest) error {
+	stop := follow(ctx, svc, o, "export")
 	r, err := svc.Export(ctx, req)
+	stop(err == nil)
 	if err != nil {
 		return err
 	}
@@ -110,7 +118,9 @@ func Export(ctx context.Context, svc api.Service, o outcome.Output, req api.Expo
 // RestoreTest restores sample random items of the latest backup to
 // scratch space and verifies them; a failed test is outcome.Degraded.
 func RestoreTest(ctx context.Context, svc api.Service, o outcome.Output, sample int) error {
+	stop := follow(ctx, svc, o, "restore-test")
 	r, err := svc.RestoreTest(ctx, sample)
+	stop(err == nil)
 	if err == nil {
 		err = outcome.Show(o, r, writeRestoreTest)
 	}

@@ -68,6 +68,9 @@ type DiskStatus struct {
 	FreeBytes  uint64 `json:"free_bytes"`
 	UsedBytes  uint64 `json:"used_bytes"`
 	Shards     int    `json:"shards"`
+	// Device is the device number of the disk's file system (0: not
+	// known); disks on one device fail together.
+	Device uint64 `json:"device"`
 }
 
 // Entry is one stored item as the catalog lists it; Meta holds the keys
@@ -109,6 +112,15 @@ type JobStatus struct {
 	Items     int       `json:"items"`
 	Bytes     int64     `json:"bytes"`
 	Message   string    `json:"message,omitempty"`
+	// Phase is the step the job is at; Noun names its units (units,
+	// items, files, segments); BytesAll is the bytes it will handle when
+	// known; Throttled and ThrottlePaused are the Graph answers that asked
+	// it to back off and how long they paused the tenant during it.
+	Phase          string        `json:"phase,omitempty"`
+	Noun           string        `json:"noun,omitempty"`
+	BytesAll       int64         `json:"bytes_all,omitempty"`
+	Throttled      int64         `json:"throttled,omitempty"`
+	ThrottlePaused time.Duration `json:"throttle_paused_ns,omitempty"`
 }
 
 // Node is one entry of a catalog directory listing: a folder (Leaf nil) or
@@ -395,6 +407,27 @@ type VaultStatus struct {
 	WardenAlerts        []string     `json:"warden_alerts,omitempty"`
 	UnreadableSnapshots []string     `json:"unreadable_snapshots,omitempty"`
 	LatestSnapshot      *Snapshot    `json:"latest_snapshot,omitempty"`
+	// FreeBytes is the usable capacity still free; Placement how the
+	// present disks lie on devices, and DeviceWarning what sharing one
+	// costs (empty when none is shared).
+	FreeBytes     uint64    `json:"free_bytes"`
+	Placement     Placement `json:"placement"`
+	DeviceWarning string    `json:"device_warning,omitempty"`
+}
+
+// Placement is how a vault's disk directories lie on devices: how many,
+// which hold more than one directory, and how many devices may be lost
+// with every segment still readable.
+type Placement struct {
+	Devices  int           `json:"devices"`
+	Shared   []DeviceGroup `json:"shared,omitempty"`
+	Survives int           `json:"survives_lost_devices"`
+}
+
+// DeviceGroup is one device that holds more than one disk directory.
+type DeviceGroup struct {
+	Device uint64   `json:"device"`
+	Paths  []string `json:"paths"`
 }
 
 // RetentionWindows are the retention windows in force: every restore

@@ -35,7 +35,7 @@ func vaultDesc(name, help string, labels ...string) *prometheus.Desc {
 }
 
 var (
-	descCapacity = vaultDesc("capacity_bytes", "Usable capacity of the vault: raw capacity of its disks times K/(K+M).")
+	descCapacity = vaultDesc("capacity_bytes", "Usable capacity of the vault: raw capacity of its disks times K/(K+M), disk directories on one file system sharing its bytes.")
 	descUsed     = vaultDesc("used_bytes", "Raw bytes of shard files on all disks, parity included.")
 	descStored   = vaultDesc("stored_bytes", "Payload bytes (compressed and encrypted) stored, before parity; compare with capacity_bytes.")
 	descUnique   = vaultDesc("unique_bytes", "Plaintext bytes of distinct chunks.")

@@ -46,7 +46,7 @@ func TestVaultCollectorReportsMissingDiskAndDegradedSegments(t *testing.T) {
 # HELP strongroom_clock_jump_pending 1 if the compliance clock is frozen (a forward jump of the wall time, or a lost clock state) and awaits confirmation; expiry is paused meanwhile.
 # TYPE strongroom_clock_jump_pending gauge
 strongroom_clock_jump_pending 1
-# HELP strongroom_vault_capacity_bytes Usable capacity of the vault: raw capacity of its disks times K/(K+M).
+# HELP strongroom_vault_capacity_bytes Usable capacity of the vault: raw capacity of its disks times K/(K+M), disk directories on one file system sharing its bytes.
 # TYPE strongroom_vault_capacity_bytes gauge
 strongroom_vault_capacity_bytes 3.298534883328e+12
 # HELP strongroom_vault_dedup_ratio logical_bytes divided by unique_bytes; 0 for an empty vault.

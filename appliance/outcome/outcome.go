@@ -8,12 +8,21 @@ package outcome
 import (
 	"encoding/json"
 	"io"
+	"time"
 )
 
 // Output is where an operation writes its answer, and whether as JSON.
 type Output struct {
 	W    io.Writer
 	JSON bool
+	// Progress, when not nil, receives the progress of long work (the
+	// command's stderr); Bar says a bar may be drawn there (a terminal,
+	// and no JSON asked for), else it gets plain lines.
+	Progress io.Writer
+	Bar      bool
+	// ProgressEvery is how often plain progress lines are written (0: the
+	// default of a few seconds).
+	ProgressEvery time.Duration
 }
 
 // Show writes v as indented JSON when o asks for JSON, otherwise as text.

@@ -59,8 +59,10 @@ type TenantCheck struct {
 type Preview struct {
 	Layout   string // "2+2"
 	K, M     int    // data and parity shards
-	Warning  string // set for 1 to 3 disks
+	Warning  string // set for 1 to 3 disks, and by On for disks sharing a device
 	Survives string // "survives the loss of any 2 disks"
+	// Usable is the capacity for backups on the chosen disks; set by On.
+	Usable uint64
 }
 
 // UsableBytes is the capacity for backups that a layout gives on disks of

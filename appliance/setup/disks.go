@@ -24,6 +24,9 @@ type Disk struct {
 	Path      string
 	SizeBytes uint64
 	Model     string
+	// FSDevice is the device number (st_dev) of the file system at Path,
+	// 0 when not known: directories with the same one fail together.
+	FSDevice uint64
 	// Problem, when set, says why the disk cannot be chosen and what to
 	// do about it.
 	Problem string
@@ -133,6 +136,16 @@ func dirDisks(patterns string) ([]Disk, error) {
 	return out, nil
 }
 
+// markDevices sets FSDevice of every disk with a path.
+func markDevices(disks []Disk) {
+	for i, d := range disks {
+		var st unix.Stat_t
+		if d.Path != "" && unix.Stat(d.Path, &st) == nil {
+			disks[i].FSDevice = uint64(st.Dev)
+		}
+	}
+}
+
 // markUsed sets Problem on disks that already hold a vault, or any files
 // at all: the vault is created only on empty disks.
 func markUsed(disks []Disk) {
@@ -207,9 +220,35 @@ func preview(n int) (Preview, error) {
 		return Preview{}, err
 	}
 	p := Preview{Layout: l.String(), K: l.K, M: l.M, Warning: warning}
-	p.Survives = "survives no disk failure"
-	if l.M > 0 {
-		p.Survives = "survives the loss of any " + units.Count(l.M, "disk")
-	}
+	p.Survives = survives(l.M)
 	return p, nil
+}
+
+// On is the preview for the chosen disks: Usable is their real capacity
+// for backups, and when some of them share a file system (directories of
+// one device fail together) Survives says what the layout really survives
+// and Warning says so, with the fix.
+func (p Preview) On(disks []Disk) Preview {
+	l := vault.Layout{K: p.K, M: p.M}
+	paths := make([]string, len(disks))
+	devs := make([]uint64, len(disks))
+	sizes := make([]uint64, len(disks))
+	for i, d := range disks {
+		paths[i], devs[i], sizes[i] = d.Path, d.FSDevice, d.SizeBytes
+	}
+	p.Usable = vault.UsableBytes(l, sizes, devs)
+	pl := vault.PlaceOn(paths, devs, l)
+	if w := pl.Warning(l); w != "" {
+		p.Survives = survives(pl.Survives)
+		p.Warning = strings.TrimPrefix(p.Warning+"; "+w, "; ")
+	}
+	return p
+}
+
+// survives says how many lost disks a layout survives.
+func survives(n int) string {
+	if n == 0 {
+		return "survives no disk failure"
+	}
+	return "survives the loss of any " + units.Count(n, "disk")
 }

@@ -140,6 +140,21 @@ func TestDirDisksAndPreview(t *testing.T) {
 	if got := p.UsableBytes([]uint64{100, 50}); got != 50 {
 		t.Errorf("UsableBytes = %d, want 50", got)
 	}
+	// d1 and d2 lie on the temporary directory's file system: one device,
+	// which the 1+1 layout cannot lose, sharing its bytes.
+	if disks[0].FSDevice == 0 || disks[0].FSDevice != disks[1].FSDevice {
+		t.Fatalf("FSDevice of d1, d2 = %d, %d; want the same, non-zero", disks[0].FSDevice, disks[1].FSDevice)
+	}
+	on := p.On(disks[:2])
+	if on.Usable != disks[0].SizeBytes/2 || on.Survives != "survives no disk failure" ||
+		!strings.Contains(on.Warning, "count as one disk: "+disks[0].Path+", "+disks[1].Path+" share a device") || !strings.HasPrefix(on.Warning, p.Warning+"; ") {
+		t.Errorf("Preview.On(d1, d2) = %+v", on)
+	}
+	apart := []Disk{disks[0], disks[1]}
+	apart[1].FSDevice++
+	if on := p.On(apart); on.Usable != disks[0].SizeBytes || on.Survives != p.Survives || on.Warning != p.Warning {
+		t.Errorf("Preview.On on two devices = %+v; want %+v with all of the smaller disk usable", on, p)
+	}
 }
 
 // TestCommitWritesKeyThenConfig guards the setup's end state: a key file

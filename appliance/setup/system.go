@@ -111,6 +111,7 @@ func (s *System) Disks(ctx context.Context) ([]Disk, error) {
 	}
 	out = append(out, dirs...)
 	markUsed(out)
+	markDevices(out)
 	return out, nil
 }
 

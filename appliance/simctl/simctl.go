@@ -56,6 +56,7 @@ func Serve(ctx context.Context, out io.Writer, s *tenantsim.Sim, listen string, 
 		}
 	}
 	Describe(out, ac, f.ConfigOut, s.Users())
+	fmt.Fprintf(out, "faults:           %s\n", FormatFaults(s.Faults()))
 	fmt.Fprintln(out, "serving; interrupt to stop")
 	<-ctx.Done()
 	return nil

@@ -184,3 +184,9 @@ func (r *Remote) DumpDriveAt(ctx context.Context, key string, seq uint64) (Drive
 	var d DriveDump
 	return d, r.do(ctx, http.MethodGet, "dump/drive/"+url.PathEscape(key)+"?at="+strconv.FormatUint(seq, 10), nil, &d)
 }
+
+// Faults reads the faults the remote simulator injects.
+func (r *Remote) Faults(ctx context.Context) (Faults, error) {
+	var f Faults
+	return f, r.do(ctx, http.MethodGet, "faults", nil, &f)
+}

@@ -29,9 +29,11 @@ func Init(out io.Writer, disks []string, keyOut string) error {
 	}
 	fmt.Fprintf(out, "Created vault %s on %d disks.\n", res.VaultID, len(disks))
 	fmt.Fprintf(out, "Layout %s: %d data + %d parity shards per segment; %s; %.0f%% of raw capacity holds data.\n",
-		res.Layout, res.Layout.K, res.Layout.M, Survives(res.Layout), 100*res.Layout.Efficiency())
-	if res.Warning != "" {
-		fmt.Fprintf(out, "\nWARNING: %s.\n", res.Warning)
+		res.Layout, res.Layout.K, res.Layout.M, Placed(res.Layout, res.Placement), 100*res.Layout.Efficiency())
+	for _, w := range []string{res.Warning, res.Placement.Warning(res.Layout)} {
+		if w != "" {
+			fmt.Fprintf(out, "\nWARNING: %s.\n", w)
+		}
 	}
 	key := res.RecoveryKey.String()
 	fmt.Fprintf(out, "\nRecovery key (shown only this once):\n\n    %s\n\n", key)

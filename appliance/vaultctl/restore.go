@@ -2,38 +2,42 @@ package vaultctl
 
 import (
 	"fmt"
-	"io"
 	"sync/atomic"
 	"time"
 
+	"github.com/strongroom/strongroom/appliance/outcome"
+	"github.com/strongroom/strongroom/appliance/progress"
 	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
 // Restore writes the items of snapshot ref at or below prefix as files
-// below dest, reports its progress to progress every second, and says on
-// out what it restored (and when it had to read parity).
-func Restore(out, progress io.Writer, v *vault.Vault, ref, prefix, dest string) error {
+// below dest, shows its progress on o.Progress, and says on o.W what it
+// restored (and when it had to read parity).
+func Restore(o outcome.Output, v *vault.Vault, ref, prefix, dest string) error {
 	s, err := v.Snapshot(ref)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
 	var items, bytes atomic.Int64
-	stop := tick(time.Second, func() {
-		b := bytes.Load()
-		pct := 0.0
-		if s.Bytes > 0 {
-			pct = 100 * float64(b) / float64(s.Bytes)
-		}
-		fmt.Fprintf(progress, "restore: %d/%d items, %s (%.0f%%), %.1f MB/s\n",
-			items.Load(), s.Items, units.Bytes(b), pct, float64(b)/1e6/time.Since(start).Seconds())
-	})
+	pr := progress.Start(o.Progress, o.Bar, "restore")
+	all, bytesAll := s.Items, s.Bytes
+	if prefix != "" {
+		all, bytesAll = 0, 0 // the part below prefix is not known ahead
+	}
+	show := func() {
+		pr.Update(progress.Snapshot{Phase: "writing files", Done: items.Load(), All: all, Noun: "items", Bytes: bytes.Load(), BytesAll: bytesAll})
+	}
+	stop := tick(time.Second, show)
 	st, err := v.Restore(s, prefix, dest, func(rs vault.RestoreStats) {
 		items.Store(rs.Items)
 		bytes.Store(rs.Bytes)
 	})
 	stop()
+	show()
+	pr.Finish()
+	out := o.W
 	if err != nil {
 		return err
 	}

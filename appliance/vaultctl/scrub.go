@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/outcome"
+	"github.com/strongroom/strongroom/appliance/progress"
 	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -14,7 +15,9 @@ import (
 // damaged or missing), writes what it found and returns outcome.Degraded
 // when the vault is not healthy afterwards.
 func Scrub(o outcome.Output, v *vault.Vault, repair bool) error {
-	rep, err := v.Scrub(repair)
+	pr := progress.Start(o.Progress, o.Bar, "scrub")
+	rep, err := v.ScrubWatched(repair, watchWork(pr, "checking shards"))
+	pr.Finish()
 	if err != nil {
 		return err
 	}
@@ -25,13 +28,17 @@ func Scrub(o outcome.Output, v *vault.Vault, repair bool) error {
 }
 
 // ReplaceDisk rebuilds the lost disk old (its path or slot) onto the empty
-// directory dir, says what it rebuilt and what to name from now on, and
-// returns outcome.Degraded when the vault is not healthy afterwards.
-func ReplaceDisk(out io.Writer, v *vault.Vault, old, dir string) error {
-	rep, err := v.ReplaceDisk(old, dir)
+// directory dir, showing its progress on o.Progress, says what it rebuilt
+// and what to name from now on, and returns outcome.Degraded when the
+// vault is not healthy afterwards.
+func ReplaceDisk(o outcome.Output, v *vault.Vault, old, dir string) error {
+	pr := progress.Start(o.Progress, o.Bar, "replace-disk")
+	rep, err := v.ReplaceDiskWatched(old, dir, watchWork(pr, "rebuilding shards"))
+	pr.Finish()
 	if err != nil {
 		return err
 	}
+	out := o.W
 	printScrub(out, rep)
 	fmt.Fprintf(out, "From now on name %s instead of %s with --disk or in the configuration.\n", dir, old)
 	return scrubError(rep, true)

@@ -14,11 +14,22 @@ import (
 )
 
 // Survives says how many lost disks a layout survives.
-func Survives(l vault.Layout) string {
-	if l.M == 0 {
+func Survives(l vault.Layout) string { return survivesLost(l.M) }
+
+// Placed says how many lost disks a layout survives as its directories
+// lie on devices: directories sharing one fail together.
+func Placed(l vault.Layout, p vault.Placement) string {
+	if len(p.Shared) == 0 {
+		return Survives(l)
+	}
+	return fmt.Sprintf("%s: its %d disk directories lie on %s", survivesLost(p.Survives), l.Disks(), units.Count(p.Devices, "device"))
+}
+
+func survivesLost(n int) string {
+	if n == 0 {
 		return "survives no disk failure"
 	}
-	return "survives the loss of any " + units.Count(l.M, "disk")
+	return "survives the loss of any " + units.Count(n, "disk")
 }
 
 // Status writes the vault's status and returns outcome.Degraded when the
@@ -66,8 +77,8 @@ func printStatus(w io.Writer, st vault.Status) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	l := vault.Layout{K: st.K, M: st.M}
-	fmt.Fprintf(tw, "layout\t%s (%s, %.0f%% of raw capacity holds data)\n", st.Layout, Survives(l), 100*l.Efficiency())
-	fmt.Fprintf(tw, "capacity\t%s usable\n", units.Bytes(st.CapacityBytes))
+	fmt.Fprintf(tw, "layout\t%s (%s, %.0f%% of raw capacity holds data)\n", st.Layout, Placed(l, st.Placement), 100*l.Efficiency())
+	fmt.Fprintf(tw, "capacity\t%s usable, %s of it free\n", units.Bytes(st.CapacityBytes), units.Bytes(st.FreeBytes))
 	fmt.Fprintf(tw, "used\t%s raw on disks (with parity)\n", units.Bytes(st.UsedBytes))
 	fmt.Fprintf(tw, "stored\t%s compressed and encrypted, before parity\n", units.Bytes(st.StoredBytes))
 	fmt.Fprintf(tw, "unique\t%s of distinct chunks\n", units.Bytes(st.UniqueBytes))
@@ -84,6 +95,9 @@ func printStatus(w io.Writer, st vault.Status) {
 	}
 	fmt.Fprintf(tw, "clock\t%s\n", ClockLine(st.Clock))
 	tw.Flush()
+	if st.DeviceWarning != "" {
+		fmt.Fprintf(w, "\nWARNING: %s.\n", st.DeviceWarning)
+	}
 }
 
 func printDisks(w io.Writer, disks []vault.DiskStatus) {

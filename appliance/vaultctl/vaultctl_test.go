@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -121,7 +122,10 @@ func TestVaultOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	k, _ := os.ReadFile(key)
-	if !strings.Contains(out.String(), strings.TrimSpace(string(k))) || !strings.Contains(out.String(), "survives the loss of any 2 disks") {
+	// The test's disk directories share the temporary directory's file
+	// system: init must say they count as one disk.
+	if !strings.Contains(out.String(), strings.TrimSpace(string(k))) || !strings.Contains(out.String(), "survives no disk failure: its 4 disk directories lie on 1 device") ||
+		!strings.Contains(out.String(), "WARNING: disk directories on one file system count as one disk: "+strings.Join(disks, ", ")+" share a device") {
 		t.Errorf("init output:\n%s", out.String())
 	}
 	var u outcome.Usage
@@ -167,11 +171,28 @@ func TestVaultOutput(t *testing.T) {
 		if err := Retain(&out, v, s.ID[:8], Retention{For: 30 * 24 * time.Hour}); err != nil || !strings.Contains(out.String(), "retained until") {
 			t.Errorf("retain: %v, %s", err, out.String())
 		}
+		out.Reset()
+		if err := Status(outcome.Output{W: &out}, v); err != nil || !strings.Contains(out.String(), "2+2 (survives no disk failure") ||
+			!strings.Contains(out.String(), "of it free") || !strings.Contains(out.String(), "WARNING: disk directories on one file system") {
+			t.Errorf("status of a vault on one file system: %v\n%s", err, out.String())
+		}
 		var progress bytes.Buffer
 		out.Reset()
 		dest := filepath.Join(dir, "restored")
-		if err := Restore(&out, &progress, v, "latest", "b", dest); err != nil || !strings.Contains(out.String(), "Restored 1 item (4.0 KiB)") {
+		if err := Restore(outcome.Output{W: &out, Progress: &progress}, v, "latest", "b", dest); err != nil || !strings.Contains(out.String(), "Restored 1 item (4.0 KiB)") {
 			t.Errorf("restore: %v, %s", err, out.String())
+		}
+		// Not a terminal: the progress ends with a plain line.
+		if !strings.HasPrefix(progress.String(), "restore: writing files, 1/? items, 4.0 KiB at ") {
+			t.Errorf("restore progress: %q", progress.String())
+		}
+		out.Reset()
+		progress.Reset()
+		if err := Scrub(outcome.Output{W: &out, Progress: &progress}, v, false); err != nil || !strings.Contains(out.String(), "Vault is healthy.") {
+			t.Errorf("scrub: %v, %s", err, out.String())
+		}
+		if !regexp.MustCompile(`^scrub: checking shards, (\d+)/(\d+) segments, [0-9.]+ KiB`).MatchString(progress.String()) {
+			t.Errorf("scrub progress: %q", progress.String())
 		}
 		if b, err := os.ReadFile(filepath.Join(dest, "b", "three.txt")); err != nil || len(b) != 4096 {
 			t.Errorf("restored file: %d bytes, %v", len(b), err)

@@ -8,6 +8,12 @@
 //     holds.
 //   - Layout: K data and M parity shards per segment, one per disk, chosen
 //     from the number of disks (see ChooseLayout). Any M disks may be lost.
+//   - Placement: how the disk directories lie on devices (file systems, by
+//     st_dev). Directories on one device fail together and share its
+//     space, so what a layout survives and holds depends on it (Place,
+//     UsableBytes); four directories of one file system survive no loss.
+//   - Work: how far a scrub or a disk replacement has got, reported after
+//     each segment to a watcher (ScrubWatched, ReplaceDiskWatched).
 //   - Chunk: a piece of an item's content, cut by content-defined chunking,
 //     named by its keyed BLAKE3 ID, compressed when that pays and sealed
 //     with AES-256-GCM under a per-segment key. Identical chunks are stored

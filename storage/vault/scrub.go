@@ -38,11 +38,24 @@ type ScrubReport struct {
 	MissingDiskSlots []int          `json:"missing_disk_slots,omitempty"`
 }
 
+// Work is how far a scrub or a disk replacement has got: segments done
+// of all, bytes read, problems found.
+type Work struct {
+	Segments    int   `json:"segments"`
+	SegmentsAll int   `json:"segments_all"`
+	BytesRead   int64 `json:"bytes_read"`
+	Problems    int   `json:"problems"`
+}
+
 // Scrub reads and checks every shard of every segment. With repair, it
 // rebuilds missing or corrupt shards from the others and writes them back
 // (replacing an immutable damaged file needs the warden's privilege), and
 // copies snapshot manifests to disks that lack them.
-func (v *Vault) Scrub(repair bool) (ScrubReport, error) {
+func (v *Vault) Scrub(repair bool) (ScrubReport, error) { return v.ScrubWatched(repair, nil) }
+
+// ScrubWatched is Scrub telling watch, when not nil, how far it has got
+// after each segment (from the calling goroutine).
+func (v *Vault) ScrubWatched(repair bool, watch func(Work)) (ScrubReport, error) {
 	start := time.Now()
 	var rep ScrubReport
 	ids := v.allSegments()
@@ -96,8 +109,8 @@ func (v *Vault) Scrub(repair bool) (ScrubReport, error) {
 			v.mu.Unlock()
 		}
 		set.Close()
-		if (n+1)%16 == 0 || n+1 == len(ids) {
-			v.progress("scrub: %d/%d segments, %d problems", n+1, len(ids), len(rep.Problems))
+		if watch != nil {
+			watch(Work{Segments: n + 1, SegmentsAll: len(ids), BytesRead: rep.BytesRead, Problems: len(rep.Problems)})
 		}
 	}
 	copied, err := v.syncManifests(repair)
@@ -251,6 +264,13 @@ func (v *Vault) syncManifests(repair bool) (int, error) {
 // rebuilds every shard onto it. old is the path the lost disk had (as given
 // to Open) or its slot number; newDir must be empty.
 func (v *Vault) ReplaceDisk(old, newDir string) (ScrubReport, error) {
+	return v.ReplaceDiskWatched(old, newDir, nil)
+}
+
+// ReplaceDiskWatched is ReplaceDisk telling watch, when not nil, how far
+// the rebuild has got after each segment written (from one goroutine at a
+// time, not the calling one).
+func (v *Vault) ReplaceDiskWatched(old, newDir string, watch func(Work)) (ScrubReport, error) {
 	slot := -1
 	for i, p := range v.missingPath {
 		if p == old {
@@ -311,13 +331,13 @@ func (v *Vault) ReplaceDisk(old, newDir string) (ScrubReport, error) {
 	v.missing = still
 	v.mu.Unlock()
 	v.progress("disk %s takes slot %d; rebuilding its shards", newDir, slot)
-	return v.rebuildSlot(slot)
+	return v.rebuildSlot(slot, watch)
 }
 
 // rebuildSlot writes every segment's shard for one (empty, replaced) disk
 // slot from K of the others, without first verifying every shard as a
 // scrub would: a replacement reads K shards per segment and writes one.
-func (v *Vault) rebuildSlot(slot int) (ScrubReport, error) {
+func (v *Vault) rebuildSlot(slot int, watch func(Work)) (ScrubReport, error) {
 	start := time.Now()
 	var rep ScrubReport
 	ids := v.allSegments()
@@ -350,13 +370,14 @@ func (v *Vault) rebuildSlot(slot int) (ScrubReport, error) {
 			rep.Repaired++
 			rep.BytesRead += r.read
 			rep.ShardsChecked += int(r.h.K)
+			w := Work{Segments: r.n, SegmentsAll: len(ids), BytesRead: rep.BytesRead, Problems: len(rep.Problems)}
 			repMu.Unlock()
+			if watch != nil {
+				watch(w)
+			}
 			v.mu.Lock()
 			v.shards[r.id]++
 			v.mu.Unlock()
-			if r.n%16 == 0 || r.n == len(ids) {
-				v.progress("replace-disk: %d/%d segments rebuilt", r.n, len(ids))
-			}
 		}
 	}()
 	var readErr error

@@ -19,17 +19,25 @@ type DiskStatus struct {
 	FreeBytes  uint64 `json:"free_bytes"`
 	UsedBytes  uint64 `json:"used_bytes"` // shard files on this disk
 	Shards     int    `json:"shards"`
+	// Device is the device number (st_dev) of the disk's file system, 0
+	// when not known.
+	Device uint64 `json:"device"`
 }
 
 // Status is a summary of the vault for operators and metrics.
 type Status struct {
-	VaultID          string       `json:"vault_id"`
-	Layout           string       `json:"layout"`
-	K                int          `json:"k"`
-	M                int          `json:"m"`
-	Disks            []DiskStatus `json:"disks"`
-	Degraded         bool         `json:"degraded"`
-	CapacityBytes    uint64       `json:"capacity_bytes"`    // usable: raw capacity times K/(K+M)
+	VaultID       string       `json:"vault_id"`
+	Layout        string       `json:"layout"`
+	K             int          `json:"k"`
+	M             int          `json:"m"`
+	Disks         []DiskStatus `json:"disks"`
+	Degraded      bool         `json:"degraded"`
+	CapacityBytes uint64       `json:"capacity_bytes"` // usable: raw capacity times K/(K+M), disks on one device sharing it
+	FreeBytes     uint64       `json:"free_bytes"`     // usable capacity still free, as CapacityBytes
+	// Placement says how the present disks lie on devices (disks on one
+	// file system fail together); DeviceWarning says what that costs.
+	Placement        Placement    `json:"placement"`
+	DeviceWarning    string       `json:"device_warning,omitempty"`
 	UsedBytes        uint64       `json:"used_bytes"`        // raw bytes of shard files
 	StoredBytes      uint64       `json:"stored_bytes"`      // payload bytes (compressed, encrypted) before parity
 	UniqueBytes      uint64       `json:"unique_bytes"`      // plaintext bytes of distinct chunks
@@ -56,7 +64,8 @@ type Status struct {
 func (v *Vault) Status() (Status, error) {
 	st := Status{VaultID: v.id, Layout: v.layout.String(), K: v.layout.K, M: v.layout.M, Degraded: v.Degraded(), Clock: v.clock.Status(), WardenAlerts: v.wardenAlerts(),
 		DegradedReads: degradedReads.Load()}
-	var minTotal uint64
+	var paths []string
+	var totals, frees, devs []uint64
 	for i, d := range v.disks {
 		ds := DiskStatus{Index: i}
 		if d == nil {
@@ -69,6 +78,7 @@ func (v *Vault) Status() (Status, error) {
 		}
 		ds.Path, ds.Present = d.Path, true
 		ds.FreeBytes, ds.TotalBytes, _ = freeBytes(d.Path)
+		ds.Device, _ = deviceOf(d.Path)
 		ids, err := d.listSegments(false)
 		if err != nil {
 			return st, err
@@ -80,12 +90,13 @@ func (v *Vault) Status() (Status, error) {
 			}
 		}
 		st.UsedBytes += ds.UsedBytes
-		if minTotal == 0 || ds.TotalBytes < minTotal {
-			minTotal = ds.TotalBytes
-		}
+		paths, totals, frees, devs = append(paths, ds.Path), append(totals, ds.TotalBytes), append(frees, ds.FreeBytes), append(devs, ds.Device)
 		st.Disks = append(st.Disks, ds)
 	}
-	st.CapacityBytes = minTotal * uint64(v.layout.K)
+	st.CapacityBytes = UsableBytes(v.layout, totals, devs)
+	st.FreeBytes = UsableBytes(v.layout, frees, devs)
+	st.Placement = PlaceOn(paths, devs, v.layout)
+	st.DeviceWarning = st.Placement.Warning(v.layout)
 	segs, err := v.index.Segments()
 	if err != nil {
 		return st, err

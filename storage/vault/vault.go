@@ -87,9 +87,12 @@ type Vault struct {
 
 // InitResult is what Init created.
 type InitResult struct {
-	VaultID     string
-	Layout      Layout
-	Warning     string
+	VaultID string
+	Layout  Layout
+	Warning string
+	// Placement says how the disks lie on devices; its Warning is set
+	// when some share one.
+	Placement   Placement
 	RecoveryKey keys.RecoveryKey
 }
 
@@ -115,6 +118,10 @@ func Init(disks []string) (InitResult, error) {
 			return res, &DiskError{Path: d, Kind: ErrForeignDisk, Err: fmt.Errorf("already holds vault %s", l.VaultID),
 				Fix: "pick an empty disk; to reuse this one, wipe it first (this destroys its backups)"}
 		}
+	}
+	placed, err := Place(disks, layout)
+	if err != nil {
+		return res, err
 	}
 	rk, err := keys.NewRecoveryKey()
 	if err != nil {
@@ -148,7 +155,7 @@ func Init(disks []string) (InitResult, error) {
 			return res, err
 		}
 	}
-	return InitResult{VaultID: id, Layout: layout, Warning: warning, RecoveryKey: rk}, nil
+	return InitResult{VaultID: id, Layout: layout, Warning: warning, Placement: placed, RecoveryKey: rk}, nil
 }
 
 func writeLabel(dir string, l label) error {

@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -388,7 +389,16 @@ func (s *Status) protectionRows(b *rows) {
 func (s *Status) activityRows(b *rows) {
 	x := s.status
 	if j := x.Job; j != nil {
-		line := fmt.Sprintf("%-8s %s %d/%d units, %d items", j.Kind, components.Bar(j.UnitsDone, j.UnitsAll, 12), j.UnitsDone, j.UnitsAll, j.Items)
+		line := fmt.Sprintf("%-8s %s %d/%d %s", j.Kind, components.Bar(j.UnitsDone, j.UnitsAll, 12), j.UnitsDone, j.UnitsAll, cmp.Or(j.Noun, "units"))
+		if j.Noun != "items" {
+			line += fmt.Sprintf(", %d items", j.Items)
+		}
+		if j.Bytes > 0 {
+			line += ", " + units.Bytes(j.Bytes)
+		}
+		if j.ThrottlePaused > 0 {
+			line += ", paused " + units.Age(j.ThrottlePaused)
+		}
 		b.add("Running", line)
 	} else if s.running != "" {
 		b.add("Running", s.running)

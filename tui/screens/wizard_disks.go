@@ -146,14 +146,13 @@ func (w *Wizard) diskView() ([]string, string) {
 		b = append(b, st.Error.Render(err.Error()))
 		return b, keys.Help(keys.Up, keys.Toggle, keys.Enter, keys.Back, keys.Abort)
 	}
-	var sizes []uint64
 	var raw uint64
 	for _, x := range sel {
-		sizes = append(sizes, x.SizeBytes)
 		raw += x.SizeBytes
 	}
+	p = p.On(sel)
 	b = append(b, fmt.Sprintf("%d disks chosen: layout %s (%d data + %d parity shards per stripe).", len(sel), p.Layout, p.K, p.M))
-	b = append(b, fmt.Sprintf("Usable capacity %s of %s raw; %s.", units.Bytes(p.UsableBytes(sizes)), units.Bytes(raw), p.Survives))
+	b = append(b, fmt.Sprintf("Usable capacity %s of %s raw; %s.", units.Bytes(p.Usable), units.Bytes(raw), p.Survives))
 	if p.Warning != "" {
 		for _, l := range components.Wrap("Warning: "+p.Warning+".", components.BodyWidth) {
 			b = append(b, st.Warn.Render(l))

@@ -125,14 +125,13 @@ func (w *Wizard) summaryView() ([]string, string) {
 	b = append(b, "Network     "+netLine)
 	sel := w.disks.selected()
 	var names []string
-	var sizes []uint64
 	for _, d := range sel {
 		names = append(names, d.Name)
-		sizes = append(sizes, d.SizeBytes)
 	}
 	layout := ""
 	if pv, err := w.be.PreviewLayout(len(sel)); err == nil {
-		layout = fmt.Sprintf("layout %s, %s usable, %s", pv.Layout, units.Bytes(pv.UsableBytes(sizes)), pv.Survives)
+		pv = pv.On(sel)
+		layout = fmt.Sprintf("layout %s, %s usable, %s", pv.Layout, units.Bytes(pv.Usable), pv.Survives)
 	}
 	b = append(b, fmt.Sprintf("Disks       %d: %s", len(sel), strings.Join(names, ", ")))
 	b = append(b, "            "+layout)

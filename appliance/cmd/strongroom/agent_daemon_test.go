@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -111,6 +112,17 @@ func TestAgentDaemonEndToEnd(t *testing.T) {
 	r := run(t, nil, "find", "--config", cfgPath, "--json", "--kind", "message")
 	if r.code != 0 || !strings.Contains(r.stdout, `"entries"`) {
 		t.Fatalf("find over the socket: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// A backup from the command line while the daemon runs, slowed to
+	// last seconds: the call blocks on the socket, and with stderr not a
+	// terminal the progress read from the daemon's status ends in a plain
+	// "done" line.
+	if err := sim.SetFaults(tenantsim.Faults{SlowRate: 1, SlowDelay: 80 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, nil, "backup", "--config", cfgPath)
+	if r.code != 0 || !regexp.MustCompile(`(?m)^backup: done, (\d+)/(\d+) units, `).MatchString(r.stderr) || strings.Contains(r.stderr, "\r") {
+		t.Fatalf("backup over the socket: exit %d\nstdout:\n%s\nstderr (want plain progress lines):\n%s", r.code, r.stdout, r.stderr)
 	}
 	daemon.Process.Signal(syscall.SIGTERM)
 	select {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/outcome"
+	"github.com/strongroom/strongroom/appliance/progress"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -168,9 +169,13 @@ func snapshotArg(ref, list string) error {
 	return nil
 }
 
-// output is where a command writes its answer: JSON with --json.
+// output is where a command writes its answer: JSON with --json. Long
+// work shows its progress on stderr: a bar when stdout and stderr are
+// terminals and no JSON is asked for, else a line every few seconds.
 func output(cmd *cobra.Command, asJSON bool) outcome.Output {
-	return outcome.Output{W: cmd.OutOrStdout(), JSON: asJSON}
+	o := outcome.Output{W: cmd.OutOrStdout(), JSON: asJSON, Progress: cmd.ErrOrStderr()}
+	o.Bar = !asJSON && progress.Terminal(o.W) && progress.Terminal(o.Progress)
+	return o
 }
 
 // jsonFlag gives cmd the --json flag.

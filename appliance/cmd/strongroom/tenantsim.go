@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +15,7 @@ import (
 func init() { register(newTenantSimCmd) }
 
 func newTenantSimCmd() *cobra.Command {
-	var listen, throttle, publicHost string
+	var listen, throttle, publicHost, faults string
 	var files simctl.Files
 	var users int
 	var seed int64
@@ -26,7 +27,11 @@ func newTenantSimCmd() *cobra.Command {
   strongroom tenant-sim scenario delete-folder --config sim.yaml --user anna.muller0@contoso-sim.onmicrosoft.com --folder "Signed Contracts"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := tenantsim.New(tenantsim.Config{Users: users, Seed: seed, PublicHost: publicHost, Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleMode(throttle)}})
+			f, err := simctl.ParseFaults(faults)
+			if err != nil {
+				return usageError{fmt.Errorf("--faults: %w", err)}
+			}
+			s, err := tenantsim.New(tenantsim.Config{Users: users, Seed: seed, PublicHost: publicHost, Faults: f, Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleMode(throttle)}})
 			if err != nil {
 				return usageError{err}
 			}
@@ -41,6 +46,7 @@ func newTenantSimCmd() *cobra.Command {
 	f.StringVar(&files.ConfigOut, "config-out", "", "write the agent connection file (YAML) here")
 	f.StringVar(&files.CAOut, "ca-out", "", "write the CA certificate here (default: next to --config-out, else in the temp dir)")
 	f.StringVar(&throttle, "throttle", "off", "throttling profile: off, realistic or strict")
+	f.StringVar(&faults, "faults", "", "injected failures, e.g. truncate=0.05,reset=0.01,503=0.02,slow=0.1:2s (see --help)")
 	var sc tenantsim.Scenario
 	scenario := newSimRemoteCmd("scenario NAME", "Apply a named change to a running simulator", cobra.ExactArgs(1),
 		func(ctx context.Context, r *tenantsim.Remote, args []string) (any, error) {
@@ -57,12 +63,42 @@ func newTenantSimCmd() *cobra.Command {
 	cmd.AddCommand(scenario,
 		newSimRemoteCmd("counters", "Print the counters of a running simulator", cobra.NoArgs,
 			func(ctx context.Context, r *tenantsim.Remote, _ []string) (any, error) { return r.Counters(ctx) }),
-		newSimRemoteCmd("dump USER", "Print a mailbox's exact content (MIME in base64) as JSON", cobra.ExactArgs(1),
-			func(ctx context.Context, r *tenantsim.Remote, args []string) (any, error) {
-				return r.DumpMailbox(ctx, args[0])
-			}),
-		newDumpDriveCmd())
+		newDumpCmd(), newDumpDriveCmd(), newFaultsCmd())
 	return cmd
+}
+
+// newDumpCmd prints a mailbox's exact content; the user is named with
+// --user, as the other commands name one.
+func newDumpCmd() *cobra.Command {
+	var user string
+	c := newSimRemoteCmd("dump --user U", "Print a mailbox's exact content (MIME in base64) as JSON", cobra.NoArgs,
+		func(ctx context.Context, r *tenantsim.Remote, _ []string) (any, error) {
+			if user == "" {
+				return nil, usageError{errors.New("--user is required: the user id or UPN whose mailbox to print")}
+			}
+			return r.DumpMailbox(ctx, user)
+		})
+	c.Long = help("tenant-sim-dump")
+	c.Flags().StringVar(&user, "user", "", "user id or UPN")
+	return c
+}
+
+// newFaultsCmd prints the faults a running simulator injects or, given a
+// spec, replaces them.
+func newFaultsCmd() *cobra.Command {
+	c := newSimRemoteCmd("faults [SPEC]", "Print or replace the faults a running simulator injects", cobra.MaximumNArgs(1),
+		func(ctx context.Context, r *tenantsim.Remote, args []string) (any, error) {
+			if len(args) == 0 {
+				return r.Faults(ctx)
+			}
+			f, err := simctl.ParseFaults(args[0])
+			if err != nil {
+				return nil, usageError{err}
+			}
+			return r.SetFaults(ctx, f)
+		})
+	c.Long = help("tenant-sim-faults")
+	return c
 }
 
 // newDumpDriveCmd prints a drive now or, with --at, as it stood at a

@@ -51,7 +51,7 @@ func newVaultRestoreCmd() *cobra.Command {
 	c := command("restore SNAPSHOT DEST [--path PREFIX]", "Write a snapshot's items back as files below DEST", "vault-restore",
 		snapshotFirst(listSnapshots, cobra.ExactArgs(2)))
 	onVault(c, true, func(cmd *cobra.Command, args []string, v *vault.Vault) error {
-		return vaultctl.Restore(cmd.OutOrStdout(), cmd.ErrOrStderr(), v, args[0], prefix, args[1])
+		return vaultctl.Restore(output(cmd, false), v, args[0], prefix, args[1])
 	})
 	c.Flags().StringVar(&prefix, "path", "", "restore only items at or below this path")
 	return c
@@ -75,7 +75,7 @@ func newVaultScrubCmd() *cobra.Command {
 func newVaultReplaceDiskCmd() *cobra.Command {
 	c := command("replace-disk OLD NEW", "Put an empty directory in the place of a lost disk and rebuild its shards", "vault-replace-disk", cobra.ExactArgs(2))
 	return onVault(c, true, func(cmd *cobra.Command, args []string, v *vault.Vault) error {
-		return vaultctl.ReplaceDisk(cmd.OutOrStdout(), v, args[0], args[1])
+		return vaultctl.ReplaceDisk(output(cmd, false), v, args[0], args[1])
 	})
 }
 
