@@ -39,10 +39,11 @@ type convThread struct {
 }
 
 type groupPost struct {
-	id      string
-	from    *user
-	body    string
-	created time.Time
+	id          string
+	from        *user
+	body        string
+	created     time.Time
+	attachments []*attachment
 }
 
 var conversationTopics = []string{"Planung Sommerfest", "Budget Q3 – Rückfragen", "Nouvelle imprimante au 2e étage", "Kundentermin Fabrikam", "週次ミーティングの議事録", "Urlaubsvertretung August"}
@@ -318,7 +319,7 @@ func postJSON(th *convThread, p *groupPost) map[string]any {
 	return map[string]any{
 		"@odata.etag": `W/"` + ck + `"`, "id": p.id, "changeKey": ck, "categories": []any{},
 		"createdDateTime": ts(p.created), "lastModifiedDateTime": ts(p.created), "receivedDateTime": ts(p.created),
-		"hasAttachments": false,
+		"hasAttachments": len(p.attachments) > 0,
 		"body":           map[string]any{"contentType": "html", "content": "<html><body><div>" + html.EscapeString(p.body) + "</div></body></html>"},
 		"from":           emailOf(p.from), "sender": emailOf(p.from),
 		"conversationThreadId": th.id, "conversationId": th.conv.id,
