@@ -41,6 +41,7 @@ func (s *Sim) registerGroupRoutes() {
 	const get = http.MethodGet
 	rt.add(get, "groups/{gid}/threads/{thid}/posts/{pid}/attachments", "groups", permGroupRead, handlePostAttachments)
 	rt.add(get, "groups/{gid}/conversations/{cvid}/threads/{thid}/posts/{pid}/attachments", "groups", permGroupRead, handlePostAttachments)
+	rt.add(get, "groups/{gid}", "groups", permGroupRead, handleGetGroup)
 	rt.add(get, "groups/{gid}/events", "groups", permGroupRead, handleGroupEvents)
 	rt.add(get, "groups/{gid}/calendar/events", "groups", permGroupRead, handleGroupEvents)
 }
@@ -82,5 +83,24 @@ func handleGroupEvents(q *request) *graphError {
 			})
 		}
 		return q.listPage("groups('"+g.id+"')/events", all, 10, 999)
+	})
+}
+
+func groupJSON(g *group) map[string]any {
+	opts := []any{}
+	if g.isTeam() {
+		opts = append(opts, "Team")
+	}
+	return map[string]any{"id": g.id, "displayName": g.displayName, "mail": g.mail, "mailEnabled": true, "securityEnabled": false,
+		"groupTypes": []any{"Unified"}, "resourceProvisioningOptions": opts, "visibility": "Private"}
+}
+
+func handleGetGroup(q *request) *graphError {
+	return q.read(func() (any, *graphError) {
+		g, gerr := q.group()
+		if gerr != nil {
+			return nil, gerr
+		}
+		return project(groupJSON(g), selectFields(q.r)), nil
 	})
 }

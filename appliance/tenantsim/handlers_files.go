@@ -532,11 +532,7 @@ func handleListGroups(q *request) *graphError {
 			if g.deleted {
 				continue
 			}
-			opts := []any{}
-			if g.isTeam() {
-				opts = append(opts, "Team")
-			}
-			all = append(all, map[string]any{"id": g.id, "displayName": g.displayName, "mail": g.mail, "mailEnabled": true, "securityEnabled": false, "groupTypes": []any{"Unified"}, "resourceProvisioningOptions": opts, "visibility": "Private"})
+			all = append(all, project(groupJSON(g), selectFields(q.r)))
 		}
 		return q.listPage("groups", all, 100, 999)
 	})
