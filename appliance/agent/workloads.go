@@ -4,8 +4,10 @@ import (
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
+	"github.com/strongroom/strongroom/appliance/workloads/groups"
 	"github.com/strongroom/strongroom/appliance/workloads/onedrive"
 	"github.com/strongroom/strongroom/appliance/workloads/sharepoint"
+	"github.com/strongroom/strongroom/appliance/workloads/teams"
 )
 
 // registered lists the workloads every backup run covers, in the order
@@ -15,5 +17,7 @@ func registered(_ *config.Config) []workloads.Workload {
 		exchange.Workload{Options: exchange.Options{IncludeContacts: true, IncludeCalendars: true}},
 		onedrive.Workload{},
 		sharepoint.Workload{},
+		teams.Workload{},
+		groups.Workload{},
 	}
 }
