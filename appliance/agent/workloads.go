@@ -21,3 +21,16 @@ func registered(_ *config.Config) []workloads.Workload {
 		groups.Workload{},
 	}
 }
+
+// teamsPerSecond is the rate Graph documents for channel messages per app
+// and tenant, which the governor paces Teams and group requests to.
+const teamsPerSecond = 20
+
+// teamsPace is the Teams pace of cfg: none when pacing is turned off
+// (resource_units_per_minute: -1), Graph's documented rate otherwise.
+func teamsPace(cfg *config.Config) int {
+	if cfg.ResourceUnits < 0 {
+		return 0
+	}
+	return teamsPerSecond
+}
