@@ -19,7 +19,7 @@ import (
 // ExportRequest writes a selection as standard files.
 type ExportRequest struct {
 	Selection
-	Format string `json:"format"` // eml, mbox, maildir, vcf, ics, tar, files, csv, json
+	Format string `json:"format"` // eml, mbox, maildir, vcf, ics, tar, files, csv, json, html
 	Dest   string `json:"dest"`   // a directory; created if missing
 }
 
@@ -36,7 +36,9 @@ type ExportReport struct {
 // one mbox file per folder, or a Maildir++ tree; contacts as one VCF per
 // contact folder; events as one ICS per calendar; drive and library files
 // as one tar archive or a tree of files, with a manifest; SharePoint lists
-// as one CSV or JSON file each. No symbolic link below req.Dest is
+// as one CSV or JSON file each; Teams channels as HTML transcripts with
+// their threads as JSON; group conversations as one mbox per group. No
+// symbolic link below req.Dest is
 // followed: one in the way stops the export with an error naming it.
 func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, error) {
 	a.vmu.RLock()
@@ -67,6 +69,11 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 		return x.rep, x.files(ctx, snap, req.User, items)
 	case "csv", "json":
 		return x.rep, x.lists(ctx, items)
+	case "html":
+		return x.rep, x.channels(ctx, snap, items)
+	}
+	if req.Kind == "conversations" {
+		return x.rep, x.conversations(ctx, items)
 	}
 	folders, byFolder := groupByFolder(items)
 	for _, folder := range folders {
@@ -84,9 +91,12 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 // returns the kind of item the format exports.
 func exportKind(req ExportRequest) (string, error) {
 	want := map[string]string{"eml": "mail", "mbox": "mail", "maildir": "mail", "vcf": "contacts", "ics": "calendar",
-		"tar": "files", "files": "files", "csv": "lists", "json": "lists"}[req.Format]
+		"tar": "files", "files": "files", "csv": "lists", "json": "lists", "html": "channels"}[req.Format]
 	if want == "" {
-		return "", fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts), ics (calendars), tar or files (files), csv or json (lists)", req.Format)
+		return "", fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts), ics (calendars), tar or files (files), csv or json (lists), html (Teams channels), mbox with --kind conversations (group conversations)", req.Format)
+	}
+	if req.Format == "mbox" && req.Kind == "conversations" {
+		want = "conversations"
 	}
 	if req.Dest == "" {
 		return "", fmt.Errorf("name the export destination directory (--dest)")
@@ -102,6 +112,8 @@ func exportKind(req ExportRequest) (string, error) {
 func (a *Agent) exportKinds() map[string]string {
 	kinds := a.restoreKinds()
 	kinds["lists"] = catalog.KindList
+	kinds["channels"] = catalog.KindChannelMessage
+	kinds["conversations"] = catalog.KindGroupThread
 	return kinds
 }
 

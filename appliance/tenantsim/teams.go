@@ -1,9 +1,13 @@
 package tenantsim
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"html"
+	"image"
+	"image/jpeg"
+	"image/png"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -20,9 +24,25 @@ type hostedContent struct {
 	seed            uint64
 }
 
+// content is a real image of the content type (PNG or JPEG, a noise
+// pattern of about size pixels' worth drawn from seed), so that a browser
+// can show a transcript that embeds it.
 func (h *hostedContent) content() []byte {
-	a := attachment{contentType: h.contentType, size: h.size, seed: h.seed}
-	return a.content()
+	r := rand.New(rand.NewPCG(h.seed, uint64(h.size)))
+	img := image.NewRGBA(image.Rect(0, 0, 160, max(16, h.size/480)))
+	for i := range img.Pix {
+		img.Pix[i] = byte(r.Uint32())
+		if i%4 == 3 {
+			img.Pix[i] = 255
+		}
+	}
+	var b bytes.Buffer
+	if h.contentType == "image/jpeg" {
+		_ = jpeg.Encode(&b, img, &jpeg.Options{Quality: 80})
+	} else {
+		_ = png.Encode(&b, img)
+	}
+	return b.Bytes()
 }
 
 // conversation is a Microsoft 365 group conversation; its threads hold

@@ -146,7 +146,7 @@ func selection(c *cobra.Command, s *agent.Selection) *cobra.Command {
 	fl := c.Flags()
 	fl.StringVar(&s.User, "user", "", "source user: their mailbox or OneDrive (UPN or id), or a SharePoint site (URL or id)")
 	fl.StringVar(&s.Folder, "folder", "", "folder display path, restored recursively (e.g. \"Inbox/Signed Contracts\", \"Dokumente/Projekte\")")
-	fl.StringVar(&s.Kind, "kind", "", "mail, contacts, calendar, files or (export only) lists (default: every kind of mail; files must be named)")
+	fl.StringVar(&s.Kind, "kind", "", "mail, contacts, calendar, files or (export only) lists, channels, conversations (default: every kind of mail; files must be named)")
 	fl.StringSliceVar(&s.Paths, "item", nil, "one item by its path as shown by ls/find (repeatable)")
 	return c
 }
@@ -188,12 +188,12 @@ func newRollbackCmd() *cobra.Command {
 
 func newExportCmd() *cobra.Command {
 	var req agent.ExportRequest
-	c := selection(command("export SNAPSHOT --format eml|mbox|maildir|vcf|ics|tar|files|csv|json --dest DIR",
-		"Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS, files as tar or a tree, lists as CSV or JSON", "export", nil), &req.Selection)
+	c := selection(command("export SNAPSHOT --format eml|mbox|maildir|vcf|ics|tar|files|csv|json|html --dest DIR",
+		"Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS, files as tar or a tree, lists as CSV or JSON, Teams channels as HTML, group conversations as mbox", "export", nil), &req.Selection)
 	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		return agentctl.Export(ctx, svc, o, req)
 	})
-	c.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars; tar or files for files (with manifest.json); csv or json for lists")
+	c.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars; tar or files for files (with manifest.json); csv or json for lists; html for Teams channels (with JSON); mbox with --kind conversations for group conversations")
 	c.Flags().StringVar(&req.Dest, "dest", "", "destination directory")
 	return c
 }
