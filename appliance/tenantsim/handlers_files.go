@@ -76,6 +76,7 @@ func (s *Sim) registerFileRoutes() {
 	s.registerTeamsRoutes()
 	s.registerTeamsStateRoutes()
 	s.registerGroupRoutes()
+	s.registerImportRoutes()
 }
 
 func driveJSON(d *drive) map[string]any {

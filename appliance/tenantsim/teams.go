@@ -22,12 +22,17 @@ type hostedContent struct {
 	id, contentType string
 	size            int
 	seed            uint64
+	// data is the content of an imported image.
+	data []byte
 }
 
 // content is a real image of the content type (PNG or JPEG, a noise
 // pattern of about size pixels' worth drawn from seed), so that a browser
 // can show a transcript that embeds it.
 func (h *hostedContent) content() []byte {
+	if h.data != nil {
+		return h.data
+	}
 	r := rand.New(rand.NewPCG(h.seed, uint64(h.size)))
 	img := image.NewRGBA(image.Rect(0, 0, 160, max(16, h.size/480)))
 	for i := range img.Pix {

@@ -34,6 +34,9 @@ type msgExtras struct {
 	// which Graph serves it with an empty body.
 	modified, edited, deletedAt time.Time
 	importance                  string
+	// bodyType is set on an imported message: its body is served as
+	// posted, of this content type (text or html).
+	bodyType string
 	reactions                   []msgReaction
 	mentions                    []*user
 	files                       []fileRef
@@ -180,6 +183,9 @@ func teamsIdentityJSON(u *user) map[string]any {
 
 // msgExtrasJSON adds a message's extras to its JSON.
 func msgExtrasJSON(j map[string]any, m *chatMessage) {
+	if m.bodyType != "" {
+		j["body"] = map[string]any{"contentType": m.bodyType, "content": m.body}
+	}
 	if !m.modified.IsZero() {
 		j["lastModifiedDateTime"] = ts(m.modified)
 	}
