@@ -36,10 +36,10 @@ type msgExtras struct {
 	importance                  string
 	// bodyType is set on an imported message: its body is served as
 	// posted, of this content type (text or html).
-	bodyType string
-	reactions                   []msgReaction
-	mentions                    []*user
-	files                       []fileRef
+	bodyType  string
+	reactions []msgReaction
+	mentions  []*user
+	files     []fileRef
 }
 
 type msgReaction struct {
