@@ -201,6 +201,42 @@ type newPost struct {
 		ContentType string `json:"contentType"`
 		Content     string `json:"content"`
 	} `json:"body"`
+	Attachments []struct {
+		Type         string `json:"@odata.type"`
+		Name         string `json:"name"`
+		ContentType  string `json:"contentType"`
+		ContentBytes string `json:"contentBytes"`
+	} `json:"attachments"`
+}
+
+// attachments makes a new post's file attachments.
+func (p newPost) attachments(postID string) ([]*attachment, *graphError) {
+	var out []*attachment
+	for i, a := range p.Attachments {
+		data, err := base64.StdEncoding.DecodeString(a.ContentBytes)
+		if err != nil || a.Name == "" || a.Type != "#microsoft.graph.fileAttachment" {
+			return nil, errf(http.StatusBadRequest, "BadRequest", "A post's attachments must be #microsoft.graph.fileAttachment with a name and base64 contentBytes.")
+		}
+		out = append(out, &attachment{id: itemID("AAMkAGatt", postID, i), name: a.Name, contentType: a.ContentType, size: len(data), data: data})
+	}
+	return out, nil
+}
+
+// addPost appends a post of the group's author to th.
+func (q *request) addPost(g *group, th *convThread, p newPost, label string) *graphError {
+	from := postAuthor(g)
+	if from == nil {
+		return errf(http.StatusBadRequest, "BadRequest", "The group has no member to post as.")
+	}
+	seq := q.sim.nextSeq()
+	gp := &groupPost{id: itemID("AAMkAGpost", q.sim.cfg.Seed, th.id, label, seq), from: from, body: p.Body.Content, created: q.sim.logicalNow(seq)}
+	atts, gerr := p.attachments(gp.id)
+	if gerr != nil {
+		return gerr
+	}
+	gp.attachments = atts
+	th.posts = append(th.posts, gp)
+	return nil
 }
 
 // postAuthor is who an application's post is from: the group's first
@@ -230,14 +266,12 @@ func handleCreateThread(q *request) *graphError {
 		if gerr != nil {
 			return nil, gerr
 		}
-		from := postAuthor(g)
-		if from == nil {
-			return nil, errf(http.StatusBadRequest, "BadRequest", "The group has no member to post as.")
-		}
 		seq := q.sim.nextSeq()
 		conv := &conversation{id: itemID("AAQkAGconv", q.sim.cfg.Seed, g.id, "new", seq), topic: in.Topic}
 		th := &convThread{id: itemID("AAQkAGthread", q.sim.cfg.Seed, g.id, "new", seq), topic: in.Topic, conv: conv}
-		th.posts = append(th.posts, &groupPost{id: itemID("AAMkAGpost", q.sim.cfg.Seed, th.id, seq), from: from, body: in.Posts[0].Body.Content, created: q.sim.logicalNow(seq)})
+		if gerr := q.addPost(g, th, in.Posts[0], "first"); gerr != nil {
+			return nil, gerr
+		}
 		conv.threads = append(conv.threads, th)
 		g.conversations = append(g.conversations, conv)
 		return threadJSON(g, th), nil
@@ -256,12 +290,6 @@ func handleReplyThread(q *request) *graphError {
 		if gerr != nil {
 			return nil, gerr
 		}
-		from := postAuthor(g)
-		if from == nil {
-			return nil, errf(http.StatusBadRequest, "BadRequest", "The group has no member to post as.")
-		}
-		seq := q.sim.nextSeq()
-		th.posts = append(th.posts, &groupPost{id: itemID("AAMkAGpost", q.sim.cfg.Seed, th.id, "reply", seq), from: from, body: in.Post.Body.Content, created: q.sim.logicalNow(seq)})
-		return nil, nil
+		return nil, q.addPost(g, th, in.Post, "reply")
 	})
 }

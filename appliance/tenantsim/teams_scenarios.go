@@ -206,3 +206,42 @@ func (s *Sim) Teams() []TeamInfo {
 	}
 	return out
 }
+
+// GroupThreadDump is a group conversation thread as the tenant holds it.
+type GroupThreadDump struct {
+	Topic string
+	Posts []GroupPostDump
+}
+
+// GroupPostDump is a post of a group thread: its author's user principal
+// name, its HTML body and the names of its attachments.
+type GroupPostDump struct {
+	From, Body  string
+	Attachments []string
+}
+
+// DumpGroupThreads returns the conversation threads of the group key
+// (id, mail or display name).
+func (s *Sim) DumpGroupThreads(key string) ([]GroupThreadDump, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	g := s.liveGroup(key, false)
+	if g == nil || key == "" {
+		return nil, fmt.Errorf("dump group threads: no group %q", key)
+	}
+	var out []GroupThreadDump
+	for _, c := range g.conversations {
+		for _, th := range c.threads {
+			d := GroupThreadDump{Topic: th.topic}
+			for _, p := range th.posts {
+				pd := GroupPostDump{From: p.from.upn, Body: p.body}
+				for _, a := range p.attachments {
+					pd.Attachments = append(pd.Attachments, a.name)
+				}
+				d.Posts = append(d.Posts, pd)
+			}
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}

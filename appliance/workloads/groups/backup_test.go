@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"html"
+	"strings"
 	"testing"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
@@ -128,5 +130,42 @@ func TestGroupsBackup(t *testing.T) {
 	r, err := groups.Workload{}.Backup(context.Background(), e.Backup, w, e.Previous(&snap), units[0])
 	if !errors.Is(err, workloads.ErrUnitGone) || r.Written != 0 {
 		t.Fatalf("deleted group: %v, %d written", err, r.Written)
+	}
+}
+
+// TestGroupsRestoreThreads posts a backed-up thread back into its group:
+// a new thread "Restored: <topic>" with every post in order, each naming
+// its original author and keeping its text and attachments.
+func TestGroupsRestoreThreads(t *testing.T) {
+	e := workloadtest.New(t, tenantsim.Config{Users: 4, Seed: 10})
+	_, snap := e.Run(nil, backupAll(t, e))
+	g := e.Sim.Teams()[0]
+	before, err := e.Sim.DumpGroupThreads(g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sel []vault.Item
+	for _, it := range e.Items(&snap) {
+		if it.Meta[catalog.MetaKind] == catalog.KindGroupThread && it.Meta[catalog.MetaUserID] == g.ID && it.Meta[catalog.MetaSubject] == before[0].Topic {
+			sel = append(sel, it)
+		}
+	}
+	res, err := groups.Workload{}.Restore(context.Background(), e.Restore, e.V, sel, workloads.RestoreOptions{TargetUserID: g.Mail})
+	if err != nil || res.Failed != 0 || res.Restored != len(before[0].Posts) || len(sel) != 1 {
+		t.Fatalf("restore %d threads: %v %+v, want %d posts", len(sel), err, res, len(before[0].Posts))
+	}
+	after, err := e.Sim.DumpGroupThreads(g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := after[len(after)-1]
+	if got.Topic != "Restored: "+before[0].Topic || len(got.Posts) != len(before[0].Posts) {
+		t.Fatalf("restored thread %q with %d posts, want %q with %d", got.Topic, len(got.Posts), "Restored: "+before[0].Topic, len(before[0].Posts))
+	}
+	for i, want := range before[0].Posts {
+		p := got.Posts[i]
+		if !strings.Contains(html.UnescapeString(p.Body), want.Body) || !strings.Contains(p.Body, want.From) || strings.Join(p.Attachments, ",") != strings.Join(want.Attachments, ",") {
+			t.Errorf("post %d: %q with %v, want the text %q, the author %s and %v", i, p.Body, p.Attachments, want.Body, want.From, want.Attachments)
+		}
 	}
 }
