@@ -6,8 +6,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/teams"
@@ -246,5 +248,31 @@ func TestTeamsBackupResync(t *testing.T) {
 	again, _ := e.Run(&snap, all)
 	if len(again.Resynced) != 0 || again.NewItems != 0 {
 		t.Fatalf("after a resync the deltaLinks are not used: %+v", again)
+	}
+}
+
+// TestTeamsBackupThrottled guards Teams' request limit: against a tenant
+// that allows 20 Teams requests a second, a backup paced to that rate by
+// the governor meets no 429, and one that is not paced meets them, waits
+// them out and still completes.
+func TestTeamsBackupThrottled(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		pace      int
+		throttled bool
+	}{
+		{"paced", 20, false},
+		{"unpaced", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := workloadtest.New(t, tenantsim.Config{Users: 4, Seed: 5, Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleRealistic, TeamsPerSecond: 20}})
+			e.Backup = workloadtest.ClientWith(t, e.Sim, e.Sim.BackupApp(), graph.GovernorOptions{TeamsPerSecond: tc.pace, MaxWait: 3 * time.Second})
+			full, _ := e.Run(nil, backupAll(t, e))
+			c := e.Sim.Counters()
+			if full.Failed != 0 || full.NewItems == 0 || (c.Throttled > 0) != tc.throttled {
+				t.Fatalf("%s: %d requests answered 429 (%+v)", tc.name, c.Throttled, full)
+			}
+			t.Logf("%s: %d Graph requests, %d throttled, waited %s for turns", tc.name, full.Requests, c.Throttled, e.Backup.Governor.Stats().TeamsWait)
+		})
 	}
 }
