@@ -251,6 +251,18 @@ func (g *Governor) spendUnits(ctx context.Context, cost int) error {
 	}
 }
 
+// pace waits until req may go: its resource units, and its turn when it
+// is a Teams or group request.
+func (g *Governor) pace(ctx context.Context, req *http.Request, res resource) error {
+	if err := g.spendUnits(ctx, resourceUnits(req, res)); err != nil {
+		return err
+	}
+	if res.workload == "teams" {
+		return g.spendTeams(ctx)
+	}
+	return nil
+}
+
 // spendTeams waits for a Teams request's turn. As with resource units,
 // the budget holds a twentieth of a second's requests (at least one) and
 // refills at 95 % of TeamsPerSecond, so that no one-second window, fixed
@@ -453,13 +465,8 @@ func (g *Governor) roundTrip(req *http.Request, res resource) (*http.Response, e
 		if err := g.waitPause(ctx, mailbox); err != nil {
 			return nil, err
 		}
-		if err := g.spendUnits(ctx, resourceUnits(req, res)); err != nil {
+		if err := g.pace(ctx, req, res); err != nil {
 			return nil, err
-		}
-		if res.workload == "teams" {
-			if err := g.spendTeams(ctx); err != nil {
-				return nil, err
-			}
 		}
 		if attempt > 0 {
 			if req.Body != nil && req.GetBody == nil {
