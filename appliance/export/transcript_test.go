@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	xhtml "golang.org/x/net/html"
+
 	"github.com/strongroom/strongroom/appliance/export"
 )
 
@@ -50,4 +52,48 @@ func TestTranscriptSanitizes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzTranscriptBody guards the sanitizer on any body: whatever a message
+// says, the page holds only the transcript's own tags and safe ones, and
+// no attribute that could run code or load from the network.
+func FuzzTranscriptBody(f *testing.F) {
+	for _, s := range []string{`<p onclick="x()">a</p>`, `<script>alert(1)</script>`, `<a href="javascript:x">y</a>`, `<img src=x onerror=y>`,
+		`<svg><script>x</script></svg>`, `<<p>>`, `<a href="https://x/?a=&quot;b">c</a>`, `<style>@import url(https://x)</style>`} {
+		f.Add(s)
+	}
+	allowedAttr := map[string]bool{"href": true, "src": true, "alt": true, "class": true, "id": true, "datetime": true, "charset": true}
+	f.Fuzz(func(t *testing.T, body string) {
+		if len(body) > 4096 {
+			return
+		}
+		msg, _ := json.Marshal(map[string]any{"id": "1", "body": map[string]any{"contentType": "html", "content": body}})
+		var b bytes.Buffer
+		if err := export.WriteTranscriptHTML(&b, export.ChannelTranscript{Threads: []export.TranscriptThread{{Message: msg}}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		z := xhtml.NewTokenizer(&b)
+		styles := 0
+		for tt := z.Next(); tt != xhtml.ErrorToken; tt = z.Next() {
+			if tt != xhtml.StartTagToken && tt != xhtml.SelfClosingTagToken {
+				continue
+			}
+			tok := z.Token()
+			switch tok.Data {
+			case "script", "iframe", "object", "embed", "svg", "math", "base", "link", "form":
+				t.Fatalf("body %q put a <%s> into the page", body, tok.Data)
+			case "style":
+				if styles++; styles > 1 {
+					t.Fatalf("body %q put a <style> into the page", body)
+				}
+			}
+			for _, a := range tok.Attr {
+				v := strings.ToLower(strings.TrimSpace(a.Val))
+				if !allowedAttr[a.Key] || (a.Key == "href" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "mailto:")) ||
+					(a.Key == "src" && !strings.HasPrefix(v, "data:")) {
+					t.Fatalf("body %q put the attribute %s=%q on <%s>", body, a.Key, a.Val, tok.Data)
+				}
+			}
+		}
+	})
 }
