@@ -145,7 +145,11 @@ func (r *restorer) channel(ctx context.Context, team, name string, items []vault
 	base := "/teams/" + url.PathEscape(team) + "/channels"
 	chID, err := r.createChannel(ctx, base, name, threads[0].created)
 	if err != nil {
-		r.fail(len(threads), "create channel %q: %s; the restore app needs Teamwork.Migrate.All", name, graph.Describe(err))
+		posts := 0
+		for _, t := range threads {
+			posts += 1 + len(t.Replies)
+		}
+		r.fail(posts, "create channel %q: %s; %s", name, graph.Describe(err), channelRemedy(err))
 		return
 	}
 	msgs := base + "/" + url.PathEscape(chID) + "/messages"
@@ -162,6 +166,17 @@ func (r *restorer) channel(ctx context.Context, team, name string, items []vault
 	if _, err := r.c.Write(ctx, abstractions.POST, base+"/"+url.PathEscape(chID)+"/completeMigration", "application/json", nil); err != nil {
 		r.fail(0, "complete the migration of channel %q: %s; it stays hidden in migration mode until completed: POST .../channels/%s/completeMigration", name, graph.Describe(err), chID)
 	}
+}
+
+// channelRemedy says what to do when a channel cannot be created.
+func channelRemedy(err error) string {
+	switch st, _ := graph.ErrorOf(err); st {
+	case http.StatusNotFound:
+		return "the team no longer exists: restore into another team with --target-user TEAM-MAIL (recreating a deleted team is not built yet)"
+	case http.StatusForbidden, http.StatusUnauthorized:
+		return "grant the restore app Teamwork.Migrate.All (and Channel.Create) and consent to it"
+	}
+	return "try again; if it persists, restore into another team with --target-user TEAM-MAIL"
 }
 
 // createChannel creates the channel in migration mode as of created,

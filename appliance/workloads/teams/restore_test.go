@@ -114,3 +114,33 @@ func same(t *testing.T, what string, want, got tenantsim.ChannelMessageDump) {
 		t.Errorf("%s %s: restored from %s at %s saying %q, was from %s at %s saying %q", what, want.ID, got.From, got.Created, teams.PlainText(got.Body), want.From, want.Created, want.Body)
 	}
 }
+
+// TestTeamsRestoreIntoDeletedTeam guards the error a restore into a team
+// that is gone meets: every message and reply counted failed and a remedy naming
+// --target-user.
+func TestTeamsRestoreIntoDeletedTeam(t *testing.T) {
+	e := workloadtest.New(t, tenantsim.Config{Users: 4, Seed: 9})
+	_, snap := e.Run(nil, backupAll(t, e))
+	team := e.Sim.Teams()[0]
+	var sel []vault.Item
+	for _, it := range e.Items(&snap) {
+		if it.Meta[catalog.MetaUserID] == team.ID && it.Meta[catalog.MetaKind] == catalog.KindChannelMessage && it.Meta[catalog.MetaFolder] == "General" {
+			sel = append(sel, it)
+		}
+	}
+	d, err := e.Sim.DumpChannel(team.ID, "General")
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := 0
+	for _, m := range d.Messages {
+		posts += 1 + len(m.Replies)
+	}
+	if _, err := e.Sim.Apply(tenantsim.Scenario{Name: "delete-team", Site: team.ID}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := teams.Workload{}.Restore(context.Background(), e.Restore, e.V, sel, workloads.RestoreOptions{})
+	if err != nil || res.Failed != posts || res.Restored != 0 || len(res.Errors) != 1 || !strings.Contains(res.Errors[0], "--target-user") {
+		t.Fatalf("restore into a deleted team: %v %+v", err, res)
+	}
+}
