@@ -273,8 +273,6 @@ func ViewPath(it vault.Item) string {
 		area, leaf = "Channels", ".hosted/"+short(m[MetaItemID])
 	case KindGroupThread:
 		area, leaf = "Conversations", clean(m[MetaSubject])+" ["+short(m[MetaItemID])+"].json"
-	case KindGroupEvent:
-		area, leaf = "Group calendar", clean(m[MetaSubject])+" ["+short(m[MetaItemID])+"].json"
 	case KindState, KindUser, KindPermissions, KindSite, KindTeam, KindGroup:
 		return path.Join(user, ".state", path.Base(path.Dir(it.Path)), path.Base(it.Path))
 	default:

@@ -81,8 +81,8 @@ func TestCatalogListAndFind(t *testing.T) {
 
 // TestCatalogViewPathTeams guards how teams and groups browse: a team's
 // channels with their threads by time, author and first words, deleted
-// messages named so, and a group's conversations and calendar beside
-// them under the group's mail address.
+// messages named so, and a group's conversations beside them under the
+// group's mail address.
 func TestCatalogViewPathTeams(t *testing.T) {
 	team := map[string]string{catalog.MetaUser: "sales@contoso.com", catalog.MetaUserID: "g1", catalog.MetaFolder: "General"}
 	with := func(m map[string]string, kv ...string) map[string]string {
@@ -109,8 +109,6 @@ func TestCatalogViewPathTeams(t *testing.T) {
 			"sales@contoso.com/Channels/General/2026-03-14T09:30Z Bob (deleted) [17].json"},
 		{"thread", with(team, catalog.MetaKind, catalog.KindGroupThread, catalog.MetaFolder, "", catalog.MetaSubject, "Sommerfest", catalog.MetaItemID, "T1"),
 			"sales@contoso.com/Conversations/Sommerfest [T1].json"},
-		{"group event", with(team, catalog.MetaKind, catalog.KindGroupEvent, catalog.MetaFolder, "", catalog.MetaSubject, "Planung", catalog.MetaItemID, "E1"),
-			"sales@contoso.com/Group calendar/Planung [E1].json"},
 		{"team record", with(team, catalog.MetaKind, catalog.KindTeam), "sales@contoso.com/.state/g1/_team.json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,7 +47,6 @@ const (
 	KindHostedContent  = "hosted-content"  // an image pasted into a channel message
 	KindGroup          = "group"           // a group's record, members and owners
 	KindGroupThread    = "group-thread"    // a group conversation thread with its posts
-	KindGroupEvent     = "group-event"     // an event of a group's calendar
 )
 
 // Meta keys of Teams items.

@@ -135,8 +135,9 @@
 //     with a thread of posts (some with file attachments), under
 //     /groups/{id}/conversations (with their threads and posts) and
 //     /groups/{id}/threads, where a thread can be created and replied to
-//     (as the group's first owner or member); /groups/{id}/events is the
-//     group calendar.
+//     (as the group's first owner or member). /groups/{id}/events
+//     answers 403 as Graph does an application: group calendars are
+//     served to signed-in users only.
 //
 //   - Teams scenarios: post-, reply-, edit- and delete-channel-messages,
 //     delete-channel, delete-team, create-team, post-to-group;

@@ -115,7 +115,6 @@ type group struct {
 	team    *teamInfo
 	owners  []*user
 	deleted bool
-	events  []*groupEvent
 }
 
 type channel struct {

@@ -1,15 +1,15 @@
 // Package groups backs up Microsoft 365 groups through Microsoft Graph:
-// each group's record with its members and owners, its conversations'
-// threads with every post and the posts' attachments, and the events of
-// its calendar. A group's site is backed up by the sharepoint workload,
-// a team's channels by the teams workload.
+// each group's record with its members and owners, and its conversations'
+// threads with every post and the posts' attachments. A group's site is
+// backed up by the sharepoint workload, a team's channels by the teams
+// workload. Its calendar is not: Graph serves group calendars to
+// signed-in users only, never to an application.
 //
 // A group is one protected unit, named by its mail address. Its layout in
 // a snapshot (ids escaped with workloads.EscapeID):
 //
 //	groups/<group>/_group.json            {"group": ..., "members": [...], "owners": [...]}
 //	groups/<group>/threads/<thread>.json  {"thread": ..., "posts": [{"post": ..., "attachments": [...]}]}
-//	groups/<group>/events/<event>.json    the event as Graph returned it
 //
 // Graph has no delta for group threads: every run lists the threads, and
 // a thread whose record (with its lastDeliveredDateTime) is the one the
@@ -77,8 +77,8 @@ type backup struct {
 
 // Backup implements workloads.Workload: the group's record first (a group
 // that answers 404 is gone and nothing is written), then members and
-// owners, threads and events. When the threads or the events cannot be
-// listed, the previous snapshot's are kept.
+// owners, then threads. When the threads cannot be listed, the previous
+// snapshot's are kept.
 func (Workload) Backup(ctx context.Context, g *graph.Client, sink workloads.Sink, prev workloads.Previous, u workloads.Unit) (workloads.Result, error) {
 	b := &backup{c: &graph.Caller{G: g, PageSize: 50}, sink: sink, prev: prev, u: u, base: "/groups/" + url.PathEscape(u.ID)}
 	if b.prev == nil {
@@ -112,7 +112,6 @@ func (b *backup) run(ctx context.Context) error {
 	body, _ := json.Marshal(map[string]any{"group": json.RawMessage(rec), "members": members, "owners": owners})
 	b.put(PathPrefix(b.u.ID)+"_group.json", b.meta(catalog.KindGroup, b.u.DisplayName), body)
 	b.threads(ctx)
-	b.events(ctx)
 	return nil
 }
 
@@ -200,49 +199,6 @@ func (b *backup) sameThread(it vault.Item, raw json.RawMessage) bool {
 	}
 	var t Thread
 	return json.Unmarshal(old, &t) == nil && bytes.Equal(t.Thread, raw)
-}
-
-// events stores every event of the group's calendar.
-func (b *backup) events(ctx context.Context) {
-	raws, err := b.all(ctx, b.base+"/events", nil)
-	if err != nil {
-		b.fail("list the group calendar: %s", graph.Describe(err))
-		b.carry(PathPrefix(b.u.ID) + "events/")
-		return
-	}
-	b.res.Collections++
-	for _, raw := range raws {
-		var ev struct {
-			ID      string `json:"id"`
-			Subject string `json:"subject"`
-			Start   struct {
-				DateTime string `json:"dateTime"`
-			} `json:"start"`
-		}
-		if json.Unmarshal(raw, &ev) != nil || ev.ID == "" {
-			b.fail("a group event without an id")
-			continue
-		}
-		m := b.meta(catalog.KindGroupEvent, ev.Subject)
-		m[catalog.MetaItemID], m[catalog.MetaSubject], m[catalog.MetaDate] = ev.ID, ev.Subject, ev.Start.DateTime
-		b.record(PathPrefix(b.u.ID)+"events/"+workloads.EscapeID(ev.ID)+".json", m, raw)
-	}
-}
-
-// record stores body at p, carried when the previous snapshot holds the
-// same bytes there.
-func (b *backup) record(p string, meta map[string]string, body []byte) {
-	b.res.Items++
-	if it, ok := b.prev.Get(p); ok {
-		if old, err := b.prev.Read(it); err == nil && bytes.Equal(old, body) {
-			it.Meta = meta
-			b.add(it)
-			b.res.CarriedItems++
-			return
-		}
-	}
-	b.put(p, meta, body)
-	b.res.NewItems++
 }
 
 func (b *backup) meta(kind, name string) map[string]string {
