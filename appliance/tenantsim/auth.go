@@ -43,7 +43,7 @@ var (
 	backupRoles = []string{
 		"User.Read.All", "Group.Read.All", "Mail.Read", "Contacts.Read",
 		"Calendars.Read", "Files.Read.All", "Sites.Read.All",
-		"ChannelMessage.Read.All",
+		"ChannelMessage.Read.All", "TeamMember.Read.All", "TeamsTab.Read.All",
 	}
 	restoreRoles = []string{
 		"User.Read.All", "Mail.ReadWrite", "Contacts.ReadWrite",

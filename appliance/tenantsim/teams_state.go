@@ -251,14 +251,20 @@ func (s *Sim) registerTeamsStateRoutes() {
 	rt := &s.routes
 	const get = http.MethodGet
 	rt.add(get, "teams/{gid}", "teams", permTeamRead, handleGetTeam)
-	rt.add(get, "teams/{gid}/members", "teams", permTeamRead, handleTeamMembers)
+	rt.add(get, "teams/{gid}/members", "teams", permTeamMemberRead, handleTeamMembers)
 	rt.add(get, "groups/{gid}/owners", "groups", permGroupRead, handleGroupOwners)
 	rt.add(get, "teams/{gid}/channels/{chid}", "teams", permTeamRead, handleGetChannel)
-	rt.add(get, "teams/{gid}/channels/{chid}/tabs", "teams", permTeamRead, handleChannelTabs)
+	rt.add(get, "teams/{gid}/channels/{chid}/tabs", "teams", permTabRead, handleChannelTabs)
 }
 
-// permTeamRead reads a team's record, members, channels and tabs.
-var permTeamRead = permission{"Team.ReadBasic.All", "TeamSettings.Read.All", "Group.Read.All", "Directory.Read.All"}
+// Permissions of a team's record and channels, its members and its tabs:
+// Graph asks for TeamMember.* and TeamsTab.* application permissions
+// there, Group.Read.All is not enough.
+var (
+	permTeamRead       = permission{"Team.ReadBasic.All", "TeamSettings.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"}
+	permTeamMemberRead = permission{"TeamMember.Read.All", "TeamMember.ReadWrite.All"}
+	permTabRead        = permission{"TeamsTab.Read.All", "TeamsTab.ReadWrite.All"}
+)
 
 // team resolves {gid} to a team.
 func (q *request) team() (*group, *graphError) {

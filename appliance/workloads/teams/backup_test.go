@@ -276,3 +276,24 @@ func TestTeamsBackupThrottled(t *testing.T) {
 		})
 	}
 }
+
+// TestTeamsBackupNamesMissingPermission guards the message an operator
+// meets when the backup app lacks a Teams permission: the team fails as
+// a whole, nothing is written, and the permission to grant is named.
+func TestTeamsBackupNamesMissingPermission(t *testing.T) {
+	e := workloadtest.New(t, tenantsim.Config{Users: 4, Seed: 5})
+	units, err := teams.Workload{}.Discover(context.Background(), workloads.Tenant{Graph: e.Backup})
+	if err != nil || len(units) == 0 {
+		t.Fatalf("discover: %v", err)
+	}
+	// The restore app has Group.ReadWrite.All but no TeamMember permission.
+	w, err := e.V.NewWriter("refused", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	res, err := teams.Workload{}.Backup(context.Background(), e.Restore, w, nil, units[0])
+	if err == nil || !strings.Contains(err.Error(), "grant the backup app the application permission TeamMember.Read.All") || res.Written != 0 {
+		t.Fatalf("backup without TeamMember.Read.All: %v, %d written", err, res.Written)
+	}
+}

@@ -68,7 +68,7 @@ func (b *backup) channel(ctx context.Context, ch channelRecord, raw json.RawMess
 	base := "/teams/" + url.PathEscape(b.u.ID) + "/channels/" + url.PathEscape(ch.ID)
 	tabs, err := b.all(ctx, base+"/tabs", url.Values{"$expand": {"teamsApp"}})
 	if err != nil {
-		b.fail("tabs of channel %s: %s", ch.DisplayName, graph.Describe(err))
+		b.fail("tabs of channel %s: %s", ch.DisplayName, describe(err, "TeamsTab.Read.All"))
 	}
 	rec, _ := json.Marshal(map[string]any{"channel": raw, "tabs": tabs})
 	m := b.meta(catalog.KindChannel, ch.DisplayName)
@@ -77,7 +77,7 @@ func (b *backup) channel(ctx context.Context, ch channelRecord, raw json.RawMess
 
 	changes, link, err := b.delta(ctx, ch, base)
 	if err != nil {
-		b.fail("messages of channel %s: %s", ch.DisplayName, graph.Describe(err))
+		b.fail("messages of channel %s: %s", ch.DisplayName, describe(err, "ChannelMessage.Read.All"))
 		b.carry(prefix + "messages/")
 		b.carry(prefix + "hosted/")
 		if it, ok := b.prev.Get(prefix + "_state/delta"); ok {

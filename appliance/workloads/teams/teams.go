@@ -127,15 +127,15 @@ func (b *backup) run(ctx context.Context) error {
 		if st, _ := graph.ErrorOf(err); st == 404 {
 			return fmt.Errorf("back up team %s: %w (%s)", b.u.Name, workloads.ErrUnitGone, graph.Describe(err))
 		}
-		return fmt.Errorf("back up team %s: %s", b.u.Name, graph.Describe(err))
+		return fmt.Errorf("back up team %s: %s", b.u.Name, describe(err, "Team.ReadBasic.All"))
 	}
 	members, err := b.all(ctx, base+"/members", nil)
 	if err != nil {
-		return fmt.Errorf("back up team %s: list the members: %s", b.u.Name, graph.Describe(err))
+		return fmt.Errorf("back up team %s: list the members: %s", b.u.Name, describe(err, "TeamMember.Read.All"))
 	}
 	chans, err := b.all(ctx, base+"/channels", nil)
 	if err != nil {
-		return fmt.Errorf("back up team %s: list the channels: %s", b.u.Name, graph.Describe(err))
+		return fmt.Errorf("back up team %s: list the channels: %s", b.u.Name, describe(err, "ChannelMessage.Read.All"))
 	}
 	rec, _ := json.Marshal(map[string]any{"team": json.RawMessage(team), "members": members, "channels": chans})
 	b.put(PathPrefix(b.u.ID)+"_team.json", b.meta(catalog.KindTeam, b.u.DisplayName), rec)
@@ -230,6 +230,15 @@ func (b *backup) all(ctx context.Context, path string, q url.Values) ([]json.Raw
 		return nil
 	})
 	return out, err
+}
+
+// describe is graph.Describe with, for a refusal, the permission the
+// backup app lacks.
+func describe(err error, perm string) string {
+	if st, _ := graph.ErrorOf(err); st == 401 || st == 403 {
+		return graph.Describe(err) + "; grant the backup app the application permission " + perm + " and consent to it"
+	}
+	return graph.Describe(err)
 }
 
 // preview is the start of a message's text for its catalog name.
