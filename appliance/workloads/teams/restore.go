@@ -159,7 +159,7 @@ func (r *restorer) channel(ctx context.Context, team, name string, items []vault
 			r.res.Failed += len(t.Replies)
 			continue
 		}
-		for _, rp := range t.Replies {
+		for _, rp := range inOrder(t.Replies) {
 			r.post(ctx, msgs+"/"+url.PathEscape(newID)+"/replies", rp, t.Hosted)
 		}
 	}
@@ -177,6 +177,28 @@ func channelRemedy(err error) string {
 		return "grant the restore app Teamwork.Migrate.All (and Channel.Create) and consent to it"
 	}
 	return "try again; if it persists, restore into another team with --target-user TEAM-MAIL"
+}
+
+// inOrder returns replies sorted by their createdDateTime: Graph does
+// not promise the order it lists them in, and an import keeps the order
+// of posting.
+func inOrder(replies []json.RawMessage) []json.RawMessage {
+	type dated struct {
+		raw     json.RawMessage
+		created string
+	}
+	out := make([]dated, len(replies))
+	for i, raw := range replies {
+		var m message
+		_ = json.Unmarshal(raw, &m)
+		out[i] = dated{raw, m.Created}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].created < out[j].created })
+	sorted := make([]json.RawMessage, len(out))
+	for i, d := range out {
+		sorted[i] = d.raw
+	}
+	return sorted
 }
 
 // createChannel creates the channel in migration mode as of created,
