@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/strongroom/strongroom/appliance/catalog"
@@ -141,7 +142,7 @@ func (r *restorer) channel(ctx context.Context, team, name string, items []vault
 	if len(threads) == 0 {
 		return
 	}
-	sort.SliceStable(threads, func(i, j int) bool { return threads[i].created < threads[j].created })
+	sort.SliceStable(threads, func(i, j int) bool { return when(threads[i].created).Before(when(threads[j].created)) })
 	base := "/teams/" + url.PathEscape(team) + "/channels"
 	chID, err := r.createChannel(ctx, base, name, threads[0].created)
 	if err != nil {
@@ -179,6 +180,13 @@ func channelRemedy(err error) string {
 	return "try again; if it persists, restore into another team with --target-user TEAM-MAIL"
 }
 
+// when parses a Graph timestamp (zero when it does not parse), so that
+// times with and without fractions of a second order correctly.
+func when(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
 // inOrder returns replies sorted by their createdDateTime: Graph does
 // not promise the order it lists them in, and an import keeps the order
 // of posting.
@@ -193,7 +201,7 @@ func inOrder(replies []json.RawMessage) []json.RawMessage {
 		_ = json.Unmarshal(raw, &m)
 		out[i] = dated{raw, m.Created}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].created < out[j].created })
+	sort.SliceStable(out, func(i, j int) bool { return when(out[i].created).Before(when(out[j].created)) })
 	sorted := make([]json.RawMessage, len(out))
 	for i, d := range out {
 		sorted[i] = d.raw
