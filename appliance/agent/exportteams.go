@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/export"
@@ -30,9 +31,15 @@ func byUnitAnd(items []vault.Item, key string) ([]string, map[string][]vault.Ite
 	sort.Strings(keys)
 	for _, k := range keys {
 		g := groupsOf[k]
-		sort.SliceStable(g, func(i, j int) bool { return g[i].Meta[catalog.MetaDate] < g[j].Meta[catalog.MetaDate] })
+		sort.SliceStable(g, func(i, j int) bool { return metaTime(g[i]).Before(metaTime(g[j])) })
 	}
 	return keys, groupsOf
+}
+
+// metaTime is an item's date as a time (zero when it does not parse).
+func metaTime(it vault.Item) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, it.Meta[catalog.MetaDate])
+	return t
 }
 
 // channels writes each selected channel as "<team> - <channel>.html", a
