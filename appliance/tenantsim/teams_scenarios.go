@@ -143,8 +143,10 @@ type ChannelMessageDump struct {
 
 // ChannelDump is a channel with its messages in order.
 type ChannelDump struct {
-	ID, Name, MembershipType string
-	Messages                 []ChannelMessageDump
+	ID             string               `json:"id"`
+	Name           string               `json:"name"`
+	MembershipType string               `json:"membership_type"`
+	Messages       []ChannelMessageDump `json:"messages"`
 }
 
 // DumpChannel returns the messages of the channel name (id or display
@@ -177,11 +179,14 @@ func dumpMessage(m *chatMessage) ChannelMessageDump {
 
 // TeamInfo names a team or group of the tenant and its channels.
 type TeamInfo struct {
-	ID, Name, Mail string
-	Team, Archived bool
-	Channels       []string
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Mail     string   `json:"mail"`
+	Team     bool     `json:"team"`
+	Archived bool     `json:"archived,omitempty"`
+	Channels []string `json:"channels,omitempty"`
 	// Posts counts the posts of the group's conversation threads.
-	Posts int
+	Posts int `json:"posts"`
 }
 
 // Teams lists the tenant's groups that are not deleted, teams or not.
@@ -209,15 +214,16 @@ func (s *Sim) Teams() []TeamInfo {
 
 // GroupThreadDump is a group conversation thread as the tenant holds it.
 type GroupThreadDump struct {
-	Topic string
-	Posts []GroupPostDump
+	Topic string          `json:"topic"`
+	Posts []GroupPostDump `json:"posts"`
 }
 
 // GroupPostDump is a post of a group thread: its author's user principal
 // name, its HTML body and the names of its attachments.
 type GroupPostDump struct {
-	From, Body  string
-	Attachments []string
+	From        string   `json:"from"`
+	Body        string   `json:"body"`
+	Attachments []string `json:"attachments,omitempty"`
 }
 
 // DumpGroupThreads returns the conversation threads of the group key
