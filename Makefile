@@ -11,7 +11,7 @@ PKG      := ./appliance/cmd/strongroom
 # (prometheus) for the alert-rule tests, tmux for the console's end-to-end
 # test on a real terminal, veritysetup (cryptsetup-bin), objcopy (binutils)
 # and systemd's EFI stub (systemd-boot-efi) for the update bundle tests.
-DEB_PACKAGES := e2fsprogs util-linux prometheus tmux cryptsetup-bin binutils systemd-boot-efi pst-utils pff-tools
+DEB_PACKAGES := e2fsprogs util-linux prometheus tmux cryptsetup-bin binutils systemd-boot-efi pst-utils pff-tools chromium
 
 .PHONY: all build deps test demo bench clean image units-test firmware-test
 

@@ -190,7 +190,7 @@ func (a *Agent) graphClient(restore bool) (*graph.Client, error) {
 	if *target != nil {
 		return *target, nil
 	}
-	c, err := graph.New(a.cfg.GraphConfig(restore), graph.GovernorOptions{Observer: a.obs, ResourceUnitsPerMinute: max(a.cfg.ResourceUnits, 0)})
+	c, err := graph.New(a.cfg.GraphConfig(restore), graph.GovernorOptions{Observer: a.obs, ResourceUnitsPerMinute: max(a.cfg.ResourceUnits, 0), TeamsPerSecond: teamsPace(a.cfg)})
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ import (
 // ExportRequest writes a selection as standard files.
 type ExportRequest struct {
 	Selection
-	Format string `json:"format"` // eml, mbox, maildir, vcf, ics, pst, tar, files, csv, json
+	Format string `json:"format"` // eml, mbox, maildir, vcf, ics, pst, tar, files, csv, json, html
 	Dest   string `json:"dest"`   // a directory; created if missing
 	// SplitSize is the size in bytes at which a PST export starts its
 	// next numbered file (0: DefaultPSTSplit).
@@ -41,7 +41,9 @@ type ExportReport struct {
 // several, comma-separated, or none for all) as one Outlook PST each, in
 // numbered parts of at most SplitSize; drive and library files
 // as one tar archive or a tree of files, with a manifest; SharePoint lists
-// as one CSV or JSON file each. No symbolic link below req.Dest is
+// as one CSV or JSON file each; Teams channels as HTML transcripts with
+// their threads as JSON; group conversations as one mbox per group. No
+// symbolic link below req.Dest is
 // followed: one in the way stops the export with an error naming it.
 func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, error) {
 	a.vmu.RLock()
@@ -82,6 +84,11 @@ func (a *Agent) Export(ctx context.Context, req ExportRequest) (*ExportReport, e
 		return x.rep, x.lists(ctx, items)
 	case "pst":
 		return x.rep, x.pst(ctx, snap, items, req.SplitSize)
+	case "html":
+		return x.rep, x.channels(ctx, snap, items)
+	}
+	if req.Kind == "conversations" {
+		return x.rep, x.conversations(ctx, items)
 	}
 	folders, byFolder := groupByFolder(items)
 	for _, folder := range folders {
@@ -105,9 +112,12 @@ func exportKind(req ExportRequest) (string, error) {
 		return req.Kind, nil
 	}
 	want := map[string]string{"eml": "mail", "mbox": "mail", "maildir": "mail", "vcf": "contacts", "ics": "calendar",
-		"tar": "files", "files": "files", "csv": "lists", "json": "lists"}[req.Format]
+		"tar": "files", "files": "files", "csv": "lists", "json": "lists", "html": "channels"}[req.Format]
 	if want == "" {
-		return "", fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts), ics (calendars), pst (mailboxes), tar or files (files), csv or json (lists)", req.Format)
+		return "", fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts), ics (calendars), pst (mailboxes), tar or files (files), csv or json (lists), html (Teams channels), mbox with --kind conversations (group conversations)", req.Format)
+	}
+	if req.Format == "mbox" && req.Kind == "conversations" {
+		want = "conversations"
 	}
 	if req.Dest == "" {
 		return "", invalid("dest", "name the directory to export into")
@@ -123,6 +133,8 @@ func exportKind(req ExportRequest) (string, error) {
 func (a *Agent) exportKinds() map[string]string {
 	kinds := a.restoreKinds()
 	kinds["lists"] = catalog.KindList
+	kinds["channels"] = catalog.KindChannelMessage
+	kinds["conversations"] = catalog.KindGroupThread
 	return kinds
 }
 

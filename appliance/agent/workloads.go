@@ -4,8 +4,10 @@ import (
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
+	"github.com/strongroom/strongroom/appliance/workloads/groups"
 	"github.com/strongroom/strongroom/appliance/workloads/onedrive"
 	"github.com/strongroom/strongroom/appliance/workloads/sharepoint"
+	"github.com/strongroom/strongroom/appliance/workloads/teams"
 )
 
 // registered lists the workloads every backup run covers, in the order
@@ -15,5 +17,20 @@ func registered(_ *config.Config) []workloads.Workload {
 		exchange.Workload{Options: exchange.Options{IncludeContacts: true, IncludeCalendars: true}},
 		onedrive.Workload{},
 		sharepoint.Workload{},
+		teams.Workload{},
+		groups.Workload{},
 	}
+}
+
+// teamsPerSecond is the rate Graph documents for channel messages per app
+// and tenant, which the governor paces Teams and group requests to.
+const teamsPerSecond = 20
+
+// teamsPace is the Teams pace of cfg: none when pacing is turned off
+// (resource_units_per_minute: -1), Graph's documented rate otherwise.
+func teamsPace(cfg *config.Config) int {
+	if cfg.ResourceUnits < 0 {
+		return 0
+	}
+	return teamsPerSecond
 }

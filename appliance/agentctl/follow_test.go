@@ -26,23 +26,29 @@ import (
 // when the run is done. Every Graph answer is slowed and some are 503s
 // with Retry-After, so the run lasts seconds and is throttled.
 func TestBackupShowsProgress(t *testing.T) {
-	sim := tenantsim.NewTest(t, tenantsim.Config{Users: 3, Seed: 11,
-		Faults: tenantsim.Faults{SlowRate: 1, SlowDelay: 15 * time.Millisecond, ServerErrorRate: 0.03, ServerErrorBurst: 1}})
-	sb, err := sandbox.New(t.TempDir(), sim, 2, nil)
-	if err != nil {
-		t.Fatal(err)
+	// Each way gets a tenant and vault of its own, so each run is a full
+	// one that meets the simulator's 503s.
+	rig := func(t *testing.T) (*tenantsim.Sim, *sandbox.Sandbox) {
+		sim := tenantsim.NewTest(t, tenantsim.Config{Users: 3, Seed: 11,
+			Faults: tenantsim.Faults{SlowRate: 1, SlowDelay: 15 * time.Millisecond, ServerErrorRate: 0.03, ServerErrorBurst: 1}})
+		sb, err := sandbox.New(t.TempDir(), sim, 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sb.Close() })
+		return sim, sb
 	}
-	defer sb.Close()
-	local := api.NewLocal(sb.Agent)
-	remote := serveSocket(t, local, filepath.Join(sb.Dir, "agent.sock"))
-	for _, c := range []struct {
-		name string
-		svc  api.Service
-	}{{"in process", local}, {"over the socket", remote}} {
-		t.Run(c.name, func(t *testing.T) {
+	for _, overSocket := range []bool{false, true} {
+		name := map[bool]string{false: "in process", true: "over the socket"}[overSocket]
+		t.Run(name, func(t *testing.T) {
+			sim, sb := rig(t)
+			var svc api.Service = api.NewLocal(sb.Agent)
+			if overSocket {
+				svc = serveSocket(t, svc, filepath.Join(sb.Dir, "agent.sock"))
+			}
 			var out, prog bytes.Buffer
 			o := outcome.Output{W: &out, Progress: &prog, ProgressEvery: 200 * time.Millisecond}
-			if err := Backup(context.Background(), c.svc, o, nil); err != nil {
+			if err := Backup(context.Background(), svc, o, nil); err != nil {
 				t.Fatalf("backup: %v\n%s", err, out.String())
 			}
 			m := regexp.MustCompile(`(\d+) throttled, `).FindStringSubmatch(out.String())
@@ -50,9 +56,11 @@ func TestBackupShowsProgress(t *testing.T) {
 				t.Fatalf("the run met no throttling although the simulator answered 503s; report:\n%s", out.String())
 			}
 			checkProgressLines(t, prog.String())
+			if !overSocket {
+				restoreShowsProgress(t, sim, svc)
+			}
 		})
 	}
-	t.Run("restore", func(t *testing.T) { restoreShowsProgress(t, sim, local) })
 }
 
 // restoreShowsProgress restores a user's OneDrive files beside them and

@@ -341,6 +341,9 @@ type ThrottleStats struct {
 	UnitsWait        time.Duration `json:"units_wait_ns"`
 	ResourceUnits    int64         `json:"resource_units"`
 	MailboxPaused    time.Duration `json:"mailbox_paused_ns"`
+	// TeamsWait is the time Teams and group requests waited for their
+	// share of the per-tenant request rate.
+	TeamsWait time.Duration `json:"teams_wait_ns"`
 }
 
 // Unit is one protected unit: a mailbox, a user's drive, a site.

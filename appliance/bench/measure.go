@@ -9,8 +9,14 @@ import (
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
+	"github.com/strongroom/strongroom/appliance/workloads/groups"
 	"github.com/strongroom/strongroom/appliance/workloads/onedrive"
+	"github.com/strongroom/strongroom/appliance/workloads/teams"
 )
+
+// teamsLimit is the Teams requests a second per app and tenant Graph
+// documents for channel messages, and the agent's pace.
+const teamsLimit = 20
 
 // perMailbox is the simulator's (and Exchange's) MailboxConcurrency: the
 // requests one mailbox may have in flight.
@@ -31,7 +37,7 @@ func measureTenantRun(name string, rep *agent.BackupReport, before, after tenant
 // counts the mailboxes that made requests. It is the one place that reads
 // the report's fields.
 func fromReport(rep *agent.BackupReport) (r TenantRun, busy int) {
-	r = TenantRun{Snapshot: rep.Snapshot, Result: string(rep.Result), Failed: rep.Failed,
+	r = TenantRun{Snapshot: rep.Snapshot, Result: string(rep.Result), Failed: rep.Failed, TeamsLimit: teamsLimit,
 		Items: rep.Items, NewItems: rep.NewItems, Carried: rep.Carried, Bytes: rep.Bytes,
 		AgentRequests: rep.Requests, AgentThrottled: rep.Throttled, ResourceUnits: rep.ResourceUnits}
 	for _, u := range rep.Units {
@@ -45,6 +51,11 @@ func fromReport(rep *agent.BackupReport) (r TenantRun, busy int) {
 			r.MaxMailboxRequests = max(r.MaxMailboxRequests, u.Requests)
 			if u.Requests > 0 {
 				busy++
+			}
+		case teams.Name, groups.Name:
+			r.TeamsRequests += u.Requests
+			if u.Workload == teams.Name {
+				r.TeamsThreads += u.Items
 			}
 		case onedrive.Name:
 			if u.State == agent.UnitBackedUp {
@@ -110,6 +121,13 @@ var tenantRows = []struct {
 	}},
 	{"resource units (files)", func(r TenantRun) string { return fmt.Sprint(r.ResourceUnits) }},
 	{"  per minute", func(r TenantRun) string { return fmt.Sprintf("%.0f", float64(r.ResourceUnits)/max(r.Wall, 1e-9)*60) }},
+	{"Teams and group requests", func(r TenantRun) string { return fmt.Sprint(r.TeamsRequests) }},
+	{"  per second (limit)", func(r TenantRun) string {
+		return fmt.Sprintf("%.1f (%d)", float64(r.TeamsRequests)/max(r.Wall, 1e-9), r.TeamsLimit)
+	}},
+	{"  channel threads per second", func(r TenantRun) string {
+		return fmt.Sprintf("%.1f", float64(r.TeamsThreads)/max(r.Wall, 1e-9))
+	}},
 	{"Graph requests (sim)", func(r TenantRun) string { return fmt.Sprint(r.SimRequests) }},
 	{"  by the agent (governor)", func(r TenantRun) string { return fmt.Sprint(r.AgentRequests) }},
 	{"  by mailboxes (report)", func(r TenantRun) string { return fmt.Sprint(r.MailboxRequests) }},

@@ -62,6 +62,14 @@ type TenantRun struct {
 	FileBytes     int64 `json:"file_bytes"`
 	ResourceUnits int64 `json:"resource_units"`
 	DriveRequests int64 `json:"drive_requests"`
+	// TeamsRequests is what the teams' and groups' backups asked Graph
+	// (retries excluded) and TeamsThreads the channel threads the teams'
+	// backups stored or carried; over the run's wall time they compare
+	// with TeamsLimit, the requests a second Graph documents for channel
+	// messages per app and tenant, to which the governor paces them.
+	TeamsRequests int64 `json:"teams_requests"`
+	TeamsThreads  int   `json:"teams_threads"`
+	TeamsLimit    int   `json:"teams_limit_per_second"`
 	// SimRequests is every Graph request the simulator answered during
 	// the run (identity and /_sim/ excluded), retries and 429s included.
 	SimRequests int64 `json:"sim_graph_requests"`

@@ -35,6 +35,9 @@ func TestTenant(t *testing.T) {
 	if full.SimRequests <= 0 || full.MailboxRequests <= 0 || full.SimRequests < full.MailboxRequests || res.Mailboxes < 2 {
 		t.Errorf("request counts: %+v, %d mailboxes", full, res.Mailboxes)
 	}
+	if full.TeamsRequests <= 0 || full.TeamsThreads <= 0 || unchanged.TeamsThreads != full.TeamsThreads || full.TeamsLimit != 20 {
+		t.Errorf("Teams figures: %d requests, %d threads (unchanged run %d), limit %d", full.TeamsRequests, full.TeamsThreads, unchanged.TeamsThreads, full.TeamsLimit)
+	}
 	for _, name := range []string{"full", "unchanged", "burst"} {
 		if !strings.Contains(progress.String(), name+" ") {
 			t.Errorf("progress lacks the %s run:\n%s", name, progress.String())
@@ -42,7 +45,7 @@ func TestTenant(t *testing.T) {
 	}
 	var report bytes.Buffer
 	PrintTenant(&report, res)
-	for _, want := range []string{"bench tenant: 2 users", "efficiency (ideal/wall)", "downloaded", "mail burst:", "Ideal wall time"} {
+	for _, want := range []string{"bench tenant: 2 users", "efficiency (ideal/wall)", "downloaded", "mail burst:", "Ideal wall time", "Teams and group requests", "channel threads per second"} {
 		if !strings.Contains(report.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, report.String())
 		}

@@ -265,7 +265,15 @@ func ViewPath(it vault.Item) string {
 		area, leaf = "Lists", clean(m[MetaName])+".json"
 	case KindPage:
 		area, leaf = "Pages", clean(m[MetaName])+".json"
-	case KindState, KindUser, KindPermissions, KindSite:
+	case KindChannel:
+		area, leaf = "Channels", ".channel"
+	case KindChannelMessage:
+		area, leaf = "Channels", messageLeaf(m)
+	case KindHostedContent:
+		area, leaf = "Channels", ".hosted/"+short(m[MetaItemID])
+	case KindGroupThread:
+		area, leaf = "Conversations", clean(m[MetaSubject])+" ["+short(m[MetaItemID])+"].json"
+	case KindState, KindUser, KindPermissions, KindSite, KindTeam, KindGroup:
 		return path.Join(user, ".state", path.Base(path.Dir(it.Path)), path.Base(it.Path))
 	default:
 		return path.Join(user, it.Path)
@@ -275,6 +283,23 @@ func ViewPath(it vault.Item) string {
 		parts = append(parts, f)
 	}
 	return strings.Join(append(parts, leaf), "/")
+}
+
+// messageLeaf names a channel message by its time, author and first
+// words: "2026-03-14T09:30Z Alice Example – Budget frei [1700000000].json".
+func messageLeaf(m map[string]string) string {
+	t, subject := m[MetaDate], m[MetaSubject]
+	if len(t) >= 16 {
+		t = t[:16] + "Z"
+	}
+	name := strings.TrimSpace(t + " " + m[MetaFrom])
+	if subject != "" {
+		name += " – " + subject
+	}
+	if m[MetaDeleted] != "" {
+		name += " (deleted)"
+	}
+	return strings.ReplaceAll(name, "/", "∕") + " [" + short(m[MetaItemID]) + "].json"
 }
 
 // driveArea is where a drive's files show: a library under its name, a

@@ -78,3 +78,44 @@ func TestCatalogListAndFind(t *testing.T) {
 		t.Fatalf("Drop: %v, still indexed %v", err, c.Indexed("s1"))
 	}
 }
+
+// TestCatalogViewPathTeams guards how teams and groups browse: a team's
+// channels with their threads by time, author and first words, deleted
+// messages named so, and a group's conversations beside them under the
+// group's mail address.
+func TestCatalogViewPathTeams(t *testing.T) {
+	team := map[string]string{catalog.MetaUser: "sales@contoso.com", catalog.MetaUserID: "g1", catalog.MetaFolder: "General"}
+	with := func(m map[string]string, kv ...string) map[string]string {
+		out := map[string]string{}
+		for k, v := range m {
+			out[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		meta map[string]string
+		want string
+	}{
+		{"channel", with(team, catalog.MetaKind, catalog.KindChannel), "sales@contoso.com/Channels/General/.channel"},
+		{"message", with(team, catalog.MetaKind, catalog.KindChannelMessage, catalog.MetaDate, "2026-03-14T09:30:12Z", catalog.MetaFrom, "Alice Example",
+			catalog.MetaSubject, "Budget 1/2 frei", catalog.MetaItemID, "1700000000001"),
+			"sales@contoso.com/Channels/General/2026-03-14T09:30Z Alice Example – Budget 1∕2 frei [0000000001].json"},
+		{"deleted message", with(team, catalog.MetaKind, catalog.KindChannelMessage, catalog.MetaDate, "2026-03-14T09:30:12Z", catalog.MetaFrom, "Bob",
+			catalog.MetaItemID, "17", catalog.MetaDeleted, "2026-03-15T00:00:00Z"),
+			"sales@contoso.com/Channels/General/2026-03-14T09:30Z Bob (deleted) [17].json"},
+		{"thread", with(team, catalog.MetaKind, catalog.KindGroupThread, catalog.MetaFolder, "", catalog.MetaSubject, "Sommerfest", catalog.MetaItemID, "T1"),
+			"sales@contoso.com/Conversations/Sommerfest [T1].json"},
+		{"team record", with(team, catalog.MetaKind, catalog.KindTeam), "sales@contoso.com/.state/g1/_team.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := "teams/g1/_team.json"
+			if got := catalog.ViewPath(vault.Item{Path: p, Meta: tc.meta}); got != tc.want {
+				t.Errorf("ViewPath = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

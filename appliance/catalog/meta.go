@@ -39,4 +39,18 @@ const (
 	KindPage          = "page"         // a SharePoint site page with its canvas layout
 	KindState         = "state"        // delta links and other per-unit state, not user data
 	KindUser          = "user"         // the mailbox owner's directory record
+	// Teams and Microsoft 365 groups. MetaUser is the team's or group's
+	// mail address, MetaFolder a channel's name.
+	KindTeam           = "team"            // a team's record, settings, members and channels
+	KindChannel        = "channel"         // a channel's record with its tabs
+	KindChannelMessage = "channel-message" // a channel message with its replies
+	KindHostedContent  = "hosted-content"  // an image pasted into a channel message
+	KindGroup          = "group"           // a group's record, members and owners
+	KindGroupThread    = "group-thread"    // a group conversation thread with its posts
+)
+
+// Meta keys of Teams items.
+const (
+	MetaChannelID = "channel_id" // Graph id of a channel
+	MetaDeleted   = "deleted"    // when a message was deleted in the tenant (kept as it was before)
 )

@@ -1,8 +1,10 @@
 // Package demo runs the product's main job end to end with real parts and
 // nothing to set up: a simulated tenant, a vault on temporary disks, a full
-// backup, a user deleting a folder, an incremental backup, a restore of the
-// folder from the earlier restore point and a byte-for-byte check. 'make
-// demo' and 'strongroom demo' run it.
+// backup, a user deleting a folder and a Teams channel being deleted, an
+// incremental backup, a restore of the folder from the earlier restore
+// point with a byte-for-byte check, the channel restored through Graph's
+// import path and compared with the tenant's record, a ransomware attack
+// rolled back. 'make demo' and 'strongroom demo' run it.
 package demo
 
 import (
@@ -50,6 +52,7 @@ type demo struct {
 	victim    tenantsim.UserInfo
 	originals [][]byte // the deleted folder's messages (MIME)
 	full, inc *agent.BackupReport
+	teams     *teamsStage
 }
 
 // step reports one step on a line, with the time since the start.
@@ -85,7 +88,7 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 	defer sb.Close()
 	d.a = sb.Agent
 	d.step("vault %s created on %d temporary disks, layout %s (any 2 disks may fail)", sb.Vault.VaultID[:8], sandbox.Disks, sb.Vault.Layout)
-	for _, s := range []func(context.Context) error{d.fullBackup, d.changeTenant, d.backUpAgain, d.restore, d.ransomware, d.check} {
+	for _, s := range []func(context.Context) error{d.fullBackup, d.changeTenant, d.deleteChannel, d.backUpAgain, d.restore, d.restoreChannel, d.ransomware, d.check} {
 		if err := s(ctx); err != nil {
 			return err
 		}

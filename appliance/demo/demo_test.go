@@ -22,7 +22,7 @@ func TestRun(t *testing.T) {
 	}
 	text := out.String()
 	for _, want := range []string{"simulated tenant", "full backup:", "tenant changed:", "incremental backup:", "restore:",
-		"verified: all", "ransomware:", "strongroom rollback --user", "byte-for-byte what they were before the attack",
+		"verified: all", "teams: the channel", "original authors, times, texts and order", "ransomware:", "strongroom rollback --user", "byte-for-byte what they were before the attack",
 		"restore test:", "vault: 3 snapshots", "demo passed in"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)

@@ -60,6 +60,12 @@ type GovernorOptions struct {
 	// Spending the budget evenly instead of meeting 429s keeps the whole
 	// tenant from pausing. 0: no pacing.
 	ResourceUnitsPerMinute int
+	// TeamsPerSecond paces Teams and group requests (/teams, /groups,
+	// /chats) to the rate Graph documents per app and tenant for channel
+	// messages, about 20 a second: a request waits for its turn instead
+	// of meeting a 429 that pauses the whole tenant (see spendTeams).
+	// 0: no pacing.
+	TeamsPerSecond int
 	// Now reads the clock that pauses are measured against (default
 	// time.Now); tests give a fake one.
 	Now func() time.Time
@@ -81,6 +87,9 @@ type Governor struct {
 	// units is the resource-unit budget available at unitsAt.
 	units   float64
 	unitsAt time.Time
+	// teams is the Teams request budget available at teamsAt.
+	teams   float64
+	teamsAt time.Time
 }
 
 // Stats are the governor's running totals.
@@ -101,6 +110,9 @@ type Stats struct {
 	// UnitsWait is the time requests waited for resource units, summed
 	// over the requests.
 	UnitsWait time.Duration `json:"units_wait_ns"`
+	// TeamsWait is the time Teams and group requests waited for their
+	// turn under TeamsPerSecond, summed over the requests.
+	TeamsWait time.Duration `json:"teams_wait_ns"`
 	// ResourceUnits is what the OneDrive and SharePoint requests cost
 	// against the tenant's resource-unit budget, retries included (see
 	// resourceUnits).
@@ -232,6 +244,50 @@ func (g *Governor) spendUnits(ctx context.Context, cost int) error {
 		}
 		wait := time.Duration((float64(cost) - g.units) / perSecond * float64(time.Second))
 		g.stats.UnitsWait += wait
+		g.mu.Unlock()
+		if err := sleepCtx(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// pace waits until req may go: its resource units, and its turn when it
+// is a Teams or group request.
+func (g *Governor) pace(ctx context.Context, req *http.Request, res resource) error {
+	if err := g.spendUnits(ctx, resourceUnits(req, res)); err != nil {
+		return err
+	}
+	if res.workload == "teams" {
+		return g.spendTeams(ctx)
+	}
+	return nil
+}
+
+// spendTeams waits for a Teams request's turn. As with resource units,
+// the budget holds a twentieth of a second's requests (at least one) and
+// refills at 95 % of TeamsPerSecond, so that no one-second window, fixed
+// or sliding, sees more than the limit.
+func (g *Governor) spendTeams(ctx context.Context) error {
+	if g.opts.TeamsPerSecond <= 0 {
+		return nil
+	}
+	capacity, rate := max(1, float64(g.opts.TeamsPerSecond)/20), 0.95*float64(g.opts.TeamsPerSecond)
+	for {
+		g.mu.Lock()
+		now := g.opts.Now()
+		if g.teamsAt.IsZero() {
+			g.teams = capacity
+		} else {
+			g.teams = min(capacity, g.teams+now.Sub(g.teamsAt).Seconds()*rate)
+		}
+		g.teamsAt = now
+		if g.teams >= 1 {
+			g.teams--
+			g.mu.Unlock()
+			return nil
+		}
+		wait := time.Duration((1 - g.teams) / rate * float64(time.Second))
+		g.stats.TeamsWait += wait
 		g.mu.Unlock()
 		if err := sleepCtx(ctx, wait); err != nil {
 			return err
@@ -409,7 +465,7 @@ func (g *Governor) roundTrip(req *http.Request, res resource) (*http.Response, e
 		if err := g.waitPause(ctx, mailbox); err != nil {
 			return nil, err
 		}
-		if err := g.spendUnits(ctx, resourceUnits(req, res)); err != nil {
+		if err := g.pace(ctx, req, res); err != nil {
 			return nil, err
 		}
 		if attempt > 0 {

@@ -698,3 +698,38 @@ func TestGovernorPacesResourceUnits(t *testing.T) {
 		t.Fatalf("after 9 permission requests: %d units, waited %s, took %s; want 45 units and a wait of over a second", st.ResourceUnits, st.UnitsWait, elapsed)
 	}
 }
+
+// TestGovernorPacesTeams guards the pacing of Teams and group requests:
+// a twentieth of a second's worth go at once, the next ones wait their
+// turn, and other workloads never wait for it.
+func TestGovernorPacesTeams(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) }))
+	defer srv.Close()
+	// 40 a second: 2 at once, then 38 a second.
+	g := NewGovernor(http.DefaultTransport, GovernorOptions{TeamsPerSecond: 40})
+	c := &http.Client{Transport: g}
+	get := func(path string) {
+		resp, err := c.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for range 2 {
+		get("/v1.0/teams/t/channels/c/messages/delta")
+	}
+	for range 30 {
+		get("/v1.0/users/u/messages")
+	}
+	if w := g.Stats().TeamsWait; w != 0 {
+		t.Fatalf("the first 2 Teams requests or Exchange requests waited %s", w)
+	}
+	start := time.Now()
+	for range 20 {
+		get("/v1.0/groups/g/threads")
+	}
+	// 20 more at 38 a second: about half a second.
+	if st, took := g.Stats(), time.Since(start); st.TeamsWait < 300*time.Millisecond || took < 300*time.Millisecond {
+		t.Fatalf("20 Teams requests at 38 a second: waited %s, took %s", st.TeamsWait, took)
+	}
+}

@@ -7,7 +7,7 @@
 // Words used here:
 //
 //   - Workload: one Microsoft 365 service the agent backs up. The label
-//     value is one of exchange, onedrive, sharepoint or teams.
+//     value is one of exchange, onedrive, sharepoint, teams or groups.
 //   - Result: how a backup run ended. success means every item was stored;
 //     partial means the run completed but some items could not be read or
 //     stored (they are counted in strongroom_backup_failed_items_total);

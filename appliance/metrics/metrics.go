@@ -19,6 +19,7 @@ const (
 	WorkloadOneDrive   = "onedrive"
 	WorkloadSharePoint = "sharepoint"
 	WorkloadTeams      = "teams"
+	WorkloadGroups     = "groups"
 
 	ResultSuccess = "success"
 	ResultPartial = "partial"
@@ -31,7 +32,7 @@ const (
 // Workloads, Results and StatusClasses are the known label values, in the
 // order the dashboard shows them.
 var (
-	Workloads     = []string{WorkloadExchange, WorkloadOneDrive, WorkloadSharePoint, WorkloadTeams}
+	Workloads     = []string{WorkloadExchange, WorkloadOneDrive, WorkloadSharePoint, WorkloadTeams, WorkloadGroups}
 	Results       = []string{ResultSuccess, ResultPartial, ResultFailed}
 	StatusClasses = []string{"2xx", "3xx", "4xx", "429", "5xx"}
 )

@@ -254,18 +254,21 @@ func TestMetricsBackupFinished(t *testing.T) {
 # HELP strongroom_backup_items_total Items (messages, file versions, list items) stored by backup runs.
 # TYPE strongroom_backup_items_total counter
 strongroom_backup_items_total{workload="exchange"} 0
+strongroom_backup_items_total{workload="groups"} 0
 strongroom_backup_items_total{workload="onedrive"} 0
 strongroom_backup_items_total{workload="sharepoint"} 10
 strongroom_backup_items_total{workload="teams"} 0
 # HELP strongroom_backup_bytes_total Bytes of item content read from Microsoft 365 by backup runs, before deduplication and compression.
 # TYPE strongroom_backup_bytes_total counter
 strongroom_backup_bytes_total{workload="exchange"} 0
+strongroom_backup_bytes_total{workload="groups"} 0
 strongroom_backup_bytes_total{workload="onedrive"} 0
 strongroom_backup_bytes_total{workload="sharepoint"} 2048
 strongroom_backup_bytes_total{workload="teams"} 0
 # HELP strongroom_backup_failed_items_total Items that backup runs could not read or store.
 # TYPE strongroom_backup_failed_items_total counter
 strongroom_backup_failed_items_total{workload="exchange"} 0
+strongroom_backup_failed_items_total{workload="groups"} 0
 strongroom_backup_failed_items_total{workload="onedrive"} 0
 strongroom_backup_failed_items_total{workload="sharepoint"} 1
 strongroom_backup_failed_items_total{workload="teams"} 0
@@ -440,6 +443,9 @@ strongroom_jobs_running 1
 strongroom_units{state="departed",workload="exchange"} 2
 strongroom_units{state="protected",workload="exchange"} 100
 strongroom_units{state="unprotected",workload="exchange"} 4
+strongroom_units{state="departed",workload="groups"} 0
+strongroom_units{state="protected",workload="groups"} 0
+strongroom_units{state="unprotected",workload="groups"} 0
 strongroom_units{state="departed",workload="onedrive"} 1
 strongroom_units{state="protected",workload="onedrive"} 90
 strongroom_units{state="unprotected",workload="onedrive"} 0

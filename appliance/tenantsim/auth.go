@@ -43,11 +43,12 @@ var (
 	backupRoles = []string{
 		"User.Read.All", "Group.Read.All", "Mail.Read", "Contacts.Read",
 		"Calendars.Read", "Files.Read.All", "Sites.Read.All",
-		"ChannelMessage.Read.All",
+		"ChannelMessage.Read.All", "TeamMember.Read.All", "TeamsTab.Read.All",
 	}
 	restoreRoles = []string{
 		"User.Read.All", "Mail.ReadWrite", "Contacts.ReadWrite",
 		"Calendars.ReadWrite", "Files.ReadWrite.All", "Sites.ReadWrite.All",
+		"Teamwork.Migrate.All", "Group.ReadWrite.All",
 	}
 )
 

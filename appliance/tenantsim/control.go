@@ -64,6 +64,35 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request, segs []string
 	case r.Method == http.MethodGet && len(segs) == 1 && segs[0] == "info":
 		writeJSON(w, http.StatusOK, s.Info())
 	default:
-		writeError(w, r, errNoRoute)
+		if !s.serveTeamsControl(w, r, segs) {
+			writeError(w, r, errNoRoute)
+		}
 	}
+}
+
+// serveTeamsControl answers the ground truth of teams and groups:
+// /_sim/dump/teams, /_sim/dump/channel/{team}/{channel} and
+// /_sim/dump/group-threads/{group}. It reports whether it answered.
+func (s *Sim) serveTeamsControl(w http.ResponseWriter, r *http.Request, segs []string) bool {
+	if r.Method != http.MethodGet || len(segs) < 2 || segs[0] != "dump" {
+		return false
+	}
+	var body any
+	var err error
+	switch {
+	case len(segs) == 2 && segs[1] == "teams":
+		body = s.Teams()
+	case len(segs) == 4 && segs[1] == "channel":
+		body, err = s.DumpChannel(segs[2], segs[3])
+	case len(segs) == 3 && segs[1] == "group-threads":
+		body, err = s.DumpGroupThreads(segs[2])
+	default:
+		return false
+	}
+	if err != nil {
+		writeError(w, r, errf(http.StatusNotFound, "NotFound", err.Error()))
+		return true
+	}
+	writeJSON(w, http.StatusOK, body)
+	return true
 }

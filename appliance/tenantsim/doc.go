@@ -125,20 +125,39 @@
 //     canvas (a draft), changed, published and deleted; people granted
 //     access to a drive item with invite.
 //
-//   - Teams: a team's channels and their messages with replies. Some
-//     messages have pasted images: an HTML body whose <img> points at
-//     .../messages/{id}/hostedContents/{id}/$value, listed under
-//     hostedContents. A channel's messages/delta pages through its
-//     top-level messages like mail delta (replies are read per message);
-//     post-channel-messages adds messages it then returns.
+//   - Teams: a team's record (settings, isArchived), members with their
+//     roles, channels (standard, private, shared; $filter on
+//     membershipType) with tabs, and their messages with replies,
+//     reactions, mentions, importance and file references. Some messages
+//     have pasted images: an HTML body whose <img> points at
+//     .../messages/{id}/hostedContents/{id}/$value (a real PNG or JPEG),
+//     listed under hostedContents. A channel's messages/delta pages
+//     through its top-level messages like mail delta; a new reply, an
+//     edit or a soft deletion (deletedDateTime set, the body emptied)
+//     makes its message change there. The generator adds an archived
+//     team whose owner has left.
+//
+//   - Teams import path: POST .../channels with
+//     "@microsoft.graph.channelCreationMode": "migration" creates a
+//     channel that takes messages and replies with their createdDateTime
+//     (not before the channel's), from (a user of the tenant) and
+//     hostedContents (by @microsoft.graph.temporaryId); completeMigration
+//     ends it. An application cannot post into any other channel (403).
 //
 //   - Group conversation: a Microsoft 365 group's conversations, each
-//     with a thread of posts, under /groups/{id}/conversations (with
-//     their threads and posts) and /groups/{id}/threads.
+//     with a thread of posts (some with file attachments), under
+//     /groups/{id}/conversations (with their threads and posts) and
+//     /groups/{id}/threads, where a thread can be created and replied to
+//     (as the group's first owner or member). /groups/{id}/events
+//     answers 403 as Graph does an application: group calendars are
+//     served to signed-in users only.
 //
-// Served read-only: hosted contents, group conversations (no create,
-// update or reply paths). Not served: a drive or site
-// recycle bin (see Drive), hosted contents of replies, replies delta,
-// chats, deletion of channel messages, $filter, $orderby and $search
-// (accepted and ignored).
+//   - Teams scenarios: post-, reply-, edit- and delete-channel-messages,
+//     delete-channel, delete-team, create-team, post-to-group;
+//     DumpChannel, DumpGroupThreads and Teams give the ground truth.
+//
+// Served read-only: hosted contents. Not served: a drive or site recycle
+// bin (see Drive), hosted contents of replies, replies delta, chats, team
+// creation from a template, $filter (but on channels' membershipType),
+// $orderby and $search (accepted and ignored).
 package tenantsim

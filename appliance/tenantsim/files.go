@@ -125,6 +125,11 @@ type group struct {
 	site                  *site
 	channels              []*channel
 	conversations         []*conversation
+	// team holds what a team adds to its group (nil for a group that is
+	// not a team; see isTeam). owners are among members or departed.
+	team    *teamInfo
+	owners  []*user
+	deleted bool
 }
 
 type channel struct {
@@ -133,6 +138,12 @@ type channel struct {
 	// log has every top-level message as a member; it backs the
 	// channel's messages delta.
 	log *collection
+	// membershipType is standard, private or shared; tabs are pinned
+	// apps. migration: created in migration mode and not completed yet.
+	membershipType string
+	tabs           []*channelTab
+	created        time.Time
+	migration      bool
 }
 
 type chatMessage struct {
@@ -144,6 +155,7 @@ type chatMessage struct {
 	// hosted are images pasted into the message; its body is then HTML
 	// that references them.
 	hosted []*hostedContent
+	msgExtras
 }
 
 var (

@@ -17,6 +17,8 @@ func (s *Sim) generateAdditions() {
 	s.generateSitePages()
 	s.generateTeamsAdditions()
 	s.generateContactChildFolders()
+	s.generateTeamsExtras()
+	s.generateGroupExtras()
 }
 
 // ContactChildFolder is the name of the contact folder the generator

@@ -85,3 +85,31 @@ func TestSimRansomwareGroundTruth(t *testing.T) {
 		t.Errorf("DumpDriveAt before a short-lived file: %v; differs from the dump taken then", err)
 	}
 }
+
+// TestTeamsGroundTruthRemote guards the ground truth of teams and groups
+// over /_sim/: the remote answers equal the in-process dumps, and an
+// unknown channel is an error.
+func TestTeamsGroundTruthRemote(t *testing.T) {
+	s := tenantsim.NewTest(t, testConfig())
+	remote := &tenantsim.Remote{Root: s.AuthorityHost(), Client: httpClient(t, s)}
+	ctx := context.Background()
+	teams, err := remote.Teams(ctx)
+	if err != nil || !reflect.DeepEqual(teams, s.Teams()) || len(teams) < 3 {
+		t.Fatalf("Remote.Teams: %v, %d teams", err, len(teams))
+	}
+	for _, name := range teams[0].Channels {
+		got, err := remote.DumpChannel(ctx, teams[0].Mail, name)
+		want, _ := s.DumpChannel(teams[0].ID, name)
+		if err != nil || !reflect.DeepEqual(got, want) || len(got.Messages) == 0 {
+			t.Fatalf("Remote.DumpChannel %s: %v", name, err)
+		}
+	}
+	if _, err := remote.DumpChannel(ctx, teams[0].Mail, "no such channel"); err == nil {
+		t.Fatal("an unknown channel dumped without error")
+	}
+	got, err := remote.DumpGroupThreads(ctx, teams[0].ID)
+	want, _ := s.DumpGroupThreads(teams[0].ID)
+	if err != nil || !reflect.DeepEqual(got, want) || len(got) == 0 {
+		t.Fatalf("Remote.DumpGroupThreads: %v", err)
+	}
+}

@@ -81,6 +81,9 @@ func (s *Sim) registerFileRoutes() {
 	rt.add(get, "teams/{gid}/channels/{chid}/messages", "teams", permChannelRead, handleChannelMessages)
 	rt.add(get, "teams/{gid}/channels/{chid}/messages/{cmid}/replies", "teams", permChannelRead, handleChannelMessages)
 	s.registerTeamsRoutes()
+	s.registerTeamsStateRoutes()
+	s.registerGroupRoutes()
+	s.registerImportRoutes()
 }
 
 func driveJSON(d *drive) map[string]any {
@@ -529,7 +532,7 @@ func handleCreateListItem(q *request) *graphError {
 
 func (q *request) group() (*group, *graphError) {
 	for _, g := range q.sim.groups {
-		if g.id == q.param("gid") {
+		if g.id == q.param("gid") && !g.deleted {
 			return g, nil
 		}
 	}
@@ -540,11 +543,10 @@ func handleListGroups(q *request) *graphError {
 	return q.read(func() (any, *graphError) {
 		var all []map[string]any
 		for _, g := range q.sim.groups {
-			opts := []any{}
-			if len(g.channels) > 0 {
-				opts = append(opts, "Team")
+			if g.deleted {
+				continue
 			}
-			all = append(all, map[string]any{"id": g.id, "displayName": g.displayName, "mail": g.mail, "mailEnabled": true, "securityEnabled": false, "groupTypes": []any{"Unified"}, "resourceProvisioningOptions": opts, "visibility": "Private"})
+			all = append(all, project(groupJSON(g), selectFields(q.r)))
 		}
 		return q.listPage("groups", all, 100, 999)
 	})
@@ -572,12 +574,18 @@ func handleListChannels(q *request) *graphError {
 		if gerr != nil {
 			return nil, gerr
 		}
-		if len(g.channels) == 0 {
+		if !g.isTeam() {
 			return nil, errf(http.StatusNotFound, "NotFound", "No team found with Group Id "+g.id)
 		}
-		var all []map[string]any
+		kind, gerr := membershipFilter(q.r)
+		if gerr != nil {
+			return nil, gerr
+		}
+		all := []map[string]any{}
 		for _, ch := range g.channels {
-			all = append(all, map[string]any{"id": ch.id, "displayName": ch.displayName, "membershipType": "standard", "createdDateTime": ts(genEpoch)})
+			if j := channelJSON(g, ch); kind == "" || j["membershipType"] == kind {
+				all = append(all, j)
+			}
 		}
 		return q.listPage("channels", all, 100, 999)
 	})
@@ -601,6 +609,7 @@ func chatMessageJSON(base string, g *group, ch *channel, m *chatMessage, replyTo
 	if replyTo != "" {
 		j["replyToId"] = replyTo
 	}
+	msgExtrasJSON(j, m)
 	return j
 }
 

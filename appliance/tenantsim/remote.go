@@ -190,3 +190,23 @@ func (r *Remote) Faults(ctx context.Context) (Faults, error) {
 	var f Faults
 	return f, r.do(ctx, http.MethodGet, "faults", nil, &f)
 }
+
+// Teams lists the remote simulator's teams and groups.
+func (r *Remote) Teams(ctx context.Context) ([]TeamInfo, error) {
+	var t []TeamInfo
+	return t, r.do(ctx, http.MethodGet, "dump/teams", nil, &t)
+}
+
+// DumpChannel reads a channel's ground truth (see Sim.DumpChannel) from
+// the remote simulator.
+func (r *Remote) DumpChannel(ctx context.Context, team, channel string) (ChannelDump, error) {
+	var d ChannelDump
+	return d, r.do(ctx, http.MethodGet, "dump/channel/"+url.PathEscape(team)+"/"+url.PathEscape(channel), nil, &d)
+}
+
+// DumpGroupThreads reads a group's conversation threads (see
+// Sim.DumpGroupThreads) from the remote simulator.
+func (r *Remote) DumpGroupThreads(ctx context.Context, group string) ([]GroupThreadDump, error) {
+	var d []GroupThreadDump
+	return d, r.do(ctx, http.MethodGet, "dump/group-threads/"+url.PathEscape(group), nil, &d)
+}

@@ -35,7 +35,7 @@ type Scenario struct {
 }
 
 // ScenarioNames lists the scenarios Apply knows.
-var ScenarioNames = []string{"delete-folder", "mail-burst", "deprovision-user", "delete-messages", "move-messages", "modify-messages", "ransomware", "delete-files", "delete-library", "expire-delta-tokens", "expire-tokens", "post-channel-messages"}
+var ScenarioNames = append([]string{"delete-folder", "mail-burst", "deprovision-user", "delete-messages", "move-messages", "modify-messages", "ransomware", "delete-files", "delete-library", "expire-delta-tokens", "expire-tokens", "post-channel-messages"}, teamsScenarios...)
 
 // ScenarioResult says what a scenario changed.
 type ScenarioResult struct {
@@ -91,6 +91,9 @@ func (s *Sim) Apply(sc Scenario) (ScenarioResult, error) {
 	}
 	if sc.Name == "post-channel-messages" {
 		return res, s.postToTeam(sc, &res)
+	}
+	if slices.Contains(teamsScenarios, sc.Name) {
+		return res, s.applyTeams(sc, &res)
 	}
 	users, err := s.scenarioUsers(sc)
 	if err != nil {

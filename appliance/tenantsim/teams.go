@@ -1,9 +1,13 @@
 package tenantsim
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"html"
+	"image"
+	"image/jpeg"
+	"image/png"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -18,11 +22,32 @@ type hostedContent struct {
 	id, contentType string
 	size            int
 	seed            uint64
+	// data is the content of an imported image.
+	data []byte
 }
 
+// content is a real image of the content type (PNG or JPEG, a noise
+// pattern of about size pixels' worth drawn from seed), so that a browser
+// can show a transcript that embeds it.
 func (h *hostedContent) content() []byte {
-	a := attachment{contentType: h.contentType, size: h.size, seed: h.seed}
-	return a.content()
+	if h.data != nil {
+		return h.data
+	}
+	r := rand.New(rand.NewPCG(h.seed, uint64(h.size)))
+	img := image.NewRGBA(image.Rect(0, 0, 160, max(16, h.size/480)))
+	for i := range img.Pix {
+		img.Pix[i] = byte(r.Uint32())
+		if i%4 == 3 {
+			img.Pix[i] = 255
+		}
+	}
+	var b bytes.Buffer
+	if h.contentType == "image/jpeg" {
+		_ = jpeg.Encode(&b, img, &jpeg.Options{Quality: 80})
+	} else {
+		_ = png.Encode(&b, img)
+	}
+	return b.Bytes()
 }
 
 // conversation is a Microsoft 365 group conversation; its threads hold
@@ -39,10 +64,11 @@ type convThread struct {
 }
 
 type groupPost struct {
-	id      string
-	from    *user
-	body    string
-	created time.Time
+	id          string
+	from        *user
+	body        string
+	created     time.Time
+	attachments []*attachment
 }
 
 var conversationTopics = []string{"Planung Sommerfest", "Budget Q3 – Rückfragen", "Nouvelle imprimante au 2e étage", "Kundentermin Fabrikam", "週次ミーティングの議事録", "Urlaubsvertretung August"}
@@ -318,7 +344,7 @@ func postJSON(th *convThread, p *groupPost) map[string]any {
 	return map[string]any{
 		"@odata.etag": `W/"` + ck + `"`, "id": p.id, "changeKey": ck, "categories": []any{},
 		"createdDateTime": ts(p.created), "lastModifiedDateTime": ts(p.created), "receivedDateTime": ts(p.created),
-		"hasAttachments": false,
+		"hasAttachments": len(p.attachments) > 0,
 		"body":           map[string]any{"contentType": "html", "content": "<html><body><div>" + html.EscapeString(p.body) + "</div></body></html>"},
 		"from":           emailOf(p.from), "sender": emailOf(p.from),
 		"conversationThreadId": th.id, "conversationId": th.conv.id,

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
@@ -230,5 +231,90 @@ func TestSimSDKGroupConversations(t *testing.T) {
 	}
 	if posts == 0 {
 		t.Error("no posts")
+	}
+}
+
+// TestSimSDKTeamStateAndImport guards the team record, members, channel
+// filter and tabs as the SDK's models read them, and the import path as
+// the SDK's builders send it: a channel in migration mode takes a message
+// with its original time and author, completeMigration closes it, and an
+// application cannot post into an ordinary channel.
+func TestSimSDKTeamStateAndImport(t *testing.T) {
+	s := tenantsim.NewTest(t, testConfig())
+	c := sdkClient(t, s, s.BackupApp())
+	ctx := context.Background()
+	team, _ := firstTeam(t, c)
+	tm, err := c.Teams().ByTeamId(team).Get(ctx, nil)
+	if err != nil || tm.GetIsArchived() == nil || *tm.GetIsArchived() || tm.GetMessagingSettings() == nil {
+		t.Fatalf("team record: %v", err)
+	}
+	members, err := c.Teams().ByTeamId(team).Members().Get(ctx, nil)
+	owners := 0
+	for _, m := range members.GetValue() {
+		if slices.Contains(m.GetRoles(), "owner") {
+			owners++
+		}
+	}
+	if err != nil || owners != 1 || len(members.GetValue()) < 2 {
+		t.Fatalf("members: %v, %d owners", err, owners)
+	}
+	filter := "membershipType eq 'private'"
+	private, err := c.Teams().ByTeamId(team).Channels().Get(ctx, &teams.ItemChannelsRequestBuilderGetRequestConfiguration{QueryParameters: &teams.ItemChannelsRequestBuilderGetQueryParameters{Filter: &filter}})
+	if err != nil || len(private.GetValue()) != 1 || *private.GetValue()[0].GetMembershipType() != models.PRIVATE_CHANNELMEMBERSHIPTYPE {
+		t.Fatalf("private channels: %v", err)
+	}
+	general := "General"
+	var generalID string
+	all, _ := c.Teams().ByTeamId(team).Channels().Get(ctx, nil)
+	for _, ch := range all.GetValue() {
+		if *ch.GetDisplayName() == general {
+			generalID = *ch.GetId()
+		}
+	}
+	tabs, err := c.Teams().ByTeamId(team).Channels().ByChannelId(generalID).Tabs().Get(ctx, nil)
+	if err != nil || len(tabs.GetValue()) == 0 || tabs.GetValue()[0].GetTeamsApp() == nil {
+		t.Fatalf("tabs: %v", err)
+	}
+
+	r := sdkClient(t, s, s.RestoreApp())
+	author := *members.GetValue()[0].(models.AadUserConversationMemberable).GetUserId()
+	post := func(channel string, when time.Time) error {
+		m := models.NewChatMessage()
+		m.SetCreatedDateTime(&when)
+		id, from := models.NewIdentity(), models.NewChatMessageFromIdentitySet()
+		id.SetId(&author)
+		from.SetUser(id)
+		m.SetFrom(from)
+		body, text := models.NewItemBody(), "Importiert"
+		body.SetContent(&text)
+		m.SetBody(body)
+		_, err := r.Teams().ByTeamId(team).Channels().ByChannelId(channel).Messages().Post(ctx, m, nil)
+		return err
+	}
+	if err := post(generalID, time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)); err == nil {
+		t.Fatal("an application posted into an ordinary channel")
+	}
+	ch := models.NewChannel()
+	name, created := "Archiv Import", time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	ch.SetDisplayName(&name)
+	ch.SetCreatedDateTime(&created)
+	ch.SetAdditionalData(map[string]any{"@microsoft.graph.channelCreationMode": "migration"})
+	made, err := r.Teams().ByTeamId(team).Channels().Post(ctx, ch, nil)
+	if err != nil {
+		t.Fatalf("create a channel in migration mode: %v", err)
+	}
+	when := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := post(*made.GetId(), when); err != nil {
+		t.Fatalf("import a message: %v", err)
+	}
+	if err := r.Teams().ByTeamId(team).Channels().ByChannelId(*made.GetId()).CompleteMigration().Post(ctx, nil); err != nil {
+		t.Fatalf("completeMigration: %v", err)
+	}
+	if err := post(*made.GetId(), when.Add(time.Hour)); err == nil {
+		t.Fatal("an application posted into a channel whose migration is completed")
+	}
+	d, err := s.DumpChannel(team, name)
+	if err != nil || len(d.Messages) != 1 || !d.Messages[0].Created.Equal(when) || d.Messages[0].Body != "Importiert" {
+		t.Fatalf("imported channel: %v %+v", err, d)
 	}
 }

@@ -145,7 +145,7 @@ func selection(c *cobra.Command, s *api.Selection) *cobra.Command {
 	fl := c.Flags()
 	fl.StringVar(&s.User, "user", "", "source user: their mailbox or OneDrive (UPN or id), or a SharePoint site (URL or id)")
 	fl.StringVar(&s.Folder, "folder", "", "folder display path, restored recursively (e.g. \"Inbox/Signed Contracts\", \"Dokumente/Projekte\")")
-	fl.StringVar(&s.Kind, "kind", "", "mail, contacts, calendar, files, lists or pages (default: every kind; a user's mail and files go separately)")
+	fl.StringVar(&s.Kind, "kind", "", "mail, contacts, calendar, files, lists or pages, or (export only) channels and conversations (default: every kind; a user's mail and files go separately)")
 	fl.StringSliceVar(&s.Paths, "item", nil, "one item by its path as shown by ls/find (repeatable)")
 	return c
 }
@@ -196,8 +196,8 @@ func newRollbackCmd() *cobra.Command {
 func newExportCmd() *cobra.Command {
 	var req api.ExportRequest
 	var split string
-	c := selection(command("export SNAPSHOT --format eml|mbox|maildir|vcf|ics|pst|tar|files|csv|json --dest DIR",
-		"Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS, mailboxes as Outlook PST, files as tar or a tree, lists as CSV or JSON", "export", nil), &req.Selection)
+	c := selection(command("export SNAPSHOT --format eml|mbox|maildir|vcf|ics|pst|tar|files|csv|json|html --dest DIR",
+		"Export mail as EML/mbox/Maildir, contacts as VCF, calendars as ICS, mailboxes as Outlook PST, files as tar or a tree, lists as CSV or JSON, Teams channels as HTML, group conversations as mbox", "export", nil), &req.Selection)
 	onAgent(c, func(ctx context.Context, _ []string, svc api.Service, o outcome.Output) error {
 		return agentctl.Export(ctx, svc, o, req)
 	})
@@ -213,7 +213,7 @@ func newExportCmd() *cobra.Command {
 		req.SplitSize = n
 		return nil
 	}
-	c.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars; pst for whole mailboxes (mail, contacts, calendars); tar or files for files (with manifest.json); csv or json for lists")
+	c.Flags().StringVar(&req.Format, "format", "mbox", "eml, mbox or maildir for mail; vcf for contacts; ics for calendars; pst for whole mailboxes (mail, contacts, calendars); tar or files for files (with manifest.json); csv or json for lists; html for Teams channels (with JSON); mbox with --kind conversations for group conversations")
 	c.Flags().StringVar(&req.Dest, "dest", "", "destination directory")
 	c.Flags().StringVar(&split, "split-size", "20GB", "with --format pst: continue in a numbered file past this size (e.g. 4GB, 500MiB)")
 	return c

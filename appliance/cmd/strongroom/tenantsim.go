@@ -58,12 +58,22 @@ func newTenantSimCmd() *cobra.Command {
 	sf.StringVar(&sc.User, "user", "", "user id or UPN")
 	sf.StringVar(&sc.Folder, "folder", "", "folder path or name, e.g. \"Inbox/Signed Contracts\"")
 	sf.StringVar(&sc.To, "to", "", "destination folder for move-messages")
-	sf.StringVar(&sc.Site, "site", "", "site name or display name for delete-library, or ransomware on its library")
+	sf.StringVar(&sc.Site, "site", "", "site name or display name for delete-library or ransomware on its library; team or group (name, mail or id) for the Teams scenarios")
 	sf.IntVar(&sc.Count, "count", 0, "how many messages")
 	cmd.AddCommand(scenario,
 		newSimRemoteCmd("counters", "Print the counters of a running simulator", cobra.NoArgs,
 			func(ctx context.Context, r *tenantsim.Remote, _ []string) (any, error) { return r.Counters(ctx) }),
-		newDumpCmd(), newDumpDriveCmd(), newFaultsCmd())
+		newDumpCmd(), newDumpDriveCmd(), newFaultsCmd(),
+		newSimRemoteCmd("dump-teams", "Print the teams and groups with their channels as JSON", cobra.NoArgs,
+			func(ctx context.Context, r *tenantsim.Remote, _ []string) (any, error) { return r.Teams(ctx) }),
+		newSimRemoteCmd("dump-channel TEAM CHANNEL", "Print a channel's messages and replies (authors, times, texts) as JSON", cobra.ExactArgs(2),
+			func(ctx context.Context, r *tenantsim.Remote, args []string) (any, error) {
+				return r.DumpChannel(ctx, args[0], args[1])
+			}),
+		newSimRemoteCmd("dump-group GROUP", "Print a group's conversation threads and posts as JSON", cobra.ExactArgs(1),
+			func(ctx context.Context, r *tenantsim.Remote, args []string) (any, error) {
+				return r.DumpGroupThreads(ctx, args[0])
+			}))
 	return cmd
 }
 

@@ -69,13 +69,25 @@ func New(t *testing.T, cfg tenantsim.Config) *Env {
 // short back-offs.
 func Client(t *testing.T, s *tenantsim.Sim, app tenantsim.App) *graph.Client {
 	t.Helper()
+	return ClientWith(t, s, app, graph.GovernorOptions{})
+}
+
+// ClientWith is Client with the governor's options o (its back-offs
+// short unless o sets them).
+func ClientWith(t *testing.T, s *tenantsim.Sim, app tenantsim.App, o graph.GovernorOptions) *graph.Client {
+	t.Helper()
+	if o.BaseBackoff == 0 {
+		o.BaseBackoff = 20 * time.Millisecond
+	}
+	if o.MaxWait == 0 {
+		o.MaxWait = 2 * time.Second
+	}
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, s.CAPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	g, err := graph.New(graph.Config{TenantID: s.TenantID(), BaseURL: s.BaseURL(), AuthorityHost: s.AuthorityHost(), CAFile: ca,
-		App: graph.App{ClientID: app.ClientID, ClientSecret: app.ClientSecret}, Timeout: 30 * time.Second},
-		graph.GovernorOptions{BaseBackoff: 20 * time.Millisecond, MaxWait: 2 * time.Second})
+		App: graph.App{ClientID: app.ClientID, ClientSecret: app.ClientSecret}, Timeout: 30 * time.Second}, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,306 @@
+package teams
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/workloads"
+	"github.com/strongroom/strongroom/storage/clock"
+	"github.com/strongroom/strongroom/storage/vault"
+)
+
+// Kinds implements workloads.Restorer: channel threads, and the images
+// pasted into them (selected with them unless --kind channels leaves
+// them out; a restored message then shows no image).
+func (Workload) Kinds() map[string]string {
+	return map[string]string{"channels": catalog.KindChannelMessage, "channel-images": catalog.KindHostedContent}
+}
+
+// Restore implements workloads.Restorer through Graph's import path: for
+// every channel the threads belong to, a new channel is created in
+// migration mode in the team (o.TargetUserID, a team's id or mail, or
+// the original team), named o.TargetFolder or "Restored – <channel>
+// <date>" (Teams forbids ':' in channel names); each thread's message
+// and replies are posted in order with their original author, time,
+// body, importance and pasted images; then the migration is completed so
+// the channel opens as an ordinary one. Messages whose author has left
+// the tenant cannot be imported and are counted as failed.
+func (w Workload) Restore(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
+	r := &restorer{c: &graph.Caller{G: g}, src: src, hosted: map[string]vault.Item{}}
+	var threads []vault.Item
+	for _, it := range items {
+		switch it.Meta[catalog.MetaKind] {
+		case catalog.KindHostedContent:
+			r.hosted[it.Path] = it
+		case catalog.KindChannelMessage:
+			threads = append(threads, it)
+		}
+	}
+	if len(threads) == 0 {
+		return r.res, fmt.Errorf("the selection holds no channel messages to restore; select a team (--user its mail) and a channel (--folder)")
+	}
+	team, err := r.targetTeam(ctx, o.TargetUserID, threads[0].Meta[catalog.MetaUserID])
+	if err != nil {
+		return r.res, err
+	}
+	byChannel := map[string][]vault.Item{}
+	var order []string
+	for _, it := range threads {
+		id := it.Meta[catalog.MetaChannelID]
+		if byChannel[id] == nil {
+			order = append(order, id)
+		}
+		byChannel[id] = append(byChannel[id], it)
+	}
+	for _, id := range order {
+		if ctx.Err() != nil {
+			return r.res, ctx.Err()
+		}
+		name := o.TargetFolder
+		if name == "" {
+			name = restoredName(byChannel[id][0].Meta[catalog.MetaFolder], clock.Wall().UTC().Format("2006-01-02"))
+		}
+		r.channel(ctx, team, name, byChannel[id])
+	}
+	return r.res, nil
+}
+
+// restoredName is "Restored – <channel> <date>", the channel's name
+// shortened so that the whole stays within Teams' 50 characters.
+func restoredName(channel, date string) string {
+	room := 50 - len([]rune("Restored –  "+date))
+	if rs := []rune(channel); len(rs) > room {
+		channel = strings.TrimSpace(string(rs[:room]))
+	}
+	return "Restored – " + channel + " " + date
+}
+
+type restorer struct {
+	c      *graph.Caller
+	src    workloads.Source
+	hosted map[string]vault.Item
+	res    workloads.RestoreResult
+}
+
+func (r *restorer) fail(n int, format string, args ...any) {
+	r.res.Failed += n
+	r.res.Errors = append(r.res.Errors, fmt.Sprintf(format, args...))
+}
+
+// targetTeam resolves the team to restore into: target (id or mail), or
+// the original team.
+func (r *restorer) targetTeam(ctx context.Context, target, original string) (string, error) {
+	if target == "" {
+		return original, nil
+	}
+	if !strings.Contains(target, "@") {
+		return target, nil
+	}
+	teams, err := ListGroups(ctx, r.c.G, true)
+	if err != nil {
+		return "", fmt.Errorf("find team %s: %w; the restore app needs Group.Read.All or Group.ReadWrite.All", target, err)
+	}
+	for _, t := range teams {
+		if strings.EqualFold(t.Name, target) {
+			return t.ID, nil
+		}
+	}
+	return "", fmt.Errorf("no team %s in the tenant: name it by its mail address or id as 'strongroom ls latest' shows it", target)
+}
+
+// loaded is a stored thread with its message's creation time.
+type loaded struct {
+	Thread
+	created string
+}
+
+// channel creates one restored channel and imports threads into it.
+func (r *restorer) channel(ctx context.Context, team, name string, items []vault.Item) {
+	var threads []loaded
+	for _, it := range items {
+		var buf bytes.Buffer
+		var t Thread
+		if err := r.src.WriteItem(&buf, it); err != nil || json.Unmarshal(buf.Bytes(), &t) != nil {
+			r.fail(1, "thread %s: the stored copy is not readable (%v); run 'strongroom vault scrub --repair'", it.Meta[catalog.MetaItemID], err)
+			continue
+		}
+		var m message
+		_ = json.Unmarshal(t.Message, &m)
+		threads = append(threads, loaded{Thread: t, created: m.Created})
+	}
+	if len(threads) == 0 {
+		return
+	}
+	sort.SliceStable(threads, func(i, j int) bool { return when(threads[i].created).Before(when(threads[j].created)) })
+	base := "/teams/" + url.PathEscape(team) + "/channels"
+	chID, err := r.createChannel(ctx, base, name, threads[0].created)
+	if err != nil {
+		posts := 0
+		for _, t := range threads {
+			posts += 1 + len(t.Replies)
+		}
+		r.fail(posts, "create channel %q: %s; %s", name, graph.Describe(err), channelRemedy(err))
+		return
+	}
+	msgs := base + "/" + url.PathEscape(chID) + "/messages"
+	for _, t := range threads {
+		newID, ok := r.post(ctx, msgs, t.Message, t.Hosted)
+		if !ok {
+			r.res.Failed += len(t.Replies)
+			continue
+		}
+		for _, rp := range inOrder(t.Replies) {
+			r.post(ctx, msgs+"/"+url.PathEscape(newID)+"/replies", rp, t.Hosted)
+		}
+	}
+	if _, err := r.c.Write(ctx, abstractions.POST, base+"/"+url.PathEscape(chID)+"/completeMigration", "application/json", nil); err != nil {
+		r.fail(0, "complete the migration of channel %q: %s; it stays hidden in migration mode until completed: POST .../channels/%s/completeMigration", name, graph.Describe(err), chID)
+	}
+}
+
+// channelRemedy says what to do when a channel cannot be created.
+func channelRemedy(err error) string {
+	switch st, _ := graph.ErrorOf(err); st {
+	case http.StatusNotFound:
+		return "the team no longer exists: restore into another team with --target-user TEAM-MAIL (recreating a deleted team is not built yet)"
+	case http.StatusForbidden, http.StatusUnauthorized:
+		return "grant the restore app Teamwork.Migrate.All (and Channel.Create) and consent to it"
+	}
+	return "try again; if it persists, restore into another team with --target-user TEAM-MAIL"
+}
+
+// when parses a Graph timestamp (zero when it does not parse), so that
+// times with and without fractions of a second order correctly.
+func when(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// inOrder returns replies sorted by their createdDateTime: Graph does
+// not promise the order it lists them in, and an import keeps the order
+// of posting.
+func inOrder(replies []json.RawMessage) []json.RawMessage {
+	type dated struct {
+		raw     json.RawMessage
+		created string
+	}
+	out := make([]dated, len(replies))
+	for i, raw := range replies {
+		var m message
+		_ = json.Unmarshal(raw, &m)
+		out[i] = dated{raw, m.Created}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return when(out[i].created).Before(when(out[j].created)) })
+	sorted := make([]json.RawMessage, len(out))
+	for i, d := range out {
+		sorted[i] = d.raw
+	}
+	return sorted
+}
+
+// createChannel creates the channel in migration mode as of created,
+// adding " (2)", " (3)" when the name is taken.
+func (r *restorer) createChannel(ctx context.Context, base, name, created string) (string, error) {
+	for n := 1; ; n++ {
+		try := name
+		if n > 1 {
+			try = fmt.Sprintf("%s (%d)", name, n)
+		}
+		body := map[string]any{"displayName": try, "membershipType": "standard", "description": "Restored by Strongroom",
+			"@microsoft.graph.channelCreationMode": "migration", "createdDateTime": created}
+		out, err := r.c.WriteJSON(ctx, abstractions.POST, base, body)
+		if st, code := graph.ErrorOf(err); st == http.StatusBadRequest && code == "NameAlreadyExists" && n < 5 {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		var ch channelRecord
+		if err := json.Unmarshal(out, &ch); err != nil || ch.ID == "" {
+			return "", fmt.Errorf("the created channel has no id")
+		}
+		return ch.ID, nil
+	}
+}
+
+// post imports one message (or reply) and returns its new id.
+func (r *restorer) post(ctx context.Context, path string, raw json.RawMessage, hosted []HostedRef) (string, bool) {
+	var m struct {
+		message
+		Importance string `json:"importance"`
+		Subject    string `json:"subject"`
+		From       struct {
+			User *struct {
+				ID          string `json:"id"`
+				DisplayName string `json:"displayName"`
+			} `json:"user"`
+		} `json:"from"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil || m.From.User == nil {
+		r.fail(1, "a message without an author cannot be imported")
+		return "", false
+	}
+	if m.Deleted != "" && strings.TrimSpace(m.Body.Content) == "" {
+		r.res.Skipped++ // deleted before it was first backed up: nothing to restore
+		return "", false
+	}
+	body := map[string]any{"createdDateTime": m.Created, "importance": firstNonEmpty(m.Importance, "normal"),
+		"from": map[string]any{"user": map[string]any{"id": m.From.User.ID, "displayName": m.From.User.DisplayName, "userIdentityType": "aadUser"}},
+		"body": map[string]any{"contentType": firstNonEmpty(m.Body.ContentType, "text"), "content": m.Body.Content}}
+	if m.Subject != "" {
+		body["subject"] = m.Subject
+	}
+	if !r.attachHosted(body, m.Body.Content, hosted) {
+		r.fail(0, "message of %s at %s: a pasted image is not in the selection (select without --kind, or restore with --kind channel-images too)", m.From.User.DisplayName, m.Created)
+	}
+	out, err := r.c.WriteJSON(ctx, abstractions.POST, path, body)
+	if err != nil {
+		r.fail(1, "message of %s at %s: %s", m.From.User.DisplayName, m.Created, graph.Describe(err))
+		return "", false
+	}
+	var created channelRecord
+	_ = json.Unmarshal(out, &created)
+	r.res.Restored++
+	r.res.Bytes += int64(len(m.Body.Content))
+	return created.ID, true
+}
+
+// attachHosted re-attaches the pasted images a body references as the
+// import's hostedContents, pointing the body at them. It reports whether
+// every referenced image was available.
+func (r *restorer) attachHosted(body map[string]any, content string, hosted []HostedRef) bool {
+	var list []map[string]any
+	all := true
+	for _, h := range hosted {
+		if !strings.Contains(content, h.URL) && !strings.Contains(content, strings.ReplaceAll(h.URL, "&", "&amp;")) {
+			continue
+		}
+		it, ok := r.hosted[h.Path]
+		var buf bytes.Buffer
+		if !ok || r.src.WriteItem(&buf, it) != nil {
+			all = false
+			continue
+		}
+		tmp := fmt.Sprint(len(list) + 1)
+		list = append(list, map[string]any{"@microsoft.graph.temporaryId": tmp, "contentBytes": base64.StdEncoding.EncodeToString(buf.Bytes()),
+			"contentType": http.DetectContentType(buf.Bytes())})
+		content = strings.ReplaceAll(content, h.URL, "../hostedContents/"+tmp+"/$value")
+		content = strings.ReplaceAll(content, strings.ReplaceAll(h.URL, "&", "&amp;"), "../hostedContents/"+tmp+"/$value")
+	}
+	if len(list) > 0 {
+		body["hostedContents"] = list
+		body["body"].(map[string]any)["content"] = content
+	}
+	return all
+}
