@@ -46,8 +46,10 @@ func (s *Sim) registerRoutes() {
 	rt.add(get, "users/{uid}/contactFolders/{cfid}/contacts", "contacts", permContactsRead, handleListContacts)
 	rt.add(post, "users/{uid}/contactFolders/{cfid}/contacts", "contacts", permContactsWrite, handleCreateContact)
 	rt.add(get, "users/{uid}/contacts/{cid}", "contacts", permContactsRead, handleGetContact)
+	rt.add(del, "users/{uid}/contacts/{cid}", "contacts", permContactsWrite, handleDeleteContact)
 
 	rt.add(get, "users/{uid}/calendars", "events", permCalRead, handleListCalendars)
+	rt.add(post, "users/{uid}/calendars", "events", permCalWrite, handleCreateCalendar)
 	rt.add(get, "users/{uid}/calendarView/delta()", "events.delta", permCalRead, handleEventsDelta)
 	rt.add(get, "users/{uid}/events/delta()", "events.delta", permCalRead, handleEventsDelta)
 	rt.add(get, "users/{uid}/calendars/{calid}/events/delta()", "events.delta", permCalRead, handleEventsDelta)
@@ -56,5 +58,6 @@ func (s *Sim) registerRoutes() {
 	rt.add(get, "users/{uid}/calendars/{calid}/events", "events", permCalRead, handleListEvents)
 	rt.add(post, "users/{uid}/calendars/{calid}/events", "events", permCalWrite, handleCreateEvent)
 	rt.add(get, "users/{uid}/events/{eid}", "events", permCalRead, handleGetEvent)
+	rt.add(del, "users/{uid}/events/{eid}", "events", permCalWrite, handleDeleteEvent)
 	s.registerFileRoutes()
 }
