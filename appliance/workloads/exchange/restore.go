@@ -41,8 +41,10 @@ const (
 // to TargetFolder/<its folder path below the parent of SourceFolder>, so
 // "--folder 'Inbox/Signed Contracts' --target-folder Inbox" puts the
 // folder back at Inbox/Signed Contracts. Contact paths start at the
-// default contacts folder ("Contacts"); calendars cannot nest, so an event
-// goes to the calendar "<TargetFolder> - <calendar>".
+// default contacts folder ("Contacts"), whose place a TargetFolder (made
+// below it) takes; calendars cannot nest, so an event goes to the
+// calendar "<TargetFolder> - <calendar>". Beneath the folder chosen for
+// another user's mailbox, items keep their whole original path.
 //
 // Collisions: a message collides with one of the same Internet
 // Message-ID in its target folder; a contact or an event with one of the
@@ -71,6 +73,11 @@ func RestoreItems(ctx context.Context, g *graph.Client, read func(vault.Item) ([
 		return res, fmt.Errorf("restore: collision policy %q: want skip, copy or replace", o.Collision)
 	}
 	r := newRestorer(g, read, o)
+	for _, it := range items {
+		if id := it.Meta[catalog.MetaItemID]; id != "" && r.own(it) {
+			r.ownIDs[id] = true
+		}
+	}
 	for _, it := range items {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -126,10 +133,13 @@ type restorer struct {
 	// chosenFolder is the folder this restorer chose itself (restoring
 	// into another mailbox without a TargetFolder).
 	chosenFolder string
+	// ownIDs are the immutable ids of the items being restored into their
+	// own mailbox.
+	ownIDs map[string]bool
 }
 
 func newRestorer(g *graph.Client, read func(vault.Item) ([]byte, error), o workloads.RestoreOptions) *restorer {
-	r := &restorer{c: newCaller(g, 0), o: o, read: read, existing: map[string]map[string][]string{}, pim: map[string]*holdings{}}
+	r := &restorer{c: newCaller(g, 0), o: o, read: read, existing: map[string]map[string][]string{}, pim: map[string]*holdings{}, ownIDs: map[string]bool{}}
 	r.mail = r.mailTree()
 	r.contacts = r.contactTree()
 	return r
@@ -160,6 +170,7 @@ func (r *restorer) placement(it vault.Item) (base, rel string) {
 			base += " " + r.o.SnapshotTime.UTC().Format("2006-01-02 15.04")
 		}
 		r.chosenFolder = base
+		return base, original
 	}
 	if base == "" {
 		return "", original

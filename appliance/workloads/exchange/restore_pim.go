@@ -36,14 +36,15 @@ func (h *holdings) add(id, key string) {
 
 // match claims the item of the target that restoring an item with this
 // immutable id (when restored into its own mailbox) and content key
-// collides with, "" when none is left.
-func (h *holdings) match(id, key string) string {
+// collides with, "" when none is left. Items whose own immutable id is
+// being restored (ownIDs) are left to that item.
+func (h *holdings) match(id, key string, ownIDs map[string]bool) string {
 	if id != "" && h.ids[id] && !h.claimed[id] {
 		h.claimed[id] = true
 		return id
 	}
 	for _, other := range h.byKey[key] {
-		if !h.claimed[other] {
+		if !h.claimed[other] && !ownIDs[other] {
 			h.claimed[other] = true
 			return other
 		}
@@ -70,29 +71,33 @@ type pimKind struct {
 	item func(r *restorer, id string) string
 }
 
-var contactsKind = pimKind{name: "contacts", fields: []string{"id", "displayName", "emailAddresses"}, key: contactKey,
+var contactsKind = pimKind{name: "contacts", fields: []string{"id", "displayName", "givenName", "surname", "companyName",
+	"mobilePhone", "emailAddresses", "businessPhones", "homePhones"}, key: contactKey,
 	item: func(r *restorer, id string) string { return r.userPath() + "/contacts/" + url.PathEscape(id) }}
 
 var eventsKind = pimKind{name: "calendar", fields: []string{"id", "subject", "start", "end"}, key: eventKey,
 	item: func(r *restorer, id string) string { return r.userPath() + "/events/" + url.PathEscape(id) }}
 
-// contactKey is a contact's display name and e-mail addresses, without
-// case.
+// contactKey is a contact's names, company, e-mail addresses and phone
+// numbers, without case: what tells two contacts of one person apart.
 func contactKey(raw []byte) string {
 	var c struct {
-		DisplayName    string         `json:"displayName"`
-		EmailAddresses []emailAddress `json:"emailAddresses"`
+		DisplayName, GivenName, Surname, CompanyName, MobilePhone string
+		EmailAddresses                                            []emailAddress
+		BusinessPhones, HomePhones                                []string
 	}
 	if json.Unmarshal(raw, &c) != nil {
 		return ""
 	}
 	var mails []string
 	for _, a := range c.EmailAddresses {
-		mails = append(mails, strings.ToLower(strings.TrimSpace(a.Address)))
+		mails = append(mails, strings.TrimSpace(a.Address))
 	}
 	slices.Sort(mails)
-	k := strings.ToLower(strings.TrimSpace(c.DisplayName)) + "\x00" + strings.Join(mails, ",")
-	if k == "\x00" {
+	parts := []string{c.DisplayName, c.GivenName, c.Surname, c.CompanyName, c.MobilePhone, strings.Join(mails, ","),
+		strings.Join(c.BusinessPhones, ","), strings.Join(c.HomePhones, ",")}
+	k := strings.ToLower(strings.Join(parts, "\x00"))
+	if strings.Trim(k, "\x00") == "" {
 		return ""
 	}
 	return k
@@ -115,16 +120,17 @@ func eventKey(raw []byte) string {
 	return k
 }
 
-// contact restores one contact into its contact folder: in place, the
-// first element of its path is the default contacts folder itself.
+// contact restores one contact into its contact folder, below the
+// default contacts folder or below the target folder.
 func (r *restorer) contact(ctx context.Context, it vault.Item) (string, error) {
 	base, rel := r.placement(it)
 	elems := splitPath(rel)
-	if base == "" && len(elems) > 0 {
+	if rel == it.Meta[catalog.MetaFolder] && len(elems) > 0 {
+		// The path starts at the default contacts folder, whose place the
+		// target folder takes.
 		elems = elems[1:]
-	} else {
-		elems = append(splitPath(base), elems...)
 	}
+	elems = append(splitPath(base), elems...)
 	fid, err := r.contacts.resolve(ctx, r.o.TargetUserID, elems)
 	if err != nil {
 		return "", err
@@ -240,7 +246,7 @@ func (r *restorer) restorePIM(ctx context.Context, it vault.Item, k pimKind, con
 		if r.own(it) {
 			id = it.Meta[catalog.MetaItemID]
 		}
-		if old = h.match(id, key); old != "" && r.o.Collision == CollisionSkip {
+		if old = h.match(id, key, r.ownIDs); old != "" && r.o.Collision == CollisionSkip {
 			return outcomeSkipped, nil
 		}
 	}
