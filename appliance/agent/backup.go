@@ -52,6 +52,12 @@ type UnitReport struct {
 	workloads.Result
 }
 
+// addCarried counts n items the agent carried over for the unit.
+func (u *UnitReport) addCarried(n int) {
+	u.Items += n
+	u.CarriedItems += n
+}
+
 // BackupReport is what a run did.
 type BackupReport struct {
 	Snapshot string       `json:"snapshot"`
@@ -67,13 +73,23 @@ type BackupReport struct {
 	Protected int      `json:"protected_units"`
 	Failed    int      `json:"failed_units"`
 	Departed  []string `json:"departed,omitempty"`
-	Items     int      `json:"items"`
-	NewItems  int      `json:"new_items"`
-	Carried   int      `json:"carried_items"`
+	// Items counts the items the restore point holds (messages,
+	// contacts, events, files, lists, pages: catalog.IsUserItem; folder
+	// records, earlier versions and state are not items), the same
+	// number snapshots, status and report show: NewItems downloaded,
+	// Carried unchanged (those of units carried whole included) and
+	// Moved.
+	Items    int `json:"items"`
+	NewItems int `json:"new_items"`
+	Carried  int `json:"carried_items"`
 	// Moved counts items found elsewhere than in the previous snapshot,
 	// stored from the vault's copy instead of downloaded again.
-	Moved       int   `json:"moved_items"`
-	Removed     int   `json:"removed_items"`
+	Moved int `json:"moved_items"`
+	// Removed counts items of the previous restore point this one lacks:
+	// deleted in the tenant since.
+	Removed int `json:"removed_items"`
+	// FailedItems counts items that could not be downloaded (their
+	// previous version, if any, is kept; they are retried next run).
 	FailedItems int   `json:"failed_items"`
 	Bytes       int64 `json:"downloaded_bytes"`
 	StoredBytes int64 `json:"stored_new_bytes"`
@@ -308,6 +324,8 @@ func (a *Agent) commit(w *vault.Writer, p *backupPlan, rep *BackupReport) (vault
 	w.SetMeta("result", string(rep.Result))
 	w.SetMeta("units", fmt.Sprint(len(p.units)))
 	w.SetMeta("failed_units", fmt.Sprint(rep.Failed))
+	w.SetMeta("failed_unit_names", strings.Join(rep.failedNames(), "\n"))
+	w.SetMeta("items", fmt.Sprint(rep.Items))
 	w.SetMeta("departed", fmt.Sprint(len(rep.Departed)))
 	snap, err := w.Commit(retain)
 	if err != nil {
@@ -336,6 +354,17 @@ func (a *Agent) auditDue(snaps []vault.Snapshot, now time.Time, result RunResult
 		return false
 	}
 	return result == RunSuccess || !anyAudit
+}
+
+// failedNames names the units the run could not back up.
+func (rep *BackupReport) failedNames() []string {
+	var out []string
+	for _, u := range rep.Units {
+		if u.State == UnitFailed {
+			out = append(out, u.Unit.Name)
+		}
+	}
+	return out
 }
 
 // tally sums the units' results into the run's.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -37,18 +39,34 @@ type SnapshotSummary struct {
 	Created     time.Time `json:"created"`
 	RetainUntil time.Time `json:"retain_until"`
 	Result      string    `json:"result"`
-	Items       int64     `json:"items"`
-	Bytes       int64     `json:"bytes"`
+	// Items counts the items the restore point holds, as the backup run
+	// that made it counted them (BackupReport.Items); for restore points
+	// made before runs recorded it, Entries. Entries counts every record
+	// of the snapshot: items, folder records, earlier versions, state.
+	Items   int64 `json:"items"`
+	Entries int64 `json:"entries"`
+	Bytes   int64 `json:"bytes"`
 	// Units and Failed count the units the run found and those it could
-	// not back up (empty for snapshots that do not say).
-	Units      string  `json:"units"`
-	Failed     string  `json:"failed_units"`
-	AgeSeconds float64 `json:"age_seconds"`
+	// not back up (empty for snapshots that do not say); FailedNames
+	// names the latter.
+	Units       string   `json:"units"`
+	Failed      string   `json:"failed_units"`
+	FailedNames []string `json:"failed_unit_names,omitempty"`
+	AgeSeconds  float64  `json:"age_seconds"`
 }
 
 func summarize(s vault.Snapshot, now time.Time) *SnapshotSummary {
-	return &SnapshotSummary{ID: s.ID, Created: s.Created, RetainUntil: s.RetainUntil, Result: s.Meta["result"], Items: s.Items, Bytes: s.Bytes,
-		Units: metaOr(s.Meta, "units", "mailboxes"), Failed: metaOr(s.Meta, "failed_units", "failed_mailboxes"), AgeSeconds: now.Sub(s.Created).Seconds()}
+	items := s.Items
+	if n, err := strconv.ParseInt(s.Meta["items"], 10, 64); err == nil {
+		items = n
+	}
+	var failed []string
+	if names := s.Meta["failed_unit_names"]; names != "" {
+		failed = strings.Split(names, "\n")
+	}
+	return &SnapshotSummary{ID: s.ID, Created: s.Created, RetainUntil: s.RetainUntil, Result: s.Meta["result"], Items: items, Entries: s.Items, Bytes: s.Bytes,
+		Units: metaOr(s.Meta, "units", "mailboxes"), Failed: metaOr(s.Meta, "failed_units", "failed_mailboxes"), FailedNames: failed,
+		AgeSeconds: now.Sub(s.Created).Seconds()}
 }
 
 // metaOr returns the snapshot metadata under key, or under old, the name
@@ -114,7 +132,7 @@ func alerts(st *Status) []string {
 	if st.LastSuccess == nil {
 		out = append(out, "no successful backup yet: run one now")
 	} else if age := st.Now.Sub(st.LastSuccess.Created); age > 2*st.Interval {
-		out = append(out, fmt.Sprintf("last successful backup is %s old (schedule: every %s)", age.Round(time.Minute), st.Interval))
+		out = append(out, fmt.Sprintf("last successful backup is %s old (schedule: every %s)", units.Age(age), units.Window(st.Interval)))
 	}
 	if st.LastRun != nil && st.LastRun.Result != RunSuccess {
 		out = append(out, fmt.Sprintf("last backup run %s: %d units failed, %d items not completed", st.LastRun.Result, st.LastRun.Failed, st.LastRun.FailedItems))

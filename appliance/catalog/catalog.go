@@ -160,6 +160,9 @@ func (c *Catalog) List(snap, dir string) ([]Node, error) {
 		}
 		return nil
 	})
+	if err == nil && dir != "" && len(nodes) == 0 {
+		return nil, fmt.Errorf("%q: %w", dir, ErrNoPath)
+	}
 	out := make([]Node, 0, len(nodes))
 	for _, n := range nodes {
 		out = append(out, *n)
@@ -167,6 +170,10 @@ func (c *Catalog) List(snap, dir string) ([]Node, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, err
 }
+
+// ErrNoPath is wrapped by List when nothing of the snapshot is at or
+// below the path (an unknown user, area or folder).
+var ErrNoPath = errors.New("not in this restore point")
 
 // Query selects items for Find. Empty fields match everything; text
 // matches are case-insensitive substrings.

@@ -40,3 +40,15 @@ const (
 	KindState         = "state"        // delta links and other per-unit state, not user data
 	KindUser          = "user"         // the mailbox owner's directory record
 )
+
+// IsUserItem reports whether items of kind are what a restore point
+// counts as its items: messages, contacts, events, files (current
+// versions), SharePoint lists and pages; not folder records, earlier
+// versions, sharing state, directory records or delta state.
+func IsUserItem(kind string) bool {
+	switch kind {
+	case KindMessage, KindContact, KindEvent, KindFile, KindList, KindPage:
+		return true
+	}
+	return false
+}
