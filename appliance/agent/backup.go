@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -283,15 +285,15 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 	}
 	rep.tally()
 	rep.Coverage = p.coverage(a.workloads, rep.Units)
+	after := g.Governor.Stats()
+	rep.Requests, rep.Throttled = after.Requests-before.Requests, after.Throttled-before.Throttled
+	rep.ResourceUnits = after.ResourceUnits - before.ResourceUnits
 	a.updateJob(job, func(j *JobStatus) { j.Phase, j.Message = "committing", "committing snapshot" })
 	snap, err := a.commit(w, p, rep)
 	if err != nil {
 		return err
 	}
 	committed = true
-	after := g.Governor.Stats()
-	rep.Requests, rep.Throttled = after.Requests-before.Requests, after.Throttled-before.Throttled
-	rep.ResourceUnits = after.ResourceUnits - before.ResourceUnits
 	if err := a.cat.Add(snap.ID, func(fn func(vault.Item) error) error { return a.v.EachItem(snap, fn) }); err != nil {
 		rep.Errors = append(rep.Errors, "catalog: "+err.Error())
 	}
@@ -326,6 +328,12 @@ func (a *Agent) commit(w *vault.Writer, p *backupPlan, rep *BackupReport) (vault
 	w.SetMeta("failed_units", fmt.Sprint(rep.Failed))
 	w.SetMeta("failed_unit_names", strings.Join(rep.failedNames(), "\n"))
 	w.SetMeta("items", fmt.Sprint(rep.Items))
+	// What the status shows of the last run, also after a restart.
+	if cov, err := json.Marshal(rep.Coverage); err == nil {
+		w.SetMeta("coverage", string(cov))
+	}
+	w.SetMeta("graph_requests", fmt.Sprint(rep.Requests))
+	w.SetMeta("graph_throttled", fmt.Sprint(rep.Throttled))
 	w.SetMeta("departed", fmt.Sprint(len(rep.Departed)))
 	snap, err := w.Commit(retain)
 	if err != nil {
@@ -356,12 +364,17 @@ func (a *Agent) auditDue(snaps []vault.Snapshot, now time.Time, result RunResult
 	return result == RunSuccess || !anyAudit
 }
 
-// failedNames names the units the run could not back up.
+// failedNames names the units the run did not complete: those it could
+// not back up, and those with items it could not download (with how
+// many).
 func (rep *BackupReport) failedNames() []string {
 	var out []string
 	for _, u := range rep.Units {
-		if u.State == UnitFailed {
+		switch {
+		case u.State == UnitFailed:
 			out = append(out, u.Unit.Name)
+		case u.Failed > 0:
+			out = append(out, fmt.Sprintf("%s (%s not completed)", u.Unit.Name, units.Count(u.Failed, "item")))
 		}
 	}
 	return out

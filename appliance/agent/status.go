@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -48,7 +49,7 @@ type SnapshotSummary struct {
 	Bytes   int64 `json:"bytes"`
 	// Units and Failed count the units the run found and those it could
 	// not back up (empty for snapshots that do not say); FailedNames
-	// names the latter.
+	// names those and the units with items not completed.
 	Units       string   `json:"units"`
 	Failed      string   `json:"failed_units"`
 	FailedNames []string `json:"failed_unit_names,omitempty"`
@@ -92,6 +93,7 @@ func (a *Agent) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	var last *vault.Snapshot
 	for i := len(snaps) - 1; i >= 0; i-- {
 		s := snaps[i]
 		if s.Meta["kind"] != "backup" {
@@ -99,6 +101,7 @@ func (a *Agent) Status(ctx context.Context) (*Status, error) {
 		}
 		if st.LastBackup == nil {
 			st.LastBackup = summarize(s, now)
+			last = &snaps[i]
 		}
 		if s.Meta["result"] == "success" {
 			st.LastSuccess = summarize(s, now)
@@ -122,8 +125,24 @@ func (a *Agent) Status(ctx context.Context) (*Status, error) {
 	if a.backupG != nil {
 		st.Throttle = a.backupG.Governor.Stats()
 	}
+	if st.Coverage == nil && last != nil {
+		fromRecord(st, last.Meta)
+	}
 	st.Alerts = alerts(st)
 	return st, nil
+}
+
+// fromRecord fills what an agent that has not run a backup since it
+// started knows only from the last restore point's record: the coverage
+// its run found and the Graph requests it made.
+func fromRecord(st *Status, meta map[string]string) {
+	if c := meta["coverage"]; c != "" {
+		_ = json.Unmarshal([]byte(c), &st.Coverage)
+	}
+	if st.Throttle.Requests == 0 {
+		st.Throttle.Requests, _ = strconv.ParseInt(meta["graph_requests"], 10, 64)
+		st.Throttle.Throttled, _ = strconv.ParseInt(meta["graph_throttled"], 10, 64)
+	}
 }
 
 // alerts mirrors the Prometheus rules for the console.

@@ -181,6 +181,9 @@ func writeStatus(w io.Writer, st *api.Status) {
 	} else {
 		fmt.Fprintln(w, "last successful backup: none yet")
 	}
+	for _, c := range st.Coverage {
+		fmt.Fprintf(w, "%s: %d of %d protected, %d unprotected, %d departed\n", c.Noun, c.Protected, c.All, len(c.Unprotected), len(c.Departed))
+	}
 	v := st.Vault
 	fmt.Fprintf(w, "vault %s: layout %s, %s, %s used of %s, dedup %.2fx\n", v.VaultID[:min(8, len(v.VaultID))], v.Layout,
 		units.Count(v.Snapshots, "snapshot"), units.Bytes(v.UsedBytes), units.Bytes(v.CapacityBytes), v.DedupRatio)
