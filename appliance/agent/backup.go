@@ -324,7 +324,13 @@ func (a *Agent) commit(w *vault.Writer, p *backupPlan, rep *BackupReport) (vault
 	}
 	retain := a.cfg.Retention.RetainUntil(now, a.auditDue(p.snaps, now, rep.Result))
 	w.SetMeta("result", string(rep.Result))
-	w.SetMeta("units", fmt.Sprint(len(p.units)))
+	// Units: those of the tenant the run found with data to protect, as
+	// its coverage counts them (the same number status shows).
+	all := 0
+	for _, c := range rep.Coverage {
+		all += c.All
+	}
+	w.SetMeta("units", fmt.Sprint(all))
 	w.SetMeta("failed_units", fmt.Sprint(rep.Failed))
 	w.SetMeta("failed_unit_names", strings.Join(rep.failedNames(), "\n"))
 	w.SetMeta("items", fmt.Sprint(rep.Items))

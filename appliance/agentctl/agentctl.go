@@ -208,7 +208,7 @@ func writeReport(w io.Writer, r *api.Report) {
 	fmt.Fprintf(w, "tenant %s, vault %s (layout %s)\n\n", r.Tenant, r.VaultID, r.Layout)
 	fmt.Fprintf(w, "backups: %d (%d complete, %d partial)\n", len(r.Backups), r.Successful, r.Partial)
 	for _, b := range r.Backups {
-		fmt.Fprintf(w, "  %s  %-8s  %6d items  %10s  units %s, failed %s, kept until %s\n", b.Created.Format(minute), b.Result, b.Items,
+		fmt.Fprintf(w, "  %s  %-8s  %6d items  %10s  %s units (%s failed), kept until %s\n", b.Created.Format(minute), b.Result, b.Items,
 			units.Bytes(b.Bytes), b.Units, b.Failed, b.RetainUntil.Format(day))
 	}
 	if r.LastSuccess != nil {

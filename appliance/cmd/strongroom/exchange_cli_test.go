@@ -142,9 +142,14 @@ func TestCLICountsAgree(t *testing.T) {
 	if m := regexp.MustCompile(`mailboxes: (\d+) of (\d+) protected`).FindStringSubmatch(status); m == nil || m[1] != m[2] || m[1] == "0" {
 		t.Errorf("status after a restart does not show the last run's mailbox coverage:\n%s", status)
 	}
+	units := 0
+	for _, m := range regexp.MustCompile(`(?m)^\w+: \d+ of (\d+) protected`).FindAllStringSubmatch(status, -1) {
+		n, _ := strconv.Atoi(m[1])
+		units += n
+	}
 	report := c.must("report")
 	wantIn(t, "report", report, "backups: 2 (2 complete, 0 partial)", fmt.Sprintf(" %d items ", n1), fmt.Sprintf(" %d items ", n2),
-		"every restore point 30 days, first of each month 2555 days (7y)")
+		fmt.Sprintf(" %d units (0 failed)", units), "every restore point 30 days, first of each month 2555 days (7y)")
 
 	r := c.run("ls", "latest", "nobody@x/Mail")
 	if r.code == 0 || !strings.Contains(r.stderr, `holds nothing of "nobody@x"`) || !strings.Contains(r.stderr, "what to do: 'strongroom ls ") {
