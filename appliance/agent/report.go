@@ -62,8 +62,6 @@ type Report struct {
 	Retention      struct {
 		Rollback        time.Duration `json:"rollback_ns"`
 		Audit           time.Duration `json:"audit_ns"`
-		RollbackDays    int           `json:"rollback_days"`
-		AuditDays       int           `json:"audit_days"`
 		LockedSnapshots int           `json:"locked_snapshots"`
 		LockedUntil     time.Time     `json:"locked_until"`
 		Oldest          time.Time     `json:"oldest_restore_point"`
@@ -107,7 +105,6 @@ func (a *Agent) Report(ctx context.Context, since time.Time) (*Report, error) {
 		}
 	}
 	r.Retention.Rollback, r.Retention.Audit = a.cfg.Retention.Rollback.D(), a.cfg.Retention.Audit.D()
-	r.Retention.RollbackDays, r.Retention.AuditDays = int(r.Retention.Rollback/(24*time.Hour)), int(r.Retention.Audit/(24*time.Hour))
 	r.Retention.LockedSnapshots, r.Retention.LockedUntil = st.Vault.LockedSnapshots, st.Vault.LockedUntil
 	return r, nil
 }

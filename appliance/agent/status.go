@@ -42,18 +42,18 @@ type SnapshotSummary struct {
 	Result      string    `json:"result"`
 	// Items counts the items the restore point holds, as the backup run
 	// that made it counted them (BackupReport.Items); for restore points
-	// made before runs recorded it, Entries. Entries counts every record
-	// of the snapshot: items, folder records, earlier versions, state.
-	Items   int64 `json:"items"`
-	Entries int64 `json:"entries"`
-	Bytes   int64 `json:"bytes"`
+	// made before runs recorded it, every record of the snapshot (folder
+	// records, earlier versions and state included).
+	Items int64 `json:"items"`
+	Bytes int64 `json:"bytes"`
 	// Units and Failed count the units the run found and those it could
-	// not back up (empty for snapshots that do not say); FailedNames
-	// names those and the units with items not completed.
-	Units       string   `json:"units"`
-	Failed      string   `json:"failed_units"`
-	FailedNames []string `json:"failed_unit_names,omitempty"`
-	AgeSeconds  float64  `json:"age_seconds"`
+	// not back up (empty for snapshots that do not say).
+	Units      string  `json:"units"`
+	Failed     string  `json:"failed_units"`
+	AgeSeconds float64 `json:"age_seconds"`
+	// FailedNames names the units the run did not complete (failed, or
+	// with items not completed). It stays in the agent: the alerts say it.
+	FailedNames []string `json:"-"`
 }
 
 func summarize(s vault.Snapshot, now time.Time) *SnapshotSummary {
@@ -65,7 +65,7 @@ func summarize(s vault.Snapshot, now time.Time) *SnapshotSummary {
 	if names := s.Meta["failed_unit_names"]; names != "" {
 		failed = strings.Split(names, "\n")
 	}
-	return &SnapshotSummary{ID: s.ID, Created: s.Created, RetainUntil: s.RetainUntil, Result: s.Meta["result"], Items: items, Entries: s.Items, Bytes: s.Bytes,
+	return &SnapshotSummary{ID: s.ID, Created: s.Created, RetainUntil: s.RetainUntil, Result: s.Meta["result"], Items: items, Bytes: s.Bytes,
 		Units: metaOr(s.Meta, "units", "mailboxes"), Failed: metaOr(s.Meta, "failed_units", "failed_mailboxes"), FailedNames: failed,
 		AgeSeconds: now.Sub(s.Created).Seconds()}
 }
@@ -153,7 +153,13 @@ func alerts(st *Status) []string {
 	} else if age := st.Now.Sub(st.LastSuccess.Created); age > 2*st.Interval {
 		out = append(out, fmt.Sprintf("last successful backup is %s old (schedule: every %s)", units.Age(age), units.Window(st.Interval)))
 	}
-	if st.LastRun != nil && st.LastRun.Result != RunSuccess {
+	switch b := st.LastBackup; {
+	case st.LastRun != nil && st.LastRun.Result == RunFailed:
+		out = append(out, fmt.Sprintf("last backup run failed: %s", strings.Join(st.LastRun.Errors, "; ")))
+	case b != nil && b.Result != string(RunSuccess) && len(b.FailedNames) > 0:
+		// From the restore point's record: said again after a restart.
+		out = append(out, fmt.Sprintf("last backup %s is %s; not completed: %s", b.ID, b.Result, strings.Join(b.FailedNames, ", ")))
+	case st.LastRun != nil && st.LastRun.Result != RunSuccess:
 		out = append(out, fmt.Sprintf("last backup run %s: %d units failed, %d items not completed", st.LastRun.Result, st.LastRun.Failed, st.LastRun.FailedItems))
 	}
 	for _, c := range st.Coverage {

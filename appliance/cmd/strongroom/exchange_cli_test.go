@@ -184,7 +184,7 @@ func TestCLICountsAgree(t *testing.T) {
 	out3, _, _ := c.backup(3)
 	wantIn(t, "partial backup", out3, "1 not completed")
 	report = c.must("report")
-	wantIn(t, "report after a partial run", report, "1 partial)", "not completed: "+user.UPN+" (1 item not completed)")
+	wantIn(t, "report after a partial run", report, "1 partial)", "; not completed: "+user.UPN+" (1 item not completed)")
 }
 
 // TestCLIRestoreInPlace guards issue 13 point 3 as an operator meets it: a
