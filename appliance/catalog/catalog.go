@@ -135,12 +135,17 @@ type Node struct {
 func (c *Catalog) List(snap, dir string) ([]Node, error) {
 	dir = strings.Trim(dir, "/")
 	nodes := map[string]*Node{}
+	var exact *Entry
 	err := c.Each(snap, func(e Entry) error {
 		if e.Meta[MetaKind] == KindState {
 			return nil
 		}
 		rest := e.View
 		if dir != "" {
+			if e.View == dir && exact == nil {
+				ec := e
+				exact = &ec // ls of one item lists that item
+			}
 			if !strings.HasPrefix(e.View, dir+"/") {
 				return nil
 			}
@@ -161,6 +166,9 @@ func (c *Catalog) List(snap, dir string) ([]Node, error) {
 		return nil
 	})
 	if err == nil && dir != "" && len(nodes) == 0 {
+		if exact != nil {
+			return []Node{{Name: path.Base(dir), View: dir, Items: 1, Bytes: exact.Size, Leaf: exact}}, nil
+		}
 		return nil, fmt.Errorf("%q: %w", dir, ErrNoPath)
 	}
 	out := make([]Node, 0, len(nodes))
