@@ -87,8 +87,9 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 
 // seedFromHistory sets the gauges that summarise history from what the
 // vault and the agent's records hold, so that a restarted agent reports
-// the last backup and restore test as they were, not as zero; what is not
-// known stays absent.
+// the last backup, its coverage and the last restore test as they were,
+// not as zero; what is not known stays absent. It runs before the metrics
+// endpoint serves.
 func seedFromHistory(ctx context.Context, a *agent.Agent, m *metrics.Metrics) {
 	st, err := a.Status(ctx)
 	if err != nil {
@@ -101,6 +102,9 @@ func seedFromHistory(ctx context.Context, a *agent.Agent, m *metrics.Metrics) {
 	}
 	if t := st.LastRestoreTest; t != nil {
 		m.SetLastRestoreTest(t.At, t.OK)
+	}
+	for _, c := range st.Coverage {
+		m.SetCoverage(c.Workload, c.Protected, len(c.Unprotected), len(c.Departed))
 	}
 }
 

@@ -15,9 +15,9 @@ import (
 
 // TestRestartKeepsHistoryGauges guards issue 13 point 5: after a backup
 // and a passed restore test, an agent opened again on the same vault (a
-// restart) exports the restore test as passed and the last success of
-// every workload from its records, never a zero that would fire
-// StrongroomRestoreTestFailed.
+// restart) exports the restore test as passed, the last success of every
+// workload and the last run's coverage from its records, never a zero
+// that would fire StrongroomRestoreTestFailed.
 func TestRestartKeepsHistoryGauges(t *testing.T) {
 	sim := tenantsim.NewTest(t, tenantsim.Config{Users: 2, Seed: 11})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -69,6 +69,11 @@ func TestRestartKeepsHistoryGauges(t *testing.T) {
 	for _, w := range a.WorkloadNames() {
 		if _, ok := got["strongroom_backup_last_success_timestamp_seconds workload="+w]; !ok {
 			t.Errorf("no last success for %s after a restart", w)
+		}
+	}
+	for _, c := range rep.Coverage {
+		if v := got["strongroom_units state=protected workload="+c.Workload]; int(v) != c.Protected || c.Protected == 0 {
+			t.Errorf("%s protected after a restart: %v, want the last run's %d", c.Workload, v, c.Protected)
 		}
 	}
 	if _, ok := got["strongroom_backup_last_success_timestamp_seconds workload=teams"]; ok {
