@@ -33,9 +33,10 @@ const (
 // UPN).
 //
 // Where items go: with TargetFolder "" each item goes back to its
-// original place in the target mailbox (mail to its folder path, contacts
-// to their contact folder, events to their calendar), missing folders and
-// calendars created, existing ones merged into; restoring into another
+// original place in the target mailbox (mail to its folder, by immutable
+// id while the folder exists, else by its path; contacts to their contact
+// folder, events to their calendar), missing folders and calendars
+// created, existing ones merged into; restoring into another
 // user's mailbox puts everything beneath "Restored from <user> <snapshot
 // time>" instead. A TargetFolder names the parent explicitly: an item goes
 // to TargetFolder/<its folder path below the parent of SourceFolder>, so
@@ -124,8 +125,11 @@ type restorer struct {
 	read func(vault.Item) ([]byte, error)
 	// mail and contacts are the target's folder trees, as far as seen.
 	mail, contacts *tree
-	// existing maps mail folder id -> Message-ID -> message ids.
+	// existing maps mail folder id -> Message-ID -> message ids; byID
+	// maps a backed-up mail folder id to the target's folder of that id
+	// ("" when it has none).
 	existing map[string]map[string][]string
+	byID     map[string]string
 	// calendars are the target's calendars, once listed; pim maps a
 	// contact folder or calendar id to what it holds.
 	calendars []folderRef
@@ -139,7 +143,7 @@ type restorer struct {
 }
 
 func newRestorer(g *graph.Client, read func(vault.Item) ([]byte, error), o workloads.RestoreOptions) *restorer {
-	r := &restorer{c: newCaller(g, 0), o: o, read: read, existing: map[string]map[string][]string{}, pim: map[string]*holdings{}, ownIDs: map[string]bool{}}
+	r := &restorer{c: newCaller(g, 0), o: o, read: read, existing: map[string]map[string][]string{}, pim: map[string]*holdings{}, ownIDs: map[string]bool{}, byID: map[string]string{}}
 	r.mail = r.mailTree()
 	r.contacts = r.contactTree()
 	return r

@@ -21,9 +21,18 @@ func (r *restorer) message(ctx context.Context, it vault.Item) (string, error) {
 	if len(elems) == 0 {
 		return "", fmt.Errorf("the stored message names no folder: restore it with --target-folder")
 	}
-	fid, err := r.mail.resolve(ctx, r.o.TargetUserID, elems)
-	if err != nil {
-		return "", err
+	// In place, the folder it was in is found by its immutable id while it
+	// exists (renamed or moved since, or named in another language), and
+	// by its path when it is gone.
+	fid := ""
+	if base == "" && r.own(it) {
+		fid = r.mailFolderByID(ctx, it.Meta[catalog.MetaFolderID])
+	}
+	if fid == "" {
+		var err error
+		if fid, err = r.mail.resolve(ctx, r.o.TargetUserID, elems); err != nil {
+			return "", err
+		}
 	}
 	mime, err := r.read(it)
 	if err != nil {
@@ -100,4 +109,26 @@ func (r *restorer) messageIDs(ctx context.Context, fid string) (map[string][]str
 	}
 	r.existing[fid] = have
 	return have, nil
+}
+
+// mailFolderByID returns id when the target mailbox still has that mail
+// folder, "" when it does not or the answer says nothing (the caller then
+// goes by path). Answers are remembered for the restore.
+func (r *restorer) mailFolderByID(ctx context.Context, id string) string {
+	if id == "" {
+		return ""
+	}
+	if found, ok := r.byID[id]; ok {
+		return found
+	}
+	var f struct {
+		ID string `json:"id"`
+	}
+	body, err := r.c.Get(ctx, r.userPath()+"/mailFolders/"+url.PathEscape(id), url.Values{"$select": {"id"}})
+	if err == nil && json.Unmarshal(body, &f) == nil && f.ID != "" {
+		r.byID[id] = f.ID
+		return f.ID
+	}
+	r.byID[id] = ""
+	return ""
 }

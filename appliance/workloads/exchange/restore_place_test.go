@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/exchange"
@@ -105,4 +106,57 @@ func only(entries []string, prefix string) []string {
 		}
 	}
 	return out
+}
+
+// TestRestoreInPlaceRenamedFolder guards in-place restore by immutable
+// folder id: a folder renamed since the backup still is the message's
+// place, so a deleted message goes back into it, the others are found
+// there (skip), and no folder of the old name is made.
+func TestRestoreInPlaceRenamedFolder(t *testing.T) {
+	e := newEnv(t)
+	_, s1 := e.run(nil, exchange.Options{})
+	const folder = "Inbox/" + tenantsim.SignedContractsFolder
+	const renamed = "Inbox/Contracts (signed)"
+	var fid string
+	for _, f := range e.dump().Folders {
+		if f.Path == folder {
+			fid = f.ID
+		}
+	}
+	var sel []vault.Item
+	for _, it := range e.items(&s1) {
+		if it.Meta["folder"] == folder && it.Meta["kind"] == "message" {
+			sel = append(sel, it)
+		}
+	}
+	if fid == "" || len(sel) < 2 {
+		t.Fatalf("folder %s (%q) holds %d messages", folder, fid, len(sel))
+	}
+	ctx := context.Background()
+	ub := e.restore.SDK.Users().ByUserId(e.user.ID)
+	patch := models.NewMailFolder()
+	name := strings.TrimPrefix(renamed, "Inbox/")
+	patch.SetDisplayName(&name)
+	if _, err := ub.MailFolders().ByMailFolderId(fid).Patch(ctx, patch, nil); err != nil {
+		t.Fatalf("rename %s: %v", folder, err)
+	}
+	if err := ub.Messages().ByMessageId(sel[0].Meta["item_id"]).Delete(ctx, nil); err != nil {
+		t.Fatalf("delete a message: %v", err)
+	}
+	res, err := exchange.RestoreItems(ctx, e.restore, e.read, sel, workloads.RestoreOptions{TargetUserID: e.user.ID, SourceFolder: folder})
+	if err != nil || res.Restored != 1 || res.Skipped != len(sel)-1 || res.Failed != 0 {
+		t.Fatalf("restore into the renamed folder: %+v, %v; want 1 restored, %d skipped", res, err, len(sel)-1)
+	}
+	n := 0
+	for _, m := range e.dump().Messages {
+		switch m.FolderPath {
+		case renamed:
+			n++
+		case folder:
+			t.Errorf("message %s restored into a new folder %s instead of the renamed one", m.ID, folder)
+		}
+	}
+	if n != len(sel) {
+		t.Errorf("%d messages in %s after the restore, want %d", n, renamed, len(sel))
+	}
 }
