@@ -8,6 +8,8 @@ import (
 	"strings"
 )
 
+// folderRef is a folder or calendar of the target mailbox: its id and
+// display name.
 type folderRef struct{ id, name string }
 
 // tree is a folder hierarchy of the target mailbox, the mail folders or
