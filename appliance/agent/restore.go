@@ -248,7 +248,7 @@ func (a *Agent) restoreTarget(ctx context.Context, g *graph.Client, named string
 			return u.ID, u.UPN, nil
 		}
 	}
-	return "", "", fmt.Errorf("target user %s is not in the tenant\n  what to do: name a user of the tenant by UPN or id with --target-user", named)
+	return "", "", invalid("target_user", fmt.Sprintf("target user %s is not in the tenant: name one of its users by UPN or id", named))
 }
 
 // restorerOf finds the one workload the items belong to.
