@@ -236,6 +236,10 @@ func TestCLIRestoreInPlace(t *testing.T) {
 	if back != k {
 		t.Errorf("%d messages at %s after the restores, want the %d backed up", back, folder, k)
 	}
+	r := c.run("restore", s1, "--user", user.UPN, "--folder", folder, "--target-user", "nobody@x")
+	if r.code != 2 || !strings.Contains(r.stderr, "target user nobody@x is not in the tenant") || !strings.Contains(r.stderr, "--target-user") {
+		t.Errorf("restore into an unknown user: exit %d, stderr %q; want 2, the problem and the flag to check", r.code, r.stderr)
+	}
 	folders := 0
 	for _, f := range after.Folders {
 		if f.Path == folder || strings.HasPrefix(f.Path, folder+"/") {
