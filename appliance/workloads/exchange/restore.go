@@ -66,12 +66,9 @@ func RestoreItems(ctx context.Context, g *graph.Client, read func(vault.Item) ([
 	if o.TargetUserID == "" {
 		return res, errors.New("restore: no target mailbox given")
 	}
-	switch o.Collision {
-	case "":
-		o.Collision = CollisionSkip
-	case CollisionSkip, CollisionCopy, CollisionReplace:
-	default:
-		return res, fmt.Errorf("restore: collision policy %q: want skip, copy or replace", o.Collision)
+	o, err := o.WithCollision()
+	if err != nil {
+		return res, err
 	}
 	r := newRestorer(g, read, o)
 	for _, it := range items {
