@@ -127,7 +127,21 @@ func New(o Options) (*Agent, error) {
 		a.Close()
 		return nil, err
 	}
+	// What the last restore test found is history, not this process's:
+	// a restarted agent reports it as it was recorded.
+	if tests := a.restoreTests(time.Time{}); len(tests) > 0 {
+		a.lastTest = &tests[len(tests)-1]
+	}
 	return a, nil
+}
+
+// WorkloadNames names the registered workloads ("exchange", ...).
+func (a *Agent) WorkloadNames() []string {
+	out := make([]string, 0, len(a.workloads))
+	for _, w := range a.workloads {
+		out = append(out, w.Name())
+	}
+	return out
 }
 
 // Close releases the vault and catalog.

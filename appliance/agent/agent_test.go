@@ -124,15 +124,17 @@ func TestAgentDeleteIncrementalRestore(t *testing.T) {
 	if err != nil || len(kept) != len(contracts) {
 		t.Fatalf("the earlier snapshot shows %d items of the folder, want %d (%v)", len(kept), len(contracts), err)
 	}
+	// Without a target folder the folder goes back to where it was, and
+	// the report names the mailbox by its UPN.
 	rep, err := a.Restore(ctx, agent.RestoreRequest{
-		Selection:    agent.Selection{Snapshot: full.Snapshot, User: victim.UPN, Folder: "Inbox/Signed Contracts"},
-		TargetFolder: "Recovered contracts",
+		Selection: agent.Selection{Snapshot: full.Snapshot, User: victim.UPN, Folder: "Inbox/Signed Contracts"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Restored != len(contracts) || rep.Failed != 0 {
-		t.Fatalf("restored %d (failed %d) of %d contracts", rep.Restored, rep.Failed, len(contracts))
+	if rep.Restored != len(contracts) || rep.Failed != 0 || rep.TargetUser != victim.UPN || rep.TargetFolder != "" {
+		t.Fatalf("restored %d (failed %d) of %d contracts into %q of %s; want all, to their place in %s",
+			rep.Restored, rep.Failed, len(contracts), rep.TargetFolder, rep.TargetUser, victim.UPN)
 	}
 	after, err := sim.DumpMailbox(victim.ID)
 	if err != nil {
@@ -140,7 +142,7 @@ func TestAgentDeleteIncrementalRestore(t *testing.T) {
 	}
 	var restored [][]byte
 	for _, m := range after.Messages {
-		if strings.HasPrefix(m.FolderPath, "Recovered contracts") {
+		if m.FolderPath == "Inbox/Signed Contracts" || strings.HasPrefix(m.FolderPath, "Inbox/Signed Contracts/") {
 			restored = append(restored, m.MIME)
 		}
 	}

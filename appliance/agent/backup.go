@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -52,6 +54,12 @@ type UnitReport struct {
 	workloads.Result
 }
 
+// addCarried counts n items the agent carried over for the unit.
+func (u *UnitReport) addCarried(n int) {
+	u.Items += n
+	u.CarriedItems += n
+}
+
 // BackupReport is what a run did.
 type BackupReport struct {
 	Snapshot string       `json:"snapshot"`
@@ -67,13 +75,23 @@ type BackupReport struct {
 	Protected int      `json:"protected_units"`
 	Failed    int      `json:"failed_units"`
 	Departed  []string `json:"departed,omitempty"`
-	Items     int      `json:"items"`
-	NewItems  int      `json:"new_items"`
-	Carried   int      `json:"carried_items"`
+	// Items counts the items the restore point holds (messages,
+	// contacts, events, files, lists, pages: catalog.IsUserItem; folder
+	// records, earlier versions and state are not items), the same
+	// number snapshots, status and report show: NewItems downloaded,
+	// Carried unchanged (those of units carried whole included) and
+	// Moved.
+	Items    int `json:"items"`
+	NewItems int `json:"new_items"`
+	Carried  int `json:"carried_items"`
 	// Moved counts items found elsewhere than in the previous snapshot,
 	// stored from the vault's copy instead of downloaded again.
-	Moved       int   `json:"moved_items"`
-	Removed     int   `json:"removed_items"`
+	Moved int `json:"moved_items"`
+	// Removed counts items of the previous restore point this one lacks:
+	// deleted in the tenant since.
+	Removed int `json:"removed_items"`
+	// FailedItems counts items that could not be downloaded (their
+	// previous version, if any, is kept; they are retried next run).
 	FailedItems int   `json:"failed_items"`
 	Bytes       int64 `json:"downloaded_bytes"`
 	StoredBytes int64 `json:"stored_new_bytes"`
@@ -267,15 +285,15 @@ func (a *Agent) backup(ctx context.Context, req BackupRequest, rep *BackupReport
 	}
 	rep.tally()
 	rep.Coverage = p.coverage(a.workloads, rep.Units)
+	after := g.Governor.Stats()
+	rep.Requests, rep.Throttled = after.Requests-before.Requests, after.Throttled-before.Throttled
+	rep.ResourceUnits = after.ResourceUnits - before.ResourceUnits
 	a.updateJob(job, func(j *JobStatus) { j.Phase, j.Message = "committing", "committing snapshot" })
 	snap, err := a.commit(w, p, rep)
 	if err != nil {
 		return err
 	}
 	committed = true
-	after := g.Governor.Stats()
-	rep.Requests, rep.Throttled = after.Requests-before.Requests, after.Throttled-before.Throttled
-	rep.ResourceUnits = after.ResourceUnits - before.ResourceUnits
 	if err := a.cat.Add(snap.ID, func(fn func(vault.Item) error) error { return a.v.EachItem(snap, fn) }); err != nil {
 		rep.Errors = append(rep.Errors, "catalog: "+err.Error())
 	}
@@ -306,8 +324,22 @@ func (a *Agent) commit(w *vault.Writer, p *backupPlan, rep *BackupReport) (vault
 	}
 	retain := a.cfg.Retention.RetainUntil(now, a.auditDue(p.snaps, now, rep.Result))
 	w.SetMeta("result", string(rep.Result))
-	w.SetMeta("units", fmt.Sprint(len(p.units)))
+	// Units: those of the tenant the run found with data to protect, as
+	// its coverage counts them (the same number status shows).
+	all := 0
+	for _, c := range rep.Coverage {
+		all += c.All
+	}
+	w.SetMeta("units", fmt.Sprint(all))
 	w.SetMeta("failed_units", fmt.Sprint(rep.Failed))
+	w.SetMeta("failed_unit_names", strings.Join(rep.failedNames(), "\n"))
+	w.SetMeta("items", fmt.Sprint(rep.Items))
+	// What the status shows of the last run, also after a restart.
+	if cov, err := json.Marshal(rep.Coverage); err == nil {
+		w.SetMeta("coverage", string(cov))
+	}
+	w.SetMeta("graph_requests", fmt.Sprint(rep.Requests))
+	w.SetMeta("graph_throttled", fmt.Sprint(rep.Throttled))
 	w.SetMeta("departed", fmt.Sprint(len(rep.Departed)))
 	snap, err := w.Commit(retain)
 	if err != nil {
@@ -336,6 +368,22 @@ func (a *Agent) auditDue(snaps []vault.Snapshot, now time.Time, result RunResult
 		return false
 	}
 	return result == RunSuccess || !anyAudit
+}
+
+// failedNames names the units the run did not complete: those it could
+// not back up, and those with items it could not download (with how
+// many).
+func (rep *BackupReport) failedNames() []string {
+	var out []string
+	for _, u := range rep.Units {
+		switch {
+		case u.State == UnitFailed:
+			out = append(out, u.Unit.Name)
+		case u.Failed > 0:
+			out = append(out, fmt.Sprintf("%s (%s not completed)", u.Unit.Name, units.Count(u.Failed, "item")))
+		}
+	}
+	return out
 }
 
 // tally sums the units' results into the run's.

@@ -58,12 +58,12 @@ func (r *backupRun) carryDeparted() error {
 			if present[prefix] {
 				continue
 			}
-			name, err := r.carryUnit(prefix, id, true)
+			name, n, err := r.carryUnit(prefix, id, true)
 			if err != nil {
 				return err
 			}
 			r.rep.Units = append(r.rep.Units, UnitReport{Workload: w.Name(), State: UnitDeparted,
-				Unit: workloads.Unit{ID: id, Name: name, Deleted: true}})
+				Unit: workloads.Unit{ID: id, Name: name, Deleted: true}, Result: workloads.Result{Items: n, CarriedItems: n}})
 		}
 	}
 	return nil
@@ -122,8 +122,8 @@ func (r *backupRun) backupUnit(ctx context.Context, pu plannedUnit) UnitReport {
 	prefix := workloads.Prefix(name, pu.u.ID)
 	ur := UnitReport{Workload: name, Unit: pu.u, State: UnitBackedUp}
 	if !r.p.isSelected(pu.u) {
-		r.carry(ctx, prefix, pu.u.ID, false)
-		ur.State = UnitCarried
+		n := r.carry(ctx, prefix, pu.u.ID, false)
+		ur.State, ur.Items, ur.CarriedItems = UnitCarried, n, n
 		return ur
 	}
 	res, err := pu.w.Backup(ctx, r.g, r.sink, r.p.prev, pu.u)
@@ -140,71 +140,79 @@ func (r *backupRun) backupUnit(ctx context.Context, pu plannedUnit) UnitReport {
 		ur.State = UnitNoData
 		if r.p.prev.has(prefix) {
 			ur.State = UnitDeparted
-			r.keep(ctx, prefix, pu.u, res, true)
+			ur.addCarried(r.keep(ctx, prefix, pu.u, res, true))
 		}
 	default:
 		ur.State, ur.Error = UnitFailed, graph.Explain(err).Error()
-		r.keep(ctx, prefix, pu.u, res, false)
+		ur.addCarried(r.keep(ctx, prefix, pu.u, res, false))
 	}
 	return ur
 }
 
 // keep keeps what a unit that failed (or is gone) had in the previous
-// snapshot. A workload's Backup writes nothing before it fails as a whole
+// snapshot and returns how many items (catalog.IsUserItem) it carried
+// itself. A workload's Backup writes nothing before it fails as a whole
 // (Result.Written is then 0) and the agent carries the whole unit over.
 // After its first write it no longer fails for a collection: it carries
 // what it could not read itself, and carrying the unit again would record
 // each item twice. Only the departed marker is then added.
-func (r *backupRun) keep(ctx context.Context, prefix string, u workloads.Unit, res workloads.Result, departed bool) {
+func (r *backupRun) keep(ctx context.Context, prefix string, u workloads.Unit, res workloads.Result, departed bool) int {
 	if ctx.Err() != nil {
-		return // the run is ending and commits nothing
+		return 0 // the run is ending and commits nothing
 	}
 	if res.Written == 0 {
-		r.carry(ctx, prefix, u.ID, departed)
-		return
+		return r.carry(ctx, prefix, u.ID, departed)
 	}
 	if departed {
 		if err := r.markDeparted(prefix, u.ID, u.Name); err != nil {
 			r.setErr(&r.carryErr, err)
 		}
 	}
+	return 0
 }
 
-func (r *backupRun) carry(ctx context.Context, prefix, id string, departed bool) {
+// carry carries a unit over whole and returns how many items it carried.
+func (r *backupRun) carry(ctx context.Context, prefix, id string, departed bool) int {
 	if ctx.Err() != nil {
-		return
+		return 0
 	}
-	if _, err := r.carryUnit(prefix, id, departed); err != nil {
+	_, n, err := r.carryUnit(prefix, id, departed)
+	if err != nil {
 		r.setErr(&r.carryErr, err)
 	}
+	return n
 }
 
 // carryUnit adds every previous item under prefix to the new snapshot
-// and returns the unit's name as last recorded. With departed, a
-// departed marker is added when the unit has none yet. An error means
-// the new snapshot would lack some of the unit's data: the run must not
-// commit.
-func (r *backupRun) carryUnit(prefix, id string, departed bool) (string, error) {
+// and returns the unit's name as last recorded and how many of them are
+// items (catalog.IsUserItem). With departed, a departed marker is added
+// when the unit has none yet. An error means the new snapshot would lack
+// some of the unit's data: the run must not commit.
+func (r *backupRun) carryUnit(prefix, id string, departed bool) (string, int, error) {
 	name := id
 	hasMarker := false
+	n := 0
 	err := r.p.prev.Each(prefix, func(it vault.Item) error {
-		if n := it.Meta[catalog.MetaUser]; n != "" {
-			name = n
+		if u := it.Meta[catalog.MetaUser]; u != "" {
+			name = u
 		}
 		if it.Path == prefix+departedRecord {
 			hasMarker = true
 		}
+		if catalog.IsUserItem(it.Meta[catalog.MetaKind]) {
+			n++
+		}
 		return r.w.Add(it)
 	})
 	if err != nil {
-		return name, fmt.Errorf("carry over the backed-up data of %s: %w", name, err)
+		return name, n, fmt.Errorf("carry over the backed-up data of %s: %w", name, err)
 	}
 	if departed && !hasMarker {
 		if err := r.putDepartedMarker(prefix, id, name); err != nil {
-			return name, err
+			return name, n, err
 		}
 	}
-	return name, nil
+	return name, n, nil
 }
 
 // markDeparted records a unit as departed when its items are already in

@@ -2,6 +2,9 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
 )
@@ -16,7 +19,22 @@ func (a *Agent) List(ctx context.Context, snapshot, dir string) (string, []catal
 		return "", nil, err
 	}
 	nodes, err := a.cat.List(s.ID, dir)
+	if errors.Is(err, catalog.ErrNoPath) {
+		user, _, _ := strings.Cut(strings.Trim(dir, "/"), "/")
+		if _, uerr := a.cat.List(s.ID, user); errors.Is(uerr, catalog.ErrNoPath) {
+			return s.ID, nil, fmt.Errorf("restore point %s holds nothing of %q (no such user, mailbox or site in it)\n  what to do: 'strongroom ls %s' lists the users and sites it holds", s.ID, user, s.ID)
+		}
+		return s.ID, nil, fmt.Errorf("restore point %s holds nothing at %q\n  what to do: 'strongroom ls %s %s' lists what it holds of %s", s.ID, strings.Trim(dir, "/"), s.ID, shellQuote(user), user)
+	}
 	return s.ID, nodes, err
+}
+
+// shellQuote quotes s for a command line when it needs it.
+func shellQuote(s string) string {
+	if strings.ContainsAny(s, " '\"$`\\&;|<>()*?[]#~") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
 }
 
 // Find searches a snapshot's catalog; limit 0 means no limit.

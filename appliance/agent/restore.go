@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/workloads"
-	"github.com/strongroom/strongroom/appliance/workloads/exchange"
 	"github.com/strongroom/strongroom/storage/safefs"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -160,7 +160,7 @@ func (s Selection) describe() string {
 type RestoreRequest struct {
 	Selection
 	TargetUser   string `json:"target_user,omitempty"`   // default: the source mailbox
-	TargetFolder string `json:"target_folder,omitempty"` // default: "Restored <snapshot time>"
+	TargetFolder string `json:"target_folder,omitempty"` // parent to restore beneath; default: each workload's (mail and files: the original places)
 	Collision    string `json:"collision,omitempty"`     // skip (default), copy, replace
 	// AllVersions and Permissions (files): see workloads.RestoreOptions.
 	AllVersions bool `json:"all_versions,omitempty"`
@@ -199,38 +199,56 @@ func (a *Agent) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport
 	if items, err = a.withHistory(snap, items, req); err != nil {
 		return nil, err
 	}
-	target := req.TargetUser
-	if target == "" {
-		target = items[0].Meta[catalog.MetaUserID]
-	}
 	g, err := a.graphClient(true)
 	if err != nil {
 		return nil, err
 	}
-	if !strings.Contains(target, "@") {
-		// already an id
-	} else if users, err := g.Users(ctx); err == nil {
-		for _, u := range users {
-			if strings.EqualFold(u.UPN, target) {
-				target = u.ID
-			}
-		}
+	target, name, err := a.restoreTarget(ctx, g, req.TargetUser, items[0])
+	if err != nil {
+		return nil, err
 	}
 	w, err := a.restorerOf(items)
 	if err != nil {
 		return nil, err
 	}
-	folder := req.TargetFolder
-	if folder == "" && w.Name() == exchange.Name {
-		folder = "Restored " + snap.Created.UTC().Format("2006-01-02 15:04")
-	}
 	job := itemsJob("restore", "restoring", "items", fmt.Sprintf("restoring %d items", picked), a.now(), items)
 	job.throttle = throttleSince(g.Governor, g.Governor.Stats())
 	defer a.startJob(job)()
-	res, err := w.(workloads.Restorer).Restore(ctx, g, jobSource{next: a.v, a: a, job: job}, items, workloads.RestoreOptions{TargetUserID: target, TargetFolder: folder, Collision: req.Collision,
-		AllVersions: req.AllVersions, Permissions: req.Permissions})
-	rep := &RestoreReport{RestoreResult: res, Workload: w.Name(), Snapshot: snap.ID, Selected: picked, TargetUser: target, TargetFolder: folder, Seconds: time.Since(start).Seconds()}
+	opts := workloads.RestoreOptions{TargetUserID: target, TargetFolder: req.TargetFolder, SourceFolder: req.Folder,
+		SnapshotTime: snap.Created, Collision: req.Collision, AllVersions: req.AllVersions, Permissions: req.Permissions}
+	res, err := w.(workloads.Restorer).Restore(ctx, g, jobSource{next: a.v, a: a, job: job}, items, opts)
+	folder := req.TargetFolder
+	if folder == "" {
+		folder = res.Folder
+	}
+	rep := &RestoreReport{RestoreResult: res, Workload: w.Name(), Snapshot: snap.ID, Selected: picked, TargetUser: name, TargetFolder: folder, Seconds: time.Since(start).Seconds()}
 	return rep, err
+}
+
+// restoreTarget resolves the user a restore writes to: the one named
+// (UPN or id), or the owner of the first item. It returns the id to
+// write to and the name to show (the UPN when known).
+func (a *Agent) restoreTarget(ctx context.Context, g *graph.Client, named string, first vault.Item) (id, name string, err error) {
+	if named == "" {
+		id, name = first.Meta[catalog.MetaUserID], first.Meta[catalog.MetaUser]
+		if name == "" {
+			name = id
+		}
+		return id, name, nil
+	}
+	if !strings.Contains(named, "@") {
+		return named, named, nil // an id, or a site's URL
+	}
+	users, err := g.Users(ctx)
+	if err != nil {
+		return named, named, nil // the workload resolves a UPN itself
+	}
+	for _, u := range users {
+		if strings.EqualFold(u.UPN, named) {
+			return u.ID, u.UPN, nil
+		}
+	}
+	return "", "", invalid("target_user", fmt.Sprintf("target user %s is not in the tenant: name one of its users by UPN or id", named))
 }
 
 // restorerOf finds the one workload the items belong to.

@@ -2,12 +2,15 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -37,18 +40,34 @@ type SnapshotSummary struct {
 	Created     time.Time `json:"created"`
 	RetainUntil time.Time `json:"retain_until"`
 	Result      string    `json:"result"`
-	Items       int64     `json:"items"`
-	Bytes       int64     `json:"bytes"`
+	// Items counts the items the restore point holds, as the backup run
+	// that made it counted them (BackupReport.Items); for restore points
+	// made before runs recorded it, every record of the snapshot (folder
+	// records, earlier versions and state included).
+	Items int64 `json:"items"`
+	Bytes int64 `json:"bytes"`
 	// Units and Failed count the units the run found and those it could
 	// not back up (empty for snapshots that do not say).
 	Units      string  `json:"units"`
 	Failed     string  `json:"failed_units"`
 	AgeSeconds float64 `json:"age_seconds"`
+	// FailedNames names the units the run did not complete (failed, or
+	// with items not completed). It stays in the agent: the alerts say it.
+	FailedNames []string `json:"-"`
 }
 
 func summarize(s vault.Snapshot, now time.Time) *SnapshotSummary {
-	return &SnapshotSummary{ID: s.ID, Created: s.Created, RetainUntil: s.RetainUntil, Result: s.Meta["result"], Items: s.Items, Bytes: s.Bytes,
-		Units: metaOr(s.Meta, "units", "mailboxes"), Failed: metaOr(s.Meta, "failed_units", "failed_mailboxes"), AgeSeconds: now.Sub(s.Created).Seconds()}
+	items := s.Items
+	if n, err := strconv.ParseInt(s.Meta["items"], 10, 64); err == nil {
+		items = n
+	}
+	var failed []string
+	if names := s.Meta["failed_unit_names"]; names != "" {
+		failed = strings.Split(names, "\n")
+	}
+	return &SnapshotSummary{ID: s.ID, Created: s.Created, RetainUntil: s.RetainUntil, Result: s.Meta["result"], Items: items, Bytes: s.Bytes,
+		Units: metaOr(s.Meta, "units", "mailboxes"), Failed: metaOr(s.Meta, "failed_units", "failed_mailboxes"), FailedNames: failed,
+		AgeSeconds: now.Sub(s.Created).Seconds()}
 }
 
 // metaOr returns the snapshot metadata under key, or under old, the name
@@ -74,6 +93,7 @@ func (a *Agent) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	var last *vault.Snapshot
 	for i := len(snaps) - 1; i >= 0; i-- {
 		s := snaps[i]
 		if s.Meta["kind"] != "backup" {
@@ -81,6 +101,7 @@ func (a *Agent) Status(ctx context.Context) (*Status, error) {
 		}
 		if st.LastBackup == nil {
 			st.LastBackup = summarize(s, now)
+			last = &snaps[i]
 		}
 		if s.Meta["result"] == "success" {
 			st.LastSuccess = summarize(s, now)
@@ -104,8 +125,24 @@ func (a *Agent) Status(ctx context.Context) (*Status, error) {
 	if a.backupG != nil {
 		st.Throttle = a.backupG.Governor.Stats()
 	}
+	if st.Coverage == nil && last != nil {
+		fromRecord(st, last.Meta)
+	}
 	st.Alerts = alerts(st)
 	return st, nil
+}
+
+// fromRecord fills what an agent that has not run a backup since it
+// started knows only from the last restore point's record: the coverage
+// its run found and the Graph requests it made.
+func fromRecord(st *Status, meta map[string]string) {
+	if c := meta["coverage"]; c != "" {
+		_ = json.Unmarshal([]byte(c), &st.Coverage)
+	}
+	if st.Throttle.Requests == 0 {
+		st.Throttle.Requests, _ = strconv.ParseInt(meta["graph_requests"], 10, 64)
+		st.Throttle.Throttled, _ = strconv.ParseInt(meta["graph_throttled"], 10, 64)
+	}
 }
 
 // alerts mirrors the Prometheus rules for the console.
@@ -114,9 +151,15 @@ func alerts(st *Status) []string {
 	if st.LastSuccess == nil {
 		out = append(out, "no successful backup yet: run one now")
 	} else if age := st.Now.Sub(st.LastSuccess.Created); age > 2*st.Interval {
-		out = append(out, fmt.Sprintf("last successful backup is %s old (schedule: every %s)", age.Round(time.Minute), st.Interval))
+		out = append(out, fmt.Sprintf("last successful backup is %s old (schedule: every %s)", units.Age(age), units.Window(st.Interval)))
 	}
-	if st.LastRun != nil && st.LastRun.Result != RunSuccess {
+	switch b := st.LastBackup; {
+	case st.LastRun != nil && st.LastRun.Result == RunFailed:
+		out = append(out, fmt.Sprintf("last backup run failed: %s", strings.Join(st.LastRun.Errors, "; ")))
+	case b != nil && b.Result != string(RunSuccess) && len(b.FailedNames) > 0:
+		// From the restore point's record: said again after a restart.
+		out = append(out, fmt.Sprintf("last backup %s is %s; not completed: %s", b.ID, b.Result, strings.Join(b.FailedNames, ", ")))
+	case st.LastRun != nil && st.LastRun.Result != RunSuccess:
 		out = append(out, fmt.Sprintf("last backup run %s: %d units failed, %d items not completed", st.LastRun.Result, st.LastRun.Failed, st.LastRun.FailedItems))
 	}
 	for _, c := range st.Coverage {

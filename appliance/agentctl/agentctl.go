@@ -31,6 +31,20 @@ func table(w io.Writer, rows func(tw io.Writer)) {
 	tw.Flush()
 }
 
+// days writes a retention window in days, as "30 days" or "2555 days
+// (7y)", or as units.Window when it is not whole days.
+func days(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d <= 0 || d%day != 0 {
+		return units.Window(d)
+	}
+	s := units.Count(int64(d/day), "day")
+	if w := units.Window(d); w != fmt.Sprintf("%dd", d/day) {
+		s += " (" + w + ")"
+	}
+	return s
+}
+
 // age is how long ago a restore point was made, from the seconds the
 // agent reports.
 func age(seconds float64) string { return units.Age(time.Duration(seconds * float64(time.Second))) }
@@ -41,7 +55,8 @@ func writeBackup(w io.Writer, r *api.BackupReport) {
 	for _, c := range r.Coverage {
 		fmt.Fprintf(w, "%s: %d of %d protected, %d failed, %d departed\n", c.Noun, c.Protected, c.All, len(c.Unprotected), len(c.Departed))
 	}
-	fmt.Fprintf(w, "items %d (%d new or changed, %d unchanged, %d moved, %d removed, %d not completed)\n", r.Items, r.NewItems, r.Carried, r.Moved, r.Removed, r.FailedItems)
+	fmt.Fprintf(w, "items in the restore point: %d (%d new or changed, %d unchanged, %d moved); %d removed since the last one, %d not completed\n",
+		r.Items, r.NewItems, r.Carried, r.Moved, r.Removed, r.FailedItems)
 	fmt.Fprintf(w, "downloaded %s, stored %s new; %d Graph requests, %d throttled, %d resource units\n", units.Bytes(r.Bytes), units.Bytes(r.StoredBytes), r.Requests, r.Throttled, r.ResourceUnits)
 	for _, e := range r.Errors {
 		fmt.Fprintln(w, "  not completed:", e)
@@ -99,9 +114,9 @@ func writeFind(w io.Writer, f found) {
 
 // writeRestore writes what a restore into a mailbox did and which items failed.
 func writeRestore(w io.Writer, r *api.RestoreReport) {
-	where := fmt.Sprintf("into %q of %s", r.TargetFolder, r.TargetUser)
+	where := fmt.Sprintf("beneath %q of %s", r.TargetFolder, r.TargetUser)
 	if r.TargetFolder == "" {
-		where = "to their original places for " + r.TargetUser
+		where = "to their original places in " + r.TargetUser
 	}
 	fmt.Fprintf(w, "restored %d of %d items from %s %s in %.1fs (%d skipped, %d replaced, %d failed)\n",
 		r.Restored, r.Selected, r.Snapshot, where, r.Seconds, r.Skipped, r.Replaced, r.Failed)
@@ -166,6 +181,9 @@ func writeStatus(w io.Writer, st *api.Status) {
 	} else {
 		fmt.Fprintln(w, "last successful backup: none yet")
 	}
+	for _, c := range st.Coverage {
+		fmt.Fprintf(w, "%s: %d of %d protected, %d unprotected, %d departed\n", c.Noun, c.Protected, c.All, len(c.Unprotected), len(c.Departed))
+	}
 	v := st.Vault
 	fmt.Fprintf(w, "vault %s: layout %s, %s, %s used of %s, dedup %.2fx\n", v.VaultID[:min(8, len(v.VaultID))], v.Layout,
 		units.Count(v.Snapshots, "snapshot"), units.Bytes(v.UsedBytes), units.Bytes(v.CapacityBytes), v.DedupRatio)
@@ -190,7 +208,7 @@ func writeReport(w io.Writer, r *api.Report) {
 	fmt.Fprintf(w, "tenant %s, vault %s (layout %s)\n\n", r.Tenant, r.VaultID, r.Layout)
 	fmt.Fprintf(w, "backups: %d (%d complete, %d partial)\n", len(r.Backups), r.Successful, r.Partial)
 	for _, b := range r.Backups {
-		fmt.Fprintf(w, "  %s  %-8s  %6d items  %10s  units %s, failed %s, kept until %s\n", b.Created.Format(minute), b.Result, b.Items,
+		fmt.Fprintf(w, "  %s  %-8s  %6d items  %10s  %s units (%s failed), kept until %s\n", b.Created.Format(minute), b.Result, b.Items,
 			units.Bytes(b.Bytes), b.Units, b.Failed, b.RetainUntil.Format(day))
 	}
 	if r.LastSuccess != nil {
@@ -206,7 +224,7 @@ func writeReport(w io.Writer, r *api.Report) {
 	}
 	ret := r.Retention
 	fmt.Fprintf(w, "\nretention: every restore point %s, first of each month %s; %d snapshots locked, until %s at the latest; oldest restore point %s\n",
-		units.Window(ret.Rollback), units.Window(ret.Audit), ret.LockedSnapshots, ret.LockedUntil.Format(day), ret.Oldest.Format(day))
+		days(ret.Rollback), days(ret.Audit), ret.LockedSnapshots, ret.LockedUntil.Format(day), ret.Oldest.Format(day))
 	if len(r.Alerts) > 0 {
 		fmt.Fprintln(w, "\nopen alerts:")
 		for _, a := range r.Alerts {

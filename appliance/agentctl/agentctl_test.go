@@ -33,6 +33,7 @@ func TestBackupAndRestore(t *testing.T) {
 		Requests: 50, Throttled: 3, Errors: []string{"bob: mailbox gone"}}
 	wantLines(t, "backup", render(func(w *strings.Builder) { writeBackup(w, rep) }),
 		"snapshot S1 (partial) in 2.5s, retained until 2030-01-02", "mailboxes: 4 of 5 protected, 1 failed",
+		"items in the restore point: 100 (10 new or changed, 90 unchanged, 0 moved); 0 removed since the last one, 2 not completed",
 		"downloaded 3.0 MiB, stored 1.5 KiB new; 50 Graph requests, 3 throttled, 7 resource units", "  not completed: bob: mailbox gone")
 	rb := &api.RollbackReport{User: "a@b", Snapshot: "S0", Before: time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC), DryRun: true,
 		Restored: []string{"Docs/x.docx"}, Quarantined: []string{"README-RANSOM.txt"}, Unchanged: 4, Bytes: 2048}
@@ -46,7 +47,7 @@ func TestBackupAndRestore(t *testing.T) {
 	rr := &api.RestoreReport{Snapshot: "S1", Selected: 3, TargetUser: "a@b", TargetFolder: "Restored"}
 	rr.Restored, rr.Failed, rr.Errors = 2, 1, []string{"x: refused"}
 	wantLines(t, "restore", render(func(w *strings.Builder) { writeRestore(w, rr) }),
-		`restored 2 of 3 items from S1 into "Restored" of a@b`, "1 failed)", "  failed: x: refused")
+		`restored 2 of 3 items from S1 beneath "Restored" of a@b`, "1 failed)", "  failed: x: refused")
 	wantLines(t, "restore test", render(func(w *strings.Builder) {
 		writeRestoreTest(w, &api.RestoreTestReport{Snapshot: "S1", Items: 1, Bytes: 2048})
 	}),
@@ -80,7 +81,7 @@ func TestStatusAndReport(t *testing.T) {
 	r.Retention.Rollback, r.Retention.Audit = 30*24*time.Hour, 7*365*24*time.Hour
 	r.RestoreTests = []api.RestoreTestReport{{Items: 3, Failures: []string{"x"}}}
 	wantLines(t, "report", render(func(w *strings.Builder) { writeReport(w, r) }),
-		"tenant T, vault V", "restore tests: 1 run, 0 passed", "FAILED (1 item)", "every restore point 30d, first of each month 7y")
+		"tenant T, vault V", "restore tests: 1 run, 0 passed", "FAILED (1 item)", "every restore point 30 days, first of each month 2555 days (7y)")
 }
 
 // fake answers the calls the verdict tests make; the others panic.

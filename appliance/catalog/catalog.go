@@ -135,12 +135,17 @@ type Node struct {
 func (c *Catalog) List(snap, dir string) ([]Node, error) {
 	dir = strings.Trim(dir, "/")
 	nodes := map[string]*Node{}
+	var exact *Entry
 	err := c.Each(snap, func(e Entry) error {
 		if e.Meta[MetaKind] == KindState {
 			return nil
 		}
 		rest := e.View
 		if dir != "" {
+			if e.View == dir && exact == nil {
+				ec := e
+				exact = &ec // ls of one item lists that item
+			}
 			if !strings.HasPrefix(e.View, dir+"/") {
 				return nil
 			}
@@ -160,6 +165,12 @@ func (c *Catalog) List(snap, dir string) ([]Node, error) {
 		}
 		return nil
 	})
+	if err == nil && dir != "" && len(nodes) == 0 {
+		if exact != nil {
+			return []Node{{Name: path.Base(dir), View: dir, Items: 1, Bytes: exact.Size, Leaf: exact}}, nil
+		}
+		return nil, fmt.Errorf("%q: %w", dir, ErrNoPath)
+	}
 	out := make([]Node, 0, len(nodes))
 	for _, n := range nodes {
 		out = append(out, *n)
@@ -167,6 +178,10 @@ func (c *Catalog) List(snap, dir string) ([]Node, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, err
 }
+
+// ErrNoPath is wrapped by List when nothing of the snapshot is at or
+// below the path (an unknown user, area or folder).
+var ErrNoPath = errors.New("not in this restore point")
 
 // Query selects items for Find. Empty fields match everything; text
 // matches are case-insensitive substrings.

@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -51,6 +52,19 @@ func TestCatalogListAndFind(t *testing.T) {
 	inbox, _ := c.List("s1", "alice@contoso.com/Mail/Inbox")
 	if len(inbox) != 2 || inbox[0].Name != "Quarterly numbers [id-Quarter].eml" && inbox[1].Name != "Signed Contracts" {
 		t.Fatalf("inbox listing = %+v", inbox)
+	}
+	// A path the snapshot holds nothing at is an error, not an empty
+	// listing; the path of one item lists that item.
+	for _, dir := range []string{"nobody@x/Mail", "alice@contoso.com/Mail/No such folder"} {
+		if got, err := c.List("s1", dir); !errors.Is(err, catalog.ErrNoPath) {
+			t.Errorf("List(%q) = %+v, %v; want ErrNoPath", dir, got, err)
+		}
+	}
+	if len(inbox) > 0 && inbox[0].Leaf != nil {
+		one, err := c.List("s1", inbox[0].View)
+		if err != nil || len(one) != 1 || one[0].Leaf == nil || one[0].Leaf.Path != inbox[0].Leaf.Path {
+			t.Errorf("List of the item %q = %+v, %v; want that item", inbox[0].View, one, err)
+		}
 	}
 	cases := []struct {
 		name string

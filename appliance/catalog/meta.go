@@ -54,3 +54,17 @@ const (
 	MetaChannelID = "channel_id" // Graph id of a channel
 	MetaDeleted   = "deleted"    // when a message was deleted in the tenant (kept as it was before)
 )
+
+// IsUserItem reports whether items of kind are what a restore point
+// counts as its items: messages, contacts, events, files (current
+// versions), SharePoint lists and pages, channel threads and group
+// conversation threads; not folder, team, channel or group records,
+// earlier versions, sharing state, pasted images, directory records or
+// delta state.
+func IsUserItem(kind string) bool {
+	switch kind {
+	case KindMessage, KindContact, KindEvent, KindFile, KindList, KindPage, KindChannelMessage, KindGroupThread:
+		return true
+	}
+	return false
+}

@@ -65,9 +65,7 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 		return err
 	}
 	defer a.Close()
-	if st, err := a.Status(ctx); err == nil && st.LastSuccess != nil {
-		m.SetLastSuccess("exchange", st.LastSuccess.Created)
-	}
+	seedFromHistory(ctx, a, m)
 	ml, err := net.Listen("tcp", cfg.MetricsListen)
 	if err != nil {
 		return fmt.Errorf("metrics_listen %s: %w", cfg.MetricsListen, err)
@@ -85,6 +83,29 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 	go api.Serve(al, api.NewLocal(a), api.Operators(os.Getuid()))
 	log.Info("agent running", "metrics", ml.Addr().String(), "socket", cfg.APISocket, "interval", cfg.Schedule.Interval.D())
 	return a.Run(ctx)
+}
+
+// seedFromHistory sets the gauges that summarise history from what the
+// vault and the agent's records hold, so that a restarted agent reports
+// the last backup, its coverage and the last restore test as they were,
+// not as zero; what is not known stays absent. It runs before the metrics
+// endpoint serves.
+func seedFromHistory(ctx context.Context, a *agent.Agent, m *metrics.Metrics) {
+	st, err := a.Status(ctx)
+	if err != nil {
+		return
+	}
+	if st.LastSuccess != nil {
+		for _, w := range a.WorkloadNames() {
+			m.SetLastSuccess(w, st.LastSuccess.Created)
+		}
+	}
+	if t := st.LastRestoreTest; t != nil {
+		m.SetLastRestoreTest(t.At, t.OK)
+	}
+	for _, c := range st.Coverage {
+		m.SetCoverage(c.Workload, c.Protected, len(c.Unprotected), len(c.Departed))
+	}
 }
 
 // listenSocket listens on the unix socket path with the given mode,

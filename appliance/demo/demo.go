@@ -36,12 +36,9 @@ type Options struct {
 	Log *slog.Logger
 }
 
-// folder is the folder the demo's user deletes, and recovered the one the
-// restore writes it back into.
-const (
-	folder    = "Inbox/" + tenantsim.SignedContractsFolder
-	recovered = "Recovered " + tenantsim.SignedContractsFolder
-)
+// folder is the folder the demo's user deletes; the restore puts it back
+// where it was.
+const folder = "Inbox/" + tenantsim.SignedContractsFolder
 
 // demo is one run: where it reports, and what the steps found.
 type demo struct {
@@ -179,14 +176,13 @@ func (d *demo) backUpAgain(ctx context.Context) (err error) {
 // every restored message against the deleted one.
 func (d *demo) restore(ctx context.Context) error {
 	rep, err := d.a.Restore(ctx, agent.RestoreRequest{
-		Selection:    agent.Selection{Snapshot: d.full.Snapshot, User: d.victim.UPN, Folder: folder},
-		TargetFolder: recovered,
+		Selection: agent.Selection{Snapshot: d.full.Snapshot, User: d.victim.UPN, Folder: folder},
 	})
 	if err != nil {
 		return err
 	}
-	d.step("restore: %d messages written back into %q of %s in %.1fs (%d failed)", rep.Restored, rep.TargetFolder, d.victim.UPN, rep.Seconds, rep.Failed)
-	restored, err := d.mailIn(recovered)
+	d.step("restore: %d messages written back to %q of %s, where they were, in %.1fs (%d failed)", rep.Restored, folder, rep.TargetUser, rep.Seconds, rep.Failed)
+	restored, err := d.mailIn(folder)
 	if err != nil {
 		return err
 	}

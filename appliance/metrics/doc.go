@@ -34,11 +34,13 @@
 //
 // New creates every counter series for the known workloads, results and
 // status classes at zero, so that rate and increase see the first event.
-// Timestamp gauges (last success, last run, last scrub, last restore test)
-// only appear once the event has happened, or once the agent has seeded them
-// from its catalog after a restart (SetLastSuccess, SetLastScrub,
-// SetLastRestoreTest): a zero timestamp would read as "stale since 1970"
-// and page someone on a freshly installed box.
+// Gauges that summarise history (last success, last run, the last scrub's
+// time and findings, the last restore test's time and result) only appear
+// once the event has happened, or once the agent has seeded them from its
+// records after a restart (SetLastSuccess, SetLastScrub,
+// SetLastRestoreTest): a zero timestamp would read as "stale since 1970",
+// and a zero restore-test result as a failed test, paging someone on a
+// freshly installed or restarted box.
 //
 // # Time
 //

@@ -71,14 +71,16 @@ type Metrics struct {
 
 	units *prometheus.GaugeVec
 
-	scrubLast       prometheus.Gauge
-	scrubProblems   prometheus.Gauge
-	scrubUnrepaired prometheus.Gauge
+	// The scrub and restore-test gauges have no labels; they are vectors
+	// so that they stay absent until the event is known.
+	scrubLast       *prometheus.GaugeVec
+	scrubProblems   *prometheus.GaugeVec
+	scrubUnrepaired *prometheus.GaugeVec
 
 	retentionRefusals prometheus.Counter
 
-	restoreTestLast    prometheus.Gauge
-	restoreTestSuccess prometheus.Gauge
+	restoreTestLast    *prometheus.GaugeVec
+	restoreTestSuccess *prometheus.GaugeVec
 	restoreTestItems   *prometheus.CounterVec
 }
 
@@ -172,17 +174,17 @@ func (m *Metrics) create() {
 	m.units = newGaugeVec("units",
 		"Protected units of the tenant (mailboxes, drives, sites) per workload by state: protected (in the last snapshot), unprotected (found in the tenant but not backed up), departed (gone from the tenant, backups retained).", "workload", "state")
 
-	m.scrubLast = newGauge("scrub_last_timestamp_seconds", "Unix time at which the last vault scrub finished.")
-	m.scrubProblems = newGauge("scrub_problems", "Damaged or missing shards the last scrub found.")
-	m.scrubUnrepaired = newGauge("scrub_unrepaired", "Problems the last scrub found and could not repair.")
+	m.scrubLast = newGaugeVec("scrub_last_timestamp_seconds", "Unix time at which the last vault scrub finished.")
+	m.scrubProblems = newGaugeVec("scrub_problems", "Damaged or missing shards the last scrub found.")
+	m.scrubUnrepaired = newGaugeVec("scrub_unrepaired", "Problems the last scrub found and could not repair.")
 
 	m.retentionRefusals = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: fqName("retention_refusals_total"),
 		Help: "Requests to delete or shorten retention of locked data that the vault refused.",
 	})
 
-	m.restoreTestLast = newGauge("restore_test_last_timestamp_seconds", "Unix time at which the last scheduled restore test finished.")
-	m.restoreTestSuccess = newGauge("restore_test_last_success", "1 if the last restore test restored and verified every sampled item, else 0.")
+	m.restoreTestLast = newGaugeVec("restore_test_last_timestamp_seconds", "Unix time at which the last scheduled restore test finished.")
+	m.restoreTestSuccess = newGaugeVec("restore_test_last_success", "1 if the last restore test restored and verified every sampled item, else 0.")
 	m.restoreTestItems = newCounterVec("restore_test_items_total",
 		"Items restored by restore tests, by result (success: matched its stored hash; failed: could not be restored or did not match).", "result")
 }
@@ -314,9 +316,9 @@ func (m *Metrics) ScrubFinished(problems, unrepaired int) {
 // SetLastScrub records a scrub that finished at t, for an agent that seeds
 // the result of the last scrub from its catalog after a restart.
 func (m *Metrics) SetLastScrub(t time.Time, problems, unrepaired int) {
-	m.scrubLast.Set(unix(t))
-	m.scrubProblems.Set(count(problems))
-	m.scrubUnrepaired.Set(count(unrepaired))
+	m.scrubLast.WithLabelValues().Set(unix(t))
+	m.scrubProblems.WithLabelValues().Set(count(problems))
+	m.scrubUnrepaired.WithLabelValues().Set(count(unrepaired))
 }
 
 // RestoreTest records a restore test that just finished: ok reports whether
@@ -332,11 +334,11 @@ func (m *Metrics) RestoreTest(ok bool, verified, failed int) {
 // SetLastRestoreTest records the time and outcome of the last restore test
 // without counting items, for an agent that seeds them after a restart.
 func (m *Metrics) SetLastRestoreTest(t time.Time, ok bool) {
-	m.restoreTestLast.Set(unix(t))
+	m.restoreTestLast.WithLabelValues().Set(unix(t))
 	if ok {
-		m.restoreTestSuccess.Set(1)
+		m.restoreTestSuccess.WithLabelValues().Set(1)
 	} else {
-		m.restoreTestSuccess.Set(0)
+		m.restoreTestSuccess.WithLabelValues().Set(0)
 	}
 }
 

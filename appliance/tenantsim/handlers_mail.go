@@ -159,6 +159,46 @@ func handleCreateFolder(q *request) *graphError {
 	})
 }
 
+// handleRenameFolder updates a mail folder's displayName and answers 200
+// with the folder, as Graph does; distinguished folders keep their name
+// and a sibling of that name already there is a conflict.
+func handleRenameFolder(q *request) *graphError {
+	name, gerr := q.readFolderName()
+	if gerr != nil {
+		return gerr
+	}
+	q.sim.mu.Lock()
+	out, gerr := q.renameFolder(name)
+	q.sim.mu.Unlock()
+	if gerr != nil {
+		return gerr
+	}
+	writeJSON(q.w, http.StatusOK, out)
+	return nil
+}
+
+// renameFolder renames the folder of the path; the caller holds the
+// write lock.
+func (q *request) renameFolder(name string) (map[string]any, *graphError) {
+	u, c, gerr := q.mailboxCollection(q.folder)
+	if gerr != nil {
+		return nil, gerr
+	}
+	if c.wellKnown != "" || c == u.mailRoot {
+		return nil, errf(http.StatusForbidden, "ErrorCannotRenameDistinguishedFolder", "Distinguished folders cannot be renamed.")
+	}
+	if p := u.colls[c.parentID]; p != nil {
+		for _, id := range p.children {
+			if id != c.id && strings.EqualFold(u.colls[id].name, name) {
+				return nil, errf(http.StatusConflict, "ErrorFolderExists", "A folder with the specified name already exists.")
+			}
+		}
+	}
+	c.name = name
+	q.sim.logTouch(u.folderLog, c.id)
+	return folderJSON(u, c), nil
+}
+
 func handleDeleteFolder(q *request) *graphError {
 	return q.write(func() (any, *graphError) {
 		_, c, gerr := q.mailboxCollection(q.folder)

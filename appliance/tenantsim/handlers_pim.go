@@ -1,5 +1,10 @@
 package tenantsim
 
+import (
+	"net/http"
+	"strings"
+)
+
 // handleListContactFolders lists the folders under the default contacts
 // folder, or with {cfid} the child folders of that folder.
 func handleListContactFolders(q *request) *graphError {
@@ -161,16 +166,69 @@ func handleListCalendars(q *request) *graphError {
 		}
 		var all []map[string]any
 		for _, id := range u.calendarIDs {
-			c := u.colls[id]
-			all = append(all, project(map[string]any{
-				"id": c.id, "name": c.name, "canEdit": true, "canShare": true,
-				"isDefaultCalendar": c == u.calendar, "isRemovable": c != u.calendar,
-				"owner": map[string]any{"name": u.displayName, "address": u.mail},
-			}, selectFields(q.r)))
+			all = append(all, project(calendarJSON(u, u.colls[id]), selectFields(q.r)))
 		}
 		return q.listPage("users('"+u.id+"')/calendars", all, 10, 999)
 	})
 }
+
+func calendarJSON(u *user, c *collection) map[string]any {
+	return map[string]any{
+		"id": c.id, "name": c.name, "canEdit": true, "canShare": true,
+		"isDefaultCalendar": c == u.calendar, "isRemovable": c != u.calendar,
+		"owner": map[string]any{"name": u.displayName, "address": u.mail},
+	}
+}
+
+// handleCreateCalendar creates a calendar; like Exchange, it refuses a
+// second calendar of the same name (409).
+func handleCreateCalendar(q *request) *graphError {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if gerr := q.decodeJSON(&in); gerr != nil {
+		return gerr
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		return errf(http.StatusBadRequest, "ErrorInvalidRequest", "The calendar name must not be empty.")
+	}
+	return q.write(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		for _, id := range u.calendarIDs {
+			if strings.EqualFold(u.colls[id].name, in.Name) {
+				return nil, errf(http.StatusConflict, "ErrorFolderExists", "A folder with the specified name already exists.")
+			}
+		}
+		c := &collection{id: itemID("AAMkF", q.sim.cfg.Seed, u.id, "newcal", q.sim.nextSeq()), name: in.Name, kind: kindEvent}
+		q.sim.addCollection(u, c)
+		u.calendarIDs = append(u.calendarIDs, c.id)
+		return calendarJSON(u, c), nil
+	})
+}
+
+// deleteItem removes the item of the mailbox named by the path parameter
+// param, which must be of kind (DELETE on a contact or an event).
+func (q *request) deleteItem(param string, kind itemKind) *graphError {
+	return q.write(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		it := u.items[q.param(param)]
+		if it == nil || it.kind != kind {
+			return nil, errItemNotFound
+		}
+		q.sim.removeItem(it)
+		return nil, nil
+	})
+}
+
+func handleDeleteContact(q *request) *graphError { return q.deleteItem("cid", kindContact) }
+
+func handleDeleteEvent(q *request) *graphError { return q.deleteItem("eid", kindEvent) }
 
 // calendar resolves {calid}, or the default calendar when the path has
 // none.

@@ -7,7 +7,7 @@ import "net/http"
 // routes come before the item routes they would otherwise shadow.
 func (s *Sim) registerRoutes() {
 	rt := &s.routes
-	const get, post, del = http.MethodGet, http.MethodPost, http.MethodDelete
+	const get, post, del, patch = http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodPatch
 	rt.add(get, "users", "users", permUserRead, handleListUsers)
 	rt.add(get, "users/{uid}", "users", permUserRead, handleGetUser)
 	rt.add(get, "directory/deletedItems/microsoft.graph.user", "users", permUserRead, handleDeletedUsers)
@@ -17,6 +17,7 @@ func (s *Sim) registerRoutes() {
 	rt.add(get, "users/{uid}/mailFolders/delta()", "mail.delta", permMailRead, handleFoldersDelta)
 	rt.add(get, "users/{uid}/mailFolders/{fid}", "mail.folders", permMailRead, handleGetFolder)
 	rt.add(del, "users/{uid}/mailFolders/{fid}", "mail.folders", permMailWrite, handleDeleteFolder)
+	rt.add(patch, "users/{uid}/mailFolders/{fid}", "mail.folders", permMailWrite, handleRenameFolder)
 	rt.add(get, "users/{uid}/mailFolders/{fid}/childFolders", "mail.folders", permMailRead, handleListFolders)
 	rt.add(post, "users/{uid}/mailFolders/{fid}/childFolders", "mail.folders", permMailWrite, handleCreateFolder)
 
@@ -46,8 +47,10 @@ func (s *Sim) registerRoutes() {
 	rt.add(get, "users/{uid}/contactFolders/{cfid}/contacts", "contacts", permContactsRead, handleListContacts)
 	rt.add(post, "users/{uid}/contactFolders/{cfid}/contacts", "contacts", permContactsWrite, handleCreateContact)
 	rt.add(get, "users/{uid}/contacts/{cid}", "contacts", permContactsRead, handleGetContact)
+	rt.add(del, "users/{uid}/contacts/{cid}", "contacts", permContactsWrite, handleDeleteContact)
 
 	rt.add(get, "users/{uid}/calendars", "events", permCalRead, handleListCalendars)
+	rt.add(post, "users/{uid}/calendars", "events", permCalWrite, handleCreateCalendar)
 	rt.add(get, "users/{uid}/calendarView/delta()", "events.delta", permCalRead, handleEventsDelta)
 	rt.add(get, "users/{uid}/events/delta()", "events.delta", permCalRead, handleEventsDelta)
 	rt.add(get, "users/{uid}/calendars/{calid}/events/delta()", "events.delta", permCalRead, handleEventsDelta)
@@ -56,5 +59,6 @@ func (s *Sim) registerRoutes() {
 	rt.add(get, "users/{uid}/calendars/{calid}/events", "events", permCalRead, handleListEvents)
 	rt.add(post, "users/{uid}/calendars/{calid}/events", "events", permCalWrite, handleCreateEvent)
 	rt.add(get, "users/{uid}/events/{eid}", "events", permCalRead, handleGetEvent)
+	rt.add(del, "users/{uid}/events/{eid}", "events", permCalWrite, handleDeleteEvent)
 	s.registerFileRoutes()
 }

@@ -3,6 +3,7 @@ package workloads
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/storage/vault"
@@ -23,6 +24,12 @@ type RestoreOptions struct {
 	// TargetFolder is the folder items go beneath, in their original
 	// folder structure; each workload says what "" means.
 	TargetFolder string
+	// SourceFolder is the folder the items were selected by ("" for
+	// none), so that a workload can place them relative to it.
+	SourceFolder string
+	// SnapshotTime is when the restore point the items come from was
+	// made, for a default a workload needs (a folder's name).
+	SnapshotTime time.Time
 	// Collision is skip (default), copy or replace.
 	Collision string
 	// AllVersions (files) writes each file's earlier versions, among the
@@ -44,6 +51,10 @@ type RestoreResult struct {
 	// Bytes is the content written back.
 	Bytes  int64    `json:"bytes,omitempty"`
 	Errors []string `json:"errors,omitempty"`
+	// Folder is the folder the workload chose to restore beneath when
+	// the options named none ("": the items' original places); the agent
+	// reports it as the restore's target folder.
+	Folder string `json:"-"`
 }
 
 // Source reads stored content: vault.Vault satisfies it.

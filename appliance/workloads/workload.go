@@ -78,7 +78,8 @@ type Result struct {
 	NewItems     int `json:"new_items"`
 	CarriedItems int `json:"carried_items"`
 	MovedItems   int `json:"moved_items"`
-	// RemovedItems counts items of the previous snapshot that are gone.
+	// RemovedItems counts items of the previous snapshot that the new one
+	// lacks: deleted in the tenant (an item moved elsewhere is not removed).
 	RemovedItems int `json:"removed_items"`
 	// Failed counts items that could not be downloaded and collections
 	// that could not be enumerated; Errors names each with the reason.

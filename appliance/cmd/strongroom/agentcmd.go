@@ -157,7 +157,7 @@ func newRestoreCmd() *cobra.Command {
 		return agentctl.Restore(ctx, svc, o, req)
 	})
 	c.Flags().StringVar(&req.TargetUser, "target-user", "", "restore into this user's mailbox or drive instead (UPN or id), or for library files this site (URL or id)")
-	c.Flags().StringVar(&req.TargetFolder, "target-folder", "", "folder to restore beneath (mail: a new folder, default \"Restored <time>\"; files: default the original places)")
+	c.Flags().StringVar(&req.TargetFolder, "target-folder", "", "parent folder to restore beneath (default: the original places; mail, contacts, calendars: the selected --folder goes beneath it by its own name)")
 	c.Flags().StringVar(&req.Collision, "collision", "skip", "when the item already exists there: skip, copy or replace")
 	c.Flags().StringVar(&req.Version, "version", "", "files: restore this earlier version of each selected file (an id under NAME.versions/ in ls)")
 	c.Flags().BoolVar(&req.AllVersions, "all-versions", false, "files: recreate each file's history, its earlier versions oldest first, then the file")

@@ -66,6 +66,9 @@ type backup struct {
 	mu      sync.Mutex
 	res     workloads.Result
 	sinkErr error
+	// kept holds the item ids of the messages, contacts and events
+	// written to the new snapshot.
+	kept map[string]bool
 	// synced counts collections whose sync got as far as enumerating
 	// them (and kinds whose collections could not be listed); notFound
 	// counts those that answered 404.
@@ -94,7 +97,7 @@ type backup struct {
 // per collection. An error from sink (the vault) ends the backup and is
 // returned wrapping workloads.ErrStore; the snapshot must then be aborted.
 func BackupMailbox(ctx context.Context, g *graph.Client, sink workloads.Sink, prev workloads.Previous, u workloads.Unit, o Options) (workloads.Result, error) {
-	b := &backup{c: newCaller(g, o.withDefaults().PageSize), sink: sink, prev: prev, u: u, o: o.withDefaults(), res: workloads.Result{}}
+	b := &backup{c: newCaller(g, o.withDefaults().PageSize), sink: sink, prev: prev, u: u, o: o.withDefaults(), res: workloads.Result{}, kept: map[string]bool{}}
 	if b.prev == nil {
 		b.prev = workloads.EmptyPrevious{}
 	}
@@ -146,6 +149,7 @@ func (b *backup) run(ctx context.Context) (workloads.Result, error) {
 	b.syncAll(ctx, all)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.res.RemovedItems = b.removedItems()
 	if b.sinkErr != nil {
 		return b.res, fmt.Errorf("back up mailbox %s: %w: %w", b.u.Name, workloads.ErrStore, b.sinkErr)
 	}
@@ -467,19 +471,14 @@ func (b *backup) sync(ctx context.Context, c *collection) {
 	for _, e := range l.entries {
 		seen[e.ID] = true
 	}
-	removed := 0
 	// A delta reports only changes: every previous member it does not
 	// mention is unchanged. A full listing names every member: previous
-	// ones it lacks are gone.
+	// ones it lacks are gone (counted in removedItems).
 	_ = b.prev.Each(prefix, func(it vault.Item) error {
-		if path.Base(it.Path) == folderRecord || seen[it.Meta[catalog.MetaItemID]] {
+		if path.Base(it.Path) == folderRecord || seen[it.Meta[catalog.MetaItemID]] || l.full {
 			return nil
 		}
-		if l.full {
-			removed++
-		} else {
-			b.carry(c, it)
-		}
+		b.carry(c, it)
 		return nil
 	})
 	var todo []*entry
@@ -488,9 +487,6 @@ func (b *backup) sync(ctx context.Context, c *collection) {
 		pit, had := b.prev.Get(prefix + workloads.EscapeID(e.ID) + c.ext)
 		switch {
 		case e.removed():
-			if had {
-				removed++
-			}
 		case had && e.sameVersion(pit.Meta):
 			b.carry(c, pit)
 		case c.kind == kindMail && b.moved(c, prefix, e):
@@ -498,9 +494,6 @@ func (b *backup) sync(ctx context.Context, c *collection) {
 			todo = append(todo, e)
 		}
 	}
-	b.mu.Lock()
-	b.res.RemovedItems += removed
-	b.mu.Unlock()
 
 	failed := b.download(ctx, c, prefix, todo)
 	switch {
@@ -773,19 +766,19 @@ func (b *backup) baseMeta(kind string, c *collection) map[string]string {
 }
 
 func (b *backup) put(it vault.Item, content []byte) bool {
-	return b.write("put", it.Path, func() error {
+	return b.write("put", it, func() error {
 		_, err := b.sink.Put(it, bytes.NewReader(content))
 		return err
 	})
 }
 
 func (b *backup) add(it vault.Item) bool {
-	return b.write("add", it.Path, func() error { return b.sink.Add(it) })
+	return b.write("add", it, func() error { return b.sink.Add(it) })
 }
 
 // write runs one sink call; the first sink error stops the mailbox's
 // writes (the agent aborts the run on it).
-func (b *backup) write(op, path string, fn func() error) bool {
+func (b *backup) write(op string, it vault.Item, fn func() error) bool {
 	if b.stopped() {
 		return false
 	}
@@ -794,12 +787,37 @@ func (b *backup) write(op, path string, fn func() error) bool {
 	defer b.mu.Unlock()
 	if err != nil {
 		if b.sinkErr == nil {
-			b.sinkErr = fmt.Errorf("%s %s: %w", op, path, err)
+			b.sinkErr = fmt.Errorf("%s %s: %w", op, it.Path, err)
 		}
 		return false
 	}
 	b.res.Written++
+	if isUserItem(it) {
+		b.kept[it.Meta[catalog.MetaItemID]] = true
+	}
 	return true
+}
+
+// isUserItem reports a message, contact or event (not a folder record,
+// the user record or delta state).
+func isUserItem(it vault.Item) bool {
+	k := it.Meta[catalog.MetaKind]
+	return (k == catalog.KindMessage || k == catalog.KindContact || k == catalog.KindEvent) && it.Meta[catalog.MetaItemID] != ""
+}
+
+// removedItems counts the messages, contacts and events of the previous
+// snapshot that this one does not hold: deleted in the mailbox since (a
+// message moved to another folder is not removed). Call it with b.mu
+// held, once every collection is written.
+func (b *backup) removedItems() int {
+	n := 0
+	_ = b.prev.Each(PathPrefix(b.u.ID), func(it vault.Item) error {
+		if isUserItem(it) && !b.kept[it.Meta[catalog.MetaItemID]] {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 func (b *backup) stopped() bool {

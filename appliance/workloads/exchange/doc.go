@@ -38,7 +38,10 @@
 // state is not advanced (the previous state item is carried over), so the
 // next run picks the item up again.
 //
-// Restore writes through the restore app's client into a new folder of the
-// target mailbox, recreating the original folder structure beneath it, with
-// a collision policy (skip, copy, replace) decided by Internet Message-ID.
+// Restore writes through the restore app's client back to the items'
+// original places in the target mailbox (mail folders by path, contact
+// folders, calendars; missing ones created), or beneath a folder, with a
+// collision policy (skip, copy, replace) decided by Internet Message-ID
+// for mail and by immutable ID or content key for contacts and events
+// (see RestoreItems).
 package exchange

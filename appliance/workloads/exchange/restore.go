@@ -2,20 +2,16 @@ package exchange
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
+	"net/url"
 	"strings"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/workloads"
-	"github.com/strongroom/strongroom/storage/clock"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -26,14 +22,38 @@ const (
 	CollisionReplace = workloads.CollisionReplace
 )
 
-// RestoreItems' options: TargetUserID is the mailbox written to (id or
-// UPN). TargetFolder is the folder created (or reused, when it exists)
-// under the mailbox's top of information store; items go beneath it in
-// their original folder structure (default "Restored <UTC time>"); contacts
-// go to a contact folder of the same name, events to the default calendar.
-// Collision is skip (default), copy or replace: a message collides with one
-// of the same Internet Message-ID in its target folder; contacts and
-// events never collide.
+// Outcomes of restoring one item.
+const (
+	outcomeRestored = "restored"
+	outcomeSkipped  = "skipped"
+	outcomeReplaced = "replaced"
+)
+
+// RestoreItems' options. TargetUserID is the mailbox written to (id or
+// UPN).
+//
+// Where items go: with TargetFolder "" each item goes back to its
+// original place in the target mailbox (mail to its folder, by immutable
+// id while the folder exists, else by its path; contacts to their contact
+// folder, events to their calendar), missing folders and calendars
+// created, existing ones merged into; restoring into another
+// user's mailbox puts everything beneath "Restored from <user> <snapshot
+// time>" instead. A TargetFolder names the parent explicitly: an item goes
+// to TargetFolder/<its folder path below the parent of SourceFolder>, so
+// "--folder 'Inbox/Signed Contracts' --target-folder Inbox" puts the
+// folder back at Inbox/Signed Contracts. Contact paths start at the
+// default contacts folder ("Contacts"), whose place a TargetFolder (made
+// below it) takes; calendars cannot nest, so an event goes to the
+// calendar "<TargetFolder> - <calendar>". Beneath the folder chosen for
+// another user's mailbox, items keep their whole original path.
+//
+// Collisions: a message collides with one of the same Internet
+// Message-ID in its target folder; a contact or an event with one of the
+// same immutable ID (restoring into its own mailbox) or the same content
+// key in its target folder or calendar: a contact's display name and
+// e-mail addresses, an event's subject, start and end. Collision is skip
+// (default: keep the existing item), copy (restore beside it) or replace
+// (restore, then delete the existing one).
 
 // RestoreItems writes items (messages, contacts, events of any snapshot)
 // into the target mailbox with g, which should be the restore app's
@@ -46,18 +66,16 @@ func RestoreItems(ctx context.Context, g *graph.Client, read func(vault.Item) ([
 	if o.TargetUserID == "" {
 		return res, errors.New("restore: no target mailbox given")
 	}
-	switch o.Collision {
-	case "":
-		o.Collision = CollisionSkip
-	case CollisionSkip, CollisionCopy, CollisionReplace:
-	default:
-		return res, fmt.Errorf("restore: collision policy %q: want skip, copy or replace", o.Collision)
+	o, err := o.WithCollision()
+	if err != nil {
+		return res, err
 	}
-	if o.TargetFolder == "" {
-		o.TargetFolder = "Restored " + clock.Wall().UTC().Format("2006-01-02 15.04.05")
+	r := newRestorer(g, read, o)
+	for _, it := range items {
+		if id := it.Meta[catalog.MetaItemID]; id != "" && r.own(it) {
+			r.ownIDs[id] = true
+		}
 	}
-	r := &restorer{c: newCaller(g, 0), o: o, read: read, children: map[string][]folderRef{}, existing: map[string]map[string][]string{}, paths: map[string]string{}}
-	ub := g.SDK.Users().ByUserId(o.TargetUserID)
 	for _, it := range items {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -70,14 +88,7 @@ func RestoreItems(ctx context.Context, g *graph.Client, read func(vault.Item) ([
 		case catalog.KindContact:
 			outcome, err = r.contact(ctx, it)
 		case catalog.KindEvent:
-			var body []byte
-			if body, err = r.body(it); err == nil {
-				var ri *abstractions.RequestInformation
-				if ri, err = ub.Events().ToPostRequestInformation(ctx, models.NewEvent(), nil); err == nil {
-					_, err = r.postJSON(ctx, ri, body)
-				}
-				outcome = "restored"
-			}
+			outcome, err = r.event(ctx, it)
 		default:
 			continue
 		}
@@ -88,14 +99,15 @@ func RestoreItems(ctx context.Context, g *graph.Client, read func(vault.Item) ([
 		case err != nil:
 			res.Failed++
 			res.Errors = append(res.Errors, fmt.Sprintf("%s: %s", it.Path, graph.Describe(err)))
-		case outcome == "skipped":
+		case outcome == outcomeSkipped:
 			res.Skipped++
-		case outcome == "replaced":
+		case outcome == outcomeReplaced:
 			res.Replaced++
 		default:
 			res.Restored++
 		}
 	}
+	res.Folder = r.chosenFolder
 	return res, nil
 }
 
@@ -104,253 +116,121 @@ type fatalRestoreError struct{ err error }
 
 func (e *fatalRestoreError) Error() string { return e.err.Error() }
 
-type folderRef struct{ id, name string }
-
 type restorer struct {
 	c    *graph.Caller
 	o    workloads.RestoreOptions
 	read func(vault.Item) ([]byte, error)
-	// children caches the listed child folders of a folder ("" is the
-	// top of information store); paths maps a restored folder path to
-	// its id; existing maps folder id -> Message-ID -> message ids.
-	children      map[string][]folderRef
-	paths         map[string]string
-	existing      map[string]map[string][]string
-	contactFolder string
+	// mail and contacts are the target's folder trees, as far as seen.
+	mail, contacts *tree
+	// existing maps mail folder id -> Message-ID -> message ids; byID
+	// maps a backed-up mail folder id to the target's folder of that id
+	// ("" when it has none).
+	existing map[string]map[string][]string
+	byID     map[string]string
+	// calendars are the target's calendars, once listed; pim maps a
+	// contact folder or calendar id to what it holds.
+	calendars []folderRef
+	pim       map[string]*holdings
+	// chosenFolder is the folder this restorer chose itself (restoring
+	// into another mailbox without a TargetFolder).
+	chosenFolder string
+	// ownIDs are the immutable ids of the items being restored into their
+	// own mailbox.
+	ownIDs map[string]bool
 }
 
-func (r *restorer) users() *users.UserItemRequestBuilder {
-	return r.c.G.SDK.Users().ByUserId(r.o.TargetUserID)
+func newRestorer(g *graph.Client, read func(vault.Item) ([]byte, error), o workloads.RestoreOptions) *restorer {
+	r := &restorer{c: newCaller(g, 0), o: o, read: read, existing: map[string]map[string][]string{}, pim: map[string]*holdings{}, ownIDs: map[string]bool{}, byID: map[string]string{}}
+	r.mail = r.mailTree()
+	r.contacts = r.contactTree()
+	return r
 }
 
-func (r *restorer) message(ctx context.Context, it vault.Item) (string, error) {
-	fid, err := r.folder(ctx, it.Meta[catalog.MetaFolder])
-	if err != nil {
-		return "", err
-	}
-	mime, err := r.read(it)
-	if err != nil {
-		return "", fmt.Errorf("read from vault: %w", err)
-	}
-	outcome := "restored"
-	mid := it.Meta[catalog.MetaMessageID]
-	// With replace, the existing copies are deleted only once the new one
-	// exists: a create that fails leaves the original in place.
-	var old []string
-	if mid != "" && r.o.Collision != CollisionCopy {
-		have, err := r.messageIDs(ctx, fid)
-		if err != nil {
-			return "", err
-		}
-		if ids := have[mid]; len(ids) > 0 {
-			if r.o.Collision == CollisionSkip {
-				return "skipped", nil
-			}
-			old = slices.Clone(ids)
-		}
-	}
-	// Graph takes MIME as base64 in a text/plain body.
-	ri, err := r.users().MailFolders().ByMailFolderId(fid).Messages().ToPostRequestInformation(ctx, models.NewMessage(), nil)
-	if err != nil {
-		return "", err
-	}
-	ri.Headers.Remove("Content-Type")
-	ri.SetStreamContentAndContentType([]byte(base64.StdEncoding.EncodeToString(mime)), "text/plain")
-	body, err := r.c.Send(ctx, ri)
-	if err != nil {
-		return "", err
-	}
-	var created struct {
-		ID                string `json:"id"`
-		InternetMessageID string `json:"internetMessageId"`
-	}
-	_ = json.Unmarshal(body, &created)
-	have := r.existing[fid]
-	if len(old) > 0 {
-		var kept []string
-		var errs []string
-		for _, id := range old {
-			r.c.Count()
-			if err := r.users().Messages().ByMessageId(id).Delete(ctx, nil); err != nil && !isNotFound(err) {
-				kept = append(kept, id)
-				errs = append(errs, graph.Describe(err))
-			}
-		}
-		if have != nil {
-			have[mid] = kept
-		}
-		outcome = "replaced"
-		if len(errs) > 0 {
-			if have != nil && created.ID != "" {
-				have[mid] = append(have[mid], created.ID)
-			}
-			return "", fmt.Errorf("replace: restored, but the existing message could not be deleted and is still there beside it (%s)", strings.Join(errs, "; "))
-		}
-	}
-	if have != nil && created.InternetMessageID != "" {
-		have[created.InternetMessageID] = append(have[created.InternetMessageID], created.ID)
-	}
-	return outcome, nil
+// userPath is the Graph path of the target mailbox's user.
+func (r *restorer) userPath() string { return "/users/" + url.PathEscape(r.o.TargetUserID) }
+
+// own reports whether it was backed up from the target mailbox itself:
+// only then can its immutable ID still be there.
+func (r *restorer) own(it vault.Item) bool {
+	return it.Meta[catalog.MetaUserID] == r.o.TargetUserID || strings.EqualFold(it.Meta[catalog.MetaUser], r.o.TargetUserID)
 }
 
-// folder returns the id of TargetFolder/<original path>, creating what
-// is missing.
-func (r *restorer) folder(ctx context.Context, original string) (string, error) {
-	full := r.o.TargetFolder
-	if original != "" {
-		full += "/" + original
-	}
-	if id, ok := r.paths[full]; ok {
-		return id, nil
-	}
-	parent, p := "", ""
-	for i, name := range strings.Split(full, "/") {
-		if i > 0 {
-			p += "/"
+// placement says where an item goes (see RestoreItems' options): base
+// is the folder path it goes beneath, "" when it goes back to its original
+// place, and rel its folder path below base.
+func (r *restorer) placement(it vault.Item) (base, rel string) {
+	original := it.Meta[catalog.MetaFolder]
+	base = strings.Trim(r.o.TargetFolder, "/")
+	if base == "" && !r.own(it) {
+		who := it.Meta[catalog.MetaUser]
+		if who == "" {
+			who = it.Meta[catalog.MetaUserID]
 		}
-		p += name
-		if id, ok := r.paths[p]; ok {
-			parent = id
-			continue
+		base = "Restored from " + who
+		if !r.o.SnapshotTime.IsZero() {
+			base += " " + r.o.SnapshotTime.UTC().Format("2006-01-02 15.04")
 		}
-		id, err := r.child(ctx, parent, name)
-		if err != nil {
-			err = fmt.Errorf("folder %q: %w", p, err)
-			if i == 0 {
-				return "", &fatalRestoreError{fmt.Errorf("restore into %s: %w", r.o.TargetUserID, err)}
-			}
-			return "", err
-		}
-		r.paths[p] = id
-		parent = id
+		r.chosenFolder = base
+		return base, original
 	}
-	return parent, nil
+	if base == "" {
+		return "", original
+	}
+	return base, relativeTo(original, r.o.SourceFolder)
 }
 
-// child finds the folder name under parent ("" for the top) or creates it.
-func (r *restorer) child(ctx context.Context, parent, name string) (string, error) {
-	kids, ok := r.children[parent]
-	if !ok {
-		var ri *abstractions.RequestInformation
-		var err error
-		if parent == "" {
-			ri, err = r.users().MailFolders().ToGetRequestInformation(ctx, &users.ItemMailFoldersRequestBuilderGetRequestConfiguration{
-				QueryParameters: &users.ItemMailFoldersRequestBuilderGetQueryParameters{Top: ptr(int32(999))}})
-		} else {
-			ri, err = r.users().MailFolders().ByMailFolderId(parent).ChildFolders().ToGetRequestInformation(ctx, &users.ItemMailFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{
-				QueryParameters: &users.ItemMailFoldersItemChildFoldersRequestBuilderGetQueryParameters{Top: ptr(int32(999))}})
-		}
-		if err != nil {
-			return "", err
-		}
-		if _, err := r.c.Pages(ctx, ri, func(raw json.RawMessage) error {
-			var f struct{ ID, DisplayName string }
-			if err := json.Unmarshal(raw, &f); err != nil {
-				return err
-			}
-			kids = append(kids, folderRef{f.ID, f.DisplayName})
-			return nil
-		}); err != nil {
-			return "", err
-		}
-		r.children[parent] = kids
+// relativeTo is folder's path below the parent of source ("" or a
+// folder that is not beneath source's parent: all of it).
+func relativeTo(folder, source string) string {
+	source = strings.Trim(source, "/")
+	i := strings.LastIndex(source, "/")
+	if i < 0 {
+		return folder
 	}
-	for _, k := range kids {
-		if strings.EqualFold(k.name, name) {
-			return k.id, nil
-		}
+	parent := source[:i] + "/"
+	if len(folder) > len(parent) && strings.EqualFold(folder[:len(parent)], parent) {
+		return folder[len(parent):]
 	}
-	f := models.NewMailFolder()
-	f.SetDisplayName(&name)
-	r.c.Count()
-	var created models.MailFolderable
-	var err error
-	if parent == "" {
-		created, err = r.users().MailFolders().Post(ctx, f, nil)
-	} else {
-		created, err = r.users().MailFolders().ByMailFolderId(parent).ChildFolders().Post(ctx, f, nil)
-	}
-	if err != nil {
-		return "", err
-	}
-	id := *created.GetId()
-	r.children[parent] = append(kids, folderRef{id, name})
-	r.children[id] = nil // new: no children to list
-	r.existing[id] = map[string][]string{}
-	return id, nil
+	return folder
 }
 
-// messageIDs lists the Internet Message-IDs already in a folder.
-func (r *restorer) messageIDs(ctx context.Context, fid string) (map[string][]string, error) {
-	if have, ok := r.existing[fid]; ok {
-		return have, nil
-	}
-	ri, err := r.users().MailFolders().ByMailFolderId(fid).Messages().ToGetRequestInformation(ctx, &users.ItemMailFoldersItemMessagesRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.ItemMailFoldersItemMessagesRequestBuilderGetQueryParameters{Select: []string{"id", "internetMessageId"}, Top: ptr(int32(1000))}})
-	if err != nil {
-		return nil, err
-	}
-	have := map[string][]string{}
-	if _, err := r.c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		var m struct{ ID, InternetMessageID string }
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return err
+func splitPath(p string) []string {
+	var out []string
+	for _, e := range strings.Split(p, "/") {
+		if e != "" {
+			out = append(out, e)
 		}
-		have[m.InternetMessageID] = append(have[m.InternetMessageID], m.ID)
-		return nil
-	}); err != nil {
-		return nil, err
 	}
-	r.existing[fid] = have
-	return have, nil
+	return out
 }
 
-func (r *restorer) contact(ctx context.Context, it vault.Item) (string, error) {
-	if r.contactFolder == "" {
-		id, err := r.ensureContactFolder(ctx)
-		if err != nil {
-			return "", &fatalRestoreError{fmt.Errorf("restore into %s: contact folder %q: %w", r.o.TargetUserID, r.o.TargetFolder, err)}
+// replaceOld deletes the items an item just restored replaces, through
+// del. With replace, the existing copies are deleted only once the new
+// one exists: a create that fails leaves the original in place. It
+// returns the ids still there.
+func (r *restorer) replaceOld(ctx context.Context, old []string, del func(ctx context.Context, id string) error) ([]string, error) {
+	var kept, errs []string
+	for _, id := range old {
+		if err := del(ctx, id); err != nil && !isNotFound(err) {
+			kept = append(kept, id)
+			errs = append(errs, graph.Describe(err))
 		}
-		r.contactFolder = id
 	}
-	body, err := r.body(it)
-	if err != nil {
-		return "", err
+	if len(errs) > 0 {
+		return kept, fmt.Errorf("replace: restored, but the existing item could not be deleted and is still there beside it (%s)", strings.Join(errs, "; "))
 	}
-	ri, err := r.users().ContactFolders().ByContactFolderId(r.contactFolder).Contacts().ToPostRequestInformation(ctx, models.NewContact(), nil)
-	if err != nil {
-		return "", err
-	}
-	_, err = r.postJSON(ctx, ri, body)
-	return "restored", err
+	return nil, nil
 }
 
-func (r *restorer) ensureContactFolder(ctx context.Context) (string, error) {
-	ri, err := r.users().ContactFolders().ToGetRequestInformation(ctx, nil)
+// deletePath sends a DELETE to a path under the Graph root.
+func (r *restorer) deletePath(ctx context.Context, path string) error {
+	ri, err := r.c.Request(path, nil)
 	if err != nil {
-		return "", err
+		return err
 	}
-	found := ""
-	if _, err := r.c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		var f struct{ ID, DisplayName string }
-		if json.Unmarshal(raw, &f) == nil && strings.EqualFold(f.DisplayName, r.o.TargetFolder) {
-			found = f.ID
-		}
-		return nil
-	}); err != nil {
-		return "", err
-	}
-	if found != "" {
-		return found, nil
-	}
-	f := models.NewContactFolder()
-	f.SetDisplayName(&r.o.TargetFolder)
-	r.c.Count()
-	created, err := r.users().ContactFolders().Post(ctx, f, nil)
-	if err != nil {
-		return "", err
-	}
-	return *created.GetId(), nil
+	ri.Method = abstractions.DELETE
+	_, err = r.c.Send(ctx, ri)
+	return err
 }
 
 // serverOwned are properties Graph sets itself and refuses or ignores on
@@ -375,13 +255,20 @@ func (r *restorer) body(it vault.Item) ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// postJSON sends body as the JSON of a create request built by the SDK.
-// The body is set raw because the SDK's backing store would serialize a
-// model parsed from storage as "unchanged", that is empty.
-func (r *restorer) postJSON(ctx context.Context, ri *abstractions.RequestInformation, body []byte) ([]byte, error) {
-	ri.Headers.Remove("Content-Type")
-	ri.SetStreamContentAndContentType(body, "application/json")
-	return r.c.Send(ctx, ri)
+// postJSON sends body as the JSON of a create request to a path under
+// the Graph root and returns the created item's id. The body is sent raw
+// because the SDK's backing store would serialize a model parsed from
+// storage as "unchanged", that is empty.
+func (r *restorer) postJSON(ctx context.Context, path string, body []byte) (string, error) {
+	out, err := r.c.Write(ctx, abstractions.POST, path, "application/json", body)
+	if err != nil {
+		return "", err
+	}
+	var created struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(out, &created)
+	return created.ID, nil
 }
 
 func ptr[T any](v T) *T { return &v }
