@@ -170,13 +170,9 @@ func newRollbackCmd() *cobra.Command {
 	var before string
 	c := command("rollback --user U | --site S [--library L] --before TIME",
 		"Put a user's OneDrive or a site's libraries back as they were before a time (ransomware, a bad sync)", "rollback", cobra.NoArgs)
+	// Which of --user, --site, --library and --before go together is the
+	// agent's to say (a refusal naming them).
 	c.PreRunE = func(*cobra.Command, []string) (err error) {
-		if (req.User == "") == (req.Site == "") || before == "" {
-			return usageError{fmt.Errorf("name the user (--user) or the site (--site), and when the damage began (--before)")}
-		}
-		if req.Library != "" && req.Site == "" {
-			return usageError{fmt.Errorf("--library names a library of a site: give the site too (--site)")}
-		}
 		req.Before, err = parseDay("--before", before)
 		return err
 	}

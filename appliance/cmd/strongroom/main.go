@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/strongroom/strongroom/appliance/api"
+	"github.com/strongroom/strongroom/appliance/agentctl"
 	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/progress"
 	"github.com/strongroom/strongroom/storage/vault"
@@ -109,16 +109,12 @@ func exitCode(err error) int {
 		return exitOK
 	}
 	fmt.Fprintln(os.Stderr, "strongroom:", err)
-	fix := vault.Remedy(err)
-	var re *api.RemoteError // an error the agent reported
-	if errors.As(err, &re) && re.Remedy != "" {
-		fix = re.Remedy
+	adv := agentctl.Advise(err, vault.Remedy(err))
+	if adv.Check != "" {
+		fmt.Fprintln(os.Stderr, "  check:", adv.Check)
 	}
-	if errors.As(err, &re) && len(re.Fields) > 0 {
-		fmt.Fprintln(os.Stderr, "  check:", flagsOf(re.Fields))
-	}
-	if fix != "" {
-		fmt.Fprintln(os.Stderr, "  what to do:", fix)
+	if adv.Fix != "" {
+		fmt.Fprintln(os.Stderr, "  what to do:", adv.Fix)
 	}
 	var ue usageError
 	var ou outcome.Usage
@@ -126,27 +122,12 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ue) || errors.As(err, &ou):
 		return exitUsage
-	case errors.As(err, &re) && len(re.Fields) > 0: // the agent refused the request as given
+	case adv.Refused: // the agent refused the request as given
 		return exitUsage
 	case errors.As(err, &od):
 		return exitDegraded
 	}
 	return exitFailure
-}
-
-// flagsOf names the flags that set the request fields a refusal names
-// ("user", "all_versions" -> --user, --all-versions).
-func flagsOf(fields []string) string {
-	flags := make([]string, len(fields))
-	for i, f := range fields {
-		switch f {
-		case "paths":
-			flags[i] = "--item"
-		default:
-			flags[i] = "--" + strings.ReplaceAll(f, "_", "-")
-		}
-	}
-	return strings.Join(flags, ", ")
 }
 
 // snapshotFirst checks the positional arguments with check and then

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/simctl"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 )
@@ -48,7 +47,7 @@ func newTenantSimCmd() *cobra.Command {
 	f.StringVar(&throttle, "throttle", "off", "throttling profile: off, realistic or strict")
 	f.StringVar(&faults, "faults", "", "injected failures, e.g. truncate=0.05,reset=0.01,503=0.02,slow=0.1:2s (see --help)")
 	var sc tenantsim.Scenario
-	scenario := newSimRemoteCmd("scenario NAME", "Apply a named change to a running simulator", cobra.ExactArgs(1),
+	scenario := simctl.AskCommand("scenario NAME", "Apply a named change to a running simulator", cobra.ExactArgs(1),
 		func(ctx context.Context, r *tenantsim.Remote, args []string) (any, error) {
 			sc.Name = args[0]
 			return r.Apply(ctx, sc)
@@ -61,27 +60,35 @@ func newTenantSimCmd() *cobra.Command {
 	sf.StringVar(&sc.Site, "site", "", "site name or display name for delete-library or ransomware on its library; team or group (name, mail or id) for the Teams scenarios")
 	sf.IntVar(&sc.Count, "count", 0, "how many messages")
 	cmd.AddCommand(scenario,
-		newSimRemoteCmd("counters", "Print the counters of a running simulator", cobra.NoArgs,
+		simctl.AskCommand("counters", "Print the counters of a running simulator", cobra.NoArgs,
 			func(ctx context.Context, r *tenantsim.Remote, _ []string) (any, error) { return r.Counters(ctx) }),
-		newDumpCmd(), newDumpDriveCmd(), newFaultsCmd(),
-		newSimRemoteCmd("dump-teams", "Print the teams and groups with their channels as JSON", cobra.NoArgs,
-			func(ctx context.Context, r *tenantsim.Remote, _ []string) (any, error) { return r.Teams(ctx) }),
-		newSimRemoteCmd("dump-channel TEAM CHANNEL", "Print a channel's messages and replies (authors, times, texts) as JSON", cobra.ExactArgs(2),
-			func(ctx context.Context, r *tenantsim.Remote, args []string) (any, error) {
-				return r.DumpChannel(ctx, args[0], args[1])
-			}),
-		newSimRemoteCmd("dump-group GROUP", "Print a group's conversation threads and posts as JSON", cobra.ExactArgs(1),
-			func(ctx context.Context, r *tenantsim.Remote, args []string) (any, error) {
-				return r.DumpGroupThreads(ctx, args[0])
-			}))
+		newDumpCmd(), newDumpDriveCmd(), newFaultsCmd())
+	cmd.AddCommand(teamDumpCmds()...)
 	return cmd
+}
+
+// teamDumpCmds print the Teams ground truth: teams and groups, a
+// channel's messages, a group's threads.
+func teamDumpCmds() []*cobra.Command {
+	return []*cobra.Command{
+		simctl.AskCommand("dump-teams", "Print the teams and groups with their channels as JSON", cobra.NoArgs,
+			func(ctx context.Context, r *tenantsim.Remote, _ []string) (any, error) { return r.Teams(ctx) }),
+		simctl.AskCommand("dump-channel TEAM CHANNEL", "Print a channel's messages and replies (authors, times, texts) as JSON", cobra.ExactArgs(2),
+			func(ctx context.Context, r *tenantsim.Remote, a []string) (any, error) {
+				return r.DumpChannel(ctx, a[0], a[1])
+			}),
+		simctl.AskCommand("dump-group GROUP", "Print a group's conversation threads and posts as JSON", cobra.ExactArgs(1),
+			func(ctx context.Context, r *tenantsim.Remote, a []string) (any, error) {
+				return r.DumpGroupThreads(ctx, a[0])
+			}),
+	}
 }
 
 // newDumpCmd prints a mailbox's exact content; the user is named with
 // --user, as the other commands name one.
 func newDumpCmd() *cobra.Command {
 	var user string
-	c := newSimRemoteCmd("dump --user U", "Print a mailbox's exact content (MIME in base64) as JSON", cobra.NoArgs,
+	c := simctl.AskCommand("dump --user U", "Print a mailbox's exact content (MIME in base64) as JSON", cobra.NoArgs,
 		func(ctx context.Context, r *tenantsim.Remote, _ []string) (any, error) {
 			if user == "" {
 				return nil, usageError{errors.New("--user is required: the user id or UPN whose mailbox to print")}
@@ -96,7 +103,7 @@ func newDumpCmd() *cobra.Command {
 // newFaultsCmd prints the faults a running simulator injects or, given a
 // spec, replaces them.
 func newFaultsCmd() *cobra.Command {
-	c := newSimRemoteCmd("faults [SPEC]", "Print or replace the faults a running simulator injects", cobra.MaximumNArgs(1),
+	c := simctl.AskCommand("faults [SPEC]", "Print or replace the faults a running simulator injects", cobra.MaximumNArgs(1),
 		func(ctx context.Context, r *tenantsim.Remote, args []string) (any, error) {
 			if len(args) == 0 {
 				return r.Faults(ctx)
@@ -116,7 +123,7 @@ func newFaultsCmd() *cobra.Command {
 func newDumpDriveCmd() *cobra.Command {
 	var at uint64
 	var c *cobra.Command
-	c = newSimRemoteCmd("dump-drive DRIVE|USER", "Print a drive's exact content (every version, base64) as JSON", cobra.ExactArgs(1),
+	c = simctl.AskCommand("dump-drive DRIVE|USER", "Print a drive's exact content (every version, base64) as JSON", cobra.ExactArgs(1),
 		func(ctx context.Context, r *tenantsim.Remote, args []string) (any, error) {
 			if c.Flags().Changed("at") {
 				return r.DumpDriveAt(ctx, args[0], at)
@@ -126,31 +133,4 @@ func newDumpDriveCmd() *cobra.Command {
 	c.Long = help("tenant-sim-dump-drive")
 	c.Flags().Uint64Var(&at, "at", 0, "change sequence number to dump the drive at (a scenario's \"before\")")
 	return c
-}
-
-// newSimRemoteCmd makes a subcommand that asks the running simulator named
-// by --config and prints its answer as JSON.
-func newSimRemoteCmd(use, short string, args cobra.PositionalArgs, ask func(ctx context.Context, r *tenantsim.Remote, args []string) (any, error)) *cobra.Command {
-	var config string
-	cmd := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  args,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if config == "" {
-				return usageError{errors.New("--config is required: the file written by tenant-sim --config-out")}
-			}
-			r, err := simctl.Remote(config)
-			if err != nil {
-				return err
-			}
-			v, err := ask(cmd.Context(), r, args)
-			if err != nil {
-				return err
-			}
-			return outcome.JSON(cmd.OutOrStdout(), v)
-		},
-	}
-	cmd.Flags().StringVar(&config, "config", "", "agent config file written by tenant-sim --config-out")
-	return cmd
 }
