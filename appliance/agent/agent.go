@@ -41,9 +41,11 @@ type Options struct {
 	// waits, commands fail at once.
 	WaitForVault time.Duration
 	// Now is the time used in reports, names and timings (default: the
-	// vault's trusted clock). Waits and schedules use the monotonic
-	// clock.
+	// vault's trusted clock).
 	Now func() time.Time
+	// Ticks is the clock the schedule and waits run on (default: the
+	// system's, read for its monotonic part).
+	Ticks func() time.Time
 }
 
 // Agent is an open agent: the vault and catalog are open and locked by
@@ -74,6 +76,7 @@ type Agent struct {
 	coverage    []Coverage
 	windows     RetentionWindows // the retention in force; under stateMu
 	now         func() time.Time // Options.Now
+	ticks       func() time.Time // Options.Ticks
 	// workloads are the kinds of data a run backs up (registered in
 	// workloads.go).
 	workloads []workloads.Workload
@@ -122,6 +125,9 @@ func New(o Options) (*Agent, error) {
 		windows: RetentionWindows{Rollback: cfg.Retention.Rollback.D(), Audit: cfg.Retention.Audit.D()}, now: o.Now}
 	if a.now == nil {
 		a.now = v.Clock().Now
+	}
+	if a.ticks = o.Ticks; a.ticks == nil {
+		a.ticks = time.Now
 	}
 	if err := a.syncCatalog(); err != nil {
 		a.Close()

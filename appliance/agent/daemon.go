@@ -12,14 +12,14 @@ import (
 // goes on.
 func (a *Agent) Run(ctx context.Context) error {
 	sched := a.cfg.Schedule
-	nextBackup := time.Now()
+	nextBackup := a.ticks()
 	if st, err := a.Status(ctx); err == nil && st.LastSuccess != nil {
 		if wait := sched.Interval.D() - time.Duration(st.LastSuccess.AgeSeconds*float64(time.Second)); wait > 0 {
-			nextBackup = time.Now().Add(wait)
+			nextBackup = a.ticks().Add(wait)
 		}
 	}
-	nextTest := time.Now().Add(time.Minute)
-	nextScrub := time.Now().Add(sched.ScrubInterval.D())
+	nextTest := a.ticks().Add(time.Minute)
+	nextScrub := a.ticks().Add(sched.ScrubInterval.D())
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	for {
@@ -33,7 +33,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		} else if did {
 			continue
 		}
-		now := time.Now()
+		now := a.ticks()
 		switch {
 		case !now.Before(nextBackup):
 			nextBackup = now.Add(sched.Interval.D())

@@ -28,8 +28,8 @@ func (a *Agent) handOver(ctx context.Context) (bool, error) {
 	if err := a.v.Close(); err != nil {
 		a.log.Warn("close vault for the warden", "err", err)
 	}
-	deadline := time.Now().Add(maxHandover)
-	for vault.HandoverRequested(a.cfg.Vault.Disks) && time.Now().Before(deadline) && ctx.Err() == nil {
+	deadline := a.ticks().Add(maxHandover)
+	for vault.HandoverRequested(a.cfg.Vault.Disks) && a.ticks().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(time.Second)
 	}
 	// The agent cannot work without its vault: keep trying to take it
