@@ -214,3 +214,18 @@ func (c *Caller) WriteJSON(ctx context.Context, method abstractions.HttpMethod, 
 	}
 	return c.Write(ctx, method, path, "application/json", b)
 }
+
+// All pages through the listing at path with query q and returns every
+// element.
+func (c *Caller) All(ctx context.Context, path string, q url.Values) ([]json.RawMessage, error) {
+	ri, err := c.Request(path, q)
+	if err != nil {
+		return nil, err
+	}
+	var out []json.RawMessage
+	_, err = c.Pages(ctx, ri, func(raw json.RawMessage) error {
+		out = append(out, raw)
+		return nil
+	})
+	return out, err
+}

@@ -101,11 +101,11 @@ func (b *backup) run(ctx context.Context) error {
 		return fmt.Errorf("back up group %s: %s", b.u.Name, graph.Describe(err))
 	}
 	sel := url.Values{"$select": {"id,displayName,userPrincipalName,mail"}}
-	members, err := b.all(ctx, b.base+"/members", sel)
+	members, err := b.c.All(ctx, b.base+"/members", sel)
 	if err != nil {
 		return fmt.Errorf("back up group %s: list the members: %s", b.u.Name, graph.Describe(err))
 	}
-	owners, err := b.all(ctx, b.base+"/owners", sel)
+	owners, err := b.c.All(ctx, b.base+"/owners", sel)
 	if err != nil {
 		return fmt.Errorf("back up group %s: list the owners: %s", b.u.Name, graph.Describe(err))
 	}
@@ -124,7 +124,7 @@ type threadRecord struct {
 
 // threads stores every conversation thread with its posts.
 func (b *backup) threads(ctx context.Context) {
-	raws, err := b.all(ctx, b.base+"/threads", nil)
+	raws, err := b.c.All(ctx, b.base+"/threads", nil)
 	if err != nil {
 		b.fail("list the conversation threads: %s", graph.Describe(err))
 		b.carry(PathPrefix(b.u.ID) + "threads/")
@@ -165,7 +165,7 @@ func (b *backup) threads(ctx context.Context) {
 // some.
 func (b *backup) posts(ctx context.Context, th threadRecord, raw json.RawMessage) (Thread, error) {
 	tp := b.base + "/threads/" + url.PathEscape(th.ID) + "/posts"
-	posts, err := b.all(ctx, tp, nil)
+	posts, err := b.c.All(ctx, tp, nil)
 	if err != nil {
 		return Thread{}, err
 	}
@@ -178,7 +178,7 @@ func (b *backup) posts(ctx context.Context, th threadRecord, raw json.RawMessage
 		_ = json.Unmarshal(p, &pr)
 		post := Post{Post: p}
 		if pr.HasAttachments {
-			if post.Attachments, err = b.all(ctx, tp+"/"+url.PathEscape(pr.ID)+"/attachments", nil); err != nil {
+			if post.Attachments, err = b.c.All(ctx, tp+"/"+url.PathEscape(pr.ID)+"/attachments", nil); err != nil {
 				return Thread{}, err
 			}
 			for _, a := range post.Attachments {
@@ -243,16 +243,3 @@ func (b *backup) fail(format string, args ...any) {
 	b.res.Errors = append(b.res.Errors, fmt.Sprintf(format, args...))
 }
 
-// all pages through a listing and returns every element.
-func (b *backup) all(ctx context.Context, path string, q url.Values) ([]json.RawMessage, error) {
-	ri, err := b.c.Request(path, q)
-	if err != nil {
-		return nil, err
-	}
-	var out []json.RawMessage
-	_, err = b.c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		out = append(out, raw)
-		return nil
-	})
-	return out, err
-}

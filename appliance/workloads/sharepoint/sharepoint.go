@@ -181,7 +181,7 @@ type library struct {
 
 // libraries backs up each document library with the drive engine.
 func (b *backup) libraries(ctx context.Context) {
-	raws, err := b.all(ctx, "/sites/"+url.PathEscape(b.u.ID)+"/drives", url.Values{"$select": {"id,name"}})
+	raws, err := b.c.All(ctx, "/sites/"+url.PathEscape(b.u.ID)+"/drives", url.Values{"$select": {"id,name"}})
 	libs := make([]library, len(raws))
 	for i, raw := range raws {
 		if err == nil {
@@ -225,27 +225,13 @@ func (b *backup) carry(prefix string) {
 // allOrCarry is all, or, when the listing fails, nothing: the failure is
 // counted as what and the previous snapshot's items under dir are kept.
 func (b *backup) allOrCarry(ctx context.Context, path string, q url.Values, what, dir string) []json.RawMessage {
-	raws, err := b.all(ctx, path, q)
+	raws, err := b.c.All(ctx, path, q)
 	if err != nil {
 		b.fail("list %s: %s", what, graph.Describe(err))
 		b.carry(PathPrefix(b.u.ID) + dir)
 		return nil
 	}
 	return raws
-}
-
-// all pages through a listing and returns every element.
-func (b *backup) all(ctx context.Context, path string, q url.Values) ([]json.RawMessage, error) {
-	ri, err := b.c.Request(path, q)
-	if err != nil {
-		return nil, err
-	}
-	var out []json.RawMessage
-	_, err = b.c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		out = append(out, raw)
-		return nil
-	})
-	return out, err
 }
 
 // lists stores each list with its columns and items as one JSON record.
@@ -261,7 +247,7 @@ func (b *backup) lists(ctx context.Context) {
 			continue
 		}
 		rec := map[string]any{"list": raw}
-		items, err := b.all(ctx, base+"/"+url.PathEscape(l.ID)+"/items", url.Values{"$expand": {"fields"}})
+		items, err := b.c.All(ctx, base+"/"+url.PathEscape(l.ID)+"/items", url.Values{"$expand": {"fields"}})
 		p := PathPrefix(b.u.ID) + "lists/" + workloads.EscapeID(l.ID) + ".json"
 		if err != nil {
 			b.fail("list %s: %s", l.DisplayName, graph.Describe(err))
@@ -271,7 +257,7 @@ func (b *backup) lists(ctx context.Context) {
 			continue
 		}
 		rec["items"] = items
-		if cols, err := b.all(ctx, base+"/"+url.PathEscape(l.ID)+"/columns", nil); err == nil {
+		if cols, err := b.c.All(ctx, base+"/"+url.PathEscape(l.ID)+"/columns", nil); err == nil {
 			rec["columns"] = cols
 		}
 		body, _ := json.Marshal(rec)

@@ -66,7 +66,7 @@ func (b *backup) channelPrefix(chID string) string {
 func (b *backup) channel(ctx context.Context, ch channelRecord, raw json.RawMessage) {
 	prefix := b.channelPrefix(ch.ID)
 	base := "/teams/" + url.PathEscape(b.u.ID) + "/channels/" + url.PathEscape(ch.ID)
-	tabs, err := b.all(ctx, base+"/tabs", url.Values{"$expand": {"teamsApp"}})
+	tabs, err := b.c.All(ctx, base+"/tabs", url.Values{"$expand": {"teamsApp"}})
 	if err != nil {
 		b.fail("tabs of channel %s: %s", ch.DisplayName, describe(err, "TeamsTab.Read.All"))
 	}
@@ -196,7 +196,7 @@ func (b *backup) changed(ctx context.Context, ch channelRecord, base string, raw
 	}
 	t := Thread{Message: raw, Replies: []json.RawMessage{}}
 	if m.Deleted == "" {
-		replies, err := b.all(ctx, base+"/messages/"+url.PathEscape(m.ID)+"/replies", nil)
+		replies, err := b.c.All(ctx, base+"/messages/"+url.PathEscape(m.ID)+"/replies", nil)
 		if err != nil {
 			b.fail("replies of message %s in channel %s: %s", m.ID, ch.DisplayName, graph.Describe(err))
 			if prev != nil {

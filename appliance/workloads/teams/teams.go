@@ -129,11 +129,11 @@ func (b *backup) run(ctx context.Context) error {
 		}
 		return fmt.Errorf("back up team %s: %s", b.u.Name, describe(err, "Team.ReadBasic.All"))
 	}
-	members, err := b.all(ctx, base+"/members", nil)
+	members, err := b.c.All(ctx, base+"/members", nil)
 	if err != nil {
 		return fmt.Errorf("back up team %s: list the members: %s", b.u.Name, describe(err, "TeamMember.Read.All"))
 	}
-	chans, err := b.all(ctx, base+"/channels", nil)
+	chans, err := b.c.All(ctx, base+"/channels", nil)
 	if err != nil {
 		return fmt.Errorf("back up team %s: list the channels: %s", b.u.Name, describe(err, "ChannelMessage.Read.All"))
 	}
@@ -216,20 +216,6 @@ func (b *backup) carry(prefix string) {
 		}
 		return nil
 	})
-}
-
-// all pages through a listing and returns every element.
-func (b *backup) all(ctx context.Context, path string, q url.Values) ([]json.RawMessage, error) {
-	ri, err := b.c.Request(path, q)
-	if err != nil {
-		return nil, err
-	}
-	var out []json.RawMessage
-	_, err = b.c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		out = append(out, raw)
-		return nil
-	})
-	return out, err
 }
 
 // describe is graph.Describe with, for a refusal, the permission the
