@@ -242,4 +242,3 @@ func (b *backup) fail(format string, args ...any) {
 	b.res.Failed++
 	b.res.Errors = append(b.res.Errors, fmt.Sprintf(format, args...))
 }
-
