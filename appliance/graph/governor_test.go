@@ -129,7 +129,9 @@ func TestResourceOf(t *testing.T) {
 }
 
 func TestMissingRoles(t *testing.T) {
-	got := Missing([]string{"Mail.ReadWrite", "User.Read.All"}, BackupRoles)
+	held := []string{"Mail.ReadWrite", "User.Read.All", "Files.ReadWrite.All", "Sites.Read.All", "Group.Read.All",
+		"ChannelMessage.Read.All", "TeamMember.Read.All", "TeamsTab.Read.All"}
+	got := Missing(held, BackupRoles)
 	if len(got) != 2 || got[0] != "Contacts.Read" || got[1] != "Calendars.Read" {
 		t.Fatalf("Missing = %v, want [Contacts.Read Calendars.Read]", got)
 	}

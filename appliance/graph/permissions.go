@@ -13,10 +13,12 @@ import (
 
 // BackupRoles are the application permissions the backup app needs for
 // the workloads Strongroom protects. All are read-only.
-var BackupRoles = []string{"User.Read.All", "Mail.Read", "Contacts.Read", "Calendars.Read"}
+var BackupRoles = []string{"User.Read.All", "Mail.Read", "Contacts.Read", "Calendars.Read",
+	"Files.Read.All", "Sites.Read.All", "Group.Read.All", "ChannelMessage.Read.All", "TeamMember.Read.All", "TeamsTab.Read.All"}
 
 // RestoreRoles are what the separate restore app needs to write back.
-var RestoreRoles = []string{"User.Read.All", "Mail.ReadWrite", "Contacts.ReadWrite", "Calendars.ReadWrite"}
+var RestoreRoles = []string{"User.Read.All", "Mail.ReadWrite", "Contacts.ReadWrite", "Calendars.ReadWrite",
+	"Files.ReadWrite.All", "Sites.ReadWrite.All", "Group.ReadWrite.All", "Teamwork.Migrate.All"}
 
 // Roles signs in and returns the application permissions (the token's
 // "roles" claim) the app holds. A sign-in failure comes back with a

@@ -265,3 +265,7 @@ func chownTree(root string, owner ids) error {
 		return os.Lchown(path, owner.uid, owner.gid)
 	})
 }
+
+// BackupRoles are the read-only application permissions the backup app
+// needs, as the wizard asks for them.
+func BackupRoles() []string { return append([]string(nil), graph.BackupRoles...) }

@@ -162,12 +162,15 @@ func (w *Wizard) tenantView() ([]string, string) {
 	b := []string{
 		st.Heading.Render("Connect the Microsoft 365 tenant"),
 		st.Dim.Render("The backup app registration needs application permissions, read only:"),
-		st.Dim.Render("User.Read.All, Mail.Read, Contacts.Read, Calendars.Read (with admin consent)."),
-		"",
+	}
+	for _, l := range components.Wrap(strings.Join(setup.BackupRoles(), ", ")+" (with admin consent).", components.BodyWidth) {
+		b = append(b, st.Dim.Render(l))
+	}
+	b = append(b, "",
 		t.fields[0].View(st, 16, t.focus == tenImport),
 		st.Dim.Render("  Optional: a file written by 'strongroom tenant-sim --config-out'."),
 		"",
-	}
+	)
 	for i := 1; i < len(t.fields); i++ {
 		b = append(b, t.fields[i].View(st, 16, t.focus == i))
 	}
