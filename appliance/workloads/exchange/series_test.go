@@ -1,6 +1,7 @@
 package exchange_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-ical"
 	"github.com/microsoft/kiota-abstractions-go/serialization"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
@@ -306,5 +308,31 @@ func checkSeriesICS(t *testing.T, ics []byte) {
 	if master["UID"] == nil || !slices.Equal(master["UID"], ex["UID"]) {
 		t.Errorf("UIDs %v and %v, want the series' one on both", master["UID"], ex["UID"])
 	}
+	checkSeriesRecurrenceSet(t, ics)
+}
+
+// checkSeriesRecurrenceSet expands the exported master with another
+// reader (go-ical, rrule-go): twelve occurrences, none on 2 February.
+func checkSeriesRecurrenceSet(t *testing.T, ics []byte) {
+	t.Helper()
+	cal, err := ical.NewDecoder(bytes.NewReader(ics)).Decode()
+	if err != nil {
+		t.Fatalf("go-ical: %v", err)
+	}
+	for _, ev := range cal.Events() {
+		if ev.Props.Get(ical.PropRecurrenceID) != nil {
+			continue
+		}
+		set, err := ev.RecurrenceSet(time.UTC)
+		if err != nil || set == nil {
+			t.Fatalf("recurrence set: %v", err)
+		}
+		occ := set.Between(seriesStart.AddDate(0, 0, -1), seriesStart.AddDate(0, 3, 0), true)
+		if len(occ) != 12 || slices.ContainsFunc(occ, func(o time.Time) bool { return o.Equal(cancelledAt) }) {
+			t.Errorf("go-ical expands the series to %d occurrences %v, want 12 without %s", len(occ), occ, cancelledAt)
+		}
+		return
+	}
+	t.Error("go-ical finds no series master")
 }
 func ptr[T any](v T) *T { return &v }
