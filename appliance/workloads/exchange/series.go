@@ -11,6 +11,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/strongroom/strongroom/appliance/export"
+	"github.com/strongroom/strongroom/appliance/graph"
 )
 
 // seriesSlack is how far an occurrence's original start may be from where
@@ -57,6 +58,12 @@ func (b *backup) seriesMaster(ctx context.Context, e *entry) ([]byte, error) {
 		}
 		return nil
 	})
+	if err != nil && isUnsupported(err) {
+		// Graph refuses the window: the series is kept as listed, with
+		// its recurrence, and the run names what it lacks.
+		b.failf("series %s: exceptions and deleted occurrences not read: %s", e.ID, graph.Describe(err))
+		return e.Raw, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("instances: %w", err)
 	}
