@@ -33,7 +33,10 @@
 //     zone keep their wall-clock time with a TZID naming the IANA zone
 //     (Windows zone names that Graph uses are mapped) and a VTIMEZONE that
 //     lists that zone's actual transitions, from Go's tz database, over the
-//     span the events use. Recurrences become RRULEs. Times in a zone the
+//     span the events use. Recurrences become RRULEs, a series' deleted
+//     occurrences EXDATEs and its exceptions VEVENTs of the series' UID
+//     with a RECURRENCE-ID (as a backup recorded them on the master,
+//     AnnotationExceptions and AnnotationCancelled). Times in a zone the
 //     package cannot identify are written as floating local times.
 //
 // Content lines of vCards and iCalendar files end in CRLF and are folded at

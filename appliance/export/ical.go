@@ -29,6 +29,13 @@ type graphEvent struct {
 	Sensitivity          string   `json:"sensitivity"`
 	ShowAs               string   `json:"showAs"`
 	IsCancelled          bool     `json:"isCancelled"`
+
+	// A series master's exceptions and deleted occurrences, as a
+	// backup recorded them (AnnotationExceptions, AnnotationCancelled);
+	// an exception's original start.
+	Exceptions    []json.RawMessage `json:"@strongroom.exceptions"`
+	Cancelled     []string          `json:"@strongroom.cancelledOccurrences"`
+	OriginalStart string            `json:"originalStart"`
 }
 
 type graphBody struct {
@@ -102,7 +109,7 @@ func EventsToICS(events [][]byte, calendarName string) ([]byte, error) {
 	spans := map[string]*zoneSpan{}
 	now := time.Now().UTC()
 	for i := range parsed {
-		if err := writeVEvent(&body, &parsed[i], spans, now); err != nil {
+		if err := writeSeries(&body, &parsed[i], spans, now); err != nil {
 			return nil, fmt.Errorf("export: event %d: %w", i, err)
 		}
 	}
@@ -131,16 +138,26 @@ func EventsToICS(events [][]byte, calendarName string) ([]byte, error) {
 // writeVEvent writes one Graph event as a VEVENT and widens the span of
 // the zone its times are in, for the VTIMEZONE written later; now stamps an
 // event that names no last modification.
-func writeVEvent(out *contentLines, e *graphEvent, spans map[string]*zoneSpan, now time.Time) error {
+func writeVEvent(out *contentLines, e *graphEvent, spans map[string]*zoneSpan, now time.Time, series *seriesOf) error {
 	start, end, err := eventTimes(e)
 	if err != nil {
 		return err
 	}
 	out.add("BEGIN", "", "VEVENT")
 	writeEventStamps(out, e, now)
+	if series != nil {
+		p, v := series.at(e.OriginalStart)
+		out.add("RECURRENCE-ID", p, v)
+	}
 	writeEventTimes(out, e, start, end, spans)
 	if rule := rrule(e, start); rule != "" {
 		out.add("RRULE", "", rule)
+		for _, c := range e.Cancelled {
+			p, v := (&seriesOf{start: start, allDay: e.IsAllDay}).at(c)
+			if v != "" {
+				out.add("EXDATE", p, v)
+			}
+		}
 	}
 	writeEventText(out, e)
 	writeEventPeople(out, e)

@@ -33,6 +33,14 @@
 //     before ExpireDeltaTokens, for another folder, or tampered with get
 //     410 Gone (resyncRequired).
 //
+//   - Series: an event with a recurrence (daily or weekly here) is a
+//     series master; its occurrences have ids of their own (master id,
+//     "_OCC", original start) and come from /events/{id}/instances,
+//     calendarView and calendarView/delta (which require startDateTime
+//     and endDateTime), never from /events. PATCH on an occurrence makes
+//     it an exception and DELETE cancels it; either is a new version of
+//     the master.
+//
 //   - Mailbox: the mail, contacts and calendars of a licensed, not
 //     deleted user or of a shared mailbox; it is also the unit of
 //     throttling. An unlicensed user has none (404

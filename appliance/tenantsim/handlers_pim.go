@@ -3,6 +3,7 @@ package tenantsim
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // handleListContactFolders lists the folders under the default contacts
@@ -141,6 +142,13 @@ func (q *request) createProps(kind itemKind, coll func(*user) (*collection, *gra
 	if gerr != nil {
 		return gerr
 	}
+	if kind == kindEvent {
+		// Exchange types an event by its recurrence.
+		props["type"] = "singleInstance"
+		if rec, _ := props["recurrence"].(map[string]any); rec != nil {
+			props["type"] = "seriesMaster"
+		}
+	}
 	return q.write(func() (any, *graphError) {
 		u, c, gerr := q.mailboxCollection(coll)
 		if gerr != nil {
@@ -228,7 +236,28 @@ func (q *request) deleteItem(param string, kind itemKind) *graphError {
 
 func handleDeleteContact(q *request) *graphError { return q.deleteItem("cid", kindContact) }
 
-func handleDeleteEvent(q *request) *graphError { return q.deleteItem("eid", kindEvent) }
+// handleDeleteEvent deletes an event; an occurrence's deletion cancels
+// that occurrence of its series.
+func handleDeleteEvent(q *request) *graphError {
+	return q.write(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		if master, key, ok := occurrence(u, q.param("eid")); ok {
+			s := q.touchSeries(master)
+			s.cancelled[key] = true
+			delete(s.exceptions, key)
+			return nil, nil
+		}
+		it := u.items[q.param("eid")]
+		if it == nil || it.kind != kindEvent {
+			return nil, errItemNotFound
+		}
+		q.sim.removeItem(it)
+		return nil, nil
+	})
+}
 
 // calendar resolves {calid}, or the default calendar when the path has
 // none.
@@ -240,14 +269,29 @@ func handleListEvents(q *request) *graphError {
 	return q.listCollection(q.calendar, "events", eventJSON)
 }
 
+// handleGetEvent serves an event, or an occurrence of a series.
 func handleGetEvent(q *request) *graphError {
-	return q.getItem("eid", kindEvent, eventJSON)
+	return q.read(func() (any, *graphError) {
+		u, gerr := q.mailboxUser()
+		if gerr != nil {
+			return nil, gerr
+		}
+		if master, key, ok := occurrence(u, q.param("eid")); ok {
+			t, _ := time.Parse(occKeyLayout, key)
+			return project(instanceJSON(master, t), selectFields(q.r)), nil
+		}
+		it := u.items[q.param("eid")]
+		if it == nil || it.kind != kindEvent {
+			return nil, errItemNotFound
+		}
+		return project(eventJSON(it), selectFields(q.r)), nil
+	})
 }
 
-// handleEventsDelta serves events/delta and calendarView/delta on the
-// default calendar, and calendars/{id}/events/delta. calendarView's
-// startDateTime and endDateTime are accepted and not applied: every event
-// of the calendar is in the window.
+// handleEventsDelta serves events/delta on the default calendar and
+// calendars/{id}/events/delta: series masters and single events, as
+// Graph's beta serves it (v1.0 documents delta on calendarView only,
+// handleCalendarViewDelta).
 func handleEventsDelta(q *request) *graphError {
 	return q.collectionDelta(q.calendar, "#microsoft.graph.event", eventJSON)
 }

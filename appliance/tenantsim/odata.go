@@ -78,7 +78,7 @@ func project(obj map[string]any, sel map[string]bool) map[string]any {
 	}
 	out := make(map[string]any, len(sel)+2)
 	for k, v := range obj {
-		if sel[strings.ToLower(k)] || k == "id" || strings.HasPrefix(k, "@odata.") {
+		if sel[strings.ToLower(k)] || k == "id" || k == "@removed" || strings.HasPrefix(k, "@odata.") {
 			out[k] = v
 		}
 	}
@@ -129,6 +129,10 @@ type deltaState struct {
 	// Top is the $top of the first request, which later pages keep
 	// unless the request sets its own page size.
 	Top int `json:"t,omitempty"`
+	// From and To are a calendarView delta's window (RFC 3339), which
+	// Graph encodes in its tokens.
+	From string `json:"w0,omitempty"`
+	To   string `json:"w1,omitempty"`
 }
 
 func (s *Sim) encodeDelta(st deltaState) string {
@@ -183,6 +187,13 @@ func (q *request) serveDelta(c *collection, odataType string, lookup func(id str
 	switch tok := firstNonEmpty(qv.Get("$skiptoken"), qv.Get("$deltatoken")); {
 	case tok == "":
 		st = deltaState{Coll: c.id, Epoch: s.deltaEpoch, Full: true, Upto: s.seq, Select: qv.Get("$select")}
+		if q.view != nil {
+			from, to, gerr := q.window()
+			if gerr != nil {
+				return nil, gerr
+			}
+			st.From, st.To = from.Format(time.RFC3339), to.Format(time.RFC3339)
+		}
 		if qv.Get("$top") != "" {
 			st.Top = size
 		}
@@ -220,7 +231,14 @@ func (q *request) serveDelta(c *collection, odataType string, lookup func(id str
 	}
 	values := make([]map[string]any, 0, len(ids))
 	for _, id := range ids {
-		if v := lookup(id); v != nil {
+		if v := lookup(id); v != nil && q.view != nil {
+			from, _ := time.Parse(time.RFC3339, st.From)
+			to, _ := time.Parse(time.RFC3339, st.To)
+			for _, w := range q.view(id, from, to) {
+				values = append(values, project(w, sel))
+			}
+			continue
+		} else if v != nil {
 			values = append(values, project(v, sel))
 			continue
 		}
@@ -242,7 +260,7 @@ func (q *request) serveDelta(c *collection, odataType string, lookup func(id str
 		st.After = next
 		body["@odata.nextLink"] = link + "?" + url.Values{"$skiptoken": {s.encodeDelta(st)}}.Encode()
 	} else {
-		end := deltaState{Coll: c.id, Epoch: st.Epoch, After: st.Upto, Select: st.Select, Top: st.Top}
+		end := deltaState{Coll: c.id, Epoch: st.Epoch, After: st.Upto, Select: st.Select, Top: st.Top, From: st.From, To: st.To}
 		body["@odata.deltaLink"] = link + "?" + url.Values{"$deltatoken": {s.encodeDelta(end)}}.Encode()
 	}
 	return body, nil

@@ -3,6 +3,7 @@ package tenantsim
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // route is one Graph path pattern. Pattern segments in braces capture the
@@ -31,6 +32,10 @@ type request struct {
 	// instead of errResync; old is what the token held, ok whether it
 	// decoded at all.
 	resync func(old deltaState, ok bool) *graphError
+	// view, when set, makes a delta a calendarView delta: a changed
+	// member is answered by what view gives for it in the token's window
+	// (a series master by its occurrences and exceptions).
+	view func(id string, from, to time.Time) []map[string]any
 }
 
 func (q *request) param(name string) string { return q.params[name] }

@@ -51,7 +51,8 @@ func (s *Sim) registerRoutes() {
 
 	rt.add(get, "users/{uid}/calendars", "events", permCalRead, handleListCalendars)
 	rt.add(post, "users/{uid}/calendars", "events", permCalWrite, handleCreateCalendar)
-	rt.add(get, "users/{uid}/calendarView/delta()", "events.delta", permCalRead, handleEventsDelta)
+	rt.add(get, "users/{uid}/calendarView/delta()", "events.delta", permCalRead, handleCalendarViewDelta)
+	rt.add(get, "users/{uid}/calendars/{calid}/calendarView/delta()", "events.delta", permCalRead, handleCalendarViewDelta)
 	rt.add(get, "users/{uid}/events/delta()", "events.delta", permCalRead, handleEventsDelta)
 	rt.add(get, "users/{uid}/calendars/{calid}/events/delta()", "events.delta", permCalRead, handleEventsDelta)
 	rt.add(get, "users/{uid}/events", "events", permCalRead, handleListEvents)
@@ -59,6 +60,10 @@ func (s *Sim) registerRoutes() {
 	rt.add(get, "users/{uid}/calendars/{calid}/events", "events", permCalRead, handleListEvents)
 	rt.add(post, "users/{uid}/calendars/{calid}/events", "events", permCalWrite, handleCreateEvent)
 	rt.add(get, "users/{uid}/events/{eid}", "events", permCalRead, handleGetEvent)
+	rt.add(patch, "users/{uid}/events/{eid}", "events", permCalWrite, handleUpdateEvent)
+	rt.add(get, "users/{uid}/events/{eid}/instances", "events", permCalRead, handleEventInstances)
+	rt.add(get, "users/{uid}/calendarView", "events", permCalRead, handleCalendarView)
+	rt.add(get, "users/{uid}/calendars/{calid}/calendarView", "events", permCalRead, handleCalendarView)
 	rt.add(del, "users/{uid}/events/{eid}", "events", permCalWrite, handleDeleteEvent)
 	s.registerFileRoutes()
 }

@@ -51,6 +51,7 @@ type item struct {
 	coll     *collection
 	msg      *message       // messages only
 	props    map[string]any // contacts and events: their Graph JSON without id
+	series   *series        // series masters with a changed or cancelled occurrence
 	created  time.Time
 	modified time.Time
 	version  int

@@ -638,8 +638,12 @@ func (b *backup) store(ctx context.Context, c *collection, prefix string, e *ent
 }
 
 // fetch returns an item's content: a message's MIME, or the JSON of a
-// contact or event as the listing returned it.
+// contact or event as the listing returned it (a series master with its
+// exceptions and deleted occurrences).
 func (b *backup) fetch(ctx context.Context, c *collection, e *entry) ([]byte, error) {
+	if c.kind == kindCalendars && e.Type == "seriesMaster" {
+		return b.seriesMaster(ctx, e)
+	}
 	if c.kind != kindMail {
 		return e.Raw, nil
 	}

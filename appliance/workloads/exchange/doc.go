@@ -6,6 +6,16 @@
 //   - Collection: a container Graph keeps a change log for and that this
 //     package syncs as one unit: a mail folder, a contact folder or a
 //     calendar. Every collection has its own delta state.
+//   - Series: Graph v1.0 lists a recurring series under /events as its
+//     master (type seriesMaster, with its recurrence); its exceptions are
+//     served only by /events/{id}/instances (and calendarView), and a
+//     deleted occurrence by nothing at all. A backup reads each new or
+//     changed master's instances over the series (an open-ended series
+//     up to three years past its start or last change), keeps the
+//     exceptions, and records as deleted the occurrences that the
+//     expanded pattern has and the instances lack, on the stored master
+//     (export.AnnotationExceptions, export.AnnotationCancelled). A pattern
+//     or zone that cannot be expanded records no deletions.
 //   - Delta state: the @odata.deltaLink a collection's last complete
 //     enumeration ended with. It is stored as an item of kind "state" at
 //     exchange/<user>/_state/<kind>/<collection>.delta in the same snapshot
@@ -28,7 +38,9 @@
 //	exchange/<user>/mail/<folder>/_folder.json       folder record
 //	exchange/<user>/mail/<folder>/<message>.eml      MIME as served by $value
 //	exchange/<user>/contacts/<folder>/<contact>.json contact JSON as Graph returns it
-//	exchange/<user>/calendars/<calendar>/<event>.json event JSON as Graph returns it
+//	exchange/<user>/calendars/<calendar>/<event>.json event JSON as Graph returns it (a series
+//	                                                 master with its exceptions and deleted
+//	                                                 occurrences, below)
 //	exchange/<user>/_state/<kind>/<collection>.delta delta link
 //
 // Failure rules: an item whose download fails (after Options.ItemRetries

@@ -29,6 +29,7 @@ type entry struct {
 	EmailAddresses []emailAddress `json:"emailAddresses"`
 
 	Start     *dateTimeTZ `json:"start"`
+	Type      string      `json:"type"` // events: singleInstance, seriesMaster, ...
 	Organizer *recipient  `json:"organizer"`
 	Attendees []recipient `json:"attendees"`
 

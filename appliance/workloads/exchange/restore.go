@@ -10,6 +10,7 @@ import (
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/export"
 	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/storage/vault"
@@ -252,6 +253,10 @@ func (r *restorer) body(it vault.Item) ([]byte, error) {
 	for _, k := range serverOwned {
 		delete(m, k)
 	}
+	// A series' exceptions and deleted occurrences are written after
+	// the series is created (restoreSeries).
+	delete(m, export.AnnotationExceptions)
+	delete(m, export.AnnotationCancelled)
 	return json.Marshal(m)
 }
 

@@ -254,6 +254,15 @@ func (r *restorer) restorePIM(ctx context.Context, it vault.Item, k pimKind, con
 	if err != nil {
 		return "", err
 	}
+	if k.name == eventsKind.name && id != "" {
+		raw, err := r.read(it)
+		if err == nil {
+			err = r.restoreSeries(ctx, id, raw)
+		}
+		if err != nil {
+			return "", fmt.Errorf("series %s: %w", it.Meta[catalog.MetaItemID], err)
+		}
+	}
 	if id != "" {
 		h.add(id, key)
 		h.claimed[id] = true
