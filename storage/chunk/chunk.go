@@ -17,9 +17,18 @@ type Params struct {
 	Min, Avg, Max int
 }
 
-// Default is the chunking used by the vault: 256 KiB minimum, 1 MiB average
-// and 4 MiB maximum.
-var Default = Params{Min: 256 << 10, Avg: 1 << 20, Max: 4 << 20}
+// Default is the chunking a new vault records in its disk labels and uses
+// for its life: 64 KiB minimum, 256 KiB average and 1 MiB maximum. Below
+// the minimum an item is one chunk, so the minimum decides whether the same
+// attachment in two messages (the bulk of a mailbox's bytes) or an edited
+// office file shares chunks at all; with 256 KiB most did not.
+var Default = Params{Min: 64 << 10, Avg: 256 << 10, Max: 1 << 20}
+
+// V1 is the chunking of vaults whose labels record none (created before
+// the labels carried it): 256 KiB minimum, 1 MiB average and 4 MiB
+// maximum. Such vaults keep it, so that new backups still deduplicate
+// against what they hold.
+var V1 = Params{Min: 256 << 10, Avg: 1 << 20, Max: 4 << 20}
 
 // Limits on Params accepted by Validate.
 const (
@@ -158,7 +167,7 @@ func (c *Chunker) fill() error {
 			c.end = copy(c.buf, c.buf[c.start:c.end])
 			c.start = 0
 		}
-		n, err := io.ReadFull(c.r, c.buf[c.end:])
+		n, err := fill(c.r, c.buf[c.end:])
 		c.end += n
 		switch {
 		case err == nil && len(c.buf) < full:
@@ -168,13 +177,38 @@ func (c *Chunker) fill() error {
 			c.buf = big
 		case err == nil:
 			return nil
-		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		case err == io.EOF:
 			c.eof = true
 			return nil
 		default:
 			return fmt.Errorf("chunk: read: %w", err)
 		}
 	}
+}
+
+// fill reads into b until it is full or the reader stops. Unlike
+// io.ReadFull it keeps the reader's own error: only io.EOF is the clean end
+// of a stream. A reader that fails with io.ErrUnexpectedEOF (an HTTP body
+// cut short, a truncated archive) is failing, and the bytes so far must not
+// be stored as the whole item.
+func fill(r io.Reader, b []byte) (int, error) {
+	n, empty := 0, 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if m > 0 {
+			empty = 0
+			continue
+		}
+		// A reader that keeps returning nothing and no error is broken.
+		if empty++; empty == 100 {
+			return n, io.ErrNoProgress
+		}
+	}
+	return n, nil
 }
 
 // smallBuf is the first buffer a chunker reads into.
@@ -192,25 +226,44 @@ func (c *Chunker) cut(b []byte) int {
 	}
 	normal := min(c.p.Avg, n)
 
-	// The hash restarts at every chunk and skips the first Min bytes, which
-	// can never hold a boundary. The gear table is an array indexed by a
-	// byte, so the loops compile without bounds checks.
-	var h uint64
-	hard, easy := c.hard, c.easy
-	i := c.p.Min
-	for _, x := range b[c.p.Min:normal] {
-		h = h<<1 + gear[x]
-		i++
-		if h&hard == 0 {
-			return i
-		}
+	// The hash restarts at every chunk and skips the first Min bytes,
+	// which can never hold a boundary.
+	h, k := scan(0, b[c.p.Min:normal], c.hard)
+	if k >= 0 {
+		return c.p.Min + k
 	}
-	for _, x := range b[normal:n] {
-		h = h<<1 + gear[x]
-		i++
-		if h&easy == 0 {
-			return i
-		}
+	if _, k = scan(h, b[normal:n], c.easy); k >= 0 {
+		return normal + k
 	}
 	return n
+}
+
+// scan rolls the gear hash h over b and returns the length of b's prefix
+// that ends at the first boundary under mask, or -1 and the hash after all
+// of b when there is none. It takes two bytes a step: the hash after the
+// second is h<<2 + gear[x0]<<1 + gear[x1], so the chain of operations that
+// depend on h is one shift and one add per two bytes instead of per byte;
+// both positions are still checked, so the boundaries are those of the
+// byte-at-a-time rolling (the pinned tests hold them). The gear table is an
+// array indexed by a byte, so the lookups compile without bounds checks.
+func scan(h uint64, b []byte, mask uint64) (uint64, int) {
+	j := 0
+	for ; j+1 < len(b); j += 2 {
+		g0, g1 := gear[b[j]], gear[b[j+1]]
+		h1 := h<<1 + g0
+		h = h<<2 + (g0<<1 + g1)
+		if h1&mask == 0 {
+			return h1, j + 1
+		}
+		if h&mask == 0 {
+			return h, j + 2
+		}
+	}
+	if j < len(b) {
+		h = h<<1 + gear[b[j]]
+		if h&mask == 0 {
+			return h, j + 1
+		}
+	}
+	return h, -1
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"testing/iotest"
 )
@@ -156,13 +157,24 @@ func TestReaderShapes(t *testing.T) {
 }
 
 func TestReadError(t *testing.T) {
-	boom := errors.New("disk on fire")
-	r := io.MultiReader(bytes.NewReader(randomBytes(8, 100)), iotest.ErrReader(boom))
-	c := New(r, small)
-	for range 2 {
-		if _, err := c.Next(); !errors.Is(err, boom) {
-			t.Fatalf("Next: err = %v, want %v", err, boom)
-		}
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"disk error", errors.New("disk on fire")},
+		// An HTTP body cut short ends in io.ErrUnexpectedEOF: the bytes so
+		// far are not the whole item and must not be stored as if they were.
+		{"body cut short", io.ErrUnexpectedEOF},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := io.MultiReader(bytes.NewReader(randomBytes(8, 100)), iotest.ErrReader(tc.err))
+			c := New(r, small)
+			for range 2 {
+				if _, err := c.Next(); !errors.Is(err, tc.err) {
+					t.Fatalf("Next: err = %v, want %v", err, tc.err)
+				}
+			}
+		})
 	}
 }
 
@@ -195,21 +207,34 @@ func TestGearTablePinned(t *testing.T) {
 }
 
 // TestBoundariesPinned guards the on-disk format end to end: the boundaries
-// of a fixed input under Default must never change.
+// of a fixed input under each chunking a vault can record must never
+// change, or new backups stop deduplicating against the vaults' chunks.
 func TestBoundariesPinned(t *testing.T) {
 	data := randomBytes(10, 16<<20)
-	var sizes []int
-	for _, c := range split(t, bytes.NewReader(data), Default) {
-		sizes = append(sizes, len(c))
-	}
-	want := []int{1177041, 1167561, 1477083, 1161744, 1401755, 1114792, 1346488, 1173448, 1100720, 738652, 1369858, 1283392, 369676, 1291997, 603009}
-	if len(sizes) != len(want) {
-		t.Fatalf("chunk sizes = %v, want %v", sizes, want)
-	}
-	for i := range want {
-		if sizes[i] != want[i] {
-			t.Fatalf("chunk sizes = %v, want %v", sizes, want)
-		}
+	for _, tc := range []struct {
+		name string
+		p    Params
+		want []int
+	}{
+		{"V1 (labels without chunking)", V1, []int{1177041, 1167561, 1477083, 1161744, 1401755, 1114792, 1346488, 1173448, 1100720, 738652, 1369858, 1283392, 369676, 1291997, 603009}},
+		{"Default (new vaults)", Default, []int{
+			296780, 284520, 295662, 273619, 337954, 173339, 369327, 313401, 167200, 484168,
+			127814, 256272, 272590, 243937, 375667, 387329, 323850, 374199, 300429, 328027,
+			328647, 269663, 359662, 275138, 264145, 309466, 397488, 315187, 302822, 360234,
+			299689, 308162, 303669, 335628, 334244, 308448, 330620, 338989, 131299, 323826,
+			354970, 478093, 212969, 310627, 271868, 293232, 273737, 335158, 168446, 264279,
+			78877, 279099, 112945, 264478, 265782, 228692, 283250, 117604,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sizes []int
+			for _, c := range split(t, bytes.NewReader(data), tc.p) {
+				sizes = append(sizes, len(c))
+			}
+			if !slices.Equal(sizes, tc.want) {
+				t.Fatalf("chunk sizes = %#v, want %#v", sizes, tc.want)
+			}
+		})
 	}
 }
 
@@ -267,7 +292,7 @@ func BenchmarkChunker(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		p    Params
-	}{{"default", Default}, {"small", small}} {
+	}{{"params=default", Default}, {"params=v1", V1}, {"params=small", small}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			r := bytes.NewReader(data)

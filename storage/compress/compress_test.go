@@ -2,6 +2,7 @@ package compress
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -30,11 +31,32 @@ func jsonLike(n int) []byte {
 }
 
 // halfRandom is compressible text with a random region in the middle, where
-// the probe looks.
+// the middle probe sample looks.
 func halfRandom(n int) []byte {
 	b := jsonLike(n)
 	copy(b[n/2-ProbeSize:], randomBytes(3, 2*ProbeSize))
 	return b
+}
+
+// randomWithText is random bytes with compressible text only at [at, at+n).
+func randomWithText(size, at, n int) []byte {
+	b := randomBytes(4, size)
+	copy(b[at:], jsonLike(n))
+	return b
+}
+
+// base64Random is the base64 of random bytes in 76-column lines, as an
+// attachment in a MIME message: no repeats, but a 64-letter alphabet.
+func base64Random(n int) []byte {
+	enc := base64.StdEncoding.EncodeToString(randomBytes(5, n*3/4))
+	var b bytes.Buffer
+	for len(enc) > 0 && b.Len() < n {
+		l := min(76, len(enc))
+		b.WriteString(enc[:l])
+		b.WriteString("\r\n")
+		enc = enc[l:]
+	}
+	return b.Bytes()[:n]
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -51,7 +73,12 @@ func TestRoundTrip(t *testing.T) {
 		{"zeros 4 MiB", make([]byte, 4<<20), true},
 		{"random 1 MiB", randomBytes(1, 1<<20), false},
 		{"random below probe threshold", randomBytes(2, 10<<10), false},
-		{"random in the middle skipped by probe", halfRandom(1 << 20), false},
+		{"random in the middle, text around it", halfRandom(1 << 20), true},
+		{"random, text only at the start", randomWithText(1<<20, 0, 256<<10), true},
+		{"random, text only in the middle", randomWithText(1<<20, 400<<10, 256<<10), true},
+		{"random, text only at the end", randomWithText(1<<20, 768<<10, 256<<10), true},
+		{"random, text smaller than a sample", randomWithText(1<<20, 512<<10, 1<<10), false},
+		{"base64 of random bytes", base64Random(1 << 20), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,6 +108,17 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("round trip differs")
 			}
 		})
+	}
+}
+
+// TestCompressBase64Ratio guards the setting that makes mail attachments
+// compress: base64 of random bytes carries 6 bits per byte, so entropy
+// coding its literals must save close to a quarter.
+func TestCompressBase64Ratio(t *testing.T) {
+	src := base64Random(1 << 20)
+	out, compressed := Compress(nil, src)
+	if !compressed || len(out) > len(src)*80/100 {
+		t.Fatalf("base64 of random bytes: %d -> %d bytes (compressed %v), want at most 80 %%", len(src), len(out), compressed)
 	}
 }
 
@@ -212,6 +250,8 @@ func benchInputs() []struct {
 		data []byte
 	}{
 		{"json-1MiB", jsonLike(1 << 20)},
+		{"base64-1MiB", base64Random(1 << 20)},
+		{"half-random-1MiB", randomWithText(1<<20, 512<<10, 512<<10)},
 		{"random-1MiB", randomBytes(4, 1<<20)},
 	}
 }

@@ -49,7 +49,10 @@ func Open(dir string) (*Index, error) {
 	opts := badger.DefaultOptions(dir).
 		WithLogger(nil).
 		WithSyncWrites(false).
-		WithMemTableSize(16 << 20).
+		// 8 MiB memtables: each is an arena allocated whole, live for
+		// the life of the vault; the index's records are small (a
+		// segment of 1,000 chunks is under 100 KiB of them).
+		WithMemTableSize(8 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(8).

@@ -179,3 +179,64 @@ func TestIndexHighWaterConcurrentSeals(t *testing.T) {
 	default:
 	}
 }
+
+// benchEntries returns n entries with distinct IDs derived from seg.
+func benchEntries(seg uint64, n int) []segment.Entry {
+	es := make([]segment.Entry, n)
+	for i := range es {
+		binary.LittleEndian.PutUint64(es[i].ID[:], seg)
+		binary.LittleEndian.PutUint64(es[i].ID[8:], uint64(i))
+		es[i].Offset, es[i].Length, es[i].RawLen = uint64(i)*1000, 900, 4000
+	}
+	return es
+}
+
+// BenchmarkIndexAddSegment measures indexing one segment of 1,000 chunks
+// (an op), as a writer does after every seal, with its sync (so the
+// disk's fsync latency is part of the figure).
+func BenchmarkIndexAddSegment(b *testing.B) {
+	ix, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	var seg uint64
+	for b.Loop() {
+		seg++
+		if err := ix.AddSegment(SegmentInfo{ID: seg, PayloadLen: 1 << 20, Chunks: 1000}, benchEntries(seg, 1000)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkIndexLookup measures the lookup every new chunk makes, in an
+// index of 100,000 chunks, for chunks it holds and chunks it does not.
+func BenchmarkIndexLookup(b *testing.B) {
+	ix, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	for seg := uint64(1); seg <= 100; seg++ {
+		if err := ix.AddSegment(SegmentInfo{ID: seg, PayloadLen: 1 << 20, Chunks: 1000}, benchEntries(seg, 1000)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		seg  uint64 // the segment whose IDs are looked up
+		want bool
+	}{{"found=yes", 50, true}, {"found=no", 1000, false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			ids := benchEntries(tc.seg, 1000)
+			i := 0
+			for b.Loop() {
+				_, ok, err := ix.Lookup(ids[i%len(ids)].ID)
+				if err != nil || ok != tc.want {
+					b.Fatalf("Lookup: found %v, err %v; want found %v", ok, err, tc.want)
+				}
+				i++
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"sync"
 
 	"github.com/zeebo/blake3"
 )
@@ -26,8 +27,9 @@ const (
 // Master is the vault's master key. The zero value is not usable; create one
 // with NewMaster or Unwrap.
 type Master struct {
-	secret [32]byte
-	idKey  [32]byte // derived once: ChunkID is on the hot path
+	secret  [32]byte
+	idKey   [32]byte  // derived once: ChunkID is on the hot path
+	hashers sync.Pool // of *blake3.Hasher keyed with idKey, about 10 KiB each
 }
 
 // NewMaster returns a new random master key from crypto/rand.
@@ -71,11 +73,22 @@ func newGCM(key []byte) cipher.AEAD {
 // ChunkID returns the chunk ID of data: its BLAKE3 hash keyed with the chunk
 // ID key.
 func (m *Master) ChunkID(data []byte) ID {
-	h := m.newIDHasher()
+	h := m.getHasher()
+	defer m.hashers.Put(h)
 	_, _ = h.Write(data)
 	var id ID
 	h.Sum(id[:0])
 	return id
+}
+
+// getHasher returns a reset ID hasher from the pool: a fresh keyed BLAKE3
+// hasher per chunk was the largest source of garbage in an ingest.
+func (m *Master) getHasher() *blake3.Hasher {
+	if h, ok := m.hashers.Get().(*blake3.Hasher); ok {
+		h.Reset()
+		return h
+	}
+	return m.newIDHasher()
 }
 
 // IDHasher returns a new streaming hasher whose Sum equals ChunkID of the

@@ -23,9 +23,12 @@ const (
 
 const (
 	entrySize   = 32 + 8 + 4 + 4 + 1
-	footerSize  = 16
+	footerSize  = FooterSize
 	footerMagic = "SRTB"
 )
+
+// FooterSize is the length of the fixed footer that ends every payload.
+const FooterSize = 16
 
 // Builder assembles a payload in memory. It is not safe for concurrent use.
 type Builder struct {
@@ -38,13 +41,33 @@ func NewBuilder(sizeHint int) *Builder {
 	return &Builder{buf: make([]byte, 0, sizeHint)}
 }
 
+// NewBuilderBuf returns a builder that assembles its payload in buf's
+// capacity (growing it only when that runs out), so a writer can reuse
+// one large buffer for segment after segment instead of faulting in a
+// fresh one each time.
+func NewBuilderBuf(buf []byte) *Builder {
+	return &Builder{buf: buf[:0]}
+}
+
 // Add appends a sealed blob and returns its entry.
 func (b *Builder) Add(id [32]byte, sealed []byte, rawLen int, flags uint8) Entry {
-	e := Entry{ID: id, Offset: uint64(len(b.buf)), Length: uint32(len(sealed)), RawLen: uint32(rawLen), Flags: flags}
-	b.buf = append(b.buf, sealed...)
+	return b.AddSealed(id, rawLen, flags, func(dst []byte) []byte { return append(dst, sealed...) })
+}
+
+// AddSealed appends a blob that seal writes in place: seal appends the
+// sealed bytes to dst (the payload so far) and returns the result, which
+// spares a copy of every blob.
+func (b *Builder) AddSealed(id [32]byte, rawLen int, flags uint8, seal func(dst []byte) []byte) Entry {
+	off := len(b.buf)
+	b.buf = seal(b.buf)
+	e := Entry{ID: id, Offset: uint64(off), Length: uint32(len(b.buf) - off), RawLen: uint32(rawLen), Flags: flags}
 	b.entries = append(b.entries, e)
 	return e
 }
+
+// Buffer returns the builder's buffer, emptied, for reuse by another
+// builder; b must not be used afterwards.
+func (b *Builder) Buffer() []byte { return b.buf[:0] }
 
 // Len is the number of payload bytes so far.
 func (b *Builder) Len() int { return len(b.buf) }

@@ -1,7 +1,6 @@
 package segment
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -29,58 +28,6 @@ func (e *CorruptError) Error() string {
 		return fmt.Sprintf("segment %d shard %d (%s): %s", e.Segment, e.Shard, e.Path, e.Reason)
 	}
 	return fmt.Sprintf("segment %d shard %d (%s) block %d at offset %d: %s", e.Segment, e.Shard, e.Path, e.Block, e.Offset, e.Reason)
-}
-
-// WriteShard writes one complete shard file: to tmp first (path+".tmp"
-// when tmp is empty; another directory of the same filesystem when path's
-// directory is append-only), then fsync and rename. The caller syncs the
-// directories.
-func WriteShard(path, tmp string, h Header, data []byte) (err error) {
-	if uint64(len(data)) != h.ShardLen {
-		return fmt.Errorf("write shard %s: %d bytes of data, header says %d", path, len(data), h.ShardLen)
-	}
-	if tmp == "" {
-		tmp = path + ".tmp"
-	}
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_EXCL, 0o444)
-	if err != nil {
-		return fmt.Errorf("write shard: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	w := bufio.NewWriterSize(f, 1<<20)
-	if _, err = w.Write(h.Marshal()); err != nil {
-		return fmt.Errorf("write shard %s: %w", tmp, err)
-	}
-	var sum [sumSize]byte
-	for b := 0; b < h.Blocks(); b++ {
-		start := b * BlockSize
-		blk := data[start : start+h.blockLen(b)]
-		binary.LittleEndian.PutUint32(sum[:], crc32.Checksum(blk, castagnoli))
-		if _, err = w.Write(blk); err != nil {
-			return fmt.Errorf("write shard %s: %w", tmp, err)
-		}
-		if _, err = w.Write(sum[:]); err != nil {
-			return fmt.Errorf("write shard %s: %w", tmp, err)
-		}
-	}
-	if err = w.Flush(); err != nil {
-		return fmt.Errorf("write shard %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sync shard %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("close shard %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write shard: %w", err)
-	}
-	return nil
 }
 
 // Shard is one open shard file. It is safe for concurrent reads.

@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/strongroom/strongroom/storage/chunk"
 )
 
 // Names of the files and directories on each disk (see storage/FORMAT.md).
@@ -34,6 +36,25 @@ type label struct {
 	K       int    `json:"k"`
 	M       int    `json:"m"`
 	Created int64  `json:"created"`
+	// Chunking is the vault's content-defined chunking, the same on
+	// every disk. Labels written before it was recorded lack it: such a
+	// vault chunks with chunk.V1.
+	Chunking *labelChunking `json:"chunking,omitempty"`
+}
+
+// labelChunking is chunk.Params as a label records them.
+type labelChunking struct {
+	Min int `json:"min"`
+	Avg int `json:"avg"`
+	Max int `json:"max"`
+}
+
+// chunking returns the chunking the label records, chunk.V1 when none.
+func (l label) chunking() chunk.Params {
+	if l.Chunking == nil {
+		return chunk.V1
+	}
+	return chunk.Params{Min: l.Chunking.Min, Avg: l.Chunking.Avg, Max: l.Chunking.Max}
 }
 
 // disk is one disk directory of an open vault.
@@ -138,9 +159,11 @@ func freeBytes(dir string) (free, total uint64, err error) {
 	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize), nil
 }
 
-// lockDisk takes the vault lock on one disk without waiting.
+// lockDisk takes the vault lock on one disk without waiting. The file is
+// readable by all: flock needs only a read-only descriptor, so whichever
+// of the agent and the warden made it, the other can still take the lock.
 func lockDisk(dir string, exclusive bool) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		if os.IsPermission(err) || errors.Is(err, syscall.EROFS) {
 			f, err = os.Open(filepath.Join(dir, lockFile))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/strongroom/strongroom/storage/compress"
+	"github.com/strongroom/strongroom/storage/index"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/safefs"
 	"github.com/strongroom/strongroom/storage/segment"
@@ -24,25 +25,9 @@ var degradedReads atomic.Int64
 
 // ReadChunk returns the plaintext of one chunk, checked against its ID.
 func (v *Vault) ReadChunk(id keys.ID) ([]byte, error) {
-	loc, ok, err := v.index.Lookup(id)
+	loc, sealed, err := v.readSealed(id)
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: chunk %s is not in the index; run 'strongroom vault rebuild-index'", ErrCorrupt, id)
-	}
-	set, release, err := v.openSet(loc.Segment)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	sealed := make([]byte, loc.Length)
-	degraded, err := set.ReadAt(sealed, int64(loc.Offset))
-	if err != nil {
-		return nil, fmt.Errorf("%w: chunk %s: %v", ErrCorrupt, id, err)
-	}
-	if degraded {
-		degradedReads.Add(1)
 	}
 	plain, err := keys.Open(v.master.SegmentCipher(loc.Segment), nil, sealed, id[:])
 	if err != nil {
@@ -57,6 +42,35 @@ func (v *Vault) ReadChunk(id keys.ID) ([]byte, error) {
 		return nil, fmt.Errorf("%w: chunk %s in segment %d does not match its ID", ErrCorrupt, id, loc.Segment)
 	}
 	return plain, nil
+}
+
+// readSealed returns a chunk's sealed bytes from the disks (or the
+// offsite copy) and where they were.
+func (v *Vault) readSealed(id keys.ID) (index.Location, []byte, error) {
+	if v.remote != nil {
+		return v.remote.readSealed(v, id)
+	}
+	loc, ok, err := v.index.Lookup(id)
+	if err != nil {
+		return loc, nil, err
+	}
+	if !ok {
+		return loc, nil, fmt.Errorf("%w: chunk %s is not in the index; run 'strongroom vault rebuild-index'", ErrCorrupt, id)
+	}
+	set, release, err := v.openSet(loc.Segment)
+	if err != nil {
+		return loc, nil, err
+	}
+	defer release()
+	sealed := make([]byte, loc.Length)
+	degraded, err := set.ReadAt(sealed, int64(loc.Offset))
+	if err != nil {
+		return loc, nil, fmt.Errorf("%w: chunk %s: %v", ErrCorrupt, id, err)
+	}
+	if degraded {
+		degradedReads.Add(1)
+	}
+	return loc, sealed, nil
 }
 
 // WriteItem writes an item's content to w and checks it against the hash
@@ -92,6 +106,11 @@ func (v *Vault) Items(s Snapshot) ([]Item, error) {
 
 // EachItem calls fn for every item of a snapshot in path order.
 func (v *Vault) EachItem(s Snapshot, fn func(Item) error) error {
+	if v.remote != nil {
+		if err := v.remote.load(v, s.Segments); err != nil {
+			return fmt.Errorf("snapshot %s in the offsite copy: %w", s.ID, err)
+		}
+	}
 	var buf bytes.Buffer
 	for _, id := range s.ItemList {
 		data, err := v.ReadChunk(id)

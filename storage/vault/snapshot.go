@@ -140,14 +140,31 @@ func (v *Vault) UnreadableSnapshots() (map[string]error, error) {
 }
 
 func (v *Vault) snapshots() ([]Snapshot, map[string]error, error) {
+	if v.remote != nil {
+		manifests, retain, err := v.remote.src.Manifests()
+		if err != nil {
+			return nil, nil, err
+		}
+		out, bad := collectSnapshots(manifests, retain, v.decodeManifest)
+		return out, bad, nil
+	}
 	files, retain, err := v.snapshotFiles()
 	if err != nil {
 		return nil, nil, err
 	}
+	out, bad := collectSnapshots(files, retain, v.readManifest)
+	return out, bad, nil
+}
+
+// collectSnapshots reads every snapshot's manifest from where it is (files
+// on disks, bytes of a remote copy), applies the latest retention
+// extension and sorts them oldest first; those that do not read are
+// returned apart with their error.
+func collectSnapshots[T any](sources map[string]T, retain map[string]time.Time, read func(id string, src T) (*Snapshot, error)) ([]Snapshot, map[string]error) {
 	var out []Snapshot
 	bad := map[string]error{}
-	for id, paths := range files {
-		s, err := v.readManifest(id, paths)
+	for id, src := range sources {
+		s, err := read(id, src)
 		if err != nil {
 			bad[id] = err
 			continue
@@ -158,7 +175,7 @@ func (v *Vault) snapshots() ([]Snapshot, map[string]error, error) {
 		out = append(out, *s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, bad, nil
+	return out, bad
 }
 
 // readManifest returns the first copy that decodes.

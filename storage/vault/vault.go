@@ -19,8 +19,12 @@ import (
 	"github.com/strongroom/strongroom/storage/segment"
 )
 
-// DefaultSegmentSize is the payload size at which a segment is sealed.
-const DefaultSegmentSize = 64 << 20
+// DefaultSegmentSize is the payload size at which a segment is sealed. A
+// writer holds one segment's payload in memory (see maxPayloadBufs): at
+// 32 MiB a 2+2 vault writes 16 MiB shard files, and the peak RSS of an
+// ingest stays under twice borg's (BENCHMARKS.md, "Cost per item: vault
+// ingest"); at 64 MiB it was about 40 MiB more.
+const DefaultSegmentSize = 32 << 20
 
 // Options says which disks make up a vault and how to open it.
 type Options struct {
@@ -39,7 +43,9 @@ type Options struct {
 	Clock clock.Source
 	// SegmentSize is the payload size at which a segment is sealed.
 	SegmentSize int
-	// Chunking sets content-defined chunking sizes.
+	// Chunking, when set, replaces the chunking the vault's labels record
+	// (tests only: small chunks on small data). Changing it for a vault
+	// with data costs deduplication against that data, nothing else.
 	Chunking chunk.Params
 	// Progress, when set, receives human-readable progress lines of long
 	// operations (scrub, repair, rebuild).
@@ -49,9 +55,6 @@ type Options struct {
 func (o *Options) defaults() {
 	if o.SegmentSize <= 0 {
 		o.SegmentSize = DefaultSegmentSize
-	}
-	if o.Chunking == (chunk.Params{}) {
-		o.Chunking = chunk.Default
 	}
 	if o.Clock == nil {
 		o.Clock = clock.Wall
@@ -65,8 +68,11 @@ type Vault struct {
 	id      string
 	idBytes [16]byte
 	layout  Layout
-	disks   []*disk  // by shard index; nil when missing
-	missing []string // paths given that are missing or unreadable
+	// chunking is what the labels record; opts.Chunking is what writers
+	// use (the same unless a test overrides it).
+	chunking chunk.Params
+	disks    []*disk  // by shard index; nil when missing
+	missing  []string // paths given that are missing or unreadable
 	// missingPath maps an empty disk slot to the path that was given for
 	// it, when that can be told (paths that did not open, in order).
 	missingPath map[int]string
@@ -83,6 +89,9 @@ type Vault struct {
 	// leftovers are segments of interrupted writes that could not be
 	// removed at open (already sealed); the warden's expiry removes them.
 	leftovers map[uint64]bool
+	// remote, when set, is an offsite copy this vault reads instead of
+	// disks (OpenRemote).
+	remote *remoteReader
 }
 
 // InitResult is what Init created.
@@ -150,7 +159,14 @@ func Init(disks []string) (InitResult, error) {
 		if err := durable.WriteFile(filepath.Join(d, keyFile), wrapped, 0o400); err != nil {
 			return res, &DiskError{Path: d, Kind: ErrDiskReadOnly, Err: err}
 		}
-		l := label{Format: formatMajor, VaultID: id, Index: i, K: layout.K, M: layout.M, Created: created}
+		// The lock file is made with the vault, so it belongs to whoever the
+		// vault is handed to, not to the first of the agent and the warden
+		// to open it.
+		if err := durable.WriteFile(filepath.Join(d, lockFile), nil, 0o644); err != nil {
+			return res, &DiskError{Path: d, Kind: ErrDiskReadOnly, Err: err}
+		}
+		l := label{Format: formatMajor, VaultID: id, Index: i, K: layout.K, M: layout.M, Created: created,
+			Chunking: &labelChunking{Min: chunk.Default.Min, Avg: chunk.Default.Avg, Max: chunk.Default.Max}}
 		if err := writeLabel(d, l); err != nil {
 			return res, err
 		}
@@ -244,9 +260,13 @@ func assemble(opts Options) (*Vault, error) {
 		if v.disks == nil {
 			v.layout = Layout{K: l.K, M: l.M}
 			v.disks = make([]*disk, l.K+l.M)
+			v.chunking = l.chunking()
 		}
 		if l.Index < 0 || l.Index >= len(v.disks) || (l.K != v.layout.K || l.M != v.layout.M) {
 			return nil, &DiskError{Path: d, Kind: ErrNotVault, Err: fmt.Errorf("label says disk %d of layout %d+%d", l.Index, l.K, l.M)}
+		}
+		if c := l.chunking(); c != v.chunking {
+			return nil, &DiskError{Path: d, Kind: ErrNotVault, Err: fmt.Errorf("label says chunking %+v, another disk's %+v", c, v.chunking)}
 		}
 		if other := v.disks[l.Index]; other != nil {
 			return nil, fmt.Errorf("disks %s and %s both claim to be disk %d of vault %s: remove the stale copy from --disk", other.Path, d, l.Index, vid)
@@ -263,6 +283,12 @@ func assemble(opts Options) (*Vault, error) {
 	if lost := v.missingCount(); lost > v.layout.M {
 		return nil, fmt.Errorf("vault %s: %d of %d disks are missing (%v) and layout %s survives only %d: find and mount the missing disks; no data can be read until then",
 			vid, lost, v.layout.Disks(), missing, v.layout, v.layout.M)
+	}
+	if err := v.chunking.Validate(); err != nil {
+		return nil, fmt.Errorf("vault %s: labels record unusable %w", vid, err)
+	}
+	if v.opts.Chunking == (chunk.Params{}) {
+		v.opts.Chunking = v.chunking
 	}
 	hex.Decode(v.idBytes[:], []byte(vid))
 	if err := v.unlock(); err != nil {

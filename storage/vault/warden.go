@@ -35,13 +35,19 @@ func OpenCustody(disks []string, key keys.RecoveryKey) (*Custody, error) {
 				Fix: "name the disk's mount point itself; a disk directory replaced by a link is a sign of tampering"}
 		}
 	}
-	opts := Options{Disks: disks, Key: key}
-	opts.defaults()
-	v, err := assemble(opts)
+	v, err := assembleDisks(disks, key)
 	if err != nil {
 		return nil, err
 	}
 	return &Custody{v: v}, nil
+}
+
+// assembleDisks reads the labels of disks and unwraps the master key with
+// key, for roles that take no vault lock and open no state.
+func assembleDisks(disks []string, key keys.RecoveryKey) (*Vault, error) {
+	opts := Options{Disks: disks, Key: key}
+	opts.defaults()
+	return assemble(opts)
 }
 
 // ID is the vault's identifier.

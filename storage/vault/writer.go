@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"syscall"
@@ -18,8 +16,6 @@ import (
 
 	"github.com/strongroom/strongroom/storage/chunk"
 	"github.com/strongroom/strongroom/storage/compress"
-	"github.com/strongroom/strongroom/storage/durable"
-	"github.com/strongroom/strongroom/storage/index"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/segment"
 )
@@ -58,6 +54,10 @@ type Writer struct {
 	sealSem  chan struct{}
 	sealErr  error
 	done     bool
+	free     [][]byte   // payload buffers of written segments, for reuse
+	nbufs    int        // payload buffers allocated
+	mapped   [][]byte   // payload buffers mapped outside the Go heap
+	bufFree  *sync.Cond // on mu: a payload buffer came back
 }
 
 // NewWriter starts a snapshot. Only one writer may be open at a time, and
@@ -77,8 +77,10 @@ func (v *Vault) NewWriter(name string, meta map[string]string) (*Writer, error) 
 		return nil, errors.New("another backup is writing to this vault; wait for it to finish")
 	}
 	v.writing = true
-	return &Writer{v: v, name: name, meta: meta, pending: map[keys.ID]uint64{}, segs: map[uint64]bool{},
-		sealSem: make(chan struct{}, 2)}, nil
+	w := &Writer{v: v, name: name, meta: meta, pending: map[keys.ID]uint64{}, segs: map[uint64]bool{},
+		sealSem: make(chan struct{}, maxSealing)}
+	w.bufFree = sync.NewCond(&w.mu)
+	return w, nil
 }
 
 // SetMeta sets a metadata field of the snapshot being written, such as the
@@ -97,7 +99,8 @@ func (w *Writer) SetMeta(key, value string) {
 func (w *Writer) Put(it Item, r io.Reader) (Item, error) {
 	c := chunk.New(r, w.v.opts.Chunking)
 	defer c.Close()
-	h := w.v.master.IDHasher()
+	h := w.v.master.NewContentHasher()
+	defer h.Close()
 	it.Chunks = it.Chunks[:0]
 	it.Size = 0
 	for {
@@ -108,15 +111,14 @@ func (w *Writer) Put(it Item, r io.Reader) (Item, error) {
 		if err != nil {
 			return it, fmt.Errorf("read %s: %w", it.Path, err)
 		}
-		h.Write(data)
-		id, err := w.store(data)
-		if err != nil {
+		id := h.Chunk(data)
+		if err := w.store(id, data); err != nil {
 			return it, err
 		}
 		it.Chunks = append(it.Chunks, id)
 		it.Size += int64(len(data))
 	}
-	copy(it.Hash[:], h.Sum(nil))
+	it.Hash = h.Sum()
 	w.mu.Lock()
 	w.items = append(w.items, it)
 	w.mu.Unlock()
@@ -150,185 +152,68 @@ func (w *Writer) Add(it Item) error {
 	return nil
 }
 
-// store makes sure one chunk is in the vault and returns its ID.
-func (w *Writer) store(data []byte) (keys.ID, error) {
-	id := w.v.master.ChunkID(data)
+// store makes sure the chunk data, whose ID is id, is in the vault.
+func (w *Writer) store(id keys.ID, data []byte) error {
 	w.mu.Lock()
 	if err := w.sealErr; err != nil {
 		w.mu.Unlock()
-		return id, err
+		return err
 	}
 	if seg, ok := w.pending[id]; ok {
 		w.segs[seg] = true
 		w.mu.Unlock()
-		return id, nil
+		return nil
 	}
 	w.mu.Unlock()
 	if loc, ok, err := w.v.index.Lookup(id); err != nil {
-		return id, err
+		return err
 	} else if ok {
 		w.mu.Lock()
 		w.segs[loc.Segment] = true
 		w.mu.Unlock()
-		return id, nil
+		return nil
 	}
-	packed, compressed := compress.Compress(nil, data)
-	var flags uint8
-	if compressed {
-		flags = segment.FlagCompressed
+	scratch := packBufs.Get().(*[]byte)
+	defer packBufs.Put(scratch)
+	plain, flags := data, uint8(0)
+	if packed, compressed := compress.Compress((*scratch)[:0], data); compressed {
+		*scratch = packed
+		plain, flags = packed, segment.FlagCompressed
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, ok := w.pending[id]; ok { // another goroutine stored it meanwhile
-		w.segs[w.pending[id]] = true
-		return id, nil
+	w.addBlobLocked(id, len(data), flags, plain)
+	return nil
+}
+
+// addBlobLocked seals plain, the stored form of a chunk of rawLen bytes,
+// into the open segment, which it rotates when full. w.mu is held.
+func (w *Writer) addBlobLocked(id keys.ID, rawLen int, flags uint8, plain []byte) {
+	for {
+		if _, ok := w.pending[id]; ok { // another goroutine stored it meanwhile
+			w.segs[w.pending[id]] = true
+			return
+		}
+		if w.builder != nil && w.builder.Count() > 0 && w.builder.Len()+len(plain)+keys.Overhead > w.v.opts.SegmentSize {
+			// Seal before the blob would take the payload past the
+			// segment size: the payload buffer then never grows.
+			w.rotateLocked()
+			continue
+		}
+		if w.builder == nil {
+			w.openSegmentLocked()
+			continue // the lock was released while waiting for a buffer
+		}
+		break
 	}
-	if w.builder == nil {
-		w.builder = segment.NewBuilder(w.v.opts.SegmentSize + w.v.opts.Chunking.Max)
-		w.segID = w.v.allocSegment()
-		w.aead = w.v.master.SegmentCipher(w.segID)
-	}
-	sealed := keys.Seal(w.aead, nil, packed, id[:])
-	w.builder.Add(id, sealed, len(data), flags)
+	// Sealed straight into the segment's payload: no copy per blob.
+	w.builder.AddSealed(id, rawLen, flags, func(dst []byte) []byte { return keys.Seal(w.aead, dst, plain, id[:]) })
 	w.pending[id] = w.segID
 	w.segs[w.segID] = true
-	w.newBytes += int64(len(data))
+	w.newBytes += int64(rawLen)
 	if w.builder.Len() >= w.v.opts.SegmentSize {
 		w.rotateLocked()
 	}
-	return id, nil
-}
-
-// rotateLocked hands the open segment to a sealing goroutine. w.mu is held.
-func (w *Writer) rotateLocked() {
-	b, id, aead := w.builder, w.segID, w.aead
-	w.builder = nil
-	if b == nil || b.Count() == 0 {
-		return
-	}
-	w.sealing.Add(1)
-	w.mu.Unlock()
-	w.sealSem <- struct{}{} // bounds memory: at most two segments sealing
-	w.mu.Lock()
-	go func() {
-		defer w.sealing.Done()
-		defer func() { <-w.sealSem }()
-		err := w.v.sealSegment(id, aead, b)
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		if err != nil {
-			if w.sealErr == nil {
-				w.sealErr = err
-			}
-			return
-		}
-		for _, e := range b.Entries() {
-			delete(w.pending, e.ID)
-		}
-	}()
-}
-
-// flush seals the open segment and waits until every segment is durable
-// and indexed.
-func (w *Writer) flush() error {
-	w.mu.Lock()
-	w.rotateLocked()
-	w.mu.Unlock()
-	w.sealing.Wait()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.sealErr
-}
-
-func (v *Vault) allocSegment() uint64 {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	id := v.nextSeg
-	v.nextSeg++
-	return id
-}
-
-// sealSegment writes a segment's shards to every disk, syncs them, and
-// indexes the segment. Only then may anything refer to its chunks.
-func (v *Vault) sealSegment(id uint64, aead cipher.AEAD, b *segment.Builder) error {
-	entries := append([]segment.Entry(nil), b.Entries()...)
-	payload := b.Finish(func(p []byte) []byte { return keys.Seal(aead, nil, p, tableAD(id)) })
-	shards, err := segment.Encode(v.layout.K, v.layout.M, payload)
-	if err != nil {
-		return err
-	}
-	created := v.clock.Now().Unix()
-	errs := make([]error, len(v.disks))
-	var wg sync.WaitGroup
-	for i, d := range v.disks {
-		h := segment.Header{Version: segment.Version, K: uint8(v.layout.K), M: uint8(v.layout.M), Index: uint8(i),
-			VaultID: v.idBytes, Segment: id, PayloadLen: uint64(len(payload)), ShardLen: uint64(len(shards[i])), Created: created}
-		wg.Add(1)
-		go func(i int, d *disk) {
-			defer wg.Done()
-			errs[i] = d.writeShard(h, shards[i])
-		}(i, d)
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			for _, d := range v.disks { // nothing refers to it yet: take it back
-				os.Remove(d.segmentPath(id))
-			}
-			return err
-		}
-	}
-	var raw uint64
-	for _, e := range entries {
-		raw += uint64(e.RawLen)
-	}
-	info := index.SegmentInfo{ID: id, PayloadLen: uint64(len(payload)), Chunks: uint32(len(entries)), RawBytes: raw, Created: created}
-	if err := v.index.AddSegment(info, entries); err != nil {
-		return err
-	}
-	v.mu.Lock()
-	v.shards[id] = v.layout.Disks()
-	v.mu.Unlock()
-	return nil
-}
-
-// writeShard writes one shard durably, with a clear error when the disk is
-// full or has gone read-only.
-func (d *disk) writeShard(h segment.Header, data []byte) error {
-	path := d.segmentPath(h.Segment)
-	dir := filepath.Dir(path)
-	if free, _, err := freeBytes(d.Path); err == nil && free < uint64(h.FileSize())+(16<<20) {
-		return &DiskError{Path: d.Path, Kind: ErrDiskFull, Err: fmt.Errorf("%d KiB free; segment %d needs %d KiB on it plus 16 MiB kept in reserve", free>>10, h.Segment, h.FileSize()>>10),
-			Fix: "add disks or larger disks, or shorten retention of future backups; nothing stored so far is affected"}
-	}
-	created := false
-	if _, err := os.Stat(dir); os.IsNotExist(err) {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return &DiskError{Path: d.Path, Kind: diskErrKind(err), Err: err}
-		}
-		created = true
-	}
-	tmp := filepath.Join(d.spool(), filepath.Base(path)+".tmp")
-	if err := segment.WriteShard(path, tmp, h, data); err != nil {
-		kind := diskErrKind(err)
-		fix := "remount " + d.Path + " read-write or replace the disk; nothing stored so far is affected"
-		if kind == ErrDiskFull {
-			fix = "free space on " + d.Path + " or add capacity; nothing stored so far is affected"
-		}
-		return &DiskError{Path: d.Path, Kind: kind, Err: err, Fix: fix}
-	}
-	if err := durable.SyncDir(dir); err != nil {
-		return &DiskError{Path: d.Path, Kind: ErrDiskReadOnly, Err: err}
-	}
-	if err := durable.SyncDir(d.spool()); err != nil {
-		return &DiskError{Path: d.Path, Kind: ErrDiskReadOnly, Err: err}
-	}
-	if created {
-		if err := durable.SyncDir(filepath.Dir(dir)); err != nil {
-			return &DiskError{Path: d.Path, Kind: ErrDiskReadOnly, Err: err}
-		}
-	}
-	return nil
 }
 
 // Commit makes the snapshot durable and visible: segments are sealed and
@@ -355,6 +240,7 @@ func (w *Writer) Commit(retainUntil time.Time) (Snapshot, error) {
 	}
 	var listIDs []keys.ID
 	c := chunk.New(&list, w.v.opts.Chunking)
+	defer c.Close()
 	for {
 		data, err := c.Next()
 		if err == io.EOF {
@@ -363,8 +249,8 @@ func (w *Writer) Commit(retainUntil time.Time) (Snapshot, error) {
 		if err != nil {
 			return Snapshot{}, err
 		}
-		id, err := w.store(data)
-		if err != nil {
+		id := w.v.master.ChunkID(data)
+		if err := w.store(id, data); err != nil {
 			return Snapshot{}, err
 		}
 		listIDs = append(listIDs, id)
@@ -408,6 +294,7 @@ func (w *Writer) release() {
 	w.done = true
 	w.mu.Unlock()
 	if !done {
+		w.unmapBufs()
 		w.v.mu.Lock()
 		w.v.writing = false
 		w.v.mu.Unlock()
