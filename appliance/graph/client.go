@@ -107,7 +107,10 @@ func New(cfg Config, gov GovernorOptions) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cred := &tokenSource{inner: inner}
+	if gov.Now == nil {
+		gov.Now = time.Now
+	}
+	cred := &tokenSource{inner: inner, now: gov.Now}
 	if gov.Reauth == nil {
 		gov.Reauth = cred.refresh
 	}

@@ -36,10 +36,20 @@ func (e *ErrDownload) Error() string {
 // pre-authenticated URL on another host; that URL is fetched with Fetch,
 // without the token: the bearer token is only ever sent to Graph itself.
 func (c *Client) Download(ctx context.Context, path string) (*Body, error) {
+	return c.DownloadWith(ctx, path, nil)
+}
+
+// DownloadWith is Download with further request headers (a Prefer).
+func (c *Client) DownloadWith(ctx context.Context, path string, header http.Header) (*Body, error) {
 	u := strings.TrimSuffix(c.baseURL, "/") + "/" + strings.TrimPrefix(path, "/")
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
+	}
+	for k, vs := range header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
 	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{graphScope}})
 	if err != nil {

@@ -105,6 +105,9 @@ type Stats struct {
 	MailboxThrottled int64 `json:"mailbox_throttled"`
 	// Retries counts waits before sending a request again.
 	Retries int64 `json:"retries"`
+	// CutShort counts JSON answers whose body ended early and which were
+	// asked for again.
+	CutShort int64 `json:"cut_short"`
 	// Paused is the wall time during which the whole tenant was paused.
 	Paused time.Duration `json:"paused_ns"`
 	// UnitsWait is the time requests waited for resource units, summed
@@ -303,7 +306,9 @@ type downloadKey struct{}
 // resourceUnits is what a request costs against the resource-unit budget
 // Microsoft sets OneDrive and SharePoint per app and tenant: 1 for a single
 // item, a download or a delta with a token; 2 for a listing, a delta
-// without a token or a write; 5 for permissions. Other workloads cost none.
+// without a token or a write; 5 for permissions (an item's, a library
+// root's, a site's, read one at a time or created). Other workloads cost
+// none.
 func resourceUnits(req *http.Request, res resource) int {
 	if req.Context().Value(downloadKey{}) != nil {
 		return 1
@@ -314,7 +319,7 @@ func resourceUnits(req *http.Request, res resource) int {
 	path := strings.ToLower(req.URL.Path)
 	q := req.URL.Query()
 	switch {
-	case strings.HasSuffix(path, "/permissions") || strings.Contains(strings.ToLower(q.Get("$expand")), "permissions"):
+	case strings.HasSuffix(path, "/permissions") || strings.Contains(path, "/permissions/") || strings.Contains(strings.ToLower(q.Get("$expand")), "permissions"):
 		return 5
 	case req.Method != http.MethodGet:
 		return 2
@@ -371,6 +376,10 @@ func (g *Governor) RoundTrip(req *http.Request) (*http.Response, error) {
 		release()
 		return resp, err
 	}
+	if _, ok := resp.Body.(wholeBody); ok {
+		release()
+		return resp, nil
+	}
 	if buffered(resp) {
 		// Read now and free the slot at once: kiota's redirect handler
 		// never closes the body of a 3xx it follows, which would leak
@@ -382,6 +391,78 @@ func (g *Governor) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
 	return resp, nil
 }
+
+// keepWhole hands on a successful answer, read whole first when it is a
+// JSON page (wholeJSON). It returns no answer and no error when the page
+// was cut short and the same GET is to be sent again, after the back-off.
+func (g *Governor) keepWhole(ctx context.Context, req *http.Request, resp *http.Response, attempt int) (*http.Response, error) {
+	if !wholeJSON(req, resp) {
+		return resp, nil
+	}
+	rerr := readWhole(resp)
+	if rerr == nil || ctx.Err() != nil || !retryableNetErr(rerr) || attempt >= g.opts.MaxRetries {
+		return resp, nil
+	}
+	// The answer was cut short (a dropped connection mid-page): the same
+	// GET asked again gives the whole page.
+	g.mu.Lock()
+	g.stats.CutShort++
+	g.mu.Unlock()
+	if err := g.retryAfter(ctx, g.backoff(attempt), scopeRequest, ""); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+// maxWholeJSON is the largest JSON answer read whole before it is handed
+// on; Graph's list and delta pages are far smaller.
+const maxWholeJSON = 32 << 20
+
+// wholeJSON reports whether resp is a successful JSON answer to a GET, the
+// kind the SDK parses into a typed page: one cut short fails the parse with
+// "unexpected EOF", too late for a retry, so the governor reads it whole
+// first. Downloads (MIME, file content) stream on: their reader sees the
+// cut itself and the item is fetched again by its workload.
+func wholeJSON(req *http.Request, resp *http.Response) bool {
+	if req.Method != http.MethodGet || resp.StatusCode < 200 || resp.StatusCode > 299 || resp.Body == nil {
+		return false
+	}
+	if resp.ContentLength > maxWholeJSON {
+		return false
+	}
+	ct := resp.Header.Get("Content-Type")
+	return strings.HasPrefix(ct, "application/json")
+}
+
+// readWhole replaces resp's body by the bytes read from it, closing the
+// original. On a read error it returns the error and the new body replays
+// the bytes read and then the error, so a caller that does not retry sees
+// the cut as before. A body longer than maxWholeJSON goes on streaming
+// after the bytes read.
+func readWhole(resp *http.Response) error {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxWholeJSON+1))
+	switch {
+	case err != nil:
+		resp.Body.Close()
+		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(data), errReader{err}))
+		return err
+	case len(data) > maxWholeJSON:
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(data), resp.Body), resp.Body}
+		return nil
+	}
+	resp.Body.Close()
+	resp.Body = wholeBody{bytes.NewReader(data)}
+	resp.ContentLength = int64(len(data))
+	return nil
+}
+
+// wholeBody is an answer read whole into memory by readWhole.
+type wholeBody struct{ *bytes.Reader }
+
+func (wholeBody) Close() error { return nil }
 
 // smallBody is the most a response body is read into memory for, so that
 // its slot can be released before the caller has seen it.
@@ -514,7 +595,10 @@ func (g *Governor) roundTrip(req *http.Request, res resource) (*http.Response, e
 		switch resp.StatusCode {
 		case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		default:
-			return resp, nil
+			if resp, err = g.keepWhole(ctx, req, resp, attempt); resp != nil || err != nil {
+				return resp, err
+			}
+			continue
 		}
 		retryAfter, ok := parseRetryAfter(resp.Header.Get("Retry-After"))
 		scope := scopeOf(res, resp.StatusCode)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
+	khttp "github.com/microsoft/kiota-http-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 )
 
@@ -41,10 +42,11 @@ var errorMapping = abstractions.ErrorMappings{"XXX": odataerrors.CreateODataErro
 // sendAttempts is how often a GET whose body arrived cut short is sent.
 const sendAttempts = 4
 
-// Send runs ri and returns the response body (nil for 204). A GET whose
-// body arrives cut short (the connection dropped mid-body, which the
-// governor cannot see) is sent again; so is a GET whose JSON body does not
-// decode, when decode is given.
+// Send runs ri and returns the response body (nil for 204). The governor
+// already asks again for a JSON page cut short in transit; Send sends a GET
+// again when its body still ends early (an answer the governor streams on:
+// not JSON, or over its size bound) or, when decode is given, arrives whole
+// but does not decode.
 func (c *Caller) Send(ctx context.Context, ri *abstractions.RequestInformation) ([]byte, error) {
 	return c.send(ctx, ri, nil)
 }
@@ -213,6 +215,33 @@ func (c *Caller) WriteJSON(ctx context.Context, method abstractions.HttpMethod, 
 		return nil, err
 	}
 	return c.Write(ctx, method, path, "application/json", b)
+}
+
+// Create sends a JSON POST that Graph may answer 202 Accepted with no
+// body (POST /teams does) and returns the response's Content-Location,
+// where the created resource is, with the body.
+func (c *Caller) Create(ctx context.Context, path string, v any) (location string, body []byte, err error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", nil, err
+	}
+	ri, err := c.Request(path, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	ri.Method = abstractions.POST
+	ri.SetStreamContentAndContentType(b, "application/json")
+	inspect := khttp.NewHeadersInspectionOptions()
+	inspect.InspectResponseHeaders = true
+	ri.AddRequestOptions([]abstractions.RequestOption{inspect})
+	body, err = c.Send(ctx, ri)
+	if err != nil {
+		return "", body, err
+	}
+	if v := inspect.GetResponseHeaders().Get("Content-Location"); len(v) > 0 {
+		location = v[0]
+	}
+	return location, body, nil
 }
 
 // All pages through the listing at path with query q and returns every

@@ -19,6 +19,7 @@ import (
 // challenge makes it go to the token endpoint instead.
 type tokenSource struct {
 	inner azcore.TokenCredential
+	now   func() time.Time // the client's clock, for the nbf claim
 	mu    sync.Mutex
 	tok   azcore.AccessToken
 }
@@ -46,7 +47,7 @@ func (t *tokenSource) refresh(ctx context.Context, rejected string) (string, err
 	if t.tok.Token != "" && t.tok.Token != rejected {
 		return t.tok.Token, nil
 	}
-	claims := fmt.Sprintf(`{"access_token":{"nbf":{"essential":true,"value":"%d"}}}`, time.Now().Unix())
+	claims := fmt.Sprintf(`{"access_token":{"nbf":{"essential":true,"value":"%d"}}}`, t.now().Unix())
 	tok, err := t.inner.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{graphScope}, Claims: claims})
 	if err != nil {
 		return "", fmt.Errorf("renew the access token after Graph rejected it: %s", redact(err))

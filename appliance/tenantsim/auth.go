@@ -48,7 +48,7 @@ var (
 	restoreRoles = []string{
 		"User.Read.All", "Mail.ReadWrite", "Contacts.ReadWrite",
 		"Calendars.ReadWrite", "Files.ReadWrite.All", "Sites.ReadWrite.All",
-		"Teamwork.Migrate.All", "Group.ReadWrite.All",
+		"Teamwork.Migrate.All", "Group.ReadWrite.All", "Sites.FullControl.All",
 	}
 )
 

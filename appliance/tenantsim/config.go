@@ -42,6 +42,14 @@ type Config struct {
 	// time.Now. Generated content never reads it: timestamps in the tenant
 	// derive from the seed.
 	Now func() time.Time
+	// ExtraBackupRoles are application permissions granted to the
+	// backup app besides its read-only ones, e.g. Sites.FullControl.All,
+	// which Graph requires to read a site's application permissions.
+	ExtraBackupRoles []string
+	// ExtraRestoreRoles are granted to the restore app besides its
+	// default ones, e.g. TeamMember.ReadWrite.All, which adding a team's
+	// members back takes.
+	ExtraRestoreRoles []string
 }
 
 // Profile sets how much content each generated mailbox holds. Counts are

@@ -19,6 +19,8 @@ type Counters struct {
 	Throttled int64 `json:"throttled"`
 	// Faulted counts requests answered by fault injection.
 	Faulted int64 `json:"faulted"`
+	// Slowed counts answers fault injection held back by SlowDelay.
+	Slowed int64 `json:"slowed"`
 	// BytesServed counts response body bytes written.
 	BytesServed int64 `json:"bytes_served"`
 	// ImmutableIDs counts, by endpoint class, the requests that asked for
@@ -50,6 +52,7 @@ type counters struct {
 	immutable map[string]int64
 	throttled atomic.Int64
 	faulted   atomic.Int64
+	slowed    atomic.Int64
 	bytes     atomic.Int64
 }
 
@@ -84,7 +87,7 @@ func (s *Sim) Counters() Counters {
 	}
 	imm := maps.Clone(c.immutable)
 	c.mu.Unlock()
-	return Counters{Requests: req, Throttled: c.throttled.Load(), Faulted: c.faulted.Load(), BytesServed: c.bytes.Load(), ImmutableIDs: imm}
+	return Counters{Requests: req, Throttled: c.throttled.Load(), Faulted: c.faulted.Load(), Slowed: c.slowed.Load(), BytesServed: c.bytes.Load(), ImmutableIDs: imm}
 }
 
 // countingWriter records the status and body bytes of a response.

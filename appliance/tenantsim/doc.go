@@ -65,6 +65,12 @@
 //     modify-messages changes messages in place (isRead, categories):
 //     same id, folder and MIME, a new changeKey and lastModifiedDateTime,
 //     and the next delta of the folder returns them as changed.
+//     large-mail delivers LargeMail (attachments of 30 MiB and 140 MB)
+//     into a folder.
+//
+//   - Request limit: a Graph request body over 4 MB is refused with 413
+//     RequestEntityTooLarge (a drive's simple upload takes 250 MB); PUTs
+//     to upload-session URLs are not Graph requests and are exempt.
 //
 //   - Ground truth: DumpMailbox and GET /_sim/dump/mailbox/{user}, the
 //     exact current MIME of every message with its folder path, against
@@ -103,6 +109,15 @@
 //     app) makes one of a type (view, edit) and scope, or answers 200
 //     with the existing link of that type and scope. Permissions list
 //     both.
+//
+//   - Site permission: an application's permission on a site
+//     (/sites/{id}/permissions; Sites.FullControl.All to read or write;
+//     the list leaves the roles out, GET by id has them). Every site has
+//     one or two. A library's root lists the site's groups (Owners,
+//     Members, Visitors, as grantedToV2.siteGroup) and the people given
+//     access to the library (a generated member of the site's group,
+//     or one invited). DumpSite gives a site's libraries, lists, pages
+//     and permissions by name; delete-site-content empties a site.
 //
 //   - Site page: a modern page of a site (/sites/{id}/pages, the
 //     graph.sitePage cast, a page, its canvasLayout and webParts): a home
@@ -151,6 +166,14 @@
 //     (not before the channel's), from (a user of the tenant) and
 //     hostedContents (by @microsoft.graph.temporaryId); completeMigration
 //     ends it. An application cannot post into any other channel (403).
+//     POST /teams with the standard template and
+//     "@microsoft.graph.teamCreationMode": "migration" (202, the team in
+//     Content-Location) makes a team whose General channel
+//     (/teams/{id}/primaryChannel) is in migration mode too;
+//     /teams/{id}/completeMigration (refused while a channel is in
+//     migration) ends it, after which members can be added (POST
+//     .../members, TeamMember.ReadWrite.All) and PATCH /teams/{id} sets
+//     the member, messaging, fun and guest settings.
 //
 //   - Group conversation: a Microsoft 365 group's conversations, each
 //     with a thread of posts (some with file attachments), under
@@ -162,10 +185,11 @@
 //
 //   - Teams scenarios: post-, reply-, edit- and delete-channel-messages,
 //     delete-channel, delete-team, create-team, post-to-group;
-//     DumpChannel, DumpGroupThreads and Teams give the ground truth.
+//     DumpChannel, DumpTeam, DumpGroupThreads and Teams give the ground
+//     truth.
 //
 // Served read-only: hosted contents. Not served: a drive or site recycle
 // bin (see Drive), hosted contents of replies, replies delta, chats, team
-// creation from a template, $filter (but on channels' membershipType),
+// creation other than in migration mode from the standard template, $filter (but on channels' membershipType),
 // $orderby and $search (accepted and ignored).
 package tenantsim

@@ -109,6 +109,7 @@ func (fi *faultInjector) decide() (act faultAction, code int, delay time.Duratio
 func (s *Sim) faultsApply(w *countingWriter, r *http.Request) bool {
 	act, code, delay := s.faults.decide()
 	if delay > 0 {
+		s.counters.slowed.Add(1)
 		select {
 		case <-time.After(delay):
 		case <-r.Context().Done():

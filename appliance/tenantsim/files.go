@@ -107,6 +107,8 @@ type site struct {
 	lists                 []*spList
 	group                 *group
 	pages                 []*sitePage
+	// appGrants are the applications' permissions on the site.
+	appGrants []*appGrant
 }
 
 type spList struct {

@@ -19,6 +19,7 @@ func (s *Sim) generateAdditions() {
 	s.generateContactChildFolders()
 	s.generateTeamsExtras()
 	s.generateGroupExtras()
+	s.generateSitePermissions()
 }
 
 // ContactChildFolder is the name of the contact folder the generator

@@ -65,6 +65,7 @@ func (s *Sim) registerFileRoutes() {
 		rt.add(get, page+"/webParts", "sites", permSitesRead, handlePageWebParts)
 	}
 	s.pageRoutes()
+	s.sitePermissionRoutes()
 	rt.add(get, "sites/{sid}/lists", "sites", permSitesRead, handleListLists)
 	rt.add(post, "sites/{sid}/lists", "sites", permSitesWrite, handleCreateList)
 	rt.add(get, "sites/{sid}/lists/{lid}", "sites", permSitesRead, handleGetList)
@@ -307,6 +308,9 @@ func handleListPermissions(q *request) *graphError {
 		all := []map[string]any{{"id": "owner-" + shortHash(it.id, 4), "roles": []any{"owner"}}}
 		if d.owner != nil {
 			all[0]["grantedToV2"] = map[string]any{"user": map[string]any{"id": d.owner.id, "displayName": d.owner.displayName}}
+		}
+		if d.site != nil && it.id == d.rootID {
+			all = siteGroupPermissions(d.site) // the site's groups stand for the owner
 		}
 		for _, l := range it.sharingLinks() {
 			all = append(all, l.json())

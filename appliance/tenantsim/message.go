@@ -48,7 +48,10 @@ type attachment struct {
 	size        int
 	seed        uint64
 	inline      bool
-	data        []byte
+	// contentID is the Content-ID an uploaded attachment was given;
+	// generated inline attachments use their id.
+	contentID string
+	data      []byte
 }
 
 // content returns the attachment's bytes.
@@ -133,7 +136,7 @@ func (m *message) mimeBytes() []byte {
 			"Content-Transfer-Encoding": {"base64"},
 		}
 		if a.inline {
-			h.Set("Content-ID", "<"+a.id+">")
+			h.Set("Content-ID", "<"+firstNonEmpty(a.contentID, a.id)+">")
 		}
 		pw, _ := mw.CreatePart(h)
 		writeBase64Lines(pw, a.content())

@@ -17,11 +17,14 @@ type Scenario struct {
 	// mailbox.
 	User string `json:"user,omitempty"`
 	// Folder is a folder path ("Inbox/Signed Contracts") or, when no path
-	// matches, the first folder with that display name.
+	// matches, the first folder with that display name. large-mail
+	// delivers into it (default Inbox), making it below the mailbox's
+	// root when no folder matches.
 	Folder string `json:"folder,omitempty"`
 	// To is the destination folder of move-messages, named like Folder.
 	To string `json:"to,omitempty"`
-	// Site names the site (name, display name or id) of delete-library,
+	// Site names the site (name, display name or id) of delete-library
+	// and delete-site-content,
 	// or of ransomware on a library instead of a user's OneDrive; Folder
 	// then names the library (default "Documents"). For
 	// post-channel-messages Site names the team (display name or id,
@@ -35,7 +38,7 @@ type Scenario struct {
 }
 
 // ScenarioNames lists the scenarios Apply knows.
-var ScenarioNames = append([]string{"delete-folder", "mail-burst", "deprovision-user", "delete-messages", "move-messages", "modify-messages", "ransomware", "delete-files", "delete-library", "expire-delta-tokens", "expire-tokens", "post-channel-messages"}, teamsScenarios...)
+var ScenarioNames = append([]string{"delete-folder", "mail-burst", "large-mail", "deprovision-user", "delete-messages", "move-messages", "modify-messages", "ransomware", "delete-files", "delete-library", "delete-site-content", "expire-delta-tokens", "expire-tokens", "post-channel-messages"}, teamsScenarios...)
 
 // ScenarioResult says what a scenario changed.
 type ScenarioResult struct {
@@ -81,6 +84,9 @@ func (s *Sim) Apply(sc Scenario) (ScenarioResult, error) {
 	res.Before = s.seq
 	if sc.Name == "delete-library" {
 		return res, s.deleteLibrary(sc, &res)
+	}
+	if sc.Name == "delete-site-content" {
+		return res, s.deleteSiteContent(sc, &res)
 	}
 	if sc.Name == "ransomware" && sc.Site != "" {
 		d, err := s.scenarioLibrary(sc)
@@ -165,6 +171,8 @@ func (s *Sim) applyToUser(sc Scenario, u *user, count int, res *ScenarioResult) 
 		return s.deleteMailFolder(u, sc.Folder, res)
 	case "mail-burst":
 		s.mailBurst(u, count, res)
+	case "large-mail":
+		return s.largeMail(u, sc.Folder, res)
 	case "ransomware":
 		if u.drive == nil {
 			return fmt.Errorf("scenario ransomware: user %s has no OneDrive", u.upn)

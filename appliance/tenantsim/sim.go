@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,8 +90,8 @@ func New(cfg Config) (*Sim, error) {
 		s.tenantID = guid(cfg.Seed, "tenant")
 	}
 	copy(s.requestIDBase[:], randomBytes(8))
-	s.backup = App{Name: "Strongroom Backup", ClientID: guid(cfg.Seed, "backup-app"), ClientSecret: secret(), Roles: backupRoles}
-	s.restore = App{Name: "Strongroom Restore", ClientID: guid(cfg.Seed, "restore-app"), ClientSecret: secret(), Roles: restoreRoles}
+	s.backup = App{Name: "Strongroom Backup", ClientID: guid(cfg.Seed, "backup-app"), ClientSecret: secret(), Roles: append(slices.Clone(backupRoles), cfg.ExtraBackupRoles...)}
+	s.restore = App{Name: "Strongroom Restore", ClientID: guid(cfg.Seed, "restore-app"), ClientSecret: secret(), Roles: append(slices.Clone(restoreRoles), cfg.ExtraRestoreRoles...)}
 	s.throttle = newThrottler(cfg.Throttle, cfg.Now)
 	s.faults = newFaultInjector(cfg.Seed, cfg.Faults)
 	s.generate()
@@ -303,9 +304,12 @@ func (s *Sim) serveGraph(w *countingWriter, r *http.Request, segs []string) stri
 	if !s.faultsApply(w, r) {
 		return class
 	}
+	if gerr := limitBody(w, r, class); gerr != nil {
+		writeError(w, r, gerr)
+		return class
+	}
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, 160<<20)
-		if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		if isGzip(r) {
 			zr, err := gzip.NewReader(r.Body)
 			if err != nil {
 				writeError(w, r, errf(http.StatusBadRequest, "BadRequest", "The request body is not valid gzip."))

@@ -2,6 +2,7 @@ package tenantsim
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -18,6 +19,11 @@ type teamInfo struct {
 	// allowGiphy and allowDeleteMessages stand for the team's fun and
 	// member settings.
 	allowGiphy, allowDeleteMessages bool
+	// settings are values set with PATCH, by section (memberSettings,
+	// ...), over the defaults teamJSON serves. migration: created in
+	// migration mode and not completed yet.
+	settings  map[string]map[string]any
+	migration bool
 }
 
 // channelTab is an app pinned to a channel.
@@ -222,7 +228,7 @@ func teamJSON(g *group) map[string]any {
 	if t == nil {
 		t = &teamInfo{created: genEpoch, allowDeleteMessages: true}
 	}
-	return map[string]any{
+	j := map[string]any{
 		"id": g.id, "displayName": g.displayName, "description": t.description, "isArchived": t.archived,
 		"createdDateTime": ts(t.created), "visibility": "private", "classification": nil,
 		"webUrl":         "https://teams.microsoft.com/l/team/" + g.id,
@@ -232,6 +238,10 @@ func teamJSON(g *group) map[string]any {
 		"funSettings":   map[string]any{"allowGiphy": t.allowGiphy, "giphyContentRating": "moderate", "allowStickersAndMemes": true},
 		"guestSettings": map[string]any{"allowCreateUpdateChannels": false, "allowDeleteChannels": false},
 	}
+	for sec, values := range t.settings {
+		maps.Copy(j[sec].(map[string]any), values)
+	}
+	return j
 }
 
 func channelJSON(g *group, ch *channel) map[string]any {
@@ -255,6 +265,7 @@ func (s *Sim) registerTeamsStateRoutes() {
 	rt.add(get, "groups/{gid}/owners", "groups", permGroupRead, handleGroupOwners)
 	rt.add(get, "teams/{gid}/channels/{chid}", "teams", permTeamRead, handleGetChannel)
 	rt.add(get, "teams/{gid}/channels/{chid}/tabs", "teams", permTabRead, handleChannelTabs)
+	s.registerTeamCreateRoutes()
 }
 
 // Permissions of a team's record and channels, its members and its tabs:

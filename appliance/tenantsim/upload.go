@@ -21,6 +21,8 @@ const (
 	driveChunkMax      = 60 << 20
 	// attachmentChunkMax: Outlook attachment chunks are at most 4 MiB.
 	attachmentChunkMax = 4 << 20
+	// attachmentMax: an upload session takes attachments of up to 150 MB.
+	attachmentMax = 150 << 20
 )
 
 // uploadSession is an upload in progress. Its URL, under /_upload/, is
@@ -45,6 +47,8 @@ type uploadSession struct {
 	user        *user
 	messageID   string
 	contentType string
+	inline      bool
+	contentID   string
 }
 
 func (s *Sim) newUpload(us *uploadSession) map[string]any {
@@ -192,7 +196,8 @@ func handleCreateUploadSession(q *request) *graphError {
 }
 
 // handleCreateAttachmentUpload: POST .../messages/{id}/attachments/createUploadSession
-// with {"AttachmentItem":{"attachmentType":"file","name":...,"size":...}}.
+// with {"AttachmentItem":{"attachmentType":"file","name":...,"size":...,
+// "contentType":...,"isInline":...,"contentId":...}}.
 func handleCreateAttachmentUpload(q *request) *graphError {
 	var in struct {
 		AttachmentItem struct {
@@ -200,13 +205,18 @@ func handleCreateAttachmentUpload(q *request) *graphError {
 			Name           string `json:"name"`
 			Size           int    `json:"size"`
 			ContentType    string `json:"contentType"`
+			IsInline       bool   `json:"isInline"`
+			ContentID      string `json:"contentId"`
 		} `json:"AttachmentItem"`
 	}
 	if gerr := q.decodeJSON(&in); gerr != nil {
 		return gerr
 	}
 	a := in.AttachmentItem
-	if a.Name == "" || a.Size <= 0 || a.Size > 150<<20 {
+	if a.AttachmentType != "" && !strings.EqualFold(a.AttachmentType, "file") {
+		return errf(http.StatusBadRequest, "ErrorInvalidRequest", "Only file attachments can be uploaded in a session.")
+	}
+	if a.Name == "" || a.Size <= 0 || a.Size > attachmentMax {
 		return errf(http.StatusBadRequest, "ErrorInvalidRequest", "AttachmentItem needs a name and a size between 1 byte and 150 MB.")
 	}
 	q.sim.mu.RLock()
@@ -219,7 +229,8 @@ func handleCreateAttachmentUpload(q *request) *graphError {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	writeJSON(q.w, http.StatusOK, q.sim.newUpload(&uploadSession{user: u, messageID: it.id, name: a.Name, size: a.Size, contentType: ct}))
+	writeJSON(q.w, http.StatusOK, q.sim.newUpload(&uploadSession{user: u, messageID: it.id, name: a.Name, size: a.Size, contentType: ct,
+		inline: a.IsInline, contentID: a.ContentID}))
 	return nil
 }
 
@@ -332,11 +343,12 @@ func (s *Sim) finishUpload(w http.ResponseWriter, r *http.Request, id string, us
 	s.uploadsMu.Lock()
 	delete(s.uploads, id)
 	s.uploadsMu.Unlock()
-	if gerr := s.commitAttachment(us); gerr != nil {
+	aid, gerr := s.commitAttachment(us)
+	if gerr != nil {
 		writeError(w, r, gerr)
 		return
 	}
-	w.Header().Set("Location", s.baseURL+"/users/"+us.user.id+"/messages/"+us.messageID+"/attachments")
+	w.Header().Set("Location", s.baseURL+"/users('"+us.user.id+"')/messages('"+us.messageID+"')/attachments('"+aid+"')")
 	w.WriteHeader(http.StatusCreated)
 }
 
@@ -379,25 +391,27 @@ func (s *Sim) commitVersion(d *drive, parentID, name string, v *fileVersion, ct 
 }
 
 // commitAttachment adds an uploaded attachment to its message. A message
-// created from MIME is re-rendered from its parts from then on, as
-// Exchange re-renders a message whose attachments change.
-func (s *Sim) commitAttachment(us *uploadSession) *graphError {
+// created from MIME carries it as a new last part of its MIME from then
+// on (withAttachment); a generated one renders it with its other parts.
+func (s *Sim) commitAttachment(us *uploadSession) (string, *graphError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	it := us.user.items[us.messageID]
 	if it == nil || it.kind != kindMessage {
-		return errItemNotFound
+		return "", errItemNotFound
 	}
 	m := it.msg
-	a := &attachment{id: itemID("AAMkAtt", it.id, len(m.attachments), "upload"), name: us.name, contentType: us.contentType, size: len(us.buf), data: us.buf}
-	m.attachments = append(m.attachments, a)
+	a := &attachment{id: itemID("AAMkAtt", it.id, len(m.attachments), "upload"), name: us.name, contentType: us.contentType,
+		size: len(us.buf), data: us.buf, inline: us.inline, contentID: strings.Trim(us.contentID, "<>")}
 	if m.raw != nil {
-		m.raw = nil
-		if m.messageID == "" {
-			m.messageID = "<" + shortHash(it.id, 1) + "@" + tenantDomain + ">"
+		raw, err := withAttachment(m.raw, a)
+		if err != nil {
+			return "", errf(http.StatusBadRequest, "ErrorMimeContentInvalid", "The message's MIME cannot take the attachment: "+err.Error())
 		}
+		m.raw = raw
 	}
+	m.attachments = append(m.attachments, a)
 	it.version++
 	s.logTouch(it.coll, it.id)
-	return nil
+	return a.id, nil
 }

@@ -137,3 +137,44 @@ func TestSimAttachmentUploadSession(t *testing.T) {
 		t.Errorf("MIME after upload lacks the attachment bytes (%d bytes of MIME, starts %q)", len(raw), strings.SplitN(string(raw), "\r\n", 2)[0])
 	}
 }
+
+// TestSimAttachmentUploadKeepsMIME guards what a restore of a large
+// message relies on: an attachment uploaded to a message created from
+// multipart MIME is added as its last part, inline with its Content-ID
+// when asked, and every byte of the message before it stays as it was.
+func TestSimAttachmentUploadKeepsMIME(t *testing.T) {
+	s := tenantsim.NewTest(t, testConfig())
+	hc := httpClient(t, s)
+	tok := accessToken(t, s, s.RestoreApp())
+	u := firstMailbox(t, s)
+	head := "From: a@fabrikam.example\r\nX-Custom: kept\r\nSubject: Bild\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n" +
+		"preamble\r\n--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<img src=\"cid:img1@x\">\r\n"
+	msgMIME := head + "--b1--\r\nepilogue\r\n"
+	status, _, b := call(t, hc, "POST", s.BaseURL()+"/users/"+u.ID+"/messages", tok, "text/plain", base64.StdEncoding.EncodeToString([]byte(msgMIME)))
+	var m struct{ ID string }
+	if status != 201 || json.Unmarshal(b, &m) != nil {
+		t.Fatalf("create message: %d %s", status, b)
+	}
+	img := bytes.Repeat([]byte{0x89, 'P', 'N', 'G'}, 1<<20)
+	up := startUpload(t, hc, s.BaseURL()+"/users/"+u.ID+"/messages/"+m.ID+"/attachments/createUploadSession", tok,
+		fmt.Sprintf(`{"AttachmentItem":{"attachmentType":"file","name":"bild.png","size":%d,"contentType":"image/png","isInline":true,"contentId":"img1@x"}}`, len(img)))
+	if status, b := putChunk(t, hc, up, img, 0, len(img)); status != 201 {
+		t.Fatalf("upload: %d %s", status, b)
+	}
+	_, _, raw := call(t, hc, "GET", s.BaseURL()+"/users/"+u.ID+"/messages/"+m.ID+"/$value", tok, "", "")
+	if !strings.HasPrefix(string(raw), head) || !strings.HasSuffix(string(raw), "--b1--\r\nepilogue\r\n") {
+		t.Fatalf("MIME after the upload does not keep the message around the new part:\n%.400s", raw)
+	}
+	pm, _ := mail.ReadMessage(bytes.NewReader(raw))
+	mr := multipart.NewReader(pm.Body, "b1")
+	_, _ = mr.NextPart()
+	p, err := mr.NextPart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(base64.NewDecoder(base64.StdEncoding, p))
+	disp, _, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if !bytes.Equal(got, img) || p.FileName() != "bild.png" || disp != "inline" || p.Header.Get("Content-ID") != "<img1@x>" || p.Header.Get("Content-Type") != "image/png; name=bild.png" {
+		t.Errorf("uploaded part: %d bytes (equal %v), header %v", len(got), bytes.Equal(got, img), p.Header)
+	}
+}
