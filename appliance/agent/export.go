@@ -41,7 +41,8 @@ type ExportReport struct {
 // several, comma-separated, or none for all) as one Outlook PST each, in
 // numbered parts of at most SplitSize; drive and library files
 // as one tar archive or a tree of files, with a manifest; SharePoint lists
-// as one CSV or JSON file each; Teams channels as HTML transcripts with
+// as one CSV or JSON file each, a site's permissions (--kind permissions)
+// as one JSON file; Teams channels as HTML transcripts with
 // their threads as JSON; group conversations as one mbox per group. No
 // symbolic link below req.Dest is
 // followed: one in the way stops the export with an error naming it.
@@ -114,10 +115,13 @@ func exportKind(req ExportRequest) (string, error) {
 	want := map[string]string{"eml": "mail", "mbox": "mail", "maildir": "mail", "vcf": "contacts", "ics": "calendar",
 		"tar": "files", "files": "files", "csv": "lists", "json": "lists", "html": "channels"}[req.Format]
 	if want == "" {
-		return "", fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts), ics (calendars), pst (mailboxes), tar or files (files), csv or json (lists), html (Teams channels), mbox with --kind conversations (group conversations)", req.Format)
+		return "", fmt.Errorf("export format %q: use eml, mbox, maildir (mail), vcf (contacts), ics (calendars), pst (mailboxes), tar or files (files), csv or json (lists), json with --kind permissions (site permissions), html (Teams channels), mbox with --kind conversations (group conversations)", req.Format)
 	}
 	if req.Format == "mbox" && req.Kind == "conversations" {
 		want = "conversations"
+	}
+	if req.Format == "json" && req.Kind == "permissions" {
+		want = "permissions" // a site's permissions, as stored
 	}
 	if req.Dest == "" {
 		return "", invalid("dest", "name the directory to export into")
@@ -308,7 +312,7 @@ func (x *exporter) document(folder string, group []vault.Item) error {
 			return err
 		}
 	} else {
-		ics, err := export.EventsToICS(docs, folder)
+		ics, err := export.EventsToICS(docs, folder, x.a.now())
 		if err != nil {
 			return err
 		}

@@ -66,7 +66,8 @@ type Report struct {
 		LockedUntil     time.Time     `json:"locked_until"`
 		Oldest          time.Time     `json:"oldest_restore_point"`
 	} `json:"retention"`
-	Alerts []string `json:"alerts,omitempty"`
+	Offsite *OffsiteSummary `json:"offsite,omitempty"`
+	Alerts  []string        `json:"alerts,omitempty"`
 }
 
 // Report summarizes protection since a point in time.
@@ -82,7 +83,7 @@ func (a *Agent) Report(ctx context.Context, since time.Time) (*Report, error) {
 		return nil, err
 	}
 	r := &Report{Generated: st.Now, Since: since, Tenant: a.cfg.TenantID, VaultID: st.Vault.VaultID, Layout: st.Vault.Layout,
-		LastSuccess: st.LastSuccess, Alerts: st.Alerts}
+		LastSuccess: st.LastSuccess, Offsite: st.Offsite, Alerts: st.Alerts}
 	for _, s := range snaps {
 		if r.Retention.Oldest.IsZero() || s.Created.Before(r.Retention.Oldest) {
 			r.Retention.Oldest = s.Created

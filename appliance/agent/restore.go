@@ -13,6 +13,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/workloads"
+	"github.com/strongroom/strongroom/appliance/workloads/teams"
 	"github.com/strongroom/strongroom/storage/safefs"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -165,6 +166,10 @@ type RestoreRequest struct {
 	// AllVersions and Permissions (files): see workloads.RestoreOptions.
 	AllVersions bool `json:"all_versions,omitempty"`
 	Permissions bool `json:"permissions,omitempty"`
+	// From and To (Teams channels): a time window, see
+	// workloads.RestoreOptions.
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
 }
 
 // RestoreReport is what a restore did.
@@ -191,12 +196,18 @@ func (a *Agent) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport
 	default:
 		return nil, fmt.Errorf("collision policy %q: use skip, copy or replace", req.Collision)
 	}
+	if !req.From.IsZero() && !req.To.IsZero() && !req.From.Before(req.To) {
+		return nil, invalid("from to", "the time window ends before it begins: --from must be before --to")
+	}
 	snap, items, err := a.resolve(req.Selection)
 	if err != nil {
 		return nil, err
 	}
 	picked := len(items)
 	if items, err = a.withHistory(snap, items, req); err != nil {
+		return nil, err
+	}
+	if items, err = a.withTeam(snap, items); err != nil {
 		return nil, err
 	}
 	g, err := a.graphClient(true)
@@ -211,11 +222,15 @@ func (a *Agent) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport
 	if err != nil {
 		return nil, err
 	}
+	if (!req.From.IsZero() || !req.To.IsZero()) && w.Name() != teams.Name {
+		return nil, invalid("from to", "--from and --to select Teams channel messages of a time window; select a team (--user its mail) and a channel (--folder)")
+	}
 	job := itemsJob("restore", "restoring", "items", fmt.Sprintf("restoring %d items", picked), a.now(), items)
 	job.throttle = throttleSince(g.Governor, g.Governor.Stats())
 	defer a.startJob(job)()
 	opts := workloads.RestoreOptions{TargetUserID: target, TargetFolder: req.TargetFolder, SourceFolder: req.Folder,
-		SnapshotTime: snap.Created, Collision: req.Collision, AllVersions: req.AllVersions, Permissions: req.Permissions}
+		SnapshotTime: snap.Created, Collision: req.Collision, AllVersions: req.AllVersions, Permissions: req.Permissions,
+		From: req.From, To: req.To}
 	res, err := w.(workloads.Restorer).Restore(ctx, g, jobSource{next: a.v, a: a, job: job}, items, opts)
 	folder := req.TargetFolder
 	if folder == "" {

@@ -36,3 +36,28 @@ func (a *Agent) withHistory(snap vault.Snapshot, items []vault.Item, req Restore
 	})
 	return out, err
 }
+
+// withTeam adds to a selection that holds a team's record (--kind team)
+// the snapshot's threads and pasted images of that team, which a team
+// created again as a whole is filled with.
+func (a *Agent) withTeam(snap vault.Snapshot, items []vault.Item) ([]vault.Item, error) {
+	teams, have := map[string]bool{}, map[string]bool{}
+	for _, it := range items {
+		have[it.Path] = true
+		if it.Meta[catalog.MetaKind] == catalog.KindTeam {
+			teams[it.Meta[catalog.MetaUserID]] = true
+		}
+	}
+	if len(teams) == 0 {
+		return items, nil
+	}
+	out := items
+	err := a.v.EachItem(snap, func(it vault.Item) error {
+		k := it.Meta[catalog.MetaKind]
+		if teams[it.Meta[catalog.MetaUserID]] && !have[it.Path] && (k == catalog.KindChannelMessage || k == catalog.KindHostedContent) {
+			out = append(out, it)
+		}
+		return nil
+	})
+	return out, err
+}

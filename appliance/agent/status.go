@@ -31,6 +31,7 @@ type Status struct {
 	LastRestoreTest *RestoreTestReport `json:"last_restore_test,omitempty"`
 	Interval        time.Duration      `json:"interval_ns"`
 	Retention       RetentionWindows   `json:"retention"`
+	Offsite         *OffsiteSummary    `json:"offsite,omitempty"`
 	Alerts          []string           `json:"alerts,omitempty"`
 }
 
@@ -128,7 +129,8 @@ func (a *Agent) Status(ctx context.Context) (*Status, error) {
 	if st.Coverage == nil && last != nil {
 		fromRecord(st, last.Meta)
 	}
-	st.Alerts = alerts(st)
+	st.Offsite = a.offsiteSummary()
+	st.Alerts = append(alerts(st), offsiteAlerts(st.Offsite)...)
 	return st, nil
 }
 

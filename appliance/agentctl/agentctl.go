@@ -193,12 +193,35 @@ func writeStatus(w io.Writer, st *api.Status) {
 	for _, j := range st.Jobs {
 		fmt.Fprintf(w, "running: %s: %s\n", j.Kind, jobLine(j, st.Now))
 	}
+	if o := st.Offsite; o != nil {
+		fmt.Fprintln(w, offsiteLine(o, st.Now))
+	}
 	if len(st.Alerts) == 0 {
 		fmt.Fprintln(w, "alerts: none")
 	}
 	for _, a := range st.Alerts {
 		fmt.Fprintln(w, "alert:", a)
 	}
+}
+
+// offsiteLine says in a line where the offsite copy stands.
+func offsiteLine(o *api.OffsiteSummary, now time.Time) string {
+	if !o.Published {
+		return fmt.Sprintf("offsite copy (bucket %s): not run yet", o.Bucket)
+	}
+	last := "never"
+	if !o.LastSuccess.IsZero() {
+		last = age(now.Sub(o.LastSuccess).Seconds()) + " ago"
+	}
+	return fmt.Sprintf("offsite copy (bucket %s): %d of %d locked restore points offsite, newest %s; last success %s; %s uploaded",
+		o.Bucket, o.SnapshotsOffsite, o.Snapshots, orDash(o.NewestOffsite), last, units.Bytes(o.BytesCopied))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // writeReport writes the protection report for an auditor: backups, restore
@@ -225,6 +248,9 @@ func writeReport(w io.Writer, r *api.Report) {
 	ret := r.Retention
 	fmt.Fprintf(w, "\nretention: every restore point %s, first of each month %s; %d snapshots locked, until %s at the latest; oldest restore point %s\n",
 		days(ret.Rollback), days(ret.Audit), ret.LockedSnapshots, ret.LockedUntil.Format(day), ret.Oldest.Format(day))
+	if o := r.Offsite; o != nil {
+		fmt.Fprintf(w, "\n%s\n", offsiteLine(o, r.Generated))
+	}
 	if len(r.Alerts) > 0 {
 		fmt.Fprintln(w, "\nopen alerts:")
 		for _, a := range r.Alerts {

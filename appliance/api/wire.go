@@ -159,6 +159,7 @@ type Report struct {
 	RestoreTests   []RestoreTestReport `json:"restore_tests"`
 	RestoreTestsOK int                 `json:"restore_tests_ok"`
 	Retention      RetentionSummary    `json:"retention"`
+	Offsite        *OffsiteSummary     `json:"offsite,omitempty"`
 	Alerts         []string            `json:"alerts,omitempty"`
 }
 
@@ -185,6 +186,10 @@ type RestoreRequest struct {
 	// data).
 	AllVersions bool `json:"all_versions,omitempty"`
 	Permissions bool `json:"permissions,omitempty"`
+	// From and To restore only the channel threads with a message or a
+	// reply created in [From, To).
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
 }
 
 // RestoreResult counts a restore's items by outcome.
@@ -327,20 +332,38 @@ type Status struct {
 	LastRestoreTest *RestoreTestReport `json:"last_restore_test,omitempty"`
 	Interval        time.Duration      `json:"interval_ns"`
 	Retention       RetentionWindows   `json:"retention"`
+	Offsite         *OffsiteSummary    `json:"offsite,omitempty"`
 	Alerts          []string           `json:"alerts,omitempty"`
+}
+
+// OffsiteSummary is the offsite copy (an S3 bucket with Object Lock) as its
+// copier last published it; absent when the appliance has none configured.
+type OffsiteSummary struct {
+	Endpoint         string    `json:"endpoint"`
+	Bucket           string    `json:"bucket"`
+	Published        bool      `json:"published"` // false: the copier has not run yet
+	LastSuccess      time.Time `json:"last_success"`
+	LastError        string    `json:"last_error,omitempty"`
+	Snapshots        int       `json:"snapshots"`         // locked restore points
+	SnapshotsOffsite int       `json:"snapshots_offsite"` // of which complete in the bucket
+	NewestOffsite    string    `json:"newest_offsite,omitempty"`
+	LagSeconds       float64   `json:"lag_seconds"`
+	BytesCopied      int64     `json:"bytes_copied_total"`
 }
 
 // ThrottleStats counts Graph requests, throttling and pacing since the agent
 // started.
 type ThrottleStats struct {
-	Requests         int64         `json:"requests"`
-	Throttled        int64         `json:"throttled"`
-	MailboxThrottled int64         `json:"mailbox_throttled"`
-	Retries          int64         `json:"retries"`
-	Paused           time.Duration `json:"paused_ns"`
-	UnitsWait        time.Duration `json:"units_wait_ns"`
-	ResourceUnits    int64         `json:"resource_units"`
-	MailboxPaused    time.Duration `json:"mailbox_paused_ns"`
+	Requests         int64 `json:"requests"`
+	Throttled        int64 `json:"throttled"`
+	MailboxThrottled int64 `json:"mailbox_throttled"`
+	Retries          int64 `json:"retries"`
+	// CutShort counts answers that ended early and were asked for again.
+	CutShort      int64         `json:"cut_short"`
+	Paused        time.Duration `json:"paused_ns"`
+	UnitsWait     time.Duration `json:"units_wait_ns"`
+	ResourceUnits int64         `json:"resource_units"`
+	MailboxPaused time.Duration `json:"mailbox_paused_ns"`
 	// TeamsWait is the time Teams and group requests waited for their
 	// share of the per-tenant request rate.
 	TeamsWait time.Duration `json:"teams_wait_ns"`

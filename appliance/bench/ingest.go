@@ -41,6 +41,9 @@ type IngestOptions struct {
 	Workers int
 	// CPUProfile, when set, is where a Go CPU profile of the run goes.
 	CPUProfile string
+	// MemProfile, when set, is where a Go heap profile taken at the end
+	// of the first pass goes.
+	MemProfile string
 }
 
 // Ingest stores every regular file under o.Src as an item of one
@@ -85,6 +88,9 @@ func Ingest(c config.Vault, o IngestOptions) (IngestResult, error) {
 		return res, err
 	}
 	res.FirstSeconds = time.Since(start).Seconds()
+	if err := WriteHeapProfile(o.MemProfile); err != nil {
+		return res, err
+	}
 	res.Bytes, res.Items = s1.Bytes, s1.Items
 	res.FirstMBps = mbps(s1.Bytes, res.FirstSeconds)
 	res.Snapshots = append(res.Snapshots, s1.ID)

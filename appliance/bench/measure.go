@@ -162,6 +162,9 @@ func PrintTenant(w io.Writer, res *TenantResult) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "\nmail burst: %d new mails (%d per mailbox)\n", res.BurstCreated, res.Burst)
+	if res.Faults != "" {
+		fmt.Fprintf(w, "faults: %s (%d answers spoiled over the runs)\n", res.Faults, res.Faulted)
+	}
 	fmt.Fprintf(w, "peak RSS: %s (of which %s before the first backup: the simulated tenant, in this process)\n",
 		units.Bytes(res.PeakRSSBytes), units.Bytes(res.SimRSSBytes))
 	fmt.Fprintf(w, "total: %.1fs\n\n%s\n", res.TotalSeconds, IdealHelp)

@@ -16,6 +16,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/agent"
 	"github.com/strongroom/strongroom/appliance/outcome"
 	"github.com/strongroom/strongroom/appliance/sandbox"
+	"github.com/strongroom/strongroom/appliance/simctl"
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 )
 
@@ -39,6 +40,9 @@ type TenantOptions struct {
 	Log *slog.Logger
 	// CPUProfile, when set, is where a Go CPU profile of the run goes.
 	CPUProfile string
+	// FaultSpec names the faults the simulator injects on top of
+	// Latency, as tenant-sim --faults takes them ("truncate=0.05").
+	FaultSpec string
 }
 
 // TenantRun is what one backup run of the tenant benchmark measured.
@@ -123,7 +127,11 @@ type TenantResult struct {
 	// SimRSSBytes is the peak RSS once the simulated tenant has been
 	// generated, before any backup: the part of PeakRSSBytes that is the
 	// simulator's, not the agent's.
-	SimRSSBytes  int64   `json:"sim_rss_bytes"`
+	SimRSSBytes int64 `json:"sim_rss_bytes"`
+	// Faults names the injected faults ("" for none) and Faulted counts
+	// the answers they spoiled over every run.
+	Faults       string  `json:"faults,omitempty"`
+	Faulted      int64   `json:"faulted"`
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
 	TotalSeconds float64 `json:"total_seconds"`
 }
@@ -159,7 +167,7 @@ func Tenant(ctx context.Context, o TenantOptions, progress io.Writer) (*TenantRe
 	began := time.Now()
 	res := &TenantResult{Date: began.UTC().Format(time.RFC3339), Users: o.Users, Seed: o.Seed, Throttle: o.Throttle,
 		LatencyMS: float64(o.Latency) / float64(time.Millisecond), Workers: o.Workers, Burst: o.Burst,
-		Messages: o.Messages, GOMAXPROCS: runtime.GOMAXPROCS(0)}
+		Messages: o.Messages, GOMAXPROCS: runtime.GOMAXPROCS(0), Faults: o.FaultSpec}
 	if res.Messages == 0 {
 		res.Messages = tenantsim.DefaultProfile.MessagesPerUser
 	}
@@ -188,6 +196,7 @@ func Tenant(ctx context.Context, o TenantOptions, progress io.Writer) (*TenantRe
 		return nil, err
 	}
 	res.PeakRSSBytes = PeakRSS()
+	res.Faulted = sim.Counters().Faulted
 	res.TotalSeconds = time.Since(began).Seconds()
 	return res, nil
 }
@@ -197,8 +206,16 @@ func Tenant(ctx context.Context, o TenantOptions, progress io.Writer) (*TenantRe
 func startSim(o TenantOptions) (*tenantsim.Sim, error) {
 	cfg := tenantsim.Config{Users: o.Users, Seed: o.Seed, Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleMode(o.Throttle)}}
 	cfg.Profile.MessagesPerUser = o.Messages
+	faults, err := simctl.ParseFaults(o.FaultSpec)
+	if err != nil {
+		return nil, outcome.Usage{Err: fmt.Errorf("--faults: %w", err)}
+	}
+	cfg.Faults = faults
 	if o.Latency > 0 {
-		cfg.Faults = tenantsim.Faults{SlowRate: 1, SlowDelay: o.Latency}
+		if faults.SlowRate > 0 {
+			return nil, outcome.Usage{Err: errors.New("--latency and a slow fault both delay answers: give one of them")}
+		}
+		cfg.Faults.SlowRate, cfg.Faults.SlowDelay = 1, o.Latency
 	}
 	sim, err := tenantsim.New(cfg)
 	if err != nil {

@@ -280,6 +280,8 @@ func ViewPath(it vault.Item) string {
 		area, leaf = "Lists", clean(m[MetaName])+".json"
 	case KindPage:
 		area, leaf = "Pages", clean(m[MetaName])+".json"
+	case KindSitePermissions:
+		area, leaf = "Permissions", clean(m[MetaName])+".json"
 	case KindChannel:
 		area, leaf = "Channels", ".channel"
 	case KindChannelMessage:

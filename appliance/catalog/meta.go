@@ -37,8 +37,11 @@ const (
 	KindSite          = "site"         // a SharePoint site's record
 	KindList          = "list"         // a SharePoint list with its columns and items
 	KindPage          = "page"         // a SharePoint site page with its canvas layout
-	KindState         = "state"        // delta links and other per-unit state, not user data
-	KindUser          = "user"         // the mailbox owner's directory record
+	// KindSitePermissions is a site's permissions: its applications'
+	// permissions and who has access to each library's root.
+	KindSitePermissions = "site-permissions"
+	KindState           = "state" // delta links and other per-unit state, not user data
+	KindUser            = "user"  // the mailbox owner's directory record
 	// Teams and Microsoft 365 groups. MetaUser is the team's or group's
 	// mail address, MetaFolder a channel's name.
 	KindTeam           = "team"            // a team's record, settings, members and channels

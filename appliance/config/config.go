@@ -56,6 +56,10 @@ type Config struct {
 	Users         []string `yaml:"users,omitempty"`
 	MetricsListen string   `yaml:"metrics_listen,omitempty"`
 	APISocket     string   `yaml:"api_socket,omitempty"`
+	// Offsite, when set, is where strongroom-offsite.service copies the
+	// vault (an S3 bucket with Object Lock). The agent reads only its
+	// state_dir (the published status), never the secret key file.
+	Offsite *Offsite `yaml:"offsite,omitempty"`
 
 	path string
 }
@@ -69,6 +73,39 @@ type Vault struct {
 	// status); the agent only reads the clock and status there.
 	WardenDir string `yaml:"warden_dir,omitempty"`
 }
+
+// Offsite is the offsite copy's section: an S3-compatible bucket with
+// versioning and Object Lock (AWS S3, MinIO, Ceph RGW, versitygw).
+type Offsite struct {
+	Endpoint  string `yaml:"endpoint"`
+	Bucket    string `yaml:"bucket"`
+	Region    string `yaml:"region,omitempty"`
+	AccessKey string `yaml:"access_key"`
+	// SecretKeyFile holds the secret key (0600, the offsite user's); the
+	// agent never reads it.
+	SecretKeyFile string `yaml:"secret_key_file"`
+	// PathStyle: bucket in the path (MinIO, Ceph, versitygw) instead of
+	// the host name (AWS).
+	PathStyle bool   `yaml:"path_style,omitempty"`
+	CAFile    string `yaml:"ca_file,omitempty"`
+	Prefix    string `yaml:"prefix,omitempty"`
+	// BandwidthLimit is bytes a second ("20MB"); empty: no limit.
+	BandwidthLimit string `yaml:"bandwidth_limit,omitempty"`
+	// Interval is the time between copies (default 1h).
+	Interval Duration `yaml:"interval,omitempty"`
+	// StateDir holds the copier's published status (status.json).
+	StateDir string `yaml:"state_dir,omitempty"`
+	// Addrs, set by the service from 'offsite allow-endpoint', are the
+	// only addresses the endpoint is reached at; never read from the file.
+	Addrs []string `yaml:"-"`
+}
+
+// DefaultOffsiteInterval is the time between offsite copies.
+const DefaultOffsiteInterval = time.Hour
+
+// ApplianceOffsiteDir is the offsite copier's state directory on the
+// appliance (strongroom-offsite.service).
+const ApplianceOffsiteDir = "/var/lib/strongroom-offsite"
 
 // Schedule says how often the agent works.
 type Schedule struct {
@@ -182,6 +219,9 @@ func (c *Config) resolve(base string) {
 	if c.APISocket != "" {
 		c.APISocket = rel(c.APISocket)
 	}
+	if o := c.Offsite; o != nil {
+		o.SecretKeyFile, o.CAFile, o.StateDir = rel(o.SecretKeyFile), rel(o.CAFile), rel(o.StateDir)
+	}
 }
 
 // ApplianceWardenDir is the warden's state directory on the appliance
@@ -231,6 +271,14 @@ func (c *Config) defaults() {
 	if c.APISocket == "" {
 		c.APISocket = DefaultSocket
 	}
+	if o := c.Offsite; o != nil {
+		if o.Interval == 0 {
+			o.Interval = Duration(DefaultOffsiteInterval)
+		}
+		if o.StateDir == "" {
+			o.StateDir = ApplianceOffsiteDir
+		}
+	}
 }
 
 // Check reports the first problem that would stop the agent, naming the
@@ -251,6 +299,17 @@ func (c *Config) Check() error {
 	}
 	if c.Schedule.Interval.D() < time.Minute {
 		errs = append(errs, "schedule.interval must be at least 1m")
+	}
+	if o := c.Offsite; o != nil {
+		if o.Endpoint == "" || o.Bucket == "" || o.AccessKey == "" || o.SecretKeyFile == "" {
+			errs = append(errs, "offsite needs endpoint, bucket, access_key and secret_key_file")
+		}
+		if _, err := units.ParseBytes(o.BandwidthLimit); o.BandwidthLimit != "" && err != nil {
+			errs = append(errs, "offsite.bandwidth_limit: "+err.Error())
+		}
+		if o.Interval.D() < time.Minute {
+			errs = append(errs, "offsite.interval must be at least 1m")
+		}
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))

@@ -29,6 +29,15 @@ func TestLoad(t *testing.T) {
 		{name: "no secret", yaml: "tenant_id: t\nbackup_app: {client_id: a}\n", wantErr: "client_secret or certificate_file"},
 		{name: "typo in a key", yaml: "tenant_id: t\nbackup_app: {client_id: a, client_secret: s}\nworkerz: 3\n", wantErr: "workerz"},
 		{name: "bad duration", yaml: "tenant_id: t\nbackup_app: {client_id: a, client_secret: s}\nschedule: {interval: soon}\n", wantErr: "use forms like"},
+		{name: "offsite section", yaml: "tenant_id: t\nbackup_app: {client_id: a, client_secret: s}\noffsite: {endpoint: https://s3.example, bucket: b, access_key: k, secret_key_file: secret, bandwidth_limit: 20MB}\n",
+			check: func(t *testing.T, c *Config) {
+				o := c.Offsite
+				if o == nil || !filepath.IsAbs(o.SecretKeyFile) || o.Interval.D() != DefaultOffsiteInterval || o.StateDir != ApplianceOffsiteDir {
+					t.Fatalf("offsite section not resolved and defaulted: %+v", o)
+				}
+			}},
+		{name: "offsite without credentials", yaml: "tenant_id: t\nbackup_app: {client_id: a, client_secret: s}\noffsite: {endpoint: https://s3.example, bucket: b}\n", wantErr: "offsite needs endpoint, bucket, access_key and secret_key_file"},
+		{name: "offsite bad bandwidth", yaml: "tenant_id: t\nbackup_app: {client_id: a, client_secret: s}\noffsite: {endpoint: e, bucket: b, access_key: k, secret_key_file: s, bandwidth_limit: fast}\n", wantErr: "offsite.bandwidth_limit"},
 		{name: "audit shorter than rollback", yaml: "tenant_id: t\nbackup_app: {client_id: a, client_secret: s}\nretention: {rollback: 60d, audit: 30d}\n", wantErr: "retention.audit"},
 	}
 	for _, tc := range cases {

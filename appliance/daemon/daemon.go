@@ -24,6 +24,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/metrics"
 	"github.com/strongroom/strongroom/appliance/osupdate"
+	"github.com/strongroom/strongroom/storage/offsite"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -54,7 +55,11 @@ func Serve(ctx context.Context, path, version string, logw io.Writer) error {
 func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	var a *agent.Agent
-	m := metrics.New(reg, version, metrics.WithVaultStatus(func() (vault.Status, error) { return a.VaultStatus() }))
+	opts := []metrics.Option{metrics.WithVaultStatus(func() (vault.Status, error) { return a.VaultStatus() })}
+	if o := cfg.Offsite; o != nil {
+		opts = append(opts, metrics.WithOffsiteStatus(func() (offsite.Status, error) { return offsite.ReadStatus(o.StateDir) }))
+	}
+	m := metrics.New(reg, version, opts...)
 	m.SetSchedule(cfg.Schedule.Interval.D())
 	if st, err := osupdate.NewSystem().Running(); err == nil {
 		_, tpmErr := os.Stat("/sys/class/tpm/tpm0")

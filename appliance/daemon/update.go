@@ -3,11 +3,14 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/strongroom/strongroom/appliance/api"
 	"github.com/strongroom/strongroom/appliance/osupdate"
@@ -36,4 +39,24 @@ func ServeUpdates(ctx context.Context, socket string, log *slog.Logger) error {
 		return nil
 	}
 	return err
+}
+
+// MarkGood confirms a trial boot once the daemon of the configuration at
+// path answers (within wait), and writes what it did to out. Only an
+// unhealthy trial boot is an error, so that the unit fails and the machine
+// restarts into the other slot; any other failure is written to errOut
+// and forgotten, since it would restart a confirmed system over and over.
+func MarkGood(ctx context.Context, path string, wait time.Duration, out, errOut io.Writer) error {
+	sys := osupdate.NewSystem()
+	sys.Healthy = func(ctx context.Context) error { return Answering(ctx, path, wait) }
+	res, err := sys.MarkGood(ctx)
+	switch {
+	case err != nil && !errors.Is(err, osupdate.ErrUnhealthy):
+		fmt.Fprintln(errOut, "mark-good:", err)
+		return nil
+	case err != nil:
+		return err
+	}
+	fmt.Fprintln(out, res.Message)
+	return nil
 }

@@ -4,7 +4,9 @@
 // incremental backup, a restore of the folder from the earlier restore
 // point with a byte-for-byte check, the channel restored through Graph's
 // import path and compared with the tenant's record, a ransomware attack
-// rolled back. 'make demo' and 'strongroom demo' run it.
+// rolled back; then the vault copied to a real S3 server with Object Lock,
+// every local disk lost, the vault rebuilt from the bucket and the folder
+// restored again. 'make demo' and 'strongroom demo' run it.
 package demo
 
 import (
@@ -50,6 +52,8 @@ type demo struct {
 	originals [][]byte // the deleted folder's messages (MIME)
 	full, inc *agent.BackupReport
 	teams     *teamsStage
+	sb        *sandbox.Sandbox
+	log       *slog.Logger
 }
 
 // step reports one step on a line, with the time since the start.
@@ -60,7 +64,7 @@ func (d *demo) step(format string, args ...any) {
 // Run runs the demo and reports each step on out. It fails when a
 // restored message differs from the one deleted or the restore test fails.
 func Run(ctx context.Context, out io.Writer, o Options) error {
-	d := &demo{out: out, began: time.Now()}
+	d := &demo{out: out, began: time.Now(), log: o.Log}
 	dir, err := os.MkdirTemp("", "strongroom-demo-")
 	if err != nil {
 		return err
@@ -83,13 +87,14 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 		return err
 	}
 	defer sb.Close()
-	d.a = sb.Agent
+	d.a, d.sb = sb.Agent, sb
 	d.step("vault %s created on %d temporary disks, layout %s (any 2 disks may fail)", sb.Vault.VaultID[:8], sandbox.Disks, sb.Vault.Layout)
-	for _, s := range []func(context.Context) error{d.fullBackup, d.changeTenant, d.deleteChannel, d.backUpAgain, d.restore, d.restoreChannel, d.ransomware, d.check} {
+	for _, s := range []func(context.Context) error{d.fullBackup, d.changeTenant, d.deleteChannel, d.backUpAgain, d.restore, d.restoreChannel, d.ransomware, d.check, d.offsiteStage} {
 		if err := s(ctx); err != nil {
 			return err
 		}
 	}
+	fmt.Fprintf(d.out, "demo passed in %.1fs\n", time.Since(d.began).Seconds())
 	return nil
 }
 
@@ -263,7 +268,6 @@ func (d *demo) check(ctx context.Context) error {
 		units.Bytes(v.UsedBytes), v.LockedUntil.Format("2006-01-02"))
 	c := d.sim.Counters()
 	d.step("tenant served %d requests (%s), %d throttled", c.Total("", 0), units.Bytes(c.BytesServed), c.Throttled)
-	fmt.Fprintf(d.out, "demo passed in %.1fs\n", time.Since(d.began).Seconds())
 	if !test.OK {
 		return fmt.Errorf("restore test failed")
 	}

@@ -9,13 +9,18 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/strongroom/strongroom/storage/offsite/localstore"
 )
 
 // TestRun runs the demo on a small tenant: every step reports, the deleted
 // folder is found in the first restore point and not in the latest, the
 // restored messages are the deleted ones, and the rolled-back drive is
-// checked (Run fails when it differs).
+// checked (Run fails when it differs); then the offsite stage copies the
+// vault to versitygw, loses every disk, recovers and restores the folder
+// again byte-identical (Run fails otherwise).
 func TestRun(t *testing.T) {
+	localstore.ForTest(t) // the offsite stage needs versitygw: skip or fail as every S3 test does
 	var out bytes.Buffer
 	if err := Run(context.Background(), &out, Options{Users: 2, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
@@ -23,7 +28,8 @@ func TestRun(t *testing.T) {
 	text := out.String()
 	for _, want := range []string{"simulated tenant", "full backup:", "tenant changed:", "incremental backup:", "restore:",
 		"verified: all", "teams: the channel", "original authors, times, texts and order", "ransomware:", "strongroom rollback --user", "byte-for-byte what they were before the attack",
-		"restore test:", "vault: 3 snapshots", "demo passed in"} {
+		"restore test:", "vault: 3 snapshots", "offsite: 3 restore points copied", "disaster: all 4 disks",
+		"recovered: vault", "demo passed in"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)
 		}

@@ -97,8 +97,9 @@ type eventTime struct {
 }
 
 // EventsToICS converts Graph events (JSON) into one iCalendar object named
-// calendarName, with CRLF line endings.
-func EventsToICS(events [][]byte, calendarName string) ([]byte, error) {
+// calendarName, with CRLF line endings. stamp is the DTSTAMP of an event
+// that carries no modification time of its own: the export's time.
+func EventsToICS(events [][]byte, calendarName string, stamp time.Time) ([]byte, error) {
 	parsed := make([]graphEvent, len(events))
 	for i, raw := range events {
 		if err := json.Unmarshal(raw, &parsed[i]); err != nil {
@@ -107,9 +108,9 @@ func EventsToICS(events [][]byte, calendarName string) ([]byte, error) {
 	}
 	var body contentLines
 	spans := map[string]*zoneSpan{}
-	now := time.Now().UTC()
+	stamp = stamp.UTC()
 	for i := range parsed {
-		if err := writeSeries(&body, &parsed[i], spans, now); err != nil {
+		if err := writeSeries(&body, &parsed[i], spans, stamp); err != nil {
 			return nil, fmt.Errorf("export: event %d: %w", i, err)
 		}
 	}

@@ -41,7 +41,7 @@ func eventJSON(t *testing.T, fields map[string]any) []byte {
 
 func oneEvent(t *testing.T, fields map[string]any) (ical.Event, []byte) {
 	t.Helper()
-	data, err := EventsToICS([][]byte{eventJSON(t, fields)}, "Calendar")
+	data, err := EventsToICS([][]byte{eventJSON(t, fields)}, "Calendar", testStamp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestEventsToICSMeeting(t *testing.T) {
 			{"type": "resource", "status": map[string]string{"response": "none"}, "emailAddress": map[string]string{"name": "Room 4.01", "address": "room401@contoso.test"}},
 		},
 	}
-	data, err := EventsToICS([][]byte{eventJSON(t, ev)}, "Anna's calendar, work")
+	data, err := EventsToICS([][]byte{eventJSON(t, ev)}, "Anna's calendar, work", testStamp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +372,7 @@ func TestEventsToICSCalendar(t *testing.T) {
 		eventJSON(t, map[string]any{"iCalUId": "uid-c", "subject": "C", "start": map[string]string{"dateTime": "2025-03-04T09:00:00", "timeZone": "America/Los_Angeles"},
 			"end": map[string]string{"dateTime": "2025-03-04T10:00:00", "timeZone": "America/Los_Angeles"}}),
 	}
-	data, err := EventsToICS(evs, "")
+	data, err := EventsToICS(evs, "", testStamp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +394,7 @@ func TestEventsToICSCalendar(t *testing.T) {
 		t.Error("X-WR-CALNAME without a name")
 	}
 
-	empty, err := EventsToICS(nil, "Empty")
+	empty, err := EventsToICS(nil, "Empty", testStamp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func TestEventsToICSCalendar(t *testing.T) {
 		t.Error("events in an empty calendar")
 	}
 	for _, bad := range []string{`{"subject":1}`, `{"subject":"no start"}`, `{"start":{"dateTime":"yesterday"}}`, `[`} {
-		if _, err := EventsToICS([][]byte{[]byte(bad)}, "x"); err == nil {
+		if _, err := EventsToICS([][]byte{[]byte(bad)}, "x", testStamp); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
 	}
@@ -414,7 +414,7 @@ func FuzzEventsToICS(f *testing.F) {
 	f.Add([]byte(`{"isAllDay":true,"start":{"dateTime":"0001-01-01T00:00:00","timeZone":"Local"},"attendees":[{"emailAddress":{"name":"\"q\";:","address":"a b@c"}}]}`))
 	f.Add([]byte(`{"start":{"dateTime":"9999-12-31T23:59:59Z","timeZone":"../../etc/passwd"},"recurrence":{"pattern":{"type":"daily"},"range":{"type":"endDate","endDate":"10000-01-01"}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		out, err := EventsToICS([][]byte{data}, "fuzz")
+		out, err := EventsToICS([][]byte{data}, "fuzz", testStamp)
 		if err != nil {
 			return
 		}
@@ -424,3 +424,5 @@ func FuzzEventsToICS(f *testing.F) {
 		}
 	})
 }
+
+var testStamp = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)

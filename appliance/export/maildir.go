@@ -69,7 +69,8 @@ func (m *MaildirWriter) Dir() string { return filepath.Join(m.root.Name(), m.dir
 // and returns nothing but an error. The message is written to tmp/ first,
 // synced and then linked into cur/, so a reader never sees a partial file.
 // Line endings become LF. The file's modification time is set to date,
-// which Maildir readers take as the received date.
+// which Maildir readers take as the received date; a zero date leaves the
+// time the file was written.
 func (m *MaildirWriter) Add(mime []byte, flags string, date time.Time) error {
 	_, err := m.add(mime, flags, date)
 	return err
@@ -82,9 +83,6 @@ func (m *MaildirWriter) add(mime []byte, flags string, date time.Time) (string, 
 	fl, err := normalizeFlags(flags)
 	if err != nil {
 		return "", err
-	}
-	if date.IsZero() {
-		date = time.Now()
 	}
 	data := bytes.ReplaceAll(mime, []byte("\r\n"), []byte("\n"))
 	root := m.root
@@ -110,7 +108,7 @@ func (m *MaildirWriter) add(mime []byte, flags string, date time.Time) (string, 
 			}
 			return "", fmt.Errorf("export: maildir: %w", err)
 		}
-		if err := root.Chtimes(tmp, date, date); err != nil {
+		if err := setTimes(root, tmp, date); err != nil {
 			root.Remove(tmp)
 			return "", fmt.Errorf("export: maildir: %w", err)
 		}
@@ -240,4 +238,13 @@ func encodeMUTF7(s string) string {
 	}
 	flush()
 	return b.String()
+}
+
+// setTimes sets name's times to date; with no date known (zero) the file
+// keeps the time it was written.
+func setTimes(root Dir, name string, date time.Time) error {
+	if date.IsZero() {
+		return nil
+	}
+	return root.Chtimes(name, date, date)
 }

@@ -15,6 +15,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/strongroom/strongroom/appliance/metrics"
+	"github.com/strongroom/strongroom/storage/offsite"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -94,7 +95,8 @@ var metricName = regexp.MustCompile(`\bstrongroom_[a-z0-9_]+`)
 func TestRulesAndDashboardUseExportedMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, "1.2.3", metrics.WithNow(func() time.Time { return testNow }),
-		metrics.WithVaultStatus(func() (vault.Status, error) { return healthyStatus(), nil }))
+		metrics.WithVaultStatus(func() (vault.Status, error) { return healthyStatus(), nil }),
+		metrics.WithOffsiteStatus(func() (offsite.Status, error) { return sampleOffsiteStatus(), nil }))
 	exercise(m)
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -152,6 +154,8 @@ var wantAlerts = []string{
 	"StrongroomClockJumpPending",
 	"StrongroomDiskMissing",
 	"StrongroomHeavyThrottling",
+	"StrongroomOffsiteBehind",
+	"StrongroomOffsiteFailing",
 	"StrongroomRestoreTestFailed",
 	"StrongroomScrubErrors",
 	"StrongroomScrubStale",

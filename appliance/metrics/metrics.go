@@ -51,6 +51,8 @@ var DurationBuckets = []float64{
 type Metrics struct {
 	now   func() time.Time
 	vault StatusFunc
+	// offsite, when set, reads the offsite copier's published status.
+	offsite OffsiteStatusFunc
 
 	buildInfo *prometheus.GaugeVec
 	osInfo    *prometheus.GaugeVec
@@ -97,6 +99,12 @@ func WithNow(now func() time.Time) Option {
 // scrape.
 func WithVaultStatus(status StatusFunc) Option {
 	return func(m *Metrics) { m.vault = status }
+}
+
+// WithOffsiteStatus registers an OffsiteCollector that calls status on
+// every scrape (a configuration with an offsite: section).
+func WithOffsiteStatus(status OffsiteStatusFunc) Option {
+	return func(m *Metrics) { m.offsite = status }
 }
 
 // New creates the agent's collectors and registers them, and the vault
@@ -204,6 +212,9 @@ func (m *Metrics) register(reg prometheus.Registerer) {
 	)
 	if m.vault != nil {
 		reg.MustRegister(NewVaultCollector(m.vault))
+	}
+	if m.offsite != nil {
+		reg.MustRegister(NewOffsiteCollector(m.offsite))
 	}
 }
 

@@ -28,6 +28,21 @@ func TextProgress(w io.Writer) func(Progress) {
 	}
 }
 
+// PackSigned packs a bundle signed with the PEM key at keyPath into the
+// file out and says so on w: what `strongroom update pack` does.
+func PackSigned(o PackOptions, keyPath, out string, w io.Writer) error {
+	key, err := LoadSigner(keyPath)
+	if err != nil {
+		return err
+	}
+	o.Key = key
+	m, err := PackFile(o, out)
+	if err == nil {
+		fmt.Fprintf(w, "%s: version %s, root hash %s\n", out, m.ImageVersion, m.RootHash)
+	}
+	return err
+}
+
 // PackFile packs a bundle (o.Out is ignored) into the file out: written
 // beside it under a temporary name, synced, and renamed into place only
 // when complete.

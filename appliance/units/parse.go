@@ -79,3 +79,27 @@ func ParseBytes(s string) (int64, error) {
 	}
 	return int64(v * float64(mult)), nil
 }
+
+// DateFlag is a command-line flag value (pflag.Value) that parses into a
+// time with ParseDate.
+type DateFlag struct{ T *time.Time }
+
+// Set parses s into the flag's time.
+func (f DateFlag) Set(s string) error {
+	t, err := ParseDate(s)
+	if err == nil {
+		*f.T = t
+	}
+	return err
+}
+
+// String is the time as RFC 3339, or "" when unset.
+func (f DateFlag) String() string {
+	if f.T == nil || f.T.IsZero() {
+		return ""
+	}
+	return f.T.Format(time.RFC3339)
+}
+
+// Type names the value in help: "time".
+func (DateFlag) Type() string { return "time" }

@@ -99,3 +99,20 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestDateFlag checks that the flag value reads what ParseDate reads,
+// shows it back as RFC 3339, and refuses what ParseDate refuses without
+// changing the time.
+func TestDateFlag(t *testing.T) {
+	var at time.Time
+	f := DateFlag{T: &at}
+	if err := f.Set("2026-03-14T09:30:00Z"); err != nil || f.String() != "2026-03-14T09:30:00Z" {
+		t.Fatalf("set an RFC 3339 time: %v, shows %q", err, f.String())
+	}
+	if err := f.Set("14.03.2026"); err == nil || f.String() != "2026-03-14T09:30:00Z" {
+		t.Fatalf("a date in another form: %v, time now %q", err, f.String())
+	}
+	if err := f.Set("2026-03-15"); err != nil || !at.Equal(time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("a day: %v, %s", err, at)
+	}
+}

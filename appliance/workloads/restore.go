@@ -40,6 +40,11 @@ type RestoreOptions struct {
 	// links and people. Off by default: old sharing can expose data that
 	// was unshared on purpose since.
 	Permissions bool
+	// From and To (channel messages) restore only the threads with a
+	// message or a reply created at or after From and before To (a zero
+	// time: no bound): each such thread's message, and of its replies
+	// those created in the window.
+	From, To time.Time
 }
 
 // RestoreResult counts what a restore did.

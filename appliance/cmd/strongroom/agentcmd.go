@@ -145,7 +145,7 @@ func selection(c *cobra.Command, s *api.Selection) *cobra.Command {
 	fl := c.Flags()
 	fl.StringVar(&s.User, "user", "", "source user: their mailbox or OneDrive (UPN or id), or a SharePoint site (URL or id)")
 	fl.StringVar(&s.Folder, "folder", "", "folder display path, restored recursively (e.g. \"Inbox/Signed Contracts\", \"Dokumente/Projekte\")")
-	fl.StringVar(&s.Kind, "kind", "", "mail, contacts, calendar, files, lists or pages, or (export only) channels and conversations (default: every kind; a user's mail and files go separately)")
+	fl.StringVar(&s.Kind, "kind", "", "mail, contacts, calendar, files, lists, pages, permissions (a site's), team (a whole team), or (export only) channels and conversations (default: every kind; a user's mail and files go separately; a site's all together)")
 	fl.StringSliceVar(&s.Paths, "item", nil, "one item by its path as shown by ls/find (repeatable)")
 	return c
 }
@@ -161,7 +161,9 @@ func newRestoreCmd() *cobra.Command {
 	c.Flags().StringVar(&req.Collision, "collision", "skip", "when the item already exists there: skip, copy or replace")
 	c.Flags().StringVar(&req.Version, "version", "", "files: restore this earlier version of each selected file (an id under NAME.versions/ in ls)")
 	c.Flags().BoolVar(&req.AllVersions, "all-versions", false, "files: recreate each file's history, its earlier versions oldest first, then the file")
-	c.Flags().BoolVar(&req.Permissions, "permissions", false, "files: re-apply the files' sharing as it was (off by default: it can re-expose what was unshared on purpose)")
+	c.Flags().BoolVar(&req.Permissions, "permissions", false, "files and sites: re-apply the files' sharing and the site's permissions as they were (off by default: it can re-expose what was unshared on purpose)")
+	c.Flags().Var(units.DateFlag{T: &req.From}, "from", "Teams channels: only threads with a message or reply created at or after TIME (YYYY-MM-DD or RFC 3339): their message, and their replies in the window")
+	c.Flags().Var(units.DateFlag{T: &req.To}, "to", "Teams channels: only threads with a message or reply created before TIME (with --from: in [--from, --to))")
 	return c
 }
 

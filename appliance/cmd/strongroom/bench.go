@@ -39,6 +39,7 @@ func newBenchIngestCmd() *cobra.Command {
 	c.Flags().BoolVar(&o.ParentPass, "parent-pass", true, "run the second, unchanged pass that reuses the first snapshot's items")
 	c.Flags().IntVar(&o.Workers, "workers", 0, "writer goroutines (default: GOMAXPROCS)")
 	c.Flags().StringVar(&o.CPUProfile, "cpuprofile", "", "write a Go CPU profile of the run to this file")
+	c.Flags().StringVar(&o.MemProfile, "memprofile", "", "write a Go heap profile taken after the first pass to this file")
 	return c
 }
 
@@ -82,6 +83,7 @@ func newBenchTenantCmd() *cobra.Command {
 	fl.IntVar(&o.Burst, "burst", 5, "new mails per mailbox before the last incremental")
 	fl.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (vault, configuration)")
 	fl.StringVar(&o.CPUProfile, "cpuprofile", "", "write a Go CPU profile of the whole run to this file")
+	fl.StringVar(&o.FaultSpec, "faults", "", "faults the simulator injects, as for tenant-sim --faults (e.g. truncate=0.05)")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON line instead of the report")
 	return c
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/strongroom/strongroom/appliance/daemon"
 	"github.com/strongroom/strongroom/appliance/setup"
 	"github.com/strongroom/strongroom/tui"
+	"github.com/strongroom/strongroom/tui/fontfit"
 	"github.com/strongroom/strongroom/tui/screens"
 )
 
@@ -19,7 +20,7 @@ func init() { register(newConsoleCmd) }
 const defaultConfigPath = "/etc/strongroom/strongroom.yaml"
 
 func newConsoleCmd() *cobra.Command {
-	var configPath, keyFile, stateDir, updateSocket string
+	var configPath, keyFile, stateDir, updateSocket, fitTTY string
 	cmd := &cobra.Command{
 		Use:   "console [--config FILE]",
 		Short: "The appliance console: first-boot setup wizard, then the status screen",
@@ -31,6 +32,9 @@ func newConsoleCmd() *cobra.Command {
 			abs, err := filepath.Abs(configPath)
 			if err != nil {
 				return err
+			}
+			if fitTTY != "" {
+				fontfit.FitAndLog(cmd.Context(), fontfit.Appliance, fitTTY, cmd.ErrOrStderr())
 			}
 			if keyFile == "" {
 				keyFile = filepath.Join(filepath.Dir(abs), "recovery.key")
@@ -46,6 +50,7 @@ func newConsoleCmd() *cobra.Command {
 	f.StringVar(&configPath, "config", defaultConfigPath, "configuration file; setup creates it when missing")
 	f.StringVar(&keyFile, "key-file", "", "where setup writes the recovery key (default: recovery.key beside the configuration)")
 	f.StringVar(&stateDir, "state-dir", "", "vault state directory setup configures (default: state/ on the first disk)")
+	f.StringVar(&fitTTY, "fit-font", "", "load on this tty the console font that makes 80×25 fill the framebuffer")
 	f.StringVar(&updateSocket, "update-socket", api.DefaultUpdateSocket, "the update service's socket (strongroom update serve)")
 	return cmd
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -87,17 +85,7 @@ func newUpdateMarkGoodCmd() *cobra.Command {
 		Long:  help("update-mark-good"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sys := osupdate.NewSystem()
-			sys.Healthy = func(ctx context.Context) error { return daemon.Answering(ctx, configPath, wait) }
-			res, err := sys.MarkGood(cmd.Context())
-			if err != nil && !errors.Is(err, osupdate.ErrUnhealthy) {
-				// Only an unhealthy trial boot may make the unit fail
-				// (and restart the machine): any other error here would
-				// restart a confirmed system over and over.
-				fmt.Fprintln(cmd.ErrOrStderr(), "mark-good:", err)
-				return nil
-			}
-			return said(cmd.OutOrStdout(), res, err)
+			return daemon.MarkGood(cmd.Context(), configPath, wait, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "config", defaultConfigPath, "the agent's configuration (its api_socket); when it does not exist, the boot counts as healthy")
@@ -128,16 +116,7 @@ func newUpdatePackCmd() *cobra.Command {
 				return usageError{fmt.Errorf("--%s is required", f.flag)}
 			}
 		}
-		key, err := osupdate.LoadSigner(keyPath)
-		if err != nil {
-			return err
-		}
-		o.Key = key
-		m, err := osupdate.PackFile(o, out)
-		if err == nil {
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: version %s, root hash %s\n", out, m.ImageVersion, m.RootHash)
-		}
-		return err
+		return osupdate.PackSigned(o, keyPath, out, cmd.OutOrStdout())
 	}
 	for _, f := range files {
 		c.Flags().StringVar(f.path, f.flag, "", f.usage)

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/offsitectl"
 	"github.com/strongroom/strongroom/appliance/vaultctl"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -15,7 +16,9 @@ func init() {
 		return group("vault", "Create, inspect, check and repair the erasure-coded backup vault", "vault",
 			newVaultInitCmd(), newVaultSnapshotsCmd(), newVaultLsCmd(), newVaultRestoreCmd(),
 			newVaultStatusCmd(), newVaultScrubCmd(), newVaultReplaceDiskCmd(), newVaultRebuildIndexCmd(),
-			newVaultDumpIndexCmd(), newVaultRetainCmd(), newVaultDeleteCmd(), newVaultClockCmd())
+			newVaultDumpIndexCmd(), newVaultRetainCmd(), newVaultDeleteCmd(), newVaultClockCmd(), offsitectl.Wiring{Flags: agentFlags, Output: output, Help: help}.RecoverCommand())
+	}, func() *cobra.Command {
+		return group("offsite", "Copy the vault to an S3 bucket with Object Lock, and check the copy", "offsite", offsitectl.Wiring{Flags: agentFlags, Output: output, Help: help}.Commands()...)
 	})
 }
 

@@ -4,15 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
+	"net/url"
 	"path"
-	"strconv"
 	"sync"
 	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
-	khttp "github.com/microsoft/kiota-http-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/graph"
@@ -597,15 +599,23 @@ func (b *backup) download(ctx context.Context, c *collection, prefix string, tod
 // version is kept rather than losing the item.
 func (b *backup) store(ctx context.Context, c *collection, prefix string, e *entry) bool {
 	p := prefix + workloads.EscapeID(e.ID) + c.ext
-	var content []byte
+	it := vault.Item{Path: p, Meta: itemMeta(b.u, c, e)}
+	if t, err := time.Parse(time.RFC3339Nano, e.Modified); err == nil {
+		it.ModTime = t.UnixNano()
+	}
+	var n int64
 	var err error
 	for attempt := 0; attempt <= b.o.ItemRetries; attempt++ {
-		content, err = b.fetch(ctx, c, e)
-		if err == nil || isNotFound(err) || ctx.Err() != nil {
+		n, err = b.putItem(ctx, c, e, it)
+		if err == nil || isNotFound(err) || ctx.Err() != nil || b.stopped() {
 			break
 		}
 	}
-	if isNotFound(err) {
+	switch {
+	case b.stopped():
+		// The vault failed: the run ends, nothing more is reported.
+		return false
+	case isNotFound(err):
 		// Deleted (or moved) between listing and download: it is not in
 		// this snapshot and is reported as such. It counts as not
 		// stored, so the delta state does not move past it and the next
@@ -614,58 +624,105 @@ func (b *backup) store(ctx context.Context, c *collection, prefix string, e *ent
 		b.res.Vanished = append(b.res.Vanished, fmt.Sprintf("%s: item %s", c.label(), e.ID))
 		b.mu.Unlock()
 		return false
-	}
-	if err != nil {
+	case err != nil:
 		b.failf("%s: item %s: download: %s", c.label(), e.ID, graph.Describe(err))
 		if pit, ok := b.prev.Get(p); ok {
 			b.carry(c, pit)
 		}
 		return false
 	}
-	it := vault.Item{Path: p, Meta: itemMeta(b.u, c, e)}
-	if t, err := time.Parse(time.RFC3339Nano, e.Modified); err == nil {
-		it.ModTime = t.UnixNano()
-	}
-	if !b.put(it, content) {
-		return false
-	}
 	b.mu.Lock()
 	b.res.Items++
 	b.res.NewItems++
-	b.res.Bytes += int64(len(content))
+	b.res.Bytes += n
 	b.mu.Unlock()
 	return true
 }
 
-// fetch returns an item's content: a message's MIME, or the JSON of a
-// contact or event as the listing returned it (a series master with its
-// exceptions and deleted occurrences).
-func (b *backup) fetch(ctx context.Context, c *collection, e *entry) ([]byte, error) {
+// putItem downloads an item's content and puts it as it: a message's
+// MIME streams from Graph into the vault (a message may be 150 MB and
+// is never held whole), a contact or an event is the JSON the listing
+// returned (a series master with its exceptions and deleted
+// occurrences). It returns the bytes stored.
+func (b *backup) putItem(ctx context.Context, c *collection, e *entry, it vault.Item) (int64, error) {
+	if c.kind == kindMail {
+		return b.putMIME(ctx, e, it)
+	}
+	content := e.Raw
 	if c.kind == kindCalendars && e.Type == "seriesMaster" {
-		return b.seriesMaster(ctx, e)
-	}
-	if c.kind != kindMail {
-		return e.Raw, nil
-	}
-	hi := khttp.NewHeadersInspectionOptions()
-	hi.InspectResponseHeaders = true
-	h := abstractions.NewRequestHeaders()
-	preferImmutableIDs(h)
-	b.c.Count()
-	data, err := b.c.G.SDK.Users().ByUserId(b.u.ID).Messages().ByMessageId(e.ID).Content().Get(ctx,
-		&users.ItemMessagesItemValueContentRequestBuilderGetRequestConfiguration{Headers: h, Options: []abstractions.RequestOption{hi}})
-	if err != nil {
-		return nil, err
-	}
-	if cl := hi.GetResponseHeaders().Get("Content-Length"); len(cl) > 0 {
-		if n, perr := strconv.Atoi(cl[0]); perr == nil && n != len(data) {
-			return nil, fmt.Errorf("truncated MIME: %d of %d bytes", len(data), n)
+		var err error
+		if content, err = b.seriesMaster(ctx, e); err != nil {
+			return 0, err
 		}
 	}
-	if len(data) == 0 {
-		return nil, fmt.Errorf("empty MIME")
+	if !b.put(it, content) {
+		return 0, errStopped
 	}
-	return data, nil
+	return int64(len(content)), nil
+}
+
+// errStopped: the mailbox's writes stopped because the vault failed.
+var errStopped = errors.New("the vault failed")
+
+// putMIME streams a message's MIME ($value) into the vault. A body that
+// ends short of its Content-Length, fails or is empty is not stored: the
+// error is the download's, not the vault's, and the caller may try again.
+func (b *backup) putMIME(ctx context.Context, e *entry, it vault.Item) (int64, error) {
+	h := http.Header{}
+	h.Add("Prefer", immutableIDs)
+	b.c.Count()
+	body, err := b.c.G.DownloadWith(ctx, "/users/"+url.PathEscape(b.u.ID)+"/messages/"+url.PathEscape(e.ID)+"/$value", h)
+	if err != nil {
+		return 0, err
+	}
+	defer body.Close()
+	v := &mimeReader{r: body, want: body.Size}
+	if !b.write("put", it, func() error {
+		_, err := b.sink.Put(it, v)
+		if err != nil && v.err != nil {
+			return fmt.Errorf("%w: %w", errSource, v.err)
+		}
+		return err
+	}) {
+		if v.err != nil {
+			return 0, v.err
+		}
+		return 0, errStopped
+	}
+	return v.n, nil
+}
+
+// errSource marks a write that failed because its content could not be
+// read (a download cut short), not because the vault failed.
+var errSource = errors.New("the content could not be read")
+
+// mimeReader reads a message's MIME as it streams and fails, instead of
+// ending, when it is empty or shorter than want (-1: unknown).
+type mimeReader struct {
+	r    io.Reader
+	want int64
+	n    int64
+	err  error
+}
+
+func (m *mimeReader) Read(p []byte) (int, error) {
+	if m.err != nil {
+		return 0, m.err
+	}
+	n, err := m.r.Read(p)
+	m.n += int64(n)
+	switch {
+	case err == io.EOF && m.want >= 0 && m.n != m.want:
+		m.err = fmt.Errorf("truncated MIME: %d of %d bytes", m.n, m.want)
+	case err == io.EOF && m.n == 0:
+		m.err = errors.New("empty MIME")
+	case err != nil && err != io.EOF:
+		m.err = err
+	}
+	if m.err != nil {
+		return n, m.err
+	}
+	return n, err
 }
 
 // moved stores a message that is new in collection c but was in another
@@ -790,7 +847,7 @@ func (b *backup) write(op string, it vault.Item, fn func() error) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err != nil {
-		if b.sinkErr == nil {
+		if b.sinkErr == nil && !errors.Is(err, errSource) {
 			b.sinkErr = fmt.Errorf("%s %s: %w", op, it.Path, err)
 		}
 		return false

@@ -55,5 +55,8 @@
 // folders, calendars; missing ones created), or beneath a folder, with a
 // collision policy (skip, copy, replace) decided by Internet Message-ID
 // for mail and by immutable ID or content key for contacts and events
-// (see RestoreItems).
+// (see RestoreItems). A message is created from its MIME; one over Graph's
+// 4 MB request limit is created without its largest top-level
+// attachments, which then go through attachment upload sessions, read
+// from the vault as they are sent (restoreLarge).
 package exchange

@@ -3,6 +3,7 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"io"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/graph"
@@ -53,7 +54,14 @@ func (Workload) Restore(ctx context.Context, g *graph.Client, src workloads.Sour
 		err := src.WriteItem(&buf, it)
 		return buf.Bytes(), err
 	}
-	return RestoreItems(ctx, g, read, items, o)
+	// A reader stops reading early by closing its end of the pipe, which
+	// ends WriteItem with an error nobody reads.
+	open := func(it vault.Item) (io.ReadCloser, error) {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(src.WriteItem(pw, it)) }()
+		return pr, nil
+	}
+	return restoreItems(ctx, g, read, open, items, o)
 }
 
 // Backup implements workloads.Workload with BackupMailbox.

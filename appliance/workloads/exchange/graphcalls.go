@@ -1,9 +1,6 @@
 package exchange
 
-import (
-	abstractions "github.com/microsoft/kiota-abstractions-go"
-	"github.com/strongroom/strongroom/appliance/graph"
-)
+import "github.com/strongroom/strongroom/appliance/graph"
 
 // immutableIDs asks Graph for IDs of Outlook items that survive a move
 // within the mailbox: a message keeps its ID when it is moved to another
@@ -18,13 +15,10 @@ func newCaller(g *graph.Client, pageSize int) *graph.Caller {
 	return &graph.Caller{G: g, PageSize: pageSize, Prefer: []string{immutableIDs}}
 }
 
-// preferImmutableIDs adds the immutable-ID preference to h.
-func preferImmutableIDs(h *abstractions.RequestHeaders) { h.Add("Prefer", immutableIDs) }
-
 // isNotFound reports a 404: the user, mailbox, folder or item is gone.
 func isNotFound(err error) bool {
 	st, _ := graph.ErrorOf(err)
-	return st == 404
+	return st == 404 || graph.DownloadStatus(err) == 404
 }
 
 // isResync reports a delta token Graph no longer accepts: 410 Gone

@@ -1,10 +1,12 @@
 package exchange
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 
@@ -63,6 +65,13 @@ const (
 // counted and named in the result; an error is returned only when nothing
 // can be restored (bad options, target mailbox or folder unusable).
 func RestoreItems(ctx context.Context, g *graph.Client, read func(vault.Item) ([]byte, error), items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
+	return restoreItems(ctx, g, read, nil, items, o)
+}
+
+// restoreItems is RestoreItems with open, which streams an item's stored
+// content (nil: read's bytes are used).
+func restoreItems(ctx context.Context, g *graph.Client, read func(vault.Item) ([]byte, error), open func(vault.Item) (io.ReadCloser, error),
+	items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
 	var res workloads.RestoreResult
 	if o.TargetUserID == "" {
 		return res, errors.New("restore: no target mailbox given")
@@ -72,6 +81,9 @@ func RestoreItems(ctx context.Context, g *graph.Client, read func(vault.Item) ([
 		return res, err
 	}
 	r := newRestorer(g, read, o)
+	if open != nil {
+		r.open = open
+	}
 	for _, it := range items {
 		if id := it.Meta[catalog.MetaItemID]; id != "" && r.own(it) {
 			r.ownIDs[id] = true
@@ -121,6 +133,9 @@ type restorer struct {
 	c    *graph.Caller
 	o    workloads.RestoreOptions
 	read func(vault.Item) ([]byte, error)
+	// open streams an item's content from its start, anew on every call:
+	// a large message is read several times rather than held.
+	open func(vault.Item) (io.ReadCloser, error)
 	// mail and contacts are the target's folder trees, as far as seen.
 	mail, contacts *tree
 	// existing maps mail folder id -> Message-ID -> message ids; byID
@@ -142,6 +157,10 @@ type restorer struct {
 
 func newRestorer(g *graph.Client, read func(vault.Item) ([]byte, error), o workloads.RestoreOptions) *restorer {
 	r := &restorer{c: newCaller(g, 0), o: o, read: read, existing: map[string]map[string][]string{}, pim: map[string]*holdings{}, ownIDs: map[string]bool{}, byID: map[string]string{}}
+	r.open = func(it vault.Item) (io.ReadCloser, error) {
+		b, err := read(it)
+		return io.NopCloser(bytes.NewReader(b)), err
+	}
 	r.mail = r.mailTree()
 	r.contacts = r.contactTree()
 	return r

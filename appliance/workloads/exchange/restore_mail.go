@@ -2,13 +2,11 @@ package exchange
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
 
-	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -34,10 +32,6 @@ func (r *restorer) message(ctx context.Context, it vault.Item) (string, error) {
 			return "", err
 		}
 	}
-	mime, err := r.read(it)
-	if err != nil {
-		return "", fmt.Errorf("read from vault: %w", err)
-	}
 	mid := it.Meta[catalog.MetaMessageID]
 	var old []string
 	if mid != "" && r.o.Collision != CollisionCopy {
@@ -52,9 +46,8 @@ func (r *restorer) message(ctx context.Context, it vault.Item) (string, error) {
 			old = slices.Clone(ids)
 		}
 	}
-	// Graph takes MIME as base64 in a text/plain body.
 	folder := r.userPath() + "/mailFolders/" + url.PathEscape(fid)
-	body, err := r.c.Write(ctx, abstractions.POST, folder+"/messages", "text/plain", []byte(base64.StdEncoding.EncodeToString(mime)))
+	body, err := r.createMessage(ctx, folder, it)
 	if err != nil {
 		return "", err
 	}

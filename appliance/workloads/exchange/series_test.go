@@ -184,7 +184,7 @@ func TestBackupMailboxRecurringSeries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ics, err := export.EventsToICS([][]byte{raw}, "Calendar")
+	ics, err := export.EventsToICS([][]byte{raw}, "Calendar", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,53 +124,87 @@ func (p permission) recipient() map[string]any {
 	return nil
 }
 
-// applySharing gives the restored file id the stored sharing of it: each
-// link again with createLink (a new URL: the old one stays dead), each
-// person again with invite (no mail sent). The owner and inherited
-// permissions are left to the drive. What cannot be re-applied is counted
-// as failed with the reason.
+// applySharing gives the restored file id the stored sharing of it with
+// Reshare. What cannot be re-applied is counted as failed with the
+// reason.
 func (r *restorer) applySharing(ctx context.Context, id string, it vault.Item, where string, res *workloads.RestoreResult) {
 	stored, ok := r.perms[itemKey(it.Meta)]
 	if !ok {
 		return
 	}
-	failf := func(format string, args ...any) {
-		res.Failed++
-		res.Errors = append(res.Errors, where+": sharing: "+fmt.Sprintf(format, args...))
-	}
 	var buf bytes.Buffer
 	var list struct {
-		Value []permission `json:"value"`
+		Value []json.RawMessage `json:"value"`
 	}
 	if err := r.src.WriteItem(&buf, stored); err != nil || json.Unmarshal(buf.Bytes(), &list) != nil {
-		failf("the stored permissions are not readable (%v)", err)
+		res.Failed++
+		res.Errors = append(res.Errors, fmt.Sprintf("%s: sharing: the stored permissions are not readable (%v)", where, err))
 		return
 	}
-	for _, p := range list.Value {
-		if p.InheritedFrom != nil || containsString(p.Roles, "owner") {
+	_, problems := Reshare(ctx, r.c, r.itemPath(id), list.Value)
+	for _, p := range problems {
+		res.Failed++
+		res.Errors = append(res.Errors, where+": sharing: "+p)
+	}
+}
+
+// SharingKey names what a stored permission grants, so that the same
+// grant on another item compares equal: "link:<type>:<scope>",
+// "person:<email or id>:<role>", or "" for owners, inherited permissions
+// and SharePoint site groups (which Reshare leaves alone).
+func SharingKey(raw json.RawMessage) string {
+	var p permission
+	if json.Unmarshal(raw, &p) != nil || p.InheritedFrom != nil || containsString(p.Roles, "owner") {
+		return ""
+	}
+	if p.Link != nil {
+		return "link:" + p.Link.Type + ":" + p.Link.Scope
+	}
+	if who := p.recipient(); who != nil && len(p.Roles) > 0 {
+		for _, v := range who {
+			return "person:" + strings.ToLower(fmt.Sprint(v)) + ":" + p.Roles[0]
+		}
+	}
+	return ""
+}
+
+// Reshare gives the drive item at itemPath (a Graph path,
+// "/drives/{id}/items/{id}" or "/drives/{id}/root") the stored
+// permissions perms (Graph permission objects): each link again with
+// createLink (a new URL: the old one stays dead), each person again with
+// invite (no mail sent). Owners, inherited permissions and SharePoint
+// site groups are left to the drive: they come with it. It returns how
+// many were re-applied and, for each that was not, the reason.
+func Reshare(ctx context.Context, c *graph.Caller, itemPath string, perms []json.RawMessage) (applied int, problems []string) {
+	for _, raw := range perms {
+		var p permission
+		if json.Unmarshal(raw, &p) != nil || p.InheritedFrom != nil || containsString(p.Roles, "owner") {
 			continue
 		}
 		var err error
 		switch {
 		case p.Link != nil && p.HasPassword:
-			failf("a %s link with a password is not made again: its password cannot be read back; share the file anew", p.Link.Scope)
+			problems = append(problems, fmt.Sprintf("a %s link with a password is not made again: its password cannot be read back; share the file anew", p.Link.Scope))
 			continue
 		case p.Link != nil:
 			body := map[string]any{"type": p.Link.Type, "scope": p.Link.Scope}
 			if p.Expiration != "" {
 				body["expirationDateTime"] = p.Expiration
 			}
-			_, err = r.c.WriteJSON(ctx, abstractions.POST, r.itemPath(id)+"/createLink", body)
+			_, err = c.WriteJSON(ctx, abstractions.POST, itemPath+"/createLink", body)
 		case p.recipient() != nil && len(p.Roles) > 0:
-			_, err = r.c.WriteJSON(ctx, abstractions.POST, r.itemPath(id)+"/invite", map[string]any{
+			_, err = c.WriteJSON(ctx, abstractions.POST, itemPath+"/invite", map[string]any{
 				"recipients": []any{p.recipient()}, "roles": p.Roles[:1], "requireSignIn": true, "sendInvitation": false})
 		default:
 			continue
 		}
 		if err != nil {
-			failf("%s", graph.Describe(err))
+			problems = append(problems, graph.Describe(err))
+			continue
 		}
+		applied++
 	}
+	return applied, problems
 }
 
 func containsString(xs []string, s string) bool {

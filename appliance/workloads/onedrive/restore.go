@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
@@ -31,10 +29,6 @@ func (Workload) Restore(ctx context.Context, g *graph.Client, src workloads.Sour
 // simpleUploadMax is the largest file sent in one PUT; larger ones go
 // through an upload session.
 const simpleUploadMax = 4 << 20
-
-// uploadChunk is the size of an upload session's chunks: a multiple of
-// 320 KiB, as OneDrive requires.
-const uploadChunk = 32 * 320 << 10
 
 // child is an entry of a target folder.
 type child struct {
@@ -322,91 +316,16 @@ func (r *restorer) upload(ctx context.Context, pid, name string, it vault.Item) 
 
 // uploadSession streams the content of it to an upload URL in chunks,
 // reading the vault as it goes: memory holds one chunk, whatever the
-// file's size. A chunk that fails is sent again from where the session
-// says it expects the next byte.
+// file's size.
 func (r *restorer) uploadSession(ctx context.Context, uploadURL string, it vault.Item) (string, error) {
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(r.src.WriteItem(pw, it)) }()
 	defer pr.Close()
-	buf := make([]byte, uploadChunk)
-	var off int64
-	for {
-		n, rerr := io.ReadFull(pr, buf)
-		if rerr != nil && rerr != io.ErrUnexpectedEOF && rerr != io.EOF {
-			return "", fmt.Errorf("read the backup: %w", rerr)
-		}
-		if n == 0 {
-			return "", errors.New("upload session: the backup ended before the session completed")
-		}
-		body, err := r.putChunk(ctx, uploadURL, buf[:n], off, it.Size)
-		if err != nil {
-			return "", err
-		}
-		off += int64(n)
-		if off >= it.Size {
-			return idOf(body)
-		}
-	}
-}
-
-// putChunk sends one chunk, retrying it (after asking the session which
-// bytes it still expects) up to three times.
-func (r *restorer) putChunk(ctx context.Context, uploadURL string, chunk []byte, off, total int64) ([]byte, error) {
-	var last error
-	for attempt := 0; attempt < 3; attempt++ {
-		if attempt > 0 {
-			next, err := r.expected(ctx, uploadURL)
-			if err == nil && next > off && next <= off+int64(len(chunk)) {
-				chunk, off = chunk[next-off:], next
-			}
-			if off >= total {
-				return nil, nil
-			}
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, uploadURL, bytes.NewReader(chunk))
-		if err != nil {
-			return nil, err
-		}
-		req.ContentLength = int64(len(chunk))
-		req.Header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+int64(len(chunk))-1, total))
-		// The upload URL is pre-authenticated: no token goes with it.
-		resp, err := r.g.HTTP.Do(req)
-		if err != nil {
-			last = err
-			continue
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode/100 == 2 {
-			return body, nil
-		}
-		last = fmt.Errorf("upload session: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
-		if resp.StatusCode/100 == 4 && resp.StatusCode != 416 && resp.StatusCode != 429 {
-			break
-		}
-	}
-	return nil, last
-}
-
-// expected asks an upload session for the first byte it still needs.
-func (r *restorer) expected(ctx context.Context, uploadURL string) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uploadURL, nil)
+	body, err := r.g.Upload(ctx, uploadURL, pr, it.Size, graph.DriveChunk)
 	if err != nil {
-		return 0, err
+		return "", err
 	}
-	resp, err := r.g.HTTP.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var st struct {
-		Next []string `json:"nextExpectedRanges"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || len(st.Next) == 0 {
-		return 0, fmt.Errorf("upload session status unreadable")
-	}
-	from, _, _ := strings.Cut(st.Next[0], "-")
-	return strconv.ParseInt(from, 10, 64)
+	return idOf(body)
 }
 
 func idOf(body []byte) (string, error) {

@@ -17,13 +17,17 @@ import (
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
-// Kinds implements workloads.Restorer: library files, lists and pages.
+// Kinds implements workloads.Restorer: library files, lists, pages and
+// site permissions.
 func (Workload) Kinds() map[string]string {
-	return map[string]string{"files": catalog.KindFile, "lists": catalog.KindList, "pages": catalog.KindPage}
+	return map[string]string{"files": catalog.KindFile, "lists": catalog.KindList, "pages": catalog.KindPage, "permissions": catalog.KindSitePermissions}
 }
 
 // Restore implements workloads.Restorer: library files with
-// RestoreLibraries, lists with RestoreLists, pages with RestorePages.
+// RestoreLibraries, lists with RestoreLists, pages with RestorePages, in
+// that order, then, only when o.Permissions asks for it, site permissions
+// with RestorePermissions (a selection of nothing but them without it is
+// refused). Items of a whole site go back in one call.
 func (Workload) Restore(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
 	var res workloads.RestoreResult
 	byKind := map[string][]vault.Item{}
@@ -31,10 +35,10 @@ func (Workload) Restore(ctx context.Context, g *graph.Client, src workloads.Sour
 		byKind[it.Meta[catalog.MetaKind]] = append(byKind[it.Meta[catalog.MetaKind]], it)
 	}
 	files := append(append(byKind[catalog.KindFile], byKind[catalog.KindFileVersion]...), byKind[catalog.KindPermissions]...)
-	steps := []struct {
-		items []vault.Item
-		run   func(context.Context, *graph.Client, workloads.Source, []vault.Item, workloads.RestoreOptions) (workloads.RestoreResult, error)
-	}{{files, RestoreLibraries}, {byKind[catalog.KindList], RestoreLists}, {byKind[catalog.KindPage], RestorePages}}
+	steps := []restoreStep{{files, RestoreLibraries}, {byKind[catalog.KindList], RestoreLists}, {byKind[catalog.KindPage], RestorePages}}
+	if perms := byKind[catalog.KindSitePermissions]; o.Permissions || len(perms) == len(items) {
+		steps = append(steps, restoreStep{perms, RestorePermissions})
+	}
 	for _, st := range steps {
 		if len(st.items) == 0 {
 			continue
@@ -46,6 +50,12 @@ func (Workload) Restore(ctx context.Context, g *graph.Client, src workloads.Sour
 		}
 	}
 	return res, nil
+}
+
+// restoreStep is one kind of a site's items and what restores it.
+type restoreStep struct {
+	items []vault.Item
+	run   func(context.Context, *graph.Client, workloads.Source, []vault.Item, workloads.RestoreOptions) (workloads.RestoreResult, error)
 }
 
 // addResult adds r to res, its errors prefixed with prefix.

@@ -10,6 +10,7 @@
 //	sharepoint/<site>/drives/<drive>/...              a library, laid out as a OneDrive
 //	sharepoint/<site>/lists/<list>.json               {"list": ..., "columns": [...], "items": [...]}
 //	sharepoint/<site>/pages/<page>.json               the page with its canvasLayout
+//	sharepoint/<site>/permissions.json                {"app": [...], "libraries": [{"id", "name", "permissions"}]} (permissions.go)
 //
 // Libraries are incremental by drive delta like OneDrive. Lists and pages
 // have no delta in Graph: they are read in full each run, and deduplication
@@ -125,9 +126,10 @@ func (b *backup) run(ctx context.Context) error {
 		return fmt.Errorf("back up site %s: %s", b.u.Name, graph.Describe(err))
 	}
 	b.put(PathPrefix(b.u.ID)+"_site.json", b.meta(catalog.KindSite, b.u.Name), record)
-	b.libraries(ctx)
+	libs := b.libraries(ctx)
 	b.lists(ctx)
 	b.pages(ctx)
+	b.permissions(ctx, libs)
 	return nil
 }
 
@@ -179,8 +181,9 @@ type library struct {
 	Name string `json:"name"`
 }
 
-// libraries backs up each document library with the drive engine.
-func (b *backup) libraries(ctx context.Context) {
+// libraries backs up each document library with the drive engine and
+// returns them (none when they cannot be listed).
+func (b *backup) libraries(ctx context.Context) []library {
 	raws, err := b.c.All(ctx, "/sites/"+url.PathEscape(b.u.ID)+"/drives", url.Values{"$select": {"id,name"}})
 	libs := make([]library, len(raws))
 	for i, raw := range raws {
@@ -191,7 +194,7 @@ func (b *backup) libraries(ctx context.Context) {
 	if err != nil {
 		b.fail("list the document libraries: %s", graph.Describe(err))
 		b.carry(PathPrefix(b.u.ID) + "drives/")
-		return
+		return nil
 	}
 	for _, l := range libs {
 		prefix := PathPrefix(b.u.ID) + "drives/" + workloads.EscapeID(l.ID) + "/"
@@ -208,6 +211,7 @@ func (b *backup) libraries(ctx context.Context) {
 			b.carry(prefix)
 		}
 	}
+	return libs
 }
 
 // carry records the previous snapshot's items under prefix again.

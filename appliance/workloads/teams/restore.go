@@ -22,9 +22,10 @@ import (
 
 // Kinds implements workloads.Restorer: channel threads, and the images
 // pasted into them (selected with them unless --kind channels leaves
-// them out; a restored message then shows no image).
+// them out; a restored message then shows no image), and the team's
+// record (a whole team).
 func (Workload) Kinds() map[string]string {
-	return map[string]string{"channels": catalog.KindChannelMessage, "channel-images": catalog.KindHostedContent}
+	return map[string]string{"channels": catalog.KindChannelMessage, "channel-images": catalog.KindHostedContent, "team": catalog.KindTeam}
 }
 
 // Restore implements workloads.Restorer through Graph's import path: for
@@ -35,16 +36,31 @@ func (Workload) Kinds() map[string]string {
 // and replies are posted in order with their original author, time,
 // body, importance and pasted images; then the migration is completed so
 // the channel opens as an ordinary one. Messages whose author has left
-// the tenant cannot be imported and are counted as failed.
+// the tenant cannot be imported and are counted as failed. When the
+// items hold the team's record (a whole team selected), the restore goes
+// to the original team (o.TargetUserID is "" or its id) and it no longer
+// exists, the team is created again as a whole instead (recreate.go).
 func (w Workload) Restore(ctx context.Context, g *graph.Client, src workloads.Source, items []vault.Item, o workloads.RestoreOptions) (workloads.RestoreResult, error) {
-	r := &restorer{c: &graph.Caller{G: g}, src: src, hosted: map[string]vault.Item{}}
+	r := &restorer{c: &graph.Caller{G: g}, src: src, hosted: map[string]vault.Item{}, from: o.From, to: o.To}
 	var threads []vault.Item
-	for _, it := range items {
+	var record *vault.Item
+	for i, it := range items {
 		switch it.Meta[catalog.MetaKind] {
 		case catalog.KindHostedContent:
 			r.hosted[it.Path] = it
 		case catalog.KindChannelMessage:
 			threads = append(threads, it)
+		case catalog.KindTeam:
+			record = &items[i]
+		}
+	}
+	if record != nil && (o.TargetUserID == "" || o.TargetUserID == record.Meta[catalog.MetaUserID]) {
+		gone, err := r.teamGone(ctx, record.Meta[catalog.MetaUserID])
+		if err != nil {
+			return r.res, err
+		}
+		if gone {
+			return r.res, r.recreate(ctx, *record, threads, o.Collision)
 		}
 	}
 	if len(threads) == 0 {
@@ -73,7 +89,21 @@ func (w Workload) Restore(ctx context.Context, g *graph.Client, src workloads.So
 		}
 		r.channel(ctx, team, name, byChannel[id])
 	}
+	if (!o.From.IsZero() || !o.To.IsZero()) && r.res.Restored+r.res.Failed+r.res.Skipped == 0 {
+		return r.res, fmt.Errorf("no message or reply of the selection was created in the time window %s; widen --from/--to (see 'strongroom ls' for the messages' times)", windowText(o.From, o.To))
+	}
 	return r.res, nil
+}
+
+// windowText shows a time window as [from, to), "…" for an open end.
+func windowText(from, to time.Time) string {
+	show := func(t time.Time) string {
+		if t.IsZero() {
+			return "…"
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	return "[" + show(from) + ", " + show(to) + ")"
 }
 
 // restoredName is "Restored – <channel> <date>", the channel's name
@@ -91,6 +121,34 @@ type restorer struct {
 	src    workloads.Source
 	hosted map[string]vault.Item
 	res    workloads.RestoreResult
+	// from and to bound the time window of messages restored (zero: no
+	// bound); see window.
+	from, to time.Time
+}
+
+// inWindow reports whether a message created at created is in [from, to).
+func (r *restorer) inWindow(created string) bool {
+	t := when(created)
+	return (r.from.IsZero() || !t.Before(r.from)) && (r.to.IsZero() || t.Before(r.to))
+}
+
+// window narrows a thread to the time window: a thread is kept when its
+// message or one of its replies was created in the window; of its
+// replies only those are kept, and its message always (the replies hang
+// on it in the restored channel).
+func (r *restorer) window(t Thread, created string) (Thread, bool) {
+	if r.from.IsZero() && r.to.IsZero() {
+		return t, true
+	}
+	var replies []json.RawMessage
+	for _, raw := range t.Replies {
+		var m message
+		if json.Unmarshal(raw, &m) == nil && r.inWindow(m.Created) {
+			replies = append(replies, raw)
+		}
+	}
+	t.Replies = replies
+	return t, r.inWindow(created) || len(replies) > 0
 }
 
 func (r *restorer) fail(n int, format string, args ...any) {
@@ -127,6 +185,31 @@ type loaded struct {
 
 // channel creates one restored channel and imports threads into it.
 func (r *restorer) channel(ctx context.Context, team, name string, items []vault.Item) {
+	threads := r.load(items)
+	if len(threads) == 0 {
+		return
+	}
+	base := "/teams/" + url.PathEscape(team) + "/channels"
+	chID, err := r.createChannel(ctx, base, name, "standard", threads[0].created)
+	if err != nil {
+		r.fail(posts(threads), "create channel %q: %s; %s", name, graph.Describe(err), channelRemedy(err))
+		return
+	}
+	r.fill(ctx, base, chID, name, threads)
+}
+
+// posts counts the messages and replies of threads.
+func posts(threads []loaded) int {
+	n := 0
+	for _, t := range threads {
+		n += 1 + len(t.Replies)
+	}
+	return n
+}
+
+// load reads stored threads, oldest first; one that cannot be read is
+// counted as failed.
+func (r *restorer) load(items []vault.Item) []loaded {
 	var threads []loaded
 	for _, it := range items {
 		var buf bytes.Buffer
@@ -137,22 +220,18 @@ func (r *restorer) channel(ctx context.Context, team, name string, items []vault
 		}
 		var m message
 		_ = json.Unmarshal(t.Message, &m)
-		threads = append(threads, loaded{Thread: t, created: m.Created})
-	}
-	if len(threads) == 0 {
-		return
+		if t, ok := r.window(t, m.Created); ok {
+			threads = append(threads, loaded{Thread: t, created: m.Created})
+		}
 	}
 	sort.SliceStable(threads, func(i, j int) bool { return when(threads[i].created).Before(when(threads[j].created)) })
-	base := "/teams/" + url.PathEscape(team) + "/channels"
-	chID, err := r.createChannel(ctx, base, name, threads[0].created)
-	if err != nil {
-		posts := 0
-		for _, t := range threads {
-			posts += 1 + len(t.Replies)
-		}
-		r.fail(posts, "create channel %q: %s; %s", name, graph.Describe(err), channelRemedy(err))
-		return
-	}
+	return threads
+}
+
+// fill imports threads into the channel chID (in migration mode) of the
+// channels at base, each message before its replies, and then completes
+// the channel's migration.
+func (r *restorer) fill(ctx context.Context, base, chID, name string, threads []loaded) {
 	msgs := base + "/" + url.PathEscape(chID) + "/messages"
 	for _, t := range threads {
 		newID, ok := r.post(ctx, msgs, t.Message, t.Hosted)
@@ -173,7 +252,7 @@ func (r *restorer) channel(ctx context.Context, team, name string, items []vault
 func channelRemedy(err error) string {
 	switch st, _ := graph.ErrorOf(err); st {
 	case http.StatusNotFound:
-		return "the team no longer exists: restore into another team with --target-user TEAM-MAIL (recreating a deleted team is not built yet)"
+		return "the team no longer exists: restore the whole team (--user its mail, without --folder) to create it again, or restore into another team with --target-user TEAM-MAIL"
 	case http.StatusForbidden, http.StatusUnauthorized:
 		return "grant the restore app Teamwork.Migrate.All (and Channel.Create) and consent to it"
 	}
@@ -209,15 +288,16 @@ func inOrder(replies []json.RawMessage) []json.RawMessage {
 	return sorted
 }
 
-// createChannel creates the channel in migration mode as of created,
-// adding " (2)", " (3)" when the name is taken.
-func (r *restorer) createChannel(ctx context.Context, base, name, created string) (string, error) {
+// createChannel creates the channel (of membership type kind) in
+// migration mode as of created, adding " (2)", " (3)" when the name is
+// taken.
+func (r *restorer) createChannel(ctx context.Context, base, name, kind, created string) (string, error) {
 	for n := 1; ; n++ {
 		try := name
 		if n > 1 {
 			try = fmt.Sprintf("%s (%d)", name, n)
 		}
-		body := map[string]any{"displayName": try, "membershipType": "standard", "description": "Restored by Strongroom",
+		body := map[string]any{"displayName": try, "membershipType": firstNonEmpty(kind, "standard"), "description": "Restored by Strongroom",
 			"@microsoft.graph.channelCreationMode": "migration", "createdDateTime": created}
 		out, err := r.c.WriteJSON(ctx, abstractions.POST, base, body)
 		if st, code := graph.ErrorOf(err); st == http.StatusBadRequest && code == "NameAlreadyExists" && n < 5 {
