@@ -1,6 +1,7 @@
 package tui_test
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -368,4 +369,21 @@ func TestRollbackOfASiteLibrary(t *testing.T) {
 	if got := c.svc.Calls(); !strings.Contains(got, "rollback:https://contoso.sharepoint.com/sites/hr:") {
 		t.Fatalf("calls %s; want the site's URL", got)
 	}
+}
+
+// TestStatusDisksFitTheScreen guards the Disks row against the console's
+// width: free space written "187.2 MiB free" made three disks a line run
+// past the frame, and the third was cut ("2:ok 187.2 MiB f") on the
+// appliance's screen.
+func TestStatusDisksFitTheScreen(t *testing.T) {
+	c := newConsoleWith(t, true, termenv.Ascii, func(s *fakeService) {
+		for i := range s.status.Vault.Disks {
+			s.status.Vault.Disks[i].FreeBytes = 196_300_000
+		}
+	})
+	var want []string
+	for i := range c.svc.status.Vault.Disks {
+		want = append(want, fmt.Sprintf("%d:ok 187.2 MiB free", i))
+	}
+	c.wantView(want...)
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,9 +33,13 @@ type Options struct {
 	// vault's state.
 	KeyFile  string
 	StateDir string
-	Setup    setup.Backend
-	Open     Opener
-	// Refresh is the status screen's refresh interval; 0 disables it.
+	// Setup is the wizard's backend. When it can also read the time source
+	// (TimeSync, as setup.System does), the status screen shows it.
+	Setup setup.Backend
+	Open  Opener
+	// Refresh is the status screen's refresh interval; 0 disables it, and
+	// the wizard's one-second countdown for keeping new network settings
+	// too (tests send screens.NetworkTickMsg themselves).
 	Refresh time.Duration
 	Styles  styles.Styles
 	// Updater installs and rolls back the appliance software from the
@@ -55,6 +60,8 @@ type Model struct {
 	status *screens.Status
 	closer func() error
 	err    error
+	// retrying: a retryOpenMsg is on its way.
+	retrying bool
 }
 
 type openedMsg struct {
@@ -67,7 +74,11 @@ type openedMsg struct {
 func New(opts Options) *Model {
 	m := &Model{opts: opts}
 	if _, err := os.Stat(opts.ConfigPath); errors.Is(err, os.ErrNotExist) {
-		m.wizard = screens.NewWizard(opts.Setup, screens.WizardOptions{ConfigPath: opts.ConfigPath, KeyFile: opts.KeyFile, StateDir: opts.StateDir}, opts.Styles)
+		wo := screens.WizardOptions{ConfigPath: opts.ConfigPath, KeyFile: opts.KeyFile, StateDir: opts.StateDir}
+		if opts.Refresh > 0 {
+			wo.Tick = time.Second
+		}
+		m.wizard = screens.NewWizard(opts.Setup, wo, opts.Styles)
 	}
 	return m
 }
@@ -94,6 +105,20 @@ func (m *Model) open() tea.Cmd {
 	}
 }
 
+// retryOpenMsg asks to try reaching the agent again.
+type retryOpenMsg struct{}
+
+// retryOpen tries the agent again after the refresh interval: right after
+// setup the agent is still starting (its path unit starts it once the
+// configuration exists), and the status screen should appear by itself.
+func (m *Model) retryOpen() tea.Cmd {
+	if m.opts.Refresh <= 0 || m.retrying {
+		return nil
+	}
+	m.retrying = true
+	return tea.Tick(m.opts.Refresh, func(time.Time) tea.Msg { return retryOpenMsg{} })
+}
+
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -103,14 +128,32 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case screens.SetupDoneMsg:
 		return m, m.open()
+	case retryOpenMsg:
+		m.retrying = false
+		if m.status == nil && m.err != nil {
+			return m, m.open()
+		}
+		return m, nil
 	case openedMsg:
-		if msg.err != nil {
-			m.err = msg.err
+		if m.status != nil {
+			// A retry and an enter both opened it: keep the first.
+			if msg.closer != nil {
+				_ = msg.closer()
+			}
 			return m, nil
 		}
+		if msg.err != nil {
+			m.err = msg.err
+			return m, m.retryOpen()
+		}
 		m.err, m.closer = nil, msg.closer
-		m.status = screens.NewStatus(msg.svc, screens.StatusOptions{Refresh: m.opts.Refresh,
-			Updater: m.opts.Updater, Log: m.opts.Log}, m.opts.Styles)
+		so := screens.StatusOptions{Refresh: m.opts.Refresh, Updater: m.opts.Updater, Log: m.opts.Log}
+		if t, ok := m.opts.Setup.(interface {
+			TimeSync(context.Context) setup.TimeSync
+		}); ok {
+			so.Time = t.TimeSync
+		}
+		m.status = screens.NewStatus(msg.svc, so, m.opts.Styles)
 		return m, m.status.Init()
 	}
 	switch {

@@ -139,13 +139,13 @@ func TestConsoleEndToEndInTmux(t *testing.T) {
 	s.tmux("new-session", "-d", "-s", "console", "-x", "80", "-y", "25", command)
 	t.Cleanup(func() { exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
 
-	s.waitFor("step 1 of 6", "Check:")
+	s.waitFor("step 1 of 7", "Check:")
 	s.keys("Enter")
-	s.waitFor("step 2 of 6", "disk4")
+	s.waitFor("step 2 of 7", "disk4")
 	s.keys("Space", "Down", "Space", "Down", "Space", "Down", "Space")
 	s.waitFor("4 disks chosen: layout 2+2")
 	s.keys("Enter")
-	s.waitFor("step 3 of 6")
+	s.waitFor("step 3 of 7")
 	s.keys("Up")
 	s.text(simCfg)
 	s.keys("Enter")
@@ -153,9 +153,11 @@ func TestConsoleEndToEndInTmux(t *testing.T) {
 	s.keys("Enter")
 	s.waitFor("every permission the backup needs", "Missing: none")
 	s.keys("Enter")
-	s.waitFor("step 4 of 6")
+	s.waitFor("step 4 of 7")
 	s.keys("Enter", "Enter", "Enter")
-	s.waitFor("step 5 of 6", "layout 2+2")
+	s.waitFor("step 5 of 7", "Offsite: none")
+	s.keys("Enter", "Enter")
+	s.waitFor("step 6 of 7", "layout 2+2", "Offsite     none")
 	if _, err := os.Stat(cfgPath); err == nil {
 		t.Fatal("configuration written before the final confirmation")
 	}
@@ -163,7 +165,7 @@ func TestConsoleEndToEndInTmux(t *testing.T) {
 		t.Fatalf("disk written before the final confirmation: %v", ents)
 	}
 	s.keys("Enter")
-	scr := s.waitFor("step 6 of 6", "last group")
+	scr := s.waitFor("step 7 of 7", "last group")
 	key := shownKey.FindString(scr)
 	if key == "" {
 		t.Fatalf("no recovery key on the screen:\n%s", scr)

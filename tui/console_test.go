@@ -1,14 +1,20 @@
 package tui_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
+	"github.com/strongroom/strongroom/appliance/api"
+	"github.com/strongroom/strongroom/appliance/setup"
+	"github.com/strongroom/strongroom/tui"
 	"github.com/strongroom/strongroom/tui/screens"
 	"github.com/strongroom/strongroom/tui/styles"
 )
@@ -17,7 +23,7 @@ import (
 // leaves each step for the one before, keeping what was typed.
 func TestWizardEscGoesBackOneStep(t *testing.T) {
 	c := newConsole(t, false).toSummary()
-	for want := screens.StepSchedule; want >= screens.StepNetwork; want-- {
+	for want := screens.StepOffsite; want >= screens.StepNetwork; want-- {
 		c.key("esc")
 		c.wantStep(want)
 	}
@@ -43,7 +49,7 @@ func TestWizardRefusesInvalidInput(t *testing.T) {
 	})
 	t.Run("unmounted disk", func(t *testing.T) {
 		c := newConsole(t, false).key("enter", "down", "down", "down", "down", "space")
-		if !strings.Contains(c.message(), "sdf cannot be used: not mounted") {
+		if !strings.Contains(c.message(), "sdf cannot be used: blank: f formats it") {
 			t.Errorf("message = %q", c.message())
 		}
 	})
@@ -75,7 +81,7 @@ func TestWizardRefusesInvalidInput(t *testing.T) {
 		c.wantStep(screens.StepTenant)
 	})
 	t.Run("audit shorter than rollback", func(t *testing.T) {
-		c := newConsole(t, false).toSummary().key("esc")
+		c := newConsole(t, false).toOffsite().key("esc")
 		c.key("backspace", "backspace").typ("7d").key("enter")
 		c.wantStep(screens.StepSchedule)
 		if !strings.Contains(c.message(), "audit window must be at least as long") {
@@ -97,6 +103,54 @@ func TestWizardRefusesInvalidInput(t *testing.T) {
 			t.Errorf("message = %q, commits = %d", c.message(), len(c.be.commits))
 		}
 	})
+}
+
+// TestWizardOffsiteStep: an offsite copy is set up only with a bucket
+// that passed the test with the values as they are; a refused bucket is
+// named; the secret is masked on screen; the summary names the bucket and
+// the committed plan carries it. Empty fields mean no offsite copy (the
+// other wizard tests).
+func TestWizardOffsiteStep(t *testing.T) {
+	c := newConsole(t, false).toOffsite()
+	if v := c.m.View(); !strings.Contains(v, "Offsite: none") || !strings.Contains(v, "step 5 of 7") {
+		t.Fatalf("offsite step:\n%s", v)
+	}
+	c.typ("https://s3.example.net").key("enter").typ("plain").key("enter", "enter").
+		typ("AKIAEXAMPLE").key("enter").typ("topsecret/key").key("enter", "enter", "enter")
+	if strings.Contains(c.m.View(), "topsecret") {
+		t.Fatal("the secret key is shown in clear")
+	}
+	c.key("down") // Next without a test
+	c.key("enter")
+	c.wantStep(screens.StepOffsite)
+	if !strings.Contains(c.message(), "Test the bucket first") {
+		t.Fatalf("Next on an untested bucket says %q", c.message())
+	}
+	c.key("enter") // Test bucket (focus moved there)
+	if !strings.Contains(c.message(), "Object Lock \"off\"") || !strings.Contains(c.m.View(), "Bucket: refused") {
+		t.Fatalf("refused bucket: message %q\n%s", c.message(), c.m.View())
+	}
+	c.key("down", "enter")
+	c.wantStep(screens.StepOffsite)
+	// The bucket field: from Test up six rows.
+	c.key("up", "up", "up", "up", "up", "up").erase(5).typ("locked")
+	c.key("down", "down", "down", "down", "down", "down", "enter")
+	if !strings.Contains(c.m.View(), "versioning and Object Lock on") || c.be.offsiteTests != 2 {
+		t.Fatalf("locked bucket not accepted (%d tests): %q\n%s", c.be.offsiteTests, c.message(), c.m.View())
+	}
+	c.key("enter")
+	c.wantStep(screens.StepSummary)
+	if !strings.Contains(c.m.View(), "Offsite     bucket locked at https://s3.example.net (tested)") {
+		t.Fatalf("summary:\n%s", c.m.View())
+	}
+	c.key("enter").typ("WXYZ").key("enter")
+	if len(c.be.commits) != 1 {
+		t.Fatalf("%d commits", len(c.be.commits))
+	}
+	o := c.be.commits[0].Offsite
+	if o == nil || o.Bucket != "locked" || o.SecretKey != "topsecret/key" || o.AccessKey != "AKIAEXAMPLE" || o.PathStyle {
+		t.Errorf("committed offsite = %+v", o)
+	}
 }
 
 // TestWizardWritesNothingBeforeConfirmation guards the promise on the
@@ -122,7 +176,7 @@ func TestWizardWritesNothingBeforeConfirmation(t *testing.T) {
 		t.Fatalf("%d commits after the key was confirmed, want 1", len(c.be.commits))
 	}
 	p := c.be.commits[0]
-	if p.RecoveryKey != fakeKey || len(p.Disks) != 4 || p.Tenant.TenantID != goodTenant || p.Network != nil || p.Audit.Hours() != 7*365*24 {
+	if p.RecoveryKey != fakeKey || len(p.Disks) != 4 || p.Tenant.TenantID != goodTenant || p.Network != nil || p.Offsite != nil || p.Audit.Hours() != 7*365*24 {
 		t.Errorf("committed plan = %+v", p)
 	}
 	if c.m.Status() == nil || !strings.Contains(c.m.View(), "STRONGROOM status") {
@@ -174,11 +228,24 @@ func TestStatusActions(t *testing.T) {
 	if strings.Contains(c.svc.Calls(), "confirm-clock") || !strings.Contains(c.m.View(), "No clock jump") {
 		t.Errorf("c without a pending jump: calls %q", c.svc.Calls())
 	}
-	c.svc.status.Vault.Clock.JumpPending = true
+	c.svc.status.Vault.Clock = api.ClockStatus{JumpPending: true, Trusted: fixedNow.Add(-40 * 24 * time.Hour), Wall: fixedNow,
+		Jump: 40 * 24 * time.Hour, MaxForwardJump: 24 * time.Hour}
 	c.key("b") // any action refreshes the status
 	c.key("c")
-	if !strings.Contains(c.svc.Calls(), "confirm-clock") {
-		t.Errorf("c with a pending jump did not confirm: %q", c.svc.Calls())
+	if strings.Contains(c.svc.Calls(), "confirm-clock") || !c.m.Status().ConfirmingClock() {
+		t.Fatalf("c with a pending jump: calls %q, screen:\n%s", c.svc.Calls(), c.m.View())
+	}
+	c.key("esc")
+	if c.m.Status().ConfirmingClock() || strings.Contains(c.svc.Calls(), "confirm-clock") {
+		t.Fatalf("esc did not leave the clock held: calls %q", c.svc.Calls())
+	}
+	c.key("c").typ("2026-03-15").key("enter")
+	if strings.Contains(c.svc.Calls(), "confirm-clock") || !strings.Contains(c.m.View(), "Not accepted") {
+		t.Fatalf("a wrong date confirmed the clock: calls %q, screen:\n%s", c.svc.Calls(), c.m.View())
+	}
+	c.typ("2026-03-14").key("enter")
+	if !strings.Contains(c.svc.Calls(), "confirm-clock") || c.m.Status().ConfirmingClock() {
+		t.Errorf("the system date typed did not confirm: %q", c.svc.Calls())
 	}
 	c.key("l")
 	if !c.m.Status().Browsing() || !strings.Contains(c.m.View(), "Choose a restore point") {
@@ -218,7 +285,9 @@ func TestGoldenScreens(t *testing.T) {
 	screensByName["wizard-1-network"] = c.m.View()
 	c.key("right", "right", "enter", "enter").typ("192.168.10.30/24").key("enter").typ("192.168.10.1")
 	screensByName["wizard-1-network-static"] = c.m.View()
-	c.key("up", "up", "up", "left", "left", "enter", "down", "space", "down", "space")
+	c.key("enter").typ("192.168.10.1").key("enter")
+	screensByName["wizard-1-network-applied"] = c.m.View()
+	c.key("n", "up", "up", "up", "up", "left", "left", "enter", "down", "space", "down", "space")
 	screensByName["wizard-2-disks"] = c.m.View()
 	c.key("enter")
 	c.typ(goodTenant).key("enter").typ(goodClient).key("enter").typ("s3cret").key("enter", "enter")
@@ -226,9 +295,12 @@ func TestGoldenScreens(t *testing.T) {
 	c.key("enter")
 	screensByName["wizard-4-schedule"] = c.m.View()
 	c.key("enter", "enter", "enter")
-	screensByName["wizard-5-summary"] = c.m.View()
+	c.typ("https://s3.eu-central-1.amazonaws.com").key("enter").typ("contoso-strongroom").key("enter").typ("eu-central-1").key("enter")
+	screensByName["wizard-5-offsite"] = c.m.View()
+	c.key("up").erase(12).key("up").erase(18).key("up").erase(37).key("enter", "enter")
+	screensByName["wizard-6-summary"] = c.m.View()
 	c.key("enter")
-	screensByName["wizard-6-key"] = c.m.View()
+	screensByName["wizard-7-key"] = c.m.View()
 	c.typ("wxyz").key("enter")
 	screensByName["status"] = c.m.View()
 	c.key("l")
@@ -241,6 +313,11 @@ func TestGoldenScreens(t *testing.T) {
 	for name, v := range updateScreens(t) {
 		screensByName[name] = v
 	}
+	cc := newConsole(t, true)
+	cc.svc.status.Vault.Clock = api.ClockStatus{JumpPending: true, Trusted: fixedNow.Add(-40 * 24 * time.Hour), Wall: fixedNow,
+		Jump: 40 * 24 * time.Hour, MaxForwardJump: 24 * time.Hour, Reason: "the system clock moved 40 days forward while the appliance was off"}
+	cc.key("b", "c")
+	screensByName["status-clock-confirm"] = cc.m.View()
 	for name, got := range screensByName {
 		t.Run(name, func(t *testing.T) {
 			checkScreen(t, got)
@@ -297,8 +374,24 @@ func TestEveryRuneIsConsoleSafe(t *testing.T) {
 		walkForms(c)
 		views = append(views, c.views...)
 	}
+	// The new steps: network applied and its countdown; a disk formatted,
+	// and one holding data at the erase prompt; the clock confirmation.
+	walkNew := func(profile termenv.Profile) {
+		c := newConsoleIn(t, false, profile)
+		c.key("right", "enter", "enter")
+		c.run(func() tea.Msg { return screens.NetworkTickMsg{} })
+		c.key("y", "down", "down", "down", "down", "f").typ("sdf").key("enter", "down", "f").typ("sdg").key("enter")
+		views = append(views, c.views...)
+		s := newConsoleIn(t, true, profile)
+		s.svc.status.Vault.Clock = api.ClockStatus{JumpPending: true, Trusted: fixedNow.Add(-48 * time.Hour), Wall: fixedNow, Jump: 48 * time.Hour, MaxForwardJump: 24 * time.Hour}
+		s.be.time = setup.TimeSync{Answered: true, Synchronised: true, Server: "192.0.2.1", Problem: "no NTS server is configured"}
+		s.key("b", "c").typ("2026").key("enter")
+		views = append(views, s.views...)
+	}
 	walk(newConsole(t, false))
 	walk(newConsoleIn(t, false, termenv.ANSI))
+	walkNew(termenv.Ascii)
+	walkNew(termenv.ANSI)
 	walkStatus(newConsoleWith(t, true, termenv.Ascii, missingDisk2))
 	walkStatus(newConsoleWith(t, true, termenv.ANSI, missingDisk2))
 	// The update screen in each of its states.
@@ -315,7 +408,8 @@ func TestEveryRuneIsConsoleSafe(t *testing.T) {
 		"STRONGROOM update", "signature OK", "invalid character '?' looking for beginning of value ?", "Install version 2026.04.1 into slot b? y/n",
 		"Step: writing root.squashfs", "Restart now? y / n", "Roll back to slot b", "Restarting...", "The update failed:", "The restart was refused:",
 		"not running from a Strongroom appliance image", "The boot disk cannot be read:", "None found.", "Looking for bundles failed:",
-		"on trial: not yet confirmed healthy", "Press u to restart."} {
+		"on trial: not yet confirmed healthy", "Press u to restart.", "is applied. Keep it?", "in 59 s", "sdf is now strongroom-data1",
+		"sdg is NOT blank", "Confirm the clock", "WITHOUT authentication", "Not accepted"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no rendered screen shows %q", want)
 		}
@@ -370,5 +464,218 @@ func TestStatusRunningJobProgress(t *testing.T) {
 	})
 	if v := c.m.View(); !strings.Contains(v, "40/90 items, 5.0 MiB, paused 1m") {
 		t.Errorf("running job line:\n%s", v)
+	}
+}
+
+// TestWizardFormatsDisk guards formatting from the disk step: nothing is
+// formatted without the disk's name typed; a disk holding data needs
+// "erase" typed as well; esc leaves the disk alone; a formatted disk is
+// chosen at once; a mounted disk is never formatted.
+func TestWizardFormatsDisk(t *testing.T) {
+	t.Run("blank disk", func(t *testing.T) {
+		c := newConsole(t, false).key("enter", "down", "down", "down", "down", "f")
+		screen := strings.Join(strings.Fields(ansi.Strip(c.m.View())), " ")
+		if !strings.Contains(screen, "Format sdf, 1.8 TiB (USB stick, serial 4C530001), for the vault?") {
+			t.Fatalf("no confirmation naming size, model and serial:\n%s", c.m.View())
+		}
+		c.typ("sdb").key("enter")
+		if len(c.be.formats) != 0 || !strings.Contains(c.message(), "That is not sdf") {
+			t.Fatalf("wrong name: formats %v, message %q", c.be.formats, c.message())
+		}
+		c.typ("sdf").key("enter")
+		if len(c.be.formats) != 1 || c.be.formats[0] != (setup.FormatRequest{Device: "/dev/sdf"}) {
+			t.Fatalf("formats = %v, want one of /dev/sdf without erase", c.be.formats)
+		}
+		if !strings.Contains(c.message(), "sdf is now strongroom-data1 on /srv/strongroom/disk1, chosen for the vault.") ||
+			!strings.Contains(c.m.View(), "[x] sdf") {
+			t.Errorf("after formatting: message %q, screen:\n%s", c.message(), c.m.View())
+		}
+	})
+	t.Run("disk holding a file system", func(t *testing.T) {
+		c := newConsole(t, false).key("enter", "up", "f").typ("sdg").key("enter")
+		screen := strings.Join(strings.Fields(ansi.Strip(c.m.View())), " ")
+		if len(c.be.formats) != 0 || !strings.Contains(screen, "sdg is NOT blank: it holds ext4 file system labelled photos") {
+			t.Fatalf("name typed for a disk holding data: formats %v, screen:\n%s", c.be.formats, c.m.View())
+		}
+		c.typ("yes").key("enter")
+		if len(c.be.formats) != 0 || !strings.Contains(c.message(), "Not erased") {
+			t.Fatalf("'yes' at the erase prompt: formats %v, message %q", c.be.formats, c.message())
+		}
+		c.typ("erase").key("enter")
+		if len(c.be.formats) != 1 || c.be.formats[0] != (setup.FormatRequest{Device: "/dev/sdg", Erase: true}) {
+			t.Fatalf("formats = %v, want /dev/sdg with erase", c.be.formats)
+		}
+	})
+	t.Run("esc leaves the disk alone", func(t *testing.T) {
+		c := newConsole(t, false).key("enter", "up", "f").typ("sd").key("esc")
+		c.wantStep(screens.StepDisks)
+		if len(c.be.formats) != 0 || !strings.Contains(c.message(), "left as it was") {
+			t.Fatalf("esc: formats %v, message %q", c.be.formats, c.message())
+		}
+		c.key("esc")
+		c.wantStep(screens.StepNetwork)
+	})
+	t.Run("mounted disk", func(t *testing.T) {
+		c := newConsole(t, false).key("enter", "f")
+		if strings.Contains(c.m.View(), "Type its name") || !strings.Contains(c.message(), "sdb is in use") {
+			t.Fatalf("f on a mounted disk: message %q, screen:\n%s", c.message(), c.m.View())
+		}
+	})
+	t.Run("two disks on one device", func(t *testing.T) {
+		c := newConsole(t, false)
+		c.be.disks[1].FSDevice, c.be.disks[2].FSDevice = 2049, 2049
+		c.key("enter", "down", "space", "down", "space", "enter")
+		c.wantStep(screens.StepDisks)
+		if !strings.Contains(c.message(), "sdc and sdd are on one device") {
+			t.Errorf("message = %q", c.message())
+		}
+	})
+}
+
+// TestWizardAppliesNetwork guards the network step: enter applies the
+// settings at once and shows the address they gave; y keeps them and goes
+// on; n, esc or a minute without an answer puts the previous ones back;
+// settings that did not come up keep the operator on the step.
+func TestWizardAppliesNetwork(t *testing.T) {
+	dhcp := func() *console { return newConsole(t, false).key("right", "enter", "enter") }
+	t.Run("kept", func(t *testing.T) {
+		c := dhcp()
+		screen := ansi.Strip(c.m.View())
+		if len(c.be.applied) != 1 || c.be.applied[0].Mode != setup.DHCP || c.be.applied[0].Interface != "eno1" {
+			t.Fatalf("applied = %+v, want DHCP on eno1", c.be.applied)
+		}
+		for _, want := range []string{"eno1       up       52:54:00:12:34:56 DHCP   192.168.10.57/24", "DHCP on eno1 is applied. Keep it?", "in 60 s"} {
+			if !strings.Contains(screen, want) {
+				t.Errorf("screen lacks %q:\n%s", want, screen)
+			}
+		}
+		c.key("enter")
+		c.wantStep(screens.StepNetwork)
+		c.key("y")
+		c.wantStep(screens.StepDisks)
+		c.key("esc", "enter", "enter")
+		c.wantStep(screens.StepDisks)
+		if len(c.be.applied) != 1 || c.be.reverts != 0 {
+			t.Errorf("after keeping and passing again: %d applies, %d reverts; want 1, 0", len(c.be.applied), c.be.reverts)
+		}
+	})
+	t.Run("refused", func(t *testing.T) {
+		for _, k := range []string{"n", "esc"} {
+			c := dhcp().key(k)
+			c.wantStep(screens.StepNetwork)
+			if c.be.reverts != 1 || !strings.Contains(c.message(), "previous network settings are back") {
+				t.Errorf("%s: %d reverts, message %q", k, c.be.reverts, c.message())
+			}
+		}
+	})
+	t.Run("no answer for a minute", func(t *testing.T) {
+		c := dhcp()
+		for range 59 {
+			c.run(func() tea.Msg { return screens.NetworkTickMsg{} })
+		}
+		if c.be.reverts != 0 || !strings.Contains(c.m.View(), "in 1 s") {
+			t.Fatalf("after 59 s: %d reverts; screen:\n%s", c.be.reverts, c.m.View())
+		}
+		c.run(func() tea.Msg { return screens.NetworkTickMsg{} })
+		c.wantStep(screens.StepNetwork)
+		if c.be.reverts != 1 {
+			t.Errorf("after 60 s: %d reverts, want 1", c.be.reverts)
+		}
+	})
+	t.Run("did not come up", func(t *testing.T) {
+		c := newConsole(t, false)
+		c.be.netFail = errors.New("DHCP on eno1: no DHCP lease and default route within 1m0s: the previous settings are back")
+		c.key("right", "enter", "enter")
+		c.wantStep(screens.StepNetwork)
+		if !strings.Contains(c.message(), "Not applied: DHCP on eno1: no DHCP lease") || strings.Contains(c.m.View(), "Keep it?") {
+			t.Errorf("message %q; screen:\n%s", c.message(), c.m.View())
+		}
+	})
+}
+
+// TestStatusShowsTimeSource guards the status screen's time line: NTS
+// synchronisation in one line, and when the time cannot be trusted, the
+// state and what to check as an alert.
+func TestStatusShowsTimeSource(t *testing.T) {
+	c := newConsole(t, true)
+	if v := c.m.View(); !strings.Contains(v, "Time source     NTS-synchronised to 162.159.200.1, stratum 3, 1.200 ms ahead") ||
+		strings.Contains(v, "time:") {
+		t.Errorf("synchronised through NTS:\n%s", v)
+	}
+	c.be.time = setup.TimeSync{Answered: true, NTSSources: 2, Problem: "none of the 2 NTS servers answers: the network must let the appliance reach them on TCP 4460 and UDP 123"}
+	c.key("b")
+	v := strings.Join(strings.Fields(ansi.Strip(c.m.View())), " ")
+	for _, want := range []string{"Time source NOT synchronised", "time: none of the 2 NTS servers answers"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("not synchronised: screen lacks %q:\n%s", want, c.m.View())
+		}
+	}
+}
+
+// TestConsoleRetriesTheAgent guards the moment after setup: the agent is
+// still starting when the console first tries it, and the status screen
+// must appear without a key pressed. Commands are run one at a time by
+// hand (the refresh timer would otherwise run forever).
+func TestConsoleRetriesTheAgent(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "strongroom.yaml")
+	if err := os.WriteFile(cfg, []byte("tenant_id: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	svc, tries := newFakeService(), 0
+	m := tui.New(tui.Options{ConfigPath: cfg, Setup: newFakeBackend(), Refresh: time.Millisecond,
+		Styles: styles.New(styles.NewRenderer(os.Stdout, termenv.Ascii)),
+		Open: func(string) (screens.Service, func() error, error) {
+			tries++
+			if tries == 1 {
+				return nil, nil, errors.New("the agent is not running (no answer on /run/strongroom/agent.sock)")
+			}
+			return svc, func() error { return nil }, nil
+		}})
+	step := func(cmd tea.Cmd) tea.Cmd {
+		t.Helper()
+		if cmd == nil {
+			t.Fatalf("no command to run; screen:\n%s", m.View())
+		}
+		_, next := m.Update(cmd())
+		return next
+	}
+	cmd := step(m.Init()) // the first try fails: a retry is scheduled
+	if !strings.Contains(m.View(), "The agent cannot be reached") {
+		t.Fatalf("after a failed open:\n%s", m.View())
+	}
+	step(step(cmd)) // the retry, then its open
+	if m.Status() == nil || tries != 2 {
+		t.Fatalf("after the retry: %d tries, status screen %v", tries, m.Status() != nil)
+	}
+}
+
+// TestStatusOffsiteLine: with an offsite copy configured the status screen
+// says how many restore points are in the bucket and since when, marks a
+// failing copy, and says so when the copier never ran; without one it
+// shows no offsite line at all.
+func TestStatusOffsiteLine(t *testing.T) {
+	c := newConsole(t, true)
+	if strings.Contains(c.m.View(), "Offsite") {
+		t.Fatalf("offsite line without an offsite copy:\n%s", c.m.View())
+	}
+	cases := []struct {
+		name string
+		o    api.OffsiteSummary
+		want string
+	}{
+		{"healthy", api.OffsiteSummary{Bucket: "contoso-dr", Published: true, Snapshots: 42, SnapshotsOffsite: 41, LastSuccess: fixedNow.Add(-2 * time.Hour)}, "41 of 42 restore points in contoso-dr, 2h00m ago"},
+		{"failing", api.OffsiteSummary{Bucket: "contoso-dr", Published: true, Snapshots: 42, SnapshotsOffsite: 40, LastError: "unreachable"}, "FAILING: 40 of 42 restore points in contoso-dr"},
+		{"never ran", api.OffsiteSummary{Bucket: "contoso-dr"}, "not run yet (bucket contoso-dr)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.o
+			c.svc.status.Offsite = &o
+			c.key("b") // any action refreshes the status
+			if v := ansi.Strip(c.m.View()); !strings.Contains(v, tc.want) {
+				t.Errorf("offsite line lacks %q:\n%s", tc.want, v)
+			}
+		})
 	}
 }

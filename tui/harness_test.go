@@ -34,12 +34,18 @@ const (
 // fakeBackend is a setup.Backend that records what the wizard asked for
 // and touches nothing.
 type fakeBackend struct {
-	mu        sync.Mutex
-	disks     []setup.Disk
-	missing   []string // roles TestTenant reports missing
-	inits     [][]string
-	commits   []setup.Plan
-	discarded []string
+	mu           sync.Mutex
+	disks        []setup.Disk
+	missing      []string // roles TestTenant reports missing
+	inits        [][]string
+	commits      []setup.Plan
+	discarded    []string
+	formats      []setup.FormatRequest
+	applied      []setup.NetworkPlan
+	reverts      int
+	netFail      error // ApplyNetwork's answer when set
+	time         setup.TimeSync
+	offsiteTests int
 }
 
 func newFakeBackend() *fakeBackend {
@@ -48,8 +54,35 @@ func newFakeBackend() *fakeBackend {
 		{Name: "sdc", Device: "/dev/sdc", Path: "/srv/disk2", SizeBytes: 4000787030016, Model: "WDC WD40EFRX"},
 		{Name: "sdd", Device: "/dev/sdd", Path: "/srv/disk3", SizeBytes: 4000787030016, Model: "ST4000VN008"},
 		{Name: "sde", Device: "/dev/sde", Path: "/srv/disk4", SizeBytes: 4000787030016, Model: "ST4000VN008"},
-		{Name: "sdf", Device: "/dev/sdf", SizeBytes: 2000398934016, Model: "USB stick", Problem: "not mounted: format it and mount it"},
-	}}
+		{Name: "sdf", Device: "/dev/sdf", SizeBytes: 2000398934016, Model: "USB stick", Serial: "4C530001", Formattable: true,
+			Problem: "blank: f formats it for the vault"},
+		{Name: "sdg", Device: "/dev/sdg", SizeBytes: 2000398934016, Model: "ST2000DM008", Formattable: true,
+			Contents: "ext4 file system labelled photos", Problem: "holds ext4 file system labelled photos: f erases and formats it"},
+	}, time: setup.TimeSync{Answered: true, Synchronised: true, Authenticated: true, Server: "162.159.200.1", Stratum: 3, Ahead: 1200 * time.Microsecond,
+		NTSSources: 2, NTSReachable: 2}}
+}
+
+// FormatDisk "formats" a listed disk as setup.System would: refused
+// without the erase confirmation when it holds something; afterwards
+// mounted, empty and usable.
+func (f *fakeBackend) FormatDisk(_ context.Context, req setup.FormatRequest) (setup.Disk, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.formats = append(f.formats, req)
+	for i, d := range f.disks {
+		if d.Device != req.Device {
+			continue
+		}
+		if d.Contents != "" && !req.Erase {
+			return setup.Disk{}, fmt.Errorf("%s holds %s: %w", d.Device, d.Contents, setup.ErrHoldsData)
+		}
+		n := len(f.formats)
+		d.Label, d.Path = fmt.Sprintf("strongroom-data%d", n), fmt.Sprintf("/srv/strongroom/disk%d", n)
+		d.Contents, d.Problem, d.Formattable = "", "", false
+		f.disks[i] = d
+		return d, nil
+	}
+	return setup.Disk{}, fmt.Errorf("%s is not offered as a data disk", req.Device)
 }
 
 func (f *fakeBackend) Network(context.Context) (setup.NetworkState, error) {
@@ -63,7 +96,49 @@ func (f *fakeBackend) Network(context.Context) (setup.NetworkState, error) {
 	}, nil
 }
 
-func (f *fakeBackend) Disks(context.Context) ([]setup.Disk, error) { return f.disks, nil }
+// ApplyNetwork "applies" the plan: eno1 then carries the static address
+// or a leased one.
+func (f *fakeBackend) ApplyNetwork(ctx context.Context, p setup.NetworkPlan) (setup.NetworkState, error) {
+	f.mu.Lock()
+	f.applied = append(f.applied, p)
+	fail := f.netFail
+	f.mu.Unlock()
+	st, _ := f.Network(ctx)
+	if fail != nil {
+		return st, fail
+	}
+	for i, x := range st.Interfaces {
+		if x.Name != p.Interface {
+			continue
+		}
+		if p.Mode == setup.DHCP {
+			st.Interfaces[i].Addresses, st.Interfaces[i].DHCP = []string{"192.168.10.57/24"}, true
+		} else {
+			st.Interfaces[i].Addresses = []string{p.Address}
+		}
+	}
+	return st, nil
+}
+
+// TimeSync is what chronyd would say: by default synchronised through NTS.
+func (f *fakeBackend) TimeSync(context.Context) setup.TimeSync {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.time
+}
+
+func (f *fakeBackend) RevertNetwork(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reverts++
+	return nil
+}
+
+func (f *fakeBackend) Disks(context.Context) ([]setup.Disk, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]setup.Disk(nil), f.disks...), nil
+}
 
 func (f *fakeBackend) PreviewLayout(n int) (setup.Preview, error) {
 	l, w, err := vault.ChooseLayout(n)
@@ -82,6 +157,18 @@ func (f *fakeBackend) TestTenant(_ context.Context, t setup.Tenant) (setup.Tenan
 
 func (f *fakeBackend) ImportConnection(path string) (setup.Tenant, error) {
 	return setup.Tenant{TenantID: goodTenant, ClientID: goodClient, ClientSecret: "imported", GraphBaseURL: "https://127.0.0.1:8443/v1.0"}, nil
+}
+
+// TestOffsite accepts the bucket "locked" and refuses any other as having
+// no Object Lock, as a real store's check would.
+func (f *fakeBackend) TestOffsite(_ context.Context, o setup.Offsite) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.offsiteTests++
+	if o.Bucket != "locked" {
+		return errors.New("bucket " + o.Bucket + " has versioning \"off\" and Object Lock \"off\"; the copy needs both enabled")
+	}
+	return nil
 }
 
 func (f *fakeBackend) InitVault(_ context.Context, disks []string) (setup.VaultInit, error) {
@@ -418,8 +505,17 @@ func (c *console) wantStep(s screens.Step) {
 
 // toSummary drives the wizard from the start to the summary with valid
 // input: keep the network, choose four disks, type the tenant, test it,
-// keep the default windows.
+// keep the default windows, no offsite copy.
 func (c *console) toSummary() *console {
+	c.t.Helper()
+	c.toOffsite()
+	c.key("enter", "enter")
+	c.wantStep(screens.StepSummary)
+	return c
+}
+
+// toOffsite drives the wizard to the offsite step as toSummary does.
+func (c *console) toOffsite() *console {
 	c.t.Helper()
 	c.key("enter")
 	c.wantStep(screens.StepDisks)
@@ -428,6 +524,6 @@ func (c *console) toSummary() *console {
 	c.typ(goodTenant).key("enter").typ(goodClient).key("enter").typ("s3cret").key("enter", "enter", "enter")
 	c.wantStep(screens.StepSchedule)
 	c.key("enter", "enter", "enter")
-	c.wantStep(screens.StepSummary)
+	c.wantStep(screens.StepOffsite)
 	return c
 }

@@ -7,14 +7,31 @@ import (
 
 // Backend is what the setup wizard needs from the machine. Methods may be
 // called from any goroutine, but the wizard calls at most one at a time.
-// Only InitVault, DiscardVault and Commit change anything on the machine.
+// Only ApplyNetwork, RevertNetwork, FormatDisk, InitVault, DiscardVault
+// and Commit change anything on the machine.
 type Backend interface {
 	// Network reports the interfaces, addresses, default route and DNS
 	// servers as the kernel and resolver see them now.
 	Network(ctx context.Context) (NetworkState, error)
+	// ApplyNetwork writes the plan's network file, has systemd-networkd
+	// apply it and waits (up to a minute) until the interface carries the
+	// settings, then returns the network as it is. When they do not come
+	// up it puts the previous settings back itself and says so. KeepNetwork
+	// changes nothing.
+	ApplyNetwork(ctx context.Context, p NetworkPlan) (NetworkState, error)
+	// RevertNetwork puts back the settings the last ApplyNetwork replaced
+	// (the operator did not confirm them); without one it does nothing.
+	RevertNetwork(ctx context.Context) error
 	// Disks lists the disks the vault may use. The boot disk is never
 	// among them.
 	Disks(ctx context.Context) ([]Disk, error)
+	// FormatDisk makes a data disk of a whole disk Disks offered as
+	// Formattable: an ext4 file system labelled strongroom-dataN (the
+	// lowest free N), mounted on its mount point. It refuses the boot
+	// disk, partitions, mounted disks, and a disk holding a file system or
+	// partition table unless the request confirms erasing it
+	// (ErrHoldsData). It returns the disk as Disks would list it now.
+	FormatDisk(ctx context.Context, req FormatRequest) (Disk, error)
 	// PreviewLayout says which erasure layout n disks give, without
 	// touching any disk.
 	PreviewLayout(n int) (Preview, error)
@@ -24,6 +41,10 @@ type Backend interface {
 	// ImportConnection reads tenant connection details from a file written
 	// by `strongroom tenant-sim --config-out` (or any configuration file).
 	ImportConnection(path string) (Tenant, error)
+	// TestOffsite reaches an offsite bucket with the given credentials and
+	// checks that it has versioning and Object Lock, naming what to fix
+	// when it does not.
+	TestOffsite(ctx context.Context, o Offsite) error
 	// InitVault creates a vault on the disk directories and returns it
 	// with its recovery key. It is called at the final confirmation.
 	InitVault(ctx context.Context, disks []string) (VaultInit, error)
@@ -32,7 +53,8 @@ type Backend interface {
 	// what InitVault created for the vault vaultID.
 	DiscardVault(vaultID string, disks []string) error
 	// Commit writes the recovery key file, the network file (when the
-	// plan changes the network) and, last, the configuration file.
+	// plan changes the network), the offsite secret key file (when the
+	// plan has an offsite copy) and, last, the configuration file.
 	Commit(ctx context.Context, p Plan) error
 }
 
@@ -110,4 +132,6 @@ type Plan struct {
 	Interval    time.Duration
 	Rollback    time.Duration
 	Audit       time.Duration
+	// Offsite is the offsite copy; nil sets up none.
+	Offsite *Offsite
 }

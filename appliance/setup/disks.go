@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -24,6 +26,16 @@ type Disk struct {
 	Path      string
 	SizeBytes uint64
 	Model     string
+	Serial    string
+	// Label is the file system label of a mounted disk (strongroom-data1).
+	Label string
+	// Contents says what a disk that is not mounted holds ("ext4 file
+	// system labelled backup", "gpt partition table with 2 partitions");
+	// empty when it looks blank.
+	Contents string
+	// Formattable is set for a whole disk that is not mounted and not the
+	// boot disk: FormatDisk may make it a data disk.
+	Formattable bool
 	// FSDevice is the device number (st_dev) of the file system at Path,
 	// 0 when not known: directories with the same one fail together.
 	FSDevice uint64
@@ -35,28 +47,122 @@ type Disk struct {
 // Usable reports whether the disk can be chosen for the vault.
 func (d Disk) Usable() bool { return d.Problem == "" && d.Path != "" }
 
-// bootMounts are mount points that mark a disk as the system disk.
-var bootMounts = map[string]bool{"/": true, "/boot": true, "/boot/efi": true, "/usr": true, "/var": true, "[SWAP]": true}
+// bootMounts are mount points that mark a disk as the system disk: on the
+// appliance / (the verity device of a slot), the ESP on /efi and the state
+// partition; on other machines /boot and the like.
+var bootMounts = map[string]bool{"/": true, "/boot": true, "/boot/efi": true, "/efi": true, "/usr": true, "/var": true,
+	"/var/lib/strongroom": true, "[SWAP]": true}
 
-// lsblkDevice is one node of `lsblk -J -b -o NAME,SIZE,MODEL,TYPE,MOUNTPOINTS`.
+// bootPartLabel reports whether a GPT partition name is one of the
+// appliance's own (image/build.sh: esp, sr-root-a, sr-state...): the disk
+// holding them is the boot disk even where nothing of it is mounted (the
+// inactive slot).
+func bootPartLabel(l string) bool { return l == "esp" || strings.HasPrefix(l, "sr-") }
+
+// lsblkColumns are the columns parseLsblk reads.
+const lsblkColumns = "NAME,SIZE,MODEL,SERIAL,FSTYPE,PTTYPE,LABEL,PARTLABEL,TYPE,MOUNTPOINTS"
+
+// lsblkDevice is one node of `lsblk -J -b -o ` + lsblkColumns.
 type lsblkDevice struct {
 	Name        string        `json:"name"`
 	Size        json.Number   `json:"size"`
 	Model       *string       `json:"model"`
+	Serial      *string       `json:"serial"`
+	FSType      *string       `json:"fstype"`
+	PTType      *string       `json:"pttype"`
+	Label       *string       `json:"label"`
+	PartLabel   *string       `json:"partlabel"`
 	Type        string        `json:"type"`
 	Mountpoints []*string     `json:"mountpoints"`
 	Children    []lsblkDevice `json:"children"`
 }
 
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return strings.TrimSpace(*p)
+}
+
+// boot reports whether the device or anything on it is part of the
+// running system.
+func (d lsblkDevice) boot() bool {
+	for _, m := range d.mounts() {
+		if bootMounts[m] {
+			return true
+		}
+	}
+	if bootPartLabel(str(d.PartLabel)) {
+		return true
+	}
+	for _, c := range d.Children {
+		if c.boot() {
+			return true
+		}
+	}
+	return false
+}
+
+// mountedLabel is the label of the device's mounted file system.
+func (d lsblkDevice) mountedLabel() string {
+	if len(d.Children) == 0 {
+		return str(d.Label)
+	}
+	for _, c := range d.Children {
+		if l := c.mountedLabel(); l != "" && len(c.mounts()) > 0 {
+			return l
+		}
+	}
+	return ""
+}
+
+// contents describes what lsblk sees on an unmounted disk, "" for
+// nothing. (lsblk takes file system types from udev; where udev has not
+// probed a disk, FormatDisk's own probe with wipefs still finds them.)
+func (d lsblkDevice) contents() string {
+	var parts int
+	for _, c := range d.Children {
+		if c.Type == "part" {
+			parts++
+		}
+	}
+	switch {
+	case parts > 0:
+		return strings.TrimSpace(str(d.PTType) + " partition table with " + units.Count(parts, "partition"))
+	case str(d.PTType) != "":
+		return str(d.PTType) + " partition table"
+	case str(d.FSType) != "":
+		return describeFS(str(d.FSType), str(d.Label))
+	}
+	return ""
+}
+
+// describeFS names a file system signature for the operator.
+func describeFS(fstype, label string) string {
+	s := fstype + " file system"
+	if label != "" {
+		s += " labelled " + label
+	}
+	return s
+}
+
+// mounts lists the mount points of the device and its children, each
+// once: a service with its own mount namespace (the console) sees a file
+// system mounted after it started once per propagated copy of the parent
+// mount, all at the same path.
 func (d lsblkDevice) mounts() []string {
 	var out []string
 	for _, m := range d.Mountpoints {
-		if m != nil && *m != "" {
+		if m != nil && *m != "" && !slices.Contains(out, *m) {
 			out = append(out, *m)
 		}
 	}
 	for _, c := range d.Children {
-		out = append(out, c.mounts()...)
+		for _, m := range c.mounts() {
+			if !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
 	}
 	return out
 }
@@ -64,7 +170,11 @@ func (d lsblkDevice) mounts() []string {
 // parseLsblk turns lsblk's JSON into candidate disks. Whole disks only;
 // the disk holding the root file system, /boot or swap is left out, and
 // so are empty devices (zram, card readers without a card).
-func parseLsblk(b []byte) ([]Disk, error) {
+func parseLsblk(b []byte) ([]Disk, error) { return parseLsblkWith(b, nil) }
+
+// parseLsblkWith is parseLsblk that also offers the loop devices named in
+// loops (tests).
+func parseLsblkWith(b []byte, loops []string) ([]Disk, error) {
 	var doc struct {
 		Devices []lsblkDevice `json:"blockdevices"`
 	}
@@ -73,36 +183,41 @@ func parseLsblk(b []byte) ([]Disk, error) {
 	}
 	var out []Disk
 	for _, d := range doc.Devices {
-		if d.Type != "disk" || strings.HasPrefix(d.Name, "zram") {
+		wanted := d.Type == "disk" || (d.Type == "loop" && slices.Contains(loops, "/dev/"+d.Name))
+		if !wanted || strings.HasPrefix(d.Name, "zram") {
 			continue
 		}
 		size, _ := d.Size.Int64()
 		if size <= 0 {
 			continue
 		}
-		mounts := d.mounts()
-		boot := false
-		for _, m := range mounts {
-			boot = boot || bootMounts[m]
-		}
-		if boot {
+		if d.boot() {
 			continue
 		}
-		disk := Disk{Name: d.Name, Device: "/dev/" + d.Name, SizeBytes: uint64(size)}
-		if d.Model != nil {
-			disk.Model = strings.TrimSpace(*d.Model)
-		}
+		mounts := d.mounts()
+		disk := Disk{Name: d.Name, Device: "/dev/" + d.Name, SizeBytes: uint64(size), Model: str(d.Model), Serial: str(d.Serial)}
 		switch len(mounts) {
 		case 0:
-			disk.Problem = "not mounted: format it and mount it (e.g. at /srv/" + d.Name + "), then look again"
+			disk.Formattable = true
+			disk.Contents = d.contents()
+			disk.Problem = unformattedProblem(disk.Contents)
 		case 1:
 			disk.Path = mounts[0]
+			disk.Label = d.mountedLabel()
 		default:
 			disk.Problem = "several file systems mounted: give the vault a whole disk"
 		}
 		out = append(out, disk)
 	}
 	return out, nil
+}
+
+// unformattedProblem is the Problem of a disk that is not mounted.
+func unformattedProblem(contents string) string {
+	if contents == "" {
+		return "blank: f formats it for the vault"
+	}
+	return "holds " + contents + ": f erases and formats it"
 }
 
 // dirDisks lists directories matching the glob patterns (separated by
@@ -251,4 +366,29 @@ func survives(n int) string {
 		return "survives no disk failure"
 	}
 	return "survives the loss of any " + units.Count(n, "disk")
+}
+
+// SharedDevice refuses a choice of disks of which two are on one device:
+// the same block device twice, or two mounted disks whose file systems
+// share a device number (they would fail together, so the layout would
+// not survive what it promises). Directory disks (tests and demos, which
+// put several on one file system) are left to Preview.On's warning.
+func SharedDevice(chosen []Disk) error {
+	seen := map[string]string{}
+	for _, d := range chosen {
+		if d.Device == "" {
+			continue
+		}
+		keys := []string{"dev " + d.Device}
+		if d.FSDevice != 0 {
+			keys = append(keys, "fs "+strconv.FormatUint(d.FSDevice, 10))
+		}
+		for _, k := range keys {
+			if other, ok := seen[k]; ok && other != d.Name {
+				return fmt.Errorf("%s and %s are on one device: a vault needs separate disks; choose only one of them", other, d.Name)
+			}
+			seen[k] = d.Name
+		}
+	}
+	return nil
 }

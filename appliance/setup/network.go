@@ -32,6 +32,21 @@ type Interface struct {
 	State     string   // operstate: up, down, unknown
 	Addresses []string // CIDR, e.g. 192.0.2.10/24
 	Loopback  bool
+	// DHCP is set when an address of the interface was leased (the kernel
+	// marks it dynamic); otherwise its addresses are static.
+	DHCP bool
+}
+
+// Source says where the interface's addresses come from: "DHCP",
+// "static", or "" when it has none.
+func (i Interface) Source() string {
+	switch {
+	case len(i.Addresses) == 0:
+		return ""
+	case i.DHCP:
+		return "DHCP"
+	}
+	return "static"
 }
 
 // Problems lists what stops the appliance from reaching Microsoft 365,
@@ -149,10 +164,9 @@ func (p NetworkPlan) Render() []byte {
 	return b.Bytes()
 }
 
-// ApplyNetwork writes the plan's .network file into dir atomically. It
-// does not restart systemd-networkd: the file takes effect at the next boot
-// or 'networkctl reload'.
-func ApplyNetwork(dir string, p NetworkPlan) (string, error) {
+// WriteNetworkFile writes the plan's .network file into dir atomically.
+// It does not reload systemd-networkd (System.ApplyNetwork does).
+func WriteNetworkFile(dir string, p NetworkPlan) (string, error) {
 	if p.Mode == KeepNetwork {
 		return "", nil
 	}
@@ -178,6 +192,7 @@ type ipAddr struct {
 		Local     string `json:"local"`
 		PrefixLen int    `json:"prefixlen"`
 		Scope     string `json:"scope"`
+		Dynamic   bool   `json:"dynamic"`
 	} `json:"addr_info"`
 }
 
@@ -196,6 +211,9 @@ func parseIPAddr(b []byte) ([]Interface, error) {
 				continue
 			}
 			i.Addresses = append(i.Addresses, fmt.Sprintf("%s/%d", a.Local, a.PrefixLen))
+			// IPv6 addresses from router advertisements are dynamic too, but
+			// not DHCP: only leased IPv4 addresses count.
+			i.DHCP = i.DHCP || (a.Dynamic && a.Family == "inet")
 		}
 		out = append(out, i)
 	}

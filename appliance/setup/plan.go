@@ -71,6 +71,11 @@ func (p Plan) Validate() error {
 	if err := ValidateTenant(p.Tenant); err != nil {
 		return err
 	}
+	if p.Offsite != nil {
+		if err := ValidateOffsite(*p.Offsite); err != nil {
+			return err
+		}
+	}
 	if p.Network != nil {
 		if err := p.Network.Validate(); err != nil {
 			return err

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/vault"
@@ -37,8 +39,72 @@ func TestParseLsblk(t *testing.T) {
 	if got[0].Name != "sdb" || got[0].Path != "/srv/disk1" || got[0].Model != "WDC WD40EFRX" || got[0].SizeBytes != 4000787030016 || !got[0].Usable() {
 		t.Errorf("sdb = %+v", got[0])
 	}
-	if got[1].Name != "sdc" || got[1].Usable() || !strings.Contains(got[1].Problem, "not mounted") {
-		t.Errorf("sdc = %+v, want unusable with 'not mounted'", got[1])
+	if got[1].Name != "sdc" || got[1].Usable() || !got[1].Formattable || !strings.Contains(got[1].Problem, "blank") {
+		t.Errorf("sdc = %+v, want a blank, formattable, not yet usable disk", got[1])
+	}
+}
+
+// TestParseLsblkAppliance guards, on the appliance's own layout (as lsblk
+// shows it there: the verity root below slot A, the ESP on /efi, the state
+// partition; a data disk formatted while the console ran listed twice at
+// one path, as the console's mount namespace sees it), that the boot disk
+// is never offered, while blank data disks
+// and disks holding something are offered for formatting with what they
+// hold, model and serial.
+func TestParseLsblkAppliance(t *testing.T) {
+	in := `{"blockdevices": [
+	  {"name":"vda","size":2147483648,"model":null,"serial":null,"fstype":null,"pttype":"gpt","label":null,"partlabel":null,"type":"disk","mountpoints":[null],
+	   "children":[
+	    {"name":"vda1","size":134217728,"fstype":"vfat","pttype":"gpt","label":null,"partlabel":"esp","type":"part","mountpoints":["/efi"]},
+	    {"name":"vda2","size":536870912,"fstype":"squashfs","pttype":"gpt","label":null,"partlabel":"sr-root-a","type":"part","mountpoints":[null],
+	     "children":[{"name":"root","size":536870912,"fstype":"squashfs","type":"crypt","mountpoints":["/"]}]},
+	    {"name":"vda3","size":536870912,"fstype":null,"pttype":"gpt","label":null,"partlabel":"sr-root-b","type":"part","mountpoints":[null]}]},
+	  {"name":"vdb","size":268435456,"model":"QEMU HARDDISK","serial":"DATA-1","fstype":null,"pttype":null,"label":null,"partlabel":null,"type":"disk","mountpoints":[null]},
+	  {"name":"vdc","size":268435456,"model":null,"serial":"DATA-2","fstype":"ext4","pttype":null,"label":"photos","partlabel":null,"type":"disk","mountpoints":[null]},
+	  {"name":"vdd","size":268435456,"model":null,"serial":null,"fstype":null,"pttype":"dos","label":null,"partlabel":null,"type":"disk","mountpoints":[null],
+	   "children":[{"name":"vdd1","size":1000,"fstype":"ntfs","type":"part","mountpoints":[null]},{"name":"vdd2","size":1000,"fstype":null,"type":"part","mountpoints":[null]}]},
+	  {"name":"vde","size":268435456,"model":null,"serial":null,"fstype":"ext4","pttype":null,"label":"strongroom-data1","partlabel":null,"type":"disk","mountpoints":["/srv/strongroom/disk1","/srv/strongroom/disk1"]},
+	  {"name":"vdf","size":1073741824,"model":"other appliance","serial":null,"fstype":null,"pttype":"gpt","label":null,"partlabel":null,"type":"disk","mountpoints":[null],
+	   "children":[{"name":"vdf1","size":1000,"fstype":"ext4","partlabel":"sr-state","type":"part","mountpoints":[null]}]},
+	  {"name":"loop0","size":67108864,"type":"loop","mountpoints":[null]}
+	]}`
+	got, err := parseLsblk([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Disk{
+		{Name: "vdb", Device: "/dev/vdb", SizeBytes: 268435456, Model: "QEMU HARDDISK", Serial: "DATA-1", Formattable: true, Problem: "blank: f formats it for the vault"},
+		{Name: "vdc", Device: "/dev/vdc", SizeBytes: 268435456, Serial: "DATA-2", Formattable: true,
+			Contents: "ext4 file system labelled photos", Problem: "holds ext4 file system labelled photos: f erases and formats it"},
+		{Name: "vdd", Device: "/dev/vdd", SizeBytes: 268435456, Formattable: true,
+			Contents: "dos partition table with 2 partitions", Problem: "holds dos partition table with 2 partitions: f erases and formats it"},
+		{Name: "vde", Device: "/dev/vde", SizeBytes: 268435456, Path: "/srv/strongroom/disk1", Label: "strongroom-data1"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("disks =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// TestSharedDevice guards that two disks on one device are refused, and
+// that directory disks (tests, demos) are not.
+func TestSharedDevice(t *testing.T) {
+	cases := []struct {
+		name   string
+		chosen []Disk
+		want   string
+	}{
+		{"separate disks", []Disk{{Name: "vdb", Device: "/dev/vdb", FSDevice: 1}, {Name: "vdc", Device: "/dev/vdc", FSDevice: 2}}, ""},
+		{"two names, one file system", []Disk{{Name: "sdb", Device: "/dev/sdb", FSDevice: 7}, {Name: "md0", Device: "/dev/md0", FSDevice: 7}},
+			"sdb and md0 are on one device"},
+		{"directories on one file system", []Disk{{Name: "d1", FSDevice: 7}, {Name: "d2", FSDevice: 7}}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := SharedDevice(c.chosen)
+			if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+				t.Errorf("SharedDevice = %v, want %q", err, c.want)
+			}
+		})
 	}
 }
 
@@ -94,9 +160,9 @@ func TestNetworkPlanValidate(t *testing.T) {
 	}
 }
 
-func TestApplyNetworkWritesNetworkdFile(t *testing.T) {
+func TestWriteNetworkFile(t *testing.T) {
 	dir := t.TempDir()
-	path, err := ApplyNetwork(dir, NetworkPlan{Mode: Static, Interface: "eth0", Address: "10.0.0.5/24", Gateway: "10.0.0.1", DNS: []string{"10.0.0.1", "9.9.9.9"}})
+	path, err := WriteNetworkFile(dir, NetworkPlan{Mode: Static, Interface: "eth0", Address: "10.0.0.5/24", Gateway: "10.0.0.1", DNS: []string{"10.0.0.1", "9.9.9.9"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,5 +297,49 @@ func TestDiscardVaultLeavesEmptyDisks(t *testing.T) {
 		if ents, _ := os.ReadDir(d); len(ents) != 0 {
 			t.Errorf("%s still holds %v", d, ents)
 		}
+	}
+}
+
+// TestInitVaultMakesLockForTheAgent guards the first boot: the vault's
+// lock file exists once the vault is created, so Commit's hand-over gives
+// it to the agent's user; otherwise the warden, starting first, created it
+// as its own user and the agent could not open it.
+func TestInitVaultMakesLockForTheAgent(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("handing files to another user needs root")
+	}
+	root := t.TempDir()
+	var disks []string
+	for _, n := range []string{"d1", "d2", "d3", "d4"} {
+		disks = append(disks, filepath.Join(root, n))
+		os.Mkdir(disks[len(disks)-1], 0o755)
+	}
+	if _, err := (&System{}).InitVault(context.Background(), disks); err != nil {
+		t.Fatal(err)
+	}
+	agent := ids{uid: 65534, gid: 65534}
+	for _, d := range disks {
+		if err := chownTree(d, agent); err != nil {
+			t.Fatal(err)
+		}
+		var st unix.Stat_t
+		if err := unix.Stat(filepath.Join(d, vaultLockFile), &st); err != nil || int(st.Uid) != agent.uid {
+			t.Errorf("%s/lock after the hand-over: uid %d, %v; want the agent's user %d", d, st.Uid, err, agent.uid)
+		}
+	}
+}
+
+// TestFstabDataSlots guards that the wizard formats no more disks than the
+// image mounts: the labels counted in the image's own fstab.
+func TestFstabDataSlots(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "image", "rootfs", "etc", "fstab"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := fstabDataSlots(b); n != 4 {
+		t.Errorf("the image's fstab mounts %d data labels, want 4", n)
+	}
+	if n := fstabDataSlots([]byte("LABEL=strongroom-data1 /a auto\nLABEL=strongroom-data3 /c auto\n")); n != 1 {
+		t.Errorf("labels 1 and 3: %d slots, want 1 (in a row)", n)
 	}
 }

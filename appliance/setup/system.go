@@ -8,8 +8,9 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/graph"
@@ -30,8 +31,17 @@ const (
 // System is the Backend of a real machine.
 type System struct {
 	// NetworkDir receives the systemd-networkd file. Default
-	// /etc/systemd/network.
+	// DefaultNetworkDir.
 	NetworkDir string
+	// ApplyLive makes ApplyNetwork and RevertNetwork reload
+	// systemd-networkd and wait for the result; NewSystem sets it when
+	// NetworkDir is where networkd reads its files (not in tests and
+	// demos, which point STRONGROOM_NETWORK_DIR elsewhere).
+	ApplyLive bool
+	// NetworkPolls and NetworkPollEvery bound ApplyNetwork's wait for new
+	// settings to come up; zero means the defaults (a minute).
+	NetworkPolls     int
+	NetworkPollEvery time.Duration
 	// SysNet is /sys/class/net; ResolvConf is /etc/resolv.conf.
 	SysNet     string
 	ResolvConf string
@@ -40,20 +50,44 @@ type System struct {
 	DiskDirs string
 	// NoBlockDevices leaves lsblk out (tests, demos).
 	NoBlockDevices bool
+	// LoopDevices are loop devices (/dev/loop3) offered as disks too
+	// (tests).
+	LoopDevices []string
+	// MountRoot is where FormatDisk mounts data disks (diskN below it);
+	// default DataMountRoot.
+	MountRoot string
+	// MountUnits makes FormatDisk mount through systemd's mount units for
+	// the fstab entries of the data labels (the appliance) instead of
+	// running mount itself; DataSlots is how many labels those entries
+	// name (0: MaxDataDisks).
+	MountUnits bool
+	DataSlots  int
 	// Run runs a command and returns its standard output; default
 	// exec.CommandContext.
 	Run func(ctx context.Context, name string, args ...string) ([]byte, error)
+
+	mu      sync.Mutex
+	prevNet *previousNetwork // what the last ApplyNetwork replaced
 }
+
+// DefaultNetworkDir is where systemd-networkd reads .network files.
+const DefaultNetworkDir = "/etc/systemd/network"
 
 // NewSystem returns a System configured from the environment.
 func NewSystem() *System {
-	s := &System{NetworkDir: "/etc/systemd/network", SysNet: "/sys/class/net", ResolvConf: "/etc/resolv.conf", DiskDirs: os.Getenv(DiskDirsEnv)}
+	s := &System{NetworkDir: DefaultNetworkDir, SysNet: "/sys/class/net", ResolvConf: "/etc/resolv.conf", DiskDirs: os.Getenv(DiskDirsEnv)}
 	if d := os.Getenv(NetworkDirEnv); d != "" {
 		s.NetworkDir = d
 	}
+	s.ApplyLive = s.NetworkDir == DefaultNetworkDir
 	// Directory disks stand in for the machine's disks: offering both
 	// would let a demo initialise a vault on the host's real disks.
 	s.NoBlockDevices = s.DiskDirs != ""
+	if b, err := os.ReadFile("/etc/fstab"); err == nil {
+		_, err := os.Stat("/run/systemd/system")
+		s.DataSlots = fstabDataSlots(b)
+		s.MountUnits = err == nil && s.DataSlots > 0
+	}
 	return s
 }
 
@@ -97,11 +131,14 @@ func (s *System) Network(ctx context.Context) (NetworkState, error) {
 func (s *System) Disks(ctx context.Context) ([]Disk, error) {
 	var out []Disk
 	if !s.NoBlockDevices {
-		b, err := s.run(ctx, "lsblk", "-J", "-b", "-o", "NAME,SIZE,MODEL,TYPE,MOUNTPOINTS")
+		b, err := s.run(ctx, "lsblk", "-J", "-b", "-o", lsblkColumns)
 		if err != nil {
 			return nil, fmt.Errorf("list disks: %w", err)
 		}
-		if out, err = parseLsblk(b); err != nil {
+		if out, err = parseLsblkWith(b, s.LoopDevices); err != nil {
+			return nil, err
+		}
+		if err := s.probeContents(ctx, out); err != nil {
 			return nil, err
 		}
 	}
@@ -142,13 +179,37 @@ func (s *System) ImportConnection(path string) (Tenant, error) {
 		GraphBaseURL: c.GraphBaseURL, AuthorityHost: c.AuthorityHost, CAFile: c.CAFile}, nil
 }
 
+// TestOffsite implements Backend.
+func (s *System) TestOffsite(ctx context.Context, o Offsite) error { return testOffsite(ctx, o) }
+
 // InitVault implements Backend.
 func (s *System) InitVault(ctx context.Context, disks []string) (VaultInit, error) {
 	res, err := vault.Init(disks)
 	if err != nil {
 		return VaultInit{}, err
 	}
+	if err := createLockFiles(disks); err != nil {
+		return VaultInit{}, err
+	}
 	return VaultInit{VaultID: res.VaultID, Layout: res.Layout.String(), Warning: res.Warning, RecoveryKey: res.RecoveryKey.String()}, nil
+}
+
+// createLockFiles makes the vault's lock file (the flock target,
+// storage/FORMAT.md) on each disk now, so that Commit hands it to the
+// agent's user with the rest. Left to the first opener, the warden (which
+// starts before the agent) would create it as its own user, mode 0600, and
+// the agent could never open it: seen on the appliance's first boot.
+func createLockFiles(disks []string) error {
+	for _, d := range disks {
+		f, err := os.OpenFile(filepath.Join(d, vaultLockFile), os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return fmt.Errorf("create the vault lock file on %s: %w", d, err)
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DiscardVault implements Backend.
@@ -183,7 +244,7 @@ func commit(networkDir string, p Plan) error {
 		return fmt.Errorf("write recovery key file: %w", err)
 	}
 	if p.Network != nil {
-		if _, err := ApplyNetwork(networkDir, *p.Network); err != nil {
+		if _, err := WriteNetworkFile(networkDir, *p.Network); err != nil {
 			return fmt.Errorf("write network configuration: %w", err)
 		}
 	}
@@ -197,6 +258,13 @@ func commit(networkDir string, p Plan) error {
 		Vault:     config.Vault{Disks: p.Disks, KeyFile: p.KeyFile, StateDir: p.StateDir, WardenDir: wardenDir},
 		Schedule:  config.Schedule{Interval: config.Duration(p.Interval)},
 		Retention: config.Retention{Rollback: config.Duration(p.Rollback), Audit: config.Duration(p.Audit)},
+	}
+	if p.Offsite != nil {
+		sec, err := writeOffsite(*p.Offsite, p.ConfigPath)
+		if err != nil {
+			return err
+		}
+		c.Offsite = sec
 	}
 	if err := c.Check(); err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -243,18 +311,7 @@ type ids struct{ uid, gid int }
 
 // serviceUser looks up the agent's account; on machines without it (a
 // developer's), setup leaves ownership as it is.
-func serviceUser() (ids, bool) {
-	u, err := user.Lookup(ServiceUser)
-	if err != nil {
-		return ids{}, false
-	}
-	uid, err1 := strconv.Atoi(u.Uid)
-	gid, err2 := strconv.Atoi(u.Gid)
-	if err1 != nil || err2 != nil {
-		return ids{}, false
-	}
-	return ids{uid, gid}, true
-}
+func serviceUser() (ids, bool) { return lookupIDs(ServiceUser) }
 
 // chownTree gives a file or a whole directory tree to owner.
 func chownTree(root string, owner ids) error {

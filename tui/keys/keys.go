@@ -15,6 +15,7 @@ var (
 	Enter  = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next"))
 	Back   = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
 	Toggle = key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "choose"))
+	Format = key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "format"))
 	Erase  = key.NewBinding(key.WithKeys("backspace"), key.WithHelp("bksp", "erase"))
 	Abort  = key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit"))
 )

@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/strongroom/strongroom/appliance/api"
+	"github.com/strongroom/strongroom/appliance/setup"
 	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/tui/components"
 	"github.com/strongroom/strongroom/tui/keys"
@@ -30,6 +31,9 @@ type StatusOptions struct {
 	Updater Updater
 	// Log receives the update screen's milestones; nil discards them.
 	Log *slog.Logger
+	// Time reads the time source's state (chronyd) for the status screen
+	// and the clock confirmation; nil leaves it out.
+	Time func(context.Context) setup.TimeSync
 }
 
 // Status is the screen shown after setup: the agent's state and the
@@ -52,6 +56,8 @@ type Status struct {
 	windows  *Windows // set by a retention change made here
 	upd      *UpdateScreen
 	updOpen  bool // upd is shown (it may run hidden)
+	clock    *clockForm
+	time     *setup.TimeSync // the time source at the last read
 }
 
 // NewStatus returns the status screen for svc.
@@ -63,8 +69,9 @@ func NewStatus(svc Service, opts StatusOptions, st styles.Styles) *Status {
 }
 
 type statusMsg struct {
-	s   *api.Status
-	err error
+	s    *api.Status
+	err  error
+	time *setup.TimeSync
 }
 
 type tickMsg struct{}
@@ -104,7 +111,7 @@ func (s *Status) fetch() tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
 		defer cancel()
 		st, err := s.svc.Status(ctx)
-		return statusMsg{st, err}
+		return statusMsg{st, err, readTime(ctx, s.opts.Time)}
 	}
 }
 
@@ -119,7 +126,7 @@ func (s *Status) tick() tea.Cmd {
 func (s *Status) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case statusMsg:
-		s.status, s.err = msg.s, msg.err
+		s.status, s.err, s.time = msg.s, msg.err, msg.time
 		return nil
 	case tickMsg:
 		return tea.Batch(s.fetch(), s.tick())
@@ -188,6 +195,8 @@ func (s *Status) Update(msg tea.Msg) tea.Cmd {
 			return s.diskKey(msg)
 		case s.ret != nil:
 			return s.retentionKey(msg)
+		case s.clock != nil:
+			return s.clockKey(msg)
 		}
 		return s.key(msg)
 	}
@@ -278,13 +287,8 @@ func (s *Status) key(msg tea.KeyMsg) tea.Cmd {
 			return fmt.Sprintf("Scrub: %d segments healthy, %d shards repaired.", r.Segments, r.Repaired), nil
 		})
 	case key.Matches(msg, keys.Clock):
-		if s.status == nil || !s.status.Vault.Clock.JumpPending {
-			s.msg, s.kind = "No clock jump is waiting for confirmation.", components.Info
-			return nil
-		}
-		return start("clock confirmation", "Confirming the clock...", func(ctx context.Context) (string, error) {
-			return "The current time is accepted; retention expiry runs again.", s.svc.ConfirmClock(ctx)
-		})
+		s.openClock()
+		return nil
 	case key.Matches(msg, keys.Browse):
 		s.browse = newBrowser(s.svc, s.st)
 		s.msg = ""
@@ -314,6 +318,8 @@ func (s *Status) View() string {
 		return s.retentionView()
 	case s.upd != nil && s.updOpen:
 		return s.upd.View()
+	case s.clock != nil:
+		return s.clockView()
 	}
 	help := []key.Binding{keys.Backup, keys.RestoreTest, keys.Scrub, keys.Browse, keys.ReplaceDisk, keys.Retention}
 	// The rest as far as 80 columns allow, most needed first; a key left
@@ -342,6 +348,24 @@ type rows []string
 
 func (r *rows) add(label, value string) { *r = append(*r, fmt.Sprintf("%-15s %s", label, value)) }
 
+// valueWidth is the room a row leaves for its value.
+const valueWidth = components.BodyWidth - 16
+
+// pack joins words with sep into lines no wider than width (a word wider
+// than width gets a line of its own).
+func pack(words []string, sep string, width int) []string {
+	var lines []string
+	for _, w := range words {
+		n := len(lines) - 1
+		if n >= 0 && len(lines[n])+len(sep)+len(w) <= width {
+			lines[n] += sep + w
+			continue
+		}
+		lines = append(lines, w)
+	}
+	return lines
+}
+
 func (s *Status) body() []string {
 	if s.status == nil {
 		if s.err != nil {
@@ -369,6 +393,9 @@ func (s *Status) protectionRows(b *rows) {
 		clock = st.Error.Render("CLOCK JUMP PENDING (c to confirm)")
 	}
 	b.add("Vault", fmt.Sprintf("%s, layout %s   %s   %s", short(x.Vault.VaultID), x.Vault.Layout, health, clock))
+	if s.time != nil {
+		*b = append(*b, s.timeRow())
+	}
 	if x.LastSuccess != nil {
 		age := x.Now.Sub(x.LastSuccess.Created)
 		line := fmt.Sprintf("%s (%s ago), %d items", x.LastSuccess.Created.UTC().Format("2006-01-02 15:04"), units.Age(age), x.LastSuccess.Items)
@@ -437,12 +464,10 @@ func (s *Status) storageRows(b *rows) {
 		}
 		disks = append(disks, fmt.Sprintf("%d:%s %s", d.Index, state, units.Bytes(d.FreeBytes)+" free"))
 	}
-	for i := 0; i < len(disks); i += 3 {
-		label := ""
-		if i == 0 {
-			label = "Disks"
-		}
-		b.add(label, strings.Join(disks[i:min(i+3, len(disks))], "   "))
+	label := "Disks"
+	for _, line := range pack(disks, "   ", valueWidth) {
+		b.add(label, line)
+		label = ""
 	}
 	if x.LastRestoreTest != nil {
 		res := st.OK.Render("passed")
@@ -451,20 +476,43 @@ func (s *Status) storageRows(b *rows) {
 		}
 		b.add("Restore test", fmt.Sprintf("%s, %d items, %s", res, x.LastRestoreTest.Items, x.LastRestoreTest.At.UTC().Format("2006-01-02 15:04")))
 	}
+	if o := x.Offsite; o != nil {
+		b.add("Offsite", s.offsiteLine(o, x.Now))
+	}
+}
+
+// offsiteLine says where the offsite copy stands: restore points in the
+// bucket and the last success, in red when its last run failed.
+func (s *Status) offsiteLine(o *api.OffsiteSummary, now time.Time) string {
+	if !o.Published {
+		return s.st.Warn.Render("not run yet (bucket " + o.Bucket + ")")
+	}
+	line := fmt.Sprintf("%d of %d restore points in %s", o.SnapshotsOffsite, o.Snapshots, o.Bucket)
+	if !o.LastSuccess.IsZero() {
+		line += ", " + units.Age(now.Sub(o.LastSuccess)) + " ago"
+	}
+	if o.LastError != "" {
+		return s.st.Error.Render("FAILING: " + line)
+	}
+	return line
 }
 
 // alertLines ends the body with the alerts, as many as fit.
 func (s *Status) alertLines(b []string) []string {
 	st, x := s.st, s.status
+	alerts := x.Alerts
+	if p := s.timeProblem(); p != "" {
+		alerts = append([]string{components.Fit(components.Safe("time: "+p), components.BodyWidth-2)}, alerts...)
+	}
 	b = append(b, "")
-	if len(x.Alerts) == 0 {
+	if len(alerts) == 0 {
 		return append(b, st.OK.Render("No alerts."))
 	}
 	b = append(b, st.Heading.Render("Alerts"))
 	room := components.BodyLines - len(b)
-	for i, a := range x.Alerts {
-		if i == room-1 && len(x.Alerts) > room {
-			return append(b, st.Warn.Render(fmt.Sprintf("%s and %d more", styles.Bullet, len(x.Alerts)-i)))
+	for i, a := range alerts {
+		if i == room-1 && len(alerts) > room {
+			return append(b, st.Warn.Render(fmt.Sprintf("%s and %d more", styles.Bullet, len(alerts)-i)))
 		}
 		b = append(b, st.Warn.Render(styles.Bullet+" "+a))
 	}

@@ -23,12 +23,13 @@ const (
 	StepDisks
 	StepTenant
 	StepSchedule
+	StepOffsite
 	StepSummary
 	StepKey
 	stepCount
 )
 
-var stepTitles = [...]string{"Network", "Data disks", "Microsoft 365 tenant", "Schedule and retention", "Summary", "Recovery key"}
+var stepTitles = [...]string{"Network", "Data disks", "Microsoft 365 tenant", "Schedule and retention", "Offsite copy", "Summary", "Recovery key"}
 
 func (s Step) String() string { return stepTitles[s] }
 
@@ -39,6 +40,10 @@ type WizardOptions struct {
 	StateDir   string // the vault's state directory; empty for the default
 	// Timeout bounds each backend call (sign-in test, vault creation).
 	Timeout time.Duration
+	// Tick is the interval of the countdown for keeping new network
+	// settings (a second); 0 starts no timer, and NetworkTickMsg must be
+	// sent by the caller (tests).
+	Tick time.Duration
 }
 
 // SetupDoneMsg is sent when the configuration has been written.
@@ -61,6 +66,7 @@ type Wizard struct {
 	disks   diskStep
 	tenant  tenantStep
 	sched   schedStep
+	offsite offsiteStep
 	created *setup.VaultInit // set once the vault exists
 	keyIn   components.Field
 	done    bool
@@ -76,6 +82,7 @@ func NewWizard(be setup.Backend, opts WizardOptions, st styles.Styles) *Wizard {
 	w.disks.chosen = map[string]bool{}
 	w.tenant.init()
 	w.sched.init()
+	w.offsite.init()
 	w.keyIn = components.Field{Label: "Last group of the key", Width: 6, Max: 8}
 	return w
 }
@@ -107,6 +114,17 @@ func (w *Wizard) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), w.opts.Timeout)
 }
 
+// call shows busy and runs fn off the update loop, bounded by the
+// backend timeout; fn's message comes back through Update.
+func (w *Wizard) call(busy string, fn func(ctx context.Context) tea.Msg) tea.Cmd {
+	w.busy = busy
+	return func() tea.Msg {
+		ctx, cancel := w.ctx()
+		defer cancel()
+		return fn(ctx)
+	}
+}
+
 // enter shows step s and starts what it needs to load.
 func (w *Wizard) enter(s Step) tea.Cmd {
 	w.step = s
@@ -133,12 +151,22 @@ func (w *Wizard) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case networkMsg:
 		return w.gotNetwork(msg)
+	case netAppliedMsg:
+		return w.gotNetApplied(msg)
+	case netRevertedMsg:
+		return w.gotNetReverted(msg)
+	case NetworkTickMsg:
+		return w.netTick(msg)
 	case disksMsg:
 		return w.gotDisks(msg)
+	case formattedMsg:
+		return w.gotFormatted(msg)
 	case importMsg:
 		return w.gotImport(msg)
 	case tenantMsg:
 		return w.gotTenant(msg)
+	case offsiteMsg:
+		return w.gotOffsite(msg)
 	case vaultMsg:
 		return w.gotVault(msg)
 	case commitMsg:
@@ -160,6 +188,8 @@ func (w *Wizard) Update(msg tea.Msg) tea.Cmd {
 			return w.tenantKey(msg)
 		case StepSchedule:
 			return w.schedKey(msg)
+		case StepOffsite:
+			return w.offsiteKey(msg)
 		case StepSummary:
 			return w.summaryKey(msg)
 		case StepKey:
@@ -172,8 +202,17 @@ func (w *Wizard) Update(msg tea.Msg) tea.Cmd {
 func (w *Wizard) back() tea.Cmd {
 	switch w.step {
 	case StepNetwork:
+		if w.net.pending != nil {
+			return w.revertNetwork()
+		}
 		w.say(components.Info, "This is the first step.")
 		return nil
+	case StepDisks:
+		if w.disks.format != nil {
+			w.disks.format = nil
+			w.say(components.Info, "Not formatted: the disk is left as it was.")
+			return nil
+		}
 	case StepKey:
 		w.say(components.Warning, "The vault is created: confirm its key to finish. Ctrl+C abandons setup and removes the new vault.")
 		return nil
@@ -195,6 +234,8 @@ func (w *Wizard) View() string {
 		body, help = w.tenantView()
 	case StepSchedule:
 		body, help = w.schedView()
+	case StepOffsite:
+		body, help = w.offsiteView()
 	case StepSummary:
 		body, help = w.summaryView()
 	case StepKey:

@@ -1,7 +1,9 @@
 package screens
 
 import (
+	"context"
 	"fmt"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -19,6 +21,26 @@ type diskStep struct {
 	loaded bool
 	cursor int
 	chosen map[string]bool
+	// format is the formatting being confirmed, nil when none.
+	format *formatConfirm
+}
+
+// formatConfirm is a disk about to be formatted. The operator types the
+// disk's name; a disk that holds something also needs the word "erase"
+// typed at a second prompt, so no single slip of the keyboard destroys
+// data.
+type formatConfirm struct {
+	disk  setup.Disk
+	erase bool // at the second prompt
+	typed components.Field
+}
+
+// eraseWord is what the second confirmation takes.
+const eraseWord = "erase"
+
+type formattedMsg struct {
+	disk setup.Disk
+	err  error
 }
 
 // selected returns the chosen disks in list order.
@@ -62,12 +84,70 @@ func (w *Wizard) gotDisks(m disksMsg) tea.Cmd {
 		return nil
 	}
 	w.disks.list, w.disks.loaded = m.list, true
+	w.disks.format = nil
 	w.disks.cursor = min(w.disks.cursor, max(len(m.list)-1, 0))
 	return nil
 }
 
+// startFormat asks for the first confirmation of formatting x.
+func (w *Wizard) startFormat(x setup.Disk) {
+	if !x.Formattable {
+		w.say(components.Problem, "%s is in use (mounted at %s): it is not formatted again.", x.Name, x.Path)
+		return
+	}
+	w.disks.format = &formatConfirm{disk: x, typed: components.Field{Label: "Disk name", Width: 12, Max: 32}}
+	w.msg = ""
+}
+
+// formatKey handles a key while a format is being confirmed; esc cancels
+// (Wizard.back).
+func (w *Wizard) formatKey(msg tea.KeyMsg) tea.Cmd {
+	f := w.disks.format
+	if !key.Matches(msg, keys.Enter) {
+		if f.typed.Update(msg) {
+			w.msg = ""
+		}
+		return nil
+	}
+	typed := strings.TrimSpace(f.typed.Value)
+	f.typed.Value = ""
+	switch {
+	case !f.erase && typed != f.disk.Name:
+		w.say(components.Problem, "That is not %s: type the disk's name exactly, or esc to leave it alone.", f.disk.Name)
+		return nil
+	case !f.erase && f.disk.Contents != "":
+		f.erase = true
+		f.typed = components.Field{Label: "Type " + eraseWord, Width: 12, Max: 16}
+		return nil
+	case f.erase && !strings.EqualFold(typed, eraseWord):
+		w.say(components.Problem, "Not erased: type %q to destroy what %s holds, or esc to leave it alone.", eraseWord, f.disk.Name)
+		return nil
+	}
+	req := setup.FormatRequest{Device: f.disk.Device, Erase: f.erase}
+	return w.call("Formatting "+f.disk.Name+"...", func(ctx context.Context) tea.Msg {
+		d, err := w.be.FormatDisk(ctx, req)
+		return formattedMsg{d, err}
+	})
+}
+
+func (w *Wizard) gotFormatted(m formattedMsg) tea.Cmd {
+	w.busy = ""
+	w.disks.format = nil
+	if m.err != nil {
+		w.say(components.Problem, "Not formatted: %v", m.err)
+		return nil
+	}
+	w.disks.chosen[m.disk.Path] = true
+	cmd := w.loadDisks()
+	w.say(components.Good, "%s is now %s on %s, chosen for the vault.", m.disk.Name, m.disk.Label, m.disk.Path)
+	return cmd
+}
+
 func (w *Wizard) diskKey(msg tea.KeyMsg) tea.Cmd {
 	d := &w.disks
+	if d.format != nil {
+		return w.formatKey(msg)
+	}
 	if len(d.list) > 0 && focusMove(msg, &d.cursor, len(d.list)) {
 		return nil
 	}
@@ -83,6 +163,10 @@ func (w *Wizard) diskKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		d.chosen[x.Path] = !d.chosen[x.Path]
 		w.msg = ""
+	case key.Matches(msg, keys.Format):
+		if len(d.list) > 0 {
+			w.startFormat(d.list[d.cursor])
+		}
 	case key.Matches(msg, keys.Enter):
 		if !d.loaded {
 			return w.loadDisks()
@@ -90,6 +174,10 @@ func (w *Wizard) diskKey(msg tea.KeyMsg) tea.Cmd {
 		n := len(d.selected())
 		if n == 0 {
 			w.say(components.Problem, "Choose at least one disk: move to it and press space.")
+			return nil
+		}
+		if err := setup.SharedDevice(d.selected()); err != nil {
+			w.say(components.Problem, "%v", err)
 			return nil
 		}
 		if _, err := w.be.PreviewLayout(n); err != nil {
@@ -104,8 +192,8 @@ func (w *Wizard) diskKey(msg tea.KeyMsg) tea.Cmd {
 func (w *Wizard) diskView() ([]string, string) {
 	d := &w.disks
 	st := w.st
-	b := []string{st.Heading.Render("Choose the data disks for the vault (space to choose)"), ""}
-	b = append(b, st.Dim.Render(fmt.Sprintf("      %-12s %10s  %-20s %s", "DISK", "SIZE", "MODEL", "MOUNTED AT")))
+	b := []string{st.Heading.Render("Choose the data disks for the vault (space to choose, f to format)"), ""}
+	b = append(b, st.Dim.Render(fmt.Sprintf("      %-8s %9s  %-14s %-10s %s", "DISK", "SIZE", "MODEL", "SERIAL", "MOUNTED AT")))
 	const rows = 9
 	top := components.Window(d.cursor, len(d.list), rows)
 	for i := top; i < len(d.list) && i < top+rows; i++ {
@@ -118,10 +206,10 @@ func (w *Wizard) diskView() ([]string, string) {
 		if !x.Usable() {
 			where = x.Problem
 		}
-		line := fmt.Sprintf("%s %-12s %10s  %-20.20s %s", mark, x.Name, units.Bytes(x.SizeBytes), x.Model, where)
+		line := components.Fit(fmt.Sprintf("%s %-8s %9s  %-14.14s %-10.10s %s", mark, x.Name, units.Bytes(x.SizeBytes), x.Model, x.Serial, where), components.BodyWidth-2)
 		switch {
 		case i == d.cursor:
-			b = append(b, "> "+st.Focus.Render(components.Fit(line, components.BodyWidth-2)))
+			b = append(b, "> "+st.Focus.Render(line))
 		case !x.Usable():
 			b = append(b, "  "+st.Dim.Render(line))
 		case d.chosen[x.Path]:
@@ -136,15 +224,19 @@ func (w *Wizard) diskView() ([]string, string) {
 	for len(b) < rows+3 {
 		b = append(b, "")
 	}
+	if d.format != nil {
+		return w.formatView(b)
+	}
+	help := keys.Help(keys.Up, keys.Toggle, keys.Format, keys.Enter, keys.Back, keys.Abort)
 	sel := d.selected()
 	if len(sel) == 0 {
 		b = append(b, "No disk chosen yet.")
-		return b, keys.Help(keys.Up, keys.Toggle, keys.Enter, keys.Back, keys.Abort)
+		return b, help
 	}
 	p, err := w.be.PreviewLayout(len(sel))
 	if err != nil {
 		b = append(b, st.Error.Render(err.Error()))
-		return b, keys.Help(keys.Up, keys.Toggle, keys.Enter, keys.Back, keys.Abort)
+		return b, help
 	}
 	var raw uint64
 	for _, x := range sel {
@@ -158,5 +250,31 @@ func (w *Wizard) diskView() ([]string, string) {
 			b = append(b, st.Warn.Render(l))
 		}
 	}
-	return b, keys.Help(keys.Up, keys.Toggle, keys.Enter, keys.Back, keys.Abort)
+	return b, help
+}
+
+// formatView is the confirmation below the disk list while a format is
+// pending.
+func (w *Wizard) formatView(b []string) ([]string, string) {
+	st := w.st
+	f := w.disks.format
+	x := f.disk
+	id := x.Model
+	if x.Serial != "" {
+		id = strings.TrimSpace(id + ", serial " + x.Serial)
+	}
+	if id != "" {
+		id = " (" + id + ")"
+	}
+	var text string
+	if !f.erase {
+		text = fmt.Sprintf("Format %s, %s%s, for the vault? Type its name, %s, and press enter.", x.Name, units.Bytes(x.SizeBytes), id, x.Name)
+	} else {
+		text = fmt.Sprintf("%s is NOT blank: it holds %s. Formatting destroys everything on it. Type %q to erase it.", x.Name, x.Contents, eraseWord)
+	}
+	for _, l := range components.Wrap(text, components.BodyWidth) {
+		b = append(b, st.Warn.Render(l))
+	}
+	b = append(b, f.typed.View(st, 14, true))
+	return b, keys.Help(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm")), keys.Back, keys.Abort)
 }

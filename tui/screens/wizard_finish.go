@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ func (w *Wizard) plan() setup.Plan {
 		ConfigPath: w.opts.ConfigPath, KeyFile: w.opts.KeyFile, StateDir: w.opts.StateDir,
 		Disks: w.disks.paths(), Tenant: w.tenant.value(),
 		Interval: w.sched.windows.Interval, Rollback: w.sched.windows.Rollback, Audit: w.sched.windows.Audit,
+		Offsite: w.offsite.plan(),
 	}
 	if np := w.net.plan(); np.Mode != setup.KeepNetwork {
 		p.Network = np
@@ -46,13 +48,10 @@ func (w *Wizard) summaryKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	disks := w.disks.paths()
-	w.busy = "Creating the vault on " + fmt.Sprint(len(disks)) + " disks..."
-	return func() tea.Msg {
-		ctx, cancel := w.ctx()
-		defer cancel()
+	return w.call("Creating the vault on "+fmt.Sprint(len(disks))+" disks...", func(ctx context.Context) tea.Msg {
 		v, err := w.be.InitVault(ctx, disks)
 		return vaultMsg{v, err}
-	}
+	})
 }
 
 func (w *Wizard) gotVault(m vaultMsg) tea.Cmd {
@@ -139,6 +138,11 @@ func (w *Wizard) summaryView() ([]string, string) {
 	b = append(b, "Backup app  "+p.Tenant.ClientID+" (sign-in tested)")
 	b = append(b, fmt.Sprintf("Schedule    back up every %s", shortDuration(p.Interval)))
 	b = append(b, fmt.Sprintf("Retention   every point %s, monthly %s (locked: longer only)", days(p.Rollback), days(p.Audit)))
+	offLine := "none"
+	if o := p.Offsite; o != nil {
+		offLine = "bucket " + o.Bucket + " at " + o.Endpoint + " (tested)"
+	}
+	b = append(b, "Offsite     "+offLine)
 	b = append(b, "Files       "+p.ConfigPath)
 	b = append(b, "            "+p.KeyFile+" (recovery key, 0600)")
 	b = append(b, "")

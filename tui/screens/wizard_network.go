@@ -1,8 +1,10 @@
 package screens
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -20,6 +22,36 @@ type netStep struct {
 	iface  int // index into state.Physical()
 	fields [3]components.Field
 	focus  int // 0 mode, 1 interface, 2.. static fields
+	// pending is the plan applied and waiting for y (keep) or n; left is
+	// the seconds until it is put back by itself; gen tells the current
+	// countdown's ticks from a finished one's.
+	pending *setup.NetworkPlan
+	left    int
+	gen     int
+	// kept is the plan applied and kept: the step may be left with it.
+	kept *setup.NetworkPlan
+}
+
+// keepSeconds is how long new network settings wait for the operator's y
+// before the previous ones are put back, as a display mode change does.
+const keepSeconds = 60
+
+// NetworkTickMsg counts down the wait for keeping new network settings.
+// The wizard's timer sends them when WizardOptions.Tick is set; one sent
+// by hand (gen 0) always counts.
+type NetworkTickMsg struct{ gen int }
+
+type netAppliedMsg struct {
+	plan  setup.NetworkPlan
+	state setup.NetworkState
+	err   error
+}
+
+type netRevertedMsg struct{ err error }
+
+// samePlan reports whether two plans write the same file.
+func samePlan(a, b *setup.NetworkPlan) bool {
+	return a != nil && b != nil && a.Mode == b.Mode && a.FileName() == b.FileName() && string(a.Render()) == string(b.Render())
 }
 
 func (n *netStep) init() {
@@ -91,8 +123,89 @@ func (w *Wizard) gotNetwork(m networkMsg) tea.Cmd {
 	return nil
 }
 
+func (w *Wizard) applyNetwork(p setup.NetworkPlan) tea.Cmd {
+	w.busy = fmt.Sprintf("Applying %s on %s; waiting up to a minute for it to come up...", p.Mode, p.Interface)
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		st, err := w.be.ApplyNetwork(ctx, p)
+		return netAppliedMsg{p, st, err}
+	}
+}
+
+func (w *Wizard) gotNetApplied(m netAppliedMsg) tea.Cmd {
+	w.busy = ""
+	n := &w.net
+	if len(m.state.Interfaces) > 0 {
+		n.state = &m.state
+	}
+	if m.err != nil {
+		w.say(components.Problem, "Not applied: %v", m.err)
+		return nil
+	}
+	n.pending, n.left = &m.plan, keepSeconds
+	n.gen++
+	w.say(components.Good, "Applied: y keeps these settings, n puts the previous ones back.")
+	return w.netTimer()
+}
+
+func (w *Wizard) netTimer() tea.Cmd {
+	if w.opts.Tick <= 0 {
+		return nil
+	}
+	gen := w.net.gen
+	return tea.Tick(w.opts.Tick, func(time.Time) tea.Msg { return NetworkTickMsg{gen} })
+}
+
+func (w *Wizard) netTick(m NetworkTickMsg) tea.Cmd {
+	n := &w.net
+	if n.pending == nil || (m.gen != 0 && m.gen != n.gen) {
+		return nil
+	}
+	n.left--
+	if n.left > 0 {
+		return w.netTimer()
+	}
+	return w.revertNetwork()
+}
+
+func (w *Wizard) revertNetwork() tea.Cmd {
+	return w.call("Putting the previous network settings back...", func(ctx context.Context) tea.Msg {
+		return netRevertedMsg{w.be.RevertNetwork(ctx)}
+	})
+}
+
+func (w *Wizard) gotNetReverted(m netRevertedMsg) tea.Cmd {
+	w.busy = ""
+	w.net.pending = nil
+	if m.err != nil {
+		w.say(components.Problem, "Could not put the previous network settings back: %v. Restart the appliance to start again from them.", m.err)
+		return nil
+	}
+	cmd := w.loadNetwork()
+	w.say(components.Info, "Not kept: the previous network settings are back.")
+	return cmd
+}
+
+// pendingKey answers the keep question.
+func (w *Wizard) pendingKey(msg tea.KeyMsg) tea.Cmd {
+	n := &w.net
+	switch {
+	case key.Matches(msg, keys.Yes):
+		n.kept, n.pending = n.pending, nil
+		return w.next()
+	case key.Matches(msg, keys.No):
+		return w.revertNetwork()
+	}
+	w.say(components.Info, "Keep the new network settings? y keeps them, n puts the previous ones back.")
+	return nil
+}
+
 func (w *Wizard) networkKey(msg tea.KeyMsg) tea.Cmd {
 	n := &w.net
+	if n.pending != nil {
+		return w.pendingKey(msg)
+	}
 	if focusMove(msg, &n.focus, n.rows()) {
 		return nil
 	}
@@ -122,11 +235,15 @@ func (w *Wizard) networkKey(msg tea.KeyMsg) tea.Cmd {
 		if n.state == nil {
 			return w.loadNetwork()
 		}
-		if err := n.plan().Validate(); err != nil {
+		p := n.plan()
+		if err := p.Validate(); err != nil {
 			w.say(components.Problem, "%v", err)
 			return nil
 		}
-		return w.next()
+		if p.Mode == setup.KeepNetwork || samePlan(p, n.kept) {
+			return w.next()
+		}
+		return w.applyNetwork(*p)
 	}
 	if n.focus >= 2 {
 		if n.fields[n.focus-2].Update(msg) {
@@ -149,7 +266,7 @@ func (w *Wizard) networkView() ([]string, string) {
 			if addrs == "" {
 				addrs = "no address"
 			}
-			b = append(b, fmt.Sprintf("  %-10s %-8s %-17s %s", i.Name, i.State, i.MAC, addrs))
+			b = append(b, fmt.Sprintf("  %-10s %-8s %-17s %-6s %s", i.Name, i.State, i.MAC, i.Source(), addrs))
 		}
 		if len(n.state.Physical()) == 0 {
 			b = append(b, "  no network interface found")
@@ -199,11 +316,18 @@ func (w *Wizard) networkView() ([]string, string) {
 		b = append(b, st.Dim.Render("  DNS servers: separate several with commas."))
 	}
 	b = append(b, "")
-	if n.mode == setup.KeepNetwork {
+	switch {
+	case n.pending != nil:
+		b = append(b, st.Warn.Render(fmt.Sprintf("  %s on %s is applied. Keep it? Without y the previous settings", n.pending.Mode, n.pending.Interface)))
+		b = append(b, st.Warn.Render(fmt.Sprintf("  come back by themselves in %d s.", n.left)))
+		return b, keys.Help(keys.Yes, keys.No, keys.Abort)
+	case n.mode == setup.KeepNetwork:
 		b = append(b, st.Dim.Render("  Nothing is written for the network; it stays as shown above."))
-	} else {
-		b = append(b, st.Dim.Render("  A systemd-networkd file is written at the end of setup; it applies at"))
-		b = append(b, st.Dim.Render("  the next boot or 'networkctl reload'."))
+	case samePlan(n.plan(), n.kept):
+		b = append(b, st.OK.Render("  Applied and kept; enter goes on."))
+	default:
+		b = append(b, st.Dim.Render("  Enter applies these settings now and shows the result; they are kept"))
+		b = append(b, st.Dim.Render("  only when you confirm them within a minute."))
 	}
 	return b, keys.Help(keys.Up, keys.Left, keys.Enter, keys.Back, keys.Abort)
 }
