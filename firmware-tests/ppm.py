@@ -4,9 +4,11 @@ writes it as PNG for people to look at.
 
     ppm.py SCREEN.ppm [OUT.png]
 
-Prints: size=WxH colours=N lit=P% blank=yes|no. "Lit" pixels differ from
-the most common colour (the background); a screen with less than 0.2 % lit
-pixels is blank.
+Prints: size=WxH colours=N lit=P% blank=yes|no extent=X%xY%. "Lit" pixels
+differ from the most common colour (the background); a screen with less than
+0.2 % lit pixels is blank. The extent is how far right and down lit pixels
+reach, in per cent of the width and height: a console drawn in the top-left
+quarter only reaches about 50%x50%.
 """
 import collections
 import struct
@@ -56,8 +58,20 @@ def main():
     pixels = collections.Counter(rgb[i:i + 3] for i in range(0, len(rgb), 3))
     background, count = pixels.most_common(1)[0]
     lit = 100.0 * (w * h - count) / (w * h)
-    print("size=%dx%d colours=%d lit=%.2f%% blank=%s"
-          % (w, h, len(pixels), lit, "yes" if lit < 0.2 else "no"))
+    right = bottom = 0
+    blank_row = background * w
+    for y in range(h):
+        row = rgb[y * w * 3:(y + 1) * w * 3]
+        if row == blank_row:
+            continue
+        bottom = y + 1
+        for x in range(w - 1, right - 1, -1):
+            if row[x * 3:x * 3 + 3] != background:
+                right = x + 1
+                break
+    print("size=%dx%d colours=%d lit=%.2f%% blank=%s extent=%d%%x%d%%"
+          % (w, h, len(pixels), lit, "yes" if lit < 0.2 else "no",
+             100 * right // w, 100 * bottom // h))
     if len(sys.argv) > 2:
         write_png(sys.argv[2], w, h, rgb)
 

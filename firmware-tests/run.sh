@@ -23,9 +23,15 @@
 #                probe ports; the console service runs on tty1 and the
 #                screen is not blank (QEMU monitor screendump);
 #                boot-to-ready time.
-#   firstboot: the image as shipped (empty state partition) with four blank
+#   firstboot: the image as shipped (the state partition holds only the
+#                simulator's connection file in import/) with four blank
 #                disks: the agent and warden stay down, the console starts
-#                on tty1 (screendump kept as PNG); time to the console.
+#                on tty1 (screendump kept as PNG); time to the console; then
+#                the setup wizard driven by keys (monitor sendkey) and read
+#                by character recognition of screendumps (tty.py): DHCP
+#                applied, the blank disks formatted, tenant imported and
+#                tested, vault created, key confirmed, a first backup shown
+#                on the status screen with the time source (chronyd).
 #   2. verity:   one byte of slot A's squashfs changed: the boot must stop at
 #                dm-verity (kernel reports the corrupted block and panics) and
 #                the agent must never answer.
@@ -94,7 +100,7 @@ fail() { results+=("FAIL $*"); log "FAIL $*"; failed=1; }
 [ -f "$IMAGE_DIR/strongroom.img" ] || { log "no $IMAGE_DIR/strongroom.img: run image/build.sh"; exit 2; }
 # shellcheck disable=SC1091
 . "$IMAGE_DIR/layout.env"
-for t in qemu-system-x86_64 swtpm sbattach sbverify mcopy mke2fs curl python3 openssl; do
+for t in qemu-system-x86_64 swtpm sbattach sbverify mcopy mke2fs unsquashfs curl python3 openssl; do
 	command -v "$t" >/dev/null || { log "$t missing: run image/deps.sh"; exit 2; }
 done
 [ -x "$BIN" ] || { log "no $BIN (the host side needs it for the simulator and vault init)"; exit 2; }
@@ -226,6 +232,19 @@ boot() {
 		return 1
 	fi
 }
+# fills_screen STAGE STATS: the console's 80x25 screens must reach past the
+# framebuffer's left half (ppm.py's extent): with the kernel's 8x16 font they
+# filled only the top-left quarter of a 1280x800 monitor.
+fills_screen() {
+	local right=${2##*extent=}
+	right=${right%%%x*}
+	if [ "${right:-0}" -gt 60 ]; then
+		pass "$1: the console fills the screen (lit up to ${right}% of the width)"
+	else
+		fail "$1: the console is drawn in the left ${right}% of the screen only (font not fitted to the framebuffer?)"
+	fi
+}
+
 monitor() { # name command
 	if python3 - "$W/$1-mon.sock" "$2" <<'EOF'
 import socket, sys, time
@@ -428,6 +447,7 @@ EOF
 		*blank=no*) pass "good: tty1 is not blank ($stats)" ;;
 		*) fail "good: tty1 is blank ($stats)" ;;
 		esac
+		fills_screen good "$stats"
 	else
 		fail "good: no screendump"
 	fi
@@ -438,16 +458,131 @@ fi
 
 # ------------------------------------------------------- first boot
 # The image as shipped, four blank data disks: no configuration, so the agent
-# and the warden stay down and tty1 shows the setup wizard.
+# and the warden stay down and tty1 shows the setup wizard. The state
+# partition is the one image/build.sh makes, plus import/ with the tenant
+# simulator's connection file (what an operator brings on a USB stick; the
+# wizard imports it by path). The wizard is then driven by keys through the
+# QEMU monitor and read back by recognising the characters of screendumps
+# (tty.py, with the image's own console fonts): DHCP applied and kept, the
+# four blank disks formatted from the console (a wrong name refused first),
+# the tenant imported and its sign-in tested, the vault created, its recovery
+# key read off the screen and confirmed; then the status screen must show a
+# first successful backup and the time source.
+fb_screen() { # NAME: the screen as text in $W/firstboot-NAME.txt
+	python3 "$here/tty.py" read "$W/firstboot-mon.sock" "$W/fonts" "$W/firstboot-$1.txt" 2>>"$W/firstboot-tty.log" || true
+}
+fb_keys() { python3 "$here/tty.py" keys "$W/firstboot-mon.sock" "$@" 2>>"$W/firstboot-tty.log"; }
+fb_wait() { # NAME PATTERN DEADLINE: until the screen matches PATTERN (grep -E)
+	local t0=$(date +%s)
+	while [ $(($(date +%s) - t0)) -lt "$3" ]; do
+		kill -0 "$qemu_pid" 2>/dev/null || return 1
+		fb_screen "$1"
+		grep -E -q "$2" "$W/firstboot-$1.txt" 2>/dev/null && return 0
+		sleep 3
+	done
+	return 1
+}
+fb_fail() { fail "firstboot: $1 (screen: $W/firstboot-$2.txt: $(grep -v '^ *$' "$W/firstboot-$2.txt" 2>/dev/null | tail -4 | tr -s ' ' | tr '\n' '|'))"; }
+firstboot_wizard() {
+	mkdir -p "$W/fonts"
+	unsquashfs -q -f -d "$W/fonts-root" "$IMAGE_DIR/root.squashfs" 'usr/share/consolefonts/*' >/dev/null 2>&1 &&
+		cp "$W/fonts-root/usr/share/consolefonts/"* "$W/fonts/" ||
+		{ fail "firstboot: no console fonts in $IMAGE_DIR/root.squashfs (unsquashfs)"; return 1; }
+	fb_wait network 'STRONGROOM setup: Network' 60 || { fb_fail "the wizard's network step did not appear" network; return 1; }
+	# DHCP (what the default .network does) shown as such, then applied.
+	grep -E -q '^. +(en|eth)[a-z0-9]+ +up +[0-9a-f:]+ +DHCP +10\.0\.2\.15/24' "$W/firstboot-network.txt" &&
+		pass "firstboot: the network step shows the interface's address as DHCP: $(grep -E -m1 'DHCP +10\.0\.2\.15' "$W/firstboot-network.txt" | tr -s ' ')" ||
+		fail "firstboot: the network step does not show 10.0.2.15/24 as DHCP"
+	fb_keys @right @ret @ret
+	if fb_wait network-applied 'is applied\. Keep it' 120; then
+		pass "firstboot: DHCP applied from the console through systemd-networkd ($(grep -m1 'is applied' "$W/firstboot-network-applied.txt" | tr -s ' '))"
+	else
+		fb_fail "DHCP was not applied from the console" network-applied
+		return 1
+	fi
+	fb_keys y
+	fb_wait disks '\] vde ' 60 || { fb_fail "the disk step did not list vdb..vde" disks; return 1; }
+	local n
+	n=$(grep -c -E '^. +(> )?\[ \] vd[b-e] .*blank' "$W/firstboot-disks.txt" || true)
+	if [ "$n" = 4 ] && ! grep -q ' vda ' "$W/firstboot-disks.txt" && grep -q 'sr-blank-1' "$W/firstboot-disks.txt"; then
+		pass "firstboot: the four blank disks are offered with their serials, the boot disk (vda) is not"
+	else
+		fb_fail "the disk step does not offer vdb..vde as blank disks (with serials) without vda" disks
+	fi
+	# A wrong name formats nothing.
+	fb_keys f vdc @ret
+	fb_wait disks-wrong 'That is not vdb' 30 && pass "firstboot: formatting vdb with 'vdc' typed is refused" ||
+		fb_fail "typing the wrong disk name was not refused" disks-wrong
+	fb_keys @esc
+	local i=0 d
+	for d in vdb vdc vdd vde; do
+		[ $i -gt 0 ] && fb_keys @down
+		fb_keys f "$d" @ret
+		i=$((i + 1))
+		if ! fb_wait "format-$d" "$d is now strongroom-data[0-9]+ on /srv/strongroom/disk[0-9]+" 180; then
+			fb_fail "$d was not formatted and mounted from the console" "format-$d"
+			return 1
+		fi
+	done
+	pass "firstboot: vdb..vde formatted from the console ($(grep -o 'vde is now.*chosen' "$W/firstboot-format-vde.txt"))"
+	grep -q '4 disks chosen: layout 2+2' "$W/firstboot-format-vde.txt" &&
+		pass "firstboot: the four formatted disks are chosen, layout 2+2" || fb_fail "the formatted disks are not chosen as 2+2" format-vde
+	fb_keys @ret
+	fb_wait tenant 'Microsoft 365 tenant' 30 || { fb_fail "the tenant step did not appear" tenant; return 1; }
+	fb_keys @up /var/lib/strongroom/import/sim.yaml @ret
+	fb_wait tenant-imported 'Connection details imported' 30 || { fb_fail "the connection file was not imported" tenant-imported; return 1; }
+	fb_keys @ret
+	fb_wait tenant-tested 'Signed in; the app holds every permission' 90 || { fb_fail "the sign-in test did not pass" tenant-tested; return 1; }
+	pass "firstboot: the simulator's connection imported and its sign-in tested from the guest"
+	fb_keys @ret
+	fb_wait schedule 'Schedule and retention' 30 || { fb_fail "the schedule step did not appear" schedule; return 1; }
+	fb_keys @ret @ret @ret
+	# No offsite copy here: an empty endpoint and Next go on without one.
+	fb_wait offsite 'Offsite copy to an S3 bucket' 30 || { fb_fail "the offsite step did not appear" offsite; return 1; }
+	fb_keys @ret @ret
+	fb_wait summary 'press enter to create the vault' 30 || { fb_fail "the summary did not appear" summary; return 1; }
+	fb_keys @ret
+	fb_wait key 'Vault [0-9a-f]{8,} created' 180 || { fb_fail "the vault was not created" key; return 1; }
+	local rkey
+	rkey=$(grep -E -o '[a-z2-7]{4}(-[a-z2-7]{4}){7,}' "$W/firstboot-key.txt" | head -1)
+	[ -n "$rkey" ] || { fb_fail "no recovery key recognised on the screen" key; return 1; }
+	pass "firstboot: vault created on the formatted disks; recovery key read off the screen (${#rkey} characters)"
+	fb_keys "${rkey##*-}" @ret
+	if fb_wait status 'Last success +20[0-9][0-9]-' 420; then
+		pass "firstboot: after setup the status screen shows a first successful backup: $(grep -E -m1 'Last success' "$W/firstboot-status.txt" | tr -s ' ')"
+	else
+		fb_fail "no successful backup on the status screen within 7 minutes of setup" status
+		return 1
+	fi
+	grep -E -q 'Time source +(NOT synchronised|NTS-synchronised|synchronised)' "$W/firstboot-status.txt" &&
+		pass "firstboot: the status screen shows the time source: $(grep -E -m1 'Time source' "$W/firstboot-status.txt" | tr -s ' ')" ||
+		fb_fail "the status screen shows no time source line" status
+}
 if [[ " $TESTS " == *" firstboot "* ]]; then
 	for i in 1 2 3 4; do rm -f "$W/blank$i.img"; truncate -s 256M "$W/blank$i.img"; done
+	fbstate="$W/firstboot-state"
+	rm -rf "$fbstate" && mkdir -p "$fbstate/config" "$fbstate/state" "$fbstate/network" "$fbstate/warden" "$fbstate/import"
+	grep -v -E '^(ca_file|metrics_listen|api_socket|vault):' "$W/sim.yaml" >"$fbstate/import/sim.yaml"
+	echo "ca_file: sim-ca.pem" >>"$fbstate/import/sim.yaml"
+	cp "$W/state/config/sim-ca.pem" "$fbstate/import/sim-ca.pem"
+	chown 800:800 "$fbstate" "$fbstate/state"
+	chown 0:800 "$fbstate/config"
+	chown 801:801 "$fbstate/warden"
+	chown -R 0:0 "$fbstate/import" "$fbstate/network"
+	chmod 0751 "$fbstate"
+	chmod 0750 "$fbstate/config"
+	chmod 0700 "$fbstate/state"
+	chmod 0644 "$fbstate/import"/*
+	mke2fs -q -t ext4 -L sr-state -E root_owner=800:800 -d "$fbstate" "$W/firstboot-state.img" 64M
+	cp --sparse=always "$W/pristine.img" "$W/firstboot.img"
+	dd if="$W/firstboot-state.img" of="$W/firstboot.img" bs=1M seek=$((STATE_OFFSET / 1048576)) conv=notrunc status=none
 	log "firstboot: booting the image as shipped with four blank disks (deadline ${READY_DEADLINE}s)"
 	t0=$(date +%s)
-	boot firstboot "$W/pristine.img" \
-		-drive if=none,id=d1,format=raw,file="$W/blank1.img" -device virtio-blk-pci,drive=d1 \
-		-drive if=none,id=d2,format=raw,file="$W/blank2.img" -device virtio-blk-pci,drive=d2 \
-		-drive if=none,id=d3,format=raw,file="$W/blank3.img" -device virtio-blk-pci,drive=d3 \
-		-drive if=none,id=d4,format=raw,file="$W/blank4.img" -device virtio-blk-pci,drive=d4
+	boot firstboot "$W/firstboot.img" \
+		-drive if=none,id=d1,format=raw,file="$W/blank1.img" -device virtio-blk-pci,drive=d1,serial=sr-blank-1 \
+		-drive if=none,id=d2,format=raw,file="$W/blank2.img" -device virtio-blk-pci,drive=d2,serial=sr-blank-2 \
+		-drive if=none,id=d3,format=raw,file="$W/blank3.img" -device virtio-blk-pci,drive=d3,serial=sr-blank-3 \
+		-drive if=none,id=d4,format=raw,file="$W/blank4.img" -device virtio-blk-pci,drive=d4,serial=sr-blank-4
 	shown=""
 	while kill -0 "$qemu_pid" 2>/dev/null && [ $(($(date +%s) - t0)) -lt "$READY_DEADLINE" ]; do
 		if grep -a -q 'Started.*strongroom-consol' "$W/firstboot-serial.log"; then
@@ -464,6 +599,7 @@ if [[ " $TESTS " == *" firstboot "* ]]; then
 		*blank=no*) pass "firstboot: console started after ${shown}s, tty1 drawn ($stats; picture in $W/firstboot-tty1.png)" ;;
 		*) fail "firstboot: tty1 blank after the console started ($stats)" ;;
 		esac
+		fills_screen firstboot "$stats"
 	else
 		fail "firstboot: the console did not start within ${READY_DEADLINE}s"
 	fi
@@ -472,6 +608,9 @@ if [[ " $TESTS " == *" firstboot "* ]]; then
 	else
 		pass "firstboot: agent and warden not started without a configuration"
 	fi
+	if [ -n "$shown" ]; then firstboot_wizard || true; fi
+	grep -a -q 'Started.*chrony' "$W/firstboot-serial.log" && pass "firstboot: chronyd started (serial)" ||
+		fail "firstboot: no sign of chronyd on the serial console"
 	stop "$qemu_pid"
 fi
 

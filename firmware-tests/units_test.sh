@@ -17,6 +17,8 @@
 #     failure; the boot-ok unit runs `update mark-good` after the agent with
 #     the ESP mounted and reboots when it fails; the console may write the
 #     ESP and the warden's directory);
+#   - the offsite copier (strongroom-offsite, 802, only CAP_DAC_READ_SEARCH,
+#     nothing writable but its state directory) is held to the same 1.5;
 #   - strongroom-boot-ok.service (root with CAP_DAC_OVERRIDE only, writes
 #     /efi, no network) is held to the same 1.5.
 # Needs systemd >= 252 (Debian 12). Exit status 0 when everything passes.
@@ -47,25 +49,25 @@ mkdir -p "$gen/normal" "$gen/early" "$gen/late"
 SYSTEMD_FSTAB="$fstab" SYSTEMD_PROC_CMDLINE="" \
 	/usr/lib/systemd/system-generators/systemd-fstab-generator "$gen/normal" "$gen/early" "$gen/late"
 cp -a "$gen/normal/." "$root/etc/systemd/system/"
-systemctl --root="$root" enable strongroom-agent.service strongroom-warden.service \
-	strongroom-console.service strongroom-update.service strongroom-config.path strongroom-boot-ok.service strongroom-drill.service >/dev/null 2>&1
+systemctl --root="$root" enable strongroom-agent.service strongroom-warden.service strongroom-offsite.service \
+	strongroom-console.service strongroom-update.service strongroom-config.path strongroom-offsite.path strongroom-boot-ok.service strongroom-drill.service >/dev/null 2>&1
 
 echo "== systemd-analyze verify"
 cd "$root/usr/lib/systemd/system"
 mounts=$(cd "$root/etc/systemd/system" && ls ./*.mount)
 out=$(systemd-analyze verify --man=no --root="$root" \
-	strongroom-agent.service strongroom-warden.service strongroom-console.service strongroom-update.service \
-	strongroom-config.path strongroom-disks.target strongroom-boot-ok.service strongroom-drill.service \
+	strongroom-agent.service strongroom-warden.service strongroom-offsite.service strongroom-console.service strongroom-update.service \
+	strongroom-config.path strongroom-offsite.path strongroom-disks.target strongroom-boot-ok.service strongroom-drill.service \
 	$(for m in $mounts; do echo "$root/etc/systemd/system/$m"; done) 2>&1) || bad "systemd-analyze verify exited non-zero"
 if [ -n "$out" ]; then
 	echo "$out"
-	echo "$out" | grep -qi "cycle" && bad "ordering cycle"
-	echo "$out" | grep -q "strongroom\|srv-strongroom\|var-lib-strongroom\|efi.mount" && bad "verify complained about our units"
+	grep -qi "cycle" <<<"$out" && bad "ordering cycle"
+	grep -q "strongroom\|srv-strongroom\|var-lib-strongroom\|efi.mount" <<<"$out" && bad "verify complained about our units"
 fi
 echo "verify: done"
 
 echo "== systemd-analyze security --offline=yes --threshold=$threshold"
-for u in strongroom-agent.service strongroom-warden.service strongroom-console.service strongroom-update.service strongroom-boot-ok.service strongroom-drill.service; do
+for u in strongroom-agent.service strongroom-warden.service strongroom-offsite.service strongroom-console.service strongroom-update.service strongroom-boot-ok.service strongroom-drill.service; do
 	rc=0
 	report=$(systemd-analyze security --offline=yes --root="$root" --threshold="$threshold" "$u" 2>&1) || rc=$?
 	score=$(echo "$report" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
@@ -156,6 +158,38 @@ if [ -f "$wmount" ]; then
 else
 	bad "fstab has no mount for $wardir (it would be on the /var tmpfs)"
 fi
+# The offsite copier: its own user (802, not in group strongroom), only
+# CAP_DAC_READ_SEARCH (reads the vault, writes nothing of it), its own state
+# directory (bind mount of offsite/ on the state partition) that the agent
+# reads but cannot write.
+of=strongroom-offsite.service
+offdir=/var/lib/strongroom-offsite
+[ "$(prop $of User)" = "strongroom-offsite" ] || bad "offsite User is '$(prop $of User)', not strongroom-offsite"
+[ "$(prop $of Group)" = "strongroom-offsite" ] || bad "offsite Group"
+! prop $of SupplementaryGroups | grep -qw strongroom || bad "offsite is in group strongroom"
+[ "$(prop $of CapabilityBoundingSet)" = "CAP_DAC_READ_SEARCH" ] || bad "offsite bounding set is '$(prop $of CapabilityBoundingSet)'"
+[ "$(prop $of AmbientCapabilities)" = "CAP_DAC_READ_SEARCH" ] || bad "offsite ambient set"
+[ "$(prop $of NoNewPrivileges)" = "yes" ] || bad "offsite NoNewPrivileges"
+[ "$(prop $of ProtectSystem)" = "strict" ] || bad "offsite ProtectSystem"
+[ -z "$(prop $of ReadWritePaths)" ] || bad "offsite may write '$(prop $of ReadWritePaths)'"
+for p in /srv/strongroom /var/lib/strongroom; do covers "$(prop $of ReadOnlyPaths)" $p || bad "offsite does not see $p read-only"; done
+[ "$(prop $of StateDirectory)" = "strongroom-offsite" ] || bad "offsite StateDirectory"
+prop $of RequiresMountsFor | grep -qw -- "$offdir" || bad "offsite does not require the mount of $offdir"
+prop $of ConditionPathExists | grep -qw -- "$offdir/secret" || bad "offsite starts without its secret key file"
+prop $a ReadOnlyPaths | grep -qw -- "-$offdir" || bad "agent has no ReadOnlyPaths=-$offdir"
+# Network: nothing but localhost (the stub resolver) until the root
+# pre-start step adds the endpoint's addresses; it runs before the copier
+# and writes the addresses the copier dials from.
+[ "$(prop $of IPAddressDeny)" = "any" ] || bad "offsite IPAddressDeny is '$(prop $of IPAddressDeny)', not any"
+[ "$(prop $of IPAddressAllow)" = "localhost" ] || bad "offsite IPAddressAllow is '$(prop $of IPAddressAllow)', not just localhost"
+prop $of ExecStartPre | grep -q '^+/usr/bin/strongroom offsite allow-endpoint .*--pinned /run/strongroom-offsite/endpoint-addresses' ||
+	bad "offsite has no root pre-start step pinning the endpoint"
+prop $of ExecStart | grep -q -- '--pinned /run/strongroom-offsite/endpoint-addresses' || bad "offsite run does not dial the pinned addresses"
+[ "$(prop $of RuntimeDirectory)" = "strongroom-offsite" ] || bad "offsite RuntimeDirectory"
+grep -Eq '^u[[:space:]]+strongroom-offsite[[:space:]]+802:802[[:space:]]' "$sysusers" || bad "sysusers: strongroom-offsite is not 802:802"
+! grep -Eq '^m[[:space:]]+strongroom-offsite[[:space:]]+strongroom[[:space:]]*$' "$sysusers" || bad "sysusers: strongroom-offsite is a member of strongroom"
+omount="$root/etc/systemd/system/$(systemd-escape -p --suffix=mount "$offdir")"
+[ -f "$omount" ] && grep -q "^What=/var/lib/strongroom/offsite$" "$omount" || bad "$offdir is not a bind mount of /var/lib/strongroom/offsite"
 # The attack drill: exactly the agent's user and sandbox (so it proves what
 # the agent cannot do), no network, and armed only by a file.
 dr=strongroom-drill.service

@@ -175,8 +175,8 @@ mmdebstrap --mode=root --variant=minbase --format=directory \
 	--dpkgopt='path-exclude=/usr/share/info/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' \
 	--dpkgopt='path-exclude=/usr/share/lintian/*' \
-	--include=systemd,systemd-sysv,systemd-resolved,systemd-timesyncd,udev,dbus \
-	--include=linux-image-amd64,dracut,nftables,netbase,iproute2,e2fsprogs,ca-certificates \
+	--include=systemd,systemd-sysv,systemd-resolved,chrony,udev,dbus \
+	--include=linux-image-amd64,dracut,nftables,netbase,iproute2,e2fsprogs,ca-certificates,kbd \
 	--include=libtss2-esys-3.0.2-0,libtss2-mu0,libtss2-rc0,libtss2-tcti-device0 \
 	--setup-hook='mkdir -p "$1/etc/dracut.conf.d"' \
 	--setup-hook="cp '$here/dracut.conf' \"\$1/etc/dracut.conf.d/strongroom.conf\"" \
@@ -188,14 +188,26 @@ mmdebstrap --mode=root --variant=minbase --format=directory \
 	{ tail -40 "$work/mmdebstrap.log"; die "mmdebstrap failed (log: $work/mmdebstrap.log)"; }
 log "mmdebstrap took $(($(date +%s) - t0)) s"
 
+# The console's fonts: Terminus in every size (6 KB each), taken from
+# console-setup-linux without the package (its keyboard-configuration and
+# debconf are not wanted); kbd's setfont loads the one that makes 80x25
+# fill the monitor (strongroom console --fit-font).
+(cd "$work" && apt-get download -q console-setup-linux >/dev/null) ||
+	die "apt-get download console-setup-linux failed (run image/deps.sh, which runs apt-get update)"
+dpkg-deb --fsys-tarfile "$work"/console-setup-linux_*.deb |
+	tar -x -C "$root" --wildcards './usr/share/consolefonts/Uni2-Terminus[0-9]*'
+ls "$root"/usr/share/consolefonts/Uni2-Terminus32x16.psf.gz >/dev/null || die "no Terminus fonts in the root"
+
 kver=$(ls "$root/lib/modules" | sort -V | tail -1)
 [ -n "$kver" ] || die "no kernel in the root"
 cp "$root/boot/vmlinuz-$kver" "$work/vmlinuz"
 cp "$root/boot/initrd.img-$kver" "$work/initrd"
 lsinitrd_out=$(chroot "$root" lsinitrd "/boot/initrd.img-$kver" 2>/dev/null || true)
 echo "$lsinitrd_out" >"$work/initrd.list"
-echo "$lsinitrd_out" | grep -q 'systemd-veritysetup' || die "initramfs has no systemd-veritysetup (see $work/initrd.list)"
-echo "$lsinitrd_out" | grep -q 'dm-verity' || die "initramfs has no dm-verity module"
+# grep reads the saved list, not a pipe: with pipefail, 'echo | grep -q' fails
+# whenever grep matches and exits before echo has written everything (SIGPIPE).
+grep -q 'systemd-veritysetup' "$work/initrd.list" || die "initramfs has no systemd-veritysetup (see $work/initrd.list)"
+grep -q 'dm-verity' "$work/initrd.list" || die "initramfs has no dm-verity module"
 fi
 kver=$(ls "$root/lib/modules" | sort -V | tail -1)
 
@@ -233,7 +245,7 @@ systemd-sysusers --root="$root" >/dev/null
 # sysusers quietly picks another id when a fixed one is taken; the state
 # partition and the data disks (and the warden's separation from the agent)
 # depend on these.
-for u in strongroom:800:800 strongroom-warden:801:801; do
+for u in strongroom:800:800 strongroom-warden:801:801 strongroom-offsite:802:802; do
 	grep -q "^${u%%:*}:x:${u#*:}:" "$root/etc/passwd" ||
 		die "user ${u%%:*} is not ${u#*:} (uid:gid) in the root: $(grep "^${u%%:*}:" "$root/etc/passwd" || echo missing)"
 	grep -q "^${u%%:*}:x:${u##*:}:" "$root/etc/group" || die "group ${u%%:*} is not ${u##*:} in the root"
@@ -244,10 +256,18 @@ rm -f "$root/var/lib/dbus/machine-id"
 ln -sf ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
 
 log "enabling units"
-systemctl --root="$root" enable strongroom-agent.service strongroom-warden.service \
-	strongroom-console.service strongroom-update.service strongroom-config.path strongroom-drill.service \
+# chrony ships a SysV script too: with it, enabling the unit asks
+# update-rc.d, which goes with perl below (and is gone from a root that
+# BUNDLE_ONLY reuses). The native unit is all systemd needs.
+rm -f "$root/etc/init.d/chrony"
+systemctl --root="$root" enable strongroom-agent.service strongroom-warden.service strongroom-offsite.service \
+	strongroom-console.service strongroom-update.service strongroom-config.path strongroom-offsite.path strongroom-drill.service \
 	systemd-networkd.service systemd-networkd-wait-online.service systemd-resolved.service \
-	systemd-timesyncd.service nftables.service >/dev/null 2>&1
+	chrony.service nftables.service >"$work/enable.log" 2>&1 ||
+	{ cat "$work/enable.log"; die "enabling the units failed (log above)"; }
+# chrony (NTS) keeps the time, not systemd-timesyncd: see
+# rootfs/etc/chrony/chrony.conf. Nothing waits for it to synchronise.
+systemctl --root="$root" disable chrony-wait.service >/dev/null 2>&1 || true
 # No login anywhere: the console owns tty1, nothing listens on serial.
 systemctl --root="$root" mask getty@tty1.service serial-getty@.service getty.target \
 	systemd-random-seed.service apt-daily.timer apt-daily-upgrade.timer \
@@ -459,14 +479,16 @@ esp_free_bytes=$(mdir -i "$esp" ::/ 2>/dev/null | sed -n 's/ bytes free.*//p' | 
 
 state="$work/state.img"
 statedir="$work/state"
-mkdir -p "$statedir/config" "$statedir/state" "$statedir/network" "$statedir/warden"
+mkdir -p "$statedir/config" "$statedir/state" "$statedir/network" "$statedir/warden" "$statedir/offsite"
 chown 800:800 "$statedir" "$statedir/state"
 chown 0:800 "$statedir/config"
 chown 801:801 "$statedir/warden"
+chown 802:802 "$statedir/offsite"
 chmod 0751 "$statedir"
 chmod 0750 "$statedir/config"
 chmod 0700 "$statedir/state"
 chmod 0755 "$statedir/warden"
+chmod 0755 "$statedir/offsite"
 rm -f "$state"
 E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mke2fs -q -t ext4 -L sr-state -U 5354524e-0000-4000-8000-000000000003 \
 	-E hash_seed=5354524e-0000-4000-8000-000000000004,root_owner=800:800 -d "$statedir" "$state" "${STATE_MB}M"

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # make bench: strongroom bench ingest on the shared M365-like corpus, next to
-# restic backup and borg create (zstd) of the same directory in the same run,
-# then scrub and repair against cat/cp of the same shard bytes.
+# restic backup and borg create (zstd) of the same directory in the same run
+# (scripts/ingest-rounds.sh: alternating rounds, CPU time, peak RSS, page
+# faults and stored bytes from /usr/bin/time -v, medians), then scrub and
+# repair against cat/cp of the same shard bytes, then the simulated tenant.
 #
 #   CORPUS         where the corpus is (generated there if missing);
 #                  default /tmp/strongroom-corpus, outside the repository
 #   CORPUS_SCRIPT  the generator; default ../shared/corpus/m365corpus.py
 #   CORPUS_SCALE   default 0.3;  CORPUS_SEED  default 7
 #   BENCH_DIR      where vault and repositories go; default a new /tmp dir
+#   INGEST_ROUNDS  first-ingest rounds per tool; default 3
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
@@ -23,12 +26,16 @@ mbps() { python3 -c "import sys;print(f'{float(sys.argv[1])/1e6/float(sys.argv[2
 jget() { python3 -c "import json,sys;print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 dropcache() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null && echo cold || echo warm; }
 
+# restic and borg are only compared against: when they cannot be
+# installed, their columns are skipped. /usr/bin/time (package time)
+# measures every tool's CPU time, peak RSS and page faults.
 missing=""
-for p in restic borgbackup; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+for p in restic borgbackup time; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
 	echo "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q && apt-get install -y -q --no-install-recommends $missing
+	{ apt-get update -q && apt-get install -y -q --no-install-recommends $missing; } ||
+		echo "bench: could not install$missing; what needs them is skipped" >&2
 fi
 
 if [ ! -d "$CORPUS" ]; then
@@ -60,33 +67,30 @@ D=(--disk "$W/d1" --disk "$W/d2" --disk "$W/d3" --disk "$W/d4")
 # may drop caches (root), otherwise warm for all.
 cat_corpus() { find "$CORPUS" -type f -print0 | xargs -0 cat >/dev/null; }
 
-echo; echo "== strongroom bench ingest (4 disks)"
+echo; echo "== first ingest: strongroom (4 disks, 2+2), restic, borg (zstd,3); ${INGEST_ROUNDS:-3} alternating rounds"
+bash scripts/ingest-rounds.sh "$SR" "$CORPUS" "$W/rounds" "${INGEST_ROUNDS:-3}"
+# shellcheck disable=SC1091
+source "$W/rounds/medians.env"
 cache=$(dropcache)
+
+echo; echo "== strongroom bench ingest, first and unchanged pass (the vault scrub and repair use)"
+dropcache >/dev/null || true
 [ "$cache" = warm ] && cat_corpus
 sr_json=$("$SR" bench ingest "${D[@]}" --key-file "$W/key" "$CORPUS")
 echo "$sr_json"
 
-echo; echo "== restic backup"
-export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR="$W/restic-cache"
-restic init -q --repo "$W/restic"
-dropcache >/dev/null || true
-[ "$cache" = warm ] && cat_corpus
-t0=$(now); restic backup -q --repo "$W/restic" "$CORPUS"; t1=$(now)
-restic backup -q --repo "$W/restic" "$CORPUS"; t2=$(now)
-restic_first=$(secs "$t0" "$t1"); restic_second=$(secs "$t1" "$t2")
-restic_size=$(du -sb "$W/restic" | cut -f1)
-echo "first ${restic_first}s, unchanged ${restic_second}s, repo $restic_size bytes"
-
-echo; echo "== borg create --compression zstd"
-export BORG_PASSPHRASE=bench BORG_BASE_DIR="$W/borg-base" BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes
-borg init -e repokey "$W/borg" 2>/dev/null
-dropcache >/dev/null || true
-[ "$cache" = warm ] && cat_corpus
-t0=$(now); borg create --compression zstd "$W/borg::first" "$CORPUS"; t1=$(now)
-borg create --compression zstd "$W/borg::second" "$CORPUS"; t2=$(now)
-borg_first=$(secs "$t0" "$t1"); borg_second=$(secs "$t1" "$t2")
-borg_size=$(du -sb "$W/borg" | cut -f1)
-echo "first ${borg_first}s, unchanged ${borg_second}s, repo $borg_size bytes"
+restic_second=- borg_second=-
+if command -v restic >/dev/null; then
+	export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR="$W/rounds/restic/cache"
+	t0=$(now); restic backup -q --repo "$W/rounds/restic/repo" "$CORPUS"; t1=$(now)
+	restic_second=$(secs "$t0" "$t1")
+fi
+if command -v borg >/dev/null; then
+	export BORG_PASSPHRASE=bench BORG_BASE_DIR="$W/rounds/borg/base" BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes
+	t0=$(now); borg create --compression zstd,3 "$W/rounds/borg/repo::second" "$CORPUS"; t1=$(now)
+	borg_second=$(secs "$t0" "$t1")
+fi
+echo "unchanged pass: restic ${restic_second}s, borg ${borg_second}s"
 
 echo; echo "== scrub vs cat of the same shard bytes"
 shard_bytes=$(find "$W"/d? -path '*/segments/*' -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
@@ -141,17 +145,19 @@ echo "cp: $disk_bytes bytes in ${cp_all[*]} s (median ${cp_s}s); cat+cp of the s
 "$SR" vault status "${DD[@]}" --key-file "$W/key" >/dev/null 2>&1 && echo "vault healthy after the replacements" || echo "vault NOT healthy after the replacements"
 
 sr_first=$(jget "$sr_json" first_seconds)
+ratio() { python3 -c "import sys;print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}x')" "$1" "$2"; }
 cat <<SUMMARY
 
 == Summary ($(date -u +%Y-%m-%dT%H:%MZ), page cache: $cache, corpus $files files, $bytes bytes)
 load average            before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the times)
-strongroom first pass   $(printf '%.2f' "$sr_first")s  $(jget "$sr_json" first_mbps | cut -d. -f1) MB/s
-strongroom second pass  $(printf '%.2f' "$(jget "$sr_json" second_seconds)")s  $(jget "$sr_json" second_mbps | cut -d. -f1) MB/s (unchanged tree)
-strongroom peak RSS     $(( $(jget "$sr_json" peak_rss_bytes) / 1048576 )) MiB
+first ingest, medians   strongroom ${strongroom_wall}s, ${strongroom_cpu}s CPU (${strongroom_sys}s sys), ${strongroom_rss} MiB peak RSS, ${strongroom_faults} minor faults, ${strongroom_stored} bytes stored before parity
+                        restic ${restic_wall:--}s, ${restic_cpu:--}s CPU (${restic_sys:--}s sys), ${restic_rss:--} MiB, ${restic_faults:--} faults, ${restic_stored:--} bytes
+                        borg ${borg_wall:--}s, ${borg_cpu:--}s CPU (${borg_sys:--}s sys), ${borg_rss:--} MiB, ${borg_faults:--} faults, ${borg_stored:--} bytes
+first ingest vs restic  $( [ -n "${restic_wall:-}" ] && ratio "$restic_wall" "$strongroom_wall" || echo skipped) the speed (target >= 2x)
+first ingest vs borg    $( [ -n "${borg_wall:-}" ] && echo "$(ratio "$borg_wall" "$strongroom_wall") the speed (target >= 1.2x), $(ratio "$strongroom_rss" "$borg_rss") the peak RSS (<= 2x), $(ratio "$strongroom_stored" "$borg_stored") the stored bytes (<= 1.05x), $(ratio "$strongroom_sys" "$borg_sys") the system time (<= 1x)" || echo skipped)
+strongroom first pass   $(printf '%.2f' "$sr_first")s  $(jget "$sr_json" first_mbps | cut -d. -f1) MB/s (inside the process, one more run)
+strongroom second pass  $(printf '%.2f' "$(jget "$sr_json" second_seconds)")s  $(jget "$sr_json" second_mbps | cut -d. -f1) MB/s (unchanged tree); restic ${restic_second}s, borg ${borg_second}s
 strongroom on disk      $shard_bytes bytes of shards (2+2, with parity)
-restic first / second   ${restic_first}s / ${restic_second}s, repo $restic_size bytes
-borg first / second     ${borg_first}s / ${borg_second}s, repo $borg_size bytes
-first pass vs restic    $(python3 -c "import sys;print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}x faster')" "$restic_first" "$sr_first")
 scrub vs cat            ${scrub_s}s vs ${cat_s}s, medians of 3  ($(python3 -c "import sys;print(f'{100*float(sys.argv[1])/float(sys.argv[2]):.0f}%')" "$cat_s" "$scrub_s") of cat's speed)
 repair vs cp            ${repair_s}s vs ${cp_s}s, medians of 3  ($(python3 -c "import sys;print(f'{100*float(sys.argv[1])/float(sys.argv[2]):.0f}%')" "$cp_s" "$repair_s") of cp's speed, cp moving a third of the bytes)
 repair vs cat+cp        ${repair_s}s vs ${moved_s}s, medians of 3  ($(python3 -c "import sys;print(f'{100*float(sys.argv[1])/float(sys.argv[2]):.0f}%')" "$moved_s" "$repair_s") of the speed of cat+cp moving the same bytes)
@@ -166,3 +172,27 @@ TENANT_LATENCY=${TENANT_LATENCY:-30ms}
 TENANT_WORKERS=${TENANT_WORKERS:-16}
 echo; echo "== strongroom bench tenant ($(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg))"
 "$SR" bench tenant --users "$TENANT_USERS" --seed 7 --throttle realistic --latency "$TENANT_LATENCY" --workers "$TENANT_WORKERS"
+
+# Offsite copy: the copier (read sealed segments, hash, PUT under a
+# COMPLIANCE lock, HEAD) against a plain parallel PUT of the same payload
+# bytes to the same versitygw on loopback (goal: at least 80 %). Needs root
+# (the vault's files are sealed first, as the warden does) and versitygw
+# (installed into the Go bin dir by 'make deps' when missing).
+command -v versitygw >/dev/null 2>&1 || [ -x "$(go env GOPATH)/bin/versitygw" ] ||
+	go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+echo; echo "== offsite copy vs plain parallel PUT ($(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg))"
+# Three rounds, each copier then plain PUT, so that both see the same load.
+: >"$W/offsite.txt"
+for round in 1 2 3; do
+	STRONGROOM_REQUIRE_S3=1 go test -run '^$' -bench BenchmarkOffsite -benchtime 3x -count 1 ./storage/offsite | tee -a "$W/offsite.txt"
+done
+python3 - "$W/offsite.txt" <<'PY'
+import re, statistics, sys
+rates = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'BenchmarkOffsite/way=(\S+?)-\d+\s+\d+\s+\d+ ns/op\s+([\d.]+) MB/s', line)
+    if m:
+        rates.setdefault(m.group(1), []).append(float(m.group(2)))
+c, p = statistics.median(rates["copier"]), statistics.median(rates["plain-put"])
+print(f"offsite copier {c:.0f} MB/s vs plain parallel PUT {p:.0f} MB/s (medians of 3): {100*c/p:.0f}% (goal 80%)")
+PY
