@@ -584,7 +584,7 @@ func TestWizardAppliesNetwork(t *testing.T) {
 	})
 	t.Run("did not come up", func(t *testing.T) {
 		c := newConsole(t, false)
-		c.be.netFail = errors.New("DHCP on eno1: no DHCP lease and default route within 1m0s: the previous settings are back")
+		c.be.netFail = errors.New("DHCP on eno1: no DHCP lease after 1m0s, applied twice (check the cable, the DHCP server or the address): the previous settings are back")
 		c.key("right", "enter", "enter")
 		c.wantStep(screens.StepNetwork)
 		if !strings.Contains(c.message(), "Not applied: DHCP on eno1: no DHCP lease") || strings.Contains(c.m.View(), "Keep it?") {

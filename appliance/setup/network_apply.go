@@ -30,30 +30,43 @@ type previousNetwork struct {
 
 // networkUp reports whether the interface of p carries the plan's
 // settings: the static address and a default route through its gateway,
-// or a leased address and a default route.
-func networkUp(st NetworkState, p NetworkPlan) bool {
+// or a leased address and a default route. When not, missing says what
+// of it is not there yet, for the operator.
+func networkUp(st NetworkState, p NetworkPlan) (up bool, missing string) {
 	var iface *Interface
 	for i := range st.Interfaces {
 		if st.Interfaces[i].Name == p.Interface {
 			iface = &st.Interfaces[i]
 		}
 	}
-	if iface == nil || st.Gateway == "" || st.GatewayDev != p.Interface {
-		return false
+	if iface == nil {
+		return false, "the interface is gone"
 	}
+	addr := false
 	if p.Mode == DHCP {
-		return iface.DHCP
-	}
-	want, err := netip.ParsePrefix(strings.TrimSpace(p.Address))
-	if err != nil {
-		return false
-	}
-	for _, a := range iface.Addresses {
-		if got, err := netip.ParsePrefix(a); err == nil && got == want {
-			return st.Gateway == strings.TrimSpace(p.Gateway)
+		addr = iface.DHCP
+	} else if want, err := netip.ParsePrefix(strings.TrimSpace(p.Address)); err == nil {
+		for _, a := range iface.Addresses {
+			if got, err := netip.ParsePrefix(a); err == nil && got == want {
+				addr = true
+			}
 		}
 	}
-	return false
+	route := st.Gateway != "" && st.GatewayDev == p.Interface
+	if route && p.Mode == Static {
+		route = st.Gateway == strings.TrimSpace(p.Gateway)
+	}
+	switch {
+	case addr && route:
+		return true, ""
+	case p.Mode == DHCP && !addr:
+		return false, "no DHCP lease"
+	case p.Mode == DHCP:
+		return false, "a DHCP lease (" + strings.Join(iface.Addresses, ", ") + ") but no default route"
+	case !addr:
+		return false, "no address " + p.Address
+	}
+	return false, "address " + p.Address + " but no default route via " + p.Gateway
 }
 
 // ApplyNetwork implements Backend.
@@ -95,13 +108,17 @@ func (s *System) ApplyNetwork(ctx context.Context, p NetworkPlan) (NetworkState,
 	return st, nil
 }
 
-// waitNetwork polls until the plan's settings are up.
+// waitNetwork polls until the plan's settings are up. Half-way it asks
+// systemd-networkd to apply them once more: a DHCP exchange lost on a busy
+// network, or routes networkd did not install after a reconfigure, then
+// get a second chance within the same minute.
 func (s *System) waitNetwork(ctx context.Context, p NetworkPlan) (NetworkState, error) {
 	polls, every := s.NetworkPolls, s.NetworkPollEvery
 	if polls <= 0 {
 		polls, every = NetworkPolls, NetworkPollEvery
 	}
 	var st NetworkState
+	missing := "no answer from 'ip'"
 	for i := 0; i < polls; i++ {
 		if i > 0 {
 			select {
@@ -110,16 +127,20 @@ func (s *System) waitNetwork(ctx context.Context, p NetworkPlan) (NetworkState, 
 			case <-time.After(every):
 			}
 		}
+		if i == polls/2 && i > 0 {
+			if err := s.reloadNetwork(ctx, p.Interface); err != nil {
+				return st, err
+			}
+		}
 		var err error
-		if st, err = s.Network(ctx); err == nil && networkUp(st, p) {
-			return st, nil
+		if st, err = s.Network(ctx); err == nil {
+			var up bool
+			if up, missing = networkUp(st, p); up {
+				return st, nil
+			}
 		}
 	}
-	what := "no DHCP lease and default route"
-	if p.Mode == Static {
-		what = "address " + p.Address + " with a default route via " + p.Gateway
-	}
-	return st, fmt.Errorf("%s on %s: %s within %s (check the cable, the DHCP server or the address)", p.Mode, p.Interface, what, time.Duration(polls)*every)
+	return st, fmt.Errorf("%s on %s: %s after %s, applied twice (check the cable, the DHCP server or the address)", p.Mode, p.Interface, missing, time.Duration(polls)*every)
 }
 
 // RevertNetwork implements Backend.

@@ -6,18 +6,22 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strongroom/strongroom/appliance/setup"
 )
 
 // fakeNet answers the commands ApplyNetwork runs: networkctl calls are
 // recorded, and `ip -j addr` shows the lease or address only from the
-// upAt-th look on (never when upAt is 0).
+// upAt-th look on (never when upAt is 0). The default route comes with
+// it, or when routeAt > 0 only once networkctl has been called routeAt
+// times (as when networkd installs routes only on a second reconfigure).
 type fakeNet struct {
-	calls []string
-	looks int
-	upAt  int
-	addr  string // ip -j addr's addr_info entry once up
+	calls   []string
+	looks   int
+	upAt    int
+	routeAt int
+	addr    string // ip -j addr's addr_info entry once up
 }
 
 func (f *fakeNet) run(_ context.Context, name string, args ...string) ([]byte, error) {
@@ -34,7 +38,7 @@ func (f *fakeNet) run(_ context.Context, name string, args ...string) ([]byte, e
 		}
 		return []byte(`[{"ifname":"eth0","link_type":"ether","operstate":"UP","address":"52:54:00:12:34:56","addr_info":[` + info + `]}]`), nil
 	case cmd == "ip -j route show default":
-		if f.upAt > 0 && f.looks >= f.upAt {
+		if f.upAt > 0 && f.looks >= f.upAt && len(f.calls) >= f.routeAt {
 			return []byte(`[{"dst":"default","gateway":"10.0.2.2","dev":"eth0"}]`), nil
 		}
 		return []byte(`[]`), nil
@@ -58,17 +62,21 @@ func TestSystemApplyNetwork(t *testing.T) {
 		plan      setup.NetworkPlan
 		prev      []byte // the file before; nil: none
 		upAt      int
+		routeAt   int
 		addr      string
 		wantErr   string
 		wantAddr  string
 		wantFile  []byte // nil: no file afterwards
 		wantCalls int
 	}{
-		{"DHCP comes up", dhcp, nil, 3, leased, "", "10.0.2.15/24", dhcp.Render(), 2},
-		{"static comes up", static, previous, 1, `{"family":"inet","local":"10.0.2.30","prefixlen":24,"scope":"global"}`, "", "10.0.2.30/24", static.Render(), 2},
-		{"static never up, previous file back", static, previous, 0, "", "the previous settings are back", "", previous, 4},
-		{"DHCP without a lease, no file left", dhcp, nil, 0, "", "no DHCP lease", "", nil, 4},
-		{"static address without its route is not up", static, nil, 1, `{"family":"inet","local":"10.0.2.31","prefixlen":24,"scope":"global"}`, "address 10.0.2.30/24", "", nil, 4},
+		{"DHCP comes up", dhcp, nil, 2, 0, leased, "", "10.0.2.15/24", dhcp.Render(), 2},
+		{"DHCP up after the half-way reapply", dhcp, nil, 3, 0, leased, "", "10.0.2.15/24", dhcp.Render(), 4},
+		{"DHCP route only after the reapply", dhcp, nil, 1, 4, leased, "", "10.0.2.15/24", dhcp.Render(), 4},
+		{"static comes up", static, previous, 1, 0, `{"family":"inet","local":"10.0.2.30","prefixlen":24,"scope":"global"}`, "", "10.0.2.30/24", static.Render(), 2},
+		{"static never up, previous file back", static, previous, 0, 0, "", "the previous settings are back", "", previous, 6},
+		{"DHCP without a lease, no file left", dhcp, nil, 0, 0, "", "no DHCP lease after 4ms, applied twice", "", nil, 6},
+		{"DHCP lease without a route", dhcp, nil, 1, 99, leased, "a DHCP lease (10.0.2.15/24) but no default route", "", nil, 6},
+		{"static address without its route is not up", static, nil, 1, 0, `{"family":"inet","local":"10.0.2.31","prefixlen":24,"scope":"global"}`, "no address 10.0.2.30/24", "", nil, 6},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -79,8 +87,8 @@ func TestSystemApplyNetwork(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			f := &fakeNet{upAt: c.upAt, addr: c.addr}
-			s := &setup.System{NetworkDir: dir, ApplyLive: true, NetworkPolls: 4, ResolvConf: filepath.Join(dir, "resolv.conf"), Run: f.run}
+			f := &fakeNet{upAt: c.upAt, routeAt: c.routeAt, addr: c.addr}
+			s := &setup.System{NetworkDir: dir, ApplyLive: true, NetworkPolls: 4, NetworkPollEvery: time.Millisecond, ResolvConf: filepath.Join(dir, "resolv.conf"), Run: f.run}
 			st, err := s.ApplyNetwork(context.Background(), c.plan)
 			if (c.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.wantErr)) {
 				t.Fatalf("err = %v, want %q", err, c.wantErr)
