@@ -497,7 +497,7 @@ firstboot_wizard() {
 	if fb_wait network-applied 'is applied\. Keep it' 120; then
 		pass "firstboot: DHCP applied from the console through systemd-networkd ($(grep -m1 'is applied' "$W/firstboot-network-applied.txt" | tr -s ' '))"
 	else
-		fb_fail "DHCP was not applied from the console" network-applied
+		fb_fail "DHCP was not applied from the console; systemd-networkd on the serial console: $(grep -a 'systemd-networkd\[' "$W/firstboot-serial.log" | tail -6 | tr -d '\r' | sed 's/^\[ *[0-9.]*\] //' | tr '\n' '|')" network-applied
 		return 1
 	fi
 	fb_keys y
