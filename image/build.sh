@@ -22,9 +22,15 @@
 #                        commit time of HEAD)
 #   STRONGROOM_BIN       the binary to ship (default bin/strongroom, built if
 #                        missing)
-#   SB_KEY, SB_CERT      Secure Boot signing key and certificate (PEM). When
-#                        unset, a test key pair is generated in $OUT/keys
-#                        (kept between builds).
+#   SB_KEY, SB_CERT      Secure Boot signing key and certificate (PEM): the
+#                        db key. When unset, a PK, KEK and db of the build's
+#                        own are generated in $OUT/keys (kept between builds),
+#                        with the signed variable updates (PK.auth, KEK.auth,
+#                        db.auth) the box enrolls on its first power-on.
+#   SB_AUTH_DIR          with SB_KEY/SB_CERT: a directory with PK.auth,
+#                        KEK.auth and db.auth (efitools' sign-efi-sig-list)
+#                        to enroll; without it the ESP carries no keys and the
+#                        firmware's own must trust SB_CERT.
 #   MIRROR               Debian mirror (default http://deb.debian.org/debian)
 #   SQUASHFS_LEVEL       zstd level of the squashfs (default 15)
 #   STRIP=0              ship the strongroom binary with its symbols
@@ -145,6 +151,39 @@ if [ -z "${SB_KEY:-}" ] || [ -z "${SB_CERT:-}" ]; then
 	fi
 	SB_KEY="$keys/db.key"
 	SB_CERT="$keys/db.crt"
+fi
+# What the box enrolls: signed updates of PK, KEK and db for systemd-boot's
+# key enrolment (loader/keys/auto on the ESP, secure-boot-enroll force). A
+# firmware in setup mode (no PK: new, or reset by the owner) gets them on
+# the first power-on and from then on runs only what the db key signed;
+# a firmware that has a PK ignores them.
+auth_dir=${SB_AUTH_DIR:-}
+if [ -z "$auth_dir" ] && [ -n "${keys:-}" ] && [ "$BUNDLE_ONLY" != 1 ]; then
+	auth_dir="$keys/auth"
+	if [ ! -f "$auth_dir/PK.auth" ] || [ "$auth_dir/PK.auth" -ot "$keys/db.crt" ]; then
+		for t in cert-to-efi-sig-list sign-efi-sig-list; do
+			command -v "$t" >/dev/null || die "$t missing: run image/deps.sh (efitools)"
+		done
+		mkdir -p "$auth_dir"
+		# The owner GUID of the signature lists ("STRN" and a version), and
+		# the time of the updates from SOURCE_DATE_EPOCH, so that the same
+		# keys give the same files.
+		owner=5354524e-0001-4000-8000-000000000001
+		when=$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S')
+		for k in PK KEK db; do
+			cert-to-efi-sig-list -g "$owner" "$keys/$k.crt" "$auth_dir/$k.esl" >/dev/null ||
+				die "cert-to-efi-sig-list $k failed"
+		done
+		sign-efi-sig-list -g "$owner" -t "$when" -k "$keys/PK.key" -c "$keys/PK.crt" PK "$auth_dir/PK.esl" "$auth_dir/PK.auth" >/dev/null &&
+			sign-efi-sig-list -g "$owner" -t "$when" -k "$keys/PK.key" -c "$keys/PK.crt" KEK "$auth_dir/KEK.esl" "$auth_dir/KEK.auth" >/dev/null &&
+			sign-efi-sig-list -g "$owner" -t "$when" -k "$keys/KEK.key" -c "$keys/KEK.crt" db "$auth_dir/db.esl" "$auth_dir/db.auth" >/dev/null ||
+			die "sign-efi-sig-list failed"
+	fi
+fi
+if [ -n "$auth_dir" ]; then
+	for k in PK KEK db; do
+		[ -s "$auth_dir/$k.auth" ] || die "no $k.auth in $auth_dir"
+	done
 fi
 openssl x509 -in "$SB_CERT" -noout 2>/dev/null || die "SB_CERT $SB_CERT is not a PEM certificate"
 openssl rsa -in "$SB_KEY" -passin pass: -noout 2>/dev/null ||
@@ -462,8 +501,10 @@ sbsign --key "$SB_KEY" --cert "$SB_CERT" --output "$OUT/bootx64.efi" "$sdboot" 2
 sbverify --cert "$SB_CERT" "$OUT/bootx64.efi" >/dev/null 2>&1 || die "signed systemd-boot does not verify"
 # No default: the first entry in systemd-boot's order boots. No menu, no
 # command line editing (with Secure Boot the UKI ignores one anyway), no
-# automatic entries for other loaders or the firmware setup.
+# automatic entries for other loaders or the firmware setup. With keys to
+# enroll: enroll them by itself when the firmware is in setup mode.
 printf 'timeout 0\neditor no\nauto-entries no\nauto-firmware no\n' >"$work/loader.conf"
+[ -z "$auth_dir" ] || echo 'secure-boot-enroll force' >>"$work/loader.conf"
 esp="$work/esp.img"
 rm -f "$esp"
 mkfs.fat -C -F 32 -n STRONGROOM -i 5354524e --invariant "$esp" $((ESP_MB * 1024)) >/dev/null
@@ -471,6 +512,10 @@ export MTOOLS_SKIP_CHECK=1
 mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/EFI/Linux ::/loader
 mcopy -i "$esp" "$OUT/bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI
 mcopy -i "$esp" "$work/loader.conf" ::/loader/loader.conf
+if [ -n "$auth_dir" ]; then
+	mmd -i "$esp" ::/loader/keys ::/loader/keys/auto
+	for k in PK KEK db; do mcopy -i "$esp" "$auth_dir/$k.auth" "::/loader/keys/auto/$k.auth"; done
+fi
 mcopy -i "$esp" "$OUT/strongroom-a.efi" ::/EFI/Linux/strongroom-a.efi
 # An update needs room for the other slot's UKI and a temporary copy.
 uki_size=$(stat -c %s "$OUT/strongroom-b.efi")
