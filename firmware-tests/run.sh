@@ -7,9 +7,14 @@
 #
 # The ESP as built: EFI/BOOT/BOOTX64.EFI = systemd-boot, EFI/Linux/
 # strongroom-a.efi = slot A's unified kernel image, both signed with the
-# build's Secure Boot key.
+# build's own db key; loader/keys/auto/ holds the build's PK, KEK and db
+# as signed variable updates for systemd-boot to enroll.
 #
 # Boots (each on its own copy of the disk, each with its own swtpm):
+#   0. enrol:    power-on with empty UEFI variables (setup mode): the image
+#                enrolls its keys and resets; the variable store must hold
+#                its PK, KEK and db certificates. Every later boot starts
+#                from that store (the other stages do not run without it).
 #   1. good:     the image as built, a state partition seeded with a
 #                configuration for the local tenant simulator and a vault on
 #                four virtio data disks.
@@ -18,8 +23,10 @@
 #                strongroom_os_info names slot A (systemd-boot started
 #                EFI/Linux/strongroom-a.efi, strongroom.slot=a), this
 #                build's version and root hash, and a TPM; the serial log
-#                shows the ESP mounted on /efi (vfat) and PCR 11 extended
-#                through the kernel's TPM device; nothing answers on the
+#                shows the ESP mounted on /efi (vfat), Secure Boot on and PCR
+#                11 extended through the kernel's TPM device; the offsite
+#                copy reaches an S3 bucket on the host (versitygw) through
+#                its unit's runtime firewall; nothing answers on the
 #                probe ports; the console service runs on tty1 and the
 #                screen is not blank (QEMU monitor screendump);
 #                boot-to-ready time.
@@ -37,6 +44,8 @@
 #                the agent must never answer.
 #   3. unsigned: systemd-boot's (BOOTX64.EFI) signature removed: the
 #                firmware must refuse it (Access Denied).
+#   foreign:     systemd-boot signed with OVMF's snakeoil key instead of the
+#                build's: refused the same way.
 #   4. unsigned-uki: slot A's UKI in EFI/Linux unsigned, systemd-boot signed:
 #                systemd-boot's LoadImage must be refused (serial shows the
 #                load error) and no kernel may start.
@@ -44,14 +53,16 @@
 #                roll back, and fall back by itself from a broken slot B
 #                (see the section below).
 #
-# Secure Boot: Debian's ovmf ships OVMF_VARS_4M.snakeoil.fd, whose PK, KEK and
-# db hold a test ("snakeoil") certificate whose private key is in the package.
-# Debian 12 has no tool to enroll another key into an OVMF variable store
-# offline (virt-fw-vars is not packaged), so the image must be built with the
-# snakeoil key (`make firmware-test` does: SB_KEY = the decrypted snakeoil
-# key, SB_CERT = PkKek-1-snakeoil.pem); the test boots exactly what was built
-# and stops when the ESP's loader or UKI does not verify against that
-# certificate.
+# Secure Boot: every boot starts from UEFI variables the image enrolled
+# itself. Stage 0 (enrol) powers on OVMF with empty variables
+# (OVMF_VARS_4M.fd: no PK, setup mode); systemd-boot finds the build's own
+# signed PK, KEK and db updates in loader/keys/auto on the ESP
+# (secure-boot-enroll force), enrolls them and resets. Its variable store
+# then holds the build's certificates and the firmware is in user mode:
+# every later boot copies it, so the firmware runs only what the build's db
+# key signed (image/out/keys, made by image/build.sh). The unsigned and
+# foreign stages show a loader without a signature, or signed with OVMF's
+# well-known snakeoil test key, refused after enrolment.
 #
 # TPM: every boot gets its own swtpm (TPM 2.0, state in $W/<name>-tpm,
 # socket control channel), attached as tpm-tis. The good boot checks that the
@@ -81,13 +92,20 @@ FAIL_DEADLINE=${FAIL_DEADLINE:-240}
 HOSTPORT=${HOSTPORT:-19464}
 PROBE_PORTS=${PROBE_PORTS:-"22 23 53 80 443 2375 3000 5355 8080 8443 9090 9100"}
 PROBE_BASE=${PROBE_BASE:-19500}
-TESTS=${TESTS:-"good firstboot verity unsigned unsigned-uki update"}
+TESTS=${TESTS:-"good firstboot verity unsigned foreign unsigned-uki update"}
 # The next version's bundle for the update test (make firmware-test builds it).
 NEXT_DIR=${NEXT_DIR:-$repo/image/out-next}
 MEM=${MEM:-2048}
 BIN=${STRONGROOM_BIN:-$repo/bin/strongroom}
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
-OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd
+# Empty variables: the firmware in setup mode, as a new board ships. After
+# the enrol stage OVMF_VARS is the store it left.
+OVMF_VARS_EMPTY=/usr/share/OVMF/OVMF_VARS_4M.fd
+OVMF_VARS=$OVMF_VARS_EMPTY
+# The build's db certificate: what the ESP's loader and UKIs are signed for.
+SB_CERT=${SB_CERT:-$IMAGE_DIR/keys/db.crt}
+# A foreign signer: OVMF's snakeoil test key (its PEM key is protected by
+# the passphrase "snakeoil").
 SNAKEOIL_KEY=/usr/share/ovmf/PkKek-1-snakeoil.key
 SNAKEOIL_CERT=/usr/share/ovmf/PkKek-1-snakeoil.pem
 
@@ -126,17 +144,27 @@ mcopy -n -i "$esp" ::/EFI/Linux/strongroom-a.efi "$W/strongroom-a.efi" 2>/dev/nu
 	{ log "no EFI/Linux/strongroom-a.efi on the ESP (an image from before systemd-boot? rebuild with make firmware-test)"; exit 2; }
 mcopy -n -i "$esp" ::/loader/loader.conf "$W/loader.conf" 2>/dev/null ||
 	{ log "no loader/loader.conf on the ESP"; exit 2; }
+[ -s "$SB_CERT" ] || { log "no $SB_CERT: image/build.sh generates the keys there (or give SB_CERT)"; exit 2; }
 for f in bootx64.efi strongroom-a.efi; do
-	if ! sbverify --cert "$SNAKEOIL_CERT" "$W/$f" >/dev/null 2>&1; then
-		log "$f on the ESP does not verify against $SNAKEOIL_CERT, the only key OVMF's snakeoil store trusts: build with make firmware-test (SB_KEY/SB_CERT = the snakeoil pair)"
+	if ! sbverify --cert "$SB_CERT" "$W/$f" >/dev/null 2>&1; then
+		log "$f on the ESP does not verify against the build's db certificate $SB_CERT"
 		exit 2
 	fi
 done
-pass "build: systemd-boot (BOOTX64.EFI) and EFI/Linux/strongroom-a.efi verify against the snakeoil certificate; loader.conf: $(tr '\n' ';' <"$W/loader.conf")"
+for k in PK KEK db; do
+	mcopy -n -i "$esp" "::/loader/keys/auto/$k.auth" "$W/$k.auth" 2>/dev/null ||
+		{ log "no loader/keys/auto/$k.auth on the ESP: the image carries no keys to enroll"; exit 2; }
+done
+grep -q '^secure-boot-enroll force' "$W/loader.conf" || { log "loader.conf does not enroll the keys (secure-boot-enroll force)"; exit 2; }
+pass "build: systemd-boot (BOOTX64.EFI) and EFI/Linux/strongroom-a.efi verify against the build's own db certificate ($(openssl x509 -in "$SB_CERT" -noout -subject)); the ESP carries PK.auth, KEK.auth, db.auth in loader/keys/auto; loader.conf: $(tr '\n' ';' <"$W/loader.conf")"
 # The contents of the ESP, for the record.
 mdir -/ -b -i "$esp" ::/ >"$W/esp-contents.txt" 2>&1 || true
 cp "$W/bootx64.efi" "$W/unsigned-bootx64.efi"
 sbattach --remove "$W/unsigned-bootx64.efi" >/dev/null
+# The same systemd-boot signed by a foreign key (snakeoil).
+openssl pkey -in "$SNAKEOIL_KEY" -passin pass:snakeoil -out "$W/snakeoil.key" 2>/dev/null &&
+	sbsign --key "$W/snakeoil.key" --cert "$SNAKEOIL_CERT" --output "$W/foreign-bootx64.efi" "$W/unsigned-bootx64.efi" 2>/dev/null ||
+	{ log "could not sign systemd-boot with the snakeoil key"; exit 2; }
 cp "$W/strongroom-a.efi" "$W/unsigned-uki.efi"
 sbattach --remove "$W/unsigned-uki.efi" >/dev/null
 
@@ -284,6 +312,49 @@ stop() {
 	fi
 }
 
+# ------------------------------------------------------- 0. key enrolment
+# Power on with empty UEFI variables (setup mode): systemd-boot enrolls the
+# build's db, KEK and PK from the ESP (counting down 15 s first) and resets,
+# which ends QEMU (-no-reboot) before any kernel starts. The variable store
+# it leaves must hold the build's PK and db certificates; every later boot
+# starts from it.
+enrol_deadline=${ENROL_DEADLINE:-240}
+OVMF_VARS=$OVMF_VARS_EMPTY
+log "enrol: power-on with empty UEFI variables (deadline ${enrol_deadline}s)"
+t0=$(date +%s)
+cp --sparse=always "$base" "$W/enrol.img"
+boot enrol "$W/enrol.img"
+while kill -0 "$qemu_pid" 2>/dev/null && [ $(($(date +%s) - t0)) -lt "$enrol_deadline" ]; do
+	grep -a -q 'Linux version' "$W/enrol-serial.log" && break
+	sleep 2
+done
+enrolled_after=$(($(date +%s) - t0))
+running=no
+kill -0 "$qemu_pid" 2>/dev/null && running=yes
+stop "$qemu_pid"
+held=$(python3 - "$W/enrol-vars.fd" "$IMAGE_DIR/keys" <<'EOF'
+import subprocess, sys
+store = open(sys.argv[1], "rb").read()
+found = []
+for k in ("PK", "KEK", "db"):
+    der = subprocess.run(["openssl", "x509", "-in", f"{sys.argv[2]}/{k}.crt", "-outform", "DER"], capture_output=True, check=True).stdout
+    if der in store:
+        found.append(k)
+print(" ".join(found))
+EOF
+) || held=""
+if [ "$running" = no ] && ! grep -a -q 'Linux version' "$W/enrol-serial.log" && [ "$held" = "PK KEK db" ]; then
+	cp "$W/enrol-vars.fd" "$W/enrolled-vars.fd"
+	OVMF_VARS="$W/enrolled-vars.fd"
+	pass "enrol: from empty UEFI variables systemd-boot enrolled the build's own keys and reset after ${enrolled_after}s; the variable store holds the certificates of $held"
+else
+	fail "enrol: the image did not enroll its keys from setup mode (QEMU still running: $running; certificates in the variable store: ${held:-none}; $(grep -a -c 'Linux version' "$W/enrol-serial.log" || true) kernel starts)"
+	log "enrol failed: the later stages would boot without Secure Boot; stopping"
+	printf '%s\n' "${results[@]}"
+	echo "firmware-tests: FAIL (logs in $W)"
+	exit 1
+fi
+
 # ------------------------------------------------------------- 1. good boot
 if [[ " $TESTS " == *" good "* ]]; then
 	disk="$W/good.img"
@@ -294,6 +365,51 @@ if [[ " $TESTS " == *" good "* ]]; then
 	rm -rf "$W/state-drill" && cp -a "$W/state" "$W/state-drill"
 	: >"$W/state-drill/attack-drill"
 	chown 800:800 "$W/state-drill/attack-drill"
+	# The offsite copy (issue 17): an S3 server with Object Lock on the host
+	# (versitygw on loopback, reached by the guest as 10.0.2.2, over HTTPS with
+	# a certificate for that address from a CA of the test's own), the
+	# bucket's secret on the state partition for strongroom-offsite.service.
+	# The unit denies every address but localhost; its ExecStartPre pins the
+	# endpoint's address and opens the unit's firewall to it at runtime, so
+	# a copy that arrives shows that step working on the booted image.
+	s3_port=""
+	vgw=$(command -v versitygw || true)
+	[ -n "$vgw" ] || vgw="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin/versitygw"
+	if [ -x "$vgw" ]; then
+		s3_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+		rm -rf "$W/s3" && mkdir -p "$W/s3/data" "$W/s3/versions"
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=strongroom firmware test CA" \
+			-keyout "$W/s3/ca.key" -out "$W/s3/ca.pem" 2>/dev/null &&
+			openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=10.0.2.2" \
+				-keyout "$W/s3/tls.key" -out "$W/s3/tls.csr" 2>/dev/null &&
+			openssl x509 -req -in "$W/s3/tls.csr" -CA "$W/s3/ca.pem" -CAkey "$W/s3/ca.key" -CAcreateserial -days 2 \
+				-extfile <(printf 'subjectAltName=IP:10.0.2.2,IP:127.0.0.1\n') -out "$W/s3/tls.pem" 2>/dev/null ||
+			fail "good: could not make a TLS certificate for the S3 server"
+		ROOT_ACCESS_KEY=sr-fw ROOT_SECRET_KEY=sr-fw-secret "$vgw" --port "127.0.0.1:$s3_port" \
+			--cert "$W/s3/tls.pem" --key "$W/s3/tls.key" --quiet posix \
+			--versioning-dir "$W/s3/versions" "$W/s3/data" >"$W/s3.log" 2>&1 &
+		pids+=($!)
+		made=""
+		for _ in $(seq 50); do
+			curl -fsS -o /dev/null --cacert "$W/s3/ca.pem" --aws-sigv4 "aws:amz:us-east-1:s3" --user sr-fw:sr-fw-secret -X PUT \
+				-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+				-H "x-amz-bucket-object-lock-enabled: true" "https://127.0.0.1:$s3_port/sr-offsite" 2>/dev/null && { made=yes; break; }
+			sleep 0.2
+		done
+		[ -n "$made" ] || { fail "good: versitygw did not create the offsite bucket ($(tail -2 "$W/s3.log"))"; s3_port=""; }
+	else
+		fail "good: versitygw not found ('make deps' installs it): the offsite copy is not tested"
+	fi
+	if [ -n "$s3_port" ]; then
+		echo "offsite: {endpoint: \"https://10.0.2.2:$s3_port\", bucket: sr-offsite, access_key: sr-fw, secret_key_file: /var/lib/strongroom-offsite/secret, ca_file: /etc/strongroom/offsite-ca.pem, path_style: true, interval: 1m}" \
+			>>"$W/state-drill/config/strongroom.yaml"
+		install -m 0640 -o 0 -g 800 "$W/s3/ca.pem" "$W/state-drill/config/offsite-ca.pem"
+		mkdir -p "$W/state-drill/offsite"
+		printf 'sr-fw-secret\n' >"$W/state-drill/offsite/secret"
+		chown -R 802:802 "$W/state-drill/offsite"
+		chmod 0755 "$W/state-drill/offsite"
+		chmod 0600 "$W/state-drill/offsite/secret"
+	fi
 	mke2fs -q -t ext4 -L sr-state -E root_owner=800:800 -d "$W/state-drill" "$W/state-drill.img" 64M
 	dd if="$W/state-drill.img" of="$disk" bs=1M seek=$((STATE_OFFSET / 1048576)) conv=notrunc status=none
 	log "good: booting (deadline ${READY_DEADLINE}s)"
@@ -361,6 +477,35 @@ if [[ " $TESTS " == *" good "* ]]; then
 	else
 		fail "good: after the drill the agent's metrics show no snapshot"
 	fi
+	# The offsite copy on the booted image: strongroom-offsite.service
+	# (IPAddressDeny=any) pinned 10.0.2.2 and opened its firewall to it at
+	# runtime, then copied the sealed restore point into the bucket: the
+	# agent's metrics read the copier's status, and the host's bucket
+	# directory holds the objects.
+	if [ -n "$s3_port" ]; then
+		offsite=""
+		for _ in $(seq 80); do
+			if curl -fsS -m 5 "http://127.0.0.1:$HOSTPORT/metrics" -o "$W/metrics-offsite.txt" 2>/dev/null &&
+				grep -q '^strongroom_offsite_snapshots{state="offsite"} [1-9]' "$W/metrics-offsite.txt"; then
+				offsite=yes
+				break
+			fi
+			kill -0 "$qemu_pid" 2>/dev/null || break
+			sleep 3
+		done
+		pinned=$(grep -a -m1 -o 'offsite: 10\.0\.2\.2 pinned to [^;]*' "$W/good-serial.log" | tr -d '\r' || true)
+		if [ -n "$pinned" ]; then
+			pass "good: the offsite unit pinned its endpoint at start (serial: $pinned)"
+		else
+			fail "good: no 'offsite: 10.0.2.2 pinned to' line on the serial console ($(grep -a -m3 'strongroom-offsite\|offsite:' "$W/good-serial.log" | tr -d '\r' | tr '\n' '|' | cut -c1-400))"
+		fi
+		objects=$(find "$W/s3/data/sr-offsite" -type f 2>/dev/null | wc -l)
+		if [ -n "$offsite" ] && [ "$objects" -gt 0 ]; then
+			pass "good: the offsite copy reached the bucket through the unit's runtime firewall ($(grep -E '^strongroom_offsite_snapshots\{state="offsite"\}|^strongroom_offsite_copied_objects_total' "$W/metrics-offsite.txt" | tr '\n' ' '); $objects objects in the host's bucket)"
+		else
+			fail "good: no restore point offsite within 240 s ($(grep '^strongroom_offsite_' "$W/metrics-offsite.txt" 2>/dev/null | tr '\n' ' ' | cut -c1-400); $objects objects in the bucket; $(grep -a 'strongroom-offsite' "$W/good-serial.log" | tail -3 | tr -d '\r' | tr '\n' '|' | cut -c1-400))"
+		fi
+	fi
 	# What booted, as the agent sees it: slot A (strongroom.slot=a from the
 	# UKI systemd-boot started), this build's version and root hash, a TPM.
 	osinfo=$(grep '^strongroom_os_info{' "$W/metrics.txt" 2>/dev/null | head -1)
@@ -381,6 +526,13 @@ if [[ " $TESTS " == *" good "* ]]; then
 	grep -a -q 'nftables' "$W/good-units.txt" && grep -a -q -i 'Finished.*nftables' "$W/good-units.txt" &&
 		pass "good: nftables ruleset loaded (serial)" || fail "good: no sign of nftables on the serial console"
 	grep -a -q 'Started.*strongroom-warden' "$W/good-units.txt" && pass "good: warden started (serial)" || fail "good: warden did not start"
+	# The kernel booted with Secure Boot on (the stub asks the firmware),
+	# from the enrolled keys.
+	if grep -a -q 'UEFI Secure Boot is enabled' "$W/good-serial.log"; then
+		pass "good: the kernel's EFI stub reports Secure Boot on (serial: $(grep -a -m1 'UEFI Secure Boot is enabled' "$W/good-serial.log" | tr -d '\r' | sed 's/^.*EFI stub/EFI stub/'))"
+	else
+		fail "good: the kernel does not report Secure Boot enabled ($(grep -a -m1 -i 'secure.boot' "$W/good-serial.log" | tr -d '\r'))"
+	fi
 	# The ESP on /efi (vfat with its codepage and charset modules): update
 	# apply, mark-good and rollback work there.
 	if grep -a -q 'Mounted efi.mount' "$W/good-serial.log" && ! grep -a -q 'Failed to mount efi.mount\|FAILED.*efi.mount' "$W/good-serial.log"; then
@@ -641,24 +793,32 @@ if [[ " $TESTS " == *" verity "* ]]; then
 fi
 
 # ------------------------------------------------ 3. unsigned boot loader
-if [[ " $TESTS " == *" unsigned "* ]]; then
-	disk="$W/unsigned.img"
+# refused_loader NAME EFI WHAT: slot A's disk with EFI as BOOTX64.EFI must be
+# refused by the firmware (Access Denied on the serial console), no kernel.
+refused_loader() {
+	local name=$1 efi=$2 what=$3 disk="$W/$1.img"
 	cp --sparse=always "$base" "$disk"
-	mcopy -o -i "$disk@@$ESP_OFFSET" "$W/unsigned-bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI
-	log "unsigned: booting an unsigned systemd-boot (deadline ${FAIL_DEADLINE}s)"
+	mcopy -o -i "$disk@@$ESP_OFFSET" "$efi" ::/EFI/BOOT/BOOTX64.EFI
+	log "$name: booting $what (deadline ${FAIL_DEADLINE}s)"
 	t0=$(date +%s)
-	boot unsigned "$disk"
+	boot "$name" "$disk"
 	while kill -0 "$qemu_pid" 2>/dev/null && [ $(($(date +%s) - t0)) -lt "$FAIL_DEADLINE" ]; do
-		grep -a -q 'Access Denied' "$W/unsigned-serial.log" && { sleep 5; break; }
-		grep -a -q 'Linux version' "$W/unsigned-serial.log" && break
+		grep -a -q 'Access Denied' "$W/$name-serial.log" && { sleep 5; break; }
+		grep -a -q 'Linux version' "$W/$name-serial.log" && break
 		sleep 2
 	done
 	stop "$qemu_pid"
-	if grep -a -q 'Access Denied' "$W/unsigned-serial.log" && ! grep -a -q 'Linux version' "$W/unsigned-serial.log"; then
-		pass "unsigned: firmware refused the unsigned systemd-boot: $(grep -a -m1 'Access Denied' "$W/unsigned-serial.log" | tr -d '\r')"
+	if grep -a -q 'Access Denied' "$W/$name-serial.log" && ! grep -a -q 'Linux version' "$W/$name-serial.log"; then
+		pass "$name: firmware refused $what: $(grep -a -m1 'Access Denied' "$W/$name-serial.log" | tr -d '\r')"
 	else
-		fail "unsigned: the unsigned systemd-boot was not refused"
+		fail "$name: $what was not refused"
 	fi
+}
+if [[ " $TESTS " == *" unsigned "* ]]; then
+	refused_loader unsigned "$W/unsigned-bootx64.efi" "an unsigned systemd-boot"
+fi
+if [[ " $TESTS " == *" foreign "* ]]; then
+	refused_loader foreign "$W/foreign-bootx64.efi" "systemd-boot signed with the snakeoil key, not the build's"
 fi
 
 # ------------------------------------------- 4. unsigned UKI in EFI/Linux
