@@ -196,3 +196,11 @@ for line in open(sys.argv[1]):
 c, p = statistics.median(rates["copier"]), statistics.median(rates["plain-put"])
 print(f"offsite copier {c:.0f} MB/s vs plain parallel PUT {p:.0f} MB/s (medians of 3): {100*c/p:.0f}% (goal 80%)")
 PY
+
+# Hot paths, one Go benchmark each, so that a regression shows up as a
+# number: chunking, compression, sealing (encryption), shard writes, the
+# index and the catalog, and parsing a Graph delta page.
+echo; echo "== hot-path Go benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg))"
+go test -run '^$' -bench 'BenchmarkChunker|BenchmarkCompress$|BenchmarkSeal|BenchmarkWriteShards|BenchmarkIndexLookup|BenchmarkCatalogAdd|BenchmarkCatalogLookup|BenchmarkDeltaPageParse' \
+	-benchtime 1s -count 1 ./storage/chunk ./storage/compress ./storage/keys ./storage/segment ./storage/index ./appliance/catalog ./appliance/workloads/exchange |
+	grep -E '^(Benchmark|ok|FAIL)'
