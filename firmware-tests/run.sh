@@ -499,6 +499,13 @@ if [[ " $TESTS " == *" good "* ]]; then
 		else
 			fail "good: no 'offsite: 10.0.2.2 pinned to' line on the serial console ($(grep -a -m3 'strongroom-offsite\|offsite:' "$W/good-serial.log" | tr -d '\r' | tr '\n' '|' | cut -c1-400))"
 		fi
+		# Its self-check: a connection to an address outside the pinned
+		# endpoint is refused by the unit's cgroup filter (EPERM).
+		fw=$(grep -a -m1 -o 'offsite: \(firewall in place\|WARNING\): .*' "$W/good-serial.log" | tr -d '\r' || true)
+		case $fw in
+		"offsite: firewall in place"*) pass "good: the offsite unit reaches nothing else (serial: $fw)" ;;
+		*) fail "good: the offsite unit's firewall self-check did not report a refusal: ${fw:-no line on the serial console}" ;;
+		esac
 		objects=$(find "$W/s3/data/sr-offsite" -type f 2>/dev/null | wc -l)
 		if [ -n "$offsite" ] && [ "$objects" -gt 0 ]; then
 			pass "good: the offsite copy reached the bucket through the unit's runtime firewall ($(grep -E '^strongroom_offsite_snapshots\{state="offsite"\}|^strongroom_offsite_copied_objects_total' "$W/metrics-offsite.txt" | tr '\n' ' '); $objects objects in the host's bucket)"

@@ -185,6 +185,7 @@ prop $a ReadOnlyPaths | grep -qw -- "-$offdir" || bad "agent has no ReadOnlyPath
 prop $of ExecStartPre | grep -q '^+/usr/bin/strongroom offsite allow-endpoint .*--pinned /run/strongroom-offsite/endpoint-addresses' ||
 	bad "offsite has no root pre-start step pinning the endpoint"
 prop $of ExecStart | grep -q -- '--pinned /run/strongroom-offsite/endpoint-addresses' || bad "offsite run does not dial the pinned addresses"
+prop $of ExecStart | grep -q -- '--check-firewall' || bad "offsite run does not check its firewall at start"
 [ "$(prop $of RuntimeDirectory)" = "strongroom-offsite" ] || bad "offsite RuntimeDirectory"
 grep -Eq '^u[[:space:]]+strongroom-offsite[[:space:]]+802:802[[:space:]]' "$sysusers" || bad "sysusers: strongroom-offsite is not 802:802"
 ! grep -Eq '^m[[:space:]]+strongroom-offsite[[:space:]]+strongroom[[:space:]]*$' "$sysusers" || bad "sysusers: strongroom-offsite is a member of strongroom"

@@ -6,11 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/config"
@@ -121,4 +123,36 @@ func ReadPinned(path string) ([]string, error) {
 		return nil, fmt.Errorf("pinned endpoint addresses %s: empty (run 'strongroom offsite allow-endpoint' first)", path)
 	}
 	return addrs, nil
+}
+
+// FirewallProbe is an address no endpoint has (TEST-NET-1, RFC 5737): the
+// copier's unit must refuse a connection to it.
+const FirewallProbe = "192.0.2.1:443"
+
+// CheckFirewall tries a connection to probe, which the unit's
+// IPAddressDeny= must refuse, and says whether it did: the cgroup's filter
+// fails the connect at once with EPERM. Any other outcome (a connection,
+// no route, a timeout) means the copier could reach more than its
+// endpoint.
+func CheckFirewall(ctx context.Context, probe string) (refused bool, what string) {
+	d := net.Dialer{Timeout: 3 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", probe)
+	if err == nil {
+		conn.Close()
+		return false, "connected"
+	}
+	return firewallRefused(err), err.Error()
+}
+
+// firewallRefused reports whether a failed connect was the firewall's
+// refusal (EPERM) rather than the network's answer.
+func firewallRefused(err error) bool { return errors.Is(err, syscall.EPERM) }
+
+// sayFirewall writes CheckFirewall's finding as the service's log line.
+func sayFirewall(ctx context.Context, w io.Writer, probe string) {
+	if refused, what := CheckFirewall(ctx, probe); refused {
+		fmt.Fprintf(w, "offsite: firewall in place: a connection to %s, outside the pinned endpoint, was refused (%s)\n", probe, what)
+	} else {
+		fmt.Fprintf(w, "offsite: WARNING: a connection to %s, outside the pinned endpoint, was not refused by the unit's firewall (%s): check IPAddressDeny= of strongroom-offsite.service\n", probe, what)
+	}
 }

@@ -131,7 +131,10 @@ func describe(w io.Writer, kind string, rep offsite.Report) {
 // allow-endpoint' wrote) it reaches the endpoint only at those addresses,
 // and returns when none of them answers, so that the service restarts and
 // resolves the endpoint again.
-func Run(ctx context.Context, out outcome.Output, c *config.Config, pinned string) error {
+//
+// With checkFirewall it first tries a connection outside the endpoint and
+// logs whether the unit's firewall refused it.
+func Run(ctx context.Context, out outcome.Output, c *config.Config, pinned string, checkFirewall bool) error {
 	o, err := Section(c)
 	if err != nil {
 		return err
@@ -140,6 +143,9 @@ func Run(ctx context.Context, out outcome.Output, c *config.Config, pinned strin
 		if o.Addrs, err = ReadPinned(pinned); err != nil {
 			return err
 		}
+	}
+	if checkFirewall {
+		sayFirewall(ctx, out.W, FirewallProbe)
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
