@@ -56,7 +56,9 @@ func (w Wiring) runCommand() *cobra.Command {
 	var pinned string
 	var checkFirewall bool
 	c := w.on("run [--pinned FILE] [--check-firewall]", "The service: sync every offsite.interval until stopped", "",
-		func(ctx context.Context, o outcome.Output, c *config.Config) error { return Run(ctx, o, c, pinned, checkFirewall) })
+		func(ctx context.Context, o outcome.Output, c *config.Config) error {
+			return Run(ctx, o, c, pinned, checkFirewall)
+		})
 	c.Flags().StringVar(&pinned, "pinned", "", "reach the endpoint only at the addresses in this file (written by 'offsite allow-endpoint')")
 	c.Flags().BoolVar(&checkFirewall, "check-firewall", false, "first try a connection to "+FirewallProbe+" and log whether the unit's firewall refused it")
 	return c
