@@ -77,17 +77,16 @@ func (s *Status) missingDisks() int {
 
 func (s *Status) diskKey(msg tea.KeyMsg) tea.Cmd {
 	f := s.disk
-	cmd, closed, handled := s.afterEdit(msg, &f.phase, func() tea.Cmd {
+	start := func() tea.Cmd {
 		old, dir := f.old.Path, f.path.Value
 		return s.launch("disk replacement", "Rebuilding the lost disk's shards...", func(ctx context.Context) tea.Msg {
 			rep, err := s.svc.ReplaceDisk(ctx, old, dir)
 			return replaceMsg{rep, err}
 		})
-	}, "The rebuild goes on; its progress shows under Running.", "Wait: the rebuild is running (esc leaves it running).")
-	if closed {
-		s.disk = nil
 	}
-	if handled {
+	if cmd, handled := s.afterEdit(msg, actionFlow{phase: &f.phase, start: start, close: func() { s.disk = nil },
+		left: "The rebuild goes on; its progress shows under Running.",
+		wait: "Wait: the rebuild is running (esc leaves it running)."}); handled {
 		return cmd
 	}
 	if f.phase == diskPick {

@@ -69,12 +69,9 @@ func (s *Status) openRestore() {
 
 func (s *Status) restoreKey(msg tea.KeyMsg) tea.Cmd {
 	f := s.restore
-	cmd, closed, handled := s.afterEdit(msg, &f.phase, s.startRestore,
-		"The restore goes on; its result will show here.", "Wait: the restore is running (esc leaves it running).")
-	if closed {
-		s.restore = nil
-	}
-	if handled {
+	if cmd, handled := s.afterEdit(msg, actionFlow{phase: &f.phase, start: s.startRestore, close: func() { s.restore = nil },
+		left: "The restore goes on; its result will show here.",
+		wait: "Wait: the restore is running (esc leaves it running)."}); handled {
 		return cmd
 	}
 	if key.Matches(msg, keys.Back) {

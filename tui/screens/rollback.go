@@ -83,12 +83,10 @@ func (s *Status) openRollback() {
 
 func (s *Status) rollbackKey(msg tea.KeyMsg) tea.Cmd {
 	f := s.rollback
-	cmd, closed, handled := s.afterEdit(msg, &f.phase, func() tea.Cmd { return s.startRollback(false) },
-		"The rollback goes on; its result will show here.", "Wait: the rollback is running (esc leaves it running).")
-	if closed {
-		s.rollback = nil
-	}
-	if handled {
+	start := func() tea.Cmd { return s.startRollback(false) }
+	if cmd, handled := s.afterEdit(msg, actionFlow{phase: &f.phase, start: start, close: func() { s.rollback = nil },
+		left: "The rollback goes on; its result will show here.",
+		wait: "Wait: the rollback is running (esc leaves it running)."}); handled {
 		return cmd
 	}
 	switch {

@@ -110,6 +110,18 @@ func (w *Wizard) say(kind components.MessageKind, format string, args ...any) {
 	w.msg, w.kind = fmt.Sprintf(format, args...), kind
 }
 
+// answered clears the busy line when a call comes back. When err is set
+// it shows it as a problem through format (which holds one %v) and
+// returns false: the step stays as it was.
+func (w *Wizard) answered(err error, format string) bool {
+	w.busy = ""
+	if err != nil {
+		w.say(components.Problem, format, err)
+		return false
+	}
+	return true
+}
+
 func (w *Wizard) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), w.opts.Timeout)
 }
@@ -179,24 +191,39 @@ func (w *Wizard) Update(msg tea.Msg) tea.Cmd {
 		if key.Matches(msg, keys.Back) {
 			return w.back()
 		}
-		switch w.step {
-		case StepNetwork:
-			return w.networkKey(msg)
-		case StepDisks:
-			return w.diskKey(msg)
-		case StepTenant:
-			return w.tenantKey(msg)
-		case StepSchedule:
-			return w.schedKey(msg)
-		case StepOffsite:
-			return w.offsiteKey(msg)
-		case StepSummary:
-			return w.summaryKey(msg)
-		case StepKey:
-			return w.keyKey(msg)
+		if p, ok := w.page(); ok {
+			return p.key(msg)
 		}
 	}
 	return nil
+}
+
+// stepPage is one step's part of the wizard: how it takes a key and
+// what it draws (the body and the help line).
+type stepPage struct {
+	key  func(tea.KeyMsg) tea.Cmd
+	view func() ([]string, string)
+}
+
+// page is the current step's page; false past the last step.
+func (w *Wizard) page() (stepPage, bool) {
+	switch w.step {
+	case StepNetwork:
+		return stepPage{w.networkKey, w.networkView}, true
+	case StepDisks:
+		return stepPage{w.diskKey, w.diskView}, true
+	case StepTenant:
+		return stepPage{w.tenantKey, w.tenantView}, true
+	case StepSchedule:
+		return stepPage{w.schedKey, w.schedView}, true
+	case StepOffsite:
+		return stepPage{w.offsiteKey, w.offsiteView}, true
+	case StepSummary:
+		return stepPage{w.summaryKey, w.summaryView}, true
+	case StepKey:
+		return stepPage{w.keyKey, w.keyView}, true
+	}
+	return stepPage{}, false
 }
 
 func (w *Wizard) back() tea.Cmd {
@@ -225,21 +252,8 @@ func (w *Wizard) back() tea.Cmd {
 func (w *Wizard) View() string {
 	var body []string
 	help := ""
-	switch w.step {
-	case StepNetwork:
-		body, help = w.networkView()
-	case StepDisks:
-		body, help = w.diskView()
-	case StepTenant:
-		body, help = w.tenantView()
-	case StepSchedule:
-		body, help = w.schedView()
-	case StepOffsite:
-		body, help = w.offsiteView()
-	case StepSummary:
-		body, help = w.summaryView()
-	case StepKey:
-		body, help = w.keyView()
+	if p, ok := w.page(); ok {
+		body, help = p.view()
 	}
 	msg, kind := w.msg, w.kind
 	if w.busy != "" {

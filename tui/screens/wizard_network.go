@@ -97,20 +97,15 @@ type networkMsg struct {
 }
 
 func (w *Wizard) loadNetwork() tea.Cmd {
-	w.busy = "Reading the network settings..."
-	return func() tea.Msg {
-		ctx, cancel := w.ctx()
-		defer cancel()
+	return w.call("Reading the network settings...", func(ctx context.Context) tea.Msg {
 		st, err := w.be.Network(ctx)
 		return networkMsg{st, err}
-	}
+	})
 }
 
 func (w *Wizard) gotNetwork(m networkMsg) tea.Cmd {
-	w.busy = ""
 	w.net.err = m.err
-	if m.err != nil {
-		w.say(components.Problem, "Could not read the network: %v", m.err)
+	if !w.answered(m.err, "Could not read the network: %v") {
 		return nil
 	}
 	w.net.state = &m.state
@@ -134,13 +129,11 @@ func (w *Wizard) applyNetwork(p setup.NetworkPlan) tea.Cmd {
 }
 
 func (w *Wizard) gotNetApplied(m netAppliedMsg) tea.Cmd {
-	w.busy = ""
 	n := &w.net
 	if len(m.state.Interfaces) > 0 {
 		n.state = &m.state
 	}
-	if m.err != nil {
-		w.say(components.Problem, "Not applied: %v", m.err)
+	if !w.answered(m.err, "Not applied: %v") {
 		return nil
 	}
 	n.pending, n.left = &m.plan, keepSeconds
@@ -176,10 +169,8 @@ func (w *Wizard) revertNetwork() tea.Cmd {
 }
 
 func (w *Wizard) gotNetReverted(m netRevertedMsg) tea.Cmd {
-	w.busy = ""
 	w.net.pending = nil
-	if m.err != nil {
-		w.say(components.Problem, "Could not put the previous network settings back: %v. Restart the appliance to start again from them.", m.err)
+	if !w.answered(m.err, "Could not put the previous network settings back: %v. Restart the appliance to start again from them.") {
 		return nil
 	}
 	cmd := w.loadNetwork()

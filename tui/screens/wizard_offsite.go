@@ -89,11 +89,9 @@ type offsiteMsg struct {
 }
 
 func (w *Wizard) gotOffsite(m offsiteMsg) tea.Cmd {
-	w.busy = ""
 	o := &w.offsite
 	o.tested, o.err = &m.o, m.err
-	if m.err != nil {
-		w.say(components.Problem, "%v", m.err)
+	if !w.answered(m.err, "%v") {
 		return nil
 	}
 	o.focus = offNext

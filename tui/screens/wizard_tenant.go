@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"context"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -68,9 +69,7 @@ type tenantMsg struct {
 }
 
 func (w *Wizard) gotImport(m importMsg) tea.Cmd {
-	w.busy = ""
-	if m.err != nil {
-		w.say(components.Problem, "Could not import: %v", m.err)
+	if !w.answered(m.err, "Could not import: %v") {
 		return nil
 	}
 	t := &w.tenant
@@ -82,11 +81,11 @@ func (w *Wizard) gotImport(m importMsg) tea.Cmd {
 }
 
 func (w *Wizard) gotTenant(m tenantMsg) tea.Cmd {
-	w.busy = ""
 	t := &w.tenant
 	if m.err != nil {
 		t.check = nil
-		w.say(components.Problem, "%v", m.err)
+	}
+	if !w.answered(m.err, "%v") {
 		return nil
 	}
 	t.check, t.checked = &m.check, m.t
@@ -124,13 +123,10 @@ func (w *Wizard) tenantKey(msg tea.KeyMsg) tea.Cmd {
 				w.say(components.Problem, "%v", err)
 				return nil
 			}
-			w.busy = "Signing in to the tenant and reading the app's permissions..."
-			return func() tea.Msg {
-				ctx, cancel := w.ctx()
-				defer cancel()
+			return w.call("Signing in to the tenant and reading the app's permissions...", func(ctx context.Context) tea.Msg {
 				c, err := w.be.TestTenant(ctx, v)
 				return tenantMsg{v, c, err}
-			}
+			})
 		case tenNext:
 			if err := setup.ValidateTenant(t.value()); err != nil {
 				w.say(components.Problem, "%v", err)
