@@ -258,3 +258,15 @@ func (c *Caller) All(ctx context.Context, path string, q url.Values) ([]json.Raw
 	})
 	return out, err
 }
+
+// IDOf returns the id of the item a write answered with; missing is the
+// error's text when the answer has none.
+func IDOf(body []byte, missing string) (string, error) {
+	var made struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &made); err != nil || made.ID == "" {
+		return "", errors.New(missing)
+	}
+	return made.ID, nil
+}

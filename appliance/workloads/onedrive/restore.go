@@ -329,13 +329,7 @@ func (r *restorer) uploadSession(ctx context.Context, uploadURL string, it vault
 }
 
 func idOf(body []byte) (string, error) {
-	var made struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(body, &made); err != nil || made.ID == "" {
-		return "", errors.New("the upload's answer has no item id")
-	}
-	return made.ID, nil
+	return graph.IDOf(body, "the upload's answer has no item id")
 }
 
 func contentType(it vault.Item) string {
