@@ -181,13 +181,9 @@ func handleEventInstances(q *request) *graphError {
 		return gerr
 	}
 	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
+		u, it, gerr := q.mailboxItem("eid", kindEvent)
 		if gerr != nil {
 			return nil, gerr
-		}
-		it := u.items[q.param("eid")]
-		if it == nil || it.kind != kindEvent {
-			return nil, errItemNotFound
 		}
 		return q.listPage("users('"+u.id+"')/events('"+it.id+"')/instances", instances(it, from, to), 10, 1000)
 	})
@@ -285,9 +281,9 @@ func handleUpdateEvent(q *request) *graphError {
 			t, _ := time.Parse(occKeyLayout, key)
 			return instanceJSON(master, t), nil
 		}
-		it := u.items[q.param("eid")]
-		if it == nil || it.kind != kindEvent {
-			return nil, errItemNotFound
+		it, gerr := u.itemOf(q.param("eid"), kindEvent)
+		if gerr != nil {
+			return nil, gerr
 		}
 		for k, v := range props {
 			it.props[k] = v

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/mail"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -46,9 +45,9 @@ func (q *request) collectionOr(u *user, param string, kind itemKind, def *collec
 
 // message resolves {mid}, and {fid} when the path names a folder.
 func (q *request) message(u *user) (*item, *graphError) {
-	it := u.items[q.param("mid")]
-	if it == nil || it.kind != kindMessage {
-		return nil, errItemNotFound
+	it, gerr := u.itemOf(q.param("mid"), kindMessage)
+	if gerr != nil {
+		return nil, gerr
 	}
 	if fid := q.param("fid"); fid != "" {
 		if c := u.collection(fid, kindMessage); c != it.coll {
@@ -69,6 +68,29 @@ func (q *request) mailboxMessage() (*user, *item, *graphError) {
 		return nil, nil, gerr
 	}
 	return u, it, nil
+}
+
+// mailboxItem resolves {uid}'s mailbox and then its item named by the
+// path parameter param, which must be of kind.
+func (q *request) mailboxItem(param string, kind itemKind) (*user, *item, *graphError) {
+	u, gerr := q.mailboxUser()
+	if gerr != nil {
+		return nil, nil, gerr
+	}
+	it, gerr := u.itemOf(q.param(param), kind)
+	if gerr != nil {
+		return nil, nil, gerr
+	}
+	return u, it, nil
+}
+
+// itemOf returns u's item id, which must be of kind.
+func (u *user) itemOf(id string, kind itemKind) (*item, *graphError) {
+	it := u.items[id]
+	if it == nil || it.kind != kind {
+		return nil, errItemNotFound
+	}
+	return it, nil
 }
 
 // mailboxCollection resolves {uid}'s mailbox and then, with coll, one
@@ -285,12 +307,7 @@ func handleMessageMIME(q *request) *graphError {
 	}
 	// A message's parts never change after creation, so rendering outside
 	// the lock is safe.
-	b := msg.mimeBytes()
-	h := q.w.Header()
-	h.Set("Content-Type", "text/plain")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	q.w.WriteHeader(http.StatusOK)
-	_, _ = q.w.Write(b)
+	writeRaw(q.w, http.StatusOK, "text/plain", msg.mimeBytes())
 	return nil
 }
 
@@ -339,10 +356,7 @@ func handleAttachmentValue(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	b := a.content()
-	q.w.Header().Set("Content-Type", a.contentType)
-	q.w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	_, _ = q.w.Write(b)
+	writeRaw(q.w, http.StatusOK, a.contentType, a.content())
 	return nil
 }
 

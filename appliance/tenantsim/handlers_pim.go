@@ -93,13 +93,9 @@ func (q *request) collectionDelta(coll func(*user) (*collection, *graphError), o
 // param, which must be of kind, rendered with render.
 func (q *request) getItem(param string, kind itemKind, render func(*item) map[string]any) *graphError {
 	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
+		_, it, gerr := q.mailboxItem(param, kind)
 		if gerr != nil {
 			return nil, gerr
-		}
-		it := u.items[q.param(param)]
-		if it == nil || it.kind != kind {
-			return nil, errItemNotFound
 		}
 		return project(render(it), selectFields(q.r)), nil
 	})
@@ -221,13 +217,9 @@ func handleCreateCalendar(q *request) *graphError {
 // param, which must be of kind (DELETE on a contact or an event).
 func (q *request) deleteItem(param string, kind itemKind) *graphError {
 	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
+		_, it, gerr := q.mailboxItem(param, kind)
 		if gerr != nil {
 			return nil, gerr
-		}
-		it := u.items[q.param(param)]
-		if it == nil || it.kind != kind {
-			return nil, errItemNotFound
 		}
 		q.sim.removeItem(it)
 		return nil, nil
@@ -250,9 +242,9 @@ func handleDeleteEvent(q *request) *graphError {
 			delete(s.exceptions, key)
 			return nil, nil
 		}
-		it := u.items[q.param("eid")]
-		if it == nil || it.kind != kindEvent {
-			return nil, errItemNotFound
+		it, gerr := u.itemOf(q.param("eid"), kindEvent)
+		if gerr != nil {
+			return nil, gerr
 		}
 		q.sim.removeItem(it)
 		return nil, nil
@@ -280,9 +272,9 @@ func handleGetEvent(q *request) *graphError {
 			t, _ := time.Parse(occKeyLayout, key)
 			return project(instanceJSON(master, t), selectFields(q.r)), nil
 		}
-		it := u.items[q.param("eid")]
-		if it == nil || it.kind != kindEvent {
-			return nil, errItemNotFound
+		it, gerr := u.itemOf(q.param("eid"), kindEvent)
+		if gerr != nil {
+			return nil, gerr
 		}
 		return project(eventJSON(it), selectFields(q.r)), nil
 	})

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -262,10 +261,7 @@ func handleHostedContentValue(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	b := h.content()
-	q.w.Header().Set("Content-Type", h.contentType)
-	q.w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	_, _ = q.w.Write(b)
+	writeRaw(q.w, http.StatusOK, h.contentType, h.content())
 	return nil
 }
 
