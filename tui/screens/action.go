@@ -87,3 +87,9 @@ func fieldsWithNote(st styles.Styles, fields []components.Field, focus int, note
 	}
 	return append(append(b, ""), components.Wrap(note, components.BodyWidth)...)
 }
+
+// failure draws an action's error: heading in the error style, then the
+// error wrapped to the body's width.
+func failure(st styles.Styles, heading string, err error) []string {
+	return append([]string{st.Error.Render(heading)}, components.Wrap(components.Safe(err.Error()), components.BodyWidth)...)
+}

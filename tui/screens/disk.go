@@ -224,9 +224,7 @@ func (s *Status) diskView() string {
 		help = keys.Help(keys.Confirm, keys.Back)
 	case phaseRunning:
 		b = append(b, components.Safe(fmt.Sprintf("Rebuilding disk %d onto %s...", f.old.Index, f.path.Value)))
-		if j := s.job("replace-disk"); j != "" {
-			b = append(b, j)
-		}
+		b = append(b, s.jobLines("replace-disk")...)
 		if s.status != nil {
 			v := s.status.Vault
 			b = append(b, fmt.Sprintf("Degraded segments: %d of %d", v.DegradedSegments, v.Segments))
@@ -234,8 +232,7 @@ func (s *Status) diskView() string {
 		help = keys.Help(keys.Leave)
 	case phaseDone:
 		if f.err != nil {
-			b = append(b, st.Error.Render("The disk was not replaced:"))
-			b = append(b, components.Wrap(components.Safe(f.err.Error()), components.BodyWidth)...)
+			b = append(b, failure(st, "The disk was not replaced:", f.err)...)
 		}
 		if r := f.report; r != nil {
 			b = append(b, fmt.Sprintf("Segments checked %8d", r.Segments), fmt.Sprintf("Shards rebuilt   %8d", r.Repaired),

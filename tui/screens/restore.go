@@ -202,14 +202,11 @@ func (s *Status) restoreView() string {
 		help = keys.Help(keys.Confirm, keys.Back)
 	case phaseRunning:
 		b = append(b, "Restoring into "+components.Safe(f.request().TargetUser)+"...")
-		if j := s.job("restore"); j != "" {
-			b = append(b, j)
-		}
+		b = append(b, s.jobLines("restore")...)
 		help = keys.Help(keys.Leave)
 	case phaseDone:
 		if f.err != nil {
-			b = append(b, st.Error.Render("The restore failed:"))
-			b = append(b, components.Wrap(components.Safe(f.err.Error()), components.BodyWidth)...)
+			b = append(b, failure(st, "The restore failed:", f.err)...)
 		} else {
 			r := f.report
 			b = append(b,

@@ -189,8 +189,7 @@ func (s *Status) retentionView() string {
 		help = keys.Help(keys.Leave)
 	case phaseDone:
 		if f.err != nil {
-			b = append(b, st.Error.Render("Retention was not changed:"))
-			b = append(b, components.Wrap(components.Safe(f.err.Error()), components.BodyWidth)...)
+			b = append(b, failure(st, "Retention was not changed:", f.err)...)
 		} else {
 			c := f.change
 			b = append(b, fmt.Sprintf("Keep every point  %s", units.Window(c.Rollback)),

@@ -180,14 +180,11 @@ func (s *Status) rollbackView() string {
 		help = keys.Help(keys.Confirm, keys.Back)
 	case phaseRunning:
 		b = append(b, "Rolling back...")
-		if j := s.job("rollback"); j != "" {
-			b = append(b, j)
-		}
+		b = append(b, s.jobLines("rollback")...)
 		help = keys.Help(keys.Leave)
 	case phaseDone:
 		if f.err != nil {
-			b = append(b, st.Error.Render("The rollback failed:"))
-			b = append(b, components.Wrap(components.Safe(f.err.Error()), components.BodyWidth)...)
+			b = append(b, failure(st, "The rollback failed:", f.err)...)
 		} else {
 			r := f.report
 			b = append(b, "Done: "+rollbackCounts(r))

@@ -158,31 +158,18 @@ func (w *Wizard) next() tea.Cmd {
 	return w.enter(w.step + 1)
 }
 
+// reply is a backend call's answer (or the network timer's tick), which
+// knows how the wizard takes it.
+type reply interface {
+	answer(w *Wizard) tea.Cmd
+}
+
 // Update handles one message.
 func (w *Wizard) Update(msg tea.Msg) tea.Cmd {
+	if a, ok := msg.(reply); ok {
+		return a.answer(w)
+	}
 	switch msg := msg.(type) {
-	case networkMsg:
-		return w.gotNetwork(msg)
-	case netAppliedMsg:
-		return w.gotNetApplied(msg)
-	case netRevertedMsg:
-		return w.gotNetReverted(msg)
-	case NetworkTickMsg:
-		return w.netTick(msg)
-	case disksMsg:
-		return w.gotDisks(msg)
-	case formattedMsg:
-		return w.gotFormatted(msg)
-	case importMsg:
-		return w.gotImport(msg)
-	case tenantMsg:
-		return w.gotTenant(msg)
-	case offsiteMsg:
-		return w.gotOffsite(msg)
-	case vaultMsg:
-		return w.gotVault(msg)
-	case commitMsg:
-		return w.gotCommit(msg)
 	case tea.KeyMsg:
 		if w.busy != "" {
 			w.say(components.Info, "Please wait: %s", w.busy)
@@ -207,23 +194,16 @@ type stepPage struct {
 
 // page is the current step's page; false past the last step.
 func (w *Wizard) page() (stepPage, bool) {
-	switch w.step {
-	case StepNetwork:
-		return stepPage{w.networkKey, w.networkView}, true
-	case StepDisks:
-		return stepPage{w.diskKey, w.diskView}, true
-	case StepTenant:
-		return stepPage{w.tenantKey, w.tenantView}, true
-	case StepSchedule:
-		return stepPage{w.schedKey, w.schedView}, true
-	case StepOffsite:
-		return stepPage{w.offsiteKey, w.offsiteView}, true
-	case StepSummary:
-		return stepPage{w.summaryKey, w.summaryView}, true
-	case StepKey:
-		return stepPage{w.keyKey, w.keyView}, true
+	pages := [stepCount]stepPage{
+		StepNetwork: {w.networkKey, w.networkView}, StepDisks: {w.diskKey, w.diskView},
+		StepTenant: {w.tenantKey, w.tenantView}, StepSchedule: {w.schedKey, w.schedView},
+		StepOffsite: {w.offsiteKey, w.offsiteView}, StepSummary: {w.summaryKey, w.summaryView},
+		StepKey: {w.keyKey, w.keyView},
 	}
-	return stepPage{}, false
+	if w.step < 0 || w.step >= stepCount {
+		return stepPage{}, false
+	}
+	return pages[w.step], true
 }
 
 func (w *Wizard) back() tea.Cmd {

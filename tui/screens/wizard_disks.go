@@ -74,7 +74,7 @@ func (w *Wizard) loadDisks() tea.Cmd {
 	})
 }
 
-func (w *Wizard) gotDisks(m disksMsg) tea.Cmd {
+func (m disksMsg) answer(w *Wizard) tea.Cmd {
 	if !w.answered(m.err, "Could not list the disks: %v") {
 		return nil
 	}
@@ -125,7 +125,7 @@ func (w *Wizard) formatKey(msg tea.KeyMsg) tea.Cmd {
 	})
 }
 
-func (w *Wizard) gotFormatted(m formattedMsg) tea.Cmd {
+func (m formattedMsg) answer(w *Wizard) tea.Cmd {
 	w.disks.format = nil
 	if !w.answered(m.err, "Not formatted: %v") {
 		return nil

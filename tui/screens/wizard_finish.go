@@ -54,7 +54,7 @@ func (w *Wizard) summaryKey(msg tea.KeyMsg) tea.Cmd {
 	})
 }
 
-func (w *Wizard) gotVault(m vaultMsg) tea.Cmd {
+func (m vaultMsg) answer(w *Wizard) tea.Cmd {
 	if !w.answered(m.err, "The vault could not be created: %v") {
 		return nil
 	}
@@ -92,7 +92,7 @@ func (w *Wizard) keyKey(msg tea.KeyMsg) tea.Cmd {
 	})
 }
 
-func (w *Wizard) gotCommit(m commitMsg) tea.Cmd {
+func (m commitMsg) answer(w *Wizard) tea.Cmd {
 	if !w.answered(m.err, "Writing the configuration failed: %v. Fix it and press enter to try again.") {
 		return nil
 	}

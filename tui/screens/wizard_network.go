@@ -103,7 +103,7 @@ func (w *Wizard) loadNetwork() tea.Cmd {
 	})
 }
 
-func (w *Wizard) gotNetwork(m networkMsg) tea.Cmd {
+func (m networkMsg) answer(w *Wizard) tea.Cmd {
 	w.net.err = m.err
 	if !w.answered(m.err, "Could not read the network: %v") {
 		return nil
@@ -128,7 +128,7 @@ func (w *Wizard) applyNetwork(p setup.NetworkPlan) tea.Cmd {
 	}
 }
 
-func (w *Wizard) gotNetApplied(m netAppliedMsg) tea.Cmd {
+func (m netAppliedMsg) answer(w *Wizard) tea.Cmd {
 	n := &w.net
 	if len(m.state.Interfaces) > 0 {
 		n.state = &m.state
@@ -150,7 +150,7 @@ func (w *Wizard) netTimer() tea.Cmd {
 	return tea.Tick(w.opts.Tick, func(time.Time) tea.Msg { return NetworkTickMsg{gen} })
 }
 
-func (w *Wizard) netTick(m NetworkTickMsg) tea.Cmd {
+func (m NetworkTickMsg) answer(w *Wizard) tea.Cmd {
 	n := &w.net
 	if n.pending == nil || (m.gen != 0 && m.gen != n.gen) {
 		return nil
@@ -168,7 +168,7 @@ func (w *Wizard) revertNetwork() tea.Cmd {
 	})
 }
 
-func (w *Wizard) gotNetReverted(m netRevertedMsg) tea.Cmd {
+func (m netRevertedMsg) answer(w *Wizard) tea.Cmd {
 	w.net.pending = nil
 	if !w.answered(m.err, "Could not put the previous network settings back: %v. Restart the appliance to start again from them.") {
 		return nil

@@ -88,7 +88,7 @@ type offsiteMsg struct {
 	err error
 }
 
-func (w *Wizard) gotOffsite(m offsiteMsg) tea.Cmd {
+func (m offsiteMsg) answer(w *Wizard) tea.Cmd {
 	o := &w.offsite
 	o.tested, o.err = &m.o, m.err
 	if !w.answered(m.err, "%v") {

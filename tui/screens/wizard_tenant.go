@@ -68,7 +68,7 @@ type tenantMsg struct {
 	err   error
 }
 
-func (w *Wizard) gotImport(m importMsg) tea.Cmd {
+func (m importMsg) answer(w *Wizard) tea.Cmd {
 	if !w.answered(m.err, "Could not import: %v") {
 		return nil
 	}
@@ -80,7 +80,7 @@ func (w *Wizard) gotImport(m importMsg) tea.Cmd {
 	return nil
 }
 
-func (w *Wizard) gotTenant(m tenantMsg) tea.Cmd {
+func (m tenantMsg) answer(w *Wizard) tea.Cmd {
 	t := &w.tenant
 	if m.err != nil {
 		t.check = nil
