@@ -50,6 +50,33 @@ func (g groupRecord) name() string {
 	return g.ID
 }
 
+// ResolveGroup resolves the group to restore into: target, an id or a
+// mail address looked up among the tenant's groups (its teams, with
+// teamsOnly), or original when target is empty. The errors call the group
+// a team with teamsOnly.
+func ResolveGroup(ctx context.Context, g *graph.Client, target, original string, teamsOnly bool) (string, error) {
+	if target == "" {
+		return original, nil
+	}
+	if !strings.Contains(target, "@") {
+		return target, nil
+	}
+	noun := "group"
+	if teamsOnly {
+		noun = "team"
+	}
+	all, err := ListGroups(ctx, g, teamsOnly)
+	if err != nil {
+		return "", fmt.Errorf("find %s %s: %w; the restore app needs Group.Read.All or Group.ReadWrite.All", noun, target, err)
+	}
+	for _, u := range all {
+		if strings.EqualFold(u.Name, target) {
+			return u.ID, nil
+		}
+	}
+	return "", fmt.Errorf("no %s %s in the tenant: name it by its mail address or id as 'strongroom ls latest' shows it", noun, target)
+}
+
 // ListGroups lists the tenant's Microsoft 365 groups; teamsOnly keeps
 // those that are teams.
 func ListGroups(ctx context.Context, g *graph.Client, teamsOnly bool) ([]workloads.Unit, error) {
