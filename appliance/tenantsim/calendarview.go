@@ -263,11 +263,7 @@ func handleUpdateEvent(q *request) *graphError {
 	}
 	delete(props, "type")
 	delete(props, "seriesMasterId")
-	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		if master, key, ok := occurrence(u, q.param("eid")); ok {
 			s := q.touchSeries(master)
 			ex := s.exceptions[key]

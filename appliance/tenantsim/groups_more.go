@@ -68,11 +68,7 @@ func groupJSON(g *group) map[string]any {
 }
 
 func handleGetGroup(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		return project(groupJSON(g), selectFields(q.r)), nil
 	})
 }

@@ -31,6 +31,26 @@ func (q *request) mailboxUser() (*user, *graphError) {
 	return u, nil
 }
 
+// readOf answers, under the read lock, what f makes of the object get
+// resolves from the request's path.
+func readOf[T any](q *request, get func() (T, *graphError), f func(T) (any, *graphError)) *graphError {
+	return q.read(func() (any, *graphError) { return resolved(get, f) })
+}
+
+// writeOf is readOf under the write lock.
+func writeOf[T any](q *request, get func() (T, *graphError), f func(T) (any, *graphError)) *graphError {
+	return q.write(func() (any, *graphError) { return resolved(get, f) })
+}
+
+// resolved is what f makes of the object get resolves, or get's error.
+func resolved[T any](get func() (T, *graphError), f func(T) (any, *graphError)) (any, *graphError) {
+	x, gerr := get()
+	if gerr != nil {
+		return nil, gerr
+	}
+	return f(x)
+}
+
 // read runs f under the read lock and writes its result as JSON.
 func (q *request) read(f func() (any, *graphError)) *graphError {
 	q.sim.mu.RLock()

@@ -156,11 +156,7 @@ func handleUserDrive(q *request) *graphError {
 }
 
 func handleGetDrive(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		d, gerr := q.drive()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.drive, func(d *drive) (any, *graphError) {
 		return driveJSON(d), nil
 	})
 }
@@ -199,11 +195,7 @@ func handleListChildren(q *request) *graphError {
 // delta does (see driveResync). Links name the drive's canonical delta
 // path.
 func handleDriveDelta(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		d, gerr := q.drive()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.drive, func(d *drive) (any, *graphError) {
 		if it, gerr := q.driveItem(d); gerr != nil || it.id != d.rootID {
 			return nil, errf(http.StatusBadRequest, "invalidRequest", "Delta is only supported on the root of a drive.")
 		}
@@ -433,21 +425,13 @@ func handleListSites(q *request) *graphError {
 }
 
 func handleGetSite(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.site, func(st *site) (any, *graphError) {
 		return siteJSON(st), nil
 	})
 }
 
 func handleSiteDrives(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.site, func(st *site) (any, *graphError) {
 		all := []map[string]any{}
 		for _, d := range st.drives {
 			if !d.deleted {
@@ -478,11 +462,7 @@ func (q *request) list() (*spList, *graphError) {
 }
 
 func handleListLists(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.site, func(st *site) (any, *graphError) {
 		all := []map[string]any{}
 		for _, l := range st.lists {
 			all = append(all, listJSON(l))
@@ -496,11 +476,7 @@ func listItemJSON(f map[string]any) map[string]any {
 }
 
 func handleListListItems(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		l, gerr := q.list()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.list, func(l *spList) (any, *graphError) {
 		var all []map[string]any
 		for _, f := range l.items {
 			all = append(all, listItemJSON(f))
@@ -519,11 +495,7 @@ func handleCreateListItem(q *request) *graphError {
 	if in.Fields == nil {
 		return errf(http.StatusBadRequest, "invalidRequest", "fields is required.")
 	}
-	return q.write(func() (any, *graphError) {
-		l, gerr := q.list()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.list, func(l *spList) (any, *graphError) {
 		if gerr := l.checkFields(in.Fields); gerr != nil {
 			return nil, gerr
 		}
@@ -557,11 +529,7 @@ func handleListGroups(q *request) *graphError {
 }
 
 func handleGroupMembers(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		var all []map[string]any
 		for _, u := range g.members {
 			m := project(userJSON(u), defaultUserFields)
@@ -573,11 +541,7 @@ func handleGroupMembers(q *request) *graphError {
 }
 
 func handleListChannels(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		if !g.isTeam() {
 			return nil, errf(http.StatusNotFound, "NotFound", "No team found with Group Id "+g.id)
 		}
@@ -618,11 +582,7 @@ func chatMessageJSON(base string, g *group, ch *channel, m *chatMessage, replyTo
 }
 
 func handleChannelMessages(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		i := slices.IndexFunc(g.channels, func(c *channel) bool { return c.id == q.param("chid") })
 		if i < 0 {
 			return nil, errf(http.StatusNotFound, "NotFound", "Channel not found.")

@@ -236,11 +236,7 @@ func handleDeleteFolder(q *request) *graphError {
 }
 
 func handleListMessages(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		var colls []*collection
 		if q.param("fid") != "" {
 			c, gerr := q.folder(u)
@@ -363,11 +359,7 @@ func handleAttachmentValue(q *request) *graphError {
 // handleFoldersDelta serves mailFolders/delta: every folder below the
 // root, flat, with removed folders as @removed entries.
 func handleFoldersDelta(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		return q.serveDelta(u.folderLog, "#microsoft.graph.mailFolder", func(id string) map[string]any {
 			if c := u.colls[id]; c != nil {
 				return folderJSON(u, c)

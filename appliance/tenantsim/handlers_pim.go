@@ -9,11 +9,7 @@ import (
 // handleListContactFolders lists the folders under the default contacts
 // folder, or with {cfid} the child folders of that folder.
 func handleListContactFolders(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		ids, ctx := u.contactFolderIDs, "users('"+u.id+"')/contactFolders"
 		if q.param("cfid") != "" {
 			parent, gerr := q.contactFolder(u)
@@ -163,11 +159,7 @@ func handleCreateContact(q *request) *graphError {
 }
 
 func handleListCalendars(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		var all []map[string]any
 		for _, id := range u.calendarIDs {
 			all = append(all, project(calendarJSON(u, u.colls[id]), selectFields(q.r)))
@@ -196,11 +188,7 @@ func handleCreateCalendar(q *request) *graphError {
 	if strings.TrimSpace(in.Name) == "" {
 		return errf(http.StatusBadRequest, "ErrorInvalidRequest", "The calendar name must not be empty.")
 	}
-	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		for _, id := range u.calendarIDs {
 			if strings.EqualFold(u.colls[id].name, in.Name) {
 				return nil, errf(http.StatusConflict, "ErrorFolderExists", "A folder with the specified name already exists.")
@@ -231,11 +219,7 @@ func handleDeleteContact(q *request) *graphError { return q.deleteItem("cid", ki
 // handleDeleteEvent deletes an event; an occurrence's deletion cancels
 // that occurrence of its series.
 func handleDeleteEvent(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		if master, key, ok := occurrence(u, q.param("eid")); ok {
 			s := q.touchSeries(master)
 			s.cancelled[key] = true
@@ -263,11 +247,7 @@ func handleListEvents(q *request) *graphError {
 
 // handleGetEvent serves an event, or an occurrence of a series.
 func handleGetEvent(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		if master, key, ok := occurrence(u, q.param("eid")); ok {
 			t, _ := time.Parse(occKeyLayout, key)
 			return project(instanceJSON(master, t), selectFields(q.r)), nil

@@ -85,11 +85,7 @@ func handleCreatePage(q *request) *graphError {
 	if !strings.HasSuffix(strings.ToLower(in.Name), ".aspx") || strings.ContainsAny(in.Name, "/\\") {
 		return errf(http.StatusBadRequest, "invalidRequest", "name must be a file name ending in .aspx.")
 	}
-	return q.write(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.site, func(st *site) (any, *graphError) {
 		if slices.ContainsFunc(st.pages, func(p *sitePage) bool { return strings.EqualFold(p.name, in.Name) }) {
 			return nil, errf(http.StatusConflict, "nameAlreadyExists", "A page with the name "+in.Name+" already exists.")
 		}

@@ -211,11 +211,7 @@ func expands(q *request, rel string) bool {
 // handleListPages serves /sites/{id}/pages (baseSitePage, each typed as
 // a sitePage) and its cast /pages/microsoft.graph.sitePage.
 func handleListPages(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.site, func(st *site) (any, *graphError) {
 		sel := selectFields(q.r)
 		canvas := expands(q, "canvasLayout")
 		all := []map[string]any{}

@@ -102,11 +102,7 @@ func (q *request) appGrant() (*site, int, *graphError) {
 }
 
 func handleListSitePermissions(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.site, func(st *site) (any, *graphError) {
 		all := []map[string]any{}
 		for _, a := range st.appGrants {
 			all = append(all, a.json(false))
@@ -170,11 +166,7 @@ func handleCreateSitePermission(q *request) *graphError {
 	if gerr := checkSiteRoles(in.Roles); gerr != nil {
 		return gerr
 	}
-	return q.write(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.site, func(st *site) (any, *graphError) {
 		q.sim.nextSeq()
 		if i := slices.IndexFunc(st.appGrants, func(a *appGrant) bool { return a.appID == appID }); i >= 0 {
 			st.appGrants[i].roles = slices.Clone(in.Roles)

@@ -245,11 +245,7 @@ func (q *request) hostedContent() (*hostedContent, *graphError) {
 }
 
 func handleGetHostedContent(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		h, gerr := q.hostedContent()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.hostedContent, func(h *hostedContent) (any, *graphError) {
 		return hostedContentJSON(h), nil
 	})
 }
@@ -382,11 +378,7 @@ func (q *request) thread() (*group, *convThread, *graphError) {
 }
 
 func handleListConversations(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		all := []map[string]any{}
 		for _, c := range g.conversations {
 			all = append(all, project(conversationJSON(c), selectFields(q.r)))
@@ -396,11 +388,7 @@ func handleListConversations(q *request) *graphError {
 }
 
 func handleGetConversation(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		c, gerr := q.conversation(g)
 		if gerr != nil {
 			return nil, gerr
@@ -410,11 +398,7 @@ func handleGetConversation(q *request) *graphError {
 }
 
 func handleListThreads(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		convs := g.conversations
 		if q.param("cvid") != "" {
 			c, gerr := q.conversation(g)

@@ -60,11 +60,7 @@ func handleCreateChannel(q *request) *graphError {
 		}
 		created = t
 	}
-	return q.write(func() (any, *graphError) {
-		g, gerr := q.team()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.team, func(g *group) (any, *graphError) {
 		if slices.ContainsFunc(g.channels, func(c *channel) bool { return strings.EqualFold(c.displayName, name) }) {
 			return nil, errf(http.StatusBadRequest, "NameAlreadyExists", "Channel name already existed, please use other name.")
 		}
@@ -261,11 +257,7 @@ func handleCreateThread(q *request) *graphError {
 	if strings.TrimSpace(in.Topic) == "" || len(in.Posts) != 1 {
 		return errf(http.StatusBadRequest, "BadRequest", "A new thread needs a topic and exactly one post.")
 	}
-	return q.write(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.group, func(g *group) (any, *graphError) {
 		seq := q.sim.nextSeq()
 		conv := &conversation{id: itemID("AAQkAGconv", q.sim.cfg.Seed, g.id, "new", seq), topic: in.Topic}
 		th := &convThread{id: itemID("AAQkAGthread", q.sim.cfg.Seed, g.id, "new", seq), topic: in.Topic, conv: conv}

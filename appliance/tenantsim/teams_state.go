@@ -290,21 +290,13 @@ func (q *request) team() (*group, *graphError) {
 }
 
 func handleGetTeam(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.team()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.team, func(g *group) (any, *graphError) {
 		return project(teamJSON(g), selectFields(q.r)), nil
 	})
 }
 
 func handleTeamMembers(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.team()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.team, func(g *group) (any, *graphError) {
 		all := []map[string]any{}
 		seen := map[*user]bool{}
 		for _, u := range append(slices.Clone(g.owners), g.members...) {
@@ -324,11 +316,7 @@ func handleTeamMembers(q *request) *graphError {
 }
 
 func handleGroupOwners(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		all := []map[string]any{}
 		for _, u := range g.owners {
 			if u.deleted {
