@@ -196,11 +196,7 @@ func handleCalendarView(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	return q.read(func() (any, *graphError) {
-		u, c, gerr := q.mailboxCollection(q.calendar)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.collectionIn(q.calendar), func(u *user, c *collection) (any, *graphError) {
 		var all []map[string]any
 		for _, m := range c.order {
 			it := u.items[m.id]
@@ -298,11 +294,7 @@ func handleUpdateEvent(q *request) *graphError {
 // names and its tokens keep. When a series changes, its occurrences in
 // the window come again and its cancelled ones as @removed.
 func handleCalendarViewDelta(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, c, gerr := q.mailboxCollection(q.calendar)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.collectionIn(q.calendar), func(u *user, c *collection) (any, *graphError) {
 		q.view = func(id string, from, to time.Time) []map[string]any {
 			return viewOf(u.items[id], from, to)
 		}

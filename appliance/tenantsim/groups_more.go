@@ -32,11 +32,7 @@ func (s *Sim) registerGroupRoutes() {
 }
 
 func handlePostAttachments(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, th, gerr := q.thread()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.thread, func(g *group, th *convThread) (any, *graphError) {
 		for _, p := range th.posts {
 			if p.id != q.param("pid") {
 				continue

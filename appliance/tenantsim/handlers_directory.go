@@ -42,6 +42,41 @@ func writeOf[T any](q *request, get func() (T, *graphError), f func(T) (any, *gr
 	return q.write(func() (any, *graphError) { return resolved(get, f) })
 }
 
+// within resolves a parent with get and then, in it, a child with child;
+// on an error both are zero.
+func within[P, C any](get func() (P, *graphError), child func(P) (C, *graphError)) (P, C, *graphError) {
+	var zp P
+	var zc C
+	p, gerr := get()
+	if gerr != nil {
+		return zp, zc, gerr
+	}
+	c, gerr := child(p)
+	if gerr != nil {
+		return zp, zc, gerr
+	}
+	return p, c, nil
+}
+
+// readPair is readOf for an object resolved with its parent.
+func readPair[P, C any](q *request, get func() (P, C, *graphError), f func(P, C) (any, *graphError)) *graphError {
+	return q.read(func() (any, *graphError) { return resolvedPair(get, f) })
+}
+
+// writePair is writeOf for an object resolved with its parent.
+func writePair[P, C any](q *request, get func() (P, C, *graphError), f func(P, C) (any, *graphError)) *graphError {
+	return q.write(func() (any, *graphError) { return resolvedPair(get, f) })
+}
+
+// resolvedPair is resolved for an object resolved with its parent.
+func resolvedPair[P, C any](get func() (P, C, *graphError), f func(P, C) (any, *graphError)) (any, *graphError) {
+	p, c, gerr := get()
+	if gerr != nil {
+		return nil, gerr
+	}
+	return f(p, c)
+}
+
 // resolved is what f makes of the object get resolves, or get's error.
 func resolved[T any](get func() (T, *graphError), f func(T) (any, *graphError)) (any, *graphError) {
 	x, gerr := get()

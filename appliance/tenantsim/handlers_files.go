@@ -128,15 +128,7 @@ func (q *request) driveItem(d *drive) (*driveItem, *graphError) {
 
 // driveAndItem resolves {did} and then {iid}.
 func (q *request) driveAndItem() (*drive, *driveItem, *graphError) {
-	d, gerr := q.drive()
-	if gerr != nil {
-		return nil, nil, gerr
-	}
-	it, gerr := q.driveItem(d)
-	if gerr != nil {
-		return nil, nil, gerr
-	}
-	return d, it, nil
+	return within(q.drive, q.driveItem)
 }
 
 func handleUserDrive(q *request) *graphError {
@@ -162,21 +154,13 @@ func handleGetDrive(q *request) *graphError {
 }
 
 func handleGetDriveItem(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		d, it, gerr := q.driveAndItem()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.driveAndItem, func(d *drive, it *driveItem) (any, *graphError) {
 		return project(q.sim.driveItemJSON(d, it), selectFields(q.r)), nil
 	})
 }
 
 func handleListChildren(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		d, it, gerr := q.driveAndItem()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.driveAndItem, func(d *drive, it *driveItem) (any, *graphError) {
 		sel := selectFields(q.r)
 		all := []map[string]any{}
 		for _, c := range it.children {
@@ -270,11 +254,7 @@ func (s *Sim) driveResync(d *drive, old deltaState, ok bool) *graphError {
 }
 
 func handleListVersions(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		d, it, gerr := q.driveAndItem()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.driveAndItem, func(d *drive, it *driveItem) (any, *graphError) {
 		all := []map[string]any{}
 		for i := len(it.versions) - 1; i >= 0; i-- {
 			v := it.versions[i]
@@ -292,11 +272,7 @@ func handleListVersions(q *request) *graphError {
 }
 
 func handleListPermissions(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		d, it, gerr := q.driveAndItem()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.driveAndItem, func(d *drive, it *driveItem) (any, *graphError) {
 		all := []map[string]any{{"id": "owner-" + shortHash(it.id, 4), "roles": []any{"owner"}}}
 		if d.owner != nil {
 			all[0]["grantedToV2"] = map[string]any{"user": map[string]any{"id": d.owner.id, "displayName": d.owner.displayName}}
@@ -380,11 +356,7 @@ func handleCreateDriveFolder(q *request) *graphError {
 	if in.Name == "" || in.Folder == nil {
 		return errf(http.StatusBadRequest, "invalidRequest", "Only folders are created here: name and folder are required.")
 	}
-	return q.write(func() (any, *graphError) {
-		d, parent, gerr := q.driveAndItem()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.driveAndItem, func(d *drive, parent *driveItem) (any, *graphError) {
 		for _, c := range parent.children {
 			if strings.EqualFold(d.items[c].name, in.Name) {
 				return nil, errf(http.StatusConflict, "nameAlreadyExists", "An item with the same name already exists under the parent.")

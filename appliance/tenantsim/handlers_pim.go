@@ -37,11 +37,7 @@ func handleCreateContactFolder(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	return q.write(func() (any, *graphError) {
-		u, parent, gerr := q.mailboxCollection(q.contactFolder)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.collectionIn(q.contactFolder), func(u *user, parent *collection) (any, *graphError) {
 		c := &collection{id: itemID("AAMkF", q.sim.cfg.Seed, u.id, "newcf", q.sim.nextSeq()), parentID: parent.id, name: name, kind: kindContact}
 		q.sim.addCollection(u, c)
 		if parent == u.contactsRoot {
@@ -64,11 +60,7 @@ func handleListContacts(q *request) *graphError {
 // listCollection lists the items of the folder coll resolves, as
 // users('{uid}')/name, rendered with render.
 func (q *request) listCollection(coll func(*user) (*collection, *graphError), name string, render func(*item) map[string]any) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, c, gerr := q.mailboxCollection(coll)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.collectionIn(coll), func(u *user, c *collection) (any, *graphError) {
 		return q.listPage("users('"+u.id+"')/"+name, listItems(c, render, selectFields(q.r)), 10, 1000)
 	})
 }
@@ -76,11 +68,7 @@ func (q *request) listCollection(coll func(*user) (*collection, *graphError), na
 // collectionDelta serves delta on the items of the folder coll resolves,
 // rendered with render.
 func (q *request) collectionDelta(coll func(*user) (*collection, *graphError), odataType string, render func(*item) map[string]any) *graphError {
-	return q.read(func() (any, *graphError) {
-		_, c, gerr := q.mailboxCollection(coll)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.collectionIn(coll), func(_ *user, c *collection) (any, *graphError) {
 		return q.serveDelta(c, odataType, memberOf(c, render))
 	})
 }
@@ -141,11 +129,7 @@ func (q *request) createProps(kind itemKind, coll func(*user) (*collection, *gra
 			props["type"] = "seriesMaster"
 		}
 	}
-	return q.write(func() (any, *graphError) {
-		u, c, gerr := q.mailboxCollection(coll)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.collectionIn(coll), func(u *user, c *collection) (any, *graphError) {
 		seq := q.sim.nextSeq()
 		it := &item{id: itemID("AAMkNew", q.sim.cfg.Seed, u.id, kind, seq), kind: kind, props: props}
 		it.created, it.modified = q.sim.logicalNow(seq), q.sim.logicalNow(seq)

@@ -165,11 +165,7 @@ func (q *request) listItem() (*spList, int, *graphError) {
 }
 
 func handleDeleteListItem(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		l, i, gerr := q.listItem()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.listItem, func(l *spList, i int) (any, *graphError) {
 		l.items = slices.Delete(l.items, i, i+1)
 		q.sim.nextSeq()
 		return nil, nil

@@ -123,11 +123,7 @@ func handleUpdatePage(q *request) *graphError {
 }
 
 func handlePublishPage(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		_, pg, gerr := q.sitePage()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.sitePage, func(_ *site, pg *sitePage) (any, *graphError) {
 		pg.draft = false
 		q.sim.nextSeq()
 		return nil, nil
@@ -135,11 +131,7 @@ func handlePublishPage(q *request) *graphError {
 }
 
 func handleDeletePage(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		st, pg, gerr := q.sitePage()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.sitePage, func(st *site, pg *sitePage) (any, *graphError) {
 		st.pages = slices.DeleteFunc(st.pages, func(p *sitePage) bool { return p == pg })
 		q.sim.nextSeq()
 		return nil, nil

@@ -112,11 +112,7 @@ func handleListSitePermissions(q *request) *graphError {
 }
 
 func handleGetSitePermission(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		st, i, gerr := q.appGrant()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.appGrant, func(st *site, i int) (any, *graphError) {
 		return st.appGrants[i].json(true), nil
 	})
 }
@@ -203,11 +199,7 @@ func handlePatchSitePermission(q *request) *graphError {
 }
 
 func handleDeleteSitePermission(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		st, i, gerr := q.appGrant()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.appGrant, func(st *site, i int) (any, *graphError) {
 		st.appGrants = slices.Delete(st.appGrants, i, i+1)
 		q.sim.nextSeq()
 		return nil, nil

@@ -195,11 +195,7 @@ func handleGetChannelMessage(q *request) *graphError {
 // top-level messages (replies are read per message), paged with
 // @odata.nextLink and ending in an @odata.deltaLink.
 func handleChannelMessagesDelta(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, ch, gerr := q.channel()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.channel, func(g *group, ch *channel) (any, *graphError) {
 		byID := make(map[string]*chatMessage, len(ch.messages))
 		for _, m := range ch.messages {
 			byID[m.id] = m
@@ -418,21 +414,13 @@ func handleListThreads(q *request) *graphError {
 }
 
 func handleGetThread(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, th, gerr := q.thread()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.thread, func(g *group, th *convThread) (any, *graphError) {
 		return threadJSON(g, th), nil
 	})
 }
 
 func handleListPosts(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, th, gerr := q.thread()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.thread, func(g *group, th *convThread) (any, *graphError) {
 		all := []map[string]any{}
 		for _, p := range th.posts {
 			all = append(all, project(postJSON(th, p), selectFields(q.r)))
@@ -442,11 +430,7 @@ func handleListPosts(q *request) *graphError {
 }
 
 func handleGetPost(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		_, th, gerr := q.thread()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.thread, func(_ *group, th *convThread) (any, *graphError) {
 		for _, p := range th.posts {
 			if p.id == q.param("pid") {
 				return postJSON(th, p), nil

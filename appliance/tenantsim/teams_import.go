@@ -104,11 +104,7 @@ func handleImportMessage(q *request) *graphError {
 	if gerr := q.decodeJSON(&in); gerr != nil {
 		return gerr
 	}
-	return q.write(func() (any, *graphError) {
-		g, ch, gerr := q.channel()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.channel, func(g *group, ch *channel) (any, *graphError) {
 		if !ch.migration {
 			return nil, errf(http.StatusForbidden, "Forbidden", "An application can post channel messages only into a channel in migration mode (created with @microsoft.graph.channelCreationMode and not completed).")
 		}
@@ -178,11 +174,7 @@ func (s *Sim) newImportedMessage(g *group, ch *channel, in importedMessage) (*ch
 }
 
 func handleCompleteMigration(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		_, ch, gerr := q.channel()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.channel, func(_ *group, ch *channel) (any, *graphError) {
 		if !ch.migration {
 			return nil, errf(http.StatusBadRequest, "BadRequest", "The channel is not in migration mode.")
 		}
@@ -277,11 +269,7 @@ func handleReplyThread(q *request) *graphError {
 	if gerr := q.decodeJSON(&in); gerr != nil {
 		return gerr
 	}
-	return q.write(func() (any, *graphError) {
-		g, th, gerr := q.thread()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.thread, func(g *group, th *convThread) (any, *graphError) {
 		return nil, q.addPost(g, th, in.Post, "reply")
 	})
 }

@@ -331,21 +331,13 @@ func handleGroupOwners(q *request) *graphError {
 }
 
 func handleGetChannel(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, ch, gerr := q.channel()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.channel, func(g *group, ch *channel) (any, *graphError) {
 		return channelJSON(g, ch), nil
 	})
 }
 
 func handleChannelTabs(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		_, ch, gerr := q.channel()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.channel, func(_ *group, ch *channel) (any, *graphError) {
 		all := []map[string]any{}
 		for _, t := range ch.tabs {
 			all = append(all, map[string]any{"id": t.id, "displayName": t.displayName, "webUrl": "https://teams.microsoft.com/l/entity/" + t.appID + "/" + t.id,
