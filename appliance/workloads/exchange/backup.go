@@ -99,10 +99,7 @@ type backup struct {
 // per collection. An error from sink (the vault) ends the backup and is
 // returned wrapping workloads.ErrStore; the snapshot must then be aborted.
 func BackupMailbox(ctx context.Context, g *graph.Client, sink workloads.Sink, prev workloads.Previous, u workloads.Unit, o Options) (workloads.Result, error) {
-	b := &backup{c: newCaller(g, o.withDefaults().PageSize), sink: sink, prev: prev, u: u, o: o.withDefaults(), res: workloads.Result{}, kept: map[string]bool{}}
-	if b.prev == nil {
-		b.prev = workloads.EmptyPrevious{}
-	}
+	b := &backup{c: newCaller(g, o.withDefaults().PageSize), sink: sink, prev: workloads.OrEmpty(prev), u: u, o: o.withDefaults(), res: workloads.Result{}, kept: map[string]bool{}}
 	res, err := b.run(ctx)
 	res.Requests = b.c.Requests()
 	return res, err

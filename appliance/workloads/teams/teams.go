@@ -135,26 +135,16 @@ func (w Workload) Backup(ctx context.Context, g *graph.Client, sink workloads.Si
 	if size <= 0 {
 		size = 50
 	}
-	b := &backup{c: &graph.Caller{G: g, PageSize: size}, sink: sink, prev: prev, u: u}
-	if b.prev == nil {
-		b.prev = workloads.EmptyPrevious{}
-	}
+	b := &backup{c: &graph.Caller{G: g, PageSize: size}, sink: sink, prev: workloads.OrEmpty(prev), u: u}
 	err := b.run(ctx)
-	b.res.Requests += b.c.Requests()
-	if err == nil && b.sinkErr != nil {
-		err = fmt.Errorf("back up team %s: %w: %w", u.Name, workloads.ErrStore, b.sinkErr)
-	}
-	return b.res, err
+	return workloads.Finish("team "+u.Name, b.c, &b.res, err, b.sinkErr)
 }
 
 func (b *backup) run(ctx context.Context) error {
 	base := "/teams/" + url.PathEscape(b.u.ID)
-	team, err := b.c.Get(ctx, base, nil)
+	team, err := workloads.ReadRecord(ctx, b.c, base, "team "+b.u.Name, func(err error) string { return describe(err, "Team.ReadBasic.All") })
 	if err != nil {
-		if st, _ := graph.ErrorOf(err); st == 404 {
-			return fmt.Errorf("back up team %s: %w (%s)", b.u.Name, workloads.ErrUnitGone, graph.Describe(err))
-		}
-		return fmt.Errorf("back up team %s: %s", b.u.Name, describe(err, "Team.ReadBasic.All"))
+		return err
 	}
 	members, err := b.c.All(ctx, base+"/members", nil)
 	if err != nil {
