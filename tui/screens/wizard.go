@@ -122,6 +122,14 @@ func (w *Wizard) answered(err error, format string) bool {
 	return true
 }
 
+// moveOn is a step's check that went well: it says good and moves the
+// step's focus to the row to (the next thing to do).
+func (w *Wizard) moveOn(focus *int, to int, good string) tea.Cmd {
+	*focus = to
+	w.say(components.Good, "%s", good)
+	return nil
+}
+
 func (w *Wizard) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), w.opts.Timeout)
 }

@@ -94,9 +94,7 @@ func (m offsiteMsg) answer(w *Wizard) tea.Cmd {
 	if !w.answered(m.err, "%v") {
 		return nil
 	}
-	o.focus = offNext
-	w.say(components.Good, "Bucket reached: versioning and Object Lock are on. Copies will be locked in COMPLIANCE mode.")
-	return nil
+	return w.moveOn(&o.focus, offNext, "Bucket reached: versioning and Object Lock are on. Copies will be locked in COMPLIANCE mode.")
 }
 
 func (w *Wizard) offsiteKey(msg tea.KeyMsg) tea.Cmd {

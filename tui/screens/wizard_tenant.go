@@ -75,9 +75,7 @@ func (m importMsg) answer(w *Wizard) tea.Cmd {
 	t := &w.tenant
 	t.fields[1].Value, t.fields[2].Value, t.fields[3].Value = m.t.TenantID, m.t.ClientID, m.t.ClientSecret
 	t.baseURL, t.authority, t.caFile = m.t.GraphBaseURL, m.t.AuthorityHost, m.t.CAFile
-	t.focus = tenTest
-	w.say(components.Good, "Connection details imported. Test the sign-in next.")
-	return nil
+	return w.moveOn(&t.focus, tenTest, "Connection details imported. Test the sign-in next.")
 }
 
 func (m tenantMsg) answer(w *Wizard) tea.Cmd {
@@ -94,9 +92,7 @@ func (m tenantMsg) answer(w *Wizard) tea.Cmd {
 			strings.Join(m.check.Missing, ", "))
 		return nil
 	}
-	t.focus = tenNext
-	w.say(components.Good, "Signed in; the app holds every permission the backup needs.")
-	return nil
+	return w.moveOn(&t.focus, tenNext, "Signed in; the app holds every permission the backup needs.")
 }
 
 func (w *Wizard) tenantKey(msg tea.KeyMsg) tea.Cmd {
