@@ -28,11 +28,9 @@ type hostedContent struct {
 // content is a real image of the content type (PNG or JPEG, a noise
 // pattern of about size pixels' worth drawn from seed), so that a browser
 // can show a transcript that embeds it.
-func (h *hostedContent) content() []byte {
-	if h.data != nil {
-		return h.data
-	}
-	r := rand.New(rand.NewPCG(h.seed, uint64(h.size)))
+func (h *hostedContent) content() []byte { return seeded(h.data, h.seed, h.size, h.draw) }
+
+func (h *hostedContent) draw(r *rand.Rand) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, 160, max(16, h.size/480)))
 	for i := range img.Pix {
 		img.Pix[i] = byte(r.Uint32())
