@@ -270,3 +270,15 @@ func IDOf(body []byte, missing string) (string, error) {
 	}
 	return made.ID, nil
 }
+
+// Each pages through the listing ri asks for like Pages, decoding each
+// element into a T for fn.
+func Each[T any](ctx context.Context, c *Caller, ri *abstractions.RequestInformation, fn func(T) error) (string, error) {
+	return c.Pages(ctx, ri, func(raw json.RawMessage) error {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		return fn(v)
+	})
+}

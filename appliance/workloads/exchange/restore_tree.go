@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/strongroom/strongroom/appliance/graph"
 )
 
 // folderRef is a folder or calendar of the target mailbox: its id and
@@ -85,11 +87,7 @@ func (r *restorer) listFolders(ctx context.Context, path string) ([]folderRef, e
 		return nil, err
 	}
 	var out []folderRef
-	_, err = r.c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		var f struct{ ID, DisplayName string }
-		if err := json.Unmarshal(raw, &f); err != nil {
-			return err
-		}
+	_, err = graph.Each(ctx, r.c, ri, func(f struct{ ID, DisplayName string }) error {
 		out = append(out, folderRef{f.ID, f.DisplayName})
 		return nil
 	})

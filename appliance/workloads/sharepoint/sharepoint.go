@@ -65,11 +65,7 @@ func (Workload) Discover(ctx context.Context, t workloads.Tenant) ([]workloads.U
 		return nil, err
 	}
 	var out []workloads.Unit
-	_, err = c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		var s site
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return err
-		}
+	_, err = graph.Each(ctx, c, ri, func(s site) error {
 		out = append(out, workloads.Unit{ID: s.ID, Name: siteName(s), DisplayName: s.DisplayName})
 		return nil
 	})

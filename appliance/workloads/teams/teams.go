@@ -86,11 +86,7 @@ func ListGroups(ctx context.Context, g *graph.Client, teamsOnly bool) ([]workloa
 		return nil, err
 	}
 	var out []workloads.Unit
-	_, err = c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		var gr groupRecord
-		if err := json.Unmarshal(raw, &gr); err != nil {
-			return err
-		}
+	_, err = graph.Each(ctx, c, ri, func(gr groupRecord) error {
 		isTeam, unified := false, false
 		for _, o := range gr.Options {
 			isTeam = isTeam || o == "Team"
