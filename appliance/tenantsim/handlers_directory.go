@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // lookupUser resolves a path's user segment (id or UPN) to a live user.
@@ -63,6 +64,11 @@ func readPair[P, C any](q *request, get func() (P, C, *graphError), f func(P, C)
 	return q.read(func() (any, *graphError) { return resolvedPair(get, f) })
 }
 
+// updatePair is update for an object resolved with its parent.
+func updatePair[P, C any](q *request, get func() (P, C, *graphError), f func(P, C) (any, *graphError)) *graphError {
+	return q.update(func() (any, *graphError) { return resolvedPair(get, f) })
+}
+
 // writePair is writeOf for an object resolved with its parent.
 func writePair[P, C any](q *request, get func() (P, C, *graphError), f func(P, C) (any, *graphError)) *graphError {
 	return q.write(func() (any, *graphError) { return resolvedPair(get, f) })
@@ -88,9 +94,20 @@ func resolved[T any](get func() (T, *graphError), f func(T) (any, *graphError)) 
 
 // read runs f under the read lock and writes its result as JSON.
 func (q *request) read(f func() (any, *graphError)) *graphError {
-	q.sim.mu.RLock()
+	return q.answerOK(q.sim.mu.RLocker(), f)
+}
+
+// update runs f under the write lock and answers 200 with its result, as
+// a PATCH answers with the changed resource.
+func (q *request) update(f func() (any, *graphError)) *graphError {
+	return q.answerOK(&q.sim.mu, f)
+}
+
+// answerOK runs f holding l and answers 200 with f's result as JSON.
+func (q *request) answerOK(l sync.Locker, f func() (any, *graphError)) *graphError {
+	l.Lock()
 	body, gerr := f()
-	q.sim.mu.RUnlock()
+	l.Unlock()
 	if gerr != nil {
 		return gerr
 	}

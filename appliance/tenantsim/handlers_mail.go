@@ -159,14 +159,7 @@ func handleRenameFolder(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	q.sim.mu.Lock()
-	out, gerr := q.renameFolder(name)
-	q.sim.mu.Unlock()
-	if gerr != nil {
-		return gerr
-	}
-	writeJSON(q.w, http.StatusOK, out)
-	return nil
+	return q.update(func() (any, *graphError) { return q.renameFolder(name) })
 }
 
 // renameFolder renames the folder of the path; the caller holds the

@@ -179,25 +179,16 @@ func handlePatchListItemFields(q *request) *graphError {
 	if gerr := q.decodeJSON(&in); gerr != nil {
 		return gerr
 	}
-	q.sim.mu.Lock()
-	l, i, gerr := q.listItem()
-	if gerr == nil {
-		gerr = l.checkFields(in)
-	}
-	var out map[string]any
-	if gerr == nil {
+	return updatePair(q, q.listItem, func(l *spList, i int) (any, *graphError) {
+		if gerr := l.checkFields(in); gerr != nil {
+			return nil, gerr
+		}
 		for k, v := range in {
 			l.items[i][k] = v
 		}
 		q.sim.nextSeq()
-		out = l.items[i]
-	}
-	q.sim.mu.Unlock()
-	if gerr != nil {
-		return gerr
-	}
-	writeJSON(q.w, http.StatusOK, out)
-	return nil
+		return l.items[i], nil
+	})
 }
 
 // nextItemID is one more than the largest item id of the list.

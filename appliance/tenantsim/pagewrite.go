@@ -105,21 +105,12 @@ func handleUpdatePage(q *request) *graphError {
 	if gerr := q.decodeJSON(&in); gerr != nil {
 		return gerr
 	}
-	q.sim.mu.Lock()
-	st, pg, gerr := q.sitePage()
-	var out map[string]any
-	if gerr == nil {
+	return updatePair(q, q.sitePage, func(st *site, pg *sitePage) (any, *graphError) {
 		in.Name = ""
 		in.apply(pg)
 		pg.modified, pg.draft = q.sim.logicalNow(q.sim.nextSeq()), true
-		out = sitePageJSON(st, pg, true)
-	}
-	q.sim.mu.Unlock()
-	if gerr != nil {
-		return gerr
-	}
-	writeJSON(q.w, http.StatusOK, out)
-	return nil
+		return sitePageJSON(st, pg, true), nil
+	})
 }
 
 func handlePublishPage(q *request) *graphError {

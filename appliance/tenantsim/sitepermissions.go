@@ -182,20 +182,12 @@ func handlePatchSitePermission(q *request) *graphError {
 	if gerr := checkSiteRoles(in.Roles); gerr != nil {
 		return gerr
 	}
-	q.sim.mu.Lock()
-	st, i, gerr := q.appGrant()
-	var out map[string]any
-	if gerr == nil {
+	return updatePair(q, q.appGrant, func(st *site, i int) (any, *graphError) {
 		st.appGrants[i].roles = slices.Clone(in.Roles)
-		out = st.appGrants[i].json(true)
+		out := st.appGrants[i].json(true)
 		q.sim.nextSeq()
-	}
-	q.sim.mu.Unlock()
-	if gerr != nil {
-		return gerr
-	}
-	writeJSON(q.w, http.StatusOK, out)
-	return nil
+		return out, nil
+	})
 }
 
 func handleDeleteSitePermission(q *request) *graphError {
