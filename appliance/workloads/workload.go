@@ -128,6 +128,12 @@ var ErrUnitGone = errors.New("no longer exists in the tenant")
 // written is incomplete and must be aborted, and the run with it.
 var ErrStore = errors.New("vault write failed")
 
+// UserUnit is the unit of a user's own data (a mailbox, a drive): named by
+// the user's principal name and owned by the user.
+func UserUnit(u graph.User) Unit {
+	return Unit{ID: u.ID, Name: u.UPN, DisplayName: u.DisplayName, OwnerID: u.ID, Disabled: !u.Enabled}
+}
+
 // OrEmpty is prev, or an empty Previous when there is none.
 func OrEmpty(prev Previous) Previous {
 	if prev == nil {
