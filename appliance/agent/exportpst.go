@@ -166,25 +166,9 @@ func (o *pstFile) add(it vault.Item, data []byte) error {
 	folder := it.Meta[catalog.MetaFolder]
 	switch it.Meta[catalog.MetaKind] {
 	case catalog.KindContact:
-		c, err := export.ContactToPST(data)
-		if err != nil {
-			return err
-		}
-		f, err := o.folder(pst.ContactFolder, folder, "Contacts")
-		if err != nil {
-			return err
-		}
-		return o.w.AddContact(f, c)
+		return addConverted(o, data, export.ContactToPST, pst.ContactFolder, folder, "Contacts", o.w.AddContact)
 	case catalog.KindEvent:
-		e, err := export.EventToPST(data)
-		if err != nil {
-			return err
-		}
-		f, err := o.folder(pst.CalendarFolder, folder, "Calendar")
-		if err != nil {
-			return err
-		}
-		return o.w.AddAppointment(f, e)
+		return addConverted(o, data, export.EventToPST, pst.CalendarFolder, folder, "Calendar", o.w.AddAppointment)
 	}
 	m, err := export.MessageToPST(data)
 	if err != nil {
@@ -199,6 +183,21 @@ func (o *pstFile) add(it vault.Item, data []byte) error {
 		return err
 	}
 	return o.w.AddMessage(f, m)
+}
+
+// addConverted converts data with convert and writes the result with add
+// into the folder of kind at path (fallback when empty).
+func addConverted[T any](o *pstFile, data []byte, convert func([]byte) (T, error), kind pst.FolderKind, path, fallback string,
+	add func(pst.Folder, T) error) error {
+	v, err := convert(data)
+	if err != nil {
+		return err
+	}
+	f, err := o.folder(kind, path, fallback)
+	if err != nil {
+		return err
+	}
+	return add(f, v)
 }
 
 // folder returns the PST folder for a display path, creating it and its

@@ -16,23 +16,53 @@ func degraded(format string, args ...any) error {
 	return outcome.Degraded{Err: fmt.Errorf(format, args...)}
 }
 
+// failedSome is the verdict on a report that says failed things were not
+// done (format takes the count): outcome.Degraded when there are any.
+func failedSome(failed int, format string) error {
+	if failed > 0 {
+		return degraded(format, failed)
+	}
+	return nil
+}
+
+// followed runs call while following the agent's job of kind.
+func followed[R any](ctx context.Context, svc api.Service, o outcome.Output, kind string, call func(context.Context) (*R, error)) (*R, error) {
+	stop := follow(ctx, svc, o, kind)
+	r, err := call(ctx)
+	stop(err == nil)
+	return r, err
+}
+
+// shown shows the report r an operation answered with err. A report that
+// came with an error is shown only when kept (nil: never) says it holds
+// work done; then the error stands. Otherwise the error is the showing's,
+// or verdict's (nil: none) on the report.
+func shown[R any](o outcome.Output, r *R, err error, kept func(*R) bool, text func(io.Writer, *R), verdict func(*R) error) error {
+	if err != nil && (r == nil || kept == nil || !kept(r)) {
+		return err
+	}
+	if serr := outcome.Show(o, r, text); err == nil {
+		err = serr
+	}
+	if err == nil && verdict != nil {
+		err = verdict(r)
+	}
+	return err
+}
+
 // Backup runs one backup of users (every mailbox when empty) and writes
 // its report, also when it failed after committing a snapshot. A run that
 // completed only in part is outcome.Degraded.
 func Backup(ctx context.Context, svc api.Service, o outcome.Output, users []string) error {
-	stop := follow(ctx, svc, o, "backup")
-	r, err := svc.Backup(ctx, api.BackupRequest{Users: users})
-	stop(err == nil)
-	if err != nil && (r == nil || r.Snapshot == "") {
-		return err
-	}
-	if serr := outcome.Show(o, r, writeBackup); err == nil {
-		err = serr
-	}
-	if err == nil && r.Result != "success" {
-		err = degraded("backup %s: %d units failed, %d items not completed; they are retried on the next run", r.Result, r.Failed, r.FailedItems)
-	}
-	return err
+	r, err := followed(ctx, svc, o, "backup", func(ctx context.Context) (*api.BackupReport, error) {
+		return svc.Backup(ctx, api.BackupRequest{Users: users})
+	})
+	return shown(o, r, err, func(r *api.BackupReport) bool { return r.Snapshot != "" }, writeBackup, func(r *api.BackupReport) error {
+		if r.Result != "success" {
+			return degraded("backup %s: %d units failed, %d items not completed; they are retried on the next run", r.Result, r.Failed, r.FailedItems)
+		}
+		return nil
+	})
 }
 
 // Snapshots writes the restore points.
@@ -70,76 +100,51 @@ func Find(ctx context.Context, svc api.Service, o outcome.Output, snapshot strin
 // when it failed after restoring some. Items not restored are
 // outcome.Degraded.
 func Restore(ctx context.Context, svc api.Service, o outcome.Output, req api.RestoreRequest) error {
-	stop := follow(ctx, svc, o, "restore")
-	r, err := svc.Restore(ctx, req)
-	stop(err == nil)
-	if err != nil && (r == nil || r.Selected == 0) {
-		return err
-	}
-	if serr := outcome.Show(o, r, writeRestore); err == nil {
-		err = serr
-	}
-	if err == nil && r.Failed > 0 {
-		err = degraded("%d items were not restored", r.Failed)
-	}
-	return err
+	r, err := followed(ctx, svc, o, "restore", func(ctx context.Context) (*api.RestoreReport, error) { return svc.Restore(ctx, req) })
+	return shown(o, r, err, func(r *api.RestoreReport) bool { return r.Selected > 0 }, writeRestore, func(r *api.RestoreReport) error {
+		return failedSome(r.Failed, "%d items were not restored")
+	})
 }
 
 // Rollback puts a drive back as it was before a time and writes what it
 // did (or would do, dry). Files not put back are outcome.Degraded.
 func Rollback(ctx context.Context, svc api.Service, o outcome.Output, req api.RollbackRequest) error {
-	stop := follow(ctx, svc, o, "rollback")
-	r, err := svc.Rollback(ctx, req)
-	stop(err == nil)
-	if err != nil {
-		return err
-	}
-	if err := outcome.Show(o, r, writeRollback); err != nil {
-		return err
-	}
-	if r.Failed > 0 {
-		return degraded("%d files were not rolled back", r.Failed)
-	}
-	return nil
+	r, err := followed(ctx, svc, o, "rollback", func(ctx context.Context) (*api.RollbackReport, error) { return svc.Rollback(ctx, req) })
+	return shown(o, r, err, nil, writeRollback, func(r *api.RollbackReport) error {
+		return failedSome(r.Failed, "%d files were not rolled back")
+	})
 }
 
 // Export writes the selected items as files below req.Dest and says what
 // it wrote.
 func Export(ctx context.Context, svc api.Service, o outcome.Output, req api.ExportRequest) error {
-	stop := follow(ctx, svc, o, "export")
-	r, err := svc.Export(ctx, req)
-	stop(err == nil)
-	if err != nil {
-		return err
-	}
-	return outcome.Show(o, r, func(w io.Writer, r *api.ExportReport) { writeExport(w, r, req.Dest) })
+	r, err := followed(ctx, svc, o, "export", func(ctx context.Context) (*api.ExportReport, error) { return svc.Export(ctx, req) })
+	return shown(o, r, err, nil, func(w io.Writer, r *api.ExportReport) { writeExport(w, r, req.Dest) }, nil)
 }
 
 // RestoreTest restores sample random items of the latest backup to
 // scratch space and verifies them; a failed test is outcome.Degraded.
 func RestoreTest(ctx context.Context, svc api.Service, o outcome.Output, sample int) error {
-	stop := follow(ctx, svc, o, "restore-test")
-	r, err := svc.RestoreTest(ctx, sample)
-	stop(err == nil)
-	if err == nil {
-		err = outcome.Show(o, r, writeRestoreTest)
-	}
-	if err == nil && !r.OK {
-		err = degraded("restore test failed: run 'strongroom vault scrub --repair' and check the disks")
-	}
-	return err
+	r, err := followed(ctx, svc, o, "restore-test", func(ctx context.Context) (*api.RestoreTestReport, error) {
+		return svc.RestoreTest(ctx, sample)
+	})
+	return shown(o, r, err, nil, writeRestoreTest, func(r *api.RestoreTestReport) error {
+		if !r.OK {
+			return degraded("restore test failed: run 'strongroom vault scrub --repair' and check the disks")
+		}
+		return nil
+	})
 }
 
 // Status writes the protection status; open alerts are outcome.Degraded.
 func Status(ctx context.Context, svc api.Service, o outcome.Output) error {
 	st, err := svc.Status(ctx)
-	if err == nil {
-		err = outcome.Show(o, st, writeStatus)
-	}
-	if err == nil && len(st.Alerts) > 0 {
-		err = degraded("%d alerts: %s", len(st.Alerts), strings.Join(st.Alerts, "; "))
-	}
-	return err
+	return shown(o, st, err, nil, writeStatus, func(st *api.Status) error {
+		if len(st.Alerts) > 0 {
+			return degraded("%d alerts: %s", len(st.Alerts), strings.Join(st.Alerts, "; "))
+		}
+		return nil
+	})
 }
 
 // Report writes the protection report of the period up to the agent's

@@ -74,6 +74,27 @@ func in[A any](req any) (A, error) {
 	return *a, nil
 }
 
+// call converts the wire request req into the agent's request A, runs do
+// with it and converts do's report into the wire report W.
+func call[A, W, R any](ctx context.Context, req any, do func(context.Context, A) (*R, error)) (*W, error) {
+	a, err := in[A](req)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := do(ctx, a)
+	return recode[W](nilIfNil(rep), err)
+}
+
+// listed converts the entries v of the listing id into the wire type W.
+// A listing that does not convert is reported as nothing but that error.
+func listed[W any](id string, v any, err error) (string, []W, error) {
+	out, cerr := recode[[]W](v, nil)
+	if cerr != nil {
+		return "", nil, cerr
+	}
+	return id, *out, refused(err)
+}
+
 // nilIfNil keeps a typed nil pointer from becoming a non-nil any.
 func nilIfNil[T any](p *T) any {
 	if p == nil {
@@ -90,32 +111,20 @@ func (l *Local) Status(ctx context.Context) (*Status, error) {
 
 // Backup implements Service.
 func (l *Local) Backup(ctx context.Context, req BackupRequest) (*BackupReport, error) {
-	r, err := in[agent.BackupRequest](req)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := l.a.Backup(ctx, r)
-	return recode[BackupReport](nilIfNil(rep), err)
+	return call[agent.BackupRequest, BackupReport](ctx, req, l.a.Backup)
 }
 
 // Snapshots implements Service.
 func (l *Local) Snapshots(ctx context.Context) ([]SnapshotSummary, error) {
 	s, err := l.a.Snapshots(ctx)
-	out, cerr := recode[[]SnapshotSummary](s, nil)
-	if cerr != nil {
-		return nil, cerr
-	}
-	return *out, refused(err)
+	_, out, err := listed[SnapshotSummary]("", s, err)
+	return out, err
 }
 
 // List implements Service.
 func (l *Local) List(ctx context.Context, snapshot, dir string) (string, []Node, error) {
 	id, nodes, err := l.a.List(ctx, snapshot, dir)
-	out, cerr := recode[[]Node](nodes, nil)
-	if cerr != nil {
-		return "", nil, cerr
-	}
-	return id, *out, refused(err)
+	return listed[Node](id, nodes, err)
 }
 
 // Find implements Service.
@@ -125,41 +134,22 @@ func (l *Local) Find(ctx context.Context, snapshot string, q Query, limit int) (
 		return "", nil, err
 	}
 	id, entries, err := l.a.Find(ctx, snapshot, cq, limit)
-	out, cerr := recode[[]Entry](entries, nil)
-	if cerr != nil {
-		return "", nil, cerr
-	}
-	return id, *out, refused(err)
+	return listed[Entry](id, entries, err)
 }
 
 // Restore implements Service.
 func (l *Local) Restore(ctx context.Context, req RestoreRequest) (*RestoreReport, error) {
-	r, err := in[agent.RestoreRequest](req)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := l.a.Restore(ctx, r)
-	return recode[RestoreReport](nilIfNil(rep), err)
+	return call[agent.RestoreRequest, RestoreReport](ctx, req, l.a.Restore)
 }
 
 // Rollback implements Service.
 func (l *Local) Rollback(ctx context.Context, req RollbackRequest) (*RollbackReport, error) {
-	r, err := in[agent.RollbackRequest](req)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := l.a.Rollback(ctx, r)
-	return recode[RollbackReport](nilIfNil(rep), err)
+	return call[agent.RollbackRequest, RollbackReport](ctx, req, l.a.Rollback)
 }
 
 // Export implements Service.
 func (l *Local) Export(ctx context.Context, req ExportRequest) (*ExportReport, error) {
-	r, err := in[agent.ExportRequest](req)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := l.a.Export(ctx, r)
-	return recode[ExportReport](nilIfNil(rep), err)
+	return call[agent.ExportRequest, ExportReport](ctx, req, l.a.Export)
 }
 
 // RestoreTest implements Service.

@@ -13,9 +13,9 @@ import (
 	"time"
 )
 
-// groupPost is the part of a Graph post (of a group conversation thread)
+// GroupPost is the part of a Graph post (of a group conversation thread)
 // a message is made of.
-type groupPost struct {
+type GroupPost struct {
 	ID      string `json:"id"`
 	Created string `json:"createdDateTime"`
 	From    struct {
@@ -31,8 +31,8 @@ type groupPost struct {
 	ConversationThreadID string `json:"conversationThreadId"`
 }
 
-// fileAttachment is a post's file attachment with its bytes.
-type fileAttachment struct {
+// FileAttachment is a post's file attachment with its bytes (base64).
+type FileAttachment struct {
 	Name         string `json:"name"`
 	ContentType  string `json:"contentType"`
 	ContentBytes string `json:"contentBytes"`
@@ -43,7 +43,7 @@ type fileAttachment struct {
 // subject, for an mbox of a group's conversations. It returns the message,
 // its sender's address and its date for the mbox separator line.
 func GroupPostMIME(topic string, post json.RawMessage, attachments []json.RawMessage) ([]byte, string, time.Time, error) {
-	var p groupPost
+	var p GroupPost
 	if err := json.Unmarshal(post, &p); err != nil {
 		return nil, "", time.Time{}, fmt.Errorf("read a group post: %w", err)
 	}
@@ -64,7 +64,7 @@ func GroupPostMIME(topic string, post json.RawMessage, attachments []json.RawMes
 	}
 	writeBase64Lines(part, []byte(p.Body.Content))
 	for _, raw := range attachments {
-		var a fileAttachment
+		var a FileAttachment
 		if json.Unmarshal(raw, &a) != nil || a.ContentBytes == "" {
 			continue
 		}

@@ -84,12 +84,8 @@ type Governor struct {
 	pauseUntil time.Time
 	boxPause   map[string]time.Time
 	stats      Stats
-	// units is the resource-unit budget available at unitsAt.
-	units   float64
-	unitsAt time.Time
-	// teams is the Teams request budget available at teamsAt.
-	teams   float64
-	teamsAt time.Time
+	// units is the resource-unit budget, teams the Teams request budget.
+	units, teams bucket
 }
 
 // Stats are the governor's running totals.
@@ -231,23 +227,44 @@ func (g *Governor) spendUnits(ctx context.Context, cost int) error {
 		return nil
 	}
 	capacity, perSecond := max(perMinute/20, float64(cost)), 0.95*perMinute/60
+	return g.spend(ctx, &g.units, float64(cost), capacity, perSecond, &g.stats.UnitsWait)
+}
+
+// bucket is a token budget, refilled at a rate up to a capacity, that
+// starts full. The governor's mutex guards it.
+type bucket struct {
+	// tokens is what the budget held at at.
+	tokens float64
+	at     time.Time
+}
+
+// take refills b up to now and takes n tokens when they are there;
+// otherwise it takes none and returns how long until they will be.
+func (b *bucket) take(now time.Time, n, capacity, perSecond float64) (wait time.Duration, ok bool) {
+	if b.at.IsZero() {
+		b.tokens = capacity
+	} else {
+		b.tokens = min(capacity, b.tokens+now.Sub(b.at).Seconds()*perSecond)
+	}
+	b.at = now
+	if b.tokens >= n {
+		b.tokens -= n
+		return 0, true
+	}
+	return time.Duration((n - b.tokens) / perSecond * float64(time.Second)), false
+}
+
+// spend waits until n tokens of b are there and takes them, adding each
+// wait to *waited (a Stats field).
+func (g *Governor) spend(ctx context.Context, b *bucket, n, capacity, perSecond float64, waited *time.Duration) error {
 	for {
 		g.mu.Lock()
-		now := g.opts.Now()
-		if g.unitsAt.IsZero() {
-			g.units = capacity
-		} else {
-			g.units = min(capacity, g.units+now.Sub(g.unitsAt).Seconds()*perSecond)
-		}
-		g.unitsAt = now
-		if g.units >= float64(cost) {
-			g.units -= float64(cost)
-			g.mu.Unlock()
+		wait, ok := b.take(g.opts.Now(), n, capacity, perSecond)
+		*waited += wait
+		g.mu.Unlock()
+		if ok {
 			return nil
 		}
-		wait := time.Duration((float64(cost) - g.units) / perSecond * float64(time.Second))
-		g.stats.UnitsWait += wait
-		g.mu.Unlock()
 		if err := sleepCtx(ctx, wait); err != nil {
 			return err
 		}
@@ -275,27 +292,7 @@ func (g *Governor) spendTeams(ctx context.Context) error {
 		return nil
 	}
 	capacity, rate := max(1, float64(g.opts.TeamsPerSecond)/20), 0.95*float64(g.opts.TeamsPerSecond)
-	for {
-		g.mu.Lock()
-		now := g.opts.Now()
-		if g.teamsAt.IsZero() {
-			g.teams = capacity
-		} else {
-			g.teams = min(capacity, g.teams+now.Sub(g.teamsAt).Seconds()*rate)
-		}
-		g.teamsAt = now
-		if g.teams >= 1 {
-			g.teams--
-			g.mu.Unlock()
-			return nil
-		}
-		wait := time.Duration((1 - g.teams) / rate * float64(time.Second))
-		g.stats.TeamsWait += wait
-		g.mu.Unlock()
-		if err := sleepCtx(ctx, wait); err != nil {
-			return err
-		}
-	}
+	return g.spend(ctx, &g.teams, 1, capacity, rate, &g.stats.TeamsWait)
 }
 
 // downloadKey marks, in a request's context, a download from a

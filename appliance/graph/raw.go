@@ -258,3 +258,27 @@ func (c *Caller) All(ctx context.Context, path string, q url.Values) ([]json.Raw
 	})
 	return out, err
 }
+
+// IDOf returns the id of the item a write answered with; missing is the
+// error's text when the answer has none.
+func IDOf(body []byte, missing string) (string, error) {
+	var made struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &made); err != nil || made.ID == "" {
+		return "", errors.New(missing)
+	}
+	return made.ID, nil
+}
+
+// Each pages through the listing ri asks for like Pages, decoding each
+// element into a T for fn.
+func Each[T any](ctx context.Context, c *Caller, ri *abstractions.RequestInformation, fn func(T) error) (string, error) {
+	return c.Pages(ctx, ri, func(raw json.RawMessage) error {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		return fn(v)
+	})
+}

@@ -130,6 +130,12 @@ func New(reg prometheus.Registerer, version string, opts ...Option) *Metrics {
 // fqName is the exported name of metric n.
 func fqName(n string) string { return prometheus.BuildFQName(Namespace, "", n) }
 
+// newDesc describes the metric strongroom_<subsystem>_<name> a collector
+// reads on scrape.
+func newDesc(subsystem, name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(Namespace, subsystem, name), help, labels, nil)
+}
+
 // newGauge makes the gauge n.
 func newGauge(n, help string) prometheus.Gauge {
 	return prometheus.NewGauge(prometheus.GaugeOpts{Name: fqName(n), Help: help})

@@ -23,19 +23,15 @@ func NewOffsiteCollector(status OffsiteStatusFunc) *OffsiteCollector {
 	return &OffsiteCollector{status: status}
 }
 
-func offsiteDesc(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "offsite", name), help, labels, nil)
-}
-
 var (
-	descOffsiteUp      = offsiteDesc("up", "1 if the offsite copier's published status could be read, else 0 (it never ran, or is not running).")
-	descOffsiteSuccess = offsiteDesc("last_success_timestamp_seconds", "Unix time at which the last successful offsite sync or verify finished; absent before the first.")
-	descOffsiteFailed  = offsiteDesc("last_run_failed", "1 if the last offsite run failed (store unreachable or refusing, tampering found), else 0.")
-	descOffsiteLag     = offsiteDesc("lag_seconds", "How long the oldest restore point not yet offsite has waited, on the trusted clock; 0 when every locked restore point is offsite.")
-	descOffsiteSnaps   = offsiteDesc("snapshots", "Locked restore points by state: offsite (complete and locked in the bucket) or behind (not yet).", "state")
-	descOffsiteBytes   = offsiteDesc("copied_bytes_total", "Bytes the offsite copier has uploaded.")
-	descOffsiteObjects = offsiteDesc("copied_objects_total", "Objects the offsite copier has uploaded.")
-	descOffsiteRuns    = offsiteDesc("runs_total", "Offsite sync and verify runs by result (success, failed).", "result")
+	descOffsiteUp      = newDesc("offsite", "up", "1 if the offsite copier's published status could be read, else 0 (it never ran, or is not running).")
+	descOffsiteSuccess = newDesc("offsite", "last_success_timestamp_seconds", "Unix time at which the last successful offsite sync or verify finished; absent before the first.")
+	descOffsiteFailed  = newDesc("offsite", "last_run_failed", "1 if the last offsite run failed (store unreachable or refusing, tampering found), else 0.")
+	descOffsiteLag     = newDesc("offsite", "lag_seconds", "How long the oldest restore point not yet offsite has waited, on the trusted clock; 0 when every locked restore point is offsite.")
+	descOffsiteSnaps   = newDesc("offsite", "snapshots", "Locked restore points by state: offsite (complete and locked in the bucket) or behind (not yet).", "state")
+	descOffsiteBytes   = newDesc("offsite", "copied_bytes_total", "Bytes the offsite copier has uploaded.")
+	descOffsiteObjects = newDesc("offsite", "copied_objects_total", "Objects the offsite copier has uploaded.")
+	descOffsiteRuns    = newDesc("offsite", "runs_total", "Offsite sync and verify runs by result (success, failed).", "result")
 )
 
 // Describe implements prometheus.Collector.

@@ -30,27 +30,23 @@ func NewVaultCollector(status StatusFunc) *VaultCollector {
 	return &VaultCollector{status: status}
 }
 
-func vaultDesc(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "vault", name), help, labels, nil)
-}
-
 var (
-	descCapacity = vaultDesc("capacity_bytes", "Usable capacity of the vault: raw capacity of its disks times K/(K+M), disk directories on one file system sharing its bytes.")
-	descUsed     = vaultDesc("used_bytes", "Raw bytes of shard files on all disks, parity included.")
-	descStored   = vaultDesc("stored_bytes", "Payload bytes (compressed and encrypted) stored, before parity; compare with capacity_bytes.")
-	descUnique   = vaultDesc("unique_bytes", "Plaintext bytes of distinct chunks.")
-	descLogical  = vaultDesc("logical_bytes", "Sum of item sizes over all snapshots, before deduplication.")
-	descDedup    = vaultDesc("dedup_ratio", "logical_bytes divided by unique_bytes; 0 for an empty vault.")
-	descDisks    = vaultDesc("disks", "Disk slots of the layout by state (present, missing).", "state")
-	descDiskUp   = vaultDesc("disk_up", "1 if the disk of the slot is present and labelled for this vault, else 0.", "slot")
-	descDegraded = vaultDesc("degraded_segments", "Segments with a shard file missing; readable through parity, but with less redundancy.")
-	descSnaps    = vaultDesc("snapshots", "Snapshots in the vault.")
-	descLocked   = vaultDesc("locked_snapshots", "Snapshots whose retain-until lies in the future.")
-	descError    = vaultDesc("scrape_error", "1 if reading the vault status failed on this scrape, else 0.")
-	descJump     = prometheus.NewDesc(prometheus.BuildFQName(Namespace, "clock", "jump_pending"),
-		"1 if the compliance clock is frozen (a forward jump of the wall time, or a lost clock state) and awaits confirmation; expiry is paused meanwhile.", nil, nil)
-	descWarden = prometheus.NewDesc(prometheus.BuildFQName(Namespace, "warden", "alerts"),
-		"Alerts the warden published (tampering, a frozen clock, a rebuilt ledger, a failed round), or 1 when it published no status.", nil, nil)
+	descCapacity = newDesc("vault", "capacity_bytes", "Usable capacity of the vault: raw capacity of its disks times K/(K+M), disk directories on one file system sharing its bytes.")
+	descUsed     = newDesc("vault", "used_bytes", "Raw bytes of shard files on all disks, parity included.")
+	descStored   = newDesc("vault", "stored_bytes", "Payload bytes (compressed and encrypted) stored, before parity; compare with capacity_bytes.")
+	descUnique   = newDesc("vault", "unique_bytes", "Plaintext bytes of distinct chunks.")
+	descLogical  = newDesc("vault", "logical_bytes", "Sum of item sizes over all snapshots, before deduplication.")
+	descDedup    = newDesc("vault", "dedup_ratio", "logical_bytes divided by unique_bytes; 0 for an empty vault.")
+	descDisks    = newDesc("vault", "disks", "Disk slots of the layout by state (present, missing).", "state")
+	descDiskUp   = newDesc("vault", "disk_up", "1 if the disk of the slot is present and labelled for this vault, else 0.", "slot")
+	descDegraded = newDesc("vault", "degraded_segments", "Segments with a shard file missing; readable through parity, but with less redundancy.")
+	descSnaps    = newDesc("vault", "snapshots", "Snapshots in the vault.")
+	descLocked   = newDesc("vault", "locked_snapshots", "Snapshots whose retain-until lies in the future.")
+	descError    = newDesc("vault", "scrape_error", "1 if reading the vault status failed on this scrape, else 0.")
+	descJump     = newDesc("clock", "jump_pending",
+		"1 if the compliance clock is frozen (a forward jump of the wall time, or a lost clock state) and awaits confirmation; expiry is paused meanwhile.")
+	descWarden = newDesc("warden", "alerts",
+		"Alerts the warden published (tampering, a frozen clock, a rebuilt ledger, a failed round), or 1 when it published no status.")
 )
 
 // Describe implements prometheus.Collector.

@@ -84,6 +84,11 @@ const minUpdate = 250 * time.Millisecond
 // Update shows s: it moves the bar, or writes a line when Every has
 // passed since the last one. A nil Reporter shows nothing.
 func (r *Reporter) Update(s Snapshot) {
+	r.whileOpen(func() { r.update(s) })
+}
+
+// whileOpen runs f under the lock, unless r is nil or finished.
+func (r *Reporter) whileOpen(f func()) {
 	if r == nil {
 		return
 	}
@@ -92,6 +97,10 @@ func (r *Reporter) Update(s Snapshot) {
 	if r.finished {
 		return
 	}
+	f()
+}
+
+func (r *Reporter) update(s Snapshot) {
 	now := r.o.Now()
 	r.last, r.seen = s, true
 	if now.Sub(r.lastUpdate) < minUpdate && (s.All == 0 || s.Done < s.All) {
@@ -154,14 +163,10 @@ func (r *Reporter) Done() {
 // and without a bar a last line is written if any progress was seen since
 // the last one.
 func (r *Reporter) Finish() {
-	if r == nil {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.finished {
-		return
-	}
+	r.whileOpen(r.finish)
+}
+
+func (r *Reporter) finish() {
 	r.finished = true
 	if r.seen && !r.o.Now().Equal(r.lastUpdate) {
 		r.meter.Add(r.o.Now(), r.last)

@@ -181,13 +181,9 @@ func handleEventInstances(q *request) *graphError {
 		return gerr
 	}
 	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
+		u, it, gerr := q.mailboxItem("eid", kindEvent)
 		if gerr != nil {
 			return nil, gerr
-		}
-		it := u.items[q.param("eid")]
-		if it == nil || it.kind != kindEvent {
-			return nil, errItemNotFound
 		}
 		return q.listPage("users('"+u.id+"')/events('"+it.id+"')/instances", instances(it, from, to), 10, 1000)
 	})
@@ -200,11 +196,7 @@ func handleCalendarView(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	return q.read(func() (any, *graphError) {
-		u, c, gerr := q.mailboxCollection(q.calendar)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.collectionIn(q.calendar), func(u *user, c *collection) (any, *graphError) {
 		var all []map[string]any
 		for _, m := range c.order {
 			it := u.items[m.id]
@@ -267,11 +259,7 @@ func handleUpdateEvent(q *request) *graphError {
 	}
 	delete(props, "type")
 	delete(props, "seriesMasterId")
-	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		if master, key, ok := occurrence(u, q.param("eid")); ok {
 			s := q.touchSeries(master)
 			ex := s.exceptions[key]
@@ -285,9 +273,9 @@ func handleUpdateEvent(q *request) *graphError {
 			t, _ := time.Parse(occKeyLayout, key)
 			return instanceJSON(master, t), nil
 		}
-		it := u.items[q.param("eid")]
-		if it == nil || it.kind != kindEvent {
-			return nil, errItemNotFound
+		it, gerr := u.itemOf(q.param("eid"), kindEvent)
+		if gerr != nil {
+			return nil, gerr
 		}
 		for k, v := range props {
 			it.props[k] = v
@@ -306,11 +294,7 @@ func handleUpdateEvent(q *request) *graphError {
 // names and its tokens keep. When a series changes, its occurrences in
 // the window come again and its cancelled ones as @removed.
 func handleCalendarViewDelta(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, c, gerr := q.mailboxCollection(q.calendar)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.collectionIn(q.calendar), func(u *user, c *collection) (any, *graphError) {
 		q.view = func(id string, from, to time.Time) []map[string]any {
 			return viewOf(u.items[id], from, to)
 		}

@@ -32,11 +32,7 @@ func (s *Sim) registerGroupRoutes() {
 }
 
 func handlePostAttachments(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, th, gerr := q.thread()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.thread, func(g *group, th *convThread) (any, *graphError) {
 		for _, p := range th.posts {
 			if p.id != q.param("pid") {
 				continue
@@ -68,11 +64,7 @@ func groupJSON(g *group) map[string]any {
 }
 
 func handleGetGroup(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		return project(groupJSON(g), selectFields(q.r)), nil
 	})
 }

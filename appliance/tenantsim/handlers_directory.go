@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // lookupUser resolves a path's user segment (id or UPN) to a live user.
@@ -31,11 +32,82 @@ func (q *request) mailboxUser() (*user, *graphError) {
 	return u, nil
 }
 
+// readOf answers, under the read lock, what f makes of the object get
+// resolves from the request's path.
+func readOf[T any](q *request, get func() (T, *graphError), f func(T) (any, *graphError)) *graphError {
+	return q.read(func() (any, *graphError) { return resolved(get, f) })
+}
+
+// writeOf is readOf under the write lock.
+func writeOf[T any](q *request, get func() (T, *graphError), f func(T) (any, *graphError)) *graphError {
+	return q.write(func() (any, *graphError) { return resolved(get, f) })
+}
+
+// within resolves a parent with get and then, in it, a child with child;
+// on an error both are zero.
+func within[P, C any](get func() (P, *graphError), child func(P) (C, *graphError)) (P, C, *graphError) {
+	var zp P
+	var zc C
+	p, gerr := get()
+	if gerr != nil {
+		return zp, zc, gerr
+	}
+	c, gerr := child(p)
+	if gerr != nil {
+		return zp, zc, gerr
+	}
+	return p, c, nil
+}
+
+// readPair is readOf for an object resolved with its parent.
+func readPair[P, C any](q *request, get func() (P, C, *graphError), f func(P, C) (any, *graphError)) *graphError {
+	return q.read(func() (any, *graphError) { return resolvedPair(get, f) })
+}
+
+// updatePair is update for an object resolved with its parent.
+func updatePair[P, C any](q *request, get func() (P, C, *graphError), f func(P, C) (any, *graphError)) *graphError {
+	return q.update(func() (any, *graphError) { return resolvedPair(get, f) })
+}
+
+// writePair is writeOf for an object resolved with its parent.
+func writePair[P, C any](q *request, get func() (P, C, *graphError), f func(P, C) (any, *graphError)) *graphError {
+	return q.write(func() (any, *graphError) { return resolvedPair(get, f) })
+}
+
+// resolvedPair is resolved for an object resolved with its parent.
+func resolvedPair[P, C any](get func() (P, C, *graphError), f func(P, C) (any, *graphError)) (any, *graphError) {
+	p, c, gerr := get()
+	if gerr != nil {
+		return nil, gerr
+	}
+	return f(p, c)
+}
+
+// resolved is what f makes of the object get resolves, or get's error.
+func resolved[T any](get func() (T, *graphError), f func(T) (any, *graphError)) (any, *graphError) {
+	x, gerr := get()
+	if gerr != nil {
+		return nil, gerr
+	}
+	return f(x)
+}
+
 // read runs f under the read lock and writes its result as JSON.
 func (q *request) read(f func() (any, *graphError)) *graphError {
-	q.sim.mu.RLock()
+	return q.answerOK(q.sim.mu.RLocker(), f)
+}
+
+// update runs f under the write lock and answers 200 with its result, as
+// a PATCH answers with the changed resource.
+func (q *request) update(f func() (any, *graphError)) *graphError {
+	return q.answerOK(&q.sim.mu, f)
+}
+
+// answerOK runs f holding l and answers 200 with f's result as JSON.
+func (q *request) answerOK(l sync.Locker, f func() (any, *graphError)) *graphError {
+	l.Lock()
 	body, gerr := f()
-	q.sim.mu.RUnlock()
+	l.Unlock()
 	if gerr != nil {
 		return gerr
 	}

@@ -128,15 +128,7 @@ func (q *request) driveItem(d *drive) (*driveItem, *graphError) {
 
 // driveAndItem resolves {did} and then {iid}.
 func (q *request) driveAndItem() (*drive, *driveItem, *graphError) {
-	d, gerr := q.drive()
-	if gerr != nil {
-		return nil, nil, gerr
-	}
-	it, gerr := q.driveItem(d)
-	if gerr != nil {
-		return nil, nil, gerr
-	}
-	return d, it, nil
+	return within(q.drive, q.driveItem)
 }
 
 func handleUserDrive(q *request) *graphError {
@@ -156,31 +148,19 @@ func handleUserDrive(q *request) *graphError {
 }
 
 func handleGetDrive(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		d, gerr := q.drive()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.drive, func(d *drive) (any, *graphError) {
 		return driveJSON(d), nil
 	})
 }
 
 func handleGetDriveItem(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		d, it, gerr := q.driveAndItem()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.driveAndItem, func(d *drive, it *driveItem) (any, *graphError) {
 		return project(q.sim.driveItemJSON(d, it), selectFields(q.r)), nil
 	})
 }
 
 func handleListChildren(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		d, it, gerr := q.driveAndItem()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.driveAndItem, func(d *drive, it *driveItem) (any, *graphError) {
 		sel := selectFields(q.r)
 		all := []map[string]any{}
 		for _, c := range it.children {
@@ -199,11 +179,7 @@ func handleListChildren(q *request) *graphError {
 // delta does (see driveResync). Links name the drive's canonical delta
 // path.
 func handleDriveDelta(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		d, gerr := q.drive()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.drive, func(d *drive) (any, *graphError) {
 		if it, gerr := q.driveItem(d); gerr != nil || it.id != d.rootID {
 			return nil, errf(http.StatusBadRequest, "invalidRequest", "Delta is only supported on the root of a drive.")
 		}
@@ -278,11 +254,7 @@ func (s *Sim) driveResync(d *drive, old deltaState, ok bool) *graphError {
 }
 
 func handleListVersions(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		d, it, gerr := q.driveAndItem()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.driveAndItem, func(d *drive, it *driveItem) (any, *graphError) {
 		all := []map[string]any{}
 		for i := len(it.versions) - 1; i >= 0; i-- {
 			v := it.versions[i]
@@ -300,11 +272,7 @@ func handleListVersions(q *request) *graphError {
 }
 
 func handleListPermissions(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		d, it, gerr := q.driveAndItem()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.driveAndItem, func(d *drive, it *driveItem) (any, *graphError) {
 		all := []map[string]any{{"id": "owner-" + shortHash(it.id, 4), "roles": []any{"owner"}}}
 		if d.owner != nil {
 			all[0]["grantedToV2"] = map[string]any{"user": map[string]any{"id": d.owner.id, "displayName": d.owner.displayName}}
@@ -388,11 +356,7 @@ func handleCreateDriveFolder(q *request) *graphError {
 	if in.Name == "" || in.Folder == nil {
 		return errf(http.StatusBadRequest, "invalidRequest", "Only folders are created here: name and folder are required.")
 	}
-	return q.write(func() (any, *graphError) {
-		d, parent, gerr := q.driveAndItem()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.driveAndItem, func(d *drive, parent *driveItem) (any, *graphError) {
 		for _, c := range parent.children {
 			if strings.EqualFold(d.items[c].name, in.Name) {
 				return nil, errf(http.StatusConflict, "nameAlreadyExists", "An item with the same name already exists under the parent.")
@@ -433,21 +397,13 @@ func handleListSites(q *request) *graphError {
 }
 
 func handleGetSite(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.site, func(st *site) (any, *graphError) {
 		return siteJSON(st), nil
 	})
 }
 
 func handleSiteDrives(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.site, func(st *site) (any, *graphError) {
 		all := []map[string]any{}
 		for _, d := range st.drives {
 			if !d.deleted {
@@ -478,11 +434,7 @@ func (q *request) list() (*spList, *graphError) {
 }
 
 func handleListLists(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.site, func(st *site) (any, *graphError) {
 		all := []map[string]any{}
 		for _, l := range st.lists {
 			all = append(all, listJSON(l))
@@ -496,11 +448,7 @@ func listItemJSON(f map[string]any) map[string]any {
 }
 
 func handleListListItems(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		l, gerr := q.list()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.list, func(l *spList) (any, *graphError) {
 		var all []map[string]any
 		for _, f := range l.items {
 			all = append(all, listItemJSON(f))
@@ -519,11 +467,7 @@ func handleCreateListItem(q *request) *graphError {
 	if in.Fields == nil {
 		return errf(http.StatusBadRequest, "invalidRequest", "fields is required.")
 	}
-	return q.write(func() (any, *graphError) {
-		l, gerr := q.list()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.list, func(l *spList) (any, *graphError) {
 		if gerr := l.checkFields(in.Fields); gerr != nil {
 			return nil, gerr
 		}
@@ -557,11 +501,7 @@ func handleListGroups(q *request) *graphError {
 }
 
 func handleGroupMembers(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		var all []map[string]any
 		for _, u := range g.members {
 			m := project(userJSON(u), defaultUserFields)
@@ -573,11 +513,7 @@ func handleGroupMembers(q *request) *graphError {
 }
 
 func handleListChannels(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		if !g.isTeam() {
 			return nil, errf(http.StatusNotFound, "NotFound", "No team found with Group Id "+g.id)
 		}
@@ -618,11 +554,7 @@ func chatMessageJSON(base string, g *group, ch *channel, m *chatMessage, replyTo
 }
 
 func handleChannelMessages(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		i := slices.IndexFunc(g.channels, func(c *channel) bool { return c.id == q.param("chid") })
 		if i < 0 {
 			return nil, errf(http.StatusNotFound, "NotFound", "Channel not found.")

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/mail"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -46,9 +45,9 @@ func (q *request) collectionOr(u *user, param string, kind itemKind, def *collec
 
 // message resolves {mid}, and {fid} when the path names a folder.
 func (q *request) message(u *user) (*item, *graphError) {
-	it := u.items[q.param("mid")]
-	if it == nil || it.kind != kindMessage {
-		return nil, errItemNotFound
+	it, gerr := u.itemOf(q.param("mid"), kindMessage)
+	if gerr != nil {
+		return nil, gerr
 	}
 	if fid := q.param("fid"); fid != "" {
 		if c := u.collection(fid, kindMessage); c != it.coll {
@@ -60,37 +59,38 @@ func (q *request) message(u *user) (*item, *graphError) {
 
 // mailboxMessage resolves {uid}'s mailbox and then {mid}.
 func (q *request) mailboxMessage() (*user, *item, *graphError) {
-	u, gerr := q.mailboxUser()
-	if gerr != nil {
-		return nil, nil, gerr
+	return within(q.mailboxUser, q.message)
+}
+
+// mailboxItem resolves {uid}'s mailbox and then its item named by the
+// path parameter param, which must be of kind.
+func (q *request) mailboxItem(param string, kind itemKind) (*user, *item, *graphError) {
+	return within(q.mailboxUser, func(u *user) (*item, *graphError) { return u.itemOf(q.param(param), kind) })
+}
+
+// itemOf returns u's item id, which must be of kind.
+func (u *user) itemOf(id string, kind itemKind) (*item, *graphError) {
+	it := u.items[id]
+	if it == nil || it.kind != kind {
+		return nil, errItemNotFound
 	}
-	it, gerr := q.message(u)
-	if gerr != nil {
-		return nil, nil, gerr
-	}
-	return u, it, nil
+	return it, nil
 }
 
 // mailboxCollection resolves {uid}'s mailbox and then, with coll, one
 // of its folders.
+// collectionIn is mailboxCollection as a resolver, for readPair and
+// writePair.
+func (q *request) collectionIn(coll func(*user) (*collection, *graphError)) func() (*user, *collection, *graphError) {
+	return func() (*user, *collection, *graphError) { return q.mailboxCollection(coll) }
+}
+
 func (q *request) mailboxCollection(coll func(*user) (*collection, *graphError)) (*user, *collection, *graphError) {
-	u, gerr := q.mailboxUser()
-	if gerr != nil {
-		return nil, nil, gerr
-	}
-	c, gerr := coll(u)
-	if gerr != nil {
-		return nil, nil, gerr
-	}
-	return u, c, nil
+	return within(q.mailboxUser, coll)
 }
 
 func handleListFolders(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, parent, gerr := q.mailboxCollection(q.parentFolder)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.collectionIn(q.parentFolder), func(u *user, parent *collection) (any, *graphError) {
 		sel := selectFields(q.r)
 		var all []map[string]any
 		for _, id := range parent.children {
@@ -101,11 +101,7 @@ func handleListFolders(q *request) *graphError {
 }
 
 func handleGetFolder(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, c, gerr := q.mailboxCollection(q.folder)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.collectionIn(q.folder), func(u *user, c *collection) (any, *graphError) {
 		return project(folderJSON(u, c), selectFields(q.r)), nil
 	})
 }
@@ -143,11 +139,7 @@ func handleCreateFolder(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	return q.write(func() (any, *graphError) {
-		u, parent, gerr := q.mailboxCollection(q.parentFolder)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.collectionIn(q.parentFolder), func(u *user, parent *collection) (any, *graphError) {
 		for _, id := range parent.children {
 			if strings.EqualFold(u.colls[id].name, name) {
 				return nil, errf(http.StatusConflict, "ErrorFolderExists", "A folder with the specified name already exists.")
@@ -167,14 +159,7 @@ func handleRenameFolder(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	q.sim.mu.Lock()
-	out, gerr := q.renameFolder(name)
-	q.sim.mu.Unlock()
-	if gerr != nil {
-		return gerr
-	}
-	writeJSON(q.w, http.StatusOK, out)
-	return nil
+	return q.update(func() (any, *graphError) { return q.renameFolder(name) })
 }
 
 // renameFolder renames the folder of the path; the caller holds the
@@ -200,11 +185,7 @@ func (q *request) renameFolder(name string) (map[string]any, *graphError) {
 }
 
 func handleDeleteFolder(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		_, c, gerr := q.mailboxCollection(q.folder)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.collectionIn(q.folder), func(_ *user, c *collection) (any, *graphError) {
 		if c.wellKnown != "" {
 			return nil, errf(http.StatusForbidden, "ErrorDeleteDistinguishedFolder", "Distinguished folders cannot be deleted.")
 		}
@@ -214,11 +195,7 @@ func handleDeleteFolder(q *request) *graphError {
 }
 
 func handleListMessages(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		var colls []*collection
 		if q.param("fid") != "" {
 			c, gerr := q.folder(u)
@@ -255,11 +232,7 @@ func (u *user) mailCollections() []*collection {
 }
 
 func handleGetMessage(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		_, it, gerr := q.mailboxMessage()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.mailboxMessage, func(_ *user, it *item) (any, *graphError) {
 		body := project(messageJSON(it), selectFields(q.r))
 		if strings.Contains(q.r.URL.Query().Get("$expand"), "attachments") {
 			var atts []any
@@ -285,21 +258,12 @@ func handleMessageMIME(q *request) *graphError {
 	}
 	// A message's parts never change after creation, so rendering outside
 	// the lock is safe.
-	b := msg.mimeBytes()
-	h := q.w.Header()
-	h.Set("Content-Type", "text/plain")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	q.w.WriteHeader(http.StatusOK)
-	_, _ = q.w.Write(b)
+	writeRaw(q.w, http.StatusOK, "text/plain", msg.mimeBytes())
 	return nil
 }
 
 func handleListAttachments(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, it, gerr := q.mailboxMessage()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.mailboxMessage, func(u *user, it *item) (any, *graphError) {
 		sel := selectFields(q.r)
 		all := []map[string]any{}
 		for _, a := range it.msg.attachments {
@@ -323,11 +287,7 @@ func (q *request) attachment() (*item, *attachment, *graphError) {
 }
 
 func handleGetAttachment(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		it, a, gerr := q.attachment()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.attachment, func(it *item, a *attachment) (any, *graphError) {
 		return attachmentJSON(it, a, true), nil
 	})
 }
@@ -339,21 +299,14 @@ func handleAttachmentValue(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	b := a.content()
-	q.w.Header().Set("Content-Type", a.contentType)
-	q.w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	_, _ = q.w.Write(b)
+	writeRaw(q.w, http.StatusOK, a.contentType, a.content())
 	return nil
 }
 
 // handleFoldersDelta serves mailFolders/delta: every folder below the
 // root, flat, with removed folders as @removed entries.
 func handleFoldersDelta(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		return q.serveDelta(u.folderLog, "#microsoft.graph.mailFolder", func(id string) map[string]any {
 			if c := u.colls[id]; c != nil {
 				return folderJSON(u, c)
@@ -368,11 +321,7 @@ func handleMessagesDelta(q *request) *graphError {
 }
 
 func handleDeleteMessage(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		_, it, gerr := q.mailboxMessage()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.mailboxMessage, func(_ *user, it *item) (any, *graphError) {
 		q.sim.removeItem(it)
 		return nil, nil
 	})
@@ -385,11 +334,7 @@ func handleMoveMessage(q *request) *graphError {
 	if gerr := q.decodeJSON(&in); gerr != nil {
 		return gerr
 	}
-	return q.write(func() (any, *graphError) {
-		u, it, gerr := q.mailboxMessage()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.mailboxMessage, func(u *user, it *item) (any, *graphError) {
 		to := u.collection(in.DestinationID, kindMessage)
 		if to == nil {
 			return nil, errf(http.StatusBadRequest, "ErrorInvalidIdMalformed", "The destination folder id is malformed or does not exist.")
@@ -429,11 +374,7 @@ func handleCreateMessage(q *request) *graphError {
 		}
 		msg = &message{subject: in.Subject, body: in.Body.Content, importance: "normal", isDraft: true}
 	}
-	return q.write(func() (any, *graphError) {
-		u, c, gerr := q.mailboxCollection(q.folderOrDrafts)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.collectionIn(q.folderOrDrafts), func(u *user, c *collection) (any, *graphError) {
 		seq := q.sim.nextSeq()
 		it := &item{id: itemID("AAMkAGI", q.sim.cfg.Seed, u.id, "new", seq), kind: kindMessage, msg: msg}
 		it.created, it.modified = q.sim.logicalNow(seq), q.sim.logicalNow(seq)

@@ -9,11 +9,7 @@ import (
 // handleListContactFolders lists the folders under the default contacts
 // folder, or with {cfid} the child folders of that folder.
 func handleListContactFolders(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		ids, ctx := u.contactFolderIDs, "users('"+u.id+"')/contactFolders"
 		if q.param("cfid") != "" {
 			parent, gerr := q.contactFolder(u)
@@ -41,11 +37,7 @@ func handleCreateContactFolder(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	return q.write(func() (any, *graphError) {
-		u, parent, gerr := q.mailboxCollection(q.contactFolder)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.collectionIn(q.contactFolder), func(u *user, parent *collection) (any, *graphError) {
 		c := &collection{id: itemID("AAMkF", q.sim.cfg.Seed, u.id, "newcf", q.sim.nextSeq()), parentID: parent.id, name: name, kind: kindContact}
 		q.sim.addCollection(u, c)
 		if parent == u.contactsRoot {
@@ -68,11 +60,7 @@ func handleListContacts(q *request) *graphError {
 // listCollection lists the items of the folder coll resolves, as
 // users('{uid}')/name, rendered with render.
 func (q *request) listCollection(coll func(*user) (*collection, *graphError), name string, render func(*item) map[string]any) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, c, gerr := q.mailboxCollection(coll)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.collectionIn(coll), func(u *user, c *collection) (any, *graphError) {
 		return q.listPage("users('"+u.id+"')/"+name, listItems(c, render, selectFields(q.r)), 10, 1000)
 	})
 }
@@ -80,11 +68,7 @@ func (q *request) listCollection(coll func(*user) (*collection, *graphError), na
 // collectionDelta serves delta on the items of the folder coll resolves,
 // rendered with render.
 func (q *request) collectionDelta(coll func(*user) (*collection, *graphError), odataType string, render func(*item) map[string]any) *graphError {
-	return q.read(func() (any, *graphError) {
-		_, c, gerr := q.mailboxCollection(coll)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.collectionIn(coll), func(_ *user, c *collection) (any, *graphError) {
 		return q.serveDelta(c, odataType, memberOf(c, render))
 	})
 }
@@ -93,13 +77,9 @@ func (q *request) collectionDelta(coll func(*user) (*collection, *graphError), o
 // param, which must be of kind, rendered with render.
 func (q *request) getItem(param string, kind itemKind, render func(*item) map[string]any) *graphError {
 	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
+		_, it, gerr := q.mailboxItem(param, kind)
 		if gerr != nil {
 			return nil, gerr
-		}
-		it := u.items[q.param(param)]
-		if it == nil || it.kind != kind {
-			return nil, errItemNotFound
 		}
 		return project(render(it), selectFields(q.r)), nil
 	})
@@ -149,11 +129,7 @@ func (q *request) createProps(kind itemKind, coll func(*user) (*collection, *gra
 			props["type"] = "seriesMaster"
 		}
 	}
-	return q.write(func() (any, *graphError) {
-		u, c, gerr := q.mailboxCollection(coll)
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.collectionIn(coll), func(u *user, c *collection) (any, *graphError) {
 		seq := q.sim.nextSeq()
 		it := &item{id: itemID("AAMkNew", q.sim.cfg.Seed, u.id, kind, seq), kind: kind, props: props}
 		it.created, it.modified = q.sim.logicalNow(seq), q.sim.logicalNow(seq)
@@ -167,11 +143,7 @@ func handleCreateContact(q *request) *graphError {
 }
 
 func handleListCalendars(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		var all []map[string]any
 		for _, id := range u.calendarIDs {
 			all = append(all, project(calendarJSON(u, u.colls[id]), selectFields(q.r)))
@@ -200,11 +172,7 @@ func handleCreateCalendar(q *request) *graphError {
 	if strings.TrimSpace(in.Name) == "" {
 		return errf(http.StatusBadRequest, "ErrorInvalidRequest", "The calendar name must not be empty.")
 	}
-	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		for _, id := range u.calendarIDs {
 			if strings.EqualFold(u.colls[id].name, in.Name) {
 				return nil, errf(http.StatusConflict, "ErrorFolderExists", "A folder with the specified name already exists.")
@@ -221,13 +189,9 @@ func handleCreateCalendar(q *request) *graphError {
 // param, which must be of kind (DELETE on a contact or an event).
 func (q *request) deleteItem(param string, kind itemKind) *graphError {
 	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
+		_, it, gerr := q.mailboxItem(param, kind)
 		if gerr != nil {
 			return nil, gerr
-		}
-		it := u.items[q.param(param)]
-		if it == nil || it.kind != kind {
-			return nil, errItemNotFound
 		}
 		q.sim.removeItem(it)
 		return nil, nil
@@ -239,20 +203,16 @@ func handleDeleteContact(q *request) *graphError { return q.deleteItem("cid", ki
 // handleDeleteEvent deletes an event; an occurrence's deletion cancels
 // that occurrence of its series.
 func handleDeleteEvent(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		if master, key, ok := occurrence(u, q.param("eid")); ok {
 			s := q.touchSeries(master)
 			s.cancelled[key] = true
 			delete(s.exceptions, key)
 			return nil, nil
 		}
-		it := u.items[q.param("eid")]
-		if it == nil || it.kind != kindEvent {
-			return nil, errItemNotFound
+		it, gerr := u.itemOf(q.param("eid"), kindEvent)
+		if gerr != nil {
+			return nil, gerr
 		}
 		q.sim.removeItem(it)
 		return nil, nil
@@ -271,18 +231,14 @@ func handleListEvents(q *request) *graphError {
 
 // handleGetEvent serves an event, or an occurrence of a series.
 func handleGetEvent(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		u, gerr := q.mailboxUser()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.mailboxUser, func(u *user) (any, *graphError) {
 		if master, key, ok := occurrence(u, q.param("eid")); ok {
 			t, _ := time.Parse(occKeyLayout, key)
 			return project(instanceJSON(master, t), selectFields(q.r)), nil
 		}
-		it := u.items[q.param("eid")]
-		if it == nil || it.kind != kindEvent {
-			return nil, errItemNotFound
+		it, gerr := u.itemOf(q.param("eid"), kindEvent)
+		if gerr != nil {
+			return nil, gerr
 		}
 		return project(eventJSON(it), selectFields(q.r)), nil
 	})

@@ -64,21 +64,13 @@ func (l *spList) checkFields(fields map[string]any) *graphError {
 }
 
 func handleGetList(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		l, gerr := q.list()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.list, func(l *spList) (any, *graphError) {
 		return listJSON(l), nil
 	})
 }
 
 func handleListColumns(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		l, gerr := q.list()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.list, func(l *spList) (any, *graphError) {
 		return q.listPage("columns", l.columns, 200, 999)
 	})
 }
@@ -99,11 +91,7 @@ func handleCreateList(q *request) *graphError {
 	if strings.TrimSpace(in.DisplayName) == "" {
 		return errf(http.StatusBadRequest, "invalidRequest", "displayName is required.")
 	}
-	return q.write(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.site, func(st *site) (any, *graphError) {
 		for _, l := range st.lists {
 			if strings.EqualFold(l.displayName, in.DisplayName) {
 				return nil, errf(http.StatusConflict, "nameAlreadyExists", "A list, survey, discussion board, or document library with the specified title already exists in this Web site.")
@@ -152,11 +140,7 @@ func (s *Sim) createLibrary(st *site, name string, seq uint64, now time.Time) (a
 }
 
 func handleDeleteList(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.site, func(st *site) (any, *graphError) {
 		l, gerr := q.list()
 		if gerr != nil {
 			return nil, gerr
@@ -181,11 +165,7 @@ func (q *request) listItem() (*spList, int, *graphError) {
 }
 
 func handleDeleteListItem(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		l, i, gerr := q.listItem()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.listItem, func(l *spList, i int) (any, *graphError) {
 		l.items = slices.Delete(l.items, i, i+1)
 		q.sim.nextSeq()
 		return nil, nil
@@ -199,25 +179,16 @@ func handlePatchListItemFields(q *request) *graphError {
 	if gerr := q.decodeJSON(&in); gerr != nil {
 		return gerr
 	}
-	q.sim.mu.Lock()
-	l, i, gerr := q.listItem()
-	if gerr == nil {
-		gerr = l.checkFields(in)
-	}
-	var out map[string]any
-	if gerr == nil {
+	return updatePair(q, q.listItem, func(l *spList, i int) (any, *graphError) {
+		if gerr := l.checkFields(in); gerr != nil {
+			return nil, gerr
+		}
 		for k, v := range in {
 			l.items[i][k] = v
 		}
 		q.sim.nextSeq()
-		out = l.items[i]
-	}
-	q.sim.mu.Unlock()
-	if gerr != nil {
-		return gerr
-	}
-	writeJSON(q.w, http.StatusOK, out)
-	return nil
+		return l.items[i], nil
+	})
 }
 
 // nextItemID is one more than the largest item id of the list.

@@ -55,11 +55,21 @@ type attachment struct {
 }
 
 // content returns the attachment's bytes.
-func (a *attachment) content() []byte {
-	if a.data != nil {
-		return a.data
+func (a *attachment) content() []byte { return seeded(a.data, a.seed, a.size, a.draw) }
+
+// seeded is data when there is any (uploaded or imported bytes), else
+// what draw makes with a generator seeded by seed and size: the same seed
+// and size always give the same bytes.
+func seeded(data []byte, seed uint64, size int, draw func(r *rand.Rand) []byte) []byte {
+	if data != nil {
+		return data
 	}
-	r := rand.New(rand.NewPCG(a.seed, uint64(a.size)))
+	return draw(rand.New(rand.NewPCG(seed, uint64(size))))
+}
+
+// draw generates the attachment's bytes: text for a text type, random
+// bytes behind the type's magic number otherwise.
+func (a *attachment) draw(r *rand.Rand) []byte {
 	b := make([]byte, a.size)
 	switch {
 	case strings.HasPrefix(a.contentType, "text/"):

@@ -22,11 +22,7 @@ func handlePatchDriveItem(q *request) *graphError {
 		return gerr
 	}
 	rename := q.r.URL.Query().Get("@microsoft.graph.conflictBehavior") == "rename"
-	return q.write(func() (any, *graphError) {
-		d, it, gerr := q.driveAndItem()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.driveAndItem, func(d *drive, it *driveItem) (any, *graphError) {
 		if it.id == d.rootID {
 			return nil, errf(http.StatusBadRequest, "invalidRequest", "The root cannot be renamed or moved.")
 		}

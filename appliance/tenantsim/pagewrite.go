@@ -85,11 +85,7 @@ func handleCreatePage(q *request) *graphError {
 	if !strings.HasSuffix(strings.ToLower(in.Name), ".aspx") || strings.ContainsAny(in.Name, "/\\") {
 		return errf(http.StatusBadRequest, "invalidRequest", "name must be a file name ending in .aspx.")
 	}
-	return q.write(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.site, func(st *site) (any, *graphError) {
 		if slices.ContainsFunc(st.pages, func(p *sitePage) bool { return strings.EqualFold(p.name, in.Name) }) {
 			return nil, errf(http.StatusConflict, "nameAlreadyExists", "A page with the name "+in.Name+" already exists.")
 		}
@@ -109,29 +105,16 @@ func handleUpdatePage(q *request) *graphError {
 	if gerr := q.decodeJSON(&in); gerr != nil {
 		return gerr
 	}
-	q.sim.mu.Lock()
-	st, pg, gerr := q.sitePage()
-	var out map[string]any
-	if gerr == nil {
+	return updatePair(q, q.sitePage, func(st *site, pg *sitePage) (any, *graphError) {
 		in.Name = ""
 		in.apply(pg)
 		pg.modified, pg.draft = q.sim.logicalNow(q.sim.nextSeq()), true
-		out = sitePageJSON(st, pg, true)
-	}
-	q.sim.mu.Unlock()
-	if gerr != nil {
-		return gerr
-	}
-	writeJSON(q.w, http.StatusOK, out)
-	return nil
+		return sitePageJSON(st, pg, true), nil
+	})
 }
 
 func handlePublishPage(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		_, pg, gerr := q.sitePage()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.sitePage, func(_ *site, pg *sitePage) (any, *graphError) {
 		pg.draft = false
 		q.sim.nextSeq()
 		return nil, nil
@@ -139,11 +122,7 @@ func handlePublishPage(q *request) *graphError {
 }
 
 func handleDeletePage(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		st, pg, gerr := q.sitePage()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.sitePage, func(st *site, pg *sitePage) (any, *graphError) {
 		st.pages = slices.DeleteFunc(st.pages, func(p *sitePage) bool { return p == pg })
 		q.sim.nextSeq()
 		return nil, nil

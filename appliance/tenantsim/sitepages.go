@@ -211,11 +211,7 @@ func expands(q *request, rel string) bool {
 // handleListPages serves /sites/{id}/pages (baseSitePage, each typed as
 // a sitePage) and its cast /pages/microsoft.graph.sitePage.
 func handleListPages(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.site, func(st *site) (any, *graphError) {
 		sel := selectFields(q.r)
 		canvas := expands(q, "canvasLayout")
 		all := []map[string]any{}
@@ -231,31 +227,19 @@ func handleListPages(q *request) *graphError {
 }
 
 func handleGetPage(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		st, pg, gerr := q.sitePage()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.sitePage, func(st *site, pg *sitePage) (any, *graphError) {
 		return project(sitePageJSON(st, pg, expands(q, "canvasLayout")), selectFields(q.r)), nil
 	})
 }
 
 func handlePageCanvas(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		_, pg, gerr := q.sitePage()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.sitePage, func(_ *site, pg *sitePage) (any, *graphError) {
 		return canvasJSON(pg), nil
 	})
 }
 
 func handlePageWebParts(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		_, pg, gerr := q.sitePage()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.sitePage, func(_ *site, pg *sitePage) (any, *graphError) {
 		all := []map[string]any{}
 		for _, sec := range pg.sections {
 			for _, col := range sec.columns {

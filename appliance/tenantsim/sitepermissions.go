@@ -102,11 +102,7 @@ func (q *request) appGrant() (*site, int, *graphError) {
 }
 
 func handleListSitePermissions(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.site, func(st *site) (any, *graphError) {
 		all := []map[string]any{}
 		for _, a := range st.appGrants {
 			all = append(all, a.json(false))
@@ -116,11 +112,7 @@ func handleListSitePermissions(q *request) *graphError {
 }
 
 func handleGetSitePermission(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		st, i, gerr := q.appGrant()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.appGrant, func(st *site, i int) (any, *graphError) {
 		return st.appGrants[i].json(true), nil
 	})
 }
@@ -170,11 +162,7 @@ func handleCreateSitePermission(q *request) *graphError {
 	if gerr := checkSiteRoles(in.Roles); gerr != nil {
 		return gerr
 	}
-	return q.write(func() (any, *graphError) {
-		st, gerr := q.site()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.site, func(st *site) (any, *graphError) {
 		q.sim.nextSeq()
 		if i := slices.IndexFunc(st.appGrants, func(a *appGrant) bool { return a.appID == appID }); i >= 0 {
 			st.appGrants[i].roles = slices.Clone(in.Roles)
@@ -194,28 +182,16 @@ func handlePatchSitePermission(q *request) *graphError {
 	if gerr := checkSiteRoles(in.Roles); gerr != nil {
 		return gerr
 	}
-	q.sim.mu.Lock()
-	st, i, gerr := q.appGrant()
-	var out map[string]any
-	if gerr == nil {
+	return updatePair(q, q.appGrant, func(st *site, i int) (any, *graphError) {
 		st.appGrants[i].roles = slices.Clone(in.Roles)
-		out = st.appGrants[i].json(true)
+		out := st.appGrants[i].json(true)
 		q.sim.nextSeq()
-	}
-	q.sim.mu.Unlock()
-	if gerr != nil {
-		return gerr
-	}
-	writeJSON(q.w, http.StatusOK, out)
-	return nil
+		return out, nil
+	})
 }
 
 func handleDeleteSitePermission(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		st, i, gerr := q.appGrant()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.appGrant, func(st *site, i int) (any, *graphError) {
 		st.appGrants = slices.Delete(st.appGrants, i, i+1)
 		q.sim.nextSeq()
 		return nil, nil

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -29,11 +28,9 @@ type hostedContent struct {
 // content is a real image of the content type (PNG or JPEG, a noise
 // pattern of about size pixels' worth drawn from seed), so that a browser
 // can show a transcript that embeds it.
-func (h *hostedContent) content() []byte {
-	if h.data != nil {
-		return h.data
-	}
-	r := rand.New(rand.NewPCG(h.seed, uint64(h.size)))
+func (h *hostedContent) content() []byte { return seeded(h.data, h.seed, h.size, h.draw) }
+
+func (h *hostedContent) draw(r *rand.Rand) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, 160, max(16, h.size/480)))
 	for i := range img.Pix {
 		img.Pix[i] = byte(r.Uint32())
@@ -196,11 +193,7 @@ func handleGetChannelMessage(q *request) *graphError {
 // top-level messages (replies are read per message), paged with
 // @odata.nextLink and ending in an @odata.deltaLink.
 func handleChannelMessagesDelta(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, ch, gerr := q.channel()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.channel, func(g *group, ch *channel) (any, *graphError) {
 		byID := make(map[string]*chatMessage, len(ch.messages))
 		for _, m := range ch.messages {
 			byID[m.id] = m
@@ -246,11 +239,7 @@ func (q *request) hostedContent() (*hostedContent, *graphError) {
 }
 
 func handleGetHostedContent(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		h, gerr := q.hostedContent()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.hostedContent, func(h *hostedContent) (any, *graphError) {
 		return hostedContentJSON(h), nil
 	})
 }
@@ -262,10 +251,7 @@ func handleHostedContentValue(q *request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	b := h.content()
-	q.w.Header().Set("Content-Type", h.contentType)
-	q.w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	_, _ = q.w.Write(b)
+	writeRaw(q.w, http.StatusOK, h.contentType, h.content())
 	return nil
 }
 
@@ -386,11 +372,7 @@ func (q *request) thread() (*group, *convThread, *graphError) {
 }
 
 func handleListConversations(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		all := []map[string]any{}
 		for _, c := range g.conversations {
 			all = append(all, project(conversationJSON(c), selectFields(q.r)))
@@ -400,11 +382,7 @@ func handleListConversations(q *request) *graphError {
 }
 
 func handleGetConversation(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		c, gerr := q.conversation(g)
 		if gerr != nil {
 			return nil, gerr
@@ -414,11 +392,7 @@ func handleGetConversation(q *request) *graphError {
 }
 
 func handleListThreads(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		convs := g.conversations
 		if q.param("cvid") != "" {
 			c, gerr := q.conversation(g)
@@ -438,21 +412,13 @@ func handleListThreads(q *request) *graphError {
 }
 
 func handleGetThread(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, th, gerr := q.thread()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.thread, func(g *group, th *convThread) (any, *graphError) {
 		return threadJSON(g, th), nil
 	})
 }
 
 func handleListPosts(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, th, gerr := q.thread()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.thread, func(g *group, th *convThread) (any, *graphError) {
 		all := []map[string]any{}
 		for _, p := range th.posts {
 			all = append(all, project(postJSON(th, p), selectFields(q.r)))
@@ -462,11 +428,7 @@ func handleListPosts(q *request) *graphError {
 }
 
 func handleGetPost(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		_, th, gerr := q.thread()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.thread, func(_ *group, th *convThread) (any, *graphError) {
 		for _, p := range th.posts {
 			if p.id == q.param("pid") {
 				return postJSON(th, p), nil

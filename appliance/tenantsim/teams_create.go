@@ -38,11 +38,7 @@ func (s *Sim) registerTeamCreateRoutes() {
 
 // handlePrimaryChannel serves the team's General channel.
 func handlePrimaryChannel(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.team()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.team, func(g *group) (any, *graphError) {
 		for _, ch := range g.channels {
 			if ch.displayName == "General" {
 				return channelJSON(g, ch), nil
@@ -116,11 +112,7 @@ func handleCreateTeam(q *request) *graphError {
 }
 
 func handleCompleteTeamMigration(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		g, gerr := q.team()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.team, func(g *group) (any, *graphError) {
 		if g.team == nil || !g.team.migration {
 			return nil, errf(http.StatusBadRequest, "BadRequest", "The team is not in migration mode.")
 		}
@@ -148,11 +140,7 @@ func handleAddTeamMember(q *request) *graphError {
 	if in.Type != "#microsoft.graph.aadUserConversationMember" || m == nil {
 		return errf(http.StatusBadRequest, "BadRequest", "A member is a #microsoft.graph.aadUserConversationMember with user@odata.bind .../users('{id}').")
 	}
-	return q.write(func() (any, *graphError) {
-		g, gerr := q.team()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.team, func(g *group) (any, *graphError) {
 		if g.team != nil && g.team.migration {
 			return nil, errf(http.StatusBadRequest, "BadRequest", "Membership operations are not allowed on a team in migration mode: complete its migration first.")
 		}

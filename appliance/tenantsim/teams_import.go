@@ -60,11 +60,7 @@ func handleCreateChannel(q *request) *graphError {
 		}
 		created = t
 	}
-	return q.write(func() (any, *graphError) {
-		g, gerr := q.team()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.team, func(g *group) (any, *graphError) {
 		if slices.ContainsFunc(g.channels, func(c *channel) bool { return strings.EqualFold(c.displayName, name) }) {
 			return nil, errf(http.StatusBadRequest, "NameAlreadyExists", "Channel name already existed, please use other name.")
 		}
@@ -108,11 +104,7 @@ func handleImportMessage(q *request) *graphError {
 	if gerr := q.decodeJSON(&in); gerr != nil {
 		return gerr
 	}
-	return q.write(func() (any, *graphError) {
-		g, ch, gerr := q.channel()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.channel, func(g *group, ch *channel) (any, *graphError) {
 		if !ch.migration {
 			return nil, errf(http.StatusForbidden, "Forbidden", "An application can post channel messages only into a channel in migration mode (created with @microsoft.graph.channelCreationMode and not completed).")
 		}
@@ -182,11 +174,7 @@ func (s *Sim) newImportedMessage(g *group, ch *channel, in importedMessage) (*ch
 }
 
 func handleCompleteMigration(q *request) *graphError {
-	return q.write(func() (any, *graphError) {
-		_, ch, gerr := q.channel()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.channel, func(_ *group, ch *channel) (any, *graphError) {
 		if !ch.migration {
 			return nil, errf(http.StatusBadRequest, "BadRequest", "The channel is not in migration mode.")
 		}
@@ -261,11 +249,7 @@ func handleCreateThread(q *request) *graphError {
 	if strings.TrimSpace(in.Topic) == "" || len(in.Posts) != 1 {
 		return errf(http.StatusBadRequest, "BadRequest", "A new thread needs a topic and exactly one post.")
 	}
-	return q.write(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writeOf(q, q.group, func(g *group) (any, *graphError) {
 		seq := q.sim.nextSeq()
 		conv := &conversation{id: itemID("AAQkAGconv", q.sim.cfg.Seed, g.id, "new", seq), topic: in.Topic}
 		th := &convThread{id: itemID("AAQkAGthread", q.sim.cfg.Seed, g.id, "new", seq), topic: in.Topic, conv: conv}
@@ -285,11 +269,7 @@ func handleReplyThread(q *request) *graphError {
 	if gerr := q.decodeJSON(&in); gerr != nil {
 		return gerr
 	}
-	return q.write(func() (any, *graphError) {
-		g, th, gerr := q.thread()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return writePair(q, q.thread, func(g *group, th *convThread) (any, *graphError) {
 		return nil, q.addPost(g, th, in.Post, "reply")
 	})
 }

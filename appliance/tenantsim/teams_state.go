@@ -290,21 +290,13 @@ func (q *request) team() (*group, *graphError) {
 }
 
 func handleGetTeam(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.team()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.team, func(g *group) (any, *graphError) {
 		return project(teamJSON(g), selectFields(q.r)), nil
 	})
 }
 
 func handleTeamMembers(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.team()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.team, func(g *group) (any, *graphError) {
 		all := []map[string]any{}
 		seen := map[*user]bool{}
 		for _, u := range append(slices.Clone(g.owners), g.members...) {
@@ -324,11 +316,7 @@ func handleTeamMembers(q *request) *graphError {
 }
 
 func handleGroupOwners(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, gerr := q.group()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readOf(q, q.group, func(g *group) (any, *graphError) {
 		all := []map[string]any{}
 		for _, u := range g.owners {
 			if u.deleted {
@@ -343,21 +331,13 @@ func handleGroupOwners(q *request) *graphError {
 }
 
 func handleGetChannel(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		g, ch, gerr := q.channel()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.channel, func(g *group, ch *channel) (any, *graphError) {
 		return channelJSON(g, ch), nil
 	})
 }
 
 func handleChannelTabs(q *request) *graphError {
-	return q.read(func() (any, *graphError) {
-		_, ch, gerr := q.channel()
-		if gerr != nil {
-			return nil, gerr
-		}
+	return readPair(q, q.channel, func(_ *group, ch *channel) (any, *graphError) {
 		all := []map[string]any{}
 		for _, t := range ch.tabs {
 			all = append(all, map[string]any{"id": t.id, "displayName": t.displayName, "webUrl": "https://teams.microsoft.com/l/entity/" + t.appID + "/" + t.id,

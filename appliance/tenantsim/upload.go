@@ -396,9 +396,9 @@ func (s *Sim) commitVersion(d *drive, parentID, name string, v *fileVersion, ct 
 func (s *Sim) commitAttachment(us *uploadSession) (string, *graphError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	it := us.user.items[us.messageID]
-	if it == nil || it.kind != kindMessage {
-		return "", errItemNotFound
+	it, gerr := us.user.itemOf(us.messageID, kindMessage)
+	if gerr != nil {
+		return "", gerr
 	}
 	m := it.msg
 	a := &attachment{id: itemID("AAMkAtt", it.id, len(m.attachments), "upload"), name: us.name, contentType: us.contentType,

@@ -17,6 +17,7 @@ package workloads
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 
@@ -126,6 +127,46 @@ var ErrUnitGone = errors.New("no longer exists in the tenant")
 // or record an item. It is no failure of the unit: the snapshot being
 // written is incomplete and must be aborted, and the run with it.
 var ErrStore = errors.New("vault write failed")
+
+// UserUnit is the unit of a user's own data (a mailbox, a drive): named by
+// the user's principal name and owned by the user.
+func UserUnit(u graph.User) Unit {
+	return Unit{ID: u.ID, Name: u.UPN, DisplayName: u.DisplayName, OwnerID: u.ID, Disabled: !u.Enabled}
+}
+
+// OrEmpty is prev, or an empty Previous when there is none.
+func OrEmpty(prev Previous) Previous {
+	if prev == nil {
+		return EmptyPrevious{}
+	}
+	return prev
+}
+
+// ReadRecord reads the record of the unit named what ("site Sales") at
+// path, as its backup begins. A 404 means the unit is gone: the error
+// wraps ErrUnitGone. Any other error is told through describe.
+func ReadRecord(ctx context.Context, c *graph.Caller, path, what string, describe func(error) string) ([]byte, error) {
+	rec, err := c.Get(ctx, path, nil)
+	if err != nil {
+		if st, _ := graph.ErrorOf(err); st == 404 {
+			return nil, fmt.Errorf("back up %s: %w (%s)", what, ErrUnitGone, graph.Describe(err))
+		}
+		return nil, fmt.Errorf("back up %s: %s", what, describe(err))
+	}
+	return rec, nil
+}
+
+// Finish ends the backup of the unit named what, which ended with err:
+// it adds the requests c made to res and, when err is nil, returns a
+// write the sink refused (sinkErr) as the unit's error, wrapping
+// ErrStore.
+func Finish(what string, c *graph.Caller, res *Result, err, sinkErr error) (Result, error) {
+	res.Requests += c.Requests()
+	if err == nil && sinkErr != nil {
+		err = fmt.Errorf("back up %s: %w: %w", what, ErrStore, sinkErr)
+	}
+	return *res, err
+}
 
 // Tenant is what the agent knows of the tenant when a run starts, shared
 // by every workload's discovery.

@@ -21,14 +21,35 @@ const (
 	phaseDone
 )
 
+// actionFlow is what the phases every action form shares need to know
+// of one form: where it is, how to start its action, how to take it off
+// the screen, and what to say when the operator leaves it running (left,
+// may be "") or presses a key while it runs (wait).
+type actionFlow struct {
+	phase      *phase
+	start      func() tea.Cmd
+	close      func()
+	left, wait string
+}
+
 // afterEdit handles a key in the phases every action form shares after
-// its input is checked. Asked to confirm, back returns to editing and
-// confirm starts the action with start (running, when start launched it).
-// While it runs, back leaves it running (saying left, when not "") and
-// any other key is told to wait. Done, back or enter closes the form.
-// It returns the command start gave, whether the form is to close, and
-// whether the key was the shared phases' (false while editing).
-func (s *Status) afterEdit(msg tea.KeyMsg, p *phase, start func() tea.Cmd, left, wait string) (cmd tea.Cmd, closed, handled bool) {
+// its input is checked, closing the form (f.close) when the key says so.
+// It returns the command f.start gave and whether the key was the shared
+// phases' (false while editing).
+func (s *Status) afterEdit(msg tea.KeyMsg, f actionFlow) (tea.Cmd, bool) {
+	cmd, closed, handled := s.sharedPhaseKey(msg, f.phase, f.start, f.left, f.wait)
+	if closed {
+		f.close()
+	}
+	return cmd, handled
+}
+
+// sharedPhaseKey moves an action form through its shared phases. Asked to
+// confirm, back returns to editing and confirm starts the action with
+// start (running, when start launched it). While it runs, back leaves it
+// running (saying left, when not "") and any other key is told to wait.
+// Done, back or enter closes the form.
+func (s *Status) sharedPhaseKey(msg tea.KeyMsg, p *phase, start func() tea.Cmd, left, wait string) (cmd tea.Cmd, closed, handled bool) {
 	back := key.Matches(msg, keys.Back)
 	switch *p {
 	case phaseConfirm:
@@ -65,4 +86,10 @@ func fieldsWithNote(st styles.Styles, fields []components.Field, focus int, note
 		b = append(b, f.View(st, 18, focus == i))
 	}
 	return append(append(b, ""), components.Wrap(note, components.BodyWidth)...)
+}
+
+// failure draws an action's error: heading in the error style, then the
+// error wrapped to the body's width.
+func failure(st styles.Styles, heading string, err error) []string {
+	return append([]string{st.Error.Render(heading)}, components.Wrap(components.Safe(err.Error()), components.BodyWidth)...)
 }

@@ -77,17 +77,16 @@ func (s *Status) missingDisks() int {
 
 func (s *Status) diskKey(msg tea.KeyMsg) tea.Cmd {
 	f := s.disk
-	cmd, closed, handled := s.afterEdit(msg, &f.phase, func() tea.Cmd {
+	start := func() tea.Cmd {
 		old, dir := f.old.Path, f.path.Value
 		return s.launch("disk replacement", "Rebuilding the lost disk's shards...", func(ctx context.Context) tea.Msg {
 			rep, err := s.svc.ReplaceDisk(ctx, old, dir)
 			return replaceMsg{rep, err}
 		})
-	}, "The rebuild goes on; its progress shows under Running.", "Wait: the rebuild is running (esc leaves it running).")
-	if closed {
-		s.disk = nil
 	}
-	if handled {
+	if cmd, handled := s.afterEdit(msg, actionFlow{phase: &f.phase, start: start, close: func() { s.disk = nil },
+		left: "The rebuild goes on; its progress shows under Running.",
+		wait: "Wait: the rebuild is running (esc leaves it running)."}); handled {
 		return cmd
 	}
 	if f.phase == diskPick {
@@ -225,9 +224,7 @@ func (s *Status) diskView() string {
 		help = keys.Help(keys.Confirm, keys.Back)
 	case phaseRunning:
 		b = append(b, components.Safe(fmt.Sprintf("Rebuilding disk %d onto %s...", f.old.Index, f.path.Value)))
-		if j := s.job("replace-disk"); j != "" {
-			b = append(b, j)
-		}
+		b = append(b, s.jobLines("replace-disk")...)
 		if s.status != nil {
 			v := s.status.Vault
 			b = append(b, fmt.Sprintf("Degraded segments: %d of %d", v.DegradedSegments, v.Segments))
@@ -235,8 +232,7 @@ func (s *Status) diskView() string {
 		help = keys.Help(keys.Leave)
 	case phaseDone:
 		if f.err != nil {
-			b = append(b, st.Error.Render("The disk was not replaced:"))
-			b = append(b, components.Wrap(components.Safe(f.err.Error()), components.BodyWidth)...)
+			b = append(b, failure(st, "The disk was not replaced:", f.err)...)
 		}
 		if r := f.report; r != nil {
 			b = append(b, fmt.Sprintf("Segments checked %8d", r.Segments), fmt.Sprintf("Shards rebuilt   %8d", r.Repaired),

@@ -69,12 +69,9 @@ func (s *Status) openRestore() {
 
 func (s *Status) restoreKey(msg tea.KeyMsg) tea.Cmd {
 	f := s.restore
-	cmd, closed, handled := s.afterEdit(msg, &f.phase, s.startRestore,
-		"The restore goes on; its result will show here.", "Wait: the restore is running (esc leaves it running).")
-	if closed {
-		s.restore = nil
-	}
-	if handled {
+	if cmd, handled := s.afterEdit(msg, actionFlow{phase: &f.phase, start: s.startRestore, close: func() { s.restore = nil },
+		left: "The restore goes on; its result will show here.",
+		wait: "Wait: the restore is running (esc leaves it running)."}); handled {
 		return cmd
 	}
 	if key.Matches(msg, keys.Back) {
@@ -205,14 +202,11 @@ func (s *Status) restoreView() string {
 		help = keys.Help(keys.Confirm, keys.Back)
 	case phaseRunning:
 		b = append(b, "Restoring into "+components.Safe(f.request().TargetUser)+"...")
-		if j := s.job("restore"); j != "" {
-			b = append(b, j)
-		}
+		b = append(b, s.jobLines("restore")...)
 		help = keys.Help(keys.Leave)
 	case phaseDone:
 		if f.err != nil {
-			b = append(b, st.Error.Render("The restore failed:"))
-			b = append(b, components.Wrap(components.Safe(f.err.Error()), components.BodyWidth)...)
+			b = append(b, failure(st, "The restore failed:", f.err)...)
 		} else {
 			r := f.report
 			b = append(b,

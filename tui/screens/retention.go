@@ -67,17 +67,15 @@ func (s *Status) openRetention() {
 
 func (s *Status) retentionKey(msg tea.KeyMsg) tea.Cmd {
 	f := s.ret
-	cmd, closed, handled := s.afterEdit(msg, &f.phase, func() tea.Cmd {
+	start := func() tea.Cmd {
 		w := f.parsed
 		return s.launch("retention change", "Setting the retention windows...", func(ctx context.Context) tea.Msg {
 			ch, err := s.svc.SetRetention(ctx, w.Rollback, w.Audit)
 			return retentionMsg{ch, err}
 		})
-	}, "", "Wait: the retention windows are being set.")
-	if closed {
-		s.ret = nil
 	}
-	if handled {
+	if cmd, handled := s.afterEdit(msg, actionFlow{phase: &f.phase, start: start, close: func() { s.ret = nil },
+		wait: "Wait: the retention windows are being set."}); handled {
 		return cmd
 	}
 	switch {
@@ -191,8 +189,7 @@ func (s *Status) retentionView() string {
 		help = keys.Help(keys.Leave)
 	case phaseDone:
 		if f.err != nil {
-			b = append(b, st.Error.Render("Retention was not changed:"))
-			b = append(b, components.Wrap(components.Safe(f.err.Error()), components.BodyWidth)...)
+			b = append(b, failure(st, "Retention was not changed:", f.err)...)
 		} else {
 			c := f.change
 			b = append(b, fmt.Sprintf("Keep every point  %s", units.Window(c.Rollback)),

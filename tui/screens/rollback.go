@@ -83,12 +83,10 @@ func (s *Status) openRollback() {
 
 func (s *Status) rollbackKey(msg tea.KeyMsg) tea.Cmd {
 	f := s.rollback
-	cmd, closed, handled := s.afterEdit(msg, &f.phase, func() tea.Cmd { return s.startRollback(false) },
-		"The rollback goes on; its result will show here.", "Wait: the rollback is running (esc leaves it running).")
-	if closed {
-		s.rollback = nil
-	}
-	if handled {
+	start := func() tea.Cmd { return s.startRollback(false) }
+	if cmd, handled := s.afterEdit(msg, actionFlow{phase: &f.phase, start: start, close: func() { s.rollback = nil },
+		left: "The rollback goes on; its result will show here.",
+		wait: "Wait: the rollback is running (esc leaves it running)."}); handled {
 		return cmd
 	}
 	switch {
@@ -182,14 +180,11 @@ func (s *Status) rollbackView() string {
 		help = keys.Help(keys.Confirm, keys.Back)
 	case phaseRunning:
 		b = append(b, "Rolling back...")
-		if j := s.job("rollback"); j != "" {
-			b = append(b, j)
-		}
+		b = append(b, s.jobLines("rollback")...)
 		help = keys.Help(keys.Leave)
 	case phaseDone:
 		if f.err != nil {
-			b = append(b, st.Error.Render("The rollback failed:"))
-			b = append(b, components.Wrap(components.Safe(f.err.Error()), components.BodyWidth)...)
+			b = append(b, failure(st, "The rollback failed:", f.err)...)
 		} else {
 			r := f.report
 			b = append(b, "Done: "+rollbackCounts(r))

@@ -220,11 +220,11 @@ func (s *Status) launch(what, busy string, run func(ctx context.Context) tea.Msg
 	return tea.Batch(func() tea.Msg { return run(context.Background()) }, s.fetch())
 }
 
-// job describes the agent's running job of the given kind from the last
-// status read, or "".
-func (s *Status) job(kind string) string {
+// jobLines describes the agent's running job of the given kind from the
+// last status read in one line, or none while no such job runs.
+func (s *Status) jobLines(kind string) []string {
 	if s.status == nil || s.status.Job == nil || s.status.Job.Kind != kind {
-		return ""
+		return nil
 	}
 	j := s.status.Job
 	line := "Agent: " + j.Kind
@@ -237,7 +237,7 @@ func (s *Status) job(kind string) string {
 	if j.UnitsAll > 0 {
 		line += " " + components.Bar(j.UnitsDone, j.UnitsAll, 12)
 	}
-	return components.Fit(components.Safe(line), components.BodyWidth)
+	return []string{components.Fit(components.Safe(line), components.BodyWidth)}
 }
 
 func (s *Status) key(msg tea.KeyMsg) tea.Cmd {

@@ -576,10 +576,7 @@ func (u *UpdateScreen) listLines(b []string) ([]string, []key.Binding) {
 	b = append(b, st.Heading.Render("Update bundles on attached disks"))
 	switch {
 	case u.findErr != nil:
-		b = append(b, st.Error.Render("Looking for bundles failed:"))
-		for _, l := range components.Wrap(components.Safe(u.findErr.Error()), components.BodyWidth) {
-			b = append(b, l)
-		}
+		b = append(b, failure(st, "Looking for bundles failed:", u.findErr)...)
 	case len(u.cands) == 0:
 		b = append(b, "None found. Write the bundle to a USB disk with dd, attach it, then press f:",
 			st.Dim.Render("  dd if=strongroom-VERSION.bundle of=/dev/sdX bs=4M conv=fsync"))
@@ -671,10 +668,7 @@ func (u *UpdateScreen) doneLines(b []string) ([]string, []key.Binding) {
 		what = "The rollback"
 	}
 	if u.err != nil {
-		b = append(b, st.Error.Render(what+" failed:"))
-		for _, l := range components.Wrap(components.Safe(u.err.Error()), components.BodyWidth) {
-			b = append(b, l)
-		}
+		b = append(b, failure(st, what+" failed:", u.err)...)
 		return b, []key.Binding{keys.List, keys.Back}
 	}
 	for _, l := range components.Wrap(components.Safe(sentence(u.result.Message)), components.BodyWidth) {
@@ -682,10 +676,7 @@ func (u *UpdateScreen) doneLines(b []string) ([]string, []key.Binding) {
 	}
 	b = append(b, "")
 	if u.rebootErr != nil {
-		b = append(b, st.Error.Render("The restart was refused:"))
-		for _, l := range components.Wrap(components.Safe(u.rebootErr.Error()), components.BodyWidth) {
-			b = append(b, l)
-		}
+		b = append(b, failure(st, "The restart was refused:", u.rebootErr)...)
 		b = append(b, "")
 	}
 	if u.phase == updRestarting {

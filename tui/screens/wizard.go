@@ -110,6 +110,26 @@ func (w *Wizard) say(kind components.MessageKind, format string, args ...any) {
 	w.msg, w.kind = fmt.Sprintf(format, args...), kind
 }
 
+// answered clears the busy line when a call comes back. When err is set
+// it shows it as a problem through format (which holds one %v) and
+// returns false: the step stays as it was.
+func (w *Wizard) answered(err error, format string) bool {
+	w.busy = ""
+	if err != nil {
+		w.say(components.Problem, format, err)
+		return false
+	}
+	return true
+}
+
+// moveOn is a step's check that went well: it says good and moves the
+// step's focus to the row to (the next thing to do).
+func (w *Wizard) moveOn(focus *int, to int, good string) tea.Cmd {
+	*focus = to
+	w.say(components.Good, "%s", good)
+	return nil
+}
+
 func (w *Wizard) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), w.opts.Timeout)
 }
@@ -146,31 +166,18 @@ func (w *Wizard) next() tea.Cmd {
 	return w.enter(w.step + 1)
 }
 
+// reply is a backend call's answer (or the network timer's tick), which
+// knows how the wizard takes it.
+type reply interface {
+	answer(w *Wizard) tea.Cmd
+}
+
 // Update handles one message.
 func (w *Wizard) Update(msg tea.Msg) tea.Cmd {
+	if a, ok := msg.(reply); ok {
+		return a.answer(w)
+	}
 	switch msg := msg.(type) {
-	case networkMsg:
-		return w.gotNetwork(msg)
-	case netAppliedMsg:
-		return w.gotNetApplied(msg)
-	case netRevertedMsg:
-		return w.gotNetReverted(msg)
-	case NetworkTickMsg:
-		return w.netTick(msg)
-	case disksMsg:
-		return w.gotDisks(msg)
-	case formattedMsg:
-		return w.gotFormatted(msg)
-	case importMsg:
-		return w.gotImport(msg)
-	case tenantMsg:
-		return w.gotTenant(msg)
-	case offsiteMsg:
-		return w.gotOffsite(msg)
-	case vaultMsg:
-		return w.gotVault(msg)
-	case commitMsg:
-		return w.gotCommit(msg)
 	case tea.KeyMsg:
 		if w.busy != "" {
 			w.say(components.Info, "Please wait: %s", w.busy)
@@ -179,24 +186,32 @@ func (w *Wizard) Update(msg tea.Msg) tea.Cmd {
 		if key.Matches(msg, keys.Back) {
 			return w.back()
 		}
-		switch w.step {
-		case StepNetwork:
-			return w.networkKey(msg)
-		case StepDisks:
-			return w.diskKey(msg)
-		case StepTenant:
-			return w.tenantKey(msg)
-		case StepSchedule:
-			return w.schedKey(msg)
-		case StepOffsite:
-			return w.offsiteKey(msg)
-		case StepSummary:
-			return w.summaryKey(msg)
-		case StepKey:
-			return w.keyKey(msg)
+		if p, ok := w.page(); ok {
+			return p.key(msg)
 		}
 	}
 	return nil
+}
+
+// stepPage is one step's part of the wizard: how it takes a key and
+// what it draws (the body and the help line).
+type stepPage struct {
+	key  func(tea.KeyMsg) tea.Cmd
+	view func() ([]string, string)
+}
+
+// page is the current step's page; false past the last step.
+func (w *Wizard) page() (stepPage, bool) {
+	pages := [stepCount]stepPage{
+		StepNetwork: {w.networkKey, w.networkView}, StepDisks: {w.diskKey, w.diskView},
+		StepTenant: {w.tenantKey, w.tenantView}, StepSchedule: {w.schedKey, w.schedView},
+		StepOffsite: {w.offsiteKey, w.offsiteView}, StepSummary: {w.summaryKey, w.summaryView},
+		StepKey: {w.keyKey, w.keyView},
+	}
+	if w.step < 0 || w.step >= stepCount {
+		return stepPage{}, false
+	}
+	return pages[w.step], true
 }
 
 func (w *Wizard) back() tea.Cmd {
@@ -225,21 +240,8 @@ func (w *Wizard) back() tea.Cmd {
 func (w *Wizard) View() string {
 	var body []string
 	help := ""
-	switch w.step {
-	case StepNetwork:
-		body, help = w.networkView()
-	case StepDisks:
-		body, help = w.diskView()
-	case StepTenant:
-		body, help = w.tenantView()
-	case StepSchedule:
-		body, help = w.schedView()
-	case StepOffsite:
-		body, help = w.offsiteView()
-	case StepSummary:
-		body, help = w.summaryView()
-	case StepKey:
-		body, help = w.keyView()
+	if p, ok := w.page(); ok {
+		body, help = p.view()
 	}
 	msg, kind := w.msg, w.kind
 	if w.busy != "" {

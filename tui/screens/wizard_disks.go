@@ -68,19 +68,14 @@ type disksMsg struct {
 }
 
 func (w *Wizard) loadDisks() tea.Cmd {
-	w.busy = "Looking for disks..."
-	return func() tea.Msg {
-		ctx, cancel := w.ctx()
-		defer cancel()
+	return w.call("Looking for disks...", func(ctx context.Context) tea.Msg {
 		l, err := w.be.Disks(ctx)
 		return disksMsg{l, err}
-	}
+	})
 }
 
-func (w *Wizard) gotDisks(m disksMsg) tea.Cmd {
-	w.busy = ""
-	if m.err != nil {
-		w.say(components.Problem, "Could not list the disks: %v", m.err)
+func (m disksMsg) answer(w *Wizard) tea.Cmd {
+	if !w.answered(m.err, "Could not list the disks: %v") {
 		return nil
 	}
 	w.disks.list, w.disks.loaded = m.list, true
@@ -130,11 +125,9 @@ func (w *Wizard) formatKey(msg tea.KeyMsg) tea.Cmd {
 	})
 }
 
-func (w *Wizard) gotFormatted(m formattedMsg) tea.Cmd {
-	w.busy = ""
+func (m formattedMsg) answer(w *Wizard) tea.Cmd {
 	w.disks.format = nil
-	if m.err != nil {
-		w.say(components.Problem, "Not formatted: %v", m.err)
+	if !w.answered(m.err, "Not formatted: %v") {
 		return nil
 	}
 	w.disks.chosen[m.disk.Path] = true

@@ -54,10 +54,8 @@ func (w *Wizard) summaryKey(msg tea.KeyMsg) tea.Cmd {
 	})
 }
 
-func (w *Wizard) gotVault(m vaultMsg) tea.Cmd {
-	w.busy = ""
-	if m.err != nil {
-		w.say(components.Problem, "The vault could not be created: %v", m.err)
+func (m vaultMsg) answer(w *Wizard) tea.Cmd {
+	if !w.answered(m.err, "The vault could not be created: %v") {
 		return nil
 	}
 	w.created = &m.v
@@ -89,18 +87,13 @@ func (w *Wizard) keyKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	p := w.plan()
-	w.busy = "Writing the recovery key file and the configuration..."
-	return func() tea.Msg {
-		ctx, cancel := w.ctx()
-		defer cancel()
+	return w.call("Writing the recovery key file and the configuration...", func(ctx context.Context) tea.Msg {
 		return commitMsg{w.be.Commit(ctx, p)}
-	}
+	})
 }
 
-func (w *Wizard) gotCommit(m commitMsg) tea.Cmd {
-	w.busy = ""
-	if m.err != nil {
-		w.say(components.Problem, "Writing the configuration failed: %v. Fix it and press enter to try again.", m.err)
+func (m commitMsg) answer(w *Wizard) tea.Cmd {
+	if !w.answered(m.err, "Writing the configuration failed: %v. Fix it and press enter to try again.") {
 		return nil
 	}
 	w.done = true

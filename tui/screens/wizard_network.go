@@ -97,20 +97,15 @@ type networkMsg struct {
 }
 
 func (w *Wizard) loadNetwork() tea.Cmd {
-	w.busy = "Reading the network settings..."
-	return func() tea.Msg {
-		ctx, cancel := w.ctx()
-		defer cancel()
+	return w.call("Reading the network settings...", func(ctx context.Context) tea.Msg {
 		st, err := w.be.Network(ctx)
 		return networkMsg{st, err}
-	}
+	})
 }
 
-func (w *Wizard) gotNetwork(m networkMsg) tea.Cmd {
-	w.busy = ""
+func (m networkMsg) answer(w *Wizard) tea.Cmd {
 	w.net.err = m.err
-	if m.err != nil {
-		w.say(components.Problem, "Could not read the network: %v", m.err)
+	if !w.answered(m.err, "Could not read the network: %v") {
 		return nil
 	}
 	w.net.state = &m.state
@@ -133,14 +128,12 @@ func (w *Wizard) applyNetwork(p setup.NetworkPlan) tea.Cmd {
 	}
 }
 
-func (w *Wizard) gotNetApplied(m netAppliedMsg) tea.Cmd {
-	w.busy = ""
+func (m netAppliedMsg) answer(w *Wizard) tea.Cmd {
 	n := &w.net
 	if len(m.state.Interfaces) > 0 {
 		n.state = &m.state
 	}
-	if m.err != nil {
-		w.say(components.Problem, "Not applied: %v", m.err)
+	if !w.answered(m.err, "Not applied: %v") {
 		return nil
 	}
 	n.pending, n.left = &m.plan, keepSeconds
@@ -157,7 +150,7 @@ func (w *Wizard) netTimer() tea.Cmd {
 	return tea.Tick(w.opts.Tick, func(time.Time) tea.Msg { return NetworkTickMsg{gen} })
 }
 
-func (w *Wizard) netTick(m NetworkTickMsg) tea.Cmd {
+func (m NetworkTickMsg) answer(w *Wizard) tea.Cmd {
 	n := &w.net
 	if n.pending == nil || (m.gen != 0 && m.gen != n.gen) {
 		return nil
@@ -175,11 +168,9 @@ func (w *Wizard) revertNetwork() tea.Cmd {
 	})
 }
 
-func (w *Wizard) gotNetReverted(m netRevertedMsg) tea.Cmd {
-	w.busy = ""
+func (m netRevertedMsg) answer(w *Wizard) tea.Cmd {
 	w.net.pending = nil
-	if m.err != nil {
-		w.say(components.Problem, "Could not put the previous network settings back: %v. Restart the appliance to start again from them.", m.err)
+	if !w.answered(m.err, "Could not put the previous network settings back: %v. Restart the appliance to start again from them.") {
 		return nil
 	}
 	cmd := w.loadNetwork()

@@ -88,17 +88,13 @@ type offsiteMsg struct {
 	err error
 }
 
-func (w *Wizard) gotOffsite(m offsiteMsg) tea.Cmd {
-	w.busy = ""
+func (m offsiteMsg) answer(w *Wizard) tea.Cmd {
 	o := &w.offsite
 	o.tested, o.err = &m.o, m.err
-	if m.err != nil {
-		w.say(components.Problem, "%v", m.err)
+	if !w.answered(m.err, "%v") {
 		return nil
 	}
-	o.focus = offNext
-	w.say(components.Good, "Bucket reached: versioning and Object Lock are on. Copies will be locked in COMPLIANCE mode.")
-	return nil
+	return w.moveOn(&o.focus, offNext, "Bucket reached: versioning and Object Lock are on. Copies will be locked in COMPLIANCE mode.")
 }
 
 func (w *Wizard) offsiteKey(msg tea.KeyMsg) tea.Cmd {

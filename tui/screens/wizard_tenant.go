@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"context"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -67,26 +68,22 @@ type tenantMsg struct {
 	err   error
 }
 
-func (w *Wizard) gotImport(m importMsg) tea.Cmd {
-	w.busy = ""
-	if m.err != nil {
-		w.say(components.Problem, "Could not import: %v", m.err)
+func (m importMsg) answer(w *Wizard) tea.Cmd {
+	if !w.answered(m.err, "Could not import: %v") {
 		return nil
 	}
 	t := &w.tenant
 	t.fields[1].Value, t.fields[2].Value, t.fields[3].Value = m.t.TenantID, m.t.ClientID, m.t.ClientSecret
 	t.baseURL, t.authority, t.caFile = m.t.GraphBaseURL, m.t.AuthorityHost, m.t.CAFile
-	t.focus = tenTest
-	w.say(components.Good, "Connection details imported. Test the sign-in next.")
-	return nil
+	return w.moveOn(&t.focus, tenTest, "Connection details imported. Test the sign-in next.")
 }
 
-func (w *Wizard) gotTenant(m tenantMsg) tea.Cmd {
-	w.busy = ""
+func (m tenantMsg) answer(w *Wizard) tea.Cmd {
 	t := &w.tenant
 	if m.err != nil {
 		t.check = nil
-		w.say(components.Problem, "%v", m.err)
+	}
+	if !w.answered(m.err, "%v") {
 		return nil
 	}
 	t.check, t.checked = &m.check, m.t
@@ -95,9 +92,7 @@ func (w *Wizard) gotTenant(m tenantMsg) tea.Cmd {
 			strings.Join(m.check.Missing, ", "))
 		return nil
 	}
-	t.focus = tenNext
-	w.say(components.Good, "Signed in; the app holds every permission the backup needs.")
-	return nil
+	return w.moveOn(&t.focus, tenNext, "Signed in; the app holds every permission the backup needs.")
 }
 
 func (w *Wizard) tenantKey(msg tea.KeyMsg) tea.Cmd {
@@ -124,13 +119,10 @@ func (w *Wizard) tenantKey(msg tea.KeyMsg) tea.Cmd {
 				w.say(components.Problem, "%v", err)
 				return nil
 			}
-			w.busy = "Signing in to the tenant and reading the app's permissions..."
-			return func() tea.Msg {
-				ctx, cancel := w.ctx()
-				defer cancel()
+			return w.call("Signing in to the tenant and reading the app's permissions...", func(ctx context.Context) tea.Msg {
 				c, err := w.be.TestTenant(ctx, v)
 				return tenantMsg{v, c, err}
-			}
+			})
 		case tenNext:
 			if err := setup.ValidateTenant(t.value()); err != nil {
 				w.say(components.Problem, "%v", err)

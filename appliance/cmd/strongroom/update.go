@@ -31,66 +31,50 @@ func said(w io.Writer, res *osupdate.Result, err error) error {
 
 func newUpdateStatusCmd() *cobra.Command {
 	var asJSON bool
-	return jsonFlag(&cobra.Command{
-		Use:   "status",
-		Short: "Show the running slot, both slots' versions and which one boots next",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := osupdate.NewSystem().Status()
-			if err != nil {
-				return err
-			}
-			return outcome.Show(output(cmd, asJSON), st, osupdate.PrintStatus)
-		},
-	}, &asJSON)
+	c := command("status", "Show the running slot, both slots' versions and which one boots next", "", cobra.NoArgs)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		st, err := osupdate.NewSystem().Status()
+		if err != nil {
+			return err
+		}
+		return outcome.Show(output(cmd, asJSON), st, osupdate.PrintStatus)
+	}
+	return jsonFlag(c, &asJSON)
 }
 
 func newUpdateApplyCmd() *cobra.Command {
 	var o osupdate.ApplyOptions
-	cmd := &cobra.Command{
-		Use:   "apply BUNDLE",
-		Short: "Write an update bundle (a file, or a disk it was copied to) into the other slot",
-		Long:  help("update-apply"),
-		Example: `  strongroom update apply /dev/sdb
-  strongroom update apply /var/lib/strongroom/strongroom-update.sru`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Progress = osupdate.TextProgress(cmd.ErrOrStderr())
-			res, err := osupdate.NewSystem().Apply(cmd.Context(), args[0], o)
-			return said(cmd.OutOrStdout(), res, err)
-		},
+	c := command("apply BUNDLE", "Write an update bundle (a file, or a disk it was copied to) into the other slot", "update-apply", cobra.ExactArgs(1))
+	c.Example = `  strongroom update apply /dev/sdb
+  strongroom update apply /var/lib/strongroom/strongroom-update.sru`
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		o.Progress = osupdate.TextProgress(cmd.ErrOrStderr())
+		res, err := osupdate.NewSystem().Apply(cmd.Context(), args[0], o)
+		return said(cmd.OutOrStdout(), res, err)
 	}
-	cmd.Flags().BoolVar(&o.AllowDowngrade, "allow-downgrade", false, "install a bundle that is not newer than the running version")
-	return cmd
+	c.Flags().BoolVar(&o.AllowDowngrade, "allow-downgrade", false, "install a bundle that is not newer than the running version")
+	return c
 }
 
 func newUpdateRollbackCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "rollback",
-		Short: "Boot the other slot's version at the next restart",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := osupdate.NewSystem().Rollback()
-			return said(cmd.OutOrStdout(), res, err)
-		},
+	c := command("rollback", "Boot the other slot's version at the next restart", "", cobra.NoArgs)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		res, err := osupdate.NewSystem().Rollback()
+		return said(cmd.OutOrStdout(), res, err)
 	}
+	return c
 }
 
 func newUpdateMarkGoodCmd() *cobra.Command {
 	var configPath string
 	var wait time.Duration
-	cmd := &cobra.Command{
-		Use:   "mark-good",
-		Short: "Confirm a trial boot once the agent answers (run by strongroom-boot-ok.service)",
-		Long:  help("update-mark-good"),
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return daemon.MarkGood(cmd.Context(), configPath, wait, cmd.OutOrStdout(), cmd.ErrOrStderr())
-		},
+	c := command("mark-good", "Confirm a trial boot once the agent answers (run by strongroom-boot-ok.service)", "update-mark-good", cobra.NoArgs)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		return daemon.MarkGood(cmd.Context(), configPath, wait, cmd.OutOrStdout(), cmd.ErrOrStderr())
 	}
-	cmd.Flags().StringVar(&configPath, "config", defaultConfigPath, "the agent's configuration (its api_socket); when it does not exist, the boot counts as healthy")
-	cmd.Flags().DurationVar(&wait, "wait", 5*time.Minute, "how long to wait for the agent")
-	return cmd
+	c.Flags().StringVar(&configPath, "config", defaultConfigPath, "the agent's configuration (its api_socket); when it does not exist, the boot counts as healthy")
+	c.Flags().DurationVar(&wait, "wait", 5*time.Minute, "how long to wait for the agent")
+	return c
 }
 
 func newUpdatePackCmd() *cobra.Command {
@@ -126,15 +110,10 @@ func newUpdatePackCmd() *cobra.Command {
 
 func newUpdateServeCmd() *cobra.Command {
 	var socket string
-	cmd := &cobra.Command{
-		Use:   "serve [--socket PATH]",
-		Short: "Run the update service the console asks to install, roll back and restart (root only)",
-		Long:  help("update-serve"),
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return daemon.ServeUpdates(cmd.Context(), socket, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
-		},
+	c := command("serve [--socket PATH]", "Run the update service the console asks to install, roll back and restart (root only)", "update-serve", cobra.NoArgs)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		return daemon.ServeUpdates(cmd.Context(), socket, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
 	}
-	cmd.Flags().StringVar(&socket, "socket", api.DefaultUpdateSocket, "unix socket to listen on (mode 0600)")
-	return cmd
+	c.Flags().StringVar(&socket, "socket", api.DefaultUpdateSocket, "unix socket to listen on (mode 0600)")
+	return c
 }

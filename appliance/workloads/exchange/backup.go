@@ -99,10 +99,7 @@ type backup struct {
 // per collection. An error from sink (the vault) ends the backup and is
 // returned wrapping workloads.ErrStore; the snapshot must then be aborted.
 func BackupMailbox(ctx context.Context, g *graph.Client, sink workloads.Sink, prev workloads.Previous, u workloads.Unit, o Options) (workloads.Result, error) {
-	b := &backup{c: newCaller(g, o.withDefaults().PageSize), sink: sink, prev: prev, u: u, o: o.withDefaults(), res: workloads.Result{}, kept: map[string]bool{}}
-	if b.prev == nil {
-		b.prev = workloads.EmptyPrevious{}
-	}
+	b := &backup{c: newCaller(g, o.withDefaults().PageSize), sink: sink, prev: workloads.OrEmpty(prev), u: u, o: o.withDefaults(), res: workloads.Result{}, kept: map[string]bool{}}
 	res, err := b.run(ctx)
 	res.Requests = b.c.Requests()
 	return res, err
@@ -258,41 +255,63 @@ func (b *backup) mailFolders(ctx context.Context) ([]*collection, error) {
 			return nil, err
 		}
 		paths := make([]string, len(level))
-		subs := make([][]*collection, len(level))
-		errs := make([]error, len(level))
-		var wg sync.WaitGroup
 		for i, f := range level {
 			paths[i] = f.DisplayName
 			if parentPath != "" {
 				paths[i] = parentPath + "/" + f.DisplayName
 			}
-			if f.ChildFolderCount == 0 {
-				continue
+		}
+		children := func(i int) (*abstractions.RequestInformation, error) {
+			if level[i].ChildFolderCount == 0 {
+				return nil, nil
 			}
-			cri, err := mb.ByMailFolderId(f.ID).ChildFolders().ToGetRequestInformation(ctx, &users.ItemMailFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{
+			return mb.ByMailFolderId(level[i].ID).ChildFolders().ToGetRequestInformation(ctx, &users.ItemMailFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{
 				QueryParameters: &users.ItemMailFoldersItemChildFoldersRequestBuilderGetQueryParameters{IncludeHiddenFolders: &hidden, Top: b.pageSize(999)},
 			})
-			if err != nil {
-				return nil, err
-			}
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				subs[i], errs[i] = walk(cri, paths[i])
-			}(i)
 		}
-		wg.Wait()
-		var out []*collection
-		for i, f := range level {
-			if errs[i] != nil {
-				return nil, errs[i]
-			}
-			out = append(out, b.mailCollection(f.ID, f.DisplayName, f.ParentFolderID, paths[i]))
-			out = append(out, subs[i]...)
-		}
-		return out, nil
+		return walkLevel(len(level), children, func(i int, cri *abstractions.RequestInformation) ([]*collection, error) {
+			return walk(cri, paths[i])
+		}, func(i int) *collection {
+			f := level[i]
+			return b.mailCollection(f.ID, f.DisplayName, f.ParentFolderID, paths[i])
+		})
 	}
 	return walk(ri, "")
+}
+
+// walkLevel walks the children of a level of n folders side by side:
+// children gives the request listing folder i's children (nil when it has
+// none), walk what is below them. It returns, in the level's order, each
+// folder's collection (self) followed by its descendants'.
+func walkLevel(n int, children func(i int) (*abstractions.RequestInformation, error),
+	walk func(i int, ri *abstractions.RequestInformation) ([]*collection, error), self func(i int) *collection) ([]*collection, error) {
+	subs := make([][]*collection, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		ri, err := children(i)
+		if err != nil {
+			return nil, err
+		}
+		if ri == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			subs[i], errs[i] = walk(i, ri)
+		}()
+	}
+	wg.Wait()
+	var out []*collection
+	for i := range n {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		out = append(out, self(i))
+		out = append(out, subs[i]...)
+	}
+	return out, nil
 }
 
 func (b *backup) mailCollection(id, name, parentID, p string) *collection {
@@ -343,32 +362,14 @@ func (b *backup) contactFolders(ctx context.Context) ([]*collection, error) {
 		}); err != nil {
 			return nil, err
 		}
-		subs := make([][]*collection, len(level))
-		errs := make([]error, len(level))
-		var wg sync.WaitGroup
-		for i, c := range level {
-			cri, err := ub.ContactFolders().ByContactFolderId(c.id).ChildFolders().ToGetRequestInformation(ctx, &users.ItemContactFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{
+		children := func(i int) (*abstractions.RequestInformation, error) {
+			return ub.ContactFolders().ByContactFolderId(level[i].id).ChildFolders().ToGetRequestInformation(ctx, &users.ItemContactFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{
 				QueryParameters: &users.ItemContactFoldersItemChildFoldersRequestBuilderGetQueryParameters{Top: b.pageSize(999)},
 			})
-			if err != nil {
-				return nil, err
-			}
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				subs[i], errs[i] = walk(cri, level[i].path)
-			}(i)
 		}
-		wg.Wait()
-		var out []*collection
-		for i, c := range level {
-			if errs[i] != nil {
-				return nil, errs[i]
-			}
-			out = append(out, c)
-			out = append(out, subs[i]...)
-		}
-		return out, nil
+		return walkLevel(len(level), children, func(i int, cri *abstractions.RequestInformation) ([]*collection, error) {
+			return walk(cri, level[i].path)
+		}, func(i int) *collection { return level[i] })
 	}
 	sub, err := walk(ri, def.path)
 	if err != nil {

@@ -132,12 +132,7 @@ func itemMeta(u workloads.Unit, c *collection, e *entry) map[string]string {
 	set(MetaModified, utc(e.Modified))
 	switch c.itemKind {
 	case catalog.KindMessage:
-		set(catalog.MetaSubject, e.Subject)
-		if e.From != nil {
-			set(catalog.MetaFrom, e.From.EmailAddress.Address)
-		}
-		set(catalog.MetaTo, addresses(e.To))
-		set(catalog.MetaDate, utc(e.Received))
+		setHeadline(set, e.Subject, e.From, e.To, utc(e.Received))
 		set(catalog.MetaMessageID, e.InternetMessageID)
 	case catalog.KindContact:
 		set(catalog.MetaSubject, e.DisplayName)
@@ -148,12 +143,18 @@ func itemMeta(u workloads.Unit, c *collection, e *entry) map[string]string {
 		set(catalog.MetaTo, strings.Join(mails, ","))
 		set(catalog.MetaDate, utc(e.Modified))
 	case catalog.KindEvent:
-		set(catalog.MetaSubject, e.Subject)
-		if e.Organizer != nil {
-			set(catalog.MetaFrom, e.Organizer.EmailAddress.Address)
-		}
-		set(catalog.MetaTo, addresses(e.Attendees))
-		set(catalog.MetaDate, eventTime(e.Start))
+		setHeadline(set, e.Subject, e.Organizer, e.Attendees, eventTime(e.Start))
 	}
 	return m
+}
+
+// setHeadline sets the catalog's headline of a message or an event: its
+// subject, who sent or organised it, who it went to and its date.
+func setHeadline(set func(k, v string), subject string, from *recipient, to []recipient, date string) {
+	set(catalog.MetaSubject, subject)
+	if from != nil {
+		set(catalog.MetaFrom, from.EmailAddress.Address)
+	}
+	set(catalog.MetaTo, addresses(to))
+	set(catalog.MetaDate, date)
 }

@@ -36,8 +36,9 @@ func (Workload) Discover(_ context.Context, t workloads.Tenant) ([]workloads.Uni
 		if u.Mail == "" && !u.Licensed {
 			continue
 		}
-		out = append(out, workloads.Unit{ID: u.ID, Name: u.UPN, DisplayName: u.DisplayName, OwnerID: u.ID,
-			Disabled: !u.Enabled, Shared: !u.Licensed})
+		unit := workloads.UserUnit(u)
+		unit.Shared = !u.Licensed
+		out = append(out, unit)
 	}
 	return out, nil
 }

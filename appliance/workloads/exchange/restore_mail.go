@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -90,11 +91,7 @@ func (r *restorer) messageIDs(ctx context.Context, fid string) (map[string][]str
 		return nil, err
 	}
 	have := map[string][]string{}
-	if _, err := r.c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		var m struct{ ID, InternetMessageID string }
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return err
-		}
+	if _, err := graph.Each(ctx, r.c, ri, func(m struct{ ID, InternetMessageID string }) error {
 		have[m.InternetMessageID] = append(have[m.InternetMessageID], m.ID)
 		return nil
 	}); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -163,11 +164,7 @@ func (r *restorer) calendar(ctx context.Context, it vault.Item, inPlace bool, na
 		ri, err := r.c.Request(r.userPath()+"/calendars", url.Values{"$select": {"id,name"}, "$top": {"999"}})
 		if err == nil {
 			r.calendars = []folderRef{}
-			_, err = r.c.Pages(ctx, ri, func(raw json.RawMessage) error {
-				var c struct{ ID, Name string }
-				if err := json.Unmarshal(raw, &c); err != nil {
-					return err
-				}
+			_, err = graph.Each(ctx, r.c, ri, func(c struct{ ID, Name string }) error {
 				r.calendars = append(r.calendars, folderRef{c.ID, c.Name})
 				return nil
 			})

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/strongroom/strongroom/appliance/graph"
 )
 
 // folderRef is a folder or calendar of the target mailbox: its id and
@@ -85,11 +87,7 @@ func (r *restorer) listFolders(ctx context.Context, path string) ([]folderRef, e
 		return nil, err
 	}
 	var out []folderRef
-	_, err = r.c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		var f struct{ ID, DisplayName string }
-		if err := json.Unmarshal(raw, &f); err != nil {
-			return err
-		}
+	_, err = graph.Each(ctx, r.c, ri, func(f struct{ ID, DisplayName string }) error {
 		out = append(out, folderRef{f.ID, f.DisplayName})
 		return nil
 	})
@@ -108,38 +106,30 @@ func (r *restorer) createFolder(ctx context.Context, path, name string) (string,
 
 // mailTree is the target's mail folders below the root.
 func (r *restorer) mailTree() *tree {
-	at := func(parent string) string {
-		if parent == "" {
-			return r.userPath() + "/mailFolders"
-		}
-		return r.userPath() + "/mailFolders/" + url.PathEscape(parent) + "/childFolders"
-	}
-	return &tree{what: "folder", children: map[string][]folderRef{}, paths: map[string]string{},
-		list: func(ctx context.Context, parent string) ([]folderRef, error) { return r.listFolders(ctx, at(parent)) },
-		create: func(ctx context.Context, parent, name string) (string, error) {
-			id, err := r.createFolder(ctx, at(parent), name)
-			if err == nil {
-				r.existing[id] = map[string][]string{}
-			}
-			return id, err
-		},
-	}
+	return r.folderTree("folder", "mailFolders", func(id string) { r.existing[id] = map[string][]string{} })
 }
 
 // contactTree is the target's contact folders below the default one.
 func (r *restorer) contactTree() *tree {
+	return r.folderTree("contact folder", "contactFolders", func(id string) { r.pim[contactsKind.name+":"+id] = newHoldings() })
+}
+
+// folderTree is the target's folders of one collection (the path segment
+// below the user: "mailFolders", "contactFolders"), called what in
+// errors; made is told of each folder created.
+func (r *restorer) folderTree(what, segment string, made func(id string)) *tree {
 	at := func(parent string) string {
 		if parent == "" {
-			return r.userPath() + "/contactFolders"
+			return r.userPath() + "/" + segment
 		}
-		return r.userPath() + "/contactFolders/" + url.PathEscape(parent) + "/childFolders"
+		return r.userPath() + "/" + segment + "/" + url.PathEscape(parent) + "/childFolders"
 	}
-	return &tree{what: "contact folder", children: map[string][]folderRef{}, paths: map[string]string{},
+	return &tree{what: what, children: map[string][]folderRef{}, paths: map[string]string{},
 		list: func(ctx context.Context, parent string) ([]folderRef, error) { return r.listFolders(ctx, at(parent)) },
 		create: func(ctx context.Context, parent, name string) (string, error) {
 			id, err := r.createFolder(ctx, at(parent), name)
 			if err == nil {
-				r.pim[contactsKind.name+":"+id] = newHoldings()
+				made(id)
 			}
 			return id, err
 		},

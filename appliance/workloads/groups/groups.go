@@ -80,25 +80,15 @@ type backup struct {
 // owners, then threads. When the threads cannot be listed, the previous
 // snapshot's are kept.
 func (Workload) Backup(ctx context.Context, g *graph.Client, sink workloads.Sink, prev workloads.Previous, u workloads.Unit) (workloads.Result, error) {
-	b := &backup{c: &graph.Caller{G: g, PageSize: 50}, sink: sink, prev: prev, u: u, base: "/groups/" + url.PathEscape(u.ID)}
-	if b.prev == nil {
-		b.prev = workloads.EmptyPrevious{}
-	}
+	b := &backup{c: &graph.Caller{G: g, PageSize: 50}, sink: sink, prev: workloads.OrEmpty(prev), u: u, base: "/groups/" + url.PathEscape(u.ID)}
 	err := b.run(ctx)
-	b.res.Requests += b.c.Requests()
-	if err == nil && b.sinkErr != nil {
-		err = fmt.Errorf("back up group %s: %w: %w", u.Name, workloads.ErrStore, b.sinkErr)
-	}
-	return b.res, err
+	return workloads.Finish("group "+u.Name, b.c, &b.res, err, b.sinkErr)
 }
 
 func (b *backup) run(ctx context.Context) error {
-	rec, err := b.c.Get(ctx, b.base, nil)
+	rec, err := workloads.ReadRecord(ctx, b.c, b.base, "group "+b.u.Name, graph.Describe)
 	if err != nil {
-		if st, _ := graph.ErrorOf(err); st == 404 {
-			return fmt.Errorf("back up group %s: %w (%s)", b.u.Name, workloads.ErrUnitGone, graph.Describe(err))
-		}
-		return fmt.Errorf("back up group %s: %s", b.u.Name, graph.Describe(err))
+		return err
 	}
 	sel := url.Values{"$select": {"id,displayName,userPrincipalName,mail"}}
 	members, err := b.c.All(ctx, b.base+"/members", sel)

@@ -12,6 +12,7 @@ import (
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/strongroom/strongroom/appliance/catalog"
+	"github.com/strongroom/strongroom/appliance/export"
 	"github.com/strongroom/strongroom/appliance/graph"
 	"github.com/strongroom/strongroom/appliance/workloads"
 	"github.com/strongroom/strongroom/appliance/workloads/teams"
@@ -87,19 +88,7 @@ func restoreThread(ctx context.Context, c *graph.Caller, base, topic string, t T
 // repost is a stored post as a new post's body: a line naming its
 // original author and time, then its body, with its file attachments.
 func repost(p Post) map[string]any {
-	var in struct {
-		Created string `json:"createdDateTime"`
-		From    struct {
-			EmailAddress struct {
-				Name    string `json:"name"`
-				Address string `json:"address"`
-			} `json:"emailAddress"`
-		} `json:"from"`
-		Body struct {
-			ContentType string `json:"contentType"`
-			Content     string `json:"content"`
-		} `json:"body"`
-	}
+	var in export.GroupPost
 	_ = json.Unmarshal(p.Post, &in)
 	when := in.Created
 	if t, err := time.Parse(time.RFC3339Nano, in.Created); err == nil {
@@ -114,12 +103,7 @@ func repost(p Post) map[string]any {
 	post := map[string]any{"body": map[string]any{"contentType": "html", "content": header + content}}
 	var atts []any
 	for _, a := range p.Attachments {
-		var fa struct {
-			Type         string `json:"@odata.type"`
-			Name         string `json:"name"`
-			ContentType  string `json:"contentType"`
-			ContentBytes string `json:"contentBytes"`
-		}
+		var fa export.FileAttachment
 		if json.Unmarshal(a, &fa) == nil && fa.ContentBytes != "" {
 			atts = append(atts, map[string]any{"@odata.type": "#microsoft.graph.fileAttachment", "name": fa.Name, "contentType": fa.ContentType, "contentBytes": fa.ContentBytes})
 		}
@@ -133,20 +117,5 @@ func repost(p Post) map[string]any {
 // targetGroup resolves the group to restore into: target (id or mail),
 // or the original group.
 func targetGroup(ctx context.Context, g *graph.Client, target, original string) (string, error) {
-	if target == "" {
-		return original, nil
-	}
-	if !strings.Contains(target, "@") {
-		return target, nil
-	}
-	all, err := teams.ListGroups(ctx, g, false)
-	if err != nil {
-		return "", fmt.Errorf("find group %s: %w; the restore app needs Group.Read.All or Group.ReadWrite.All", target, err)
-	}
-	for _, u := range all {
-		if strings.EqualFold(u.Name, target) {
-			return u.ID, nil
-		}
-	}
-	return "", fmt.Errorf("no group %s in the tenant: name it by its mail address or id as 'strongroom ls latest' shows it", target)
+	return teams.ResolveGroup(ctx, g, target, original, false)
 }

@@ -86,17 +86,10 @@ func userTarget(u workloads.Unit) Target {
 // BackupTarget is BackupDrive for any drive.
 func BackupTarget(ctx context.Context, g *graph.Client, sink workloads.Sink, prev workloads.Previous, t Target, o Options) (workloads.Result, error) {
 	o = o.withDefaults()
-	if prev == nil {
-		prev = workloads.EmptyPrevious{}
-	}
-	b := &backup{c: &graph.Caller{G: g, PageSize: o.PageSize}, sink: sink, prev: prev, t: t, o: o,
+	b := &backup{c: &graph.Caller{G: g, PageSize: o.PageSize}, sink: sink, prev: workloads.OrEmpty(prev), t: t, o: o,
 		prefix: t.Prefix, tree: map[string]*node{}, paths: map[string]string{}}
 	err := b.run(ctx, g)
-	b.res.Requests = b.c.Requests()
-	if err == nil && b.sinkErr != nil {
-		err = fmt.Errorf("back up %s: %w: %w", t.Label, workloads.ErrStore, b.sinkErr)
-	}
-	return b.res, err
+	return workloads.Finish(t.Label, b.c, &b.res, err, b.sinkErr)
 }
 
 func (b *backup) run(ctx context.Context, g *graph.Client) error {

@@ -63,7 +63,7 @@ func (Workload) Noun() (string, string) { return "drive", "drives" }
 func (Workload) Discover(_ context.Context, t workloads.Tenant) ([]workloads.Unit, error) {
 	var out []workloads.Unit
 	for _, u := range t.Users {
-		out = append(out, workloads.Unit{ID: u.ID, Name: u.UPN, DisplayName: u.DisplayName, OwnerID: u.ID, Disabled: !u.Enabled})
+		out = append(out, workloads.UserUnit(u))
 	}
 	return out, nil
 }

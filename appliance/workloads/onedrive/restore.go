@@ -249,6 +249,13 @@ func (r *restorer) folder(ctx context.Context, p string) (string, error) {
 	return made.ID, nil
 }
 
+// listedChild is an entry of a folder's children listing.
+type listedChild struct {
+	ID     string          `json:"id"`
+	Name   string          `json:"name"`
+	Folder json.RawMessage `json:"folder"`
+}
+
 // list returns the entries of folder id, read once per restore.
 func (r *restorer) list(ctx context.Context, id string) (map[string]child, error) {
 	if kids, ok := r.children[id]; ok {
@@ -259,15 +266,7 @@ func (r *restorer) list(ctx context.Context, id string) (map[string]child, error
 		return nil, err
 	}
 	kids := map[string]child{}
-	_, err = r.c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		var e struct {
-			ID     string          `json:"id"`
-			Name   string          `json:"name"`
-			Folder json.RawMessage `json:"folder"`
-		}
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return err
-		}
+	_, err = graph.Each(ctx, r.c, ri, func(e listedChild) error {
 		kids[strings.ToLower(e.Name)] = child{id: e.ID, folder: e.Folder != nil}
 		return nil
 	})
@@ -329,13 +328,7 @@ func (r *restorer) uploadSession(ctx context.Context, uploadURL string, it vault
 }
 
 func idOf(body []byte) (string, error) {
-	var made struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(body, &made); err != nil || made.ID == "" {
-		return "", errors.New("the upload's answer has no item id")
-	}
-	return made.ID, nil
+	return graph.IDOf(body, "the upload's answer has no item id")
 }
 
 func contentType(it vault.Item) string {

@@ -156,7 +156,7 @@ func (lr *listRestore) run(ctx context.Context) workloads.RestoreResult {
 // open finds the list in the target site by id or display name, or
 // creates it with the stored columns; created says it is new.
 func (lr *listRestore) open(ctx context.Context) (bool, error) {
-	raws, err := all(ctx, lr.c, "/sites/"+url.PathEscape(lr.site)+"/lists", url.Values{"$select": {"id,name,displayName"}})
+	raws, err := lr.c.All(ctx, "/sites/"+url.PathEscape(lr.site)+"/lists", url.Values{"$select": {"id,name,displayName"}})
 	if err != nil {
 		return false, fmt.Errorf("list the lists of site %s: %s", lr.site, graph.Describe(err))
 	}
@@ -203,7 +203,7 @@ func customColumns(cols []map[string]any) []map[string]any {
 
 // readColumns learns which fields the target list can take.
 func (lr *listRestore) readColumns(ctx context.Context) error {
-	raws, err := all(ctx, lr.c, lr.base()+"/columns", nil)
+	raws, err := lr.c.All(ctx, lr.base()+"/columns", nil)
 	if err != nil {
 		return fmt.Errorf("read the columns: %s", graph.Describe(err))
 	}
@@ -222,7 +222,7 @@ func (lr *listRestore) readColumns(ctx context.Context) error {
 
 // readItems indexes the items the list holds now.
 func (lr *listRestore) readItems(ctx context.Context) error {
-	raws, err := all(ctx, lr.c, lr.base()+"/items", url.Values{"$expand": {"fields"}})
+	raws, err := lr.c.All(ctx, lr.base()+"/items", url.Values{"$expand": {"fields"}})
 	if err != nil {
 		return fmt.Errorf("read the items: %s", graph.Describe(err))
 	}
@@ -280,26 +280,6 @@ func (lr *listRestore) restoreItem(ctx context.Context, item listItem, res *work
 	res.Restored++
 }
 
-// all pages through a listing.
-func all(ctx context.Context, c *graph.Caller, path string, q url.Values) ([]json.RawMessage, error) {
-	ri, err := c.Request(path, q)
-	if err != nil {
-		return nil, err
-	}
-	var out []json.RawMessage
-	_, err = c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		out = append(out, raw)
-		return nil
-	})
-	return out, err
-}
-
 func idOf(body []byte) (string, error) {
-	var made struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(body, &made); err != nil || made.ID == "" {
-		return "", fmt.Errorf("the answer has no id")
-	}
-	return made.ID, nil
+	return graph.IDOf(body, "the answer has no id")
 }

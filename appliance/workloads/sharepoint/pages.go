@@ -64,7 +64,7 @@ func RestorePages(ctx context.Context, g *graph.Client, src workloads.Source, it
 
 // sitePages maps the lower-case names of a site's pages to their ids.
 func sitePages(ctx context.Context, c *graph.Caller, siteID string) (map[string]string, error) {
-	raws, err := all(ctx, c, "/sites/"+url.PathEscape(siteID)+"/pages", url.Values{"$select": {"id,name"}})
+	raws, err := c.All(ctx, "/sites/"+url.PathEscape(siteID)+"/pages", url.Values{"$select": {"id,name"}})
 	if err != nil {
 		return nil, fmt.Errorf("list the pages of site %s: %s", siteID, graph.Describe(err))
 	}

@@ -175,11 +175,7 @@ func findLibrary(ctx context.Context, c *graph.Caller, siteID, name string) (str
 		return "", err
 	}
 	var found string
-	_, err = c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		var l library
-		if err := json.Unmarshal(raw, &l); err != nil {
-			return err
-		}
+	_, err = graph.Each(ctx, c, ri, func(l library) error {
 		if found == "" && strings.EqualFold(l.Name, name) {
 			found = l.ID
 		}

@@ -65,11 +65,7 @@ func (Workload) Discover(ctx context.Context, t workloads.Tenant) ([]workloads.U
 		return nil, err
 	}
 	var out []workloads.Unit
-	_, err = c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		var s site
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return err
-		}
+	_, err = graph.Each(ctx, c, ri, func(s site) error {
 		out = append(out, workloads.Unit{ID: s.ID, Name: siteName(s), DisplayName: s.DisplayName})
 		return nil
 	})
@@ -105,25 +101,15 @@ type backup struct {
 // library, list or page that fails is counted and the rest goes on; a
 // library that fails as a whole has its previous items carried.
 func (w Workload) Backup(ctx context.Context, g *graph.Client, sink workloads.Sink, prev workloads.Previous, u workloads.Unit) (workloads.Result, error) {
-	b := &backup{c: &graph.Caller{G: g, PageSize: 200}, g: g, sink: sink, prev: prev, u: u, o: w.Drive}
-	if b.prev == nil {
-		b.prev = workloads.EmptyPrevious{}
-	}
+	b := &backup{c: &graph.Caller{G: g, PageSize: 200}, g: g, sink: sink, prev: workloads.OrEmpty(prev), u: u, o: w.Drive}
 	err := b.run(ctx)
-	b.res.Requests += b.c.Requests()
-	if err == nil && b.sinkErr != nil {
-		err = fmt.Errorf("back up site %s: %w: %w", u.Name, workloads.ErrStore, b.sinkErr)
-	}
-	return b.res, err
+	return workloads.Finish("site "+u.Name, b.c, &b.res, err, b.sinkErr)
 }
 
 func (b *backup) run(ctx context.Context) error {
-	record, err := b.c.Get(ctx, "/sites/"+url.PathEscape(b.u.ID), nil)
+	record, err := workloads.ReadRecord(ctx, b.c, "/sites/"+url.PathEscape(b.u.ID), "site "+b.u.Name, graph.Describe)
 	if err != nil {
-		if st, _ := graph.ErrorOf(err); st == 404 {
-			return fmt.Errorf("back up site %s: %w (%s)", b.u.Name, workloads.ErrUnitGone, graph.Describe(err))
-		}
-		return fmt.Errorf("back up site %s: %s", b.u.Name, graph.Describe(err))
+		return err
 	}
 	b.put(PathPrefix(b.u.ID)+"_site.json", b.meta(catalog.KindSite, b.u.Name), record)
 	libs := b.libraries(ctx)

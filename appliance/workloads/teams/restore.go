@@ -159,22 +159,7 @@ func (r *restorer) fail(n int, format string, args ...any) {
 // targetTeam resolves the team to restore into: target (id or mail), or
 // the original team.
 func (r *restorer) targetTeam(ctx context.Context, target, original string) (string, error) {
-	if target == "" {
-		return original, nil
-	}
-	if !strings.Contains(target, "@") {
-		return target, nil
-	}
-	teams, err := ListGroups(ctx, r.c.G, true)
-	if err != nil {
-		return "", fmt.Errorf("find team %s: %w; the restore app needs Group.Read.All or Group.ReadWrite.All", target, err)
-	}
-	for _, t := range teams {
-		if strings.EqualFold(t.Name, target) {
-			return t.ID, nil
-		}
-	}
-	return "", fmt.Errorf("no team %s in the tenant: name it by its mail address or id as 'strongroom ls latest' shows it", target)
+	return ResolveGroup(ctx, r.c.G, target, original, true)
 }
 
 // loaded is a stored thread with its message's creation time.

@@ -50,6 +50,33 @@ func (g groupRecord) name() string {
 	return g.ID
 }
 
+// ResolveGroup resolves the group to restore into: target, an id or a
+// mail address looked up among the tenant's groups (its teams, with
+// teamsOnly), or original when target is empty. The errors call the group
+// a team with teamsOnly.
+func ResolveGroup(ctx context.Context, g *graph.Client, target, original string, teamsOnly bool) (string, error) {
+	if target == "" {
+		return original, nil
+	}
+	if !strings.Contains(target, "@") {
+		return target, nil
+	}
+	noun := "group"
+	if teamsOnly {
+		noun = "team"
+	}
+	all, err := ListGroups(ctx, g, teamsOnly)
+	if err != nil {
+		return "", fmt.Errorf("find %s %s: %w; the restore app needs Group.Read.All or Group.ReadWrite.All", noun, target, err)
+	}
+	for _, u := range all {
+		if strings.EqualFold(u.Name, target) {
+			return u.ID, nil
+		}
+	}
+	return "", fmt.Errorf("no %s %s in the tenant: name it by its mail address or id as 'strongroom ls latest' shows it", noun, target)
+}
+
 // ListGroups lists the tenant's Microsoft 365 groups; teamsOnly keeps
 // those that are teams.
 func ListGroups(ctx context.Context, g *graph.Client, teamsOnly bool) ([]workloads.Unit, error) {
@@ -59,11 +86,7 @@ func ListGroups(ctx context.Context, g *graph.Client, teamsOnly bool) ([]workloa
 		return nil, err
 	}
 	var out []workloads.Unit
-	_, err = c.Pages(ctx, ri, func(raw json.RawMessage) error {
-		var gr groupRecord
-		if err := json.Unmarshal(raw, &gr); err != nil {
-			return err
-		}
+	_, err = graph.Each(ctx, c, ri, func(gr groupRecord) error {
 		isTeam, unified := false, false
 		for _, o := range gr.Options {
 			isTeam = isTeam || o == "Team"
@@ -108,26 +131,16 @@ func (w Workload) Backup(ctx context.Context, g *graph.Client, sink workloads.Si
 	if size <= 0 {
 		size = 50
 	}
-	b := &backup{c: &graph.Caller{G: g, PageSize: size}, sink: sink, prev: prev, u: u}
-	if b.prev == nil {
-		b.prev = workloads.EmptyPrevious{}
-	}
+	b := &backup{c: &graph.Caller{G: g, PageSize: size}, sink: sink, prev: workloads.OrEmpty(prev), u: u}
 	err := b.run(ctx)
-	b.res.Requests += b.c.Requests()
-	if err == nil && b.sinkErr != nil {
-		err = fmt.Errorf("back up team %s: %w: %w", u.Name, workloads.ErrStore, b.sinkErr)
-	}
-	return b.res, err
+	return workloads.Finish("team "+u.Name, b.c, &b.res, err, b.sinkErr)
 }
 
 func (b *backup) run(ctx context.Context) error {
 	base := "/teams/" + url.PathEscape(b.u.ID)
-	team, err := b.c.Get(ctx, base, nil)
+	team, err := workloads.ReadRecord(ctx, b.c, base, "team "+b.u.Name, func(err error) string { return describe(err, "Team.ReadBasic.All") })
 	if err != nil {
-		if st, _ := graph.ErrorOf(err); st == 404 {
-			return fmt.Errorf("back up team %s: %w (%s)", b.u.Name, workloads.ErrUnitGone, graph.Describe(err))
-		}
-		return fmt.Errorf("back up team %s: %s", b.u.Name, describe(err, "Team.ReadBasic.All"))
+		return err
 	}
 	members, err := b.c.All(ctx, base+"/members", nil)
 	if err != nil {
