@@ -32,6 +32,10 @@ type TenantOptions struct {
 	// Messages is the mails per licensed user; 0 is the simulator's
 	// profile.
 	Messages int
+	// ChannelMessages threads, each with ChannelReplies replies, are
+	// added to every channel of every team (busy channels); 0: none.
+	ChannelMessages int
+	ChannelReplies  int
 	// Burst is the new mails per mailbox before the last incremental.
 	Burst int
 	// Keep keeps the temporary directory (vault, configuration).
@@ -206,6 +210,7 @@ func Tenant(ctx context.Context, o TenantOptions, progress io.Writer) (*TenantRe
 func startSim(o TenantOptions) (*tenantsim.Sim, error) {
 	cfg := tenantsim.Config{Users: o.Users, Seed: o.Seed, Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleMode(o.Throttle)}}
 	cfg.Profile.MessagesPerUser = o.Messages
+	cfg.Profile.ChannelMessages, cfg.Profile.ChannelReplies = o.ChannelMessages, o.ChannelReplies
 	faults, err := simctl.ParseFaults(o.FaultSpec)
 	if err != nil {
 		return nil, outcome.Usage{Err: fmt.Errorf("--faults: %w", err)}

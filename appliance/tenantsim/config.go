@@ -76,6 +76,12 @@ type Profile struct {
 	// FilesPerUser is the number of files in each OneDrive and in each
 	// site's document library; Office files carry up to 12 versions.
 	FilesPerUser int
+	// ChannelMessages is the number of extra threads posted into every
+	// channel of every team, each with ChannelReplies replies, to make
+	// busy channels (benchmarks of the Teams limits). 0, the default,
+	// adds none: the tenant is then what it was without them.
+	ChannelMessages int
+	ChannelReplies  int
 }
 
 // DefaultProfile is small enough for unit tests and still exercises paging,
@@ -236,6 +242,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if p.ChannelMessages < 0 || p.ChannelReplies < 0 || p.ChannelMessages > maxBusyThreads || p.ChannelReplies > maxBusyReplies {
+		return c, fmt.Errorf("channel messages %d and replies %d per thread: want 0 to %d and 0 to %d", p.ChannelMessages, p.ChannelReplies, maxBusyThreads, maxBusyReplies)
 	}
 	if c.Faults.ServerErrorBurst == 0 {
 		c.Faults.ServerErrorBurst = 3
