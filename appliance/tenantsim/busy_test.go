@@ -1,8 +1,13 @@
 package tenantsim_test
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"reflect"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/strongroom/strongroom/appliance/tenantsim"
 )
@@ -85,3 +90,60 @@ func TestSimBusyChannels(t *testing.T) {
 	}
 }
 
+// TestSimServedChannelMessages: the counters count the channel messages
+// the delta and the replies lists served, and the pages that served
+// them; OnRequest hears of every Teams request with its times.
+func TestSimServedChannelMessages(t *testing.T) {
+	cfg := testConfig()
+	cfg.Profile.ChannelMessages, cfg.Profile.ChannelReplies = 25, 2
+	var mu sync.Mutex
+	heard := map[string]int{}
+	cfg.OnRequest = func(r *http.Request, class string, status int, start, end time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		if status == 200 && !end.Before(start) {
+			heard[class]++
+		}
+	}
+	s := tenantsim.NewTest(t, cfg)
+	hc, tok := httpClient(t, s), accessToken(t, s, s.BackupApp())
+	tm := s.Teams()[0]
+	ch, err := s.DumpChannel(tm.ID, tm.Channels[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := s.BaseURL() + "/teams/" + url.PathEscape(tm.ID) + "/channels/" + url.PathEscape(ch.ID) + "/messages"
+	get := func(u string) (page struct {
+		Value []json.RawMessage `json:"value"`
+		Next  string            `json:"@odata.nextLink"`
+	}) {
+		st, _, body := call(t, hc, "GET", u, tok, "", "")
+		if st != 200 || json.Unmarshal(body, &page) != nil {
+			t.Fatalf("GET %s: %d %s", u, st, body)
+		}
+		return page
+	}
+	before := s.Counters()
+	served, pages := 0, 0
+	for u := base + "/delta()"; u != ""; pages++ {
+		p := get(u)
+		served, u = served+len(p.Value), p.Next
+	}
+	if served != len(ch.Messages) {
+		t.Fatalf("delta served %d threads, the channel has %d", served, len(ch.Messages))
+	}
+	p := get(base + "/" + url.PathEscape(ch.Messages[len(ch.Messages)-1].ID) + "/replies")
+	served, pages = served+len(p.Value), pages+1
+	after := s.Counters()
+	if got := after.ChannelMessages - before.ChannelMessages; got != int64(served) || len(p.Value) != 2 {
+		t.Errorf("counted %d channel messages, served %d (%d replies)", got, served, len(p.Value))
+	}
+	if got := after.MessagePages - before.MessagePages; got != int64(pages) {
+		t.Errorf("counted %d message pages, served %d", got, pages)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if heard["teams"] != pages {
+		t.Errorf("OnRequest heard %d Teams requests, %d were made", heard["teams"], pages)
+	}
+}

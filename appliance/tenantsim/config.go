@@ -2,6 +2,7 @@ package tenantsim
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -50,6 +51,12 @@ type Config struct {
 	// default ones, e.g. TeamMember.ReadWrite.All, which adding a team's
 	// members back takes.
 	ExtraRestoreRoles []string
+	// OnRequest, when set, is called once a request has been answered,
+	// with the request, its endpoint class (as Counters names it), its
+	// status and the wall-clock times it began and ended: a benchmark in
+	// the same process learns when each workload's requests ran. It must
+	// be quick, safe for concurrent use, and not keep r.
+	OnRequest func(r *http.Request, class string, status int, start, end time.Time)
 }
 
 // Profile sets how much content each generated mailbox holds. Counts are
