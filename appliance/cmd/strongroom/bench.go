@@ -59,7 +59,7 @@ func newBenchTenantCmd() *cobra.Command {
 	var asJSON bool
 	c := command("tenant [--users N] [--throttle realistic] [--latency 30ms] [--workers W] [--json]",
 		"Back up a simulated tenant (full, unchanged incremental, mail burst) and compare with the throttle limits", "bench-tenant", cobra.NoArgs)
-	c.Long += "\n\n" + bench.IdealHelp
+	c.Long += "\n\n" + bench.IdealHelp + "\n\n" + bench.TeamsHelp
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		progress := cmd.ErrOrStderr()
 		if asJSON {
