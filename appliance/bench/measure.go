@@ -134,6 +134,7 @@ var tenantRows = []struct {
 		return fmt.Sprintf("%.1f", float64(r.TeamsThreads)/max(r.Wall, 1e-9))
 	}},
 	{"Teams wall", func(r TenantRun) string { return fmt.Sprintf("%.2fs", r.TeamsWall) }},
+	{"  from (after the start)", func(r TenantRun) string { return fmt.Sprintf("%.2fs", r.TeamsStart) }},
 	{"  requests per second", func(r TenantRun) string { return fmt.Sprintf("%.1f", r.TeamsPerSecond) }},
 	{"  429s (Teams, groups)", func(r TenantRun) string { return fmt.Sprint(r.TeamsThrottled) }},
 	{"channel messages read", func(r TenantRun) string { return fmt.Sprint(r.ChannelMessages) }},

@@ -55,13 +55,15 @@ func unitLevel(path string) bool {
 	return len(segs) >= 2 && (segs[0] == "teams" || segs[0] == "groups")
 }
 
-// take returns the span recorded since the last take and starts anew.
-func (c *teamsClock) take() time.Duration {
+// take returns when the first request recorded since the last take
+// began (zero when none was) and the span to the end of the last one,
+// and starts anew.
+func (c *teamsClock) take() (time.Time, time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := c.last.Sub(c.first)
+	first, d := c.first, c.last.Sub(c.first)
 	c.first, c.last = time.Time{}, time.Time{}
-	return max(d, 0)
+	return first, max(d, 0)
 }
 
 // teamsThrottled counts the simulator's 429s on Teams and group routes.

@@ -81,12 +81,14 @@ type TenantRun struct {
 	// ChannelMessages is the channel messages (top-level and replies) the
 	// simulator served in message pages during the run, MessagePages
 	// those pages; TeamsWall the seconds from the first to the end of the
-	// last request under a team or group; TeamsThrottled the 429s on
+	// last request under a team or group, TeamsStart the seconds from
+	// the start of the run to the first; TeamsThrottled the 429s on
 	// Teams and group routes. The rates derived from them are explained
 	// by TeamsHelp.
 	ChannelMessages        int64   `json:"channel_messages"`
 	MessagePages           int64   `json:"channel_message_pages"`
 	TeamsWall              float64 `json:"teams_wall_seconds"`
+	TeamsStart             float64 `json:"teams_start_seconds"`
 	TeamsThrottled         int64   `json:"teams_throttled_429"`
 	TeamsPerSecond         float64 `json:"teams_requests_per_second"`
 	MessagesPerSecond      float64 `json:"channel_messages_per_second"`
@@ -259,7 +261,7 @@ func startSim(o TenantOptions, clock *teamsClock) (*tenantsim.Sim, error) {
 // adds each one's figures to res.
 func runTenantBackups(ctx context.Context, o TenantOptions, sim *tenantsim.Sim, clock *teamsClock, a *agent.Agent, res *TenantResult, progress io.Writer) error {
 	run := func(name string) error {
-		clock.take()
+		_, _ = clock.take()
 		before := sim.Counters()
 		cpu0, wait0 := processCPU(), runQueueWait()
 		start := time.Now()
@@ -268,7 +270,11 @@ func runTenantBackups(ctx context.Context, o TenantOptions, sim *tenantsim.Sim, 
 		if err != nil {
 			return fmt.Errorf("%s backup: %w", name, err)
 		}
-		r := measureTenantRun(name, rep, before, sim.Counters(), wall, clock.take(), o.Latency, o.Workers)
+		first, teamsWall := clock.take()
+		r := measureTenantRun(name, rep, before, sim.Counters(), wall, teamsWall, o.Latency, o.Workers)
+		if !first.IsZero() {
+			r.TeamsStart = first.Sub(start).Seconds()
+		}
 		r.CPU, r.RunQueueWait = (processCPU() - cpu0).Seconds(), (runQueueWait() - wait0).Seconds()
 		res.Runs = append(res.Runs, r)
 		res.Mailboxes = max(res.Mailboxes, r.Mailboxes)

@@ -106,8 +106,8 @@ func TestTenantTeamsFigures(t *testing.T) {
 	if full.MessagePages < int64(channels+threads) || full.TeamsRequests < full.MessagePages {
 		t.Errorf("full run: %d message pages, %d Teams requests; want at least a page a channel and a thread (%d)", full.MessagePages, full.TeamsRequests, channels+threads)
 	}
-	if full.TeamsWall <= 0 || full.TeamsWall > full.Wall {
-		t.Errorf("Teams wall %.3fs; want within the run's %.3fs", full.TeamsWall, full.Wall)
+	if full.TeamsWall <= 0 || full.TeamsStart <= 0 || full.TeamsStart+full.TeamsWall > full.Wall {
+		t.Errorf("Teams wall %.3fs from %.3fs; want within the run's %.3fs", full.TeamsWall, full.TeamsStart, full.Wall)
 	}
 	near := func(a, b float64) bool { return a > 0 && b > 0 && a/b > 0.999 && a/b < 1.001 }
 	m, req := float64(full.ChannelMessages), float64(full.TeamsRequests)
@@ -139,10 +139,10 @@ func TestTeamsClock(t *testing.T) {
 	c.observe(req("/v1.0/users/u1/messages"), "mail.messages", 200, t0, t0.Add(9*time.Second))            // not Teams
 	c.observe(req("/v1.0/teams/g1/channels"), "teams", 200, t0.Add(2*time.Second), t0.Add(3*time.Second)) // first
 	c.observe(req("/v1.0/groups/g1/threads"), "groups", 200, t0.Add(4*time.Second), t0.Add(5*time.Second))
-	if d := c.take(); d != 3*time.Second {
-		t.Errorf("span %s; want 3s", d)
+	if first, d := c.take(); d != 3*time.Second || !first.Equal(t0.Add(2*time.Second)) {
+		t.Errorf("span %s from %s; want 3s from %s", d, first, t0.Add(2*time.Second))
 	}
-	if d := c.take(); d != 0 {
-		t.Errorf("span after take %s; want 0", d)
+	if first, d := c.take(); d != 0 || !first.IsZero() {
+		t.Errorf("span after take %s from %s; want none", d, first)
 	}
 }
