@@ -22,14 +22,19 @@ const teamsLimit = 20
 // requests one mailbox may have in flight.
 const perMailbox = 4
 
-// measureTenantRun turns one backup report and the simulator's counters
-// before and after it into the figures of the run.
-func measureTenantRun(name string, rep *agent.BackupReport, before, after tenantsim.Counters, wall, latency time.Duration, workers int) TenantRun {
+// measureTenantRun turns one backup report, the simulator's counters
+// before and after it and the span of its Teams requests into the
+// figures of the run.
+func measureTenantRun(name string, rep *agent.BackupReport, before, after tenantsim.Counters, wall, teamsWall, latency time.Duration, workers int) TenantRun {
 	r, busy := fromReport(rep)
-	r.Name, r.Wall = name, wall.Seconds()
+	r.Name, r.Wall, r.TeamsWall = name, wall.Seconds(), teamsWall.Seconds()
 	r.SimRequests = graphRequests(after) - graphRequests(before)
 	r.Throttled = after.Throttled - before.Throttled
+	r.ChannelMessages = after.ChannelMessages - before.ChannelMessages
+	r.MessagePages = after.MessagePages - before.MessagePages
+	r.TeamsThrottled = teamsThrottled(after) - teamsThrottled(before)
 	r.derive(latency, workers, busy)
+	r.deriveTeams()
 	return r
 }
 
@@ -128,6 +133,21 @@ var tenantRows = []struct {
 	{"  channel threads per second", func(r TenantRun) string {
 		return fmt.Sprintf("%.1f", float64(r.TeamsThreads)/max(r.Wall, 1e-9))
 	}},
+	{"Teams wall", func(r TenantRun) string { return fmt.Sprintf("%.2fs", r.TeamsWall) }},
+	{"  from (after the start)", func(r TenantRun) string { return fmt.Sprintf("%.2fs", r.TeamsStart) }},
+	{"  requests per second", func(r TenantRun) string { return fmt.Sprintf("%.1f", r.TeamsPerSecond) }},
+	{"  429s (Teams, groups)", func(r TenantRun) string { return fmt.Sprint(r.TeamsThrottled) }},
+	{"channel messages read", func(r TenantRun) string { return fmt.Sprint(r.ChannelMessages) }},
+	{"  per message page", func(r TenantRun) string { return fmt.Sprintf("%.1f", r.MessagesPerPage) }},
+	{"  per Teams request", func(r TenantRun) string { return fmt.Sprintf("%.2f", r.MessagesPerRequest) }},
+	{"  per second", func(r TenantRun) string { return fmt.Sprintf("%.1f", r.MessagesPerSecond) }},
+	{"  ideal per second", func(r TenantRun) string { return fmt.Sprintf("%.1f", r.IdealMessagesPerSecond) }},
+	{"  % of ideal", func(r TenantRun) string {
+		if r.IdealMessagesPerSecond == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.0f%%", 100*r.TeamsEfficiency)
+	}},
 	{"Graph requests (sim)", func(r TenantRun) string { return fmt.Sprint(r.SimRequests) }},
 	{"  by the agent (governor)", func(r TenantRun) string { return fmt.Sprint(r.AgentRequests) }},
 	{"  by mailboxes (report)", func(r TenantRun) string { return fmt.Sprint(r.MailboxRequests) }},
@@ -167,5 +187,8 @@ func PrintTenant(w io.Writer, res *TenantResult) {
 	}
 	fmt.Fprintf(w, "peak RSS: %s (of which %s before the first backup: the simulated tenant, in this process)\n",
 		units.Bytes(res.PeakRSSBytes), units.Bytes(res.SimRSSBytes))
-	fmt.Fprintf(w, "total: %.1fs\n\n%s\n", res.TotalSeconds, IdealHelp)
+	if res.ChannelMessages > 0 {
+		fmt.Fprintf(w, "busy channels: %d threads with %d replies each added to every channel of every team\n", res.ChannelMessages, res.ChannelReplies)
+	}
+	fmt.Fprintf(w, "total: %.1fs\n\n%s\n\n%s\n", res.TotalSeconds, IdealHelp, TeamsHelp)
 }

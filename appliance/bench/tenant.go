@@ -32,6 +32,10 @@ type TenantOptions struct {
 	// Messages is the mails per licensed user; 0 is the simulator's
 	// profile.
 	Messages int
+	// ChannelMessages threads, each with ChannelReplies replies, are
+	// added to every channel of every team (busy channels); 0: none.
+	ChannelMessages int
+	ChannelReplies  int
 	// Burst is the new mails per mailbox before the last incremental.
 	Burst int
 	// Keep keeps the temporary directory (vault, configuration).
@@ -74,6 +78,24 @@ type TenantRun struct {
 	TeamsRequests int64 `json:"teams_requests"`
 	TeamsThreads  int   `json:"teams_threads"`
 	TeamsLimit    int   `json:"teams_limit_per_second"`
+	// ChannelMessages is the channel messages (top-level and replies) the
+	// simulator served in message pages during the run, MessagePages
+	// those pages; TeamsWall the seconds from the first to the end of the
+	// last request under a team or group, TeamsStart the seconds from
+	// the start of the run to the first; TeamsThrottled the 429s on
+	// Teams and group routes. The rates derived from them are explained
+	// by TeamsHelp.
+	ChannelMessages        int64   `json:"channel_messages"`
+	MessagePages           int64   `json:"channel_message_pages"`
+	TeamsWall              float64 `json:"teams_wall_seconds"`
+	TeamsStart             float64 `json:"teams_start_seconds"`
+	TeamsThrottled         int64   `json:"teams_throttled_429"`
+	TeamsPerSecond         float64 `json:"teams_requests_per_second"`
+	MessagesPerSecond      float64 `json:"channel_messages_per_second"`
+	MessagesPerRequest     float64 `json:"channel_messages_per_request"`
+	MessagesPerPage        float64 `json:"channel_messages_per_page"`
+	IdealMessagesPerSecond float64 `json:"ideal_channel_messages_per_second"`
+	TeamsEfficiency        float64 `json:"teams_efficiency"`
 	// SimRequests is every Graph request the simulator answered during
 	// the run (identity and /_sim/ excluded), retries and 429s included.
 	SimRequests int64 `json:"sim_graph_requests"`
@@ -128,6 +150,10 @@ type TenantResult struct {
 	// generated, before any backup: the part of PeakRSSBytes that is the
 	// simulator's, not the agent's.
 	SimRSSBytes int64 `json:"sim_rss_bytes"`
+	// ChannelMessages and ChannelReplies are the busy channels' threads
+	// per channel and replies per thread.
+	ChannelMessages int `json:"channel_messages_per_channel,omitempty"`
+	ChannelReplies  int `json:"channel_replies_per_thread,omitempty"`
 	// Faults names the injected faults ("" for none) and Faulted counts
 	// the answers they spoiled over every run.
 	Faults       string  `json:"faults,omitempty"`
@@ -167,7 +193,8 @@ func Tenant(ctx context.Context, o TenantOptions, progress io.Writer) (*TenantRe
 	began := time.Now()
 	res := &TenantResult{Date: began.UTC().Format(time.RFC3339), Users: o.Users, Seed: o.Seed, Throttle: o.Throttle,
 		LatencyMS: float64(o.Latency) / float64(time.Millisecond), Workers: o.Workers, Burst: o.Burst,
-		Messages: o.Messages, GOMAXPROCS: runtime.GOMAXPROCS(0), Faults: o.FaultSpec}
+		Messages: o.Messages, GOMAXPROCS: runtime.GOMAXPROCS(0), Faults: o.FaultSpec,
+		ChannelMessages: o.ChannelMessages, ChannelReplies: o.ChannelReplies}
 	if res.Messages == 0 {
 		res.Messages = tenantsim.DefaultProfile.MessagesPerUser
 	}
@@ -180,7 +207,8 @@ func Tenant(ctx context.Context, o TenantOptions, progress io.Writer) (*TenantRe
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	sim, err := startSim(o)
+	clock := &teamsClock{}
+	sim, err := startSim(o, clock)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +220,7 @@ func Tenant(ctx context.Context, o TenantOptions, progress io.Writer) (*TenantRe
 		return nil, err
 	}
 	defer sb.Close()
-	if err := runTenantBackups(ctx, o, sim, sb.Agent, res, progress); err != nil {
+	if err := runTenantBackups(ctx, o, sim, clock, sb.Agent, res, progress); err != nil {
 		return nil, err
 	}
 	res.PeakRSSBytes = PeakRSS()
@@ -201,11 +229,13 @@ func Tenant(ctx context.Context, o TenantOptions, progress io.Writer) (*TenantRe
 	return res, nil
 }
 
-// startSim starts the simulator the options describe; options it refuses
-// are the operator's mistake (outcome.Usage).
-func startSim(o TenantOptions) (*tenantsim.Sim, error) {
-	cfg := tenantsim.Config{Users: o.Users, Seed: o.Seed, Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleMode(o.Throttle)}}
+// startSim starts the simulator the options describe, telling clock of
+// its requests; options it refuses are the operator's mistake
+// (outcome.Usage).
+func startSim(o TenantOptions, clock *teamsClock) (*tenantsim.Sim, error) {
+	cfg := tenantsim.Config{Users: o.Users, Seed: o.Seed, Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleMode(o.Throttle)}, OnRequest: clock.observe}
 	cfg.Profile.MessagesPerUser = o.Messages
+	cfg.Profile.ChannelMessages, cfg.Profile.ChannelReplies = o.ChannelMessages, o.ChannelReplies
 	faults, err := simctl.ParseFaults(o.FaultSpec)
 	if err != nil {
 		return nil, outcome.Usage{Err: fmt.Errorf("--faults: %w", err)}
@@ -229,8 +259,9 @@ func startSim(o TenantOptions) (*tenantsim.Sim, error) {
 
 // runTenantBackups runs the full, the unchanged and the burst backup and
 // adds each one's figures to res.
-func runTenantBackups(ctx context.Context, o TenantOptions, sim *tenantsim.Sim, a *agent.Agent, res *TenantResult, progress io.Writer) error {
+func runTenantBackups(ctx context.Context, o TenantOptions, sim *tenantsim.Sim, clock *teamsClock, a *agent.Agent, res *TenantResult, progress io.Writer) error {
 	run := func(name string) error {
+		_, _ = clock.take()
 		before := sim.Counters()
 		cpu0, wait0 := processCPU(), runQueueWait()
 		start := time.Now()
@@ -239,12 +270,21 @@ func runTenantBackups(ctx context.Context, o TenantOptions, sim *tenantsim.Sim, 
 		if err != nil {
 			return fmt.Errorf("%s backup: %w", name, err)
 		}
-		r := measureTenantRun(name, rep, before, sim.Counters(), wall, o.Latency, o.Workers)
+		first, teamsWall := clock.take()
+		r := measureTenantRun(name, rep, before, sim.Counters(), wall, teamsWall, o.Latency, o.Workers)
+		if !first.IsZero() {
+			r.TeamsStart = first.Sub(start).Seconds()
+		}
 		r.CPU, r.RunQueueWait = (processCPU() - cpu0).Seconds(), (runQueueWait() - wait0).Seconds()
 		res.Runs = append(res.Runs, r)
 		res.Mailboxes = max(res.Mailboxes, r.Mailboxes)
-		fmt.Fprintf(progress, "%-9s %6.2fs  %d mailboxes, %d items (%d new), %d Graph requests, %d throttled, ideal %.2fs, efficiency %.0f%%\n",
-			name, r.Wall, r.Mailboxes, r.Items, r.NewItems, r.SimRequests, r.Throttled, r.Ideal, 100*r.Efficiency)
+		rate := ""
+		if r.ChannelMessages > 0 {
+			rate = fmt.Sprintf(", %.1f/s (%.0f%% of %.1f/s)", r.MessagesPerSecond, 100*r.TeamsEfficiency, r.IdealMessagesPerSecond)
+		}
+		fmt.Fprintf(progress, "%-9s %6.2fs  %d mailboxes, %d items (%d new), %d Graph requests, %d throttled, ideal %.2fs, efficiency %.0f%%; Teams %.2fs, %d channel messages%s\n",
+			name, r.Wall, r.Mailboxes, r.Items, r.NewItems, r.SimRequests, r.Throttled, r.Ideal, 100*r.Efficiency,
+			r.TeamsWall, r.ChannelMessages, rate)
 		return nil
 	}
 	if err := run("full"); err != nil {

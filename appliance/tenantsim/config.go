@@ -2,6 +2,7 @@ package tenantsim
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -50,6 +51,12 @@ type Config struct {
 	// default ones, e.g. TeamMember.ReadWrite.All, which adding a team's
 	// members back takes.
 	ExtraRestoreRoles []string
+	// OnRequest, when set, is called once a request has been answered,
+	// with the request, its endpoint class (as Counters names it), its
+	// status and the wall-clock times it began and ended: a benchmark in
+	// the same process learns when each workload's requests ran. It must
+	// be quick, safe for concurrent use, and not keep r.
+	OnRequest func(r *http.Request, class string, status int, start, end time.Time)
 }
 
 // Profile sets how much content each generated mailbox holds. Counts are
@@ -76,6 +83,12 @@ type Profile struct {
 	// FilesPerUser is the number of files in each OneDrive and in each
 	// site's document library; Office files carry up to 12 versions.
 	FilesPerUser int
+	// ChannelMessages is the number of extra threads posted into every
+	// channel of every team, each with ChannelReplies replies, to make
+	// busy channels (benchmarks of the Teams limits). 0, the default,
+	// adds none: the tenant is then what it was without them.
+	ChannelMessages int
+	ChannelReplies  int
 }
 
 // DefaultProfile is small enough for unit tests and still exercises paging,
@@ -236,6 +249,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if p.ChannelMessages < 0 || p.ChannelReplies < 0 || p.ChannelMessages > maxBusyThreads || p.ChannelReplies > maxBusyReplies {
+		return c, fmt.Errorf("channel messages %d and replies %d per thread: want 0 to %d and 0 to %d", p.ChannelMessages, p.ChannelReplies, maxBusyThreads, maxBusyReplies)
 	}
 	if c.Faults.ServerErrorBurst == 0 {
 		c.Faults.ServerErrorBurst = 3

@@ -27,6 +27,11 @@ type Counters struct {
 	// immutable item IDs (Prefer: IdType="ImmutableId"). The simulator's
 	// IDs survive moves either way; real Graph's do only when asked.
 	ImmutableIDs map[string]int64 `json:"immutable_ids,omitempty"`
+	// ChannelMessages counts the channel messages (top-level ones and
+	// replies) served in pages of channel messages: messages delta,
+	// message list and replies list; MessagePages counts those pages.
+	ChannelMessages int64 `json:"channel_messages,omitempty"`
+	MessagePages    int64 `json:"channel_message_pages,omitempty"`
 }
 
 // Total is the number of requests of class with status; status 0 means
@@ -54,6 +59,16 @@ type counters struct {
 	faulted   atomic.Int64
 	slowed    atomic.Int64
 	bytes     atomic.Int64
+	messages  atomic.Int64
+	pages     atomic.Int64
+}
+
+// servedMessages counts a page of channel messages, the value of body.
+func (c *counters) servedMessages(body map[string]any) {
+	if v, ok := body["value"].([]map[string]any); ok {
+		c.messages.Add(int64(len(v)))
+		c.pages.Add(1)
+	}
 }
 
 func (c *counters) record(class string, status int, n int64, immutableIDs bool) {
@@ -87,7 +102,8 @@ func (s *Sim) Counters() Counters {
 	}
 	imm := maps.Clone(c.immutable)
 	c.mu.Unlock()
-	return Counters{Requests: req, Throttled: c.throttled.Load(), Faulted: c.faulted.Load(), Slowed: c.slowed.Load(), BytesServed: c.bytes.Load(), ImmutableIDs: imm}
+	return Counters{Requests: req, Throttled: c.throttled.Load(), Faulted: c.faulted.Load(), Slowed: c.slowed.Load(), BytesServed: c.bytes.Load(), ImmutableIDs: imm,
+		ChannelMessages: c.messages.Load(), MessagePages: c.pages.Load()}
 }
 
 // countingWriter records the status and body bytes of a response.

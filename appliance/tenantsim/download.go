@@ -86,8 +86,9 @@ func (s *Sim) serveDownload(w http.ResponseWriter, r *http.Request) {
 	s.stampHeaders(w, r)
 	cw := &countingWriter{ResponseWriter: w}
 	const class = "files.download"
+	start := time.Now()
 	defer func() {
-		s.counters.record(class, cw.status(), cw.n, false)
+		s.answered(r, class, cw, false, start)
 	}()
 	switch {
 	case r.URL.Path != downloadPath:

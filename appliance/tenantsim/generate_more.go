@@ -9,7 +9,8 @@ import (
 // generateAdditions makes what the tenant gained after its first
 // generator: shared mailboxes, site pages, channel messages with hosted
 // content, channel change logs, group conversations and nested contact
-// folders. It runs after everything else and draws
+// folders, and busy channels when the profile asks for them. It runs
+// after everything else and draws
 // from its own random streams (derived from the seed and a label), so the
 // users, ids, MIME and order generated before it do not depend on it.
 func (s *Sim) generateAdditions() {
@@ -20,6 +21,7 @@ func (s *Sim) generateAdditions() {
 	s.generateTeamsExtras()
 	s.generateGroupExtras()
 	s.generateSitePermissions()
+	s.generateBusyChannels()
 }
 
 // ContactChildFolder is the name of the contact folder the generator

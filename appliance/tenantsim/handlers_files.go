@@ -572,6 +572,10 @@ func handleChannelMessages(q *request) *graphError {
 		for _, m := range msgs {
 			all = append(all, chatMessageJSON(q.sim.baseURL, g, ch, m, replyTo))
 		}
-		return q.listPage("chatMessages", all, 20, 50)
+		body, gerr := q.listPage("chatMessages", all, 20, 50)
+		if gerr == nil {
+			q.sim.counters.servedMessages(body)
+		}
+		return body, gerr
 	})
 }

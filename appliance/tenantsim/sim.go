@@ -209,23 +209,33 @@ func (s *Sim) BackupApp() App { return s.backup }
 // RestoreApp is the application registration allowed to write.
 func (s *Sim) RestoreApp() App { return s.restore }
 
+// answered counts a request of class answered through cw and tells
+// Config.OnRequest.
+func (s *Sim) answered(r *http.Request, class string, cw *countingWriter, immutable bool, start time.Time) {
+	s.counters.record(class, cw.status(), cw.n, immutable)
+	if s.cfg.OnRequest != nil {
+		s.cfg.OnRequest(r, class, cw.status(), start, time.Now())
+	}
+}
+
 // ServeHTTP dispatches to the identity, Graph and /_sim/ handlers.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.stampHeaders(w, r)
 	cw := &countingWriter{ResponseWriter: w}
 	class := "unknown"
 	immutable := prefersImmutableIDs(r)
+	start := time.Now()
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
-				s.counters.record(class, cw.status(), cw.n, immutable)
+				s.answered(r, class, cw, immutable, start)
 				panic(v)
 			}
 			if !cw.wrote {
 				writeError(cw, r, errf(http.StatusInternalServerError, "InternalServerError", fmt.Sprint("tenant simulator: ", v)))
 			}
 		}
-		s.counters.record(class, cw.status(), cw.n, immutable)
+		s.answered(r, class, cw, immutable, start)
 	}()
 	path := r.URL.Path
 	segs := strings.Split(strings.Trim(path, "/"), "/")

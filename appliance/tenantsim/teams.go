@@ -198,12 +198,16 @@ func handleChannelMessagesDelta(q *request) *graphError {
 		for _, m := range ch.messages {
 			byID[m.id] = m
 		}
-		return q.serveDelta(ch.log, "#microsoft.graph.chatMessage", func(id string) map[string]any {
+		body, gerr := q.serveDelta(ch.log, "#microsoft.graph.chatMessage", func(id string) map[string]any {
 			if m := byID[id]; m != nil {
 				return chatMessageJSON(q.sim.baseURL, g, ch, m, "")
 			}
 			return nil
 		})
+		if gerr == nil {
+			q.sim.counters.servedMessages(body)
+		}
+		return body, gerr
 	})
 }
 

@@ -59,7 +59,7 @@ func newBenchTenantCmd() *cobra.Command {
 	var asJSON bool
 	c := command("tenant [--users N] [--throttle realistic] [--latency 30ms] [--workers W] [--json]",
 		"Back up a simulated tenant (full, unchanged incremental, mail burst) and compare with the throttle limits", "bench-tenant", cobra.NoArgs)
-	c.Long += "\n\n" + bench.IdealHelp
+	c.Long += "\n\n" + bench.IdealHelp + "\n\n" + bench.TeamsHelp
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		progress := cmd.ErrOrStderr()
 		if asJSON {
@@ -80,6 +80,8 @@ func newBenchTenantCmd() *cobra.Command {
 	fl.DurationVar(&o.Latency, "latency", 30*time.Millisecond, "delay added to every Graph request (as against Microsoft)")
 	fl.IntVar(&o.Workers, "workers", 16, "mailboxes backed up in parallel (the configuration's workers)")
 	fl.IntVar(&o.Messages, "messages", 0, "mails per licensed user (default: the simulator's profile)")
+	fl.IntVar(&o.ChannelMessages, "channel-messages", 0, "extra threads in every channel of every team (busy channels; 0: none)")
+	fl.IntVar(&o.ChannelReplies, "channel-replies", 0, "replies to each of the --channel-messages threads")
 	fl.IntVar(&o.Burst, "burst", 5, "new mails per mailbox before the last incremental")
 	fl.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (vault, configuration)")
 	fl.StringVar(&o.CPUProfile, "cpuprofile", "", "write a Go CPU profile of the whole run to this file")

@@ -16,7 +16,7 @@ func init() { register(newTenantSimCmd) }
 func newTenantSimCmd() *cobra.Command {
 	var listen, throttle, publicHost, faults string
 	var files simctl.Files
-	var users int
+	var users, channelMessages, channelReplies int
 	var seed int64
 	cmd := &cobra.Command{
 		Use:   "tenant-sim",
@@ -30,7 +30,9 @@ func newTenantSimCmd() *cobra.Command {
 			if err != nil {
 				return usageError{fmt.Errorf("--faults: %w", err)}
 			}
-			s, err := tenantsim.New(tenantsim.Config{Users: users, Seed: seed, PublicHost: publicHost, Faults: f, Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleMode(throttle)}})
+			cfg := tenantsim.Config{Users: users, Seed: seed, PublicHost: publicHost, Faults: f, Throttle: tenantsim.Throttle{Mode: tenantsim.ThrottleMode(throttle)}}
+			cfg.Profile.ChannelMessages, cfg.Profile.ChannelReplies = channelMessages, channelReplies
+			s, err := tenantsim.New(cfg)
 			if err != nil {
 				return usageError{err}
 			}
@@ -42,6 +44,8 @@ func newTenantSimCmd() *cobra.Command {
 	f.StringVar(&publicHost, "public-host", "", "host or IP clients use to reach the simulator, named in the URLs and the certificate (e.g. 10.0.2.2 for a QEMU guest)")
 	f.IntVar(&users, "users", 10, "number of users to generate")
 	f.Int64Var(&seed, "seed", 1, "generation seed; the same seed gives the same tenant")
+	f.IntVar(&channelMessages, "channel-messages", 0, "extra threads in every channel of every team (busy channels; 0: none)")
+	f.IntVar(&channelReplies, "channel-replies", 0, "replies to each of the --channel-messages threads")
 	f.StringVar(&files.ConfigOut, "config-out", "", "write the agent connection file (YAML) here")
 	f.StringVar(&files.CAOut, "ca-out", "", "write the CA certificate here (default: next to --config-out, else in the temp dir)")
 	f.StringVar(&throttle, "throttle", "off", "throttling profile: off, realistic or strict")
