@@ -499,7 +499,7 @@ if [[ " $TESTS " == *" good "* ]]; then
 		else
 			fail "good: no 'offsite: 10.0.2.2 pinned to' line on the serial console ($(grep -a -m3 'strongroom-offsite\|offsite:' "$W/good-serial.log" | tr -d '\r' | tr '\n' '|' | cut -c1-400))"
 		fi
-		# Its self-check: a connection to an address outside the pinned
+		# Its self-check: a datagram to an address outside the pinned
 		# endpoint is refused by the unit's cgroup filter (EPERM).
 		fw=$(grep -a -m1 -o 'offsite: \(firewall in place\|WARNING\): .*' "$W/good-serial.log" | tr -d '\r' || true)
 		case $fw in

@@ -60,7 +60,7 @@ func (w Wiring) runCommand() *cobra.Command {
 			return Run(ctx, o, c, pinned, checkFirewall)
 		})
 	c.Flags().StringVar(&pinned, "pinned", "", "reach the endpoint only at the addresses in this file (written by 'offsite allow-endpoint')")
-	c.Flags().BoolVar(&checkFirewall, "check-firewall", false, "first try a connection to "+FirewallProbe+" and log whether the unit's firewall refused it")
+	c.Flags().BoolVar(&checkFirewall, "check-firewall", false, "first send one UDP datagram to "+FirewallProbe+" and log whether the unit's firewall refused it")
 	return c
 }
 

@@ -125,34 +125,38 @@ func ReadPinned(path string) ([]string, error) {
 	return addrs, nil
 }
 
-// FirewallProbe is an address no endpoint has (TEST-NET-1, RFC 5737): the
-// copier's unit must refuse a connection to it.
-const FirewallProbe = "192.0.2.1:443"
+// FirewallProbe is an address no endpoint has (TEST-NET-1, RFC 5737, the
+// discard port): the copier's unit must not be able to send to it.
+const FirewallProbe = "192.0.2.1:9"
 
-// CheckFirewall tries a connection to probe, which the unit's
-// IPAddressDeny= must refuse, and says whether it did: the cgroup's filter
-// fails the connect at once with EPERM. Any other outcome (a connection,
-// no route, a timeout) means the copier could reach more than its
-// endpoint.
+// CheckFirewall sends one UDP datagram to probe, which the unit's
+// IPAddressDeny= must stop, and says whether it did. The cgroup's filter
+// fails the send at once with EPERM (for a TCP connection it drops the
+// SYN silently, which looks like any unreachable host, so UDP is what
+// tells the firewall apart). A datagram that leaves, or any other error,
+// means the copier could reach more than its endpoint.
 func CheckFirewall(ctx context.Context, probe string) (refused bool, what string) {
-	d := net.Dialer{Timeout: 3 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", probe)
-	if err == nil {
-		conn.Close()
-		return false, "connected"
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "udp", probe)
+	if err != nil {
+		return firewallRefused(err), err.Error()
 	}
-	return firewallRefused(err), err.Error()
+	defer conn.Close()
+	if _, err := conn.Write([]byte{0}); err != nil {
+		return firewallRefused(err), err.Error()
+	}
+	return false, "a datagram was sent"
 }
 
-// firewallRefused reports whether a failed connect was the firewall's
+// firewallRefused reports whether a failed send was the firewall's
 // refusal (EPERM) rather than the network's answer.
 func firewallRefused(err error) bool { return errors.Is(err, syscall.EPERM) }
 
 // sayFirewall writes CheckFirewall's finding as the service's log line.
 func sayFirewall(ctx context.Context, w io.Writer, probe string) {
 	if refused, what := CheckFirewall(ctx, probe); refused {
-		fmt.Fprintf(w, "offsite: firewall in place: a connection to %s, outside the pinned endpoint, was refused (%s)\n", probe, what)
+		fmt.Fprintf(w, "offsite: firewall in place: sending to %s, outside the pinned endpoint, was refused (%s)\n", probe, what)
 	} else {
-		fmt.Fprintf(w, "offsite: WARNING: a connection to %s, outside the pinned endpoint, was not refused by the unit's firewall (%s): check IPAddressDeny= of strongroom-offsite.service\n", probe, what)
+		fmt.Fprintf(w, "offsite: WARNING: sending to %s, outside the pinned endpoint, was not refused by the unit's firewall (%s): check IPAddressDeny= of strongroom-offsite.service\n", probe, what)
 	}
 }

@@ -8,22 +8,29 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
-// TestCheckFirewall guards the copier's firewall self-check: a connection
-// that gets through, or fails for the network's reasons, is a warning;
-// only the cgroup filter's EPERM counts as the unit's firewall refusing.
+// TestCheckFirewall guards the copier's firewall self-check: a datagram
+// that leaves, or a send that fails for the network's reasons, is a
+// warning; only the cgroup filter's EPERM counts as the unit's firewall
+// refusing.
 func TestCheckFirewall(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if refused, what := CheckFirewall(context.Background(), l.Addr().String()); refused || what != "connected" {
-		t.Errorf("a listening address: refused=%v (%s), want a connection", refused, what)
+	if refused, what := CheckFirewall(context.Background(), l.LocalAddr().String()); refused || what != "a datagram was sent" {
+		t.Errorf("an open address: refused=%v (%s), want a datagram sent", refused, what)
+	}
+	got := make([]byte, 8)
+	l.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, _, err := l.ReadFrom(got); err != nil || n != 1 {
+		t.Errorf("the probe datagram did not arrive: %d bytes, %v", n, err)
 	}
 	var w bytes.Buffer
-	sayFirewall(context.Background(), &w, l.Addr().String())
+	sayFirewall(context.Background(), &w, l.LocalAddr().String())
 	if !strings.Contains(w.String(), "WARNING") || !strings.Contains(w.String(), "IPAddressDeny=") {
 		t.Errorf("log line for an open address: %q, want a warning naming IPAddressDeny=", w.String())
 	}
