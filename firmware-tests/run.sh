@@ -273,6 +273,24 @@ fills_screen() {
 	fi
 }
 
+# wait_metrics OUT TRIES EVERY PATTERN...: fetches the agent's /metrics
+# into OUT every EVERY seconds, at most TRIES times, until it matches every
+# PATTERN (grep); fails when QEMU ends first.
+wait_metrics() {
+	local out=$1 tries=$2 every=$3 p ok
+	shift 3
+	for _ in $(seq "$tries"); do
+		if curl -fsS -m 5 "http://127.0.0.1:$HOSTPORT/metrics" -o "$out" 2>/dev/null; then
+			ok=yes
+			for p in "$@"; do grep -q "$p" "$out" || { ok=""; break; }; done
+			[ -n "$ok" ] && return 0
+		fi
+		kill -0 "$qemu_pid" 2>/dev/null || return 1
+		sleep "$every"
+	done
+	return 1
+}
+
 monitor() { # name command
 	if python3 - "$W/$1-mon.sock" "$2" <<'EOF'
 import socket, sys, time
@@ -441,16 +459,8 @@ if [[ " $TESTS " == *" good "* ]]; then
 	# the agent starts one at once (no successful backup yet); its metrics
 	# then show a successful run and a snapshot read back from the disks.
 	backed=""
-	for _ in $(seq 90); do
-		if curl -fsS -m 5 "http://127.0.0.1:$HOSTPORT/metrics" -o "$W/metrics.txt" 2>/dev/null &&
-			grep -q '^strongroom_backup_runs_total{result="success",workload="exchange"} [1-9]' "$W/metrics.txt" &&
-			grep -q '^strongroom_vault_snapshots [1-9]' "$W/metrics.txt"; then
-			backed=yes
-			break
-		fi
-		kill -0 "$qemu_pid" 2>/dev/null || break
-		sleep 2
-	done
+	wait_metrics "$W/metrics.txt" 90 2 '^strongroom_backup_runs_total{result="success",workload="exchange"} [1-9]' \
+		'^strongroom_vault_snapshots [1-9]' && backed=yes
 	if [ -n "$backed" ]; then
 		pass "good: a backup from the host's tenant simulator reached the vault disks ($(grep '^strongroom_vault_snapshots ' "$W/metrics.txt"), $(grep '^strongroom_vault_used_bytes ' "$W/metrics.txt"))"
 	else
@@ -484,15 +494,7 @@ if [[ " $TESTS " == *" good "* ]]; then
 	# directory holds the objects.
 	if [ -n "$s3_port" ]; then
 		offsite=""
-		for _ in $(seq 80); do
-			if curl -fsS -m 5 "http://127.0.0.1:$HOSTPORT/metrics" -o "$W/metrics-offsite.txt" 2>/dev/null &&
-				grep -q '^strongroom_offsite_snapshots{state="offsite"} [1-9]' "$W/metrics-offsite.txt"; then
-				offsite=yes
-				break
-			fi
-			kill -0 "$qemu_pid" 2>/dev/null || break
-			sleep 3
-		done
+		wait_metrics "$W/metrics-offsite.txt" 80 3 '^strongroom_offsite_snapshots{state="offsite"} [1-9]' && offsite=yes
 		pinned=$(grep -a -m1 -o 'offsite: 10\.0\.2\.2 pinned to [^;]*' "$W/good-serial.log" | tr -d '\r' || true)
 		if [ -n "$pinned" ]; then
 			pass "good: the offsite unit pinned its endpoint at start (serial: $pinned)"
