@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/graph"
@@ -142,24 +143,81 @@ func (b *backup) delta(ctx context.Context, ch channelRecord, base string) (map[
 // whether every changed thread was stored.
 func (b *backup) threads(ctx context.Context, ch channelRecord, base string, changes map[string]json.RawMessage) bool {
 	prefix := b.channelPrefix(ch.ID)
+	var work []threadWork
 	seen := map[string]bool{}
 	_ = b.prev.Each(prefix+"messages/", func(it vault.Item) error {
 		id := it.Meta[catalog.MetaItemID]
 		seen[id] = true
 		if raw, changed := changes[id]; changed {
-			b.changed(ctx, ch, base, raw, &it)
+			work = append(work, threadWork{raw: raw, prev: &it})
 			return nil
 		}
 		b.carryThread(it)
 		return nil
 	})
-	all := true
 	for id, raw := range changes {
 		if !seen[id] {
-			all = b.changed(ctx, ch, base, raw, nil) && all
+			work = append(work, threadWork{raw: raw})
 		}
 	}
+	all := true
+	for len(work) > 0 {
+		n := min(len(work), replyBatch)
+		b.readReplies(ctx, base, work[:n])
+		for _, w := range work[:n] {
+			all = b.changed(ctx, ch, base, w) && all
+		}
+		work = work[n:]
+	}
 	return all && b.sinkErr == nil
+}
+
+// replyWorkers is how many threads' replies a team's backup reads at
+// once, and replyBatch how many changed threads it holds in memory with
+// their replies. One request at a time would hold a team to one request
+// per round trip, below the Teams request limit the governor paces to.
+const (
+	replyWorkers = 4
+	replyBatch   = 64
+)
+
+// threadWork is a changed thread: its message as the delta returned it,
+// its previous record (nil when new), whether that record holds the same
+// message (once checked), and its replies once read.
+type threadWork struct {
+	raw           json.RawMessage
+	prev          *vault.Item
+	checked, same bool
+	read          bool
+	replies       []json.RawMessage
+	err           error
+}
+
+// readReplies reads, replyWorkers at a time, the replies of the threads
+// in work that changed will store anew: not deleted, and not the same
+// message as before.
+func (b *backup) readReplies(ctx context.Context, base string, work []threadWork) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, replyWorkers)
+	for i := range work {
+		w := &work[i]
+		var m message
+		if json.Unmarshal(w.raw, &m) != nil || m.ID == "" || m.Removed != nil || m.Deleted != "" {
+			continue
+		}
+		w.checked = true
+		if w.same = w.prev != nil && b.sameMessage(*w.prev, w.raw); w.same {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			w.replies, w.err = b.c.All(ctx, base+"/messages/"+url.PathEscape(m.ID)+"/replies", nil)
+			w.read = true
+		}()
+	}
+	wg.Wait()
 }
 
 func (b *backup) carryThread(it vault.Item) {
@@ -169,8 +227,10 @@ func (b *backup) carryThread(it vault.Item) {
 	}
 }
 
-// changed stores a thread the delta named. prev is its previous record.
-func (b *backup) changed(ctx context.Context, ch channelRecord, base string, raw json.RawMessage, prev *vault.Item) bool {
+// changed stores a thread the delta named, with the replies readReplies
+// read for it.
+func (b *backup) changed(ctx context.Context, ch channelRecord, base string, w threadWork) bool {
+	raw, prev := w.raw, w.prev
 	var m message
 	_ = json.Unmarshal(raw, &m)
 	meta := b.messageMeta(ch, m)
@@ -190,13 +250,16 @@ func (b *backup) changed(ctx context.Context, ch channelRecord, base string, raw
 		}
 		meta[catalog.MetaDeleted] = m.Deleted
 	}
-	if prev != nil && b.sameMessage(*prev, raw) {
+	if prev != nil && (w.same || !w.checked && b.sameMessage(*prev, raw)) {
 		b.carryThread(*prev)
 		return true
 	}
 	t := Thread{Message: raw, Replies: []json.RawMessage{}}
 	if m.Deleted == "" {
-		replies, err := b.c.All(ctx, base+"/messages/"+url.PathEscape(m.ID)+"/replies", nil)
+		replies, err := w.replies, w.err
+		if !w.read {
+			replies, err = b.c.All(ctx, base+"/messages/"+url.PathEscape(m.ID)+"/replies", nil)
+		}
 		if err != nil {
 			b.fail("replies of message %s in channel %s: %s", m.ID, ch.DisplayName, graph.Describe(err))
 			if prev != nil {
