@@ -227,6 +227,7 @@ func (a *Agent) plan(ctx context.Context, g *graph.Client, req BackupRequest) (*
 			}
 		}
 	}
+	p.units = interleave(p.units)
 	if len(matched) < len(p.selected) {
 		var missing []string
 		for _, u := range req.Users {
@@ -237,6 +238,34 @@ func (a *Agent) plan(ctx context.Context, g *graph.Client, req BackupRequest) (*
 		return nil, fmt.Errorf("%w: %s has nothing to back up in the tenant; check the spelling of the user principal name", ErrUnknownUnit, strings.Join(missing, ", "))
 	}
 	return p, nil
+}
+
+// interleave orders units one of each workload in turn (keeping each
+// workload's own order), so that the workers start on every workload at
+// once: each has a budget of its own at Graph (a mailbox's concurrency,
+// the files' resource units, the Teams request limit), and a workload
+// handed out last would leave its budget idle while the others spend
+// theirs.
+func interleave(units []plannedUnit) []plannedUnit {
+	var order []string
+	by := map[string][]plannedUnit{}
+	for _, pu := range units {
+		n := pu.w.Name()
+		if _, ok := by[n]; !ok {
+			order = append(order, n)
+		}
+		by[n] = append(by[n], pu)
+	}
+	out := make([]plannedUnit, 0, len(units))
+	for len(out) < len(units) {
+		for _, n := range order {
+			if q := by[n]; len(q) > 0 {
+				out = append(out, q[0])
+				by[n] = q[1:]
+			}
+		}
+	}
+	return out
 }
 
 // ErrUnknownUnit is wrapped when a request names a user or unit the

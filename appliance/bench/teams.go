@@ -10,8 +10,9 @@ import (
 )
 
 // TeamsHelp explains the Teams figures of the tenant benchmark.
-const TeamsHelp = `Teams: the teams' and groups' backups run after the mailboxes, drives and
-sites are handed out, beside the last of them. Teams wall is the time from
+const TeamsHelp = `Teams: the agent hands out one unit of each workload in turn, so the
+teams' and groups' backups start with the mailboxes, drives and sites, each
+against its own budget at Graph. Teams wall is the time from
 the first to the end of the last request the simulator answered under a
 team or a group (/teams/{id}/..., /groups/{id}/...; the tenant-wide group
 listing excluded). Channel messages are the top-level messages and
