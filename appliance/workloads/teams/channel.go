@@ -149,7 +149,7 @@ func (b *backup) threads(ctx context.Context, ch channelRecord, base string, cha
 		id := it.Meta[catalog.MetaItemID]
 		seen[id] = true
 		if raw, changed := changes[id]; changed {
-			work = append(work, threadWork{raw: raw, prev: &it})
+			work = append(work, newThreadWork(raw, &it))
 			return nil
 		}
 		b.carryThread(it)
@@ -157,7 +157,7 @@ func (b *backup) threads(ctx context.Context, ch channelRecord, base string, cha
 	})
 	for id, raw := range changes {
 		if !seen[id] {
-			work = append(work, threadWork{raw: raw})
+			work = append(work, newThreadWork(raw, nil))
 		}
 	}
 	all := true
@@ -165,7 +165,7 @@ func (b *backup) threads(ctx context.Context, ch channelRecord, base string, cha
 		n := min(len(work), replyBatch)
 		b.readReplies(ctx, base, work[:n])
 		for _, w := range work[:n] {
-			all = b.changed(ctx, ch, base, w) && all
+			all = b.changed(ctx, ch, w) && all
 		}
 		work = work[n:]
 	}
@@ -181,16 +181,23 @@ const (
 	replyBatch   = 64
 )
 
-// threadWork is a changed thread: its message as the delta returned it,
-// its previous record (nil when new), whether that record holds the same
-// message (once checked), and its replies once read.
+// threadWork is a changed thread: its message as the delta returned it
+// (raw, and decoded: the delta kept only elements with an id), its
+// previous record (nil when new), whether that record holds the same
+// message, and its replies once read.
 type threadWork struct {
-	raw           json.RawMessage
-	prev          *vault.Item
-	checked, same bool
-	read          bool
-	replies       []json.RawMessage
-	err           error
+	raw     json.RawMessage
+	m       message
+	prev    *vault.Item
+	same    bool
+	replies []json.RawMessage
+	err     error
+}
+
+func newThreadWork(raw json.RawMessage, prev *vault.Item) threadWork {
+	w := threadWork{raw: raw, prev: prev}
+	_ = json.Unmarshal(raw, &w.m)
+	return w
 }
 
 // readReplies reads, replyWorkers at a time, the replies of the threads
@@ -201,11 +208,9 @@ func (b *backup) readReplies(ctx context.Context, base string, work []threadWork
 	sem := make(chan struct{}, replyWorkers)
 	for i := range work {
 		w := &work[i]
-		var m message
-		if json.Unmarshal(w.raw, &m) != nil || m.ID == "" || m.Removed != nil || m.Deleted != "" {
+		if w.m.Removed != nil || w.m.Deleted != "" {
 			continue
 		}
-		w.checked = true
 		if w.same = w.prev != nil && b.sameMessage(*w.prev, w.raw); w.same {
 			continue
 		}
@@ -213,8 +218,7 @@ func (b *backup) readReplies(ctx context.Context, base string, work []threadWork
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			w.replies, w.err = b.c.All(ctx, base+"/messages/"+url.PathEscape(m.ID)+"/replies", nil)
-			w.read = true
+			w.replies, w.err = b.c.All(ctx, base+"/messages/"+url.PathEscape(w.m.ID)+"/replies", nil)
 		}()
 	}
 	wg.Wait()
@@ -229,10 +233,8 @@ func (b *backup) carryThread(it vault.Item) {
 
 // changed stores a thread the delta named, with the replies readReplies
 // read for it.
-func (b *backup) changed(ctx context.Context, ch channelRecord, base string, w threadWork) bool {
-	raw, prev := w.raw, w.prev
-	var m message
-	_ = json.Unmarshal(raw, &m)
+func (b *backup) changed(ctx context.Context, ch channelRecord, w threadWork) bool {
+	raw, prev, m := w.raw, w.prev, w.m
 	meta := b.messageMeta(ch, m)
 	if m.Removed != nil || m.Deleted != "" {
 		if prev != nil {
@@ -250,16 +252,13 @@ func (b *backup) changed(ctx context.Context, ch channelRecord, base string, w t
 		}
 		meta[catalog.MetaDeleted] = m.Deleted
 	}
-	if prev != nil && (w.same || !w.checked && b.sameMessage(*prev, raw)) {
+	if prev != nil && w.same {
 		b.carryThread(*prev)
 		return true
 	}
 	t := Thread{Message: raw, Replies: []json.RawMessage{}}
 	if m.Deleted == "" {
 		replies, err := w.replies, w.err
-		if !w.read {
-			replies, err = b.c.All(ctx, base+"/messages/"+url.PathEscape(m.ID)+"/replies", nil)
-		}
 		if err != nil {
 			b.fail("replies of message %s in channel %s: %s", m.ID, ch.DisplayName, graph.Describe(err))
 			if prev != nil {
