@@ -88,6 +88,8 @@ repo=$(cd "$here/.." && pwd)
 IMAGE_DIR=${1:-${IMAGE_DIR:-$repo/image/out}}
 W=${WORKDIR:-$here/out}
 READY_DEADLINE=${READY_DEADLINE:-300}
+# A restart from the console: the shutdown, then a boot to ready.
+RESTART_DEADLINE=$((READY_DEADLINE + 120))
 FAIL_DEADLINE=${FAIL_DEADLINE:-240}
 HOSTPORT=${HOSTPORT:-19464}
 PROBE_PORTS=${PROBE_PORTS:-"22 23 53 80 443 2375 3000 5355 8080 8443 9090 9100"}
@@ -899,6 +901,32 @@ wait_serial() {
 	return 1
 }
 key() { for k in "$@"; do monitor update "sendkey $k"; done; }
+# restart_from_console: y on the console's "Restart now?"; sent again when
+# the console logged no restart (a key lost on the way). Leaves the mark
+# before the restart.
+restart_from_console() {
+	local try line
+	for try in 1 2 3; do
+		set_mark
+		key y
+		if line=$(wait_serial 'update: restart(ing| failed)' 20); then
+			[[ $line == *"restart failed"* ]] && { upd_fail "the console could not restart: $line"; return 1; }
+			return 0
+		fi
+		log "update: the console logged no restart after y (try $try); the serial since: $(serial_since | tail -3 | tr '\n' '|')"
+	done
+	upd_fail "the console did not restart after y three times"
+	return 1
+}
+# serial_since: the serial log after the mark, one line per line, without
+# carriage returns.
+serial_since() { tail -c +"$((mark + 1))" "$serial" 2>/dev/null | tr -d '\r'; }
+# boot_story: what the serial shows since the mark about the last restart,
+# for a failure message: the console's update lines, kernel starts, the
+# boot loader's refusals, units that failed or hung.
+boot_story() {
+	serial_since | grep -a -E 'update:|Linux version|Access Denied|Error loading|verity|Failed to start|timed out|Reached target|reboot' | tail -8 | tr '\n' '|'
+}
 boot_update() { NO_REBOOT=0 TPM_NAME=update boot_with_disk update "$disk" "$raw" "${data_disks[@]}"; }
 # apply_from_console: u, enter, y on the status screen; succeeds once the
 # console logged the slot written and verified.
@@ -931,16 +959,15 @@ upd_forward() {
 	wait_serial 'Started.*strongroom-consol' 60 >/dev/null || { upd_fail "the console did not start"; return 1; }
 	sleep 5
 	apply_from_console || return 1
-	set_mark
-	key y
+	restart_from_console
 }
 
 # b) slot B runs the next version and is confirmed.
 upd_confirm() {
 	log "update: b) restarting into slot B"
 	local t1=$(date +%s) conf
-	wait_os b "$NEXT_VERSION" "$READY_DEADLINE" || {
-		upd_fail "slot B (version $NEXT_VERSION) did not come up after the restart ($(grep '^strongroom_os_info' "$W/update-metrics.txt" 2>/dev/null)); entries: $(entries)"
+	wait_os b "$NEXT_VERSION" "$RESTART_DEADLINE" || {
+		upd_fail "slot B (version $NEXT_VERSION) did not come up after the restart ($(grep '^strongroom_os_info' "$W/update-metrics.txt" 2>/dev/null)); entries: $(entries); serial: $(boot_story)"
 		return 1
 	}
 	pass "update: rolled forward: slot B runs version $NEXT_VERSION $(($(date +%s) - t1))s after the restart ($(grep '^strongroom_os_info' "$W/update-metrics.txt"))"
@@ -969,11 +996,10 @@ upd_rollback() {
 		upd_fail "rollback: ${rb:-no result line}"
 		return 1
 	fi
-	set_mark
-	key y
+	restart_from_console || return 1
 	t1=$(date +%s)
-	wait_os a "$IMAGE_VERSION" "$READY_DEADLINE" || {
-		upd_fail "slot A did not come back after the rollback ($(grep '^strongroom_os_info' "$W/update-metrics.txt" 2>/dev/null))"
+	wait_os a "$IMAGE_VERSION" "$RESTART_DEADLINE" || {
+		upd_fail "slot A did not come back after the rollback ($(grep '^strongroom_os_info' "$W/update-metrics.txt" 2>/dev/null)); entries: $(entries); serial: $(boot_story)"
 		return 1
 	}
 	pass "update: rolled back: slot A runs version $IMAGE_VERSION again $(($(date +%s) - t1))s after the restart; entries: $(entries)"
@@ -1035,10 +1061,13 @@ if [[ " $TESTS " == *" update "* ]]; then
 			data_disks+=(-drive "if=none,id=d$i,format=raw,file=$W/data$i.img" -device "virtio-blk-pci,drive=d$i")
 		done
 		serial="$W/update-serial.log"
-		# A failed rollback does not stop the fallback check.
+		# The fallback starts from slot A running again after the rollback.
 		if upd_forward && upd_confirm; then
-			upd_rollback || true
-			upd_fallback || true
+			if upd_rollback; then
+				upd_fallback || true
+			else
+				log "update: d) not run: the rollback did not leave slot A running"
+			fi
 		fi
 		stop "$qemu_pid"
 	fi
