@@ -13,8 +13,8 @@ import (
 	"github.com/strongroom/strongroom/appliance/catalog"
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/sealed"
 	"github.com/strongroom/strongroom/appliance/workloads"
-	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -100,7 +100,7 @@ func New(o Options) (*Agent, error) {
 	if keyFile == "" {
 		return nil, fmt.Errorf("configuration %s has no vault.key_file (nor is STRONGROOM_KEY_FILE set): name the file holding the recovery key", cfg.Path())
 	}
-	rk, err := keys.ReadRecoveryKeyFile(keyFile)
+	rk, err := sealed.ReadRecoveryKey(keyFile)
 	if err != nil {
 		return nil, err
 	}

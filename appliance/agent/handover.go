@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/strongroom/strongroom/storage/keys"
+	"github.com/strongroom/strongroom/appliance/sealed"
 	"github.com/strongroom/strongroom/storage/vault"
 )
 
@@ -35,7 +35,7 @@ func (a *Agent) handOver(ctx context.Context) (bool, error) {
 	// The agent cannot work without its vault: keep trying to take it
 	// back (the warden lets go within its own bound), saying why it fails.
 	for {
-		rk, err := keys.ReadRecoveryKeyFile(a.keyFile)
+		rk, err := sealed.ReadRecoveryKey(a.keyFile)
 		if err == nil {
 			var v *vault.Vault
 			v, err = vault.OpenWhenFree(vault.Options{Disks: a.cfg.Vault.Disks, Key: rk, StateDir: a.cfg.Vault.StateDir, WardenDir: a.cfg.Vault.WardenDir}, time.Minute)

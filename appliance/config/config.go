@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/sealed"
 	"github.com/strongroom/strongroom/appliance/units"
 )
 
@@ -205,22 +206,31 @@ func (c *Config) resolve(base string) {
 		}
 		return filepath.Join(base, p)
 	}
+	// A secret sealed to the appliance's TPM is named by its place in the
+	// unit's credentials directory (sealed.Ref), absolute once expanded.
+	secret := func(p string) string {
+		if p = sealed.Expand(p); sealed.IsCredential(p) {
+			return p
+		}
+		return rel(p)
+	}
 	c.CAFile = rel(c.CAFile)
-	c.BackupApp.CertificateFile = rel(c.BackupApp.CertificateFile)
-	if c.RestoreApp != nil {
-		c.RestoreApp.CertificateFile = rel(c.RestoreApp.CertificateFile)
+	for _, app := range []*graph.App{&c.BackupApp, c.RestoreApp} {
+		if app != nil {
+			app.CertificateFile, app.ClientSecretFile = secret(app.CertificateFile), secret(app.ClientSecretFile)
+		}
 	}
 	for i, d := range c.Vault.Disks {
 		c.Vault.Disks[i] = rel(d)
 	}
-	c.Vault.KeyFile = rel(c.Vault.KeyFile)
+	c.Vault.KeyFile = secret(c.Vault.KeyFile)
 	c.Vault.StateDir = rel(c.Vault.StateDir)
 	c.Vault.WardenDir = rel(c.Vault.WardenDir)
 	if c.APISocket != "" {
 		c.APISocket = rel(c.APISocket)
 	}
 	if o := c.Offsite; o != nil {
-		o.SecretKeyFile, o.CAFile, o.StateDir = rel(o.SecretKeyFile), rel(o.CAFile), rel(o.StateDir)
+		o.SecretKeyFile, o.CAFile, o.StateDir = secret(o.SecretKeyFile), rel(o.CAFile), rel(o.StateDir)
 	}
 }
 
@@ -291,8 +301,8 @@ func (c *Config) Check() error {
 	if c.BackupApp.ClientID == "" {
 		errs = append(errs, "backup_app.client_id is missing (the Application (client) ID of the backup app registration)")
 	}
-	if c.BackupApp.ClientSecret == "" && c.BackupApp.CertificateFile == "" {
-		errs = append(errs, "backup_app needs client_secret or certificate_file")
+	if !c.BackupApp.HasSecret() {
+		errs = append(errs, "backup_app needs client_secret, client_secret_file or certificate_file")
 	}
 	if c.Retention.Audit < c.Retention.Rollback {
 		errs = append(errs, "retention.audit must be at least retention.rollback")

@@ -26,7 +26,7 @@ func TestLoad(t *testing.T) {
 				}
 			}},
 		{name: "missing tenant", yaml: "backup_app: {client_id: a, client_secret: s}\n", wantErr: "tenant_id is missing"},
-		{name: "no secret", yaml: "tenant_id: t\nbackup_app: {client_id: a}\n", wantErr: "client_secret or certificate_file"},
+		{name: "no secret", yaml: "tenant_id: t\nbackup_app: {client_id: a}\n", wantErr: "client_secret, client_secret_file or certificate_file"},
 		{name: "typo in a key", yaml: "tenant_id: t\nbackup_app: {client_id: a, client_secret: s}\nworkerz: 3\n", wantErr: "workerz"},
 		{name: "bad duration", yaml: "tenant_id: t\nbackup_app: {client_id: a, client_secret: s}\nschedule: {interval: soon}\n", wantErr: "use forms like"},
 		{name: "offsite section", yaml: "tenant_id: t\nbackup_app: {client_id: a, client_secret: s}\noffsite: {endpoint: https://s3.example, bucket: b, access_key: k, secret_key_file: secret, bandwidth_limit: 20MB}\n",
@@ -115,5 +115,46 @@ func TestDurationLimitsInTheFile(t *testing.T) {
 	os.WriteFile(p, []byte("tenant_id: t\nbackup_app: {client_id: a, client_secret: s}\nretention: {rollback: 30d, audit: 1000000y}\n"), 0o600)
 	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "more than 100 years") {
 		t.Errorf("Load with audit: 1000000y: %v", err)
+	}
+}
+
+// TestSealedSecretsNamedAsCredentials guards the appliance's
+// configuration, whose secrets are the units' credentials: inside a unit
+// they become files in its credentials directory; elsewhere they stay as
+// written (and are not taken for paths beside the configuration).
+func TestSealedSecretsNamedAsCredentials(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "strongroom.yaml")
+	os.WriteFile(path, []byte(`tenant_id: t
+backup_app:
+  client_id: a
+  client_secret_file: ${CREDENTIALS_DIRECTORY}/backup-app-secret
+vault:
+  disks: [d1]
+  key_file: ${CREDENTIALS_DIRECTORY}/recovery-key
+offsite:
+  endpoint: https://s3.example
+  bucket: b
+  access_key: k
+  secret_key_file: ${CREDENTIALS_DIRECTORY}/offsite-secret
+`), 0o600)
+
+	creds := t.TempDir()
+	t.Setenv("CREDENTIALS_DIRECTORY", creds)
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Vault.KeyFile != filepath.Join(creds, "recovery-key") || c.BackupApp.ClientSecretFile != filepath.Join(creds, "backup-app-secret") ||
+		c.Offsite.SecretKeyFile != filepath.Join(creds, "offsite-secret") {
+		t.Errorf("in a unit: key %q, client secret %q, offsite %q", c.Vault.KeyFile, c.BackupApp.ClientSecretFile, c.Offsite.SecretKeyFile)
+	}
+
+	t.Setenv("CREDENTIALS_DIRECTORY", "")
+	if c, err = Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if c.Vault.KeyFile != "${CREDENTIALS_DIRECTORY}/recovery-key" || c.BackupApp.ClientSecretFile != "${CREDENTIALS_DIRECTORY}/backup-app-secret" {
+		t.Errorf("outside a unit: key %q, client secret %q", c.Vault.KeyFile, c.BackupApp.ClientSecretFile)
 	}
 }

@@ -2,10 +2,14 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/agent"
@@ -35,7 +39,7 @@ func Connect(cfg *config.Config, l Local) (api.Service, func() error, error) {
 	}
 	if l.OwnVaultOnly && os.Geteuid() == 0 {
 		if uid, _, ok := vault.Owner(cfg.Vault.Disks, cfg.Vault.StateDir); ok && uid != 0 {
-			return nil, nil, fmt.Errorf("the agent is not running (no answer on %s); it restarts by itself, or check 'journalctl -u strongroom-agent'", cfg.APISocket)
+			return nil, nil, notRunning(cfg.APISocket, agentExitStatus())
 		}
 	}
 	a, err := agent.New(agent.Options{Config: cfg, Log: l.Log})
@@ -79,4 +83,30 @@ func WardenConfirms(svc api.Service, wardenDir string) api.Service {
 func (s wardenConfirms) ConfirmClock(ctx context.Context) error {
 	_, err := warden.ConfirmAndWait(ctx, s.dir, 15*time.Second)
 	return err
+}
+
+// credentialsExit is systemd's exit status for a unit whose credentials it
+// could not set up: on the appliance, secrets the TPM did not unseal.
+const credentialsExit = 243
+
+// agentExitStatus asks systemd how the agent's unit last exited; 0 when it
+// cannot tell (no systemd, a developer's machine).
+var agentExitStatus = func() int {
+	out, err := exec.Command("systemctl", "show", "--property=ExecMainStatus", "--value", "strongroom-agent.service").Output()
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	return n
+}
+
+// notRunning says why the console finds no agent, and what to do.
+func notRunning(socket string, exit int) error {
+	if exit == credentialsExit {
+		return errors.New("the agent cannot start: this machine's TPM did not unseal its secrets (243/CREDENTIALS). " +
+			"Setup sealed them to the TPM of the box it ran on, under Secure Boot with the image's own keys: " +
+			"these disks and this state partition come from another box, or Secure Boot was turned off or its keys changed. " +
+			"Put them back into their box, or turn Secure Boot back on; the vault itself opens only with the recovery key written down at setup")
+	}
+	return fmt.Errorf("the agent is not running (no answer on %s); it restarts by itself, or check 'journalctl -u strongroom-agent'", socket)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -16,6 +17,8 @@ import (
 	kauth "github.com/microsoft/kiota-authentication-azure-go"
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+
+	"github.com/strongroom/strongroom/appliance/sealed"
 )
 
 // Defaults for Microsoft's public cloud.
@@ -27,9 +30,17 @@ const (
 
 // App is an Entra ID app registration the agent signs in as.
 type App struct {
-	ClientID        string `yaml:"client_id" json:"client_id"`
-	ClientSecret    string `yaml:"client_secret" json:"-"`
-	CertificateFile string `yaml:"certificate_file,omitempty" json:"certificate_file,omitempty"`
+	ClientID     string `yaml:"client_id" json:"client_id"`
+	ClientSecret string `yaml:"client_secret,omitempty" json:"-"`
+	// ClientSecretFile holds the client secret instead: on the appliance
+	// the secret sealed to its TPM (sealed.Ref, ${CREDENTIALS_DIRECTORY}/...).
+	ClientSecretFile string `yaml:"client_secret_file,omitempty" json:"-"`
+	CertificateFile  string `yaml:"certificate_file,omitempty" json:"certificate_file,omitempty"`
+}
+
+// HasSecret reports whether the app names a way to sign in.
+func (a App) HasSecret() bool {
+	return a.ClientSecret != "" || a.ClientSecretFile != "" || a.CertificateFile != ""
 }
 
 // Config says which tenant to reach and how.
@@ -154,9 +165,17 @@ func credential(cfg Config, hc *http.Client) (azcore.TokenCredential, error) {
 		return azidentity.NewClientCertificateCredential(cfg.TenantID, cfg.App.ClientID, certs, key,
 			&azidentity.ClientCertificateCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: true})
 	}
-	if cfg.App.ClientSecret == "" {
-		return nil, errors.New("graph: the app needs a client_secret or a certificate_file in the configuration")
+	secret := cfg.App.ClientSecret
+	if secret == "" && cfg.App.ClientSecretFile != "" {
+		b, err := sealed.ReadFile(cfg.App.ClientSecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("graph: client_secret_file: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
 	}
-	return azidentity.NewClientSecretCredential(cfg.TenantID, cfg.App.ClientID, cfg.App.ClientSecret,
+	if secret == "" {
+		return nil, errors.New("graph: the app needs a client_secret, client_secret_file or certificate_file in the configuration")
+	}
+	return azidentity.NewClientSecretCredential(cfg.TenantID, cfg.App.ClientID, secret,
 		&azidentity.ClientSecretCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: true})
 }

@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/outcome"
+	"github.com/strongroom/strongroom/appliance/sealed"
 	"github.com/strongroom/strongroom/appliance/units"
 	"github.com/strongroom/strongroom/appliance/vaultctl"
 	"github.com/strongroom/strongroom/storage/clock"
@@ -32,7 +34,7 @@ func Section(c *config.Config) (*config.Offsite, error) {
 // StoreConfig turns the section into the engine's configuration, reading
 // the secret key file.
 func StoreConfig(o *config.Offsite) (offsite.Config, error) {
-	secret, err := offsite.ReadSecretFile(o.SecretKeyFile)
+	secret, err := secretKey(o.SecretKeyFile)
 	if err != nil {
 		return offsite.Config{}, err
 	}
@@ -200,4 +202,19 @@ func showStatus(w io.Writer, st offsite.Status) {
 	if st.LastError != "" {
 		fmt.Fprintln(w, "last run failed:", st.LastError)
 	}
+}
+
+// secretKey reads the bucket's secret key: on the appliance the
+// credential systemd unsealed from the TPM for the offsite unit (its file
+// mode is systemd's), elsewhere a 0600 file.
+func secretKey(path string) (string, error) {
+	if !sealed.IsCredential(path) {
+		return offsite.ReadSecretFile(path)
+	}
+	b, err := sealed.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("offsite secret key: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return strings.TrimSpace(line), nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/outcome"
+	"github.com/strongroom/strongroom/appliance/sealed"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -63,7 +64,7 @@ func ReadKey(c config.Vault) (keys.RecoveryKey, error) {
 	if c.KeyFile == "" {
 		return keys.RecoveryKey{}, outcome.Usage{Err: fmt.Errorf("no recovery key given: pass --key-file FILE or set %s (the key was printed by 'strongroom vault init')", KeyFileEnv)}
 	}
-	return keys.ReadRecoveryKeyFile(c.KeyFile)
+	return sealed.ReadRecoveryKey(c.KeyFile)
 }
 
 // WardenDir is the warden's state directory of the configuration.
