@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -677,5 +678,64 @@ func TestStatusOffsiteLine(t *testing.T) {
 				t.Errorf("offsite line lacks %q:\n%s", tc.want, v)
 			}
 		})
+	}
+}
+
+// TestWizardAdoptsMovedVault guards setting up a box on the disks of a
+// dead one: the disks show their vault, the summary says it is used as it
+// is, the key step asks for the vault's key instead of creating a vault,
+// a wrong key commits nothing, the right one commits the vault with its
+// disks in the vault's own order, and an interrupted setup never removes
+// the vault the disks carried.
+func TestWizardAdoptsMovedVault(t *testing.T) {
+	moved := func(c *console) *console {
+		v := func(i int) *setup.VaultOnDisk {
+			return &setup.VaultOnDisk{ID: "0badc0de0badc0de0badc0de0badc0de", Index: i, K: 2, M: 2}
+		}
+		c.be.disks[0].Vault, c.be.disks[1].Vault, c.be.disks[2].Vault, c.be.disks[3].Vault = v(2), v(0), v(3), v(1)
+		return c
+	}
+	c := moved(newConsole(t, false))
+	c.key("enter")
+	c.wantStep(screens.StepDisks)
+	if view := c.m.View(); !strings.Contains(view, "vault 0badc0de, 3/4") {
+		t.Fatalf("the disks do not show their vault:\n%s", view)
+	}
+	c.key("esc")
+	c.toSummary()
+	if view := c.m.View(); !strings.Contains(view, "vault 0badc0de already on them, layout 2+2: used as it is") {
+		t.Fatalf("the summary does not say the vault is used:\n%s", view)
+	}
+	c.key("enter")
+	c.wantStep(screens.StepKey)
+	if view := c.m.View(); len(c.be.inits) != 0 || !strings.Contains(view, "The chosen disks hold vault 0badc0de") || strings.Contains(view, fakeKey) {
+		t.Fatalf("key step: %d vault inits; screen:\n%s", len(c.be.inits), view)
+	}
+	c.typ("abcd-efgh").key("enter")
+	if len(c.be.commits) != 0 || !strings.Contains(c.message(), "does not open vault") {
+		t.Fatalf("a wrong key: %d commits, message %q", len(c.be.commits), c.message())
+	}
+	c.erase(len("abcd-efgh")).typ(fakeKey).key("enter")
+	if len(c.be.commits) != 1 {
+		t.Fatalf("%d commits after the vault's key, want 1 (message %q)", len(c.be.commits), c.message())
+	}
+	p := c.be.commits[0]
+	if want := []string{"/srv/disk2", "/srv/disk4", "/srv/disk1", "/srv/disk3"}; !p.Adopted || p.RecoveryKey != fakeKey || !reflect.DeepEqual(p.Disks, want) {
+		t.Errorf("committed plan: adopted %v, key %q, disks %v; want adopted with the key and disks %v", p.Adopted, p.RecoveryKey, p.Disks, want)
+	}
+	if c.m.Status() == nil {
+		t.Fatalf("no status screen after setup:\n%s", c.m.View())
+	}
+	if err := c.m.Close(); err != nil || len(c.be.discarded) != 0 {
+		t.Errorf("Close: %v, discarded %v", err, c.be.discarded)
+	}
+
+	c = moved(newConsole(t, false)).toSummary().key("enter")
+	c.wantStep(screens.StepKey)
+	c.key("esc")
+	c.wantStep(screens.StepSummary)
+	c.key("enter", "ctrl+c")
+	if err := c.m.Close(); err != nil || len(c.be.discarded) != 0 || len(c.be.commits) != 0 {
+		t.Errorf("interrupted at the key: %v, discarded %v, %d commits; want the carried vault left alone", err, c.be.discarded, len(c.be.commits))
 	}
 }

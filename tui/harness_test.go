@@ -38,6 +38,7 @@ type fakeBackend struct {
 	disks        []setup.Disk
 	missing      []string // roles TestTenant reports missing
 	inits        [][]string
+	adopts       [][]string
 	commits      []setup.Plan
 	discarded    []string
 	formats      []setup.FormatRequest
@@ -140,6 +141,8 @@ func (f *fakeBackend) Disks(context.Context) ([]setup.Disk, error) {
 	return append([]setup.Disk(nil), f.disks...), nil
 }
 
+func (f *fakeBackend) SealsSecrets() bool { return false }
+
 func (f *fakeBackend) PreviewLayout(n int) (setup.Preview, error) {
 	l, w, err := vault.ChooseLayout(n)
 	if err != nil {
@@ -176,6 +179,17 @@ func (f *fakeBackend) InitVault(_ context.Context, disks []string) (setup.VaultI
 	defer f.mu.Unlock()
 	f.inits = append(f.inits, disks)
 	return setup.VaultInit{VaultID: "0123456789abcdef0123456789abcdef", Layout: "2+2", RecoveryKey: fakeKey}, nil
+}
+
+// AdoptVault accepts fakeKey for the vault of the disks' labels.
+func (f *fakeBackend) AdoptVault(_ context.Context, disks []string, key string) (setup.VaultInit, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.adopts = append(f.adopts, disks)
+	if !strings.EqualFold(strings.TrimSpace(key), fakeKey) {
+		return setup.VaultInit{}, errors.New("the key does not open vault 0badc0de: wrong key")
+	}
+	return setup.VaultInit{VaultID: "0badc0de0badc0de0badc0de0badc0de", Layout: "2+2", RecoveryKey: fakeKey}, nil
 }
 
 func (f *fakeBackend) DiscardVault(id string, disks []string) error {

@@ -52,10 +52,18 @@ type Backend interface {
 	// open yet (setup was interrupted before Commit). It removes only
 	// what InitVault created for the vault vaultID.
 	DiscardVault(vaultID string, disks []string) error
+	// AdoptVault checks that recoveryKey opens the vault already on disks
+	// (a box's disks moved to this one) and returns it as InitVault would,
+	// with that key; Commit then uses it (Plan.Adopted).
+	AdoptVault(ctx context.Context, disks []string, recoveryKey string) (VaultInit, error)
 	// Commit writes the recovery key file, the network file (when the
 	// plan changes the network), the offsite secret key file (when the
-	// plan has an offsite copy) and, last, the configuration file.
+	// plan has an offsite copy) and, last, the configuration file. When
+	// SealsSecrets, the recovery key and the secrets are sealed to the TPM
+	// instead of written to files.
 	Commit(ctx context.Context, p Plan) error
+	// SealsSecrets reports whether Commit seals the secrets to the TPM.
+	SealsSecrets() bool
 }
 
 // Tenant is the connection to a Microsoft 365 tenant: the backup app's
@@ -134,4 +142,8 @@ type Plan struct {
 	Audit       time.Duration
 	// Offsite is the offsite copy; nil sets up none.
 	Offsite *Offsite
+	// Adopted is set when the disks carry a vault already (AdoptVault):
+	// its files stay as they are, owned by the agent's user of the box
+	// that wrote them, sealed ones immutable.
+	Adopted bool
 }

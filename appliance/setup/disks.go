@@ -39,9 +39,75 @@ type Disk struct {
 	// FSDevice is the device number (st_dev) of the file system at Path,
 	// 0 when not known: directories with the same one fail together.
 	FSDevice uint64
+	// Vault, when set, is the vault the disk already holds (a box's disks
+	// moved to this one): choosing its disks uses that vault, opened with
+	// its recovery key, instead of creating one.
+	Vault *VaultOnDisk
 	// Problem, when set, says why the disk cannot be chosen and what to
 	// do about it.
 	Problem string
+}
+
+// VaultOnDisk is what a disk's vault label says (storage/FORMAT.md).
+type VaultOnDisk struct {
+	ID    string `json:"vault_id"`
+	Index int    `json:"disk_index"`
+	K     int    `json:"k"`
+	M     int    `json:"m"`
+}
+
+// readVaultLabel reads the vault label of the disk at dir.
+func readVaultLabel(dir string) (*VaultOnDisk, error) {
+	b, err := os.ReadFile(filepath.Join(dir, vaultLabelFile))
+	if err != nil {
+		return nil, fmt.Errorf("no vault label on %s: %w", dir, err)
+	}
+	var v VaultOnDisk
+	if json.Unmarshal(b, &v) != nil || v.ID == "" || v.K < 1 {
+		return nil, fmt.Errorf("holds a damaged vault label (%s): replace the disk with 'strongroom vault replace-disk'", vaultLabelFile)
+	}
+	return &v, nil
+}
+
+// Short is the vault's identity as the console shows it.
+func (v VaultOnDisk) Short() string {
+	if len(v.ID) > 8 {
+		return v.ID[:8]
+	}
+	return v.ID
+}
+
+// Adoption says whether the chosen disks make a new vault (empty disks:
+// "", nil) or carry one already (its label, when every chosen disk is one
+// of its disks and at least K of them are there to read it), or mix the
+// two (an error that says what to choose instead).
+func Adoption(chosen []Disk) (*VaultOnDisk, error) {
+	var v *VaultOnDisk
+	empty := ""
+	seen := map[int]bool{}
+	for _, d := range chosen {
+		switch {
+		case d.Vault == nil:
+			if empty == "" {
+				empty = d.Name
+			}
+			continue
+		case v == nil:
+			v = d.Vault
+		case d.Vault.ID != v.ID:
+			return nil, fmt.Errorf("%s holds vault %s, not %s: choose the disks of one vault only", d.Name, d.Vault.Short(), v.Short())
+		}
+		seen[d.Vault.Index] = true
+	}
+	switch {
+	case v == nil:
+		return nil, nil
+	case empty != "":
+		return nil, fmt.Errorf("%s holds no vault but other chosen disks hold vault %s: choose only that vault's disks to use it, or only empty disks for a new one", empty, v.Short())
+	case len(seen) < v.K:
+		return nil, fmt.Errorf("vault %s needs at least %d of its %d disks to be read, %d chosen: attach and choose the others", v.Short(), v.K, v.K+v.M, len(seen))
+	}
+	return v, nil
 }
 
 // Usable reports whether the disk can be chosen for the vault.
@@ -261,15 +327,20 @@ func markDevices(disks []Disk) {
 	}
 }
 
-// markUsed sets Problem on disks that already hold a vault, or any files
-// at all: the vault is created only on empty disks.
+// markUsed notes the vault a disk holds, and sets Problem on disks that
+// hold any other files: a vault is created only on empty disks.
 func markUsed(disks []Disk) {
 	for i, d := range disks {
 		if d.Problem != "" || d.Path == "" {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(d.Path, vaultLabelFile)); err == nil {
-			disks[i].Problem = "already holds a vault: wipe it first (this destroys its backups)"
+			v, err := readVaultLabel(d.Path)
+			if err != nil {
+				disks[i].Problem = err.Error()
+				continue
+			}
+			disks[i].Vault = v
 			continue
 		}
 		ents, err := os.ReadDir(d.Path)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/sealed"
 	"github.com/strongroom/strongroom/storage/clock"
 	"github.com/strongroom/strongroom/storage/durable"
 	"github.com/strongroom/strongroom/storage/offsite"
@@ -92,7 +93,7 @@ const ApplianceOffsiteSource = "/var/lib/strongroom/offsite"
 // that user, and the section names it under config.ApplianceOffsiteDir;
 // elsewhere both are a directory next to the configuration file. The
 // caller has validated o (Plan.Validate).
-func writeOffsite(o Offsite, configPath string) (*config.Offsite, error) {
+func writeOffsite(ctx context.Context, o Offsite, configPath string, seal *sealed.Sealer) (*config.Offsite, error) {
 	dir := filepath.Join(filepath.Dir(configPath), "offsite")
 	stateDir := dir
 	owner, onAppliance := lookupIDs(OffsiteUser)
@@ -102,12 +103,21 @@ func writeOffsite(o Offsite, configPath string) (*config.Offsite, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("offsite state directory: %w", err)
 	}
-	secret := filepath.Join(dir, OffsiteSecretName)
-	if err := durable.WriteFile(secret, []byte(strings.TrimSpace(o.SecretKey)+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write the offsite secret key file: %w", err)
+	secret, secretRef := filepath.Join(dir, OffsiteSecretName), filepath.Join(stateDir, OffsiteSecretName)
+	written := []string{dir}
+	if seal != nil {
+		if err := seal.Seal(ctx, sealed.OffsiteSecret, []byte(strings.TrimSpace(o.SecretKey)+"\n")); err != nil {
+			return nil, err
+		}
+		secretRef = sealed.Ref(sealed.OffsiteSecret)
+	} else {
+		if err := durable.WriteFile(secret, []byte(strings.TrimSpace(o.SecretKey)+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("write the offsite secret key file: %w", err)
+		}
+		written = append(written, secret)
 	}
 	if onAppliance {
-		for _, p := range []string{dir, secret} {
+		for _, p := range written {
 			if err := os.Lchown(p, owner.uid, owner.gid); err != nil {
 				return nil, fmt.Errorf("hand %s to the offsite user %s: %w", p, OffsiteUser, err)
 			}
@@ -116,7 +126,7 @@ func writeOffsite(o Offsite, configPath string) (*config.Offsite, error) {
 	c := o.storeConfig()
 	return &config.Offsite{
 		Endpoint: c.Endpoint, Bucket: c.Bucket, Region: c.Region, AccessKey: c.AccessKey,
-		SecretKeyFile: filepath.Join(stateDir, OffsiteSecretName), PathStyle: c.PathStyle, CAFile: c.CAFile,
+		SecretKeyFile: secretRef, PathStyle: c.PathStyle, CAFile: c.CAFile,
 		StateDir: stateDir, Interval: config.Duration(config.DefaultOffsiteInterval),
 	}, nil
 }

@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/strongroom/strongroom/appliance/config"
+	"github.com/strongroom/strongroom/appliance/sealed"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/vault"
 )
@@ -342,4 +344,199 @@ func TestFstabDataSlots(t *testing.T) {
 	if n := fstabDataSlots([]byte("LABEL=strongroom-data1 /a auto\nLABEL=strongroom-data3 /c auto\n")); n != 1 {
 		t.Errorf("labels 1 and 3: %d slots, want 1 (in a row)", n)
 	}
+}
+
+// TestCommitSealsSecrets guards setup on a machine with a TPM: the
+// recovery key and the client secret reach systemd-creds on stdin only,
+// no file setup leaves holds either in the clear, the configuration names
+// them as the units' credentials, and once unsealed into a credentials
+// directory they open the vault and sign in as before. The TPM is played
+// by a stand-in for systemd-creds that checks how it is called.
+func TestCommitSealsSecrets(t *testing.T) {
+	root := t.TempDir()
+	var disks []string
+	for _, n := range []string{"d1", "d2", "d3", "d4"} {
+		disks = append(disks, filepath.Join(root, n))
+		os.Mkdir(disks[len(disks)-1], 0o755)
+	}
+	tpm := map[string][]byte{} // ciphertext -> plaintext, the stand-in TPM's memory
+	seal := &sealed.Sealer{Run: func(_ context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
+		want := []string{"encrypt", "--with-key=tpm2", "--tpm2-pcrs=7"}
+		if name != "systemd-creds" || len(args) != 6 || !reflect.DeepEqual(args[:3], want) || args[4] != "-" || args[5] != "-" {
+			t.Fatalf("ran %s %q", name, args)
+		}
+		ct := []byte(fmt.Sprintf("sealed %s #%d", strings.TrimPrefix(args[3], "--name="), len(tpm)))
+		tpm[string(ct)] = append([]byte(nil), stdin...)
+		return ct, nil
+	}}
+	s := &System{NetworkDir: filepath.Join(root, "network"), Seal: seal}
+	vi, err := s.InitVault(context.Background(), disks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "client-secret-that-must-not-leak"
+	p := Plan{ConfigPath: filepath.Join(root, "etc", "strongroom.yaml"), KeyFile: filepath.Join(root, "etc", "recovery.key"),
+		Disks: disks, RecoveryKey: vi.RecoveryKey,
+		Tenant:   Tenant{TenantID: "11111111-2222-3333-4444-555555555555", ClientID: "11111111-2222-3333-4444-555555555556", ClientSecret: secret},
+		Interval: time.Hour, Rollback: 30 * 24 * time.Hour, Audit: 365 * 24 * time.Hour}
+	if err := s.Commit(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p.KeyFile); !os.IsNotExist(err) {
+		t.Errorf("a plain recovery key file was written: %v", err)
+	}
+	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(path)
+		for _, clear := range []string{vi.RecoveryKey, secret} {
+			if strings.Contains(string(b), clear) {
+				t.Errorf("%s holds a secret in the clear", path)
+			}
+		}
+		return nil
+	})
+	credDir := filepath.Join(root, "etc", CredentialsDir)
+	unsealed := t.TempDir()
+	for _, name := range []string{sealed.RecoveryKey, sealed.BackupAppSecret} {
+		path := filepath.Join(credDir, name+".cred")
+		ct, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("sealed %s: %v", name, err)
+		}
+		if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v", path, fi.Mode())
+		}
+		os.WriteFile(filepath.Join(unsealed, name), tpm[string(ct)], 0o400)
+	}
+	t.Setenv("CREDENTIALS_DIRECTORY", unsealed)
+	c, err := config.Load(p.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BackupApp.ClientSecret != "" || c.BackupApp.ClientSecretFile != filepath.Join(unsealed, sealed.BackupAppSecret) {
+		t.Errorf("backup app = %+v", c.BackupApp)
+	}
+	if b, err := sealed.ReadFile(c.BackupApp.ClientSecretFile); err != nil || string(b) != secret {
+		t.Errorf("unsealed client secret %q, %v", b, err)
+	}
+	b, err := sealed.ReadFile(c.Vault.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := keys.ParseRecoveryKey(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := vault.Open(vault.Options{Disks: c.Vault.Disks, Key: rk, StateDir: filepath.Join(root, "state")})
+	if err != nil {
+		t.Fatalf("vault does not open with the unsealed key: %v", err)
+	}
+	v.Close()
+}
+
+// TestAdoptVaultOnAnotherBox guards setting up a box on disks that carry
+// a vault already (the old box died; its disks moved): the disks are
+// offered with their vault, only a whole vault (at least K of its disks,
+// no strangers) is accepted, only its own recovery key opens it, and the
+// committed configuration opens the same vault with that key.
+func TestAdoptVaultOnAnotherBox(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	var disks []string
+	for _, n := range []string{"d1", "d2", "d3", "d4", "e1", "f1", "f2"} {
+		os.Mkdir(filepath.Join(root, n), 0o755)
+		if n[0] == 'd' {
+			disks = append(disks, filepath.Join(root, n))
+		}
+	}
+	old := &System{NetworkDir: filepath.Join(root, "network")}
+	vi, err := old.InitVault(ctx, disks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := old.InitVault(ctx, []string{filepath.Join(root, "f1"), filepath.Join(root, "f2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	box := &System{DiskDirs: filepath.Join(root, "*[0-9]"), NoBlockDevices: true, NetworkDir: filepath.Join(root, "network2")}
+	found, err := box.Disks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]Disk{}
+	for _, d := range found {
+		byName[d.Name] = d
+	}
+	for i, n := range []string{"d1", "d2", "d3", "d4"} {
+		d := byName[n]
+		if !d.Usable() || d.Vault == nil || d.Vault.ID != vi.VaultID || d.Vault.Index != i || d.Vault.K != 2 || d.Vault.M != 2 {
+			t.Fatalf("%s = %+v (vault %+v), want usable, disk %d of vault %s, 2+2", n, d, d.Vault, i, vi.VaultID)
+		}
+	}
+	if d := byName["e1"]; !d.Usable() || d.Vault != nil {
+		t.Fatalf("the empty disk = %+v", d)
+	}
+	for _, c := range []struct {
+		names []string
+		want  string
+	}{
+		{[]string{"d1", "d2", "d3", "d4"}, ""},
+		{[]string{"d2", "d4"}, ""},
+		{[]string{"e1"}, ""},
+		{[]string{"d1"}, "needs at least 2 of its 4 disks"},
+		{[]string{"d1", "d2", "e1"}, "e1 holds no vault"},
+		{[]string{"e1", "d1", "d2"}, "e1 holds no vault"},
+		{[]string{"d1", "d2", "f1"}, "f1 holds vault " + other.VaultID[:8]},
+	} {
+		var chosen []Disk
+		for _, n := range c.names {
+			chosen = append(chosen, byName[n])
+		}
+		v, err := Adoption(chosen)
+		switch {
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("Adoption(%v) = %v, %v; want an error saying %q", c.names, v, err, c.want)
+		case c.want == "" && err != nil:
+			t.Errorf("Adoption(%v): %v", c.names, err)
+		case c.want == "" && (v == nil) != (c.names[0] == "e1"):
+			t.Errorf("Adoption(%v) = %+v", c.names, v)
+		}
+	}
+
+	if _, err := box.AdoptVault(ctx, disks, other.RecoveryKey); err == nil || !strings.Contains(err.Error(), "does not open vault "+vi.VaultID[:8]) {
+		t.Errorf("another vault's key: %v", err)
+	}
+	if _, err := box.AdoptVault(ctx, disks, "not-a-key"); err == nil || !strings.Contains(err.Error(), "not the recovery key") {
+		t.Errorf("a malformed key: %v", err)
+	}
+	got, err := box.AdoptVault(ctx, disks, strings.ToUpper(vi.RecoveryKey))
+	if err != nil || got.VaultID != vi.VaultID || got.Layout != "2+2" || got.RecoveryKey != vi.RecoveryKey {
+		t.Fatalf("AdoptVault with the key = %+v, %v", got, err)
+	}
+	p := Plan{ConfigPath: filepath.Join(root, "box2", "strongroom.yaml"), KeyFile: filepath.Join(root, "box2", "recovery.key"),
+		Disks: disks, RecoveryKey: got.RecoveryKey, Adopted: true,
+		Tenant:   Tenant{TenantID: "11111111-2222-3333-4444-555555555555", ClientID: "11111111-2222-3333-4444-555555555556", ClientSecret: "s"},
+		Interval: time.Hour, Rollback: 30 * 24 * time.Hour, Audit: 365 * 24 * time.Hour}
+	if err := box.Commit(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(p.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := sealed.ReadRecoveryKey(c.Vault.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := vault.Open(vault.Options{Disks: c.Vault.Disks, Key: rk, StateDir: filepath.Join(root, "state2")})
+	if err != nil {
+		t.Fatalf("the adopted vault does not open with the committed key: %v", err)
+	}
+	if v.ID() != vi.VaultID {
+		t.Errorf("opened vault %s, want %s", v.ID(), vi.VaultID)
+	}
+	v.Close()
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/strongroom/strongroom/appliance/config"
 	"github.com/strongroom/strongroom/appliance/graph"
+	"github.com/strongroom/strongroom/appliance/sealed"
 	"github.com/strongroom/strongroom/storage/durable"
 	"github.com/strongroom/strongroom/storage/keys"
 	"github.com/strongroom/strongroom/storage/vault"
@@ -65,6 +66,10 @@ type System struct {
 	// Run runs a command and returns its standard output; default
 	// exec.CommandContext.
 	Run func(ctx context.Context, name string, args ...string) ([]byte, error)
+	// Seal, when set, seals the secrets Commit writes to the TPM instead of
+	// writing them to files (its Dir is set beside the configuration);
+	// NewSystem sets it on a machine with systemd and a TPM 2.0.
+	Seal *sealed.Sealer
 
 	mu      sync.Mutex
 	prevNet *previousNetwork // what the last ApplyNetwork replaced
@@ -87,6 +92,9 @@ func NewSystem() *System {
 		_, err := os.Stat("/run/systemd/system")
 		s.DataSlots = fstabDataSlots(b)
 		s.MountUnits = err == nil && s.DataSlots > 0
+	}
+	if _, err := os.Stat("/run/systemd/system"); err == nil && s.DiskDirs == "" && sealed.TPM2("/sys") {
+		s.Seal = &sealed.Sealer{}
 	}
 	return s
 }
@@ -194,6 +202,33 @@ func (s *System) InitVault(ctx context.Context, disks []string) (VaultInit, erro
 	return VaultInit{VaultID: res.VaultID, Layout: res.Layout.String(), Warning: res.Warning, RecoveryKey: res.RecoveryKey.String()}, nil
 }
 
+// AdoptVault implements Backend.
+func (s *System) AdoptVault(ctx context.Context, disks []string, recoveryKey string) (VaultInit, error) {
+	rk, err := keys.ParseRecoveryKey(recoveryKey)
+	if err != nil {
+		return VaultInit{}, fmt.Errorf("that is not the recovery key: %w; type it as written down, with its dashes", err)
+	}
+	if len(disks) == 0 {
+		return VaultInit{}, errors.New("no disks chosen")
+	}
+	label, err := readVaultLabel(disks[0])
+	if err != nil {
+		return VaultInit{}, err
+	}
+	c, err := vault.OpenCustody(disks, rk)
+	if err != nil {
+		return VaultInit{}, fmt.Errorf("the key does not open vault %s: %w", label.Short(), err)
+	}
+	if c.ID() != label.ID {
+		return VaultInit{}, fmt.Errorf("the disks hold vault %s, the key opened %s", label.Short(), c.ID())
+	}
+	init := VaultInit{VaultID: c.ID(), Layout: fmt.Sprintf("%d+%d", label.K, label.M), RecoveryKey: rk.String()}
+	if m := c.Missing(); len(m) > 0 {
+		init.Warning = fmt.Sprintf("%d of its disks are missing (%s): replace them from the status screen once it runs", len(m), strings.Join(m, ", "))
+	}
+	return init, nil
+}
+
 // createLockFiles makes the vault's lock file (the flock target,
 // storage/FORMAT.md) on each disk now, so that Commit hands it to the
 // agent's user with the rest. Left to the first opener, the warden (which
@@ -217,17 +252,23 @@ func (s *System) DiscardVault(vaultID string, disks []string) error {
 	return discardVault(vaultID, disks)
 }
 
+// SealsSecrets implements Backend.
+func (s *System) SealsSecrets() bool { return s.Seal != nil }
+
 // Commit implements Backend.
 func (s *System) Commit(ctx context.Context, p Plan) error {
-	return commit(s.NetworkDir, p)
+	return commit(ctx, s.NetworkDir, s.Seal, p)
 }
 
 // commit writes the plan's files in the order that makes the
 // configuration file the commit point: the key first (without it the
 // vault is lost), then the network file, then the configuration. A crash
 // before the last rename leaves no configuration, and the console runs
-// the wizard again.
-func commit(networkDir string, p Plan) error {
+// the wizard again. With seal the secrets (the recovery key, the backup
+// app's client secret, the offsite secret key) are sealed to the TPM
+// beside the configuration, and the configuration names them as the
+// units' credentials; without, they go to files (0600).
+func commit(ctx context.Context, networkDir string, seal *sealed.Sealer, p Plan) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -237,11 +278,23 @@ func commit(networkDir string, p Plan) error {
 	if _, err := os.Stat(p.ConfigPath); err == nil {
 		return fmt.Errorf("configuration %s already exists: setup writes a new one only", p.ConfigPath)
 	}
-	if err := os.MkdirAll(filepath.Dir(p.KeyFile), 0o700); err != nil {
-		return fmt.Errorf("key directory: %w", err)
-	}
-	if err := durable.WriteFile(p.KeyFile, []byte(p.RecoveryKey+"\n"), 0o600); err != nil {
-		return fmt.Errorf("write recovery key file: %w", err)
+	keyFile, app := p.KeyFile, graph.App{ClientID: p.Tenant.ClientID, ClientSecret: p.Tenant.ClientSecret}
+	if seal != nil {
+		seal.Dir = filepath.Join(filepath.Dir(p.ConfigPath), CredentialsDir)
+		if err := seal.Seal(ctx, sealed.RecoveryKey, []byte(p.RecoveryKey+"\n")); err != nil {
+			return err
+		}
+		if err := seal.Seal(ctx, sealed.BackupAppSecret, []byte(p.Tenant.ClientSecret)); err != nil {
+			return err
+		}
+		keyFile, app = sealed.Ref(sealed.RecoveryKey), graph.App{ClientID: p.Tenant.ClientID, ClientSecretFile: sealed.Ref(sealed.BackupAppSecret)}
+	} else {
+		if err := os.MkdirAll(filepath.Dir(p.KeyFile), 0o700); err != nil {
+			return fmt.Errorf("key directory: %w", err)
+		}
+		if err := durable.WriteFile(p.KeyFile, []byte(p.RecoveryKey+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write recovery key file: %w", err)
+		}
 	}
 	if p.Network != nil {
 		if _, err := WriteNetworkFile(networkDir, *p.Network); err != nil {
@@ -254,13 +307,13 @@ func commit(networkDir string, p Plan) error {
 	}
 	c := &config.Config{
 		TenantID: p.Tenant.TenantID, GraphBaseURL: p.Tenant.GraphBaseURL, AuthorityHost: p.Tenant.AuthorityHost, CAFile: p.Tenant.CAFile,
-		BackupApp: graph.App{ClientID: p.Tenant.ClientID, ClientSecret: p.Tenant.ClientSecret},
-		Vault:     config.Vault{Disks: p.Disks, KeyFile: p.KeyFile, StateDir: p.StateDir, WardenDir: wardenDir},
+		BackupApp: app,
+		Vault:     config.Vault{Disks: p.Disks, KeyFile: keyFile, StateDir: p.StateDir, WardenDir: wardenDir},
 		Schedule:  config.Schedule{Interval: config.Duration(p.Interval)},
 		Retention: config.Retention{Rollback: config.Duration(p.Rollback), Audit: config.Duration(p.Audit)},
 	}
 	if p.Offsite != nil {
-		sec, err := writeOffsite(*p.Offsite, p.ConfigPath)
+		sec, err := writeOffsite(ctx, *p.Offsite, p.ConfigPath, seal)
 		if err != nil {
 			return err
 		}
@@ -277,7 +330,13 @@ func commit(networkDir string, p Plan) error {
 	// agent cannot open the vault it is meant to fill.
 	owner, hasOwner := serviceUser()
 	if hasOwner {
-		paths := append([]string{p.KeyFile}, p.Disks...)
+		var paths []string
+		if !p.Adopted {
+			paths = append(paths, p.Disks...)
+		}
+		if seal == nil {
+			paths = append(paths, p.KeyFile)
+		}
 		if p.StateDir != "" {
 			paths = append(paths, p.StateDir)
 		}
@@ -326,3 +385,8 @@ func chownTree(root string, owner ids) error {
 // BackupRoles are the read-only application permissions the backup app
 // needs, as the wizard asks for them.
 func BackupRoles() []string { return append([]string(nil), graph.BackupRoles...) }
+
+// CredentialsDir is where, beside the configuration, Commit seals the
+// secrets (sealed.DefaultDir on the appliance, where the units' lines
+// LoadCredentialEncrypted= read them).
+const CredentialsDir = "credentials"

@@ -100,7 +100,8 @@ func (w *Wizard) Message() (string, components.MessageKind) { return w.msg, w.ki
 // its key and configuration are not yet written, so that an interrupted
 // setup can remove it. It returns nil otherwise.
 func (w *Wizard) PendingVault() (*setup.VaultInit, []string) {
-	if w.created == nil || w.done {
+	// A vault the disks carried is never setup's to remove.
+	if w.created == nil || w.done || w.disks.adopt != nil {
 		return nil, nil
 	}
 	return w.created, w.disks.paths()
@@ -229,8 +230,10 @@ func (w *Wizard) back() tea.Cmd {
 			return nil
 		}
 	case StepKey:
-		w.say(components.Warning, "The vault is created: confirm its key to finish. Ctrl+C abandons setup and removes the new vault.")
-		return nil
+		if w.disks.adopt == nil {
+			w.say(components.Warning, "The vault is created: confirm its key to finish. Ctrl+C abandons setup and removes the new vault.")
+			return nil
+		}
 	}
 	w.msg = ""
 	return w.enter(w.step - 1)

@@ -3,6 +3,7 @@ package screens
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -23,6 +24,9 @@ type diskStep struct {
 	chosen map[string]bool
 	// format is the formatting being confirmed, nil when none.
 	format *formatConfirm
+	// adopt is the vault the chosen disks carry (disks moved from another
+	// box), set when the step is left; nil for a new vault.
+	adopt *setup.VaultOnDisk
 }
 
 // formatConfirm is a disk about to be formatted. The operator types the
@@ -54,9 +58,16 @@ func (d *diskStep) selected() []setup.Disk {
 	return out
 }
 
+// paths are the chosen disks' directories: in list order for a new vault,
+// in the order of the vault's own disks for one the disks carry (its state
+// directory stays on its first disk).
 func (d *diskStep) paths() []string {
+	sel := d.selected()
+	if d.adopt != nil {
+		sort.SliceStable(sel, func(i, j int) bool { return sel[i].Vault.Index < sel[j].Vault.Index })
+	}
 	var out []string
-	for _, x := range d.selected() {
+	for _, x := range sel {
 		out = append(out, x.Path)
 	}
 	return out
@@ -169,6 +180,14 @@ func (w *Wizard) diskKey(msg tea.KeyMsg) tea.Cmd {
 			w.say(components.Problem, "Choose at least one disk: move to it and press space.")
 			return nil
 		}
+		adopt, err := setup.Adoption(d.selected())
+		if err != nil {
+			w.say(components.Problem, "%v", err)
+			return nil
+		}
+		if d.adopt = adopt; adopt != nil {
+			return w.next()
+		}
 		if err := setup.SharedDevice(d.selected()); err != nil {
 			w.say(components.Problem, "%v", err)
 			return nil
@@ -196,8 +215,11 @@ func (w *Wizard) diskView() ([]string, string) {
 			mark = "[x]"
 		}
 		where := x.Path
-		if !x.Usable() {
+		switch {
+		case !x.Usable():
 			where = x.Problem
+		case x.Vault != nil:
+			where = fmt.Sprintf("vault %s, %d/%d", x.Vault.Short(), x.Vault.Index+1, x.Vault.K+x.Vault.M)
 		}
 		line := components.Fit(fmt.Sprintf("%s %-8s %9s  %-14.14s %-10.10s %s", mark, x.Name, units.Bytes(x.SizeBytes), x.Model, x.Serial, where), components.BodyWidth-2)
 		switch {
@@ -224,6 +246,18 @@ func (w *Wizard) diskView() ([]string, string) {
 	sel := d.selected()
 	if len(sel) == 0 {
 		b = append(b, "No disk chosen yet.")
+		return b, help
+	}
+	if adopt, err := setup.Adoption(sel); err != nil {
+		for _, l := range components.Wrap(err.Error(), components.BodyWidth) {
+			b = append(b, st.Warn.Render(l))
+		}
+		return b, help
+	} else if adopt != nil {
+		for _, l := range components.Wrap(fmt.Sprintf("%d disks of vault %s chosen: it is used as it is (layout %d+%d, every restore point kept); its recovery key opens it.",
+			len(sel), adopt.Short(), adopt.K, adopt.M), components.BodyWidth) {
+			b = append(b, l)
+		}
 		return b, help
 	}
 	p, err := w.be.PreviewLayout(len(sel))

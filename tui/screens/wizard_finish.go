@@ -36,6 +36,7 @@ func (w *Wizard) plan() setup.Plan {
 	if w.created != nil {
 		p.RecoveryKey = w.created.RecoveryKey
 	}
+	p.Adopted = w.disks.adopt != nil
 	return p
 }
 
@@ -48,6 +49,13 @@ func (w *Wizard) summaryKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	disks := w.disks.paths()
+	if w.disks.adopt != nil {
+		// Nothing is created: the key step asks for the vault's key.
+		w.created = nil
+		w.keyIn = components.Field{Label: "Recovery key", Width: 58, Max: 120}
+		w.msg = ""
+		return w.enter(StepKey)
+	}
 	return w.call("Creating the vault on "+fmt.Sprint(len(disks))+" disks...", func(ctx context.Context) tea.Msg {
 		v, err := w.be.InitVault(ctx, disks)
 		return vaultMsg{v, err}
@@ -70,12 +78,43 @@ func lastGroup(k string) string {
 	return parts[len(parts)-1]
 }
 
+// adoptedMsg is AdoptVault's answer: the vault on the chosen disks opened
+// with the key the operator typed.
+type adoptedMsg struct {
+	v   setup.VaultInit
+	err error
+}
+
+func (m adoptedMsg) answer(w *Wizard) tea.Cmd {
+	if !w.answered(m.err, "%v") {
+		return nil
+	}
+	w.created = &m.v
+	p := w.plan()
+	w.keyIn.Value = ""
+	return w.call("Writing the configuration for vault "+m.v.VaultID[:min(8, len(m.v.VaultID))]+"...", func(ctx context.Context) tea.Msg {
+		return commitMsg{w.be.Commit(ctx, p)}
+	})
+}
+
 func (w *Wizard) keyKey(msg tea.KeyMsg) tea.Cmd {
 	if !key.Matches(msg, keys.Enter) {
 		if w.keyIn.Update(msg) {
 			w.msg = ""
 		}
 		return nil
+	}
+	if w.disks.adopt != nil {
+		typed := strings.TrimSpace(w.keyIn.Value)
+		if typed == "" {
+			w.say(components.Problem, "Type the vault's recovery key, as written down when it was set up.")
+			return nil
+		}
+		disks := w.disks.paths()
+		return w.call("Opening vault "+w.disks.adopt.Short()+" with the key...", func(ctx context.Context) tea.Msg {
+			v, err := w.be.AdoptVault(ctx, disks, typed)
+			return adoptedMsg{v, err}
+		})
 	}
 	if w.created == nil {
 		return nil
@@ -106,7 +145,11 @@ func (m commitMsg) answer(w *Wizard) tea.Cmd {
 func (w *Wizard) summaryView() ([]string, string) {
 	st := w.st
 	p := w.plan()
-	b := []string{st.Heading.Render("Check, then press enter to create the vault"), ""}
+	heading := "Check, then press enter to create the vault"
+	if w.disks.adopt != nil {
+		heading = "Check, then press enter to use the vault on these disks"
+	}
+	b := []string{st.Heading.Render(heading), ""}
 	netLine := "keep current settings (nothing written)"
 	if p.Network != nil {
 		netLine = p.Network.Mode.String() + " on " + p.Network.Interface
@@ -126,6 +169,9 @@ func (w *Wizard) summaryView() ([]string, string) {
 		layout = fmt.Sprintf("layout %s, %s usable, %s", pv.Layout, units.Bytes(pv.Usable), pv.Survives)
 	}
 	b = append(b, fmt.Sprintf("Disks       %d: %s", len(sel), strings.Join(names, ", ")))
+	if a := w.disks.adopt; a != nil {
+		layout = fmt.Sprintf("vault %s already on them, layout %d+%d: used as it is", a.Short(), a.K, a.M)
+	}
 	b = append(b, "            "+layout)
 	b = append(b, "Tenant      "+p.Tenant.TenantID)
 	b = append(b, "Backup app  "+p.Tenant.ClientID+" (sign-in tested)")
@@ -137,8 +183,19 @@ func (w *Wizard) summaryView() ([]string, string) {
 	}
 	b = append(b, "Offsite     "+offLine)
 	b = append(b, "Files       "+p.ConfigPath)
-	b = append(b, "            "+p.KeyFile+" (recovery key, 0600)")
+	if w.be.SealsSecrets() {
+		b = append(b, "            recovery key and secrets sealed to this box's TPM")
+	} else {
+		b = append(b, "            "+p.KeyFile+" (recovery key, 0600)")
+	}
 	b = append(b, "")
+	if w.disks.adopt != nil {
+		for _, l := range components.Wrap("Enter asks for the vault's recovery key; with it the vault on the disks above is used as it is. "+
+			"Nothing has been written so far; esc goes back.", components.BodyWidth) {
+			b = append(b, st.Warn.Render(l))
+		}
+		return b, keys.Help(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "use vault")), keys.Back, keys.Abort)
+	}
 	for _, l := range components.Wrap("Enter creates the vault on the disks above and shows its recovery key once. "+
 		"Nothing has been written so far; esc goes back.", components.BodyWidth) {
 		b = append(b, st.Warn.Render(l))
@@ -170,6 +227,16 @@ func days(d time.Duration) string {
 func (w *Wizard) keyView() ([]string, string) {
 	st := w.st
 	b := []string{st.Heading.Render("The vault's recovery key"), ""}
+	if a := w.disks.adopt; a != nil {
+		for _, l := range components.Wrap(fmt.Sprintf("The chosen disks hold vault %s. Type its recovery key as it was written down "+
+			"when the vault was set up: groups of four letters and digits with their dashes. It opens the vault; this box "+
+			"then seals it to its own TPM.", a.Short()), components.BodyWidth) {
+			b = append(b, l)
+		}
+		b = append(b, "")
+		b = append(b, w.keyIn.View(st, 62, true))
+		return b, keys.Help(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open vault")), keys.Back, keys.Abort)
+	}
 	if w.created != nil {
 		b = append(b, fmt.Sprintf("Vault %s created, layout %s.", w.created.VaultID, w.created.Layout))
 		b = append(b, "")
