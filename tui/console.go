@@ -182,7 +182,7 @@ func (m *Model) View() string {
 		return m.status.View()
 	case m.err != nil:
 		return components.Frame{Title: "STRONGROOM", Body: components.Wrap(fmt.Sprintf("The agent cannot be reached: %v", m.err), components.BodyWidth),
-			Message: "Start the agent (systemctl start strongroom-agent), then press enter to try again.", Kind: components.Problem,
+			Message: "The agent's service restarts by itself: press enter to try again.", Kind: components.Problem,
 			Help: keys.Help(keys.Enter, keys.Quit)}.Render(m.opts.Styles)
 	case m.wizard != nil && !m.wizard.Done():
 		return m.wizard.View()

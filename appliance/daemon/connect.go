@@ -106,7 +106,8 @@ func notRunning(socket string, exit int) error {
 		return errors.New("the agent cannot start: this machine's TPM did not unseal its secrets (243/CREDENTIALS). " +
 			"Setup sealed them to the TPM of the box it ran on, under Secure Boot with the image's own keys: " +
 			"these disks and this state partition come from another box, or Secure Boot was turned off or its keys changed. " +
-			"Put them back into their box, or turn Secure Boot back on; the vault itself opens only with the recovery key written down at setup")
+			"Put them back into their box, or turn Secure Boot back on. The vault itself opens only with the recovery key written down at setup: " +
+			"a new box set up on these data disks asks for it")
 	}
 	return fmt.Errorf("the agent is not running (no answer on %s); it restarts by itself, or check 'journalctl -u strongroom-agent'", socket)
 }
