@@ -631,21 +631,42 @@ fi
 # the tenant imported and its sign-in tested, the vault created, its recovery
 # key read off the screen and confirmed; then the status screen must show a
 # first successful backup and the time source.
-fb_screen() { # NAME: the screen as text in $W/firstboot-NAME.txt
-	python3 "$here/tty.py" read "$W/firstboot-mon.sock" "$W/fonts" "$W/firstboot-$1.txt" 2>>"$W/firstboot-tty.log" || true
+# The console of the boot named $fb (firstboot, newbox): its screens are
+# read into $W/$fb-NAME.txt, its keys sent through $W/$fb-mon.sock.
+fb=firstboot
+fb_screen() { # NAME: the screen as text in $W/$fb-NAME.txt
+	python3 "$here/tty.py" read "$W/$fb-mon.sock" "$W/fonts" "$W/$fb-$1.txt" 2>>"$W/$fb-tty.log" || true
 }
-fb_keys() { python3 "$here/tty.py" keys "$W/firstboot-mon.sock" "$@" 2>>"$W/firstboot-tty.log"; }
+fb_keys() { python3 "$here/tty.py" keys "$W/$fb-mon.sock" "$@" 2>>"$W/$fb-tty.log"; }
 fb_wait() { # NAME PATTERN DEADLINE: until the screen matches PATTERN (grep -E)
 	local t0=$(date +%s)
 	while [ $(($(date +%s) - t0)) -lt "$3" ]; do
 		kill -0 "$qemu_pid" 2>/dev/null || return 1
 		fb_screen "$1"
-		grep -E -q "$2" "$W/firstboot-$1.txt" 2>/dev/null && return 0
+		grep -E -q "$2" "$W/$fb-$1.txt" 2>/dev/null && return 0
 		sleep 3
 	done
 	return 1
 }
-fb_fail() { fail "firstboot: $1 (screen: $W/firstboot-$2.txt: $(grep -v '^ *$' "$W/firstboot-$2.txt" 2>/dev/null | tail -4 | tr -s ' ' | tr '\n' '|'))"; }
+fb_fail() { fail "$fb: $1 (screen: $W/$fb-$2.txt: $(grep -v '^ *$' "$W/$fb-$2.txt" 2>/dev/null | tail -4 | tr -s ' ' | tr '\n' '|'))"; }
+# fb_to_summary: from the tenant step (the connection imported from the
+# state partition and its sign-in tested) with the default schedule and no
+# offsite copy to the summary.
+fb_to_summary() {
+	fb_wait tenant 'Microsoft 365 tenant' 30 || { fb_fail "the tenant step did not appear" tenant; return 1; }
+	fb_keys @up /var/lib/strongroom/import/sim.yaml @ret
+	fb_wait tenant-imported 'Connection details imported' 30 || { fb_fail "the connection file was not imported" tenant-imported; return 1; }
+	fb_keys @ret
+	fb_wait tenant-tested 'Signed in; the app holds every permission' 90 || { fb_fail "the sign-in test did not pass" tenant-tested; return 1; }
+	pass "$fb: the simulator's connection imported and its sign-in tested from the guest"
+	fb_keys @ret
+	fb_wait schedule 'Schedule and retention' 30 || { fb_fail "the schedule step did not appear" schedule; return 1; }
+	fb_keys @ret @ret @ret
+	# No offsite copy here: an empty endpoint and Next go on without one.
+	fb_wait offsite 'Offsite copy to an S3 bucket' 30 || { fb_fail "the offsite step did not appear" offsite; return 1; }
+	fb_keys @ret @ret
+	fb_wait summary 'press enter to' 30 || { fb_fail "the summary did not appear" summary; return 1; }
+}
 firstboot_wizard() {
 	mkdir -p "$W/fonts"
 	unsquashfs -q -f -d "$W/fonts-root" "$IMAGE_DIR/root.squashfs" 'usr/share/consolefonts/*' >/dev/null 2>&1 &&
@@ -691,23 +712,13 @@ firstboot_wizard() {
 	grep -q '4 disks chosen: layout 2+2' "$W/firstboot-format-vde.txt" &&
 		pass "firstboot: the four formatted disks are chosen, layout 2+2" || fb_fail "the formatted disks are not chosen as 2+2" format-vde
 	fb_keys @ret
-	fb_wait tenant 'Microsoft 365 tenant' 30 || { fb_fail "the tenant step did not appear" tenant; return 1; }
-	fb_keys @up /var/lib/strongroom/import/sim.yaml @ret
-	fb_wait tenant-imported 'Connection details imported' 30 || { fb_fail "the connection file was not imported" tenant-imported; return 1; }
-	fb_keys @ret
-	fb_wait tenant-tested 'Signed in; the app holds every permission' 90 || { fb_fail "the sign-in test did not pass" tenant-tested; return 1; }
-	pass "firstboot: the simulator's connection imported and its sign-in tested from the guest"
-	fb_keys @ret
-	fb_wait schedule 'Schedule and retention' 30 || { fb_fail "the schedule step did not appear" schedule; return 1; }
-	fb_keys @ret @ret @ret
-	# No offsite copy here: an empty endpoint and Next go on without one.
-	fb_wait offsite 'Offsite copy to an S3 bucket' 30 || { fb_fail "the offsite step did not appear" offsite; return 1; }
-	fb_keys @ret @ret
-	fb_wait summary 'press enter to create the vault' 30 || { fb_fail "the summary did not appear" summary; return 1; }
+	fb_to_summary || return 1
+	fb_wait summary 'press enter to create the vault' 30 || { fb_fail "the summary does not offer to create the vault" summary; return 1; }
 	fb_keys @ret
 	fb_wait key 'Vault [0-9a-f]{8,} created' 180 || { fb_fail "the vault was not created" key; return 1; }
 	local rkey
 	rkey=$(grep -E -o '[a-z2-7]{4}(-[a-z2-7]{4}){7,}' "$W/firstboot-key.txt" | head -1)
+	fb_rkey=$rkey
 	[ -n "$rkey" ] || { fb_fail "no recovery key recognised on the screen" key; return 1; }
 	pass "firstboot: vault created on the formatted disks; recovery key read off the screen (${#rkey} characters)"
 	fb_keys "${rkey##*-}" @ret
@@ -720,6 +731,179 @@ firstboot_wizard() {
 	grep -E -q 'Time source +(NOT synchronised|NTS-synchronised|synchronised)' "$W/firstboot-status.txt" &&
 		pass "firstboot: the status screen shows the time source: $(grep -E -m1 'Time source' "$W/firstboot-status.txt" | tr -s ' ')" ||
 		fb_fail "the status screen shows no time source line" status
+}
+# The first box's four data disks, blank at its first boot (serials
+# sr-blank-N), moved to the other machines later.
+fb_disks=()
+for i in 1 2 3 4; do
+	fb_disks+=(-drive "if=none,id=d$i,format=raw,file=$W/blank$i.img" -device "virtio-blk-pci,drive=d$i,serial=sr-blank-$i")
+done
+# state_files DISK DIR: the files of DISK's state partition (GPT name
+# sr-state), copied out with debugfs into DIR.
+state_files() {
+	local geo start size
+	geo=$(sfdisk -J "$1" | python3 -c 'import json, sys
+for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
+    if p.get("name") == "sr-state":
+        print(p["start"] * 512, p["size"] * 512)') || return 1
+	read -r start size <<<"$geo"
+	[ -n "$size" ] || return 1
+	dd if="$1" of="$2.img" bs=1M skip=$((start / 1048576)) count=$((size / 1048576)) status=none
+	rm -rf "$2" && mkdir -p "$2"
+	debugfs -R "rdump / $2" "$2.img" >/dev/null 2>&1
+}
+# fb_sealed: after setup, the secrets are sealed to the TPM: the state
+# partition holds their sealed files and a configuration naming them as
+# the units' credentials, and neither the recovery key nor the backup
+# app's client secret is in the clear anywhere on the boot disk or the
+# data disks (the connection file the test imported from is left out: an
+# operator brings it on a stick or types it).
+fb_sealed() {
+	local st="$W/firstboot-state-after" secret hits f
+	state_files "$W/firstboot.img" "$st" || { fail "sealed: the state partition could not be read (sfdisk, debugfs)"; return 1; }
+	for f in recovery-key backup-app-secret; do
+		[ -s "$st/config/credentials/$f.cred" ] || { fail "sealed: no config/credentials/$f.cred on the state partition: $(ls "$st/config" "$st/config/credentials" 2>&1 | tr '\n' ' ')"; return 1; }
+	done
+	if grep -q 'key_file: ${CREDENTIALS_DIRECTORY}/recovery-key' "$st/config/strongroom.yaml" &&
+		grep -q 'client_secret_file: ${CREDENTIALS_DIRECTORY}/backup-app-secret' "$st/config/strongroom.yaml" &&
+		! grep -q 'client_secret:' "$st/config/strongroom.yaml"; then
+		pass "sealed: setup sealed the recovery key and the client secret to the TPM ($(cd "$st/config/credentials" && ls | tr '\n' ' ')); the configuration names them as credentials"
+	else
+		fail "sealed: the configuration does not name the sealed credentials: $(grep -E 'key_file|client_secret' "$st/config/strongroom.yaml" | sed 's/secret: .*/secret: .../' | tr '\n' ' ')"
+	fi
+	secret=$(grep -A2 '^backup_app:' "$fbstate/import/sim.yaml" | sed -n 's/^ *client_secret: *//p' | tr -d '"'"'" || true)
+	[ -n "$secret" ] || { fail "sealed: no backup app client secret in the imported connection file"; return 1; }
+	# grep -l: the files holding it; none (exit 1) is the good outcome.
+	hits=$(grep -a -l -F -e "$fb_rkey" "$W/firstboot.img" "$W"/blank[1-4].img 2>/dev/null | tr '\n' ' ' || true)
+	hits+=$(grep -a -l -r -F -e "$secret" --exclude-dir=import "$st" "$W"/blank[1-4].img 2>/dev/null | tr '\n' ' ' || true)
+	if [ -z "$hits" ]; then
+		pass "sealed: neither the recovery key nor the client secret is in the clear on the boot disk's $(du -m --apparent-size "$W/firstboot.img" | cut -f1) MB or the four data disks"
+	else
+		fail "sealed: a secret in the clear in: $hits"
+	fi
+}
+# fb_moved: the set-up boot disk and its data disks in another machine
+# (a fresh TPM, the same Secure Boot keys): systemd does not unseal the
+# agent's secrets, the agent does not start, and the console says why.
+fb_moved() {
+	local t0 line stats
+	log "moved: the set-up disks in a machine with another TPM (deadline ${READY_DEADLINE}s)"
+	cp --sparse=always "$W/firstboot.img" "$W/moved.img"
+	boot moved "$W/moved.img" "${fb_disks[@]}"
+	t0=$(date +%s)
+	line=""
+	while kill -0 "$qemu_pid" 2>/dev/null && [ $(($(date +%s) - t0)) -lt "$READY_DEADLINE" ]; do
+		line=$(grep -a -E -m1 'strongroom-agent.service: .*(243/CREDENTIALS|[Ff]ailed to set up credentials|step CREDENTIALS)' "$W/moved-serial.log" | tr -d '\r') && break
+		sleep 3
+	done
+	if [ -n "$line" ]; then
+		pass "moved: with another TPM systemd did not unseal the agent's secrets after $(($(date +%s) - t0))s: ${line#*systemd\[1\]: }"
+	else
+		fail "moved: no credentials failure of the agent within ${READY_DEADLINE}s: $(tr -d '\r' <"$W/moved-serial.log" | grep -a 'strongroom-agent' | tail -3 | tr '\n' '|')"
+	fi
+	if tr -d '\r' <"$W/moved-serial.log" | grep -a -q 'Started strongroom-agent' ||
+		curl -fsS -m 5 "http://127.0.0.1:$HOSTPORT/metrics" -o /dev/null 2>/dev/null; then
+		fail "moved: the agent started with another TPM"
+	else
+		pass "moved: the agent did not start and its metrics port does not answer"
+	fi
+	# The console waits up to two minutes for the agent's socket, then says
+	# why there is none.
+	t0=$(date +%s)
+	while kill -0 "$qemu_pid" 2>/dev/null && [ $(($(date +%s) - t0)) -lt 240 ]; do
+		python3 "$here/tty.py" read "$W/moved-mon.sock" "$W/fonts" "$W/moved-status.txt" 2>>"$W/moved-tty.log" || true
+		sed 's/[│┃|]//g' "$W/moved-status.txt" 2>/dev/null | tr -s ' \n' ' ' | grep -q 'TPM did not unseal' && break
+		sleep 10
+	done
+	if sed 's/[│┃|]//g' "$W/moved-status.txt" 2>/dev/null | tr -s ' \n' ' ' | grep -q 'TPM did not unseal'; then
+		pass "moved: the console says the TPM did not unseal the agent's secrets ($W/moved-status.txt)"
+	else
+		fail "moved: the console does not say why the agent is down (screen: $(grep -v '^ *$' "$W/moved-status.txt" 2>/dev/null | tail -4 | tr -s ' ' | tr '\n' '|'))"
+	fi
+	stop "$qemu_pid"
+}
+# fb_newbox: a new box (the image as shipped, another TPM) set up on the
+# first box's four data disks: the wizard offers them with their vault,
+# takes the recovery key read off the first box's screen, and the new box
+# backs up into the same vault, which still holds the first box's restore
+# point; a restore test from the console passes.
+fb_newbox() {
+	local t0 snaps
+	log "newbox: the first box's data disks in a new box (fresh boot disk and TPM; deadline ${READY_DEADLINE}s)"
+	cp --sparse=always "$W/pristine.img" "$W/newbox.img"
+	dd if="$W/firstboot-state.img" of="$W/newbox.img" bs=1M seek=$((STATE_OFFSET / 1048576)) conv=notrunc status=none
+	boot newbox "$W/newbox.img" "${fb_disks[@]}"
+	fb=newbox
+	fb_wait network 'STRONGROOM setup: Network' "$READY_DEADLINE" || { fb_fail "the wizard did not start" network; fb=firstboot; stop "$qemu_pid"; return 1; }
+	local adopted=no
+	fb_newbox_wizard && adopted=yes
+	fb=firstboot
+	stop "$qemu_pid"
+	[ $adopted = yes ] || return 1
+	# Powered on again with the same TPM, the secrets it sealed unseal.
+	log "newbox: restarting it (the same TPM)"
+	TPM_NAME=newbox boot newbox-again "$W/newbox.img" "${fb_disks[@]}"
+	t0=$(date +%s)
+	while kill -0 "$qemu_pid" 2>/dev/null && [ $(($(date +%s) - t0)) -lt "$READY_DEADLINE" ]; do
+		grep -a -q 'Started strongroom-agent' "$W/newbox-again-serial.log" && break
+		sleep 3
+	done
+	if grep -a -q 'Started strongroom-agent' "$W/newbox-again-serial.log"; then
+		pass "newbox: after a restart its TPM unsealed the agent's secrets again; the agent started $(($(date +%s) - t0))s after power-on"
+	else
+		fail "newbox: after a restart the agent did not start: $(grep -a 'strongroom-agent' "$W/newbox-again-serial.log" | tr -d '\r' | tail -3 | tr '\n' '|')"
+	fi
+	stop "$qemu_pid"
+}
+fb_newbox_wizard() {
+	# Keep the network as it is (DHCP), on to the disks.
+	fb_keys @ret
+	if ! fb_wait disks 'vault [0-9a-f]{8}, 4/4' 20; then
+		# The first enter may only have read the network state.
+		fb_keys @ret
+		fb_wait disks 'vault [0-9a-f]{8}, 4/4' 60 || { fb_fail "the disks are not offered with their vault" disks; return 1; }
+	fi
+	pass "newbox: the first box's disks are offered with their vault ($(grep -E -o 'vault [0-9a-f]{8}, [0-9]/4' "$W/newbox-disks.txt" | sort | tr '\n' ' '))"
+	fb_keys @spc @down @spc @down @spc @down @spc
+	fb_wait disks-chosen '4 disks of vault [0-9a-f]{8} chosen' 30 || { fb_fail "the four disks of the vault are not chosen" disks-chosen; return 1; }
+	fb_keys @ret
+	fb_to_summary || return 1
+	fb_wait summary-use 'used as it is' 10 || { fb_fail "the summary does not say the vault is used as it is" summary-use; return 1; }
+	fb_keys @ret
+	fb_wait key 'The chosen disks hold vault' 30 || { fb_fail "the key step does not ask for the vault's key" key; return 1; }
+	# A key that is not the vault's opens nothing.
+	fb_keys "${fb_rkey%????}" aaaa @ret
+	fb_wait key-wrong 'does not open vault|not the recovery key' 60 && pass "newbox: a wrong recovery key is refused" ||
+		fb_fail "a wrong recovery key was not refused" key-wrong
+	fb_keys $(printf '@backspace %.0s' $(seq ${#fb_rkey})) "$fb_rkey" @ret
+	# The status screen of the vault as the first box left it: its last
+	# backup, its restore point, and a trusted clock that waits for the
+	# operator before anything can expire (the new box cannot know how long
+	# the disks were away).
+	local first
+	first=$(grep -E -o 'Last success +20[0-9-]+ [0-9:]+' "$W/firstboot-status.txt" | head -1 | tr -s ' ')
+	if fb_wait status 'Capacity .* 1 snapshots' 300 && [ -n "$first" ] &&
+		grep -q -F "$first" <<<"$(tr -s ' ' <"$W/newbox-status.txt")"; then
+		pass "newbox: the vault opened with the first box's recovery key, with the first box's restore point ($first)"
+	else
+		fb_fail "the new box's status does not show the first box's restore point (${first:-no first box line})" status
+		return 1
+	fi
+	grep -q 'trusted clock frozen' "$W/newbox-status.txt" &&
+		pass "newbox: its trusted clock waits for the operator's confirmation before anything expires" ||
+		fb_fail "no frozen trusted clock on the new box" status
+	fb_keys r
+	if fb_wait restore-test 'Restore test passed' 300; then
+		pass "newbox: the first box's restore point restores: $(grep -o 'Restore test passed[^|]*' "$W/newbox-restore-test.txt" | head -1 | tr -s ' ')"
+	else
+		fb_fail "the restore test from the console did not pass" restore-test
+	fi
+	fb_keys b
+	if fb_wait backup 'Capacity .* 2 snapshots' 420; then
+		pass "newbox: a backup from the console went into the same vault: $(grep -E -o 'Capacity .*snapshots' "$W/newbox-backup.txt" | tr -s ' ')"
+	else
+		fb_fail "no second restore point after a backup from the new box's console" backup
+	fi
 }
 if [[ " $TESTS " == *" firstboot "* ]]; then
 	for i in 1 2 3 4; do rm -f "$W/blank$i.img"; truncate -s 256M "$W/blank$i.img"; done
@@ -741,11 +925,7 @@ if [[ " $TESTS " == *" firstboot "* ]]; then
 	dd if="$W/firstboot-state.img" of="$W/firstboot.img" bs=1M seek=$((STATE_OFFSET / 1048576)) conv=notrunc status=none
 	log "firstboot: booting the image as shipped with four blank disks (deadline ${READY_DEADLINE}s)"
 	t0=$(date +%s)
-	boot firstboot "$W/firstboot.img" \
-		-drive if=none,id=d1,format=raw,file="$W/blank1.img" -device virtio-blk-pci,drive=d1,serial=sr-blank-1 \
-		-drive if=none,id=d2,format=raw,file="$W/blank2.img" -device virtio-blk-pci,drive=d2,serial=sr-blank-2 \
-		-drive if=none,id=d3,format=raw,file="$W/blank3.img" -device virtio-blk-pci,drive=d3,serial=sr-blank-3 \
-		-drive if=none,id=d4,format=raw,file="$W/blank4.img" -device virtio-blk-pci,drive=d4,serial=sr-blank-4
+	boot firstboot "$W/firstboot.img" "${fb_disks[@]}"
 	shown=""
 	while kill -0 "$qemu_pid" 2>/dev/null && [ $(($(date +%s) - t0)) -lt "$READY_DEADLINE" ]; do
 		if grep -a -q 'Started.*strongroom-consol' "$W/firstboot-serial.log"; then
@@ -771,10 +951,16 @@ if [[ " $TESTS " == *" firstboot "* ]]; then
 	else
 		pass "firstboot: agent and warden not started without a configuration"
 	fi
+	fb_rkey=""
 	if [ -n "$shown" ]; then firstboot_wizard || true; fi
 	grep -a -q 'Started.*chrony' "$W/firstboot-serial.log" && pass "firstboot: chronyd started (serial)" ||
 		fail "firstboot: no sign of chronyd on the serial console"
 	stop "$qemu_pid"
+	if [ -n "$fb_rkey" ]; then
+		fb_sealed
+		fb_moved
+		fb_newbox
+	fi
 fi
 
 # ---------------------------------------------------- 2. corrupted squashfs
@@ -894,7 +1080,9 @@ set_mark() { mark=$(stat -c %s "$serial" 2>/dev/null || echo 0); }
 wait_serial() {
 	local t0=$(date +%s)
 	while [ $(($(date +%s) - t0)) -lt "$2" ]; do
-		tail -c +"$((mark + 1))" "$serial" 2>/dev/null | tr -d '\r' | grep -a -E -m1 "$1" && return 0
+		# grep reads a string, not a pipe: with -m1 it stops early, which
+		# under pipefail would fail a writer still writing (SIGPIPE).
+		grep -a -E -m1 "$1" <<<"$(tail -c +"$((mark + 1))" "$serial" 2>/dev/null | tr -d '\r')" && return 0
 		kill -0 "$qemu_pid" 2>/dev/null || return 1
 		sleep 2
 	done
