@@ -63,19 +63,13 @@ func TestOffsiteTestedAndCommitted(t *testing.T) {
 	}
 
 	root := t.TempDir()
-	var disks []string
-	for _, n := range []string{"d1", "d2", "d3", "d4"} {
-		disks = append(disks, filepath.Join(root, n))
-		os.Mkdir(disks[len(disks)-1], 0o755)
-	}
+	disks := newDiskDirs(root, "d1", "d2", "d3", "d4")
 	vi, err := s.InitVault(ctx, disks)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Plan{ConfigPath: filepath.Join(root, "etc", "strongroom.yaml"), KeyFile: filepath.Join(root, "etc", "recovery.key"),
-		Disks: disks, RecoveryKey: vi.RecoveryKey, Offsite: &good,
-		Tenant:   Tenant{TenantID: "11111111-2222-3333-4444-555555555555", ClientID: "11111111-2222-3333-4444-555555555556", ClientSecret: "s"},
-		Interval: time.Hour, Rollback: 30 * 24 * time.Hour, Audit: 365 * 24 * time.Hour}
+	p := testPlan(filepath.Join(root, "etc"), "s", disks, vi.RecoveryKey)
+	p.Offsite = &good
 	if err := s.Commit(ctx, p); err != nil {
 		t.Fatal(err)
 	}

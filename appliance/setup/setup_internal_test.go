@@ -230,20 +230,14 @@ func TestDirDisksAndPreview(t *testing.T) {
 // opens with that key.
 func TestCommitWritesKeyThenConfig(t *testing.T) {
 	root := t.TempDir()
-	var disks []string
-	for _, n := range []string{"d1", "d2", "d3", "d4"} {
-		disks = append(disks, filepath.Join(root, n))
-		os.Mkdir(disks[len(disks)-1], 0o755)
-	}
+	disks := newDiskDirs(root, "d1", "d2", "d3", "d4")
 	s := &System{NetworkDir: filepath.Join(root, "network")}
 	vi, err := s.InitVault(context.Background(), disks)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Plan{ConfigPath: filepath.Join(root, "etc", "strongroom.yaml"), KeyFile: filepath.Join(root, "etc", "recovery.key"),
-		Network: &NetworkPlan{Mode: DHCP, Interface: "eth0"}, Disks: disks, RecoveryKey: vi.RecoveryKey,
-		Tenant:   Tenant{TenantID: "11111111-2222-3333-4444-555555555555", ClientID: "11111111-2222-3333-4444-555555555556", ClientSecret: "s"},
-		Interval: time.Hour, Rollback: 30 * 24 * time.Hour, Audit: 365 * 24 * time.Hour}
+	p := testPlan(filepath.Join(root, "etc"), "s", disks, vi.RecoveryKey)
+	p.Network = &NetworkPlan{Mode: DHCP, Interface: "eth0"}
 	if err := s.Commit(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
@@ -279,11 +273,7 @@ func TestCommitWritesKeyThenConfig(t *testing.T) {
 // discarding, the disks are empty again and can be chosen.
 func TestDiscardVaultLeavesEmptyDisks(t *testing.T) {
 	root := t.TempDir()
-	var disks []string
-	for _, n := range []string{"d1", "d2", "d3", "d4"} {
-		disks = append(disks, filepath.Join(root, n))
-		os.Mkdir(disks[len(disks)-1], 0o755)
-	}
+	disks := newDiskDirs(root, "d1", "d2", "d3", "d4")
 	s := &System{}
 	vi, err := s.InitVault(context.Background(), disks)
 	if err != nil {
@@ -311,11 +301,7 @@ func TestInitVaultMakesLockForTheAgent(t *testing.T) {
 		t.Skip("handing files to another user needs root")
 	}
 	root := t.TempDir()
-	var disks []string
-	for _, n := range []string{"d1", "d2", "d3", "d4"} {
-		disks = append(disks, filepath.Join(root, n))
-		os.Mkdir(disks[len(disks)-1], 0o755)
-	}
+	disks := newDiskDirs(root, "d1", "d2", "d3", "d4")
 	if _, err := (&System{}).InitVault(context.Background(), disks); err != nil {
 		t.Fatal(err)
 	}
@@ -354,11 +340,7 @@ func TestFstabDataSlots(t *testing.T) {
 // by a stand-in for systemd-creds that checks how it is called.
 func TestCommitSealsSecrets(t *testing.T) {
 	root := t.TempDir()
-	var disks []string
-	for _, n := range []string{"d1", "d2", "d3", "d4"} {
-		disks = append(disks, filepath.Join(root, n))
-		os.Mkdir(disks[len(disks)-1], 0o755)
-	}
+	disks := newDiskDirs(root, "d1", "d2", "d3", "d4")
 	tpm := map[string][]byte{} // ciphertext -> plaintext, the stand-in TPM's memory
 	seal := &sealed.Sealer{Run: func(_ context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
 		want := []string{"encrypt", "--with-key=tpm2", "--tpm2-pcrs=7"}
@@ -375,10 +357,7 @@ func TestCommitSealsSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	const secret = "client-secret-that-must-not-leak"
-	p := Plan{ConfigPath: filepath.Join(root, "etc", "strongroom.yaml"), KeyFile: filepath.Join(root, "etc", "recovery.key"),
-		Disks: disks, RecoveryKey: vi.RecoveryKey,
-		Tenant:   Tenant{TenantID: "11111111-2222-3333-4444-555555555555", ClientID: "11111111-2222-3333-4444-555555555556", ClientSecret: secret},
-		Interval: time.Hour, Rollback: 30 * 24 * time.Hour, Audit: 365 * 24 * time.Hour}
+	p := testPlan(filepath.Join(root, "etc"), secret, disks, vi.RecoveryKey)
 	if err := s.Commit(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
@@ -516,10 +495,8 @@ func TestAdoptVaultOnAnotherBox(t *testing.T) {
 	if err != nil || got.VaultID != vi.VaultID || got.Layout != "2+2" || got.RecoveryKey != vi.RecoveryKey {
 		t.Fatalf("AdoptVault with the key = %+v, %v", got, err)
 	}
-	p := Plan{ConfigPath: filepath.Join(root, "box2", "strongroom.yaml"), KeyFile: filepath.Join(root, "box2", "recovery.key"),
-		Disks: disks, RecoveryKey: got.RecoveryKey, Adopted: true,
-		Tenant:   Tenant{TenantID: "11111111-2222-3333-4444-555555555555", ClientID: "11111111-2222-3333-4444-555555555556", ClientSecret: "s"},
-		Interval: time.Hour, Rollback: 30 * 24 * time.Hour, Audit: 365 * 24 * time.Hour}
+	p := testPlan(filepath.Join(root, "box2"), "s", disks, got.RecoveryKey)
+	p.Adopted = true
 	if err := box.Commit(ctx, p); err != nil {
 		t.Fatal(err)
 	}
@@ -539,4 +516,24 @@ func TestAdoptVaultOnAnotherBox(t *testing.T) {
 		t.Errorf("opened vault %s, want %s", v.ID(), vi.VaultID)
 	}
 	v.Close()
+}
+
+// newDiskDirs makes a directory under root for each name, the disks of a
+// test vault.
+func newDiskDirs(root string, names ...string) []string {
+	var disks []string
+	for _, n := range names {
+		disks = append(disks, filepath.Join(root, n))
+		os.Mkdir(disks[len(disks)-1], 0o755)
+	}
+	return disks
+}
+
+// testPlan is a complete plan for the vault on disks with its recovery
+// key, writing its files in dir and signing in with secret.
+func testPlan(dir, secret string, disks []string, key string) Plan {
+	return Plan{ConfigPath: filepath.Join(dir, "strongroom.yaml"), KeyFile: filepath.Join(dir, "recovery.key"),
+		Disks: disks, RecoveryKey: key,
+		Tenant:   Tenant{TenantID: "11111111-2222-3333-4444-555555555555", ClientID: "11111111-2222-3333-4444-555555555556", ClientSecret: secret},
+		Interval: time.Hour, Rollback: 30 * 24 * time.Hour, Audit: 365 * 24 * time.Hour}
 }
