@@ -732,6 +732,93 @@ firstboot_wizard() {
 		pass "firstboot: the status screen shows the time source: $(grep -E -m1 'Time source' "$W/firstboot-status.txt" | tr -s ' ')" ||
 		fb_fail "the status screen shows no time source line" status
 }
+# ------------------------------------------ helpers of the update checks
+# (used by the update stage and by the new box's update in the first-boot
+# stage)
+upd_fail() { fail "update: $*"; }
+# entries: the boot entries on the update disk's ESP, one line.
+entries() { mdir -b -i "$disk@@$ESP_OFFSET" ::/EFI/Linux 2>/dev/null | sed 's|.*/||' | sort | tr '\n' ' '; }
+# wait_os SLOT VERSION DEADLINE: until the agent's metrics name them.
+wait_os() {
+	local t0=$(date +%s)
+	while [ $(($(date +%s) - t0)) -lt "$3" ]; do
+		kill -0 "$qemu_pid" 2>/dev/null || return 1
+		if curl -fsS -m 5 "http://127.0.0.1:$HOSTPORT/metrics" -o "$W/update-metrics.txt" 2>/dev/null &&
+			grep -q "^strongroom_os_info{.*image_version=\"$2\".*slot=\"$1\"" "$W/update-metrics.txt"; then
+			return 0
+		fi
+		sleep 3
+	done
+	return 1
+}
+# set_mark, then wait_serial PATTERN DEADLINE: until the serial log, after
+# the mark, shows PATTERN (grep -E); prints the line.
+mark=0
+set_mark() { mark=$(stat -c %s "$serial" 2>/dev/null || echo 0); }
+wait_serial() {
+	local t0=$(date +%s)
+	while [ $(($(date +%s) - t0)) -lt "$2" ]; do
+		# grep reads a string, not a pipe: with -m1 it stops early, which
+		# under pipefail would fail a writer still writing (SIGPIPE).
+		grep -a -E -m1 "$1" <<<"$(tail -c +"$((mark + 1))" "$serial" 2>/dev/null | tr -d '\r')" && return 0
+		kill -0 "$qemu_pid" 2>/dev/null || return 1
+		sleep 2
+	done
+	return 1
+}
+# key KEY...: keys to the console of the boot named $upd_mon (update).
+upd_mon=update
+key() { for k in "$@"; do monitor "$upd_mon" "sendkey $k"; done; }
+# restart_from_console: y on the console's "Restart now?"; sent again when
+# the console logged no restart (a key lost on the way). Leaves the mark
+# before the restart.
+restart_from_console() {
+	local try line
+	for try in 1 2 3; do
+		set_mark
+		key y
+		if line=$(wait_serial 'update: restart(ing| failed)' 20); then
+			[[ $line == *"restart failed"* ]] && { upd_fail "the console could not restart: $line"; return 1; }
+			return 0
+		fi
+		log "update: the console logged no restart after y (try $try); the serial since: $(serial_since | tail -3 | tr '\n' '|')"
+	done
+	upd_fail "the console did not restart after y three times"
+	return 1
+}
+# serial_since: the serial log after the mark, one line per line, without
+# carriage returns.
+serial_since() { tail -c +"$((mark + 1))" "$serial" 2>/dev/null | tr -d '\r'; }
+# boot_story: what the serial shows since the mark about the last restart,
+# for a failure message: the console's update lines, kernel starts, the
+# boot loader's refusals, units that failed or hung.
+boot_story() {
+	serial_since | grep -a -E 'update:|Linux version|Access Denied|Error loading|verity|Failed to start|timed out|Reached target|reboot' | tail -8 | tr '\n' '|'
+}
+boot_update() { NO_REBOOT=0 TPM_NAME=update boot_with_disk update "$disk" "$raw" "${data_disks[@]}"; }
+# apply_from_console: u, enter, y on the status screen; succeeds once the
+# console logged the slot written and verified.
+apply_from_console() {
+	local found done_line
+	set_mark
+	key u
+	found=$(wait_serial "update: found version $NEXT_VERSION on [^ ]+, signature OK" 60) || {
+		upd_fail "the console did not find the bundle on the extra disk: $(tail -c +"$((mark + 1))" "$serial" | tr -d '\r' | grep -a 'update:' | head -3)"
+		return 1
+	}
+	pass "update: the console found the bundle: ${found##*msg=}"
+	set_mark
+	local t1=$(date +%s)
+	key ret y
+	if ! done_line=$(wait_serial 'update: (slot b written and verified|apply failed)' 600) || [[ $done_line == *"apply failed"* ]]; then
+		upd_fail "apply did not finish: ${done_line:-no result line}"
+		return 1
+	fi
+	pass "update: slot B written and verified in $(($(date +%s) - t1))s; entries: $(entries)"
+	[[ " $(entries)" == *" strongroom-a.efi "*"strongroom-b+3.efi "* ]] || upd_fail "entries after apply: $(entries)"
+}
+
+
 # The first box's four data disks, blank at its first boot (serials
 # sr-blank-N), moved to the other machines later.
 fb_disks=()
@@ -840,9 +927,19 @@ fb_newbox() {
 	fb=firstboot
 	stop "$qemu_pid"
 	[ $adopted = yes ] || return 1
-	# Powered on again with the same TPM, the secrets it sealed unseal.
-	log "newbox: restarting it (the same TPM)"
-	TPM_NAME=newbox boot newbox-again "$W/newbox.img" "${fb_disks[@]}"
+	# Powered on again with the same TPM, the secrets it sealed unseal; then
+	# updated to slot B from the console, which leaves PCR 7 as it was, they
+	# unseal there too.
+	local stick="$W/newbox-stick.img" bundle="$NEXT_DIR/strongroom-update.sru"
+	if [ -s "$bundle" ]; then
+		cp "$bundle" "$stick"
+		truncate -s "$(( ($(stat -c %s "$stick") + 1048575) / 1048576 * 1048576 ))" "$stick"
+		log "newbox: restarting it (the same TPM) with the next version's update on a stick"
+		NO_REBOOT=0 TPM_NAME=newbox boot_with_disk newbox-again "$W/newbox.img" "$stick" "${fb_disks[@]}"
+	else
+		log "newbox: restarting it (the same TPM); no update bundle in $NEXT_DIR, so no update"
+		TPM_NAME=newbox boot newbox-again "$W/newbox.img" "${fb_disks[@]}"
+	fi
 	t0=$(date +%s)
 	while kill -0 "$qemu_pid" 2>/dev/null && [ $(($(date +%s) - t0)) -lt "$READY_DEADLINE" ]; do
 		grep -a -q 'Started strongroom-agent' "$W/newbox-again-serial.log" && break
@@ -852,8 +949,33 @@ fb_newbox() {
 		pass "newbox: after a restart its TPM unsealed the agent's secrets again; the agent started $(($(date +%s) - t0))s after power-on"
 	else
 		fail "newbox: after a restart the agent did not start: $(grep -a 'strongroom-agent' "$W/newbox-again-serial.log" | tr -d '\r' | tail -3 | tr '\n' '|')"
+		stop "$qemu_pid"
+		return 1
 	fi
+	[ -s "$bundle" ] && newbox_update
 	stop "$qemu_pid"
+}
+# newbox_update: on the new box (sealed secrets), the next version from
+# the stick through the console into slot B, a restart, and the agent's
+# secrets unsealed under slot B.
+newbox_update() {
+	local line
+	NEXT_VERSION=$(tar -xOf "$NEXT_DIR/strongroom-update.sru" manifest.json | python3 -c 'import json,sys; print(json.load(sys.stdin)["image_version"])')
+	serial="$W/newbox-again-serial.log" upd_mon=newbox-again disk="$W/newbox.img"
+	wait_serial 'Started.*strongroom-consol' 180 >/dev/null || { fail "newbox: the console did not start after the restart"; upd_mon=update; return 1; }
+	sleep 5
+	log "newbox: updating to $NEXT_VERSION from the console (sealed secrets)"
+	if apply_from_console && restart_from_console; then
+		# The agent starts only with its secrets unsealed; the trial boot
+		# of slot B is confirmed only once the agent is healthy.
+		if wait_serial 'Started strongroom-agent' "$RESTART_DEADLINE" >/dev/null &&
+			line=$(wait_serial "slot b \\(version $NEXT_VERSION\\) confirmed after [0-9]+ boot attempt" 360); then
+			pass "newbox: updated to slot B (version $NEXT_VERSION) from the console; there the TPM unsealed the agent's secrets too: the agent started and the trial boot was confirmed (${line##*]: })"
+		else
+			fail "newbox: after the update slot B did not come up with its agent (entries: $(entries); serial: $(boot_story))"
+		fi
+	fi
+	upd_mon=update
 }
 fb_newbox_wizard() {
 	# Keep the network as it is (DHCP), on to the disks.
@@ -1057,87 +1179,6 @@ fi
 #      off; one byte of slot B's root changed from the host; power on: every
 #      try of slot B stops at dm-verity and reboots, systemd-boot counts it
 #      down to strongroom-b+0-3.efi and slot A boots by itself.
-upd_fail() { fail "update: $*"; }
-# entries: the boot entries on the update disk's ESP, one line.
-entries() { mdir -b -i "$disk@@$ESP_OFFSET" ::/EFI/Linux 2>/dev/null | sed 's|.*/||' | sort | tr '\n' ' '; }
-# wait_os SLOT VERSION DEADLINE: until the agent's metrics name them.
-wait_os() {
-	local t0=$(date +%s)
-	while [ $(($(date +%s) - t0)) -lt "$3" ]; do
-		kill -0 "$qemu_pid" 2>/dev/null || return 1
-		if curl -fsS -m 5 "http://127.0.0.1:$HOSTPORT/metrics" -o "$W/update-metrics.txt" 2>/dev/null &&
-			grep -q "^strongroom_os_info{.*image_version=\"$2\".*slot=\"$1\"" "$W/update-metrics.txt"; then
-			return 0
-		fi
-		sleep 3
-	done
-	return 1
-}
-# set_mark, then wait_serial PATTERN DEADLINE: until the serial log, after
-# the mark, shows PATTERN (grep -E); prints the line.
-mark=0
-set_mark() { mark=$(stat -c %s "$serial" 2>/dev/null || echo 0); }
-wait_serial() {
-	local t0=$(date +%s)
-	while [ $(($(date +%s) - t0)) -lt "$2" ]; do
-		# grep reads a string, not a pipe: with -m1 it stops early, which
-		# under pipefail would fail a writer still writing (SIGPIPE).
-		grep -a -E -m1 "$1" <<<"$(tail -c +"$((mark + 1))" "$serial" 2>/dev/null | tr -d '\r')" && return 0
-		kill -0 "$qemu_pid" 2>/dev/null || return 1
-		sleep 2
-	done
-	return 1
-}
-key() { for k in "$@"; do monitor update "sendkey $k"; done; }
-# restart_from_console: y on the console's "Restart now?"; sent again when
-# the console logged no restart (a key lost on the way). Leaves the mark
-# before the restart.
-restart_from_console() {
-	local try line
-	for try in 1 2 3; do
-		set_mark
-		key y
-		if line=$(wait_serial 'update: restart(ing| failed)' 20); then
-			[[ $line == *"restart failed"* ]] && { upd_fail "the console could not restart: $line"; return 1; }
-			return 0
-		fi
-		log "update: the console logged no restart after y (try $try); the serial since: $(serial_since | tail -3 | tr '\n' '|')"
-	done
-	upd_fail "the console did not restart after y three times"
-	return 1
-}
-# serial_since: the serial log after the mark, one line per line, without
-# carriage returns.
-serial_since() { tail -c +"$((mark + 1))" "$serial" 2>/dev/null | tr -d '\r'; }
-# boot_story: what the serial shows since the mark about the last restart,
-# for a failure message: the console's update lines, kernel starts, the
-# boot loader's refusals, units that failed or hung.
-boot_story() {
-	serial_since | grep -a -E 'update:|Linux version|Access Denied|Error loading|verity|Failed to start|timed out|Reached target|reboot' | tail -8 | tr '\n' '|'
-}
-boot_update() { NO_REBOOT=0 TPM_NAME=update boot_with_disk update "$disk" "$raw" "${data_disks[@]}"; }
-# apply_from_console: u, enter, y on the status screen; succeeds once the
-# console logged the slot written and verified.
-apply_from_console() {
-	local found done_line
-	set_mark
-	key u
-	found=$(wait_serial "update: found version $NEXT_VERSION on [^ ]+, signature OK" 60) || {
-		upd_fail "the console did not find the bundle on the extra disk: $(tail -c +"$((mark + 1))" "$serial" | tr -d '\r' | grep -a 'update:' | head -3)"
-		return 1
-	}
-	pass "update: the console found the bundle: ${found##*msg=}"
-	set_mark
-	local t1=$(date +%s)
-	key ret y
-	if ! done_line=$(wait_serial 'update: (slot b written and verified|apply failed)' 600) || [[ $done_line == *"apply failed"* ]]; then
-		upd_fail "apply did not finish: ${done_line:-no result line}"
-		return 1
-	fi
-	pass "update: slot B written and verified in $(($(date +%s) - t1))s; entries: $(entries)"
-	[[ " $(entries)" == *" strongroom-a.efi "*"strongroom-b+3.efi "* ]] || upd_fail "entries after apply: $(entries)"
-}
-
 # a) slot A boots; apply from the console; restart.
 upd_forward() {
 	log "update: a) booting slot A with the bundle on an extra disk"
