@@ -100,8 +100,12 @@ func ReadFile(path string) ([]byte, error) {
 }
 
 // ReadRecoveryKey reads the vault's recovery key from its file: on the
-// appliance the credential systemd unsealed from the TPM for this unit.
+// appliance the credential systemd unsealed from the TPM for this unit,
+// elsewhere a key file as keys.ReadRecoveryKeyFile reads it.
 func ReadRecoveryKey(path string) (keys.RecoveryKey, error) {
+	if !IsCredential(path) {
+		return keys.ReadRecoveryKeyFile(path)
+	}
 	b, err := ReadFile(path)
 	if err != nil {
 		return keys.RecoveryKey{}, fmt.Errorf("recovery key: %w", err)

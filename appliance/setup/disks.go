@@ -50,23 +50,18 @@ type Disk struct {
 
 // VaultOnDisk is what a disk's vault label says (storage/FORMAT.md).
 type VaultOnDisk struct {
-	ID    string `json:"vault_id"`
-	Index int    `json:"disk_index"`
-	K     int    `json:"k"`
-	M     int    `json:"m"`
+	ID    string
+	Index int
+	K, M  int
 }
 
 // readVaultLabel reads the vault label of the disk at dir.
 func readVaultLabel(dir string) (*VaultOnDisk, error) {
-	b, err := os.ReadFile(filepath.Join(dir, vaultLabelFile))
+	l, err := vault.ReadDiskLabel(dir)
 	if err != nil {
-		return nil, fmt.Errorf("no vault label on %s: %w", dir, err)
+		return nil, fmt.Errorf("holds a vault label that cannot be read (%v): replace the disk with 'strongroom vault replace-disk'", err)
 	}
-	var v VaultOnDisk
-	if json.Unmarshal(b, &v) != nil || v.ID == "" || v.K < 1 {
-		return nil, fmt.Errorf("holds a damaged vault label (%s): replace the disk with 'strongroom vault replace-disk'", vaultLabelFile)
-	}
-	return &v, nil
+	return &VaultOnDisk{ID: l.VaultID, Index: l.Index, K: l.K, M: l.M}, nil
 }
 
 // Short is the vault's identity as the console shows it.

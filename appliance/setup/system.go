@@ -219,9 +219,6 @@ func (s *System) AdoptVault(ctx context.Context, disks []string, recoveryKey str
 	if err != nil {
 		return VaultInit{}, fmt.Errorf("the key does not open vault %s: %w", label.Short(), err)
 	}
-	if c.ID() != label.ID {
-		return VaultInit{}, fmt.Errorf("the disks hold vault %s, the key opened %s", label.Short(), c.ID())
-	}
 	init := VaultInit{VaultID: c.ID(), Layout: fmt.Sprintf("%d+%d", label.K, label.M), RecoveryKey: rk.String()}
 	if m := c.Missing(); len(m) > 0 {
 		init.Warning = fmt.Sprintf("%d of its disks are missing (%s): replace them from the status screen once it runs", len(m), strings.Join(m, ", "))
@@ -280,7 +277,9 @@ func commit(ctx context.Context, networkDir string, seal *sealed.Sealer, p Plan)
 	}
 	keyFile, app := p.KeyFile, graph.App{ClientID: p.Tenant.ClientID, ClientSecret: p.Tenant.ClientSecret}
 	if seal != nil {
-		seal.Dir = filepath.Join(filepath.Dir(p.ConfigPath), CredentialsDir)
+		beside := *seal
+		beside.Dir = filepath.Join(filepath.Dir(p.ConfigPath), CredentialsDir)
+		seal = &beside
 		if err := seal.Seal(ctx, sealed.RecoveryKey, []byte(p.RecoveryKey+"\n")); err != nil {
 			return err
 		}

@@ -97,6 +97,23 @@ func prepareSpool(dir string) error {
 	return nil
 }
 
+// DiskLabel is what a vault disk's label says of the vault it belongs to:
+// setup reads it to offer disks moved from another box with their vault.
+type DiskLabel struct {
+	VaultID string
+	Index   int // the disk's place among the vault's K+M disks
+	K, M    int
+}
+
+// ReadDiskLabel reads the label of the vault disk at dir.
+func ReadDiskLabel(dir string) (DiskLabel, error) {
+	l, err := readLabel(dir)
+	if err != nil {
+		return DiskLabel{}, err
+	}
+	return DiskLabel{VaultID: l.VaultID, Index: l.Index, K: l.K, M: l.M}, nil
+}
+
 func readLabel(dir string) (label, error) {
 	var l label
 	b, err := os.ReadFile(filepath.Join(dir, labelFile))

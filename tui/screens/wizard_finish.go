@@ -92,7 +92,7 @@ func (m adoptedMsg) answer(w *Wizard) tea.Cmd {
 	w.created = &m.v
 	p := w.plan()
 	w.keyIn.Value = ""
-	return w.call("Writing the configuration for vault "+m.v.VaultID[:min(8, len(m.v.VaultID))]+"...", func(ctx context.Context) tea.Msg {
+	return w.call("Writing the configuration for vault "+w.disks.adopt.Short()+"...", func(ctx context.Context) tea.Msg {
 		return commitMsg{w.be.Commit(ctx, p)}
 	})
 }
@@ -164,14 +164,13 @@ func (w *Wizard) summaryView() ([]string, string) {
 		names = append(names, d.Name)
 	}
 	layout := ""
-	if pv, err := w.be.PreviewLayout(len(sel)); err == nil {
+	if a := w.disks.adopt; a != nil {
+		layout = fmt.Sprintf("vault %s already on them, layout %d+%d: used as it is", a.Short(), a.K, a.M)
+	} else if pv, err := w.be.PreviewLayout(len(sel)); err == nil {
 		pv = pv.On(sel)
 		layout = fmt.Sprintf("layout %s, %s usable, %s", pv.Layout, units.Bytes(pv.Usable), pv.Survives)
 	}
 	b = append(b, fmt.Sprintf("Disks       %d: %s", len(sel), strings.Join(names, ", ")))
-	if a := w.disks.adopt; a != nil {
-		layout = fmt.Sprintf("vault %s already on them, layout %d+%d: used as it is", a.Short(), a.K, a.M)
-	}
 	b = append(b, "            "+layout)
 	b = append(b, "Tenant      "+p.Tenant.TenantID)
 	b = append(b, "Backup app  "+p.Tenant.ClientID+" (sign-in tested)")
